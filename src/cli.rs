@@ -1,0 +1,236 @@
+//! The command line, declared with clap. Raw data only: `commands::*` validates it into library requests.
+//! Help text lives in the doc comments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Prepare and prove certificate credentials for Microsoft Entra ID app registrations.
+///
+/// keycred makes RSA keys and self-signed certificates, exports them as CER, PEM, PKCS#8 and PFX, computes
+/// every thumbprint form, and writes the keyCredentials manifest fragments that Entra ID and Microsoft Graph
+/// expect.
+#[derive(Debug, Parser)]
+#[command(
+    name = "keycred",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 failure, 2 usage error, 3 renewal due, 4 expired, 130 cancelled."
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// keycred's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an RSA key and a self-signed certificate, with CER, PEM, key, PFX and keyCredentials files.
+    New(NewArgs),
+    /// Show what a certificate or PFX holds: subject, validity, key, thumbprints, expiry.
+    Inspect(InspectArgs),
+    /// Print certificate thumbprints (SHA-1 hex, base64, x5t, SHA-256 hex, x5t#S256).
+    Thumbprint(ThumbprintArgs),
+    /// Emit app-registration manifest fragments.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+}
+
+/// `keycred manifest …`
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// The keyCredentials fragment for existing certificates (from openssl, Key Vault, anything).
+    KeyCredentials(KeyCredentialsArgs),
+}
+
+/// Where a PFX password comes from. Never from the command line itself: argv is visible to every user.
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// Read the PFX password from the first line of this file.
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// `keycred new`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "PFX password sources, in order: --password-file, --generate-password, the \
+environment variable KEYCRED_PFX_PASSWORD, a hidden prompt (on a terminal). Use --no-pfx to skip the PFX.\n\n\
+Example:\n  keycred new --subject 'CN=Contoso Daemon,O=Contoso' --out certs --name daemon --generate-password"
+)]
+pub struct NewArgs {
+    /// Certificate subject: a name ("Contoso Daemon", becomes CN=Contoso Daemon) or a DN ("CN=Contoso Daemon,O=Contoso").
+    #[arg(long, short = 's')]
+    pub subject: String,
+
+    /// Folder to write the files into (it must exist).
+    #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+
+    /// Base name of the files (NAME.cer, NAME.pem, NAME.key, NAME.pfx, NAME.keycredentials.json); default: derived from the CN.
+    #[arg(long, short = 'n')]
+    pub name: Option<String>,
+
+    /// Validity in days from now (minus 5 minutes for clock skew). Microsoft recommends at most 365.
+    #[arg(long, value_name = "N", conflicts_with = "not_after")]
+    pub days: Option<u32>,
+
+    /// End of validity: YYYY-MM-DD (through the end of that day, UTC) or RFC 3339.
+    #[arg(long, value_name = "DATE")]
+    pub not_after: Option<String>,
+
+    /// RSA key size in bits: 2048, 3072 or 4096.
+    #[arg(long, value_name = "BITS", default_value_t = 2048)]
+    pub key_size: u32,
+
+    /// Hash of the certificate's RSA signature.
+    #[arg(long, value_enum, default_value_t = Hash::Sha256)]
+    pub hash: Hash,
+
+    /// PFX encryption: modern (AES-256, opens in OpenSSL 3) or legacy (3DES, for Windows Server 2016 and older).
+    #[arg(long, value_enum, default_value_t = PfxProfile::Modern)]
+    pub pfx_profile: PfxProfile,
+
+    /// Shape of the keyCredentials fragment.
+    #[arg(long, value_enum, default_value_t = Format::Graph)]
+    pub format: Format,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Generate a random PFX password and write it to NAME.pfx.password (owner-only).
+    #[arg(long, conflicts_with = "password_file")]
+    pub generate_password: bool,
+
+    /// Do not write a PFX (no password is needed then).
+    #[arg(long, conflicts_with_all = ["password_file", "generate_password", "pfx_profile"])]
+    pub no_pfx: bool,
+
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keycred inspect`
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Certificates (DER or PEM, single or bundle) and PFX files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keycred thumbprint`
+#[derive(Debug, Args)]
+pub struct ThumbprintArgs {
+    /// Certificates (DER or PEM, single or bundle) and PFX files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Print only this form; without it every form is printed, labelled.
+    #[arg(long, short = 'f', value_enum)]
+    pub form: Option<Form>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keycred manifest key-credentials`
+#[derive(Debug, Args)]
+pub struct KeyCredentialsArgs {
+    /// Certificates (DER or PEM; every certificate in a bundle gets an entry) or PFX files.
+    #[arg(required = true, value_name = "CERT")]
+    pub certs: Vec<PathBuf>,
+
+    /// Shape of the fragment.
+    #[arg(long, value_enum, default_value_t = Format::Graph)]
+    pub format: Format,
+
+    /// Print only the "keyCredentials": [...] property, for pasting into the manifest editor.
+    #[arg(long)]
+    pub fragment: bool,
+
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace --out if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+/// Signature hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Hash {
+    /// sha256WithRSAEncryption
+    Sha256,
+    /// sha384WithRSAEncryption
+    Sha384,
+    /// sha512WithRSAEncryption
+    Sha512,
+}
+
+/// PFX encryption profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PfxProfile {
+    /// PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC, HMAC-SHA256 MAC.
+    Modern,
+    /// pbeWithSHAAnd3-KeyTripleDES-CBC, HMAC-SHA1 MAC.
+    Legacy,
+}
+
+/// Manifest format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Microsoft Graph (endDateTime, key, displayName): the current portal manifest and Graph API.
+    Graph,
+    /// Azure AD Graph (endDate, value): the older portal manifest.
+    Legacy,
+}
+
+/// Thumbprint form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Form {
+    /// SHA-1, uppercase hex (Windows, portal, MSAL thumbprint).
+    Hex,
+    /// SHA-1, base64 (customKeyIdentifier).
+    Base64,
+    /// SHA-1, base64url (JWT x5t).
+    X5t,
+    /// SHA-256, uppercase hex (MSAL thumbprintSha256).
+    Sha256Hex,
+    /// SHA-256, base64url (JWT x5t#S256).
+    X5tS256,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,27 @@
+//! `keycred inspect`: everything about certificates and PFX files, from any tool.
+
+use keycred::report;
+
+use crate::cli::InspectArgs;
+
+pub fn run(args: InspectArgs) -> anyhow::Result<i32> {
+    let files = super::load_all(&args.files, &args.password)?;
+    let now = time::OffsetDateTime::now_utc();
+    if args.json {
+        super::print_json(&report::inspect_json(&files, now));
+    } else {
+        super::print(&report::inspect_text(&files, now));
+    }
+    for file in &files {
+        for cert in &file.certificates {
+            for problem in cert.entra_problems() {
+                eprintln!(
+                    "keycred: warning: {} ({}): {problem}",
+                    file.path.display(),
+                    cert.subject
+                );
+            }
+        }
+    }
+    Ok(keycred::exit::SUCCESS)
+}

@@ -1,0 +1,45 @@
+//! `keycred manifest key-credentials`: the keyCredentials fragment for certificates made anywhere.
+
+use keycred::fsio::{self, Access, OutputFile};
+use keycred::manifest::KeyCredentialsDocument;
+
+use crate::cli::KeyCredentialsArgs;
+
+pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
+    let files = super::load_all(&args.certs, &args.password)?;
+    let mut entries = Vec::new();
+    for file in &files {
+        for cert in &file.certificates {
+            let problems = cert.entra_problems();
+            if !problems.is_empty() {
+                let what = format!("{} ({})", file.path.display(), cert.subject);
+                return Err(match &cert.key {
+                    keycred::credential::KeyKind::Rsa { .. } => keycred::Error::NotACertificate {
+                        path: file.path.clone(),
+                        reason: format!(
+                            "{what} cannot be an Entra ID credential: {}",
+                            problems.join("; ")
+                        ),
+                    },
+                    other => keycred::Error::NotRsa {
+                        what,
+                        found: other.to_string(),
+                    },
+                }
+                .into());
+            }
+            entries.push((cert, uuid::Uuid::new_v4()));
+        }
+    }
+    let text = KeyCredentialsDocument::new(&entries, args.format.into()).render(args.fragment);
+    match &args.out {
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fsio::check_output_dir(dir)?;
+            }
+            fsio::write_all(&[OutputFile::new(path, text, Access::Public)], args.force)?;
+        }
+        None => super::print(&text),
+    }
+    Ok(keycred::exit::SUCCESS)
+}

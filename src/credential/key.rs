@@ -1,0 +1,178 @@
+//! Private keys: generation, identification, and the self-signed certificate built from one.
+//!
+//! A [`PrivateKey`] is only PKCS#8 bytes plus what kind of key they hold. It stays apart from the certificate
+//! until an exporter puts the two together, its bytes are wiped on drop, and its `Debug` never shows them.
+//! Every private-key operation goes through aws-lc-rs (via rcgen or directly): never through the `rsa` crate,
+//! which carries RUSTSEC-2023-0071 (a timing side channel).
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::KeyPair as _;
+use sha1::{Digest, Sha1};
+use zeroize::Zeroizing;
+
+use super::certificate::{CertificateInfo, KeyKind};
+use super::request::{CertRequest, KeySize};
+use crate::error::{Error, Result};
+
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+const OID_EC: &str = "1.2.840.10045.2.1";
+
+/// A private key in PKCS#8 form.
+pub struct PrivateKey {
+    pkcs8: Zeroizing<Vec<u8>>,
+    kind: KeyKind,
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrivateKey {
+    /// Generates a new RSA key with aws-lc-rs.
+    pub fn generate(size: KeySize) -> Result<PrivateKey> {
+        let aws_size = match size {
+            KeySize::Rsa2048 => aws_lc_rs::rsa::KeySize::Rsa2048,
+            KeySize::Rsa3072 => aws_lc_rs::rsa::KeySize::Rsa3072,
+            KeySize::Rsa4096 => aws_lc_rs::rsa::KeySize::Rsa4096,
+        };
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_size)
+            .map_err(|_| Error::Generation("RSA key generation failed".into()))?;
+        let der = pair
+            .as_der()
+            .map_err(|_| Error::Generation("RSA key could not be encoded as PKCS#8".into()))?;
+        Ok(PrivateKey {
+            pkcs8: Zeroizing::new(der.as_ref().to_vec()),
+            kind: KeyKind::Rsa {
+                bits: size.bits() as usize,
+            },
+        })
+    }
+
+    /// Reads a PKCS#8 (unencrypted) private key; `Err` carries a reason for the user.
+    pub fn from_pkcs8_der(der: &[u8]) -> std::result::Result<PrivateKey, String> {
+        let algorithm = pkcs8_algorithm(der)?;
+        let kind = match algorithm.oid.as_str() {
+            OID_RSA => {
+                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(der)
+                    .map_err(|e| format!("the RSA private key is malformed ({e})"))?;
+                KeyKind::Rsa {
+                    bits: pair.public_modulus_len() * 8,
+                }
+            }
+            OID_EC => KeyKind::Ec {
+                curve: algorithm
+                    .parameter_oid
+                    .as_deref()
+                    .map(super::certificate::curve_name)
+                    .unwrap_or_else(|| "unknown curve".into()),
+            },
+            other => KeyKind::Other {
+                algorithm: super::certificate::algorithm_name(other),
+            },
+        };
+        Ok(PrivateKey {
+            pkcs8: Zeroizing::new(der.to_vec()),
+            kind,
+        })
+    }
+
+    /// What kind of key this is.
+    pub fn kind(&self) -> &KeyKind {
+        &self.kind
+    }
+
+    /// The PKCS#8 DER bytes (secret).
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// Refuses anything but RSA, naming `what` in the error.
+    pub fn require_rsa(&self, what: &str) -> Result<()> {
+        match self.kind {
+            KeyKind::Rsa { .. } => Ok(()),
+            ref other => Err(Error::NotRsa {
+                what: what.to_owned(),
+                found: other.to_string(),
+            }),
+        }
+    }
+
+    /// Whether this key is the private half of the certificate's public key. Only RSA keys can be compared;
+    /// any other kind answers `None`.
+    pub fn matches(&self, cert: &CertificateInfo) -> Option<bool> {
+        match self.kind {
+            KeyKind::Rsa { .. } => {
+                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&self.pkcs8).ok()?;
+                Some(pair.public_key().as_ref() == cert.subject_public_key())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Builds and signs the self-signed certificate for `request` with `key`, returning its DER.
+///
+/// Every field is set from the request; none is left to rcgen's defaults (validity 1975–4096, a placeholder
+/// CN). Extensions follow `New-SelfSignedCertificate`: BasicConstraints CA:false, KeyUsage digitalSignature +
+/// keyEncipherment, EKU clientAuth, and a SubjectKeyIdentifier computed as RFC 5280 method 1 (SHA-1 of the
+/// public key bits), as OpenSSL and Windows do.
+pub fn build_certificate(request: &CertRequest, key: &PrivateKey) -> Result<Vec<u8>> {
+    key.require_rsa("the signing key")?;
+    let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der());
+    let signer =
+        rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, request.hash.rcgen_algorithm())
+            .map_err(|e| Error::Generation(e.to_string()))?;
+
+    let mut params = rcgen::CertificateParams::default();
+    params.not_before = request.not_before;
+    params.not_after = request.not_after;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&request.serial));
+    params.distinguished_name = request.subject.to_distinguished_name()?;
+    params.subject_alt_names = Vec::new();
+    params.is_ca = rcgen::IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params.use_authority_key_identifier_extension = false;
+    params.key_identifier_method =
+        rcgen::KeyIdMethod::PreSpecified(Sha1::digest(signer.public_key_raw()).to_vec());
+
+    let cert = params
+        .self_signed(&signer)
+        .map_err(|e| Error::Generation(e.to_string()))?;
+    Ok(cert.der().to_vec())
+}
+
+struct Pkcs8Algorithm {
+    oid: String,
+    parameter_oid: Option<String>,
+}
+
+/// Reads the AlgorithmIdentifier of a PKCS#8 PrivateKeyInfo without decoding the key itself.
+fn pkcs8_algorithm(der: &[u8]) -> std::result::Result<Pkcs8Algorithm, String> {
+    use x509_parser::der_parser::ber::BerObjectContent;
+    let not_pkcs8 = || "the private key is not PKCS#8 (PrivateKeyInfo)".to_string();
+    let (_, outer) = x509_parser::der_parser::parse_der(der).map_err(|_| not_pkcs8())?;
+    let BerObjectContent::Sequence(fields) = &outer.content else {
+        return Err(not_pkcs8());
+    };
+    let Some(BerObjectContent::Sequence(alg)) = fields.get(1).map(|f| &f.content) else {
+        return Err(not_pkcs8());
+    };
+    let oid = alg
+        .first()
+        .and_then(|o| o.as_oid().ok())
+        .map(|o| o.to_id_string())
+        .ok_or_else(not_pkcs8)?;
+    let parameter_oid = alg
+        .get(1)
+        .and_then(|o| o.as_oid().ok())
+        .map(|o| o.to_id_string());
+    Ok(Pkcs8Algorithm { oid, parameter_oid })
+}

@@ -1,0 +1,15 @@
+//! Keys and certificates: validated requests, generation, reading files from any tool, and thumbprints.
+
+pub mod certificate;
+pub mod key;
+pub mod load;
+pub mod request;
+pub mod subject;
+pub mod thumbprint;
+
+pub use certificate::{CertificateInfo, KeyKind, Status};
+pub use key::{build_certificate, PrivateKey};
+pub use load::{load, Encoding, Loaded};
+pub use request::{CertRequest, KeySize, SignatureHash, ValidityEnd};
+pub use subject::Subject;
+pub use thumbprint::{ThumbprintForm, Thumbprints};

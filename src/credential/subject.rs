@@ -1,0 +1,277 @@
+//! Certificate subjects as admins type them.
+//!
+//! `--subject` takes either a bare name, which becomes `CN=name`, or a distinguished name written the way
+//! Windows and most guides write one (`CN=Contoso Daemon,O=Contoso`). Attributes are encoded in the order they
+//! are written, so the certificate shows the subject exactly as typed. Only the attribute types Entra and
+//! Windows tools commonly use are accepted; anything else is refused with the list of what is, rather than
+//! being silently dropped.
+
+use crate::error::{Error, Result};
+
+/// The upper bound X.520 sets on a common name, which OpenSSL also enforces.
+const MAX_ATTRIBUTE_LEN: usize = 64;
+
+/// One attribute type of a subject DN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribute {
+    /// `CN`, common name.
+    CommonName,
+    /// `O`, organization.
+    Organization,
+    /// `OU`, organizational unit.
+    OrganizationalUnit,
+    /// `L`, locality.
+    Locality,
+    /// `ST`, state or province.
+    State,
+    /// `C`, two-letter country code.
+    Country,
+}
+
+impl Attribute {
+    const ALL: [(&'static str, Attribute); 6] = [
+        ("CN", Attribute::CommonName),
+        ("O", Attribute::Organization),
+        ("OU", Attribute::OrganizationalUnit),
+        ("L", Attribute::Locality),
+        ("ST", Attribute::State),
+        ("C", Attribute::Country),
+    ];
+
+    /// The short name used in DN strings (`CN`, `O`, …).
+    pub fn short_name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map(|(n, _)| *n)
+            .expect("every attribute is listed in ALL")
+    }
+
+    fn parse(name: &str) -> Option<Attribute> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, a)| *a)
+    }
+}
+
+/// A validated certificate subject: at least a common name, each attribute at most once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    attributes: Vec<(Attribute, String)>,
+}
+
+impl Subject {
+    /// Parses `--subject`: a bare name or a comma-separated DN.
+    pub fn parse(input: &str) -> Result<Subject> {
+        let fail = |reason: String| Error::Subject {
+            subject: input.to_owned(),
+            reason,
+        };
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(fail("is empty".into()));
+        }
+        if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
+            return Err(fail(format!("contains the control character {c:?}")));
+        }
+
+        let attributes = if trimmed.contains('=') {
+            parse_dn(trimmed).map_err(fail)?
+        } else {
+            vec![(Attribute::CommonName, trimmed.to_owned())]
+        };
+
+        for (attr, value) in &attributes {
+            if value.chars().count() > MAX_ATTRIBUTE_LEN {
+                return Err(fail(format!(
+                    "{} is {} characters long; the limit is {MAX_ATTRIBUTE_LEN}",
+                    attr.short_name(),
+                    value.chars().count()
+                )));
+            }
+            if *attr == Attribute::Country
+                && !(value.len() == 2 && value.chars().all(|c| c.is_ascii_alphabetic()))
+            {
+                return Err(fail(format!(
+                    "C={value} is not a two-letter country code (such as US or DE)"
+                )));
+            }
+        }
+        if !attributes.iter().any(|(a, _)| *a == Attribute::CommonName) {
+            return Err(fail("has no CN (common name)".into()));
+        }
+        Ok(Subject { attributes })
+    }
+
+    /// The attributes in the order they are encoded.
+    pub fn attributes(&self) -> &[(Attribute, String)] {
+        &self.attributes
+    }
+
+    /// The common name.
+    pub fn common_name(&self) -> &str {
+        self.attributes
+            .iter()
+            .find(|(a, _)| *a == Attribute::CommonName)
+            .map(|(_, v)| v.as_str())
+            .expect("a parsed subject always has a CN")
+    }
+
+    /// The rcgen form of this subject.
+    pub(crate) fn to_distinguished_name(&self) -> Result<rcgen::DistinguishedName> {
+        let mut dn = rcgen::DistinguishedName::new();
+        for (attr, value) in &self.attributes {
+            let ty = match attr {
+                Attribute::CommonName => rcgen::DnType::CommonName,
+                Attribute::Organization => rcgen::DnType::OrganizationName,
+                Attribute::OrganizationalUnit => rcgen::DnType::OrganizationalUnitName,
+                Attribute::Locality => rcgen::DnType::LocalityName,
+                Attribute::State => rcgen::DnType::StateOrProvinceName,
+                Attribute::Country => rcgen::DnType::CountryName,
+            };
+            // X.520 requires countryName to be a PrintableString.
+            let value = if *attr == Attribute::Country {
+                rcgen::DnValue::PrintableString(
+                    rcgen::string::PrintableString::try_from(value.to_ascii_uppercase())
+                        .map_err(|e| Error::Generation(e.to_string()))?,
+                )
+            } else {
+                rcgen::DnValue::Utf8String(value.clone())
+            };
+            dn.push(ty, value);
+        }
+        Ok(dn)
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (attr, value)) in self.attributes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}={}", attr.short_name(), value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits a DN on unescaped commas and reads each `TYPE=value` pair.
+fn parse_dn(input: &str) -> std::result::Result<Vec<(Attribute, String)>, String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = input.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(escaped) => {
+                    current.push('\\');
+                    current.push(escaped);
+                }
+                None => return Err("ends with a lone backslash".into()),
+            },
+            ',' => parts.push(std::mem::take(&mut current)),
+            '+' => {
+                return Err(
+                    "uses '+' (multi-valued RDN), which keycred does not write; escape it as \\+"
+                        .into(),
+                )
+            }
+            _ => current.push(c),
+        }
+    }
+    parts.push(current);
+
+    let mut attributes: Vec<(Attribute, String)> = Vec::new();
+    for (index, part) in parts.iter().enumerate() {
+        let position = index + 1;
+        let Some((name, raw_value)) = part.split_once('=') else {
+            return Err(format!(
+                "part {position} ({:?}) is not TYPE=value",
+                part.trim()
+            ));
+        };
+        let name = name.trim();
+        let attr = Attribute::parse(name).ok_or_else(|| {
+            let known: Vec<_> = Attribute::ALL.iter().map(|(n, _)| *n).collect();
+            format!(
+                "unknown attribute type {name:?} in part {position} (keycred writes {})",
+                known.join(", ")
+            )
+        })?;
+        let value = unescape(raw_value.trim());
+        if value.is_empty() {
+            return Err(format!("{} has an empty value", attr.short_name()));
+        }
+        if attributes.iter().any(|(a, _)| *a == attr) {
+            return Err(format!("{} appears more than once", attr.short_name()));
+        }
+        attributes.push((attr, value));
+    }
+    Ok(attributes)
+}
+
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_name_becomes_common_name() {
+        let s = Subject::parse("  Contoso Daemon ").unwrap();
+        assert_eq!(s.common_name(), "Contoso Daemon");
+        assert_eq!(s.to_string(), "CN=Contoso Daemon");
+    }
+
+    #[test]
+    fn dn_keeps_written_order_and_escapes() {
+        let s = Subject::parse(r"CN=Daemon\, Prod, O = Contoso ,c=us").unwrap();
+        assert_eq!(
+            s.attributes(),
+            &[
+                (Attribute::CommonName, "Daemon, Prod".to_owned()),
+                (Attribute::Organization, "Contoso".to_owned()),
+                (Attribute::Country, "us".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_subjects_name_the_problem() {
+        let cases = [
+            ("", "is empty"),
+            ("   ", "is empty"),
+            ("O=Contoso", "has no CN"),
+            ("CN=a,CN=b", "CN appears more than once"),
+            ("CN=", "CN has an empty value"),
+            ("CN=a,,O=b", "part 2"),
+            ("CN=a,XX=b", "unknown attribute type \"XX\""),
+            ("CN=a,C=USA", "not a two-letter country code"),
+            ("CN=a+O=b", "multi-valued RDN"),
+            ("CN=a\\", "lone backslash"),
+            ("bad\u{7}name", "control character"),
+        ];
+        for (input, expected) in cases {
+            let err = Subject::parse(input).unwrap_err().to_string();
+            assert!(err.contains(expected), "{input:?}: {err}");
+        }
+        let long = "x".repeat(65);
+        let err = Subject::parse(&long).unwrap_err().to_string();
+        assert!(err.contains("65 characters long"), "{err}");
+    }
+}

@@ -1,0 +1,118 @@
+//! The library's one error type.
+//!
+//! Every variant names the input that was wrong and, through its message, what the user can do about it: the
+//! binary prints these messages as they are, so they are written for an admin reading a terminal, not for a
+//! developer reading a backtrace.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong inside keycred's library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A key size that Entra ID would refuse or that keycred does not offer.
+    #[error("key size {0} is not offered: use --key-size 2048, 3072 or 4096 (Entra ID requires at least 2048)")]
+    KeySize(u32),
+
+    /// The certificate subject could not be parsed.
+    #[error("subject {subject:?}: {reason}; pass a name (\"Contoso Daemon\") or a DN (\"CN=Contoso Daemon,O=Contoso\")")]
+    Subject {
+        /// The subject as given.
+        subject: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// The requested validity period is empty, reversed or out of range.
+    #[error("validity: {0}")]
+    Validity(String),
+
+    /// A date given on the command line could not be read.
+    #[error("date {input:?} is not a date: use YYYY-MM-DD or RFC 3339 (2027-11-21T10:00:00Z)")]
+    Date {
+        /// The text as given.
+        input: String,
+    },
+
+    /// A file is not a certificate or PFX that keycred can read.
+    #[error("{path}: {reason}")]
+    NotACertificate {
+        /// The file.
+        path: PathBuf,
+        /// What was found instead, and what keycred expected.
+        reason: String,
+    },
+
+    /// A PFX file could not be opened with the password given.
+    #[error("{path}: wrong PFX password (the file's integrity check failed); check --password-file or KEYCRED_PFX_PASSWORD")]
+    PfxPassword {
+        /// The PFX file.
+        path: PathBuf,
+    },
+
+    /// A PFX file was readable but its content is not usable.
+    #[error("{path}: {reason}")]
+    Pfx {
+        /// The PFX file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A key or certificate uses an algorithm Entra ID certificate credentials cannot use.
+    #[error("{what} has a {found} key, not RSA: Entra ID certificate credentials need an RSA key of 2048 bits or more")]
+    NotRsa {
+        /// The file or object that was checked.
+        what: String,
+        /// The key type found, e.g. "EC P-256".
+        found: String,
+    },
+
+    /// A PFX password was needed but none of the sources supplied one.
+    #[error("{0}")]
+    Password(String),
+
+    /// Building or signing the certificate failed inside the crypto backend.
+    #[error("certificate generation failed: {0}")]
+    Generation(String),
+
+    /// Writing the PKCS#12 file failed.
+    #[error("PFX export failed: {0}")]
+    PfxExport(String),
+
+    /// An output file already exists and `--force` was not given.
+    #[error("{0} already exists: nothing was written; pass --force to replace it, or choose another --name or --out")]
+    Exists(PathBuf),
+
+    /// The output folder does not exist, is not a folder, or cannot be written.
+    #[error("output folder {path}: {reason}")]
+    OutputDir {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// An I/O error while reading or writing a named file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The one place keycred writes files.
+//!
+//! A run that writes several files (`new` writes up to six) either writes all of them or none: every target is
+//! checked before anything is written, each file is written to a temporary file in the same folder, flushed to
+//! disk, and renamed into place only when all temporaries are complete. Without `--force` the rename refuses to
+//! replace a file that appeared in the meantime. Secret files are created owner-only (0600) from the start, so
+//! no other user can open them during the write.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Who may read a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// 0644: certificates, fragments.
+    Public,
+    /// 0600: private keys, PFX files, passwords.
+    Secret,
+}
+
+impl Access {
+    #[cfg(unix)]
+    fn mode(self) -> u32 {
+        match self {
+            Access::Public => 0o644,
+            Access::Secret => 0o600,
+        }
+    }
+}
+
+/// A file to write.
+pub struct OutputFile {
+    /// Where it goes.
+    pub path: PathBuf,
+    /// Its bytes (wiped on drop, since some are secret).
+    pub contents: zeroize::Zeroizing<Vec<u8>>,
+    /// Its permissions.
+    pub access: Access,
+}
+
+impl OutputFile {
+    /// A file with the given contents and access.
+    pub fn new(path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>, access: Access) -> Self {
+        OutputFile {
+            path: path.into(),
+            contents: zeroize::Zeroizing::new(contents.into()),
+            access,
+        }
+    }
+}
+
+/// Checks that `dir` exists, is a folder, and accepts new files, before any expensive work is done.
+pub fn check_output_dir(dir: &Path) -> Result<()> {
+    let fail = |reason: String| Error::OutputDir {
+        path: dir.to_owned(),
+        reason,
+    };
+    match fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(fail(
+                "does not exist: create it first (mkdir -p) or choose another --out".into(),
+            ))
+        }
+        Err(e) => return Err(fail(format!("cannot be read ({e})"))),
+        Ok(meta) if !meta.is_dir() => {
+            return Err(fail("is not a folder: --out takes a folder".into()))
+        }
+        Ok(_) => {}
+    }
+    tempfile::Builder::new()
+        .prefix(".keycred-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| fail(format!("is not writable ({e}); choose another --out")))
+}
+
+/// Refuses any target that exists (unless `force`) or that is a folder, before anything is written.
+pub fn check_targets(files: &[OutputFile], force: bool) -> Result<()> {
+    for file in files {
+        match fs::symlink_metadata(&file.path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(Error::OutputDir {
+                    path: file.path.clone(),
+                    reason: "is a folder where keycred must write a file".into(),
+                })
+            }
+            Ok(_) if !force => return Err(Error::Exists(file.path.clone())),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Writes every file atomically, all or nothing. On failure, the files this call had already put in place
+/// (that did not exist before) are removed again, and the error names the file that failed.
+pub fn write_all(files: &[OutputFile], force: bool) -> Result<()> {
+    check_targets(files, force)?;
+    let mut staged = Vec::with_capacity(files.len());
+    for file in files {
+        staged.push(stage(file)?);
+    }
+    let mut placed: Vec<&Path> = Vec::new();
+    for (file, temp) in files.iter().zip(staged) {
+        let result = if force {
+            temp.persist(&file.path).map(drop)
+        } else {
+            temp.persist_noclobber(&file.path).map(drop)
+        };
+        if let Err(e) = result {
+            for path in &placed {
+                let _ = fs::remove_file(path);
+            }
+            return Err(if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Exists(file.path.clone())
+            } else {
+                Error::io(&file.path, e.error)
+            });
+        }
+        if !force {
+            placed.push(&file.path);
+        }
+    }
+    if let Some(dir) = files.first().and_then(|f| parent_dir(&f.path)) {
+        // Make the renames durable; a failure here does not undo a complete write.
+        if let Ok(handle) = fs::File::open(dir) {
+            let _ = handle.sync_all();
+        }
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> Option<&Path> {
+    match path.parent() {
+        Some(p) if p.as_os_str().is_empty() => Some(Path::new(".")),
+        other => other,
+    }
+}
+
+fn stage(file: &OutputFile) -> Result<tempfile::NamedTempFile> {
+    let dir = parent_dir(&file.path).unwrap_or(Path::new("."));
+    let name = file
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(file.access.mode()));
+    }
+    let mut temp = builder
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(&file.path, e))?;
+    #[cfg(unix)]
+    {
+        // The umask may have narrowed the mode at creation; set it exactly.
+        use std::os::unix::fs::PermissionsExt as _;
+        temp.as_file()
+            .set_permissions(fs::Permissions::from_mode(file.access.mode()))
+            .map_err(|e| Error::io(&file.path, e))?;
+    }
+    temp.write_all(&file.contents)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| Error::io(&file.path, e))?;
+    Ok(temp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_all_files_with_their_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            OutputFile::new(dir.path().join("a.pem"), b"public".to_vec(), Access::Public),
+            OutputFile::new(dir.path().join("a.key"), b"secret".to_vec(), Access::Secret),
+        ];
+        write_all(&files, false).unwrap();
+        assert_eq!(fs::read(dir.path().join("a.pem")).unwrap(), b"public");
+        assert_eq!(fs::read(dir.path().join("a.key")).unwrap(), b"secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |n: &str| {
+                fs::metadata(dir.path().join(n))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777
+            };
+            assert_eq!(mode("a.pem"), 0o644);
+            assert_eq!(mode("a.key"), 0o600);
+        }
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn an_existing_target_stops_the_whole_set_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("b.key"), b"original").unwrap();
+        let files = [
+            OutputFile::new(dir.path().join("a.pem"), b"new".to_vec(), Access::Public),
+            OutputFile::new(dir.path().join("b.key"), b"new".to_vec(), Access::Secret),
+        ];
+        let err = write_all(&files, false).unwrap_err().to_string();
+        assert!(
+            err.contains("b.key already exists") && err.contains("--force"),
+            "{err}"
+        );
+        assert!(!dir.path().join("a.pem").exists(), "nothing may be written");
+        assert_eq!(fs::read(dir.path().join("b.key")).unwrap(), b"original");
+
+        write_all(&files, true).unwrap();
+        assert_eq!(fs::read(dir.path().join("b.key")).unwrap(), b"new");
+    }
+
+    #[test]
+    fn output_dir_problems_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = check_output_dir(&dir.path().join("nope"))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("does not exist"), "{missing}");
+        let file = dir.path().join("f");
+        fs::write(&file, b"").unwrap();
+        let not_dir = check_output_dir(&file).unwrap_err().to_string();
+        assert!(not_dir.contains("is not a folder"), "{not_dir}");
+        check_output_dir(dir.path()).unwrap();
+    }
+}

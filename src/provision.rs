@@ -1,0 +1,248 @@
+//! `keycred new` as a library call: one validated request in, a key, a certificate and the rendered files out.
+//!
+//! The scripted command, the wizard and rotation all go through [`create`] and [`render_files`], so there is one
+//! tested path from request to files. Nothing here touches the file system; [`crate::fsio`] writes the result.
+
+use std::path::PathBuf;
+
+use uuid::Uuid;
+
+use crate::credential::{build_certificate, CertRequest, CertificateInfo, PrivateKey};
+use crate::error::{Error, Result};
+use crate::export::{self, PfxProfile};
+use crate::fsio::{Access, OutputFile};
+use crate::manifest::{KeyCredentialsDocument, ManifestFormat};
+use crate::secret::Password;
+
+/// A freshly made credential: the key, its certificate (read back from the DER), and the manifest key id.
+#[derive(Debug)]
+pub struct NewCredential {
+    /// The private key.
+    pub key: PrivateKey,
+    /// The certificate's facts and DER.
+    pub certificate: CertificateInfo,
+    /// The `keyId` the fragment carries.
+    pub key_id: Uuid,
+}
+
+/// Generates the key and builds the certificate for `request`. The key id is injected for reproducible tests.
+pub fn create(request: &CertRequest, key_id: Uuid) -> Result<NewCredential> {
+    let key = PrivateKey::generate(request.key_size)?;
+    let der = build_certificate(request, &key)?;
+    let certificate = CertificateInfo::from_der(&der).map_err(Error::Generation)?;
+    Ok(NewCredential {
+        key,
+        certificate,
+        key_id,
+    })
+}
+
+/// The PFX part of the output.
+#[derive(Debug)]
+pub struct PfxOutput {
+    /// The password that protects it.
+    pub password: Password,
+    /// The encryption profile.
+    pub profile: PfxProfile,
+    /// Whether to write the password beside the PFX (`--generate-password`).
+    pub write_password_file: bool,
+}
+
+/// Where and how the files of a new credential are written.
+#[derive(Debug)]
+pub struct OutputLayout {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The base name: files are `NAME.cer`, `NAME.pem`, ….
+    pub name: String,
+}
+
+/// What one output file is, for listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRole {
+    /// `NAME.cer`, DER certificate.
+    Cer,
+    /// `NAME.pem`, PEM certificate.
+    Pem,
+    /// `NAME.key`, PKCS#8 private key.
+    Key,
+    /// `NAME.pfx`.
+    Pfx,
+    /// `NAME.pfx.password`.
+    PfxPassword,
+    /// `NAME.keycredentials.json`.
+    KeyCredentials,
+}
+
+impl FileRole {
+    /// The file name suffix after `NAME`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            FileRole::Cer => ".cer",
+            FileRole::Pem => ".pem",
+            FileRole::Key => ".key",
+            FileRole::Pfx => ".pfx",
+            FileRole::PfxPassword => ".pfx.password",
+            FileRole::KeyCredentials => ".keycredentials.json",
+        }
+    }
+
+    /// A short description for listings.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FileRole::Cer => "certificate, DER: upload this in the portal",
+            FileRole::Pem => "certificate, PEM",
+            FileRole::Key => "private key, PKCS#8 PEM (owner-only)",
+            FileRole::Pfx => "PKCS#12 key + certificate (owner-only)",
+            FileRole::PfxPassword => "PFX password (owner-only)",
+            FileRole::KeyCredentials => "keyCredentials manifest fragment",
+        }
+    }
+
+    /// The kebab-case name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileRole::Cer => "cer",
+            FileRole::Pem => "pem",
+            FileRole::Key => "key",
+            FileRole::Pfx => "pfx",
+            FileRole::PfxPassword => "pfx-password",
+            FileRole::KeyCredentials => "key-credentials",
+        }
+    }
+}
+
+impl OutputLayout {
+    /// The path of one output file.
+    pub fn path(&self, role: FileRole) -> PathBuf {
+        self.dir.join(format!("{}{}", self.name, role.suffix()))
+    }
+
+    /// The files a run writes, in order, given whether it writes a PFX and its password.
+    pub fn roles(pfx: Option<&PfxOutput>) -> Vec<FileRole> {
+        let mut roles = vec![FileRole::Cer, FileRole::Pem, FileRole::Key];
+        if let Some(pfx) = pfx {
+            roles.push(FileRole::Pfx);
+            if pfx.write_password_file {
+                roles.push(FileRole::PfxPassword);
+            }
+        }
+        roles.push(FileRole::KeyCredentials);
+        roles
+    }
+}
+
+/// Checks a `--name`: a plain file name, so that every output stays inside `--out`.
+pub fn validate_name(name: &str) -> Result<()> {
+    let problem = if name.is_empty() {
+        Some("is empty")
+    } else if name.contains('/') || name.contains('\\') {
+        Some("contains a path separator; put the folder in --out")
+    } else if name == "." || name == ".." || name.starts_with('.') {
+        Some("starts with '.'; hidden or relative names are not used")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else {
+        None
+    };
+    match problem {
+        Some(reason) => Err(Error::OutputDir {
+            path: PathBuf::from(name),
+            reason: format!("--name {reason}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A file name derived from a common name: lowercase letters, digits and single dashes (`Contoso Daemon` →
+/// `contoso-daemon`), or `keycred` when nothing usable remains.
+pub fn default_name(common_name: &str) -> String {
+    let mut name = String::new();
+    for c in common_name.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.is_empty() && !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_end_matches('-').to_owned();
+    if name.is_empty() {
+        "keycred".to_owned()
+    } else {
+        name
+    }
+}
+
+/// Renders every file of a new credential. Pure: nothing is written.
+pub fn render_files(
+    credential: &NewCredential,
+    layout: &OutputLayout,
+    pfx: Option<&PfxOutput>,
+    format: ManifestFormat,
+) -> Result<Vec<(FileRole, OutputFile)>> {
+    let cert = &credential.certificate;
+    let mut files = Vec::new();
+    for role in OutputLayout::roles(pfx) {
+        let (contents, access): (Vec<u8>, Access) = match role {
+            FileRole::Cer => (cert.der().to_vec(), Access::Public),
+            FileRole::Pem => (
+                export::certificate_pem(cert.der()).into_bytes(),
+                Access::Public,
+            ),
+            FileRole::Key => (
+                export::private_key_pem(&credential.key).as_bytes().to_vec(),
+                Access::Secret,
+            ),
+            FileRole::Pfx => {
+                let pfx = pfx.expect("roles include Pfx only with PFX options");
+                (
+                    export::pfx(&credential.key, cert, &pfx.password, pfx.profile)?,
+                    Access::Secret,
+                )
+            }
+            FileRole::PfxPassword => {
+                let pfx = pfx.expect("roles include the password only with PFX options");
+                (
+                    format!("{}\n", pfx.password.expose()).into_bytes(),
+                    Access::Secret,
+                )
+            }
+            FileRole::KeyCredentials => (
+                KeyCredentialsDocument::new(&[(cert, credential.key_id)], format)
+                    .render(false)
+                    .into_bytes(),
+                Access::Public,
+            ),
+        };
+        files.push((role, OutputFile::new(layout.path(role), contents, access)));
+    }
+    Ok(files)
+}
+
+/// The paths a run will write, for checking before any key is generated.
+pub fn planned_paths(layout: &OutputLayout, pfx: Option<&PfxOutput>) -> Vec<PathBuf> {
+    OutputLayout::roles(pfx)
+        .into_iter()
+        .map(|r| layout.path(r))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_are_file_safe() {
+        assert_eq!(default_name("Contoso Daemon (prod)"), "contoso-daemon-prod");
+        assert_eq!(default_name("--"), "keycred");
+        assert_eq!(default_name("app.contoso.com"), "app-contoso-com");
+    }
+
+    #[test]
+    fn names_that_escape_the_folder_are_refused() {
+        for bad in ["", "../x", "a/b", ".hidden", "a\\b"] {
+            assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+        validate_name("contoso-daemon").unwrap();
+    }
+}
