@@ -60,7 +60,7 @@ pub enum Error {
     },
 
     /// A key or certificate uses an algorithm Entra ID certificate credentials cannot use.
-    #[error("{what} has a {found} key, not RSA: Entra ID certificate credentials need an RSA key of 2048 bits or more")]
+    #[error("{what}: the key is {found}, not RSA; Entra ID certificate credentials need an RSA key of 2048 bits or more")]
     NotRsa {
         /// The file or object that was checked.
         what: String,

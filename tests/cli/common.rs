@@ -1,0 +1,137 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+/// The keycred binary, with no password in its environment.
+pub fn keycred() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("keycred").expect("the keycred binary is built");
+    cmd.env_remove("KEYCRED_PFX_PASSWORD");
+    cmd
+}
+
+/// A file under tests/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The names in a folder, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether a peer tool can run. Missing locally: reported as skipped. Missing with CI=true: a failure,
+/// because a check that silently does not run is no check.
+pub fn peer_available(program: &str, probe: &[&str]) -> bool {
+    let ok = StdCommand::new(program)
+        .args(probe)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "peer `{program} {}` is required when CI=true but is not available",
+                probe.join(" ")
+            );
+        }
+        eprintln!(
+            "SKIPPED: peer `{program} {}` is not available",
+            probe.join(" ")
+        );
+    }
+    ok
+}
+
+/// Python with the `cryptography` package.
+pub fn python_cryptography_available() -> bool {
+    peer_available("python3", &["-c", "import cryptography"])
+}
+
+/// Runs a peer command, asserting it succeeds, and returns its stdout.
+pub fn run_peer(program: &str, args: &[&str]) -> String {
+    let output = StdCommand::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} did not start: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("peer output is UTF-8")
+}
+
+/// `openssl x509 -fingerprint` as keycred's uppercase hex (colons removed).
+pub fn openssl_fingerprint(cert: &Path, inform: &str, digest: &str) -> String {
+    let out = run_peer(
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            cert.to_str().unwrap(),
+            "-inform",
+            inform,
+            "-noout",
+            "-fingerprint",
+            &format!("-{digest}"),
+        ],
+    );
+    out.trim()
+        .split_once('=')
+        .expect("openssl prints NAME Fingerprint=HEX")
+        .1
+        .replace(':', "")
+}
+
+/// Asserts the run succeeded (showing stderr if not) and parses its stdout as JSON.
+pub fn json(output: &std::process::Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "keycred failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// Runs `keycred new` in `dir` with a generated password and returns its JSON summary.
+pub fn new_credential(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let output = keycred()
+        .args(["new", "--subject", "CN=Contoso Daemon,O=Contoso", "--out"])
+        .arg(dir)
+        .args(["--name", "daemon", "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    json(&output)
+}
+
+/// Asserts a failed run: its exit code, that stderr says `expected`, and that it printed no panic.
+pub fn assert_fails(output: &std::process::Output, code: i32, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit code; stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains(expected),
+        "stderr should contain {expected:?}:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+}

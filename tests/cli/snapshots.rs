@@ -1,0 +1,135 @@
+//! Snapshots of every fragment and report keycred renders. Inputs are fixed (an OpenSSL-made fixture, an
+//! injected clock and key id), so most snapshots are exact; the `new` output redacts what must stay random.
+
+use keycred::credential::{self, Loaded, ThumbprintForm};
+use keycred::manifest::{KeyCredentialsDocument, ManifestFormat};
+use keycred::report;
+use time::macros::datetime;
+use uuid::uuid;
+
+use crate::common::*;
+
+const KEY_ID: uuid::Uuid = uuid!("00000000-0000-4000-8000-000000000001");
+
+fn fixture_file(name: &str) -> Loaded {
+    let path = fixture(name);
+    let bytes = std::fs::read(&path).unwrap();
+    let mut loaded = credential::load(&path, &bytes, || {
+        Ok(keycred::secret::Password::new("fixture-password".into()))
+    })
+    .unwrap();
+    // Snapshots show the file name, not the absolute path of this checkout.
+    loaded.path = name.into();
+    loaded
+}
+
+fn cert() -> credential::CertificateInfo {
+    fixture_file("openssl-rsa.cer").certificates.remove(0)
+}
+
+#[test]
+fn key_credentials_graph() {
+    let cert = cert();
+    let doc = KeyCredentialsDocument::new(&[(&cert, KEY_ID)], ManifestFormat::Graph);
+    insta::assert_snapshot!(doc.render(false));
+}
+
+#[test]
+fn key_credentials_legacy() {
+    let cert = cert();
+    let doc = KeyCredentialsDocument::new(&[(&cert, KEY_ID)], ManifestFormat::Legacy);
+    insta::assert_snapshot!(doc.render(false));
+}
+
+#[test]
+fn key_credentials_graph_fragment() {
+    let cert = cert();
+    let doc = KeyCredentialsDocument::new(&[(&cert, KEY_ID)], ManifestFormat::Graph);
+    insta::assert_snapshot!(doc.render(true));
+}
+
+#[test]
+fn inspect_text_pfx() {
+    let files = [fixture_file("openssl-rsa.pfx")];
+    insta::assert_snapshot!(report::inspect_text(
+        &files,
+        datetime!(2027-01-01 00:00 UTC)
+    ));
+}
+
+#[test]
+fn inspect_text_bundle_with_an_ec_certificate() {
+    let files = [fixture_file("bundle.pem")];
+    insta::assert_snapshot!(report::inspect_text(
+        &files,
+        datetime!(2027-01-01 00:00 UTC)
+    ));
+}
+
+#[test]
+fn inspect_json_expired() {
+    let files = [fixture_file("openssl-rsa.pem")];
+    insta::assert_json_snapshot!(report::inspect_json(
+        &files,
+        datetime!(2037-01-01 00:00 UTC)
+    ));
+}
+
+#[test]
+fn thumbprint_text_all_forms() {
+    let files = [fixture_file("openssl-rsa.pem")];
+    insta::assert_snapshot!(report::thumbprint_text(&files, None));
+    assert_eq!(
+        report::thumbprint_text(&files, Some(ThumbprintForm::Hex)),
+        "572203D6BA5D3C28B25B1DCC3F3BBF1B54F69969\n"
+    );
+}
+
+#[test]
+fn new_text_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = keycred()
+        .args([
+            "new",
+            "-s",
+            "CN=Contoso Daemon,O=Contoso",
+            "--name",
+            "daemon",
+            "--generate-password",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let folder = dir.path().display().to_string();
+    insta::with_settings!({filters => vec![
+        (folder.as_str(), "[DIR]"),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]"),
+        (r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", "[KEY-ID]"),
+        (r"((?:sha1|sha1Base64|x5t|sha256|x5t#S256|serial) +)\S+", "$1[REDACTED]"),
+    ]}, {
+        insta::assert_snapshot!(text);
+    });
+}
+
+#[test]
+fn new_json_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = new_credential(dir.path(), &["--no-pfx"]);
+    let folder = dir.path().display().to_string();
+    insta::with_settings!({filters => vec![(folder.as_str(), "[DIR]")]}, {
+        insta::assert_json_snapshot!(summary, {
+            ".keyId" => "[KEY-ID]",
+            ".serial" => "[SERIAL]",
+            ".notBefore" => "[TIME]",
+            ".notAfter" => "[TIME]",
+            ".thumbprints.sha1" => "[SHA1-HEX]",
+            ".thumbprints.sha1Base64" => "[SHA1-BASE64]",
+            ".thumbprints.x5t" => "[X5T]",
+            ".thumbprints.sha256" => "[SHA256-HEX]",
+            ".thumbprints[\"x5t#S256\"]" => "[X5T-S256]",
+        });
+    });
+}
