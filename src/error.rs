@@ -93,6 +93,28 @@ pub enum Error {
         reason: String,
     },
 
+    /// An app role breaks one of Entra's rules.
+    #[error("app role {role}: {rule}")]
+    Role {
+        /// The role's value (or its position when it has none).
+        role: String,
+        /// The rule broken, in words, and what to do.
+        rule: String,
+    },
+
+    /// A roles file, template or manifest could not be read as the JSON or TOML it should be.
+    #[error("{source_name}: {reason}")]
+    Document {
+        /// The file or template.
+        source_name: String,
+        /// What is wrong, with line and column where the parser gives them.
+        reason: String,
+    },
+
+    /// A value given for an app-registration field is invalid (identifier URI, app id, namespace).
+    #[error("{0}")]
+    Invalid(String),
+
     /// An I/O error while reading or writing a named file.
     #[error("{path}: {source}")]
     Io {

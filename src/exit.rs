@@ -18,7 +18,13 @@ impl crate::Error {
     pub fn exit_code(&self) -> i32 {
         use crate::Error::*;
         match self {
-            KeySize(_) | Subject { .. } | Validity(_) | Date { .. } | Password(_) => USAGE,
+            KeySize(_)
+            | Subject { .. }
+            | Validity(_)
+            | Date { .. }
+            | Password(_)
+            | Role { .. }
+            | Invalid(_) => USAGE,
             _ => FAILURE,
         }
     }

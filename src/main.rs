@@ -3,11 +3,14 @@
 mod cli;
 mod commands;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() {
-    let cli = cli::Cli::parse();
-    let code = match commands::run(cli) {
+    // The matches are kept beside the parsed struct: app-roles ties per-role options to the --role they follow,
+    // which only the argument positions tell.
+    let matches = cli::Cli::command().get_matches();
+    let cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let code = match commands::run(cli, &matches) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("keycred: error: {error:#}");

@@ -1,8 +1,10 @@
 //! One `run` per subcommand, plus what they share: reading input files and finding PFX passwords.
 
+mod app_roles;
 mod inspect;
 mod key_credentials;
 mod new;
+mod templates;
 mod thumbprint;
 
 use std::io::IsTerminal as _;
@@ -18,8 +20,16 @@ use crate::cli::{self, Cli, Command, ManifestCommand};
 const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Runs the parsed command and returns the exit code.
-pub fn run(cli: Cli) -> anyhow::Result<i32> {
+pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
     match cli.command {
+        Command::Manifest(ManifestCommand::AppRoles(args)) => {
+            let positions = matches
+                .subcommand_matches("manifest")
+                .and_then(|m| m.subcommand_matches("app-roles"))
+                .expect("the app-roles subcommand was parsed");
+            app_roles::run(*args, positions)
+        }
+        Command::Templates(args) => templates::run(args),
         Command::New(args) => new::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Thumbprint(args) => thumbprint::run(args),

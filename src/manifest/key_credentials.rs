@@ -149,8 +149,10 @@ impl KeyCredentialsDocument {
     /// property, for pasting into the portal's manifest editor.
     pub fn render(&self, fragment: bool) -> String {
         if fragment {
-            let array = serde_json::to_string_pretty(&self.entries).expect("JSON values serialize");
-            format!("\"keyCredentials\": {array}\n")
+            let serde_json::Value::Object(object) = self.to_object() else {
+                unreachable!("to_object builds an object")
+            };
+            super::document::fragment_text(&object)
         } else {
             let mut text =
                 serde_json::to_string_pretty(&self.to_object()).expect("JSON values serialize");

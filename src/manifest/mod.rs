@@ -1,5 +1,10 @@
-//! The JSON shapes Entra ID and Microsoft Graph expect: wire types, kept apart from the domain model.
+//! The JSON shapes Entra ID and Microsoft Graph expect: wire types, kept apart from the domain model, and
+//! manifest documents that keycred edits without disturbing what it does not own.
 
+pub mod app_roles;
+pub mod document;
 pub mod key_credentials;
+pub mod roles_source;
 
+pub use document::Manifest;
 pub use key_credentials::{KeyCredentialsDocument, ManifestFormat};
