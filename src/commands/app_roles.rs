@@ -45,9 +45,11 @@ pub fn run(args: AppRolesArgs, positions: &clap::ArgMatches) -> anyhow::Result<i
                 && args.remove.is_empty()
                 && args.identifier_uri.is_none()
             {
-                anyhow::bail!(
+                return Err(keycred::Error::Invalid(
                     "nothing to merge: give roles (--role, --roles-file, --template), --disable, --remove or --identifier-uri"
-                );
+                        .into(),
+                )
+                .into());
             }
             manifest.merge_roles(set.as_ref(), &args.disable, &args.remove)?;
             if let Some(uri) = &args.identifier_uri {
@@ -152,7 +154,10 @@ fn gather_specs(
         role_positions
             .iter()
             .rposition(|p| *p < index)
-            .with_context(|| format!("{option} must follow the --role it describes"))
+            .ok_or_else(|| {
+                keycred::Error::Invalid(format!("{option} must follow the --role it describes"))
+                    .into()
+            })
     };
     let attach = |option: &str,
                   id: &str,
@@ -167,7 +172,11 @@ fn gather_specs(
         for (value, index) in values.iter().zip(indices) {
             let role = owner(option, index)?;
             if !set(&mut specs[role], value.clone()) {
-                anyhow::bail!("role {:?} is given {option} twice (or also in its VALUE:NAME:DESCRIPTION form)", specs[role].value);
+                return Err(keycred::Error::Invalid(format!(
+                    "role {:?} is given {option} twice (or also in its VALUE:NAME:DESCRIPTION form)",
+                    specs[role].value
+                ))
+                .into());
             }
         }
         Ok(())

@@ -1,10 +1,13 @@
 //! keycred's integration tests: the real binary end to end, snapshots of its renderers, and independent
 //! verification of its output by OpenSSL 3, Java keytool and Python `cryptography`.
 
+mod app_roles;
 mod common;
 mod inspect;
 mod key_credentials;
+mod merge_props;
 mod new;
 mod peers;
+mod schemas;
 mod snapshots;
 mod thumbprint;

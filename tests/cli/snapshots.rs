@@ -133,3 +133,73 @@ fn new_json_output() {
         });
     });
 }
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = keycred().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn app_roles_resource_and_client_graph() {
+    insta::assert_snapshot!(stdout_of(&[
+        "manifest",
+        "app-roles",
+        "--template",
+        "read-write",
+        "--stable-ids",
+        "contoso-orders",
+        "--identifier-uri",
+        "api://contoso-orders",
+        "--client-app",
+        "--resource-app-id",
+        "11111111-2222-3333-4444-555555555555",
+    ]));
+}
+
+#[test]
+fn app_roles_legacy_fragment() {
+    insta::assert_snapshot!(stdout_of(&[
+        "manifest",
+        "app-roles",
+        "--role",
+        "Orders.Read:Read orders:Allow the app to read orders.",
+        "--role",
+        "Orders.Admin",
+        "--member-types",
+        "both",
+        "--stable-ids",
+        "contoso-orders",
+        "--identifier-uri",
+        "api://contoso-orders",
+        "--format",
+        "legacy",
+        "--fragment",
+    ]));
+}
+
+#[test]
+fn app_roles_merged_into_the_graph_manifest() {
+    let manifest = fixture("manifest-graph.json");
+    insta::assert_snapshot!(stdout_of(&[
+        "manifest",
+        "app-roles",
+        "--template",
+        "read-write",
+        "--stable-ids",
+        "contoso-orders",
+        "--disable",
+        "Orders.Read",
+        "--merge",
+        manifest.to_str().unwrap(),
+    ]));
+}
+
+#[test]
+fn templates_listing() {
+    insta::assert_snapshot!(stdout_of(&["templates"]));
+}

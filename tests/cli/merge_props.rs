@@ -1,0 +1,112 @@
+//! Property: merging roles into any manifest never drops or reorders a field keycred does not own, never
+//! changes an existing role's id, and leaves every role it was not asked about byte-for-byte as it was.
+
+use keycred::manifest::app_roles::{IdPolicy, RoleSet, RoleSpec};
+use keycred::manifest::{Manifest, ManifestFormat};
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+fn json_leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        "[a-zA-Z0-9 äö✓]{0,12}".prop_map(Value::String),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    json_leaf().prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(("[a-z]{1,6}", inner), 0..4)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+        ]
+    })
+}
+
+/// Role values drawn from a small pool so that requests often hit existing roles.
+fn role_value() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["Read", "Write", "Admin", "Export", "Audit", "Invoke"])
+        .prop_map(str::to_owned)
+}
+
+fn existing_role(value: &str, n: u128, extra: &Value, enabled: bool) -> Value {
+    serde_json::json!({
+        "allowedMemberTypes": ["Application"],
+        "description": format!("{value} role"),
+        "displayName": value,
+        "id": uuid::Uuid::from_u128(n).to_string(),
+        "isEnabled": enabled,
+        "x-extra": extra,
+        "value": value,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn merge_keeps_what_it_does_not_own(
+        fields in prop::collection::vec(("[a-z]{1,8}", json_value()), 0..8),
+        existing in prop::collection::btree_set(role_value(), 0..5),
+        extra in json_value(),
+        requested in prop::collection::vec(role_value(), 1..4),
+        roles_position in 0usize..8,
+        legacy in any::<bool>(),
+    ) {
+        let mut root = Map::new();
+        let marker = if legacy { "oauth2Permissions" } else { "web" };
+        root.insert(marker.to_owned(), Value::Array(vec![]));
+        for (key, value) in fields {
+            if key != "approles" {
+                root.insert(format!("f{key}"), value);
+            }
+        }
+        let existing_roles: Vec<Value> = existing
+            .iter()
+            .enumerate()
+            .map(|(i, v)| existing_role(v, i as u128 + 1, &extra, i % 2 == 0))
+            .collect();
+        // Put appRoles somewhere in the middle of the document.
+        let mut entries: Vec<(String, Value)> = root.into_iter().collect();
+        let at = roles_position.min(entries.len());
+        entries.insert(at, ("appRoles".to_owned(), Value::Array(existing_roles.clone())));
+        let root: Map<String, Value> = entries.into_iter().collect();
+        let text = serde_json::to_string(&root).unwrap();
+
+        let mut manifest = Manifest::parse(&text, "prop.json", None).unwrap();
+        prop_assert_eq!(manifest.format(), if legacy { ManifestFormat::Legacy } else { ManifestFormat::Graph });
+        let mut unique = requested.clone();
+        unique.sort();
+        unique.dedup();
+        let specs: Vec<RoleSpec> = unique
+            .iter()
+            .map(|v| RoleSpec { value: v.clone(), ..RoleSpec::default() })
+            .collect();
+        let set = RoleSet::build(specs, IdPolicy::Random, &manifest.existing_roles()).unwrap();
+        manifest.merge_roles(Some(&set), &[], &[]).unwrap();
+        let merged = manifest.root();
+
+        // Every key, in its order, and every value except appRoles, unchanged.
+        let before: Vec<&String> = root.keys().collect();
+        let after: Vec<&String> = merged.keys().collect();
+        prop_assert_eq!(before, after);
+        for (key, value) in &root {
+            if key != "appRoles" {
+                prop_assert_eq!(&merged[key], value);
+            }
+        }
+        let roles = merged["appRoles"].as_array().unwrap();
+        for old in &existing_roles {
+            let value = old["value"].as_str().unwrap();
+            let new = roles.iter().find(|r| r["value"].as_str() == Some(value)).unwrap();
+            prop_assert_eq!(&new["id"], &old["id"]);
+            prop_assert_eq!(&new["x-extra"], &old["x-extra"]);
+            prop_assert_eq!(&new["isEnabled"], &old["isEnabled"], "state kept unless asked");
+            if !unique.iter().any(|r| r == value) {
+                prop_assert_eq!(new, old, "roles not asked about are untouched");
+            }
+        }
+        prop_assert_eq!(roles.len(), existing.union(&unique.iter().cloned().collect()).count());
+    }
+}
