@@ -39,6 +39,7 @@ pub mod fsio;
 pub mod manifest;
 pub mod provision;
 pub mod report;
+pub mod rotation;
 pub mod secret;
 pub mod time_fmt;
 

@@ -113,6 +113,19 @@ impl Manifest {
         &self.root
     }
 
+    /// The file name the manifest was read from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub(crate) fn root_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.root
+    }
+
+    pub(crate) fn document_error(&self, reason: impl Into<String>) -> Error {
+        self.fail(reason)
+    }
+
     fn fail(&self, reason: impl Into<String>) -> Error {
         Error::Document {
             source_name: self.source.clone(),

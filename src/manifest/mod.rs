@@ -3,8 +3,10 @@
 
 pub mod app_roles;
 pub mod document;
+pub mod existing;
 pub mod key_credentials;
 pub mod roles_source;
 
 pub use document::Manifest;
+pub use existing::ExistingCredential;
 pub use key_credentials::{KeyCredentialsDocument, ManifestFormat};

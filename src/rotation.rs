@@ -1,0 +1,427 @@
+//! Rotation planning: given the credentials an app has, an optional new one, the time and a policy, decide
+//! what to add, keep and remove. Pure: no I/O, the clock is a parameter.
+//!
+//! The rule that matters most is never locking an app out: the new credential is added beside the current one,
+//! which stays until it expires or the policy explicitly prunes it, and removing a credential that is still
+//! valid always produces a warning.
+
+use time::{Duration, OffsetDateTime};
+
+use crate::credential::request::CLOCK_SKEW;
+use crate::credential::thumbprint::upper_hex;
+use crate::error::{Error, Result};
+use crate::manifest::ExistingCredential;
+use crate::time_fmt::rfc3339_utc;
+
+/// What the run is allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policy {
+    /// Add the new credential only when the newest valid one ends within this window (`--renew-within DAYS`);
+    /// `None` adds it unconditionally.
+    pub renew_within: Option<Duration>,
+    /// Remove credentials that have expired (`--prune-expired`).
+    pub prune_expired: bool,
+    /// Keep at most this many credentials, the new one included (`--keep N`); the earliest-ending go first.
+    pub keep: Option<usize>,
+}
+
+/// The facts of the credential to add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// Its SHA-1 thumbprint.
+    pub thumbprint: [u8; 20],
+    /// Start of validity.
+    pub start: OffsetDateTime,
+    /// End of validity.
+    pub end: OffsetDateTime,
+}
+
+/// Where a credential stands at a moment, with a five-minute allowance for clocks that run behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Starts more than five minutes from now.
+    NotYetValid,
+    /// Usable now.
+    Valid,
+    /// Ended.
+    Expired,
+}
+
+/// The standing of a credential valid from `start` to `end`, at `now`.
+pub fn standing(start: OffsetDateTime, end: OffsetDateTime, now: OffsetDateTime) -> Standing {
+    if now > end {
+        Standing::Expired
+    } else if start > now + CLOCK_SKEW {
+        Standing::NotYetValid
+    } else {
+        Standing::Valid
+    }
+}
+
+/// What happens to one existing credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// It stays, unchanged.
+    Keep,
+    /// It goes, for this reason.
+    Remove(String),
+}
+
+/// The decision for one app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Whether the candidate is added.
+    pub add: bool,
+    /// Why the candidate is not added, when it is not.
+    pub skipped: Option<String>,
+    /// One disposition per existing credential, in manifest order.
+    pub existing: Vec<Disposition>,
+    /// Whether renewal was due (no valid credential, or the newest ends within the window).
+    pub renewal_due: bool,
+    /// Index of the valid credential that ends last, if any.
+    pub current: Option<usize>,
+    /// Things the admin should know.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Whether the plan changes anything.
+    pub fn changes(&self) -> bool {
+        self.add
+            || self
+                .existing
+                .iter()
+                .any(|d| matches!(d, Disposition::Remove(_)))
+    }
+}
+
+/// Plans one rotation.
+pub fn plan(
+    existing: &[ExistingCredential],
+    candidate: Option<&Candidate>,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<Plan> {
+    if policy.keep == Some(0) {
+        return Err(Error::Invalid(
+            "--keep 0 would remove every credential and lock the app out: use 1 or more".into(),
+        ));
+    }
+    let mut warnings: Vec<String> = existing
+        .iter()
+        .filter_map(ExistingCredential::date_mismatch)
+        .collect();
+    for (i, a) in existing.iter().enumerate() {
+        if let Some(b) = existing[..i]
+            .iter()
+            .find(|b| a.thumbprint.is_some() && b.thumbprint == a.thumbprint)
+        {
+            warnings.push(format!(
+                "{} and {} hold the same certificate ({})",
+                b.label(),
+                a.label(),
+                upper_hex(&a.thumbprint.unwrap_or_default())
+            ));
+        }
+    }
+
+    let current = existing
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| standing(c.start, c.end, now) == Standing::Valid)
+        .max_by_key(|(_, c)| c.end)
+        .map(|(i, _)| i);
+    let renewal_due = match (policy.renew_within, current) {
+        (None, _) | (_, None) => true,
+        (Some(window), Some(i)) => existing[i].end - now <= window,
+    };
+
+    let mut skipped = None;
+    let mut add = false;
+    if let Some(candidate) = candidate {
+        if let Some(same) = existing
+            .iter()
+            .find(|c| c.thumbprint == Some(candidate.thumbprint))
+        {
+            skipped = Some(format!(
+                "the certificate is already present ({})",
+                same.label()
+            ));
+        } else if standing(candidate.start, candidate.end, now) == Standing::Expired {
+            return Err(Error::Invalid(format!(
+                "the new certificate expired on {}: it cannot be rotated in",
+                rfc3339_utc(candidate.end)
+            )));
+        } else if !renewal_due {
+            let i = current.expect("not due implies a current credential");
+            skipped = Some(format!(
+                "not due: {} is valid until {} ({} days), beyond the renewal window",
+                existing[i].label(),
+                rfc3339_utc(existing[i].end),
+                (existing[i].end - now).whole_days()
+            ));
+        } else {
+            add = true;
+        }
+    }
+
+    let mut dispositions: Vec<Disposition> = existing
+        .iter()
+        .map(|c| {
+            if policy.prune_expired && standing(c.start, c.end, now) == Standing::Expired {
+                Disposition::Remove(format!("expired on {}", rfc3339_utc(c.end)))
+            } else {
+                Disposition::Keep
+            }
+        })
+        .collect();
+
+    if let Some(limit) = policy.keep {
+        let new_count = usize::from(add);
+        let mut kept: Vec<usize> = (0..existing.len())
+            .filter(|i| dispositions[*i] == Disposition::Keep)
+            .collect();
+        // Earliest-ending first; the new credential is never the one to go.
+        kept.sort_by_key(|i| existing[*i].end);
+        let excess = (kept.len() + new_count).saturating_sub(limit);
+        for &i in kept.iter().take(excess) {
+            dispositions[i] = Disposition::Remove(format!("over --keep {limit}"));
+        }
+    }
+
+    for (c, d) in existing.iter().zip(&dispositions) {
+        if matches!(d, Disposition::Remove(_)) && standing(c.start, c.end, now) == Standing::Valid {
+            warnings.push(format!(
+                "removes {}, which is still valid until {}: anything still using it will stop working",
+                c.label(),
+                rfc3339_utc(c.end)
+            ));
+        }
+    }
+    let remaining_valid = existing
+        .iter()
+        .zip(&dispositions)
+        .any(|(c, d)| *d == Disposition::Keep && standing(c.start, c.end, now) == Standing::Valid);
+    if !add && !remaining_valid {
+        warnings.push("after this run the app has no valid certificate credential".into());
+    }
+
+    Ok(Plan {
+        add,
+        skipped,
+        existing: dispositions,
+        renewal_due,
+        current,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2027-01-01 12:00 UTC);
+
+    fn cred(index: usize, start_days: i64, end_days: i64, tp: u8) -> ExistingCredential {
+        ExistingCredential {
+            index,
+            key_id: Some(uuid::Uuid::from_u128(index as u128 + 1)),
+            display_name: None,
+            thumbprint: Some([tp; 20]),
+            start: NOW + Duration::days(start_days),
+            end: NOW + Duration::days(end_days),
+            kind: "AsymmetricX509Cert".into(),
+            certificate: None,
+        }
+    }
+
+    fn candidate(tp: u8) -> Candidate {
+        Candidate {
+            thumbprint: [tp; 20],
+            start: NOW - Duration::minutes(5),
+            end: NOW + Duration::days(365),
+        }
+    }
+
+    fn policy(renew_days: Option<i64>, prune: bool, keep: Option<usize>) -> Policy {
+        Policy {
+            renew_within: renew_days.map(Duration::days),
+            prune_expired: prune,
+            keep,
+        }
+    }
+
+    #[test]
+    fn adds_beside_the_current_credential_and_keeps_it() {
+        let existing = [cred(0, -300, 65, 1)];
+        let p = plan(&existing, Some(&candidate(9)), NOW, &Policy::default()).unwrap();
+        assert!(p.add);
+        assert_eq!(p.existing, [Disposition::Keep]);
+        assert_eq!(p.current, Some(0));
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn renewal_window_edge_is_due_and_one_second_more_is_not() {
+        let mut existing = [cred(0, -300, 30, 1)];
+        let p = plan(
+            &existing,
+            Some(&candidate(9)),
+            NOW,
+            &policy(Some(30), false, None),
+        )
+        .unwrap();
+        assert!(p.renewal_due && p.add, "exactly at the window edge is due");
+
+        existing[0].end += Duration::seconds(1);
+        let p = plan(
+            &existing,
+            Some(&candidate(9)),
+            NOW,
+            &policy(Some(30), false, None),
+        )
+        .unwrap();
+        assert!(!p.renewal_due && !p.add);
+        assert!(p.skipped.as_deref().unwrap().starts_with("not due"));
+        assert!(!p.changes());
+    }
+
+    #[test]
+    fn all_expired_none_present_and_pruning() {
+        let existing = [cred(0, -400, -35, 1), cred(1, -500, -100, 2)];
+        let p = plan(
+            &existing,
+            Some(&candidate(9)),
+            NOW,
+            &policy(Some(30), true, None),
+        )
+        .unwrap();
+        assert!(p.add && p.renewal_due && p.current.is_none());
+        assert!(p
+            .existing
+            .iter()
+            .all(|d| matches!(d, Disposition::Remove(r) if r.starts_with("expired"))));
+
+        let p = plan(&[], Some(&candidate(9)), NOW, &policy(Some(30), true, None)).unwrap();
+        assert!(p.add && p.existing.is_empty());
+
+        let p = plan(&existing, None, NOW, &policy(None, true, None)).unwrap();
+        assert!(p
+            .warnings
+            .iter()
+            .any(|w| w.contains("no valid certificate credential")));
+
+        let p = plan(
+            &existing,
+            Some(&candidate(9)),
+            NOW,
+            &policy(None, false, None),
+        )
+        .unwrap();
+        assert_eq!(
+            p.existing,
+            [Disposition::Keep, Disposition::Keep],
+            "expired ones stay unless pruned"
+        );
+    }
+
+    #[test]
+    fn clock_skew_allowance() {
+        // Starts in 4 minutes: usable (a clock slightly behind); in 6 minutes: not yet valid.
+        let mut early = cred(0, 0, 200, 1);
+        early.start = NOW + Duration::minutes(4);
+        assert_eq!(standing(early.start, early.end, NOW), Standing::Valid);
+        early.start = NOW + Duration::minutes(6);
+        assert_eq!(standing(early.start, early.end, NOW), Standing::NotYetValid);
+        let p = plan(
+            &[early],
+            Some(&candidate(9)),
+            NOW,
+            &policy(Some(30), false, None),
+        )
+        .unwrap();
+        assert!(
+            p.add && p.current.is_none(),
+            "a not-yet-valid credential is not current"
+        );
+        // The moment of expiry itself is still valid.
+        assert_eq!(standing(NOW - Duration::days(1), NOW, NOW), Standing::Valid);
+    }
+
+    #[test]
+    fn duplicate_thumbprints_are_reported_and_not_added_twice() {
+        let existing = [cred(0, -10, 300, 1), cred(1, -10, 300, 1)];
+        let p = plan(&existing, Some(&candidate(1)), NOW, &Policy::default()).unwrap();
+        assert!(!p.add);
+        assert!(p.skipped.as_deref().unwrap().contains("already present"));
+        assert!(p
+            .warnings
+            .iter()
+            .any(|w| w.contains("hold the same certificate")));
+    }
+
+    #[test]
+    fn keep_removes_the_earliest_ending_and_warns_about_valid_ones() {
+        let existing = [
+            cred(0, -300, 20, 1),
+            cred(1, -100, 200, 2),
+            cred(2, -400, -1, 3),
+        ];
+        let p = plan(
+            &existing,
+            Some(&candidate(9)),
+            NOW,
+            &policy(None, false, Some(2)),
+        )
+        .unwrap();
+        assert!(p.add);
+        assert_eq!(
+            p.existing,
+            [
+                Disposition::Remove("over --keep 2".into()),
+                Disposition::Keep,
+                Disposition::Remove("over --keep 2".into())
+            ]
+        );
+        assert!(p.warnings.iter().any(|w| w.contains("still valid until")));
+        let err = plan(&existing, None, NOW, &policy(None, false, Some(0)))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lock the app out"), "{err}");
+    }
+
+    #[test]
+    fn dates_that_disagree_with_the_certificate_are_flagged() {
+        let credential = crate::provision::create(
+            &crate::credential::CertRequest::new(
+                crate::credential::Subject::parse("X").unwrap(),
+                crate::credential::KeySize::Rsa2048,
+                crate::credential::SignatureHash::Sha256,
+                crate::credential::ValidityEnd::Days(100),
+                NOW,
+                [1; 16],
+            )
+            .unwrap(),
+            uuid::Uuid::nil(),
+        )
+        .unwrap();
+        let mut existing = ExistingCredential::from_certificate(credential.certificate);
+        existing.end -= Duration::days(10);
+        let p = plan(&[existing], None, NOW, &Policy::default()).unwrap();
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("differ from its certificate's")),
+            "{:?}",
+            p.warnings
+        );
+    }
+
+    #[test]
+    fn an_expired_candidate_is_refused() {
+        let mut c = candidate(9);
+        c.end = NOW - Duration::days(1);
+        assert!(plan(&[], Some(&c), NOW, &Policy::default()).is_err());
+    }
+}
