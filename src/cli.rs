@@ -40,6 +40,39 @@ pub enum Command {
     Manifest(ManifestCommand),
     /// List the built-in app-role templates.
     Templates(TemplatesArgs),
+    /// Report credential expiry in manifests or certificates; the exit code says whether renewal is due.
+    Check(CheckArgs),
+    /// Add a new certificate credential to a manifest beside the current one; prune what the policy says.
+    Rotate(Box<RotateArgs>),
+}
+
+/// `keycred check`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 healthy, 3 renewal due (the newest valid credential ends within --warn-days), \
+4 no credential is valid now, 1 an input could not be read, 2 usage. With several inputs the worst verdict wins; \
+an unreadable input makes the exit code 1. Expired leftovers beside a valid credential are listed as prunable \
+but do not change the verdict."
+)]
+pub struct CheckArgs {
+    /// App manifests (Graph or legacy format) or certificate files (DER, PEM, PFX).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Renewal is due when the newest valid credential ends within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub warn_days: u32,
+
+    /// Manifest shape, when a manifest does not show it (e.g. no credentials yet).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Print JSON for monitoring systems.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `keycred manifest …`
@@ -164,7 +197,7 @@ pub enum MemberTypes {
 }
 
 /// Where a PFX password comes from. Never from the command line itself: argv is visible to every user.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct PasswordArgs {
     /// Read the PFX password from the first line of this file.
     #[arg(long, value_name = "PATH")]
@@ -183,6 +216,21 @@ pub struct NewArgs {
     #[arg(long, short = 's')]
     pub subject: String,
 
+    #[command(flatten)]
+    pub credential: CredentialOptions,
+
+    /// Shape of the keyCredentials fragment.
+    #[arg(long, value_enum, default_value_t = Format::Graph)]
+    pub format: Format,
+
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a new certificate credential is made and written: shared by `new`, `rotate` and `batch`.
+#[derive(Debug, Args, Clone)]
+pub struct CredentialOptions {
     /// Folder to write the files into (it must exist).
     #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
@@ -211,10 +259,6 @@ pub struct NewArgs {
     #[arg(long, value_enum, default_value_t = PfxProfile::Modern)]
     pub pfx_profile: PfxProfile,
 
-    /// Shape of the keyCredentials fragment.
-    #[arg(long, value_enum, default_value_t = Format::Graph)]
-    pub format: Format,
-
     #[command(flatten)]
     pub password: PasswordArgs,
 
@@ -223,14 +267,72 @@ pub struct NewArgs {
     pub generate_password: bool,
 
     /// Do not write a PFX (no password is needed then).
-    #[arg(long, conflicts_with_all = ["password_file", "generate_password", "pfx_profile"])]
+    #[arg(long, conflicts_with_all = ["password_file", "generate_password"])]
     pub no_pfx: bool,
 
     /// Replace existing files.
     #[arg(long)]
     pub force: bool,
+}
 
-    /// Print a JSON summary instead of text.
+/// `keycred rotate`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The new credential is added beside the current one; nothing else in the manifest changes. \
+Without --in-place or --manifest-out the updated manifest goes to standard output and the summary to standard error.\n\n\
+Example:\n  keycred rotate --manifest app.json --subject 'CN=Orders Daemon' --out certs --generate-password \
+--renew-within 30 --prune-expired --in-place"
+)]
+pub struct RotateArgs {
+    /// The app manifest (Graph or legacy format) to add the new credential to.
+    #[arg(long, value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+
+    /// Subject of the new certificate (as for `new`).
+    #[arg(
+        long,
+        short = 's',
+        required_unless_present = "cert",
+        conflicts_with = "cert"
+    )]
+    pub subject: Option<String>,
+
+    /// Rotate in a certificate made elsewhere instead of making one.
+    #[arg(long, value_name = "CERT")]
+    pub cert: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub credential: CredentialOptions,
+
+    /// Only rotate when the newest valid credential ends within DAYS (otherwise report "not due" and change nothing).
+    #[arg(long, value_name = "DAYS")]
+    pub renew_within: Option<u32>,
+
+    /// Remove credentials that have expired.
+    #[arg(long)]
+    pub prune_expired: bool,
+
+    /// Keep at most N credentials, the new one included; the earliest-ending go first.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+
+    /// Write the updated manifest here (atomically).
+    #[arg(long, value_name = "FILE", conflicts_with = "in_place")]
+    pub manifest_out: Option<PathBuf>,
+
+    /// Replace MANIFEST (atomically, under a lock), keeping the original as MANIFEST.bak.
+    #[arg(long)]
+    pub in_place: bool,
+
+    /// Also write the Graph PATCH /applications/{id} body: the whole keyCredentials collection to keep.
+    #[arg(long, value_name = "FILE")]
+    pub patch_out: Option<PathBuf>,
+
+    /// Show the plan and the keyCredentials diff; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print a JSON summary (needs --in-place, --manifest-out or --dry-run, so that stdout holds only JSON).
     #[arg(long)]
     pub json: bool,
 }

@@ -115,6 +115,15 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// Another run holds the lock on a file being updated in place.
+    #[error("{path} exists: another keycred run (process {holder}) is updating this file; wait for it, or delete the lock file if no run is active")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// The process id written in it.
+        holder: String,
+    },
+
     /// An I/O error while reading or writing a named file.
     #[error("{path}: {source}")]
     Io {

@@ -132,6 +132,46 @@ pub fn write_all(files: &[OutputFile], force: bool) -> Result<()> {
     Ok(())
 }
 
+/// An exclusive lock on a file being updated in place: `FILE.lock`, created atomically, removed on drop. A second
+/// keycred run on the same file fails at once instead of overwriting the first run's change.
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    /// Takes the lock for `target`, or says who holds it.
+    pub fn acquire(target: &Path) -> Result<Lock> {
+        let mut path = target.as_os_str().to_owned();
+        path.push(".lock");
+        let path = PathBuf::from(path);
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut file) => {
+                let _ = writeln!(file, "{}", std::process::id());
+                Ok(Lock { path })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let holder = fs::read_to_string(&path).unwrap_or_default();
+                Err(Error::Locked {
+                    path,
+                    holder: holder.trim().to_owned(),
+                })
+            }
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 fn parent_dir(path: &Path) -> Option<&Path> {
     match path.parent() {
         Some(p) if p.as_os_str().is_empty() => Some(Path::new(".")),

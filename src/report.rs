@@ -304,3 +304,94 @@ impl NewSummary<'_> {
         })
     }
 }
+
+/// One input of `keycred check`, read and judged.
+pub struct CheckedFile {
+    /// The file name as given.
+    pub file: String,
+    /// Its credentials (one, for a certificate file).
+    pub credentials: Vec<crate::manifest::ExistingCredential>,
+    /// Its verdict.
+    pub verdict: crate::rotation::Verdict,
+}
+
+fn credential_status(
+    c: &crate::manifest::ExistingCredential,
+    now: OffsetDateTime,
+    warn: time::Duration,
+) -> &'static str {
+    use crate::rotation::{standing, Standing};
+    match standing(c.start, c.end, now) {
+        Standing::Expired => "expired (prunable)",
+        Standing::NotYetValid => "not yet valid",
+        Standing::Valid if c.end - now <= warn => "renewal due",
+        Standing::Valid => "valid",
+    }
+}
+
+/// `check` as text: a verdict line per file, then a line per credential.
+pub fn check_text(files: &[CheckedFile], now: OffsetDateTime, warn: time::Duration) -> String {
+    let mut out = String::new();
+    for file in files {
+        out.push_str(&format!(
+            "{}: {} ({} credential{})\n",
+            file.file,
+            file.verdict.as_str(),
+            file.credentials.len(),
+            if file.credentials.len() == 1 { "" } else { "s" }
+        ));
+        for c in &file.credentials {
+            let thumbprint = c
+                .thumbprint
+                .map(|t| crate::credential::thumbprint::upper_hex(&t))
+                .unwrap_or_else(|| "(no thumbprint)".into());
+            let id = c
+                .key_id
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| "-".into());
+            out.push_str(&format!(
+                "  {thumbprint}  {id:<36}  {} to {}  {:>5} days  {}{}\n",
+                rfc3339_utc(c.start),
+                rfc3339_utc(c.end),
+                (c.end - now).whole_days(),
+                credential_status(c, now, warn),
+                c.display_name
+                    .as_deref()
+                    .map(|n| format!("  {n}"))
+                    .unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}
+
+/// `check --json`, for monitoring systems.
+pub fn check_json(
+    files: &[CheckedFile],
+    errors: &[(String, String)],
+    now: OffsetDateTime,
+    warn: time::Duration,
+    exit_code: i32,
+) -> Value {
+    let worst = files.iter().map(|f| f.verdict).max();
+    json!({
+        "verdict": if errors.is_empty() { worst.map(|v| v.as_str()) } else { Some("error") },
+        "exitCode": exit_code,
+        "warnDays": warn.whole_days(),
+        "checkedAt": rfc3339_utc(now),
+        "files": files.iter().map(|f| json!({
+            "file": f.file,
+            "verdict": f.verdict.as_str(),
+            "credentials": f.credentials.iter().map(|c| json!({
+                "keyId": c.key_id,
+                "displayName": c.display_name,
+                "thumbprint": c.thumbprint.map(|t| crate::credential::thumbprint::upper_hex(&t)),
+                "startDateTime": rfc3339_utc(c.start),
+                "endDateTime": rfc3339_utc(c.end),
+                "daysLeft": (c.end - now).whole_days(),
+                "status": credential_status(c, now, warn),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "errors": errors.iter().map(|(file, error)| json!({"file": file, "error": error})).collect::<Vec<_>>(),
+    })
+}

@@ -136,32 +136,38 @@ pub fn plan(
         (Some(window), Some(i)) => existing[i].end - now <= window,
     };
 
+    let not_due = (!renewal_due).then(|| {
+        let i = current.expect("not due implies a current credential");
+        format!(
+            "not due: {} is valid until {} ({} days), beyond the renewal window",
+            existing[i].label(),
+            rfc3339_utc(existing[i].end),
+            (existing[i].end - now).whole_days()
+        )
+    });
     let mut skipped = None;
     let mut add = false;
-    if let Some(candidate) = candidate {
-        if let Some(same) = existing
-            .iter()
-            .find(|c| c.thumbprint == Some(candidate.thumbprint))
-        {
-            skipped = Some(format!(
-                "the certificate is already present ({})",
-                same.label()
-            ));
-        } else if standing(candidate.start, candidate.end, now) == Standing::Expired {
-            return Err(Error::Invalid(format!(
-                "the new certificate expired on {}: it cannot be rotated in",
-                rfc3339_utc(candidate.end)
-            )));
-        } else if !renewal_due {
-            let i = current.expect("not due implies a current credential");
-            skipped = Some(format!(
-                "not due: {} is valid until {} ({} days), beyond the renewal window",
-                existing[i].label(),
-                rfc3339_utc(existing[i].end),
-                (existing[i].end - now).whole_days()
-            ));
-        } else {
-            add = true;
+    match candidate {
+        None => skipped = not_due,
+        Some(candidate) => {
+            if let Some(same) = existing
+                .iter()
+                .find(|c| c.thumbprint == Some(candidate.thumbprint))
+            {
+                skipped = Some(format!(
+                    "the certificate is already present ({})",
+                    same.label()
+                ));
+            } else if standing(candidate.start, candidate.end, now) == Standing::Expired {
+                return Err(Error::Invalid(format!(
+                    "the new certificate expired on {}: it cannot be rotated in",
+                    rfc3339_utc(candidate.end)
+                )));
+            } else if not_due.is_some() {
+                skipped = not_due;
+            } else {
+                add = true;
+            }
         }
     }
 
@@ -423,5 +429,90 @@ mod tests {
         let mut c = candidate(9);
         c.end = NOW - Duration::days(1);
         assert!(plan(&[], Some(&c), NOW, &Policy::default()).is_err());
+    }
+}
+
+/// The health of one app's credentials, as `keycred check` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// A credential is valid beyond the warning window.
+    Healthy,
+    /// The credential valid now that ends last ends within the warning window.
+    RenewalDue,
+    /// No credential is valid now.
+    Expired,
+}
+
+impl Verdict {
+    /// The exit code `check` ends with for this verdict.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Healthy => crate::exit::SUCCESS,
+            Verdict::RenewalDue => crate::exit::RENEWAL_DUE,
+            Verdict::Expired => crate::exit::EXPIRED,
+        }
+    }
+
+    /// The word used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Healthy => "healthy",
+            Verdict::RenewalDue => "renewal-due",
+            Verdict::Expired => "expired",
+        }
+    }
+}
+
+/// The verdict for a set of credentials: it follows the credential that is valid now and ends last. Expired
+/// leftovers do not by themselves make it worse.
+pub fn verdict(existing: &[ExistingCredential], now: OffsetDateTime, warn: Duration) -> Verdict {
+    let current = existing
+        .iter()
+        .filter(|c| standing(c.start, c.end, now) == Standing::Valid)
+        .map(|c| c.end)
+        .max();
+    match current {
+        None => Verdict::Expired,
+        Some(end) if end - now <= warn => Verdict::RenewalDue,
+        Some(_) => Verdict::Healthy,
+    }
+}
+
+#[cfg(test)]
+mod verdict_tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2027-01-01 12:00 UTC);
+
+    fn cred(start_days: i64, end_days: i64) -> ExistingCredential {
+        ExistingCredential {
+            index: 0,
+            key_id: None,
+            display_name: None,
+            thumbprint: None,
+            start: NOW + Duration::days(start_days),
+            end: NOW + Duration::days(end_days),
+            kind: String::new(),
+            certificate: None,
+        }
+    }
+
+    #[test]
+    fn verdict_follows_the_current_credential() {
+        let warn = Duration::days(30);
+        assert_eq!(verdict(&[cred(-10, 31)], NOW, warn), Verdict::Healthy);
+        assert_eq!(verdict(&[cred(-10, 30)], NOW, warn), Verdict::RenewalDue);
+        assert_eq!(verdict(&[cred(-10, -1)], NOW, warn), Verdict::Expired);
+        assert_eq!(verdict(&[], NOW, warn), Verdict::Expired);
+        // An expired leftover beside a healthy credential does not matter.
+        assert_eq!(
+            verdict(&[cred(-400, -1), cred(-10, 200)], NOW, warn),
+            Verdict::Healthy
+        );
+        // A credential that is not valid yet does not count as current.
+        assert_eq!(verdict(&[cred(10, 200)], NOW, warn), Verdict::Expired);
+        assert_eq!(Verdict::Expired.exit_code(), 4);
+        assert_eq!(Verdict::RenewalDue.exit_code(), 3);
     }
 }

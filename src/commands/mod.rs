@@ -1,9 +1,11 @@
 //! One `run` per subcommand, plus what they share: reading input files and finding PFX passwords.
 
 mod app_roles;
+mod check;
 mod inspect;
 mod key_credentials;
 mod new;
+mod rotate;
 mod templates;
 mod thumbprint;
 
@@ -30,6 +32,8 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
             app_roles::run(*args, positions)
         }
         Command::Templates(args) => templates::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Rotate(args) => rotate::run(*args),
         Command::New(args) => new::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Thumbprint(args) => thumbprint::run(args),
@@ -83,7 +87,7 @@ pub fn load_all(
 }
 
 /// Finds the password of an existing PFX: --password-file, then KEYCRED_PFX_PASSWORD, then a prompt.
-fn read_password(args: &cli::PasswordArgs, pfx: &Path) -> keycred::Result<Password> {
+pub fn read_password(args: &cli::PasswordArgs, pfx: &Path) -> keycred::Result<Password> {
     if let Some(file) = &args.password_file {
         return password_from_file(file);
     }
