@@ -44,6 +44,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Add a new certificate credential to a manifest beside the current one; prune what the policy says.
     Rotate(Box<RotateArgs>),
+    /// Microsoft Graph request bodies an app can send itself to add or remove its certificates.
+    #[command(subcommand)]
+    Graph(GraphCommand),
 }
 
 /// `keycred check`
@@ -82,6 +85,60 @@ pub enum ManifestCommand {
     KeyCredentials(KeyCredentialsArgs),
     /// The appRoles fragment of a resource (API) app, and the client app's requiredResourceAccess.
     AppRoles(Box<AppRolesArgs>),
+}
+
+/// `keycred graph …`
+#[derive(Debug, Subcommand)]
+pub enum GraphCommand {
+    /// The POST /applications/{id}/addKey body: adds NEW beside the current credential, proven with the current key.
+    AddKey(AddKeyArgs),
+    /// The POST /applications/{id}/removeKey body: removes a credential by keyId, proven with the current key.
+    RemoveKey(RemoveKeyArgs),
+}
+
+/// What every Graph proof needs.
+#[derive(Debug, Args)]
+pub struct ProofArgs {
+    /// The application's object id (not its appId / client id).
+    #[arg(long, value_name = "GUID")]
+    pub object_id: String,
+
+    /// PFX with the app's current certificate and key, which sign the proof.
+    #[arg(long, value_name = "PFX")]
+    pub current_pfx: PathBuf,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Write the body to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace --out if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+/// `keycred graph add-key`
+#[derive(Debug, Args)]
+pub struct AddKeyArgs {
+    #[command(flatten)]
+    pub proof: ProofArgs,
+
+    /// The new certificate (DER, PEM, or PFX).
+    #[arg(long, value_name = "CERT")]
+    pub cert: PathBuf,
+}
+
+/// `keycred graph remove-key`
+#[derive(Debug, Args)]
+pub struct RemoveKeyArgs {
+    #[command(flatten)]
+    pub proof: ProofArgs,
+
+    /// keyId of the credential to remove.
+    #[arg(long, value_name = "GUID")]
+    pub key_id: String,
 }
 
 /// `keycred templates`

@@ -35,6 +35,7 @@ pub mod credential;
 pub mod error;
 pub mod exit;
 pub mod export;
+pub mod flow;
 pub mod fsio;
 pub mod manifest;
 pub mod provision;

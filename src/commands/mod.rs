@@ -2,6 +2,7 @@
 
 mod app_roles;
 mod check;
+mod graph;
 mod inspect;
 mod key_credentials;
 mod new;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::Templates(args) => templates::run(args),
         Command::Check(args) => check::run(args),
         Command::Rotate(args) => rotate::run(*args),
+        Command::Graph(command) => graph::run(command),
         Command::New(args) => new::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Thumbprint(args) => thumbprint::run(args),

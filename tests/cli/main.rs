@@ -8,6 +8,7 @@ mod key_credentials;
 mod merge_props;
 mod new;
 mod peers;
+mod rotation;
 mod schemas;
 mod snapshots;
 mod thumbprint;

@@ -1,0 +1,87 @@
+//! `keycred graph add-key` / `remove-key`: Graph request bodies proven with the app's current key.
+
+use keycred::credential::{self, Encoding};
+use keycred::flow::graph::{self, Signer};
+use keycred::fsio::{self, Access, OutputFile};
+use keycred::manifest::app_roles::parse_guid;
+
+use crate::cli::{GraphCommand, ProofArgs};
+
+pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
+    let now = time::OffsetDateTime::now_utc();
+    let (proof_args, body) = match &command {
+        GraphCommand::AddKey(args) => {
+            let object_id = parse_guid(&args.proof.object_id, "--object-id")?;
+            let current = load_current(&args.proof)?;
+            let bytes = super::read_input(&args.cert)?;
+            let new = credential::load(&args.cert, &bytes, || {
+                super::read_password(&args.proof.password, &args.cert)
+            })?;
+            let new_cert = &new.certificates[0];
+            let problems = new_cert.entra_problems();
+            if !problems.is_empty() {
+                anyhow::bail!(
+                    "{} cannot be an Entra ID credential: {}",
+                    args.cert.display(),
+                    problems.join("; ")
+                );
+            }
+            if new_cert.thumbprints == current.certificates[0].thumbprints {
+                anyhow::bail!("--cert is the current certificate itself; addKey needs the new one");
+            }
+            let signer = signer(&current)?;
+            (
+                &args.proof,
+                graph::add_key_body(&signer, object_id, new_cert, now)?,
+            )
+        }
+        GraphCommand::RemoveKey(args) => {
+            let object_id = parse_guid(&args.proof.object_id, "--object-id")?;
+            let key_id = parse_guid(&args.key_id, "--key-id")?;
+            let current = load_current(&args.proof)?;
+            let signer = signer(&current)?;
+            (
+                &args.proof,
+                graph::remove_key_body(&signer, object_id, key_id, now)?,
+            )
+        }
+    };
+    let text = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&body).expect("JSON values serialize")
+    );
+    match &proof_args.out {
+        Some(path) => fsio::write_all(
+            &[OutputFile::new(path, text, Access::Public)],
+            proof_args.force,
+        )?,
+        None => super::print(&text),
+    }
+    eprintln!("keycred: the proof is valid for 10 minutes; send the body before then");
+    Ok(keycred::exit::SUCCESS)
+}
+
+fn load_current(args: &ProofArgs) -> anyhow::Result<credential::Loaded> {
+    let path = &args.current_pfx;
+    let bytes = super::read_input(path)?;
+    let loaded = credential::load(path, &bytes, || super::read_password(&args.password, path))?;
+    if loaded.encoding != Encoding::Pfx && loaded.key.is_none() {
+        anyhow::bail!(
+            "{}: --current-pfx needs the current private key too: give the PFX (or a PEM file with the certificate and its PRIVATE KEY)",
+            path.display()
+        );
+    }
+    if loaded.key.is_none() {
+        anyhow::bail!("{}: the PFX holds no private key", path.display());
+    }
+    Ok(loaded)
+}
+
+fn signer(current: &credential::Loaded) -> anyhow::Result<Signer<'_>> {
+    let key = current.key.as_ref().expect("checked by load_current");
+    key.require_rsa(&current.path.display().to_string())?;
+    Ok(Signer {
+        certificate: &current.certificates[0],
+        key,
+    })
+}
