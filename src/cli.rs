@@ -44,6 +44,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Add a new certificate credential to a manifest beside the current one; prune what the policy says.
     Rotate(Box<RotateArgs>),
+    /// Provision or rotate many app registrations from a plan file, in parallel.
+    Batch(BatchArgs),
     /// Microsoft Graph request bodies an app can send itself to add or remove its certificates.
     #[command(subcommand)]
     Graph(GraphCommand),
@@ -85,6 +87,36 @@ pub enum ManifestCommand {
     KeyCredentials(KeyCredentialsArgs),
     /// The appRoles fragment of a resource (API) app, and the client app's requiredResourceAccess.
     AppRoles(Box<AppRolesArgs>),
+}
+
+/// `keycred batch`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The plan (TOML) has a [defaults] table and one [[app]] table per app with name, subject, \
+and optionally manifest (rotate it in place, keeping a .bak) and any of out, days, not_after, key_size, hash, \
+pfx_profile, format, renew_within (default 30), prune_expired, keep, no_pfx. Files go to OUT/NAME/. Apps whose \
+credential is not due are skipped, so re-running a finished plan changes nothing. Exit code 1 if any app failed."
+)]
+pub struct BatchArgs {
+    /// The plan file.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+
+    /// How many apps to work on at once (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Write a JSON report of every app's result to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Read the PFX password (shared by all apps) from the first line of this file.
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+
+    /// Give each app its own random PFX password, written to OUT/NAME/NAME.pfx.password.
+    #[arg(long, conflicts_with = "password_file")]
+    pub generate_password: bool,
 }
 
 /// `keycred graph …`

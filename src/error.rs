@@ -124,14 +124,14 @@ pub enum Error {
         holder: String,
     },
 
-    /// An I/O error while reading or writing a named file.
-    #[error("{path}: {source}")]
+    /// An I/O error while reading or writing a named file. The OS error is part of the message (not a separate
+    /// source), so an error chain prints it once.
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -140,10 +140,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Wraps an I/O error with the path it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -1,19 +1,19 @@
 //! One `run` per subcommand, plus what they share: reading input files and finding PFX passwords.
 
 mod app_roles;
+mod batch;
 mod check;
 mod graph;
 mod inspect;
 mod key_credentials;
-mod new;
-mod rotate;
+pub mod new;
+pub mod rotate;
 mod templates;
 mod thumbprint;
 
 use std::io::IsTerminal as _;
 use std::path::Path;
 
-use anyhow::Context as _;
 use keycred::credential::{self, Loaded};
 use keycred::secret::{Password, PASSWORD_ENV};
 
@@ -34,6 +34,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         }
         Command::Templates(args) => templates::run(args),
         Command::Check(args) => check::run(args),
+        Command::Batch(args) => batch::run(args),
         Command::Rotate(args) => rotate::run(*args),
         Command::Graph(command) => graph::run(command),
         Command::New(args) => new::run(args),
@@ -50,9 +51,7 @@ pub fn interactive() -> bool {
 
 /// Reads an input file, refusing anything too large to be a certificate.
 pub fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| keycred::Error::io(path, e))
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let meta = std::fs::metadata(path).map_err(|e| keycred::Error::io(path, e))?;
     if meta.is_dir() {
         anyhow::bail!(
             "{} is a folder, not a certificate or PFX file",

@@ -20,6 +20,37 @@ use super::new::{Issue, PasswordSource};
 use crate::cli::RotateArgs;
 
 pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
+    let outcome = apply(&args)?;
+    for warning in &outcome.warnings {
+        eprintln!("keycred: warning: {warning}");
+    }
+    if args.json {
+        super::print_json(&outcome.summary);
+    } else if let Some(manifest) = &outcome.manifest_text {
+        eprint!("{}", outcome.diff);
+        super::print(manifest);
+    } else {
+        super::print(&outcome.diff);
+    }
+    Ok(keycred::exit::SUCCESS)
+}
+
+/// What a rotation did.
+pub struct Outcome {
+    /// The keyCredentials diff, as text.
+    pub diff: String,
+    /// The JSON summary.
+    pub summary: Value,
+    /// The updated manifest, when it goes to standard output (neither --in-place nor --manifest-out).
+    pub manifest_text: Option<String>,
+    /// Whether the manifest changed.
+    pub changed: bool,
+    /// The plan's warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Rotates one manifest as `args` say, printing nothing; `batch` calls this for every app.
+pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
     if args.json && !(args.in_place || args.manifest_out.is_some() || args.dry_run) {
         return Err(keycred::Error::Invalid(
             "--json needs --in-place, --manifest-out FILE or --dry-run, so that standard output holds only the JSON summary"
@@ -60,7 +91,7 @@ pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
     let (plan, new) = if !precheck.renewal_due {
         (precheck, None)
     } else {
-        let new = NewOne::make(&args)?;
+        let new = NewOne::make(args)?;
         let candidate = Candidate {
             thumbprint: new.certificate().thumbprints.sha1,
             start: new.certificate().not_before,
@@ -96,11 +127,8 @@ pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
         None => None,
     };
 
-    for warning in &plan.warnings {
-        eprintln!("keycred: warning: {warning}");
-    }
     let diff = diff_text(
-        &args,
+        args,
         &manifest,
         &existing,
         &plan,
@@ -109,19 +137,13 @@ pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
         now,
     );
     if args.dry_run {
-        if args.json {
-            super::print_json(&summary_json(
-                &args,
-                &existing,
-                &plan,
-                added.as_ref(),
-                &[],
-                true,
-            ));
-        } else {
-            super::print(&diff);
-        }
-        return Ok(keycred::exit::SUCCESS);
+        return Ok(Outcome {
+            diff,
+            summary: summary_json(args, &existing, &plan, added.as_ref(), &[], true),
+            manifest_text: None,
+            changed: plan.changes(),
+            warnings: plan.warnings,
+        });
     }
 
     // Certificate files first (only when the credential is really added), then the manifest, then the PATCH body.
@@ -166,22 +188,13 @@ pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
     }
     fsio::write_all(&targets, args.credential.force)?;
 
-    if args.json {
-        super::print_json(&summary_json(
-            &args,
-            &existing,
-            &plan,
-            added.as_ref(),
-            &files,
-            false,
-        ));
-    } else if args.in_place || args.manifest_out.is_some() {
-        super::print(&diff);
-    } else {
-        eprint!("{diff}");
-        super::print(&rendered);
-    }
-    Ok(keycred::exit::SUCCESS)
+    Ok(Outcome {
+        diff,
+        summary: summary_json(args, &existing, &plan, added.as_ref(), &files, false),
+        manifest_text: (!args.in_place && args.manifest_out.is_none()).then_some(rendered),
+        changed,
+        warnings: plan.warnings,
+    })
 }
 
 /// The credential to rotate in.

@@ -2,6 +2,7 @@
 //! verification of its output by OpenSSL 3, Java keytool and Python `cryptography`.
 
 mod app_roles;
+mod batch;
 mod common;
 mod inspect;
 mod key_credentials;

@@ -1,0 +1,318 @@
+//! Batch plans: many app registrations provisioned or rotated in one run.
+//!
+//! A plan is TOML: a `[defaults]` table and one `[[app]]` table per app, each key as `keycred new` and
+//! `keycred rotate` spell the option (with `_` for `-`). The whole plan is read and checked before any app runs,
+//! so a typo in app 180 does not stop a run halfway: unknown keys, duplicate names, bad subjects and two apps
+//! sharing an output folder or a manifest are reported with their line.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::credential::{KeySize, Subject};
+use crate::error::{Error, Result};
+
+/// The default renewal window of a batch run, so re-running a finished plan changes nothing.
+pub const DEFAULT_RENEW_WITHIN_DAYS: u32 = 30;
+
+/// Signature hash names as plans spell them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HashName {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+/// PFX profiles as plans spell them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileName {
+    /// AES-256.
+    Modern,
+    /// 3DES.
+    Legacy,
+}
+
+/// Fragment formats as plans spell them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatName {
+    /// Microsoft Graph.
+    Graph,
+    /// Azure AD Graph (legacy manifest).
+    Legacy,
+}
+
+/// Options a plan may set in `[defaults]` and override per app.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Base folder; an app's files go to `out/NAME/`.
+    pub out: Option<PathBuf>,
+    /// Validity in days.
+    pub days: Option<u32>,
+    /// End of validity (YYYY-MM-DD or RFC 3339).
+    pub not_after: Option<String>,
+    /// RSA key size.
+    pub key_size: Option<u32>,
+    /// Signature hash.
+    pub hash: Option<HashName>,
+    /// PFX profile.
+    pub pfx_profile: Option<ProfileName>,
+    /// Fragment format (for provisioned apps; rotated apps follow their manifest).
+    pub format: Option<FormatName>,
+    /// Renew only within this many days of the current credential's end.
+    pub renew_within: Option<u32>,
+    /// Remove expired credentials when rotating.
+    pub prune_expired: Option<bool>,
+    /// Keep at most this many credentials when rotating.
+    pub keep: Option<usize>,
+    /// Write no PFX.
+    pub no_pfx: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppEntry {
+    name: Spanned<String>,
+    subject: Spanned<String>,
+    manifest: Option<PathBuf>,
+    out: Option<PathBuf>,
+    days: Option<u32>,
+    not_after: Option<String>,
+    key_size: Option<u32>,
+    hash: Option<HashName>,
+    pfx_profile: Option<ProfileName>,
+    format: Option<FormatName>,
+    renew_within: Option<u32>,
+    prune_expired: Option<bool>,
+    keep: Option<usize>,
+    no_pfx: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    #[serde(default)]
+    defaults: Settings,
+    #[serde(default)]
+    app: Vec<AppEntry>,
+}
+
+/// One app of a plan, with defaults applied and paths resolved against the plan's folder.
+#[derive(Debug, Clone)]
+pub struct BatchApp {
+    /// Its name: the file base name and the folder under `out`.
+    pub name: String,
+    /// The plan line of its `name`.
+    pub line: usize,
+    /// The certificate subject.
+    pub subject: String,
+    /// The manifest to rotate in place; `None` provisions.
+    pub manifest: Option<PathBuf>,
+    /// The folder its files go to (`out/NAME`).
+    pub out_dir: PathBuf,
+    /// Every other option, defaults applied.
+    pub settings: Settings,
+}
+
+impl BatchApp {
+    /// The renewal window in days.
+    pub fn renew_within(&self) -> u32 {
+        self.settings
+            .renew_within
+            .unwrap_or(DEFAULT_RENEW_WITHIN_DAYS)
+    }
+
+    /// Whether it writes a PFX.
+    pub fn wants_pfx(&self) -> bool {
+        !self.settings.no_pfx.unwrap_or(false)
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Joins `path` onto `base` unless absolute, and removes `.` and `..` lexically, for comparing targets.
+fn resolve(base: &Path, path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Reads and checks a whole plan. `base` is the plan file's folder.
+pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>> {
+    let fail = |reason: String| Error::Document {
+        source_name: source.to_owned(),
+        reason,
+    };
+    let plan: PlanFile = toml::from_str(text).map_err(|e| {
+        let location = e
+            .span()
+            .map(|s| format!("line {}: ", line_of(text, s.start)))
+            .unwrap_or_default();
+        fail(format!("{location}{}", e.message().trim()))
+    })?;
+    if plan.app.is_empty() {
+        return Err(fail("has no [[app]] tables".into()));
+    }
+    let defaults = plan.defaults;
+    let mut apps: Vec<BatchApp> = Vec::with_capacity(plan.app.len());
+    for entry in plan.app {
+        let line = line_of(text, entry.name.span().start);
+        let name = entry.name.into_inner();
+        let at = |reason: String| fail(format!("line {line}, app {name:?}: {reason}"));
+        if let Some(other) = apps.iter().find(|a| a.name == name) {
+            return Err(fail(format!(
+                "line {line}: app name {name:?} is already used on line {}; names must be unique",
+                other.line
+            )));
+        }
+        crate::provision::validate_name(&name).map_err(|e| at(e.to_string()))?;
+        let subject = entry.subject.into_inner();
+        Subject::parse(&subject).map_err(|e| at(e.to_string()))?;
+        let settings = Settings {
+            out: entry.out.or_else(|| defaults.out.clone()),
+            days: entry.days.or(defaults.days),
+            not_after: entry.not_after.or_else(|| defaults.not_after.clone()),
+            key_size: entry.key_size.or(defaults.key_size),
+            hash: entry.hash.or(defaults.hash),
+            pfx_profile: entry.pfx_profile.or(defaults.pfx_profile),
+            format: entry.format.or(defaults.format),
+            renew_within: entry.renew_within.or(defaults.renew_within),
+            prune_expired: entry.prune_expired.or(defaults.prune_expired),
+            keep: entry.keep.or(defaults.keep),
+            no_pfx: entry.no_pfx.or(defaults.no_pfx),
+        };
+        if settings.days.is_some() && settings.not_after.is_some() {
+            return Err(at("sets both days and not_after; use one".into()));
+        }
+        if let Some(bits) = settings.key_size {
+            KeySize::from_bits(bits).map_err(|e| at(e.to_string()))?;
+        }
+        let out_dir = resolve(
+            base,
+            &settings.out.clone().unwrap_or_else(|| PathBuf::from(".")),
+        )
+        .join(&name);
+        // Compared case-insensitively: on macOS and Windows `Orders` and `orders` are one folder.
+        let same_folder = |a: &BatchApp| {
+            a.out_dir.to_string_lossy().to_lowercase() == out_dir.to_string_lossy().to_lowercase()
+        };
+        if let Some(other) = apps.iter().find(|a| same_folder(a)) {
+            return Err(at(format!(
+                "writes to {}, as app {:?} on line {} does; every app needs its own folder",
+                out_dir.display(),
+                other.name,
+                other.line
+            )));
+        }
+        let manifest = entry.manifest.map(|m| resolve(base, &m));
+        if let Some(path) = &manifest {
+            if let Some(other) = apps.iter().find(|a| a.manifest.as_ref() == Some(path)) {
+                return Err(at(format!(
+                    "rotates {}, as app {:?} on line {} does; two runs on one manifest would race",
+                    path.display(),
+                    other.name,
+                    other.line
+                )));
+            }
+        }
+        apps.push(BatchApp {
+            name,
+            line,
+            subject,
+            manifest,
+            out_dir,
+            settings,
+        });
+    }
+    Ok(apps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = r#"
+[defaults]
+out = "certs"
+days = 180
+renew_within = 45
+
+[[app]]
+name = "orders"
+subject = "CN=Orders Daemon"
+manifest = "manifests/orders.json"
+
+[[app]]
+name = "billing"
+subject = "Billing Daemon"
+days = 90
+key_size = 3072
+out = "other"
+"#;
+
+    #[test]
+    fn defaults_apply_and_apps_override() {
+        let apps = parse_plan(PLAN, "plan.toml", Path::new("/base")).unwrap();
+        assert_eq!(apps.len(), 2);
+        assert_eq!(apps[0].out_dir, Path::new("/base/certs/orders"));
+        assert_eq!(
+            apps[0].manifest.as_deref(),
+            Some(Path::new("/base/manifests/orders.json"))
+        );
+        assert_eq!(apps[0].settings.days, Some(180));
+        assert_eq!(apps[0].renew_within(), 45);
+        assert_eq!(apps[0].line, 8);
+        assert_eq!(apps[1].settings.days, Some(90));
+        assert_eq!(apps[1].out_dir, Path::new("/base/other/billing"));
+        assert!(apps[1].manifest.is_none());
+    }
+
+    #[test]
+    fn plan_errors_name_the_line() {
+        let cases = [
+            ("[[app]]\nname = \"a\"\nsubject = \"A\"\ncolour = \"red\"\n", "line 4"),
+            ("[[app]]\nname = \"a\"\nsubject = \"A\"\n\n[[app]]\nname = \"a\"\nsubject = \"B\"\n", "line 6: app name \"a\" is already used on line 2"),
+            ("[[app]]\nname = \"a\"\nsubject = \"\"\n", "line 2, app \"a\": subject \"\": is empty"),
+            ("[[app]]\nname = \"a\"\nsubject = \"A\"\nkey_size = 1024\n", "key size 1024"),
+            ("[[app]]\nname = \"a\"\nsubject = \"A\"\nhash = \"md5\"\n", "line 4"),
+            ("[[app]]\nname = \"../a\"\nsubject = \"A\"\n", "path separator"),
+            ("[defaults]\nout = \"x\"\n", "has no [[app]] tables"),
+            (
+                "[[app]]\nname = \"a\"\nsubject = \"A\"\nout = \"x\"\n[[app]]\nname = \"b\"\nsubject = \"B\"\nout = \"x/b/../b/..\"\nmanifest = \"m.json\"\n[[app]]\nname = \"a2\"\nsubject = \"C\"\nmanifest = \"./m.json\"\n",
+                "rotates /p/m.json, as app \"b\"",
+            ),
+            (
+                "[[app]]\nname = \"orders\"\nsubject = \"A\"\nout = \"x\"\n[[app]]\nname = \"Orders\"\nsubject = \"B\"\nout = \"./x\"\n",
+                "writes to /p/x/Orders, as app \"orders\" on line 2",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse_plan(text, "plan.toml", Path::new("/p"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "expected {expected:?} in {err}");
+        }
+    }
+}

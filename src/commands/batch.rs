@@ -1,0 +1,346 @@
+//! `keycred batch`: a provisioning or rotation run over many apps, in parallel, with progress.
+//!
+//! Each app goes through the same steps as `keycred new` (provisioning) or `keycred rotate --in-place`
+//! (rotation). Workers take apps from a shared counter and send one small result per app to the main thread,
+//! which shows progress and keeps only those results, so memory stays flat however long the plan is.
+
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use keycred::batch::{self, BatchApp, FormatName, HashName, ProfileName};
+use keycred::fsio::{self, Access, OutputFile};
+use keycred::manifest::ManifestFormat;
+use keycred::secret::PASSWORD_ENV;
+use serde_json::{json, Value};
+
+use super::new::{Issue, PasswordSource};
+use crate::cli::{self, BatchArgs, CredentialOptions, PasswordArgs, RotateArgs};
+
+/// What happened to one app.
+struct AppResult {
+    index: usize,
+    name: String,
+    action: &'static str,
+    detail: String,
+    thumbprint: Option<String>,
+    seconds: f64,
+}
+
+pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
+    let text = String::from_utf8(super::read_input(&args.plan)?)
+        .map_err(|_| anyhow::anyhow!("{}: the plan is not UTF-8 text", args.plan.display()))?;
+    let base = args
+        .plan
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let apps = batch::parse_plan(&text, &args.plan.display().to_string(), base)?;
+    if apps.iter().any(BatchApp::wants_pfx)
+        && args.password_file.is_none()
+        && !args.generate_password
+        && std::env::var_os(PASSWORD_ENV).is_none()
+    {
+        return Err(keycred::Error::Password(format!(
+            "the plan writes PFX files, so batch needs a password source: --password-file PATH, \
+             --generate-password (one per app), or {PASSWORD_ENV}; or set no_pfx = true in the plan"
+        ))
+        .into());
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .clamp(1, apps.len().max(1));
+
+    let started = time::OffsetDateTime::now_utc();
+    let progress = Progress::new(apps.len());
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = mpsc::channel::<AppResult>();
+    let mut results: Vec<AppResult> = Vec::with_capacity(apps.len());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let sender = sender.clone();
+            let (apps, next, args) = (&apps, &next, &args);
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(app) = apps.get(index) else { break };
+                let clock = Instant::now();
+                let mut result = match run_app(app, args) {
+                    Ok(result) => result,
+                    Err(error) => AppResult {
+                        index,
+                        name: app.name.clone(),
+                        action: "failed",
+                        detail: format!("{error:#}"),
+                        thumbprint: None,
+                        seconds: 0.0,
+                    },
+                };
+                result.index = index;
+                result.seconds = clock.elapsed().as_secs_f64();
+                if sender.send(result).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        for result in receiver {
+            progress.done(&result);
+            results.push(result);
+        }
+    });
+    progress.finish();
+    results.sort_by_key(|r| r.index);
+
+    let count = |action: &str| results.iter().filter(|r| r.action == action).count();
+    let failed = count("failed");
+    super::print(&summary_table(&results));
+    super::print(&format!(
+        "{} apps: {} provisioned, {} rotated, {} skipped, {} failed ({} jobs)\n",
+        results.len(),
+        count("provisioned"),
+        count("rotated"),
+        count("skipped"),
+        failed,
+        jobs
+    ));
+    if let Some(path) = &args.report {
+        let report = json!({
+            "plan": args.plan.display().to_string(),
+            "startedAt": keycred::time_fmt::rfc3339_utc(started),
+            "finishedAt": keycred::time_fmt::rfc3339_utc(time::OffsetDateTime::now_utc()),
+            "jobs": jobs,
+            "counts": {
+                "provisioned": count("provisioned"),
+                "rotated": count("rotated"),
+                "skipped": count("skipped"),
+                "failed": failed,
+            },
+            "apps": results.iter().map(|r| json!({
+                "name": r.name,
+                "result": r.action,
+                "detail": r.detail,
+                "thumbprint": r.thumbprint,
+                "seconds": (r.seconds * 1000.0).round() / 1000.0,
+            })).collect::<Vec<Value>>(),
+        });
+        let text = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).expect("JSON values serialize")
+        );
+        // The report is keycred's own output, replaced on every run (a scheduled run writes the same path).
+        fsio::write_all(&[OutputFile::new(path, text, Access::Public)], true)?;
+    }
+    Ok(if failed > 0 {
+        keycred::exit::FAILURE
+    } else {
+        keycred::exit::SUCCESS
+    })
+}
+
+fn options(app: &BatchApp, args: &BatchArgs) -> CredentialOptions {
+    let s = &app.settings;
+    CredentialOptions {
+        out: app.out_dir.clone(),
+        name: Some(app.name.clone()),
+        days: s.days,
+        not_after: s.not_after.clone(),
+        key_size: s.key_size.unwrap_or(2048),
+        hash: match s.hash {
+            Some(HashName::Sha384) => cli::Hash::Sha384,
+            Some(HashName::Sha512) => cli::Hash::Sha512,
+            _ => cli::Hash::Sha256,
+        },
+        pfx_profile: match s.pfx_profile {
+            Some(ProfileName::Legacy) => cli::PfxProfile::Legacy,
+            _ => cli::PfxProfile::Modern,
+        },
+        password: PasswordArgs {
+            password_file: args.password_file.clone(),
+        },
+        generate_password: args.generate_password,
+        no_pfx: !app.wants_pfx(),
+        force: false,
+    }
+}
+
+fn run_app(app: &BatchApp, args: &BatchArgs) -> anyhow::Result<AppResult> {
+    std::fs::create_dir_all(&app.out_dir).map_err(|e| keycred::Error::io(&app.out_dir, e))?;
+    let options = options(app, args);
+    let result = |action, detail: String, thumbprint: Option<String>| AppResult {
+        index: 0,
+        name: app.name.clone(),
+        action,
+        detail,
+        thumbprint,
+        seconds: 0.0,
+    };
+    if let Some(manifest) = &app.manifest {
+        let rotate = RotateArgs {
+            manifest: manifest.clone(),
+            subject: Some(app.subject.clone()),
+            cert: None,
+            credential: options,
+            renew_within: Some(app.renew_within()),
+            prune_expired: app.settings.prune_expired.unwrap_or(false),
+            keep: app.settings.keep,
+            manifest_out: None,
+            in_place: true,
+            patch_out: None,
+            dry_run: false,
+            json: false,
+        };
+        let outcome = super::rotate::apply(&rotate)?;
+        let summary = &outcome.summary;
+        let thumbprint = summary["added"]["customKeyIdentifier"]
+            .as_str()
+            .map(base64_to_hex);
+        return Ok(if outcome.changed {
+            let detail = match summary["added"]["keyId"].as_str() {
+                Some(key_id) => format!(
+                    "added keyId {key_id}, removed {}",
+                    summary["removed"].as_array().map_or(0, Vec::len)
+                ),
+                None => format!(
+                    "removed {}",
+                    summary["removed"].as_array().map_or(0, Vec::len)
+                ),
+            };
+            result("rotated", detail, thumbprint)
+        } else {
+            result(
+                "skipped",
+                summary["skipped"]
+                    .as_str()
+                    .unwrap_or("renewal is not due")
+                    .to_owned(),
+                None,
+            )
+        });
+    }
+
+    // Provisioning: an app whose files exist is done, unless its certificate is due.
+    let existing = app.out_dir.join(format!("{}.cer", app.name));
+    if existing.exists() {
+        let bytes = super::read_input(&existing)?;
+        let loaded =
+            keycred::credential::load(&existing, &bytes, || unreachable!("a .cer is not a PFX"))?;
+        let cert = &loaded.certificates[0];
+        let now = time::OffsetDateTime::now_utc();
+        let left = cert.not_after - now;
+        if left > time::Duration::days(i64::from(app.renew_within())) {
+            return Ok(result(
+                "skipped",
+                format!(
+                    "already provisioned, valid until {}",
+                    keycred::time_fmt::rfc3339_utc(cert.not_after)
+                ),
+                None,
+            ));
+        }
+        anyhow::bail!(
+            "{} is due for renewal (ends {}), but its files exist: add `manifest = …` to rotate it, or move the old files away",
+            existing.display(),
+            keycred::time_fmt::rfc3339_utc(cert.not_after)
+        );
+    }
+    let issue = Issue::prepare(
+        &app.subject,
+        &options,
+        PasswordSource::from_options(&options),
+    )?;
+    let credential = issue.create()?;
+    let format = match app.settings.format {
+        Some(FormatName::Legacy) => ManifestFormat::Legacy,
+        _ => ManifestFormat::Graph,
+    };
+    issue.write(&credential, format)?;
+    Ok(result(
+        "provisioned",
+        format!("keyId {}", credential.key_id),
+        Some(
+            credential
+                .certificate
+                .thumbprints
+                .render(keycred::credential::ThumbprintForm::Hex),
+        ),
+    ))
+}
+
+fn base64_to_hex(b64: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map(|bytes| keycred::credential::thumbprint::upper_hex(&bytes))
+        .unwrap_or_default()
+}
+
+fn summary_table(results: &[AppResult]) -> String {
+    let width = results
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!("{:<width$}  {:<11}  detail\n", "app", "result");
+    for r in results {
+        out.push_str(&format!(
+            "{:<width$}  {:<11}  {}\n",
+            r.name, r.action, r.detail
+        ));
+    }
+    out
+}
+
+/// A progress bar on a terminal; one plain line per app otherwise (logs, CI, cron).
+enum Progress {
+    Bar(indicatif::ProgressBar),
+    Lines { total: usize, done: AtomicUsize },
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} apps  {elapsed_precise}  {msg}",
+                )
+                .expect("a valid template"),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines {
+                total,
+                done: AtomicUsize::new(0),
+            }
+        }
+    }
+
+    fn done(&self, result: &AppResult) {
+        match self {
+            Progress::Bar(bar) => {
+                bar.inc(1);
+                bar.set_message(format!("{}: {}", result.name, result.action));
+                if result.action == "failed" {
+                    bar.println(format!("{}: failed: {}", result.name, result.detail));
+                }
+            }
+            Progress::Lines { total, done } => {
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                eprintln!(
+                    "[{n}/{total}] {}: {} ({})",
+                    result.name, result.action, result.detail
+                );
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}

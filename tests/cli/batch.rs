@@ -1,0 +1,163 @@
+//! `keycred batch`: many apps, one broken, parallel, idempotent, with a report.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// A Graph manifest whose only credential ends in `days` days.
+fn manifest(path: &Path, days: i64) {
+    let mut doc: Value =
+        serde_json::from_slice(&fs::read(fixture("manifest-graph.json")).unwrap()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    doc["keyCredentials"] = json!([{
+        "customKeyIdentifier": "VyID1rpdPCiyWx3MPzu/G1T2mWk=",
+        "displayName": "CN=old",
+        "endDateTime": keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days)),
+        "key": null,
+        "keyId": "00000000-0000-4000-8000-000000000001",
+        "startDateTime": keycred::time_fmt::rfc3339_utc(now - time::Duration::days(300)),
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify"
+    }]);
+    fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+}
+
+#[test]
+fn a_plan_of_22_apps_with_one_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("manifests")).unwrap();
+    let mut plan = String::from("[defaults]\nout = \"certs\"\ndays = 90\nno_pfx = true\n");
+    for i in 0..10 {
+        manifest(
+            &dir.path().join(format!("manifests/rot{i}.json")),
+            if i < 8 { 10 } else { 200 },
+        );
+        plan.push_str(&format!(
+            "\n[[app]]\nname = \"rot{i}\"\nsubject = \"CN=Rotated {i}\"\nmanifest = \"manifests/rot{i}.json\"\n"
+        ));
+    }
+    for i in 0..11 {
+        plan.push_str(&format!(
+            "\n[[app]]\nname = \"new{i}\"\nsubject = \"CN=New {i}\"\n"
+        ));
+    }
+    plan.push_str("\n[[app]]\nname = \"withpfx\"\nsubject = \"CN=With PFX\"\nno_pfx = false\n");
+    fs::write(dir.path().join("manifests/broken.json"), "{ not json").unwrap();
+    plan.push_str("\n[[app]]\nname = \"broken\"\nsubject = \"CN=Broken\"\nmanifest = \"manifests/broken.json\"\n");
+    let plan_path = dir.path().join("plan.toml");
+    fs::write(&plan_path, &plan).unwrap();
+    let report_path = dir.path().join("report.json");
+
+    let run = || {
+        keycred()
+            .arg("batch")
+            .arg(&plan_path)
+            .args(["--jobs", "2", "--generate-password", "--report"])
+            .arg(&report_path)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed app makes the run fail"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("23 apps: 12 provisioned, 8 rotated, 2 skipped, 1 failed (2 jobs)"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        stderr.contains("[23/23]"),
+        "plain progress lines off a terminal: {stderr}"
+    );
+    let report: Value = serde_json::from_slice(&fs::read(&report_path).unwrap()).unwrap();
+    assert_eq!(
+        report["counts"],
+        json!({"provisioned": 12, "rotated": 8, "skipped": 2, "failed": 1})
+    );
+    let broken = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "broken")
+        .unwrap();
+    assert_eq!(broken["result"], "failed");
+    assert!(
+        broken["detail"]
+            .as_str()
+            .unwrap()
+            .contains("malformed JSON"),
+        "{broken}"
+    );
+
+    // Files: provisioned apps in certs/NAME, a PFX with its own password only where asked.
+    assert!(dir.path().join("certs/new3/new3.cer").exists());
+    assert!(!dir.path().join("certs/new3/new3.pfx").exists());
+    assert!(dir
+        .path()
+        .join("certs/withpfx/withpfx.pfx.password")
+        .exists());
+    let rotated: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("manifests/rot0.json")).unwrap()).unwrap();
+    assert_eq!(rotated["keyCredentials"].as_array().unwrap().len(), 2);
+    assert!(dir.path().join("manifests/rot0.json.bak").exists());
+    let skipped: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("manifests/rot9.json")).unwrap()).unwrap();
+    assert_eq!(
+        skipped["keyCredentials"].as_array().unwrap().len(),
+        1,
+        "not due: untouched"
+    );
+
+    // Re-running the finished plan changes nothing.
+    let snapshot = |name: &str| fs::read(dir.path().join(name)).unwrap();
+    let before = (
+        snapshot("manifests/rot0.json"),
+        snapshot("certs/new0/new0.cer"),
+    );
+    let out = run();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("23 apps: 0 provisioned, 0 rotated, 22 skipped, 1 failed"),
+        "{stdout}"
+    );
+    assert_eq!(
+        (
+            snapshot("manifests/rot0.json"),
+            snapshot("certs/new0/new0.cer")
+        ),
+        before
+    );
+}
+
+#[test]
+fn plan_problems_are_reported_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("[[app]]\nname = \"a\"\nsubject = \"A\"\nno_pfx = true\nsubjct = \"typo\"\n", 1, "line 5"),
+        (
+            "[[app]]\nname = \"a\"\nsubject = \"A\"\nno_pfx = true\n\n[[app]]\nname = \"a\"\nsubject = \"B\"\nno_pfx = true\n",
+            1,
+            "line 7: app name \"a\" is already used on line 2",
+        ),
+        (
+            "[[app]]\nname = \"a\"\nsubject = \"A\"\nmanifest = \"m.json\"\nno_pfx = true\n\n[[app]]\nname = \"b\"\nsubject = \"B\"\nmanifest = \"./m.json\"\nno_pfx = true\n",
+            1,
+            "two runs on one manifest would race",
+        ),
+        ("[[app]]\nname = \"a\"\nsubject = \"A\"\n", 2, "batch needs a password source"),
+    ];
+    for (text, code, expected) in cases {
+        let plan = dir.path().join("plan.toml");
+        fs::write(&plan, text).unwrap();
+        let out = keycred().arg("batch").arg(&plan).output().unwrap();
+        assert_fails(&out, code, expected);
+        assert_eq!(names_in(dir.path()), ["plan.toml"], "nothing ran");
+    }
+}
