@@ -516,3 +516,30 @@ mod verdict_tests {
         assert_eq!(Verdict::RenewalDue.exit_code(), 3);
     }
 }
+
+/// Applies `plan` to `manifest`: the credentials it keeps are copied as they are (the same JSON values, so
+/// byte-for-byte once rendered), `added` is appended when the plan adds, and nothing else in the manifest
+/// changes. Returns the new collection, which is also what a Graph PATCH must carry.
+pub fn apply_plan(
+    manifest: &mut crate::manifest::Manifest,
+    plan: &Plan,
+    added: Option<serde_json::Value>,
+) -> Result<Vec<serde_json::Value>> {
+    let entries = manifest.key_credentials_array()?.clone();
+    if entries.len() != plan.existing.len() {
+        return Err(Error::Invalid(
+            "the plan was made for a different keyCredentials collection".into(),
+        ));
+    }
+    let mut updated: Vec<serde_json::Value> = entries
+        .into_iter()
+        .zip(&plan.existing)
+        .filter(|(_, d)| **d == Disposition::Keep)
+        .map(|(e, _)| e)
+        .collect();
+    if plan.add {
+        updated.extend(added);
+    }
+    manifest.set_key_credentials(updated.clone());
+    Ok(updated)
+}

@@ -19,7 +19,8 @@ use keycred::secret::{Password, PASSWORD_ENV};
 
 use crate::cli::{self, Cli, Command, ManifestCommand};
 
-/// The largest input keycred reads; certificates and PFX files are a few kilobytes.
+/// The largest input keycred reads: certificates and PFX files are a few kilobytes, and even a manifest with
+/// hundreds of credentials is far below this.
 const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Runs the parsed command and returns the exit code.
@@ -62,7 +63,7 @@ pub fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
         return Err(keycred::Error::NotACertificate {
             path: path.to_owned(),
             reason: format!(
-                "is {} bytes, too large to be a certificate or PFX (limit {MAX_INPUT_BYTES})",
+                "the file is {} bytes; keycred reads certificates, PFX files, manifests and plans of at most {MAX_INPUT_BYTES} bytes",
                 meta.len()
             ),
         }

@@ -103,24 +103,16 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
         )
     };
 
-    let entries = manifest.key_credentials_array()?.clone();
     let key_id = new.as_ref().map_or_else(uuid::Uuid::new_v4, NewOne::key_id);
-    let mut updated: Vec<Value> = entries
-        .iter()
-        .zip(&plan.existing)
-        .filter(|(_, d)| **d == Disposition::Keep)
-        .map(|(e, _)| e.clone())
-        .collect();
     let added = match (&new, plan.add) {
-        (Some(new), true) => {
-            let doc =
-                KeyCredentialsDocument::new(&[(new.certificate(), key_id)], manifest.format());
-            let entry = doc.entries()[0].clone();
-            updated.push(entry.clone());
-            Some(entry)
-        }
+        (Some(new), true) => Some(
+            KeyCredentialsDocument::new(&[(new.certificate(), key_id)], manifest.format())
+                .entries()[0]
+                .clone(),
+        ),
         _ => None,
     };
+    let updated = rotation::apply_plan(&mut manifest, &plan, added.clone())?;
 
     let patch = match &args.patch_out {
         Some(_) => Some(patch_body(&manifest, &existing, &plan, &updated)?),
@@ -154,7 +146,6 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
         _ => Vec::new(),
     };
     let changed = plan.changes();
-    manifest.set_key_credentials(updated);
     let rendered = manifest.render();
     if args.in_place {
         if changed {

@@ -110,3 +110,99 @@ proptest! {
         prop_assert_eq!(roles.len(), existing.union(&unique.iter().cloned().collect()).count());
     }
 }
+
+fn key_credential(i: usize, start_days: i64, end_days: i64, extra: &Value) -> Value {
+    let now = time::OffsetDateTime::now_utc();
+    serde_json::json!({
+        "customKeyIdentifier": null,
+        "displayName": format!("CN=cred {i}"),
+        "endDateTime": keycred::time_fmt::rfc3339_utc(now + time::Duration::days(end_days)),
+        "key": null,
+        "keyId": uuid::Uuid::from_u128(i as u128 + 1).to_string(),
+        "startDateTime": keycred::time_fmt::rfc3339_utc(now + time::Duration::days(start_days)),
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+        "x-unknown": extra,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn rotation_keeps_every_credential_it_does_not_remove_byte_for_byte(
+        fields in prop::collection::vec(("[a-z]{1,8}", json_value()), 0..6),
+        ranges in prop::collection::vec((-400i64..10, -50i64..400), 0..6),
+        extra in json_value(),
+        renew in prop::option::of(0i64..60),
+        prune in any::<bool>(),
+        keep in prop::option::of(1usize..5),
+        add in any::<bool>(),
+    ) {
+        use keycred::rotation::{self, Candidate, Disposition, Policy};
+        let mut root = Map::new();
+        root.insert("api".to_owned(), serde_json::json!({}));
+        for (key, value) in fields {
+            root.insert(format!("f{key}"), value);
+        }
+        let creds: Vec<Value> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, (start, len))| key_credential(i, *start, start + len, &extra))
+            .collect();
+        root.insert("keyCredentials".to_owned(), Value::Array(creds.clone()));
+        root.insert("zLast".to_owned(), extra.clone());
+        let text = serde_json::to_string(&root).unwrap();
+
+        let mut manifest = Manifest::parse(&text, "prop.json", None).unwrap();
+        let existing = manifest.key_credentials().unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let candidate = Candidate {
+            thumbprint: [0xAB; 20],
+            start: now - time::Duration::minutes(5),
+            end: now + time::Duration::days(365),
+        };
+        let policy = Policy {
+            renew_within: renew.map(time::Duration::days),
+            prune_expired: prune,
+            keep,
+        };
+        let plan = rotation::plan(&existing, add.then_some(&candidate), now, &policy).unwrap();
+        let added = serde_json::json!({"keyId": "new"});
+        let updated = rotation::apply_plan(&mut manifest, &plan, Some(added.clone())).unwrap();
+
+        // Kept credentials: the same bytes, in the same order; removed ones gone; the new one last.
+        let kept: Vec<String> = creds
+            .iter()
+            .zip(&plan.existing)
+            .filter(|(_, d)| **d == Disposition::Keep)
+            .map(|(c, _)| serde_json::to_string(c).unwrap())
+            .collect();
+        let out: Vec<String> = updated.iter().map(|c| serde_json::to_string(c).unwrap()).collect();
+        let expected_len = kept.len() + usize::from(plan.add);
+        prop_assert_eq!(out.len(), expected_len);
+        prop_assert_eq!(&out[..kept.len()], &kept[..]);
+        if plan.add {
+            prop_assert_eq!(updated.last().unwrap(), &added);
+        }
+        // With a candidate and no --keep limit, a valid credential is never removed unless asked (--prune-expired
+        // only removes expired ones).
+        if keep.is_none() {
+            for (c, d) in existing.iter().zip(&plan.existing) {
+                if matches!(d, Disposition::Remove(_)) {
+                    prop_assert!(c.end < now, "only expired credentials are pruned");
+                }
+            }
+        }
+        // Every other field, in order, unchanged.
+        let merged = manifest.root();
+        prop_assert_eq!(root.keys().collect::<Vec<_>>(), merged.keys().collect::<Vec<_>>());
+        for (key, value) in &root {
+            if key != "keyCredentials" {
+                prop_assert_eq!(&merged[key], value);
+            }
+        }
+        // The rendered manifest parses back to the same document.
+        let reparsed: Value = serde_json::from_str(&manifest.render()).unwrap();
+        prop_assert_eq!(&reparsed, &Value::Object(merged.clone()));
+    }
+}

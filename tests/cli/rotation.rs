@@ -366,6 +366,18 @@ fn rotate_bad_input_and_safety() {
     assert_fails(&out, 2, "lock the app out");
     let out = rotate(&manifest, dir.path(), &["--json"]);
     assert_fails(&out, 2, "--json needs --in-place");
+    let huge = dir.path().join("huge.json");
+    fs::File::create(&huge)
+        .unwrap()
+        .set_len(17 * 1024 * 1024)
+        .unwrap();
+    assert_fails(
+        &rotate(&huge, dir.path(), &["--in-place"]),
+        1,
+        "keycred reads certificates, PFX files, manifests and plans of at most",
+    );
+    assert_fails(&check(&[&huge], &[]), 1, "huge.json: the file is 17825792 bytes");
+    fs::remove_file(&huge).unwrap();
     let no_creds = dir.path().join("nocreds.json");
     fs::write(&no_creds, r#"{"api": {}, "appRoles": []}"#).unwrap();
     assert_fails(

@@ -203,3 +203,62 @@ fn app_roles_merged_into_the_graph_manifest() {
 fn templates_listing() {
     insta::assert_snapshot!(stdout_of(&["templates"]));
 }
+
+fn checked(now: time::OffsetDateTime) -> (Vec<report::CheckedFile>, time::Duration) {
+    let text = std::fs::read_to_string(fixture("manifest-legacy.json")).unwrap();
+    let manifest = keycred::manifest::Manifest::parse(&text, "manifest-legacy.json", None).unwrap();
+    let credentials = manifest.key_credentials().unwrap();
+    let warn = time::Duration::days(30);
+    let verdict = keycred::rotation::verdict(&credentials, now, warn);
+    (
+        vec![report::CheckedFile {
+            file: "manifest-legacy.json".into(),
+            credentials,
+            verdict,
+        }],
+        warn,
+    )
+}
+
+#[test]
+fn check_text_renewal_due() {
+    let now = datetime!(2036-11-01 00:00 UTC);
+    let (files, warn) = checked(now);
+    insta::assert_snapshot!(report::check_text(&files, now, warn));
+}
+
+#[test]
+fn check_json_healthy() {
+    let now = datetime!(2027-01-01 00:00 UTC);
+    let (files, warn) = checked(now);
+    insta::assert_json_snapshot!(report::check_json(&files, &[], now, warn, 0));
+}
+
+#[test]
+fn rotate_dry_run_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("app.json");
+    std::fs::copy(fixture("manifest-legacy.json"), &manifest).unwrap();
+    let text = stdout_of(&[
+        "rotate",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "-s",
+        "CN=Orders Daemon",
+        "--no-pfx",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--keep",
+        "1",
+        "--dry-run",
+    ]);
+    let folder = dir.path().display().to_string();
+    insta::with_settings!({filters => vec![
+        (folder.as_str(), "[DIR]"),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]"),
+        (r"\(\d+ days left\)", "([N] days left)"),
+        (r"\+ add     [0-9A-F]{40}  keyId [0-9a-f-]{36}", "+ add     [THUMBPRINT]  keyId [KEY-ID]"),
+    ]}, {
+        insta::assert_snapshot!(text);
+    });
+}
