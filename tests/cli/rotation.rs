@@ -376,7 +376,11 @@ fn rotate_bad_input_and_safety() {
         1,
         "keycred reads certificates, PFX files, manifests and plans of at most",
     );
-    assert_fails(&check(&[&huge], &[]), 1, "huge.json: the file is 17825792 bytes");
+    assert_fails(
+        &check(&[&huge], &[]),
+        1,
+        "huge.json: the file is 17825792 bytes",
+    );
     fs::remove_file(&huge).unwrap();
     let no_creds = dir.path().join("nocreds.json");
     fs::write(&no_creds, r#"{"api": {}, "appRoles": []}"#).unwrap();
