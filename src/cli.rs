@@ -44,6 +44,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Add a new certificate credential to a manifest beside the current one; prune what the policy says.
     Rotate(Box<RotateArgs>),
+    /// Be walked through a credential, app roles or a rotation interactively (needs a terminal).
+    Wizard,
     /// Provision or rotate many app registrations from a plan file, in parallel.
     Batch(BatchArgs),
     /// Microsoft Graph request bodies an app can send itself to add or remove its certificates.

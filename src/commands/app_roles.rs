@@ -14,6 +14,13 @@ use crate::cli::{AppRolesArgs, MemberTypes};
 
 pub fn run(args: AppRolesArgs, positions: &clap::ArgMatches) -> anyhow::Result<i32> {
     let specs = gather_specs(&args, positions)?;
+    produce(&args, specs)?;
+    Ok(keycred::exit::SUCCESS)
+}
+
+/// Validates `specs` (plus what `args` names besides --role flags is already in them) and writes or prints
+/// the outputs `args` asks for. The wizard calls this with the roles it asked for.
+pub fn produce(args: &AppRolesArgs, specs: Vec<RoleSpec>) -> anyhow::Result<()> {
     let ids = match &args.stable_ids {
         Some(namespace) => IdPolicy::stable(namespace)?,
         None => IdPolicy::Random,
@@ -107,12 +114,11 @@ pub fn run(args: AppRolesArgs, positions: &clap::ArgMatches) -> anyhow::Result<i
         anyhow::bail!("--client-app: none of the roles is an enabled application role, so there is nothing the client app can request");
     }
 
-    write_outputs(&args, resource, client, original)?;
-    Ok(keycred::exit::SUCCESS)
+    write_outputs(args, resource, client, original)
 }
 
 /// Templates first, then the roles file, then --role flags with the options that follow each.
-fn gather_specs(
+pub fn gather_specs(
     args: &AppRolesArgs,
     positions: &clap::ArgMatches,
 ) -> anyhow::Result<Vec<RoleSpec>> {

@@ -1,6 +1,6 @@
 //! One `run` per subcommand, plus what they share: reading input files and finding PFX passwords.
 
-mod app_roles;
+pub mod app_roles;
 mod batch;
 mod check;
 mod graph;
@@ -36,6 +36,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::Templates(args) => templates::run(args),
         Command::Check(args) => check::run(args),
         Command::Batch(args) => batch::run(args),
+        Command::Wizard => crate::wizard::run(),
         Command::Rotate(args) => rotate::run(*args),
         Command::Graph(command) => graph::run(command),
         Command::New(args) => new::run(args),

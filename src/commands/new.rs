@@ -34,6 +34,8 @@ pub fn run(args: NewArgs) -> anyhow::Result<i32> {
 pub enum PasswordSource {
     /// No PFX is written.
     None,
+    /// A password already asked for (the wizard's hidden input).
+    Given(Password),
     /// --password-file, --generate-password, KEYCRED_PFX_PASSWORD or a prompt, in that order.
     Resolve {
         /// --password-file.
@@ -101,6 +103,11 @@ impl Issue {
         // A placeholder PFX decides which files are planned before the real password is resolved.
         let planned_pfx = match &password {
             PasswordSource::None => None,
+            PasswordSource::Given(_) => Some(PfxOutput {
+                password: Password::new(String::new()),
+                profile: PfxProfile::Modern,
+                write_password_file: false,
+            }),
             PasswordSource::Resolve { generate, .. } => Some(PfxOutput {
                 password: Password::new(String::new()),
                 profile: PfxProfile::Modern,
@@ -113,15 +120,21 @@ impl Issue {
             .collect();
         fsio::check_targets(&planned, options.force)?;
 
+        let profile = match options.pfx_profile {
+            cli::PfxProfile::Modern => PfxProfile::Modern,
+            cli::PfxProfile::Legacy => PfxProfile::Legacy,
+        };
         let pfx = match password {
             PasswordSource::None => None,
+            PasswordSource::Given(password) => Some(PfxOutput {
+                write_password_file: false,
+                password: password.require_non_empty("the prompt")?,
+                profile,
+            }),
             PasswordSource::Resolve { file, generate } => Some(PfxOutput {
                 write_password_file: generate,
                 password: new_password(file.as_deref(), generate)?,
-                profile: match options.pfx_profile {
-                    cli::PfxProfile::Modern => PfxProfile::Modern,
-                    cli::PfxProfile::Legacy => PfxProfile::Legacy,
-                },
+                profile,
             }),
         };
         Ok(Issue {

@@ -13,3 +13,4 @@ mod rotation;
 mod schemas;
 mod snapshots;
 mod thumbprint;
+mod wizard;
