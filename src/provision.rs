@@ -118,12 +118,13 @@ impl OutputLayout {
         self.dir.join(format!("{}{}", self.name, role.suffix()))
     }
 
-    /// The files a run writes, in order, given whether it writes a PFX and its password.
-    pub fn roles(pfx: Option<&PfxOutput>) -> Vec<FileRole> {
+    /// The files a run writes, in order: whether it writes a PFX, and whether it writes the PFX's password beside
+    /// it (`--generate-password`).
+    pub fn roles(pfx: bool, password_file: bool) -> Vec<FileRole> {
         let mut roles = vec![FileRole::Cer, FileRole::Pem, FileRole::Key];
-        if let Some(pfx) = pfx {
+        if pfx {
             roles.push(FileRole::Pfx);
-            if pfx.write_password_file {
+            if password_file {
                 roles.push(FileRole::PfxPassword);
             }
         }
@@ -182,7 +183,7 @@ pub fn render_files(
 ) -> Result<Vec<(FileRole, OutputFile)>> {
     let cert = &credential.certificate;
     let mut files = Vec::new();
-    for role in OutputLayout::roles(pfx) {
+    for role in OutputLayout::roles(pfx.is_some(), pfx.is_some_and(|p| p.write_password_file)) {
         let (contents, access): (Vec<u8>, Access) = match role {
             FileRole::Cer => (cert.der().to_vec(), Access::Public),
             FileRole::Pem => (
@@ -220,8 +221,8 @@ pub fn render_files(
 }
 
 /// The paths a run will write, for checking before any key is generated.
-pub fn planned_paths(layout: &OutputLayout, pfx: Option<&PfxOutput>) -> Vec<PathBuf> {
-    OutputLayout::roles(pfx)
+pub fn planned_paths(layout: &OutputLayout, pfx: bool, password_file: bool) -> Vec<PathBuf> {
+    OutputLayout::roles(pfx, password_file)
         .into_iter()
         .map(|r| layout.path(r))
         .collect()

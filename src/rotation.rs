@@ -58,6 +58,16 @@ pub fn standing(start: OffsetDateTime, end: OffsetDateTime, now: OffsetDateTime)
     }
 }
 
+/// The index of the credential that is valid at `now` and ends last: the one an app relies on.
+pub fn current(existing: &[ExistingCredential], now: OffsetDateTime) -> Option<usize> {
+    existing
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| standing(c.start, c.end, now) == Standing::Valid)
+        .max_by_key(|(_, c)| c.end)
+        .map(|(i, _)| i)
+}
+
 /// What happens to one existing credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
@@ -125,12 +135,7 @@ pub fn plan(
         }
     }
 
-    let current = existing
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| standing(c.start, c.end, now) == Standing::Valid)
-        .max_by_key(|(_, c)| c.end)
-        .map(|(i, _)| i);
+    let current = current(existing, now);
     let renewal_due = match (policy.renew_within, current) {
         (None, _) | (_, None) => true,
         (Some(window), Some(i)) => existing[i].end - now <= window,
@@ -466,12 +471,7 @@ impl Verdict {
 /// The verdict for a set of credentials: it follows the credential that is valid now and ends last. Expired
 /// leftovers do not by themselves make it worse.
 pub fn verdict(existing: &[ExistingCredential], now: OffsetDateTime, warn: Duration) -> Verdict {
-    let current = existing
-        .iter()
-        .filter(|c| standing(c.start, c.end, now) == Standing::Valid)
-        .map(|c| c.end)
-        .max();
-    match current {
+    match current(existing, now).map(|i| existing[i].end) {
         None => Verdict::Expired,
         Some(end) if end - now <= warn => Verdict::RenewalDue,
         Some(_) => Verdict::Healthy,

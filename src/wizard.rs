@@ -271,10 +271,7 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
                 .clone()
                 .expect("the wizard always names the files"),
         };
-        for role in provision::OutputLayout::roles(
-            pfx.then(|| placeholder_pfx(c.options.generate_password))
-                .as_ref(),
-        ) {
+        for role in provision::OutputLayout::roles(pfx, c.options.generate_password) {
             planned.push((layout.path(role), role.describe().to_owned()));
         }
     }
@@ -407,14 +404,6 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn placeholder_pfx(write_password_file: bool) -> provision::PfxOutput {
-    provision::PfxOutput {
-        password: Password::new(String::new()),
-        profile: keycred::export::PfxProfile::Modern,
-        write_password_file,
-    }
-}
-
 fn ask_credential(
     term: &Term,
     out: &Path,
@@ -483,7 +472,6 @@ fn ask_credential(
         _ => cli::Format::Legacy,
     };
     let cn = Subject::parse(&subject)?.common_name().to_owned();
-    let pfx_files = (pfx_choice != 2).then(|| placeholder_pfx(generate));
     let name = text(
         term,
         "Base name for the files",
@@ -494,7 +482,7 @@ fn ask_credential(
                 dir: out.to_path_buf(),
                 name: name.to_owned(),
             };
-            let files: Vec<_> = provision::planned_paths(&layout, pfx_files.as_ref())
+            let files: Vec<_> = provision::planned_paths(&layout, pfx_choice != 2, generate)
                 .into_iter()
                 .map(|p| OutputFile::new(p, Vec::new(), Access::Public))
                 .collect();

@@ -100,21 +100,13 @@ impl Issue {
             name,
         };
         fsio::check_output_dir(&layout.dir)?;
-        // A placeholder PFX decides which files are planned before the real password is resolved.
-        let planned_pfx = match &password {
-            PasswordSource::None => None,
-            PasswordSource::Given(_) => Some(PfxOutput {
-                password: Password::new(String::new()),
-                profile: PfxProfile::Modern,
-                write_password_file: false,
-            }),
-            PasswordSource::Resolve { generate, .. } => Some(PfxOutput {
-                password: Password::new(String::new()),
-                profile: PfxProfile::Modern,
-                write_password_file: *generate,
-            }),
+        // The files are planned (and checked) before the password is resolved or asked for.
+        let (pfx, password_file) = match &password {
+            PasswordSource::None => (false, false),
+            PasswordSource::Given(_) => (true, false),
+            PasswordSource::Resolve { generate, .. } => (true, *generate),
         };
-        let planned: Vec<_> = provision::planned_paths(&layout, planned_pfx.as_ref())
+        let planned: Vec<_> = provision::planned_paths(&layout, pfx, password_file)
             .into_iter()
             .map(|path| OutputFile::new(path, Vec::new(), fsio::Access::Public))
             .collect();

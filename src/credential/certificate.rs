@@ -199,14 +199,14 @@ impl CertificateInfo {
     }
 }
 
-/// The total length (header + content) a DER SEQUENCE announces, if the header is readable.
-pub(crate) fn der_total_len(der: &[u8]) -> Option<usize> {
+/// The header length and announced content length of a DER SEQUENCE, if its header is readable.
+pub(crate) fn der_sequence_header(der: &[u8]) -> Option<(usize, usize)> {
     if *der.first()? != 0x30 {
         return None;
     }
     let first = *der.get(1)?;
     if first < 0x80 {
-        return Some(2 + usize::from(first));
+        return Some((2, usize::from(first)));
     }
     let count = usize::from(first & 0x7f);
     if count == 0 || count > 4 {
@@ -216,7 +216,12 @@ pub(crate) fn der_total_len(der: &[u8]) -> Option<usize> {
         .get(2..2 + count)?
         .iter()
         .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-    Some(2 + count + len)
+    Some((2 + count, len))
+}
+
+/// The total length (header + content) a DER SEQUENCE announces, if the header is readable.
+pub(crate) fn der_total_len(der: &[u8]) -> Option<usize> {
+    der_sequence_header(der).map(|(header, content)| header + content)
 }
 
 /// The name of a named curve's OID.

@@ -91,15 +91,8 @@ fn looks_like_pem(bytes: &[u8]) -> bool {
 /// A PFX is a DER SEQUENCE whose first element is `INTEGER 3` (the PFX version); a certificate's first element
 /// is another SEQUENCE.
 fn is_pfx(bytes: &[u8]) -> bool {
-    if bytes.first() != Some(&0x30) || bytes.len() < 2 {
-        return false;
-    }
-    let header = match bytes[1] {
-        n if n < 0x80 => 2,
-        n @ 0x81..=0x84 => 2 + usize::from(n & 0x7f),
-        _ => return false,
-    };
-    bytes.get(header..header + 3) == Some(&[0x02, 0x01, 0x03][..])
+    super::certificate::der_sequence_header(bytes)
+        .is_some_and(|(header, _)| bytes.get(header..header + 3) == Some(&[0x02, 0x01, 0x03][..]))
 }
 
 fn load_pem(path: &Path, bytes: &[u8]) -> Result<Loaded> {
