@@ -161,3 +161,31 @@ fn plan_problems_are_reported_before_anything_runs() {
         assert_eq!(names_in(dir.path()), ["plan.toml"], "nothing ran");
     }
 }
+
+#[test]
+fn on_a_terminal_progress_is_a_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = String::from("[defaults]\nno_pfx = true\n");
+    for i in 0..3 {
+        plan.push_str(&format!(
+            "\n[[app]]\nname = \"tty{i}\"\nsubject = \"CN=Tty {i}\"\n"
+        ));
+    }
+    fs::write(dir.path().join("plan.toml"), plan).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_keycred"));
+    command
+        .args(["batch", "plan.toml", "--jobs", "1"])
+        .current_dir(dir.path());
+    let mut p = rexpect::session::spawn_command(command, Some(20_000)).unwrap();
+    // indicatif's bar ("N/3 apps"), not the plain "[N/3]" lines used off a terminal.
+    p.exp_regex(r"[0-3]/3 apps").unwrap();
+    let before = p.exp_string("3 apps: 3 provisioned").unwrap();
+    assert!(
+        !before.contains("[1/3]"),
+        "plain progress lines on a terminal: {before}"
+    );
+    match p.process.wait().unwrap() {
+        rexpect::process::wait::WaitStatus::Exited(_, code) => assert_eq!(code, 0),
+        other => panic!("{other:?}"),
+    }
+}
