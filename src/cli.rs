@@ -419,6 +419,19 @@ pub struct RotateArgs {
     #[arg(long, value_name = "FILE")]
     pub patch_out: Option<PathBuf>,
 
+    /// Also write the Graph addKey body for the new certificate (the route that keeps credentials whose key Graph
+    /// does not return), proven with --current-pfx, to FILE.
+    #[arg(long, value_name = "FILE", requires_all = ["object_id", "current_pfx"])]
+    pub add_key_proof: Option<PathBuf>,
+
+    /// The application's object id, for --add-key-proof.
+    #[arg(long, value_name = "GUID", requires = "add_key_proof")]
+    pub object_id: Option<String>,
+
+    /// PFX with the app's current certificate and key, which sign the addKey proof.
+    #[arg(long, value_name = "PFX", requires = "add_key_proof")]
+    pub current_pfx: Option<PathBuf>,
+
     /// Show the plan and the keyCredentials diff; write nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -331,6 +331,9 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
                 manifest_out: r.manifest_out.clone(),
                 in_place: r.in_place,
                 patch_out: None,
+                add_key_proof: None,
+                object_id: None,
+                current_pfx: None,
                 dry_run: false,
                 json: false,
             };

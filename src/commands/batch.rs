@@ -189,6 +189,9 @@ fn run_app(app: &BatchApp, args: &BatchArgs) -> anyhow::Result<AppResult> {
             manifest_out: None,
             in_place: true,
             patch_out: None,
+            add_key_proof: None,
+            object_id: None,
+            current_pfx: None,
             dry_run: false,
             json: false,
         };

@@ -62,9 +62,16 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
 }
 
 fn load_current(args: &ProofArgs) -> anyhow::Result<credential::Loaded> {
-    let path = &args.current_pfx;
+    load_current_pfx(&args.current_pfx, &args.password)
+}
+
+/// Reads the current credential (certificate and private key) that signs a proof.
+pub fn load_current_pfx(
+    path: &std::path::Path,
+    password: &crate::cli::PasswordArgs,
+) -> anyhow::Result<credential::Loaded> {
     let bytes = super::read_input(path)?;
-    let loaded = credential::load(path, &bytes, || super::read_password(&args.password, path))?;
+    let loaded = credential::load(path, &bytes, || super::read_password(password, path))?;
     if loaded.encoding != Encoding::Pfx && loaded.key.is_none() {
         anyhow::bail!(
             "{}: --current-pfx needs the current private key too: give the PFX (or a PEM file with the certificate and its PRIVATE KEY)",
@@ -77,7 +84,7 @@ fn load_current(args: &ProofArgs) -> anyhow::Result<credential::Loaded> {
     Ok(loaded)
 }
 
-fn signer(current: &credential::Loaded) -> anyhow::Result<Signer<'_>> {
+pub fn signer(current: &credential::Loaded) -> anyhow::Result<Signer<'_>> {
     let key = current.key.as_ref().expect("checked by load_current");
     key.require_rsa(&current.path.display().to_string())?;
     Ok(Signer {

@@ -3,7 +3,7 @@
 pub mod app_roles;
 mod batch;
 mod check;
-mod graph;
+pub mod graph;
 mod inspect;
 mod key_credentials;
 pub mod new;

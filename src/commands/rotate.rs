@@ -78,7 +78,15 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
     })?;
     let mut manifest = Manifest::parse(&text, &args.manifest.display().to_string(), None)?;
     let existing = manifest.key_credentials()?;
-    let mut targets: Vec<OutputFile> = [&args.manifest_out, &args.patch_out]
+    // The addKey route: the current credential that signs the proof is read (and checked) before anything else.
+    let proof = match (&args.add_key_proof, &args.object_id, &args.current_pfx) {
+        (Some(_), Some(object_id), Some(pfx)) => Some((
+            keycred::manifest::app_roles::parse_guid(object_id, "--object-id")?,
+            super::graph::load_current_pfx(pfx, &args.credential.password)?,
+        )),
+        _ => None,
+    };
+    let mut targets: Vec<OutputFile> = [&args.manifest_out, &args.patch_out, &args.add_key_proof]
         .into_iter()
         .flatten()
         .map(|p| OutputFile::new(p.clone(), Vec::new(), Access::Public))
@@ -171,6 +179,20 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
         targets.push(OutputFile::new(
             out.clone(),
             rendered.clone(),
+            Access::Public,
+        ));
+    }
+    if let (Some(path), Some((object_id, current)), Some(new), true) =
+        (&args.add_key_proof, &proof, &new, plan.add)
+    {
+        let signer = super::graph::signer(current)?;
+        let body = keycred::flow::graph::add_key_body(&signer, *object_id, new.certificate(), now)?;
+        targets.push(OutputFile::new(
+            path.clone(),
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&body).expect("JSON values serialize")
+            ),
             Access::Public,
         ));
     }
@@ -373,5 +395,6 @@ fn summary_json(
         "files": files,
         "manifestOut": args.manifest_out.as_ref().map(|p| p.display().to_string()),
         "patchOut": args.patch_out.as_ref().map(|p| p.display().to_string()),
+        "addKeyProof": args.add_key_proof.as_ref().filter(|_| plan.add && !dry_run).map(|p| p.display().to_string()),
     })
 }

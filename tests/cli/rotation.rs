@@ -559,3 +559,52 @@ fn graph_bad_input() {
     );
     assert_fails(&out, 1, "is the current certificate itself");
 }
+
+#[test]
+fn rotate_writes_the_add_key_body_for_the_new_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest_with(dir.path(), "app.json", &[(-300, 10)]);
+    let body_path = dir.path().join("addkey.json");
+    let rotate_with_proof = |object_id: &str, extra: &[&str]| {
+        keycred()
+            .args(["rotate", "--manifest"])
+            .arg(&manifest)
+            .args(["-s", "CN=Next", "--no-pfx", "--name", "next", "--out"])
+            .arg(dir.path())
+            .arg("--add-key-proof")
+            .arg(&body_path)
+            .args(["--object-id", object_id, "--current-pfx"])
+            .arg(fixture("openssl-rsa.pfx"))
+            .env("KEYCRED_PFX_PASSWORD", "fixture-password")
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = rotate_with_proof("not-a-guid", &["--in-place"]);
+    assert_fails(&out, 2, "--object-id \"not-a-guid\" is not a GUID");
+    assert_eq!(names_in(dir.path()), ["app.json"], "nothing written");
+
+    let summary = json(&rotate_with_proof(
+        OBJECT_ID,
+        &["--in-place", "--json", "--renew-within", "30"],
+    ));
+    assert_eq!(summary["addKeyProof"], body_path.display().to_string());
+    let body: Value = serde_json::from_slice(&fs::read(&body_path).unwrap()).unwrap();
+    use base64::Engine as _;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(body["keyCredential"]["key"].as_str().unwrap())
+            .unwrap(),
+        fs::read(dir.path().join("next.cer")).unwrap()
+    );
+    verify_proof(body["proof"].as_str().unwrap());
+
+    // Not due any more: no certificate, no body.
+    fs::remove_file(&body_path).unwrap();
+    let summary = json(&rotate_with_proof(
+        OBJECT_ID,
+        &["--in-place", "--json", "--renew-within", "30"],
+    ));
+    assert_eq!(summary["addKeyProof"], Value::Null);
+    assert!(!body_path.exists());
+}
