@@ -680,7 +680,7 @@ fn ask_rotation(term: &Term) -> anyhow::Result<RotationAnswers> {
         "App manifest to rotate (Graph or legacy JSON)",
         None,
         |path| {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            let text = crate::commands::read_text(Path::new(path)).map_err(|e| format!("{e:#}"))?;
             let manifest = Manifest::parse(&text, path, None).map_err(|e| e.to_string())?;
             manifest
                 .key_credentials()
@@ -718,7 +718,7 @@ fn ask_rotation(term: &Term) -> anyhow::Result<RotationAnswers> {
 
 /// The subject of the manifest's newest credential, as a default for the new one.
 fn current_subject(manifest: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(manifest).ok()?;
+    let text = crate::commands::read_text(manifest).ok()?;
     let parsed = Manifest::parse(&text, "", None).ok()?;
     parsed
         .key_credentials()

@@ -38,9 +38,7 @@ pub fn produce(args: &AppRolesArgs, specs: Vec<RoleSpec>) -> anyhow::Result<()> 
     let (resource, summaries, original) = match &args.merge {
         Some(path) => {
             let bytes = super::read_input(path)?;
-            let text = String::from_utf8(bytes.clone()).map_err(|_| {
-                anyhow::anyhow!("{}: the manifest is not UTF-8 text", path.display())
-            })?;
+            let text = super::utf8(path, bytes.clone())?;
             let mut manifest = Manifest::parse(&text, &path.display().to_string(), format)?;
             let set = if specs.is_empty() {
                 None
@@ -128,12 +126,13 @@ pub fn gather_specs(
     }
     if let Some(path) = &args.template_file {
         specs.extend(
-            roles_source::parse_template(&read_text(path)?, &path.display().to_string())?.roles,
+            roles_source::parse_template(&super::read_text(path)?, &path.display().to_string())?
+                .roles,
         );
     }
     if let Some(path) = &args.roles_file {
         specs.extend(roles_source::parse_roles_file(
-            &read_text(path)?,
+            &super::read_text(path)?,
             &path.display().to_string(),
         )?);
     }
@@ -227,11 +226,6 @@ pub fn gather_specs(
     )?;
     specs.extend(flag_specs);
     Ok(specs)
-}
-
-fn read_text(path: &Path) -> anyhow::Result<String> {
-    String::from_utf8(super::read_input(path)?)
-        .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))
 }
 
 /// The resource app's fragment: appRoles, and with an identifier URI, identifierUris and the token version.

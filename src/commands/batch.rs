@@ -30,8 +30,7 @@ struct AppResult {
 }
 
 pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
-    let text = String::from_utf8(super::read_input(&args.plan)?)
-        .map_err(|_| anyhow::anyhow!("{}: the plan is not UTF-8 text", args.plan.display()))?;
+    let text = super::read_text(&args.plan)?;
     let base = args
         .plan
         .parent()

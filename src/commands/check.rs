@@ -45,8 +45,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
 fn read(path: &std::path::Path, args: &CheckArgs) -> anyhow::Result<Vec<ExistingCredential>> {
     let bytes = super::read_input(path)?;
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        let text = String::from_utf8(bytes)
-            .map_err(|_| anyhow::anyhow!("{}: the manifest is not UTF-8 text", path.display()))?;
+        let text = super::utf8(path, bytes)?;
         let manifest = Manifest::parse(
             &text,
             &path.display().to_string(),

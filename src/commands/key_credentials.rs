@@ -10,24 +10,7 @@ pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
     let mut entries = Vec::new();
     for file in &files {
         for cert in &file.certificates {
-            let problems = cert.entra_problems();
-            if !problems.is_empty() {
-                let what = format!("{} ({})", file.path.display(), cert.subject);
-                return Err(match &cert.key {
-                    keycred::credential::KeyKind::Rsa { .. } => keycred::Error::NotACertificate {
-                        path: file.path.clone(),
-                        reason: format!(
-                            "{what} cannot be an Entra ID credential: {}",
-                            problems.join("; ")
-                        ),
-                    },
-                    other => keycred::Error::NotRsa {
-                        what,
-                        found: other.to_string(),
-                    },
-                }
-                .into());
-            }
+            cert.require_entra_usable(&file.path)?;
             entries.push((cert, uuid::Uuid::new_v4()));
         }
     }

@@ -73,6 +73,21 @@ pub fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(std::fs::read(path).map_err(|e| keycred::Error::io(path, e))?)
 }
 
+/// The text of a file already read (manifests, plans, roles files and templates are UTF-8 JSON or TOML).
+pub fn utf8(path: &Path, bytes: Vec<u8>) -> anyhow::Result<String> {
+    String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{}: not UTF-8 text (keycred reads JSON and TOML files as UTF-8)",
+            path.display()
+        )
+    })
+}
+
+/// Reads a text input with the same size limit as every other input.
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    utf8(path, read_input(path)?)
+}
+
 /// Loads every file, asking for a PFX password only for PFX files.
 pub fn load_all(
     files: &[std::path::PathBuf],
@@ -159,8 +174,5 @@ impl From<cli::Format> for keycred::manifest::ManifestFormat {
 
 /// The name of a format in output.
 pub fn format_name(format: cli::Format) -> &'static str {
-    match format {
-        cli::Format::Graph => "graph",
-        cli::Format::Legacy => "legacy",
-    }
+    keycred::manifest::document::format_name(format.into())
 }

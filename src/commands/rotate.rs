@@ -70,12 +70,7 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
         None
     };
     let original = super::read_input(&args.manifest)?;
-    let text = String::from_utf8(original.clone()).map_err(|_| {
-        anyhow::anyhow!(
-            "{}: the manifest is not UTF-8 text",
-            args.manifest.display()
-        )
-    })?;
+    let text = super::utf8(&args.manifest, original.clone())?;
     let mut manifest = Manifest::parse(&text, &args.manifest.display().to_string(), None)?;
     let existing = manifest.key_credentials()?;
     // The addKey route: the current credential that signs the proof is read (and checked) before anything else.

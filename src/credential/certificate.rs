@@ -180,6 +180,29 @@ impl CertificateInfo {
         self.subject == self.issuer
     }
 
+    /// Refuses a certificate Entra ID cannot use as a credential, naming `path`: a non-RSA key as
+    /// [`Error::NotRsa`], anything else (a small RSA key, a SHA-1 signature) with every problem listed.
+    pub fn require_entra_usable(&self, path: &std::path::Path) -> crate::Result<()> {
+        let problems = self.entra_problems();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let what = format!("{} ({})", path.display(), self.subject);
+        Err(match &self.key {
+            KeyKind::Rsa { .. } => crate::Error::NotACertificate {
+                path: path.to_owned(),
+                reason: format!(
+                    "{what} cannot be an Entra ID credential: {}",
+                    problems.join("; ")
+                ),
+            },
+            other => crate::Error::NotRsa {
+                what,
+                found: other.to_string(),
+            },
+        })
+    }
+
     /// Problems that stop this certificate from being an Entra ID credential, if any.
     pub fn entra_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();

@@ -123,10 +123,6 @@ impl Manifest {
     }
 
     pub(crate) fn document_error(&self, reason: impl Into<String>) -> Error {
-        self.fail(reason)
-    }
-
-    fn fail(&self, reason: impl Into<String>) -> Error {
         Error::Document {
             source_name: self.source.clone(),
             reason: reason.into(),
@@ -143,12 +139,12 @@ impl Manifest {
             return Ok(());
         };
         let Some(roles) = value.as_array() else {
-            return Err(self.fail("appRoles is not an array"));
+            return Err(self.document_error("appRoles is not an array"));
         };
         let mut seen: Vec<(Uuid, String)> = Vec::new();
         for (index, role) in roles.iter().enumerate() {
             let Some(object) = role.as_object() else {
-                return Err(self.fail(format!("appRoles[{index}] is not an object")));
+                return Err(self.document_error(format!("appRoles[{index}] is not an object")));
             };
             let value = object
                 .get("value")
@@ -159,12 +155,12 @@ impl Manifest {
                 .and_then(Value::as_str)
                 .and_then(|s| Uuid::parse_str(s).ok())
                 .ok_or_else(|| {
-                    self.fail(format!(
+                    self.document_error(format!(
                         "appRoles[{index}] ({value:?}) has no valid id (a UUID string)"
                     ))
                 })?;
             if let Some((_, other)) = seen.iter().find(|(seen_id, _)| *seen_id == id) {
-                return Err(self.fail(format!(
+                return Err(self.document_error(format!(
                     "appRoles has the id {id} twice (roles {other:?} and {value:?}); fix the manifest first"
                 )));
             }
@@ -343,7 +339,7 @@ impl Manifest {
         for role in array {
             let id = role.get("id").and_then(Value::as_str).unwrap_or_default();
             if ids.contains(&id) {
-                return Err(self.fail(format!("appRoles would have the id {id} twice")));
+                return Err(self.document_error(format!("appRoles would have the id {id} twice")));
             }
             ids.push(id);
         }
@@ -358,7 +354,7 @@ impl Manifest {
             .entry("identifierUris")
             .or_insert_with(|| Value::Array(Vec::new()));
         let Some(list) = uris.as_array_mut() else {
-            return Err(self.fail("identifierUris is not an array"));
+            return Err(self.document_error("identifierUris is not an array"));
         };
         if !list.iter().any(|u| u.as_str() == Some(uri)) {
             list.push(Value::String(uri.to_owned()));
@@ -370,7 +366,7 @@ impl Manifest {
                     .entry("api")
                     .or_insert_with(|| Value::Object(Map::new()));
                 let Some(api) = api.as_object_mut() else {
-                    return Err(self.fail("api is not an object"));
+                    return Err(self.document_error("api is not an object"));
                 };
                 api.insert("requestedAccessTokenVersion".to_owned(), Value::from(2));
             }

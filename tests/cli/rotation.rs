@@ -366,6 +366,18 @@ fn rotate_bad_input_and_safety() {
     assert_fails(&out, 2, "lock the app out");
     let out = rotate(&manifest, dir.path(), &["--json"]);
     assert_fails(&out, 2, "--json needs --in-place");
+    let latin1 = dir.path().join("latin1.json");
+    fs::write(&latin1, b"{\"displayName\": \"Z\xfcrich\"}").unwrap();
+    assert_fails(
+        &rotate(&latin1, dir.path(), &["--in-place"]),
+        1,
+        "latin1.json: not UTF-8 text",
+    );
+    assert_eq!(
+        fs::read(&latin1).unwrap(),
+        b"{\"displayName\": \"Z\xfcrich\"}"
+    );
+    fs::remove_file(&latin1).unwrap();
     let huge = dir.path().join("huge.json");
     fs::File::create(&huge)
         .unwrap()
