@@ -108,7 +108,7 @@ pub struct BatchArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// Write a JSON report of every app's result to FILE.
+    /// Write a JSON report of every app's result to FILE (an existing FILE needs --force).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
@@ -119,6 +119,10 @@ pub struct BatchArgs {
     /// Give each app its own random PFX password, written to OUT/NAME/NAME.pfx.password.
     #[arg(long, conflicts_with = "password_file")]
     pub generate_password: bool,
+
+    /// Replace the --report FILE if it exists.
+    #[arg(long, requires = "report")]
+    pub force: bool,
 }
 
 /// `keycred graph …`
@@ -140,6 +144,11 @@ pub struct ProofArgs {
     /// PFX with the app's current certificate and key, which sign the proof.
     #[arg(long, value_name = "PFX")]
     pub current_pfx: PathBuf,
+
+    /// Read the current PFX's password from the first line of this file (else KEYCRED_CURRENT_PFX_PASSWORD, else
+    /// the --password-file / KEYCRED_PFX_PASSWORD source, else a prompt).
+    #[arg(long, value_name = "PATH")]
+    pub current_password_file: Option<PathBuf>,
 
     #[command(flatten)]
     pub password: PasswordArgs,
@@ -263,7 +272,8 @@ pub struct AppRolesArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
-    /// Write the merged manifest back to MANIFEST, keeping the original as MANIFEST.bak.
+    /// Write the merged manifest back to MANIFEST (under a lock), keeping the original as MANIFEST.bak (or
+    /// MANIFEST.bak.N when earlier backups exist).
     #[arg(long, requires = "merge", conflicts_with = "out")]
     pub in_place: bool,
 
@@ -411,7 +421,8 @@ pub struct RotateArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "in_place")]
     pub manifest_out: Option<PathBuf>,
 
-    /// Replace MANIFEST (atomically, under a lock), keeping the original as MANIFEST.bak.
+    /// Replace MANIFEST (atomically, under a lock), keeping the original as MANIFEST.bak (or MANIFEST.bak.N when
+    /// earlier backups exist).
     #[arg(long)]
     pub in_place: bool,
 
@@ -431,6 +442,16 @@ pub struct RotateArgs {
     /// PFX with the app's current certificate and key, which sign the addKey proof.
     #[arg(long, value_name = "PFX", requires = "add_key_proof")]
     pub current_pfx: Option<PathBuf>,
+
+    /// Read the current PFX's password from the first line of this file (else KEYCRED_CURRENT_PFX_PASSWORD, else
+    /// the --password-file / KEYCRED_PFX_PASSWORD source, else a prompt).
+    #[arg(long, value_name = "PATH", requires = "current_pfx")]
+    pub current_password_file: Option<PathBuf>,
+
+    /// When the manifest repeats a keyId (which Entra rejects), give each later credential with it a new keyId
+    /// instead of refusing.
+    #[arg(long)]
+    pub repair_key_ids: bool,
 
     /// Show the plan and the keyCredentials diff; write nothing.
     #[arg(long)]
@@ -497,6 +518,10 @@ pub struct KeyCredentialsArgs {
     /// Replace --out if it exists.
     #[arg(long, requires = "out")]
     pub force: bool,
+
+    /// Emit entries for certificates that have expired (Entra refuses to add them; useful only for records).
+    #[arg(long)]
+    pub allow_expired: bool,
 
     #[command(flatten)]
     pub password: PasswordArgs,

@@ -43,6 +43,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// An input file could not be used as it is: a folder, too large, not UTF-8 text.
+    #[error("{path}: {reason}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it, and what to do.
+        reason: String,
+    },
+
     /// A PFX file could not be opened with the password given.
     #[error("{path}: wrong PFX password (the file's integrity check failed); check --password-file or KEYCRED_PFX_PASSWORD")]
     PfxPassword {
@@ -116,13 +125,21 @@ pub enum Error {
     Invalid(String),
 
     /// Another run holds the lock on a file being updated in place.
-    #[error("{path} exists: another keycred run (process {holder}) is updating this file; wait for it, or delete the lock file if no run is active")]
+    #[error("{target} is being updated by another keycred run{holder}: nothing was written; run again when it has finished (its lock goes when it ends, even if it is killed)")]
     Locked {
-        /// The lock file.
-        path: PathBuf,
-        /// The process id written in it.
+        /// The file being updated.
+        target: PathBuf,
+        /// " (process N)" when the holder wrote its process id, else empty.
         holder: String,
     },
+
+    /// A file being updated in place changed on disk after keycred read it.
+    #[error("{0} changed while keycred was working on it: nothing was written to it; run again")]
+    Changed(PathBuf),
+
+    /// The run was interrupted (SIGINT or SIGTERM) before it wrote anything.
+    #[error("interrupted by {}: stopped before writing, so nothing was changed", crate::interrupt::signal_name(*.0))]
+    Interrupted(i32),
 
     /// An I/O error while reading or writing a named file. The OS error is part of the message (not a separate
     /// source), so an error chain prints it once.

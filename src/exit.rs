@@ -10,8 +10,10 @@ pub const USAGE: i32 = 2;
 pub const RENEWAL_DUE: i32 = 3;
 /// `check`: no credential is valid now.
 pub const EXPIRED: i32 = 4;
-/// The user cancelled an interactive prompt (Ctrl-C or Esc).
+/// The user cancelled an interactive prompt (Ctrl-C or Esc), or a run was stopped by SIGINT (128 + 2).
 pub const CANCELLED: i32 = 130;
+/// A run was stopped by SIGTERM (128 + 15).
+pub const TERMINATED: i32 = 143;
 
 impl crate::Error {
     /// The exit code this error should end the process with.
@@ -25,6 +27,7 @@ impl crate::Error {
             | Password(_)
             | Role { .. }
             | Invalid(_) => USAGE,
+            Interrupted(signal) => 128 + signal,
             _ => FAILURE,
         }
     }

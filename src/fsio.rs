@@ -132,11 +132,16 @@ pub fn write_all(files: &[OutputFile], force: bool) -> Result<()> {
     Ok(())
 }
 
-/// An exclusive lock on a file being updated in place: `FILE.lock`, created atomically, removed on drop. A second
-/// keycred run on the same file fails at once instead of overwriting the first run's change.
+/// An exclusive lock on a file being updated in place, held as an OS file lock (`flock`) on `FILE.lock`.
+///
+/// The kernel releases the lock when its holder exits, however it exits (SIGKILL, a crash, a power cut), so a
+/// lock file left behind by a killed run never blocks the next one: only a live holder does. The holder's
+/// process id is written in the file for the message another run shows; the file is removed on drop.
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
+    // Held open for as long as the lock lives: closing it releases the lock.
+    _file: fs::File,
 }
 
 impl Lock {
@@ -145,31 +150,114 @@ impl Lock {
         let mut path = target.as_os_str().to_owned();
         path.push(".lock");
         let path = PathBuf::from(path);
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                let _ = writeln!(file, "{}", std::process::id());
-                Ok(Lock { path })
+        // A holder removes the file as it finishes; if that happens between our open and our lock, we would hold
+        // a lock on a file nobody else can see, so make sure the name still points at what we locked.
+        for _ in 0..8 {
+            let mut file = open_lock_file(&path)?;
+            match file.try_lock() {
+                Ok(()) => {
+                    if !names_this_file(&path, &file) {
+                        continue;
+                    }
+                    let _ = file
+                        .set_len(0)
+                        .and_then(|()| writeln!(file, "{}", std::process::id()));
+                    return Ok(Lock { path, _file: file });
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    let holder = fs::read_to_string(&path).unwrap_or_default();
+                    return Err(Error::Locked {
+                        target: target.to_owned(),
+                        holder: holder
+                            .trim()
+                            .parse::<u32>()
+                            .map_or_else(|_| String::new(), |pid| format!(" (process {pid})")),
+                    });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let holder = fs::read_to_string(&path).unwrap_or_default();
-                Err(Error::Locked {
-                    path,
-                    holder: holder.trim().to_owned(),
-                })
-            }
-            Err(e) => Err(Error::io(&path, e)),
         }
+        Err(Error::io(
+            &path,
+            std::io::Error::other("the lock file kept being replaced; try again"),
+        ))
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
+        // Removed while still locked; the lock itself goes when the file is closed right after.
         let _ = fs::remove_file(&self.path);
     }
+}
+
+fn open_lock_file(path: &Path) -> Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        // Never follow a symbolic link planted at FILE.lock: the pid would be written through it.
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW).mode(0o644);
+    }
+    options.open(path).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(unix)]
+fn names_this_file(path: &Path, file: &fs::File) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (fs::symlink_metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn names_this_file(path: &Path, _file: &fs::File) -> bool {
+    path.exists()
+}
+
+/// Whether two paths name the same file (after resolving links); paths that do not exist are compared as given.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The backup name for `target`: `FILE.bak`, or the first free `FILE.bak.N` when earlier backups exist, so a
+/// backup never replaces an older one.
+pub fn backup_path(target: &Path) -> PathBuf {
+    let numbered = |n: u32| {
+        let mut name = target.as_os_str().to_owned();
+        name.push(if n == 0 {
+            ".bak".to_owned()
+        } else {
+            format!(".bak.{n}")
+        });
+        PathBuf::from(name)
+    };
+    (0..)
+        .map(numbered)
+        .find(|p| fs::symlink_metadata(p).is_err())
+        .expect("some backup number is free")
+}
+
+/// Replaces `target` with `contents` after keeping its `original` bytes as a new backup ([`backup_path`]).
+/// Refuses, writing nothing, when the file no longer holds `original` (another writer changed it since it was
+/// read). The caller holds the [`Lock`]. Returns the backup's path.
+pub fn update_in_place(target: &Path, original: &[u8], contents: Vec<u8>) -> Result<PathBuf> {
+    let now = fs::read(target).map_err(|e| Error::io(target, e))?;
+    if now != original {
+        return Err(Error::Changed(target.to_owned()));
+    }
+    let backup = backup_path(target);
+    write_all(
+        &[OutputFile::new(&backup, original.to_vec(), Access::Public)],
+        false,
+    )?;
+    write_all(&[OutputFile::new(target, contents, Access::Public)], true)?;
+    Ok(backup)
 }
 
 fn parent_dir(path: &Path) -> Option<&Path> {
@@ -278,5 +366,53 @@ mod tests {
         let not_dir = check_output_dir(&file).unwrap_err().to_string();
         assert!(not_dir.contains("is not a folder"), "{not_dir}");
         check_output_dir(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_lock_is_exclusive_released_on_drop_and_ignores_a_dead_holders_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("m.json");
+        // A lock file left by a killed run (old format: just a pid) does not block.
+        fs::write(dir.path().join("m.json.lock"), "999999999\n").unwrap();
+        let lock = Lock::acquire(&target).unwrap();
+        let err = Lock::acquire(&target).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("(process {})", std::process::id())),
+            "{err}"
+        );
+        drop(lock);
+        assert!(!dir.path().join("m.json.lock").exists());
+        drop(Lock::acquire(&target).unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_never_writes_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "keep").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join("m.json.lock")).unwrap();
+        assert!(Lock::acquire(&dir.path().join("m.json")).is_err());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
+    }
+
+    #[test]
+    fn backups_are_numbered_and_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("m.json");
+        fs::write(&target, "v1").unwrap();
+        let b0 = update_in_place(&target, b"v1", b"v2".to_vec()).unwrap();
+        let b1 = update_in_place(&target, b"v2", b"v3".to_vec()).unwrap();
+        assert_eq!(b0, dir.path().join("m.json.bak"));
+        assert_eq!(b1, dir.path().join("m.json.bak.1"));
+        assert_eq!(fs::read_to_string(&b0).unwrap(), "v1");
+        assert_eq!(fs::read_to_string(&b1).unwrap(), "v2");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "v3");
+        let err = update_in_place(&target, b"v1", b"x".to_vec())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("changed while keycred"), "{err}");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "v3");
+        assert!(!dir.path().join("m.json.bak.2").exists());
     }
 }

@@ -38,6 +38,8 @@ pub mod exit;
 pub mod export;
 pub mod flow;
 pub mod fsio;
+pub mod input;
+pub mod interrupt;
 pub mod manifest;
 pub mod provision;
 pub mod report;

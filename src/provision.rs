@@ -147,10 +147,9 @@ pub fn validate_name(name: &str) -> Result<()> {
         None
     };
     match problem {
-        Some(reason) => Err(Error::OutputDir {
-            path: PathBuf::from(name),
-            reason: format!("--name {reason}"),
-        }),
+        Some(reason) => Err(Error::Invalid(format!(
+            "--name {name:?} {reason}: the name is a plain file name such as contoso-daemon"
+        ))),
         None => Ok(()),
     }
 }

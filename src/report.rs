@@ -313,6 +313,19 @@ pub struct CheckedFile {
     pub credentials: Vec<crate::manifest::ExistingCredential>,
     /// Its verdict.
     pub verdict: crate::rotation::Verdict,
+    /// What makes the file invalid as it is (e.g. a repeated keyId), which Entra would reject.
+    pub problems: Vec<String>,
+}
+
+impl CheckedFile {
+    /// The verdict word for JSON: `invalid` when the file has problems, else the expiry verdict.
+    pub fn verdict_str(&self) -> &'static str {
+        if self.problems.is_empty() {
+            self.verdict.as_str()
+        } else {
+            "invalid"
+        }
+    }
 }
 
 fn credential_status(
@@ -333,13 +346,20 @@ fn credential_status(
 pub fn check_text(files: &[CheckedFile], now: OffsetDateTime, warn: time::Duration) -> String {
     let mut out = String::new();
     for file in files {
-        out.push_str(&format!(
-            "{}: {} ({} credential{})\n",
-            file.file,
-            file.verdict.as_str(),
-            file.credentials.len(),
-            if file.credentials.len() == 1 { "" } else { "s" }
-        ));
+        let count = match file.credentials.len() {
+            0 => String::new(),
+            1 => " (1 credential)".to_owned(),
+            n => format!(" ({n} credentials)"),
+        };
+        let verdict = if file.problems.is_empty() {
+            file.verdict.describe().to_owned()
+        } else {
+            format!("INVALID, and {}", file.verdict.describe())
+        };
+        out.push_str(&format!("{}: {verdict}{count}\n", file.file));
+        for problem in &file.problems {
+            out.push_str(&format!("  problem: {problem}\n"));
+        }
         for c in &file.credentials {
             let thumbprint = c
                 .thumbprint
@@ -374,14 +394,23 @@ pub fn check_json(
     exit_code: i32,
 ) -> Value {
     let worst = files.iter().map(|f| f.verdict).max();
+    let verdict = if !errors.is_empty() {
+        Some("error")
+    } else if files.iter().any(|f| !f.problems.is_empty()) {
+        Some("invalid")
+    } else {
+        worst.map(|v| v.as_str())
+    };
     json!({
-        "verdict": if errors.is_empty() { worst.map(|v| v.as_str()) } else { Some("error") },
+        "verdict": verdict,
         "exitCode": exit_code,
         "warnDays": warn.whole_days(),
         "checkedAt": rfc3339_utc(now),
         "files": files.iter().map(|f| json!({
             "file": f.file,
-            "verdict": f.verdict.as_str(),
+            "verdict": f.verdict_str(),
+            "expiry": f.verdict.as_str(),
+            "problems": f.problems,
             "credentials": f.credentials.iter().map(|c| json!({
                 "keyId": c.key_id,
                 "displayName": c.display_name,

@@ -437,33 +437,51 @@ mod tests {
     }
 }
 
-/// The health of one app's credentials, as `keycred check` reports it.
+/// The health of one app's credentials, as `keycred check` reports it. Ordered from best to worst, so that the
+/// worst of several inputs is their maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
     /// A credential is valid beyond the warning window.
     Healthy,
     /// The credential valid now that ends last ends within the warning window.
     RenewalDue,
-    /// No credential is valid now.
+    /// No credential is valid now, but one will be (its start is still ahead).
+    NotYetValid,
+    /// No credential is valid now: they have all ended.
     Expired,
+    /// There is no certificate credential at all.
+    NoCredentials,
 }
 
 impl Verdict {
-    /// The exit code `check` ends with for this verdict.
+    /// The exit code `check` ends with for this verdict: every verdict without a credential valid now is 4.
     pub fn exit_code(self) -> i32 {
         match self {
             Verdict::Healthy => crate::exit::SUCCESS,
             Verdict::RenewalDue => crate::exit::RENEWAL_DUE,
-            Verdict::Expired => crate::exit::EXPIRED,
+            Verdict::NotYetValid | Verdict::Expired | Verdict::NoCredentials => {
+                crate::exit::EXPIRED
+            }
         }
     }
 
-    /// The word used in output.
+    /// The word used in JSON output.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Healthy => "healthy",
             Verdict::RenewalDue => "renewal-due",
+            Verdict::NotYetValid => "not-yet-valid",
             Verdict::Expired => "expired",
+            Verdict::NoCredentials => "no-credentials",
+        }
+    }
+
+    /// The words used in text output.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::NotYetValid => "not yet valid",
+            Verdict::NoCredentials => "no certificate credentials",
+            other => other.as_str(),
         }
     }
 }
@@ -472,6 +490,13 @@ impl Verdict {
 /// leftovers do not by themselves make it worse.
 pub fn verdict(existing: &[ExistingCredential], now: OffsetDateTime, warn: Duration) -> Verdict {
     match current(existing, now).map(|i| existing[i].end) {
+        None if existing.is_empty() => Verdict::NoCredentials,
+        None if existing
+            .iter()
+            .any(|c| standing(c.start, c.end, now) == Standing::NotYetValid) =>
+        {
+            Verdict::NotYetValid
+        }
         None => Verdict::Expired,
         Some(end) if end - now <= warn => Verdict::RenewalDue,
         Some(_) => Verdict::Healthy,
@@ -504,14 +529,20 @@ mod verdict_tests {
         assert_eq!(verdict(&[cred(-10, 31)], NOW, warn), Verdict::Healthy);
         assert_eq!(verdict(&[cred(-10, 30)], NOW, warn), Verdict::RenewalDue);
         assert_eq!(verdict(&[cred(-10, -1)], NOW, warn), Verdict::Expired);
-        assert_eq!(verdict(&[], NOW, warn), Verdict::Expired);
+        assert_eq!(verdict(&[], NOW, warn), Verdict::NoCredentials);
+        assert_eq!(Verdict::NoCredentials.exit_code(), 4);
         // An expired leftover beside a healthy credential does not matter.
         assert_eq!(
             verdict(&[cred(-400, -1), cred(-10, 200)], NOW, warn),
             Verdict::Healthy
         );
         // A credential that is not valid yet does not count as current.
-        assert_eq!(verdict(&[cred(10, 200)], NOW, warn), Verdict::Expired);
+        assert_eq!(verdict(&[cred(10, 200)], NOW, warn), Verdict::NotYetValid);
+        assert_eq!(
+            verdict(&[cred(-400, -1), cred(10, 200)], NOW, warn),
+            Verdict::NotYetValid
+        );
+        assert_eq!(Verdict::NotYetValid.exit_code(), 4);
         assert_eq!(Verdict::Expired.exit_code(), 4);
         assert_eq!(Verdict::RenewalDue.exit_code(), 3);
     }

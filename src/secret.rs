@@ -9,6 +9,10 @@ use crate::error::{Error, Result};
 /// The environment variable that can carry a PFX password.
 pub const PASSWORD_ENV: &str = "KEYCRED_PFX_PASSWORD";
 
+/// The environment variable that can carry the password of the *current* credential's PFX (the one that signs a
+/// Graph proof), so that it never has to share a secret with the new PFX.
+pub const CURRENT_PASSWORD_ENV: &str = "KEYCRED_CURRENT_PFX_PASSWORD";
+
 /// A PFX password.
 pub struct Password(Zeroizing<String>);
 
@@ -27,8 +31,9 @@ impl Password {
     /// Reads a password file's contents: the password is the text up to the first line break, so files written
     /// by `echo` or editors work.
     pub fn from_file_contents(contents: &[u8], source: &str) -> Result<Password> {
-        let text = std::str::from_utf8(contents).map_err(|_| {
-            Error::Password(format!("{source}: the password file is not UTF-8 text"))
+        let text = std::str::from_utf8(contents).map_err(|_| Error::Document {
+            source_name: source.to_owned(),
+            reason: "the password file is not UTF-8 text".into(),
         })?;
         let first_line = text.split(['\r', '\n']).next().unwrap_or_default();
         Ok(Password::new(first_line.to_owned()))

@@ -334,10 +334,12 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
                 add_key_proof: None,
                 object_id: None,
                 current_pfx: None,
+                current_password_file: None,
+                repair_key_ids: false,
                 dry_run: false,
                 json: false,
             };
-            let outcome = rotate::apply(&args)?;
+            let outcome = rotate::apply(&args, &keycred::interrupt::Interrupt::none())?;
             for warning in &outcome.warnings {
                 eprintln!("keycred: warning: {warning}");
             }

@@ -1,9 +1,8 @@
 //! `keycred manifest app-roles`: gather role specs from templates, files and flags, validate them into one
 //! role set, and emit the resource app's fragment (or merged manifest) and the client app's request.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
 use keycred::fsio::{self, Access, OutputFile};
 use keycred::manifest::app_roles::{self, IdPolicy, RoleSet, RoleSpec, WireAppRole};
 use keycred::manifest::document::fragment_text;
@@ -35,6 +34,11 @@ pub fn produce(args: &AppRolesArgs, specs: Vec<RoleSpec>) -> anyhow::Result<()> 
         .transpose()?;
     let format = args.format.map(ManifestFormat::from);
 
+    // An in-place merge runs under the manifest's lock, as `rotate --in-place` does.
+    let _lock = match (&args.merge, args.in_place) {
+        (Some(path), true) => Some(fsio::Lock::acquire(path)?),
+        _ => None,
+    };
     let (resource, summaries, original) = match &args.merge {
         Some(path) => {
             let bytes = super::read_input(path)?;
@@ -270,7 +274,7 @@ fn write_outputs(
     original: Option<(PathBuf, Vec<u8>)>,
 ) -> anyhow::Result<()> {
     if let (Some(out), Some((manifest, _))) = (&args.out, &original) {
-        if same_file(out, manifest) {
+        if fsio::same_file(out, manifest) {
             anyhow::bail!(
                 "--out {} is the manifest being merged: use --in-place to replace it (a .bak copy is kept)",
                 out.display()
@@ -308,24 +312,13 @@ fn write_outputs(
 
     if args.in_place {
         let (path, bytes) = original.as_ref().expect("--in-place requires --merge");
-        // Another writer may have changed the manifest since it was read: refuse rather than lose that change.
-        let now = std::fs::read(path).with_context(|| format!("re-reading {}", path.display()))?;
-        if &now != bytes {
-            anyhow::bail!(
-                "{} changed while keycred was working on it; nothing was written, run again",
-                path.display()
-            );
-        }
-        let mut backup = path.as_os_str().to_owned();
-        backup.push(".bak");
-        // The .bak holds the manifest as it was before this run; the manifest itself is replaced atomically.
-        fsio::write_all(
-            &[
-                OutputFile::new(PathBuf::from(backup), bytes.clone(), Access::Public),
-                OutputFile::new(path.clone(), resource, Access::Public),
-            ],
-            true,
-        )?;
+        // The backup holds the manifest as it was before this run; the manifest itself is replaced atomically.
+        let backup = fsio::update_in_place(path, bytes, resource.into_bytes())?;
+        eprintln!(
+            "keycred: updated {} (the previous version is in {})",
+            path.display(),
+            backup.display()
+        );
     }
     fsio::write_all(&files, args.force)?;
 
@@ -347,11 +340,4 @@ fn write_outputs(
     };
     super::print(&stdout);
     Ok(())
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }

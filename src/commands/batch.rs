@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use keycred::batch::{self, BatchApp, FormatName, HashName, ProfileName};
 use keycred::fsio::{self, Access, OutputFile};
+use keycred::interrupt::Interrupt;
 use keycred::manifest::ManifestFormat;
 use keycred::secret::PASSWORD_ENV;
 use serde_json::{json, Value};
@@ -48,6 +49,14 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
         ))
         .into());
     }
+    if let Some(report) = &args.report {
+        // Checked before any app runs: a run must not end unable to say what it did.
+        fsio::check_targets(
+            &[OutputFile::new(report, Vec::new(), Access::Public)],
+            args.force,
+        )?;
+    }
+    let interrupt = Interrupt::install()?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
@@ -61,17 +70,24 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let sender = sender.clone();
-            let (apps, next, args) = (&apps, &next, &args);
+            let (apps, next, args, interrupt) = (&apps, &next, &args, &interrupt);
             scope.spawn(move || loop {
+                // After a signal no new app starts; the ones in progress finish or roll back.
+                if interrupt.signal().is_some() {
+                    break;
+                }
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(app) = apps.get(index) else { break };
                 let clock = Instant::now();
-                let mut result = match run_app(app, args) {
+                let mut result = match run_app(app, args, interrupt) {
                     Ok(result) => result,
                     Err(error) => AppResult {
                         index,
                         name: app.name.clone(),
-                        action: "failed",
+                        action: match error.downcast_ref::<keycred::Error>() {
+                            Some(keycred::Error::Interrupted(_)) => "interrupted",
+                            _ => "failed",
+                        },
                         detail: format!("{error:#}"),
                         thumbprint: None,
                         seconds: 0.0,
@@ -91,31 +107,61 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
         }
     });
     progress.finish();
+    let signal = interrupt.signal();
+    if let Some(signal) = signal {
+        let started: Vec<usize> = results.iter().map(|r| r.index).collect();
+        for (index, app) in apps.iter().enumerate() {
+            if !started.contains(&index) {
+                results.push(AppResult {
+                    index,
+                    name: app.name.clone(),
+                    action: "not started",
+                    detail: format!(
+                        "the run was interrupted by {} first",
+                        keycred::interrupt::signal_name(signal)
+                    ),
+                    thumbprint: None,
+                    seconds: 0.0,
+                });
+            }
+        }
+    }
     results.sort_by_key(|r| r.index);
 
     let count = |action: &str| results.iter().filter(|r| r.action == action).count();
     let failed = count("failed");
     super::print(&summary_table(&results));
-    super::print(&format!(
-        "{} apps: {} provisioned, {} rotated, {} skipped, {} failed ({} jobs)\n",
+    let mut line = format!(
+        "{} apps: {} provisioned, {} rotated, {} skipped, {} failed",
         results.len(),
         count("provisioned"),
         count("rotated"),
         count("skipped"),
         failed,
-        jobs
-    ));
+    );
+    if let Some(signal) = signal {
+        line.push_str(&format!(
+            ", {} interrupted (nothing written), {} not started: stopped by {}",
+            count("interrupted"),
+            count("not started"),
+            keycred::interrupt::signal_name(signal)
+        ));
+    }
+    super::print(&format!("{line} ({jobs} jobs)\n"));
     if let Some(path) = &args.report {
         let report = json!({
             "plan": args.plan.display().to_string(),
             "startedAt": keycred::time_fmt::rfc3339_utc(started),
             "finishedAt": keycred::time_fmt::rfc3339_utc(time::OffsetDateTime::now_utc()),
             "jobs": jobs,
+            "interruptedBy": signal.map(keycred::interrupt::signal_name),
             "counts": {
                 "provisioned": count("provisioned"),
                 "rotated": count("rotated"),
                 "skipped": count("skipped"),
                 "failed": failed,
+                "interrupted": count("interrupted"),
+                "notStarted": count("not started"),
             },
             "apps": results.iter().map(|r| json!({
                 "name": r.name,
@@ -129,8 +175,10 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
             "{}\n",
             serde_json::to_string_pretty(&report).expect("JSON values serialize")
         );
-        // The report is keycred's own output, replaced on every run (a scheduled run writes the same path).
-        fsio::write_all(&[OutputFile::new(path, text, Access::Public)], true)?;
+        fsio::write_all(&[OutputFile::new(path, text, Access::Public)], args.force)?;
+    }
+    if let Some(signal) = signal {
+        return Ok(128 + signal);
     }
     Ok(if failed > 0 {
         keycred::exit::FAILURE
@@ -165,7 +213,7 @@ fn options(app: &BatchApp, args: &BatchArgs) -> CredentialOptions {
     }
 }
 
-fn run_app(app: &BatchApp, args: &BatchArgs) -> anyhow::Result<AppResult> {
+fn run_app(app: &BatchApp, args: &BatchArgs, interrupt: &Interrupt) -> anyhow::Result<AppResult> {
     std::fs::create_dir_all(&app.out_dir).map_err(|e| keycred::Error::io(&app.out_dir, e))?;
     let options = options(app, args);
     let result = |action, detail: String, thumbprint: Option<String>| AppResult {
@@ -191,10 +239,12 @@ fn run_app(app: &BatchApp, args: &BatchArgs) -> anyhow::Result<AppResult> {
             add_key_proof: None,
             object_id: None,
             current_pfx: None,
+            current_password_file: None,
+            repair_key_ids: false,
             dry_run: false,
             json: false,
         };
-        let outcome = super::rotate::apply(&rotate)?;
+        let outcome = super::rotate::apply(&rotate, interrupt)?;
         let summary = &outcome.summary;
         let thumbprint = summary["added"]["customKeyIdentifier"]
             .as_str()
@@ -254,6 +304,7 @@ fn run_app(app: &BatchApp, args: &BatchArgs) -> anyhow::Result<AppResult> {
         PasswordSource::from_options(&options),
     )?;
     let credential = issue.create()?;
+    interrupt.check()?;
     let format = match app.settings.format {
         Some(FormatName::Legacy) => ManifestFormat::Legacy,
         _ => ManifestFormat::Graph,

@@ -1,6 +1,6 @@
 //! `keycred graph add-key` / `remove-key`: Graph request bodies proven with the app's current key.
 
-use keycred::credential::{self, Encoding};
+use keycred::credential::{self, Encoding, Status};
 use keycred::flow::graph::{self, Signer};
 use keycred::fsio::{self, Access, OutputFile};
 use keycred::manifest::app_roles::parse_guid;
@@ -12,7 +12,8 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
     let (proof_args, body) = match &command {
         GraphCommand::AddKey(args) => {
             let object_id = parse_guid(&args.proof.object_id, "--object-id")?;
-            let current = load_current(&args.proof)?;
+            let other = format!("--cert {}", args.cert.display());
+            let current = load_current(&args.proof, Some(&other))?;
             let bytes = super::read_input(&args.cert)?;
             let new = credential::load(&args.cert, &bytes, || {
                 super::read_password(&args.proof.password, &args.cert)
@@ -38,7 +39,7 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         GraphCommand::RemoveKey(args) => {
             let object_id = parse_guid(&args.proof.object_id, "--object-id")?;
             let key_id = parse_guid(&args.key_id, "--key-id")?;
-            let current = load_current(&args.proof)?;
+            let current = load_current(&args.proof, None)?;
             let signer = signer(&current)?;
             (
                 &args.proof,
@@ -61,17 +62,28 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
     Ok(keycred::exit::SUCCESS)
 }
 
-fn load_current(args: &ProofArgs) -> anyhow::Result<credential::Loaded> {
-    load_current_pfx(&args.current_pfx, &args.password)
+fn load_current(args: &ProofArgs, other: Option<&str>) -> anyhow::Result<credential::Loaded> {
+    load_current_pfx(
+        &args.current_pfx,
+        args.current_password_file.as_deref(),
+        &args.password,
+        other,
+    )
 }
 
-/// Reads the current credential (certificate and private key) that signs a proof.
+/// Reads the current credential (certificate and private key) that signs a proof, with its own password source
+/// (`other` names a second file the general password source also serves, for the note about sharing it), and
+/// refuses one that is not valid now: Graph rejects a proof from an expired credential.
 pub fn load_current_pfx(
     path: &std::path::Path,
+    current_password_file: Option<&std::path::Path>,
     password: &crate::cli::PasswordArgs,
+    other: Option<&str>,
 ) -> anyhow::Result<credential::Loaded> {
     let bytes = super::read_input(path)?;
-    let loaded = credential::load(path, &bytes, || super::read_password(password, path))?;
+    let loaded = credential::load(path, &bytes, || {
+        super::read_current_password(current_password_file, password, path, other)
+    })?;
     if loaded.encoding != Encoding::Pfx && loaded.key.is_none() {
         anyhow::bail!(
             "{}: --current-pfx needs the current private key too: give the PFX (or a PEM file with the certificate and its PRIVATE KEY)",
@@ -80,6 +92,24 @@ pub fn load_current_pfx(
     }
     if loaded.key.is_none() {
         anyhow::bail!("{}: the PFX holds no private key", path.display());
+    }
+    let cert = &loaded.certificates[0];
+    let now = time::OffsetDateTime::now_utc();
+    match cert.status(now) {
+        Status::Valid => {}
+        Status::Expired => anyhow::bail!(
+            "{}: the current certificate ({}) expired on {}; Graph rejects a proof signed with an expired \
+             credential. Sign with a credential that is still valid, or add the new certificate in the portal",
+            path.display(),
+            cert.subject,
+            keycred::time_fmt::rfc3339_utc(cert.not_after)
+        ),
+        Status::NotYetValid => anyhow::bail!(
+            "{}: the current certificate ({}) is not valid until {}; Graph rejects a proof signed with it before then",
+            path.display(),
+            cert.subject,
+            keycred::time_fmt::rfc3339_utc(cert.not_before)
+        ),
     }
     Ok(loaded)
 }

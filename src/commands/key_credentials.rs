@@ -7,10 +7,28 @@ use crate::cli::KeyCredentialsArgs;
 
 pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
     let files = super::load_all(&args.certs, &args.password)?;
+    let now = time::OffsetDateTime::now_utc();
     let mut entries = Vec::new();
     for file in &files {
         for cert in &file.certificates {
             cert.require_entra_usable(&file.path)?;
+            if cert.status(now) == keycred::credential::Status::Expired {
+                if !args.allow_expired {
+                    anyhow::bail!(
+                        "{} ({}) expired on {}: Entra refuses to add an expired certificate credential. Make a new \
+                         one with `keycred new`, or pass --allow-expired to emit the entry anyway (for records)",
+                        file.path.display(),
+                        cert.subject,
+                        keycred::time_fmt::rfc3339_utc(cert.not_after)
+                    );
+                }
+                eprintln!(
+                    "keycred: warning: {} ({}) expired on {}; Entra will refuse this entry",
+                    file.path.display(),
+                    cert.subject,
+                    keycred::time_fmt::rfc3339_utc(cert.not_after)
+                );
+            }
             entries.push((cert, uuid::Uuid::new_v4()));
         }
     }

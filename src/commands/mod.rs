@@ -15,13 +15,9 @@ use std::io::IsTerminal as _;
 use std::path::Path;
 
 use keycred::credential::{self, Loaded};
-use keycred::secret::{Password, PASSWORD_ENV};
+use keycred::secret::{Password, CURRENT_PASSWORD_ENV, PASSWORD_ENV};
 
 use crate::cli::{self, Cli, Command, ManifestCommand};
-
-/// The largest input keycred reads: certificates and PFX files are a few kilobytes, and even a manifest with
-/// hundreds of credentials is far below this.
-const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Runs the parsed command and returns the exit code.
 pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
@@ -51,41 +47,20 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// Reads an input file, refusing anything too large to be a certificate.
+/// Reads an input file, refusing a folder or anything larger than 16 MiB.
 pub fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| keycred::Error::io(path, e))?;
-    if meta.is_dir() {
-        anyhow::bail!(
-            "{} is a folder, not a certificate or PFX file",
-            path.display()
-        );
-    }
-    if meta.len() > MAX_INPUT_BYTES {
-        return Err(keycred::Error::NotACertificate {
-            path: path.to_owned(),
-            reason: format!(
-                "the file is {} bytes; keycred reads certificates, PFX files, manifests and plans of at most {MAX_INPUT_BYTES} bytes",
-                meta.len()
-            ),
-        }
-        .into());
-    }
-    Ok(std::fs::read(path).map_err(|e| keycred::Error::io(path, e))?)
+    Ok(keycred::input::read_file(path)?)
 }
 
-/// The text of a file already read (manifests, plans, roles files and templates are UTF-8 JSON or TOML).
+/// The text of a file already read (manifests, plans, roles files and templates are UTF-8 JSON or TOML), without
+/// a leading BOM.
 pub fn utf8(path: &Path, bytes: Vec<u8>) -> anyhow::Result<String> {
-    String::from_utf8(bytes).map_err(|_| {
-        anyhow::anyhow!(
-            "{}: not UTF-8 text (keycred reads JSON and TOML files as UTF-8)",
-            path.display()
-        )
-    })
+    Ok(keycred::input::text(path, bytes)?)
 }
 
 /// Reads a text input with the same size limit as every other input.
 pub fn read_text(path: &Path) -> anyhow::Result<String> {
-    utf8(path, read_input(path)?)
+    Ok(keycred::input::read_text(path)?)
 }
 
 /// Loads every file, asking for a PFX password only for PFX files.
@@ -107,7 +82,7 @@ pub fn load_all(
 /// Finds the password of an existing PFX: --password-file, then KEYCRED_PFX_PASSWORD, then a prompt.
 pub fn read_password(args: &cli::PasswordArgs, pfx: &Path) -> keycred::Result<Password> {
     if let Some(file) = &args.password_file {
-        return password_from_file(file);
+        return password_from_file(file, "--password-file");
     }
     if let Some(value) = std::env::var_os(PASSWORD_ENV) {
         return Ok(Password::new(value.to_string_lossy().into_owned()));
@@ -121,15 +96,74 @@ pub fn read_password(args: &cli::PasswordArgs, pfx: &Path) -> keycred::Result<Pa
     )))
 }
 
-/// Reads `--password-file`.
-pub fn password_from_file(file: &Path) -> keycred::Result<Password> {
-    let contents = std::fs::read(file).map_err(|e| {
-        keycred::Error::Password(format!(
-            "--password-file {}: cannot read it ({e})",
-            file.display()
-        ))
+/// Finds the password of the current credential's PFX (the one that signs a Graph proof):
+/// --current-password-file, then KEYCRED_CURRENT_PFX_PASSWORD, then the general source (--password-file,
+/// KEYCRED_PFX_PASSWORD) with a note when `other` names a second file that source also serves, then a prompt.
+pub fn read_current_password(
+    current_file: Option<&Path>,
+    general: &cli::PasswordArgs,
+    pfx: &Path,
+    other: Option<&str>,
+) -> keycred::Result<Password> {
+    if let Some(file) = current_file {
+        return password_from_file(file, "--current-password-file");
+    }
+    if let Some(value) = std::env::var_os(CURRENT_PASSWORD_ENV) {
+        return Ok(Password::new(value.to_string_lossy().into_owned()));
+    }
+    if general.password_file.is_some() || std::env::var_os(PASSWORD_ENV).is_some() {
+        if let Some(other) = other {
+            let source = match &general.password_file {
+                Some(file) => format!("--password-file {}", file.display()),
+                None => PASSWORD_ENV.to_owned(),
+            };
+            eprintln!(
+                "keycred: note: {source} opens the current PFX {} and also serves {other}; to give the current \
+                 PFX its own password, pass --current-password-file PATH or set {CURRENT_PASSWORD_ENV}",
+                pfx.display()
+            );
+        }
+        return read_password(general, pfx);
+    }
+    if interactive() {
+        return prompt(
+            &format!("Password for the current PFX {}", pfx.display()),
+            false,
+        );
+    }
+    Err(keycred::Error::Password(format!(
+        "the current PFX {} needs its password: pass --current-password-file PATH, set {CURRENT_PASSWORD_ENV}, \
+         or run in a terminal",
+        pfx.display()
+    )))
+}
+
+/// Reads a password file given with `flag`. A file that cannot be read is an unreadable input (exit 1).
+pub fn password_from_file(file: &Path, flag: &str) -> keycred::Result<Password> {
+    let contents = std::fs::read(file).map_err(|e| keycred::Error::Input {
+        path: file.to_owned(),
+        reason: format!(
+            "cannot read the {flag} file ({}); check the path",
+            io_reason(&e)
+        ),
     })?;
-    Password::from_file_contents(&contents, &format!("--password-file {}", file.display()))
+    Password::from_file_contents(&contents, &format!("{flag} {}", file.display()))
+}
+
+/// An I/O error in words, without the "(os error N)" tail.
+pub fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "it does not exist".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a folder".into(),
+        _ => {
+            let text = error.to_string();
+            match text.split_once(" (os error") {
+                Some((words, _)) => words.to_owned(),
+                None => text,
+            }
+        }
+    }
 }
 
 /// A hidden prompt on the terminal, with confirmation for a new password.

@@ -195,7 +195,7 @@ fn hash(hash: cli::Hash) -> SignatureHash {
 /// The new PFX's password: --password-file, --generate-password, KEYCRED_PFX_PASSWORD, or a confirmed prompt.
 pub fn new_password(file: Option<&std::path::Path>, generate: bool) -> keycred::Result<Password> {
     if let Some(file) = file {
-        return super::password_from_file(file)?
+        return super::password_from_file(file, "--password-file")?
             .require_non_empty(&format!("--password-file {}", file.display()));
     }
     if generate {

@@ -4,10 +4,10 @@
 //! was. All targets are checked before anything is written; an in-place update runs under a lock and refuses
 //! to write if the manifest changed on disk meanwhile.
 
-use std::path::PathBuf;
-
 use keycred::credential::{self, CertificateInfo};
 use keycred::fsio::{self, Access, OutputFile};
+use keycred::interrupt::Interrupt;
+use keycred::manifest::existing::{describe_duplicate_key_ids, duplicate_key_ids};
 use keycred::manifest::{
     document::format_name, ExistingCredential, KeyCredentialsDocument, Manifest, ManifestFormat,
 };
@@ -20,7 +20,8 @@ use super::new::{Issue, PasswordSource};
 use crate::cli::RotateArgs;
 
 pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
-    let outcome = apply(&args)?;
+    let interrupt = keycred::interrupt::Interrupt::install()?;
+    let outcome = apply(&args, &interrupt)?;
     for warning in &outcome.warnings {
         eprintln!("keycred: warning: {warning}");
     }
@@ -49,14 +50,34 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
-/// Rotates one manifest as `args` say, printing nothing; `batch` calls this for every app.
-pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
+/// Rotates one manifest as `args` say, printing nothing; `batch` calls this for every app. A signal recorded in
+/// `interrupt` before the first file is written stops the run with nothing written; once writing has begun it
+/// completes.
+pub fn apply(args: &RotateArgs, interrupt: &Interrupt) -> anyhow::Result<Outcome> {
     if args.json && !(args.in_place || args.manifest_out.is_some() || args.dry_run) {
         return Err(keycred::Error::Invalid(
             "--json needs --in-place, --manifest-out FILE or --dry-run, so that standard output holds only the JSON summary"
                 .into(),
         )
         .into());
+    }
+    // Writing to the manifest itself goes the --in-place way (lock, backup, unchanged check), never around it.
+    for (flag, out) in [
+        ("--manifest-out", &args.manifest_out),
+        ("--patch-out", &args.patch_out),
+        ("--add-key-proof", &args.add_key_proof),
+    ] {
+        if let Some(out) = out
+            .as_ref()
+            .filter(|out| fsio::same_file(out, &args.manifest))
+        {
+            return Err(keycred::Error::Invalid(format!(
+                "{flag} {} is the manifest being rotated: use --in-place to update it (under a lock, keeping a \
+                 backup), or write to another file",
+                out.display()
+            ))
+            .into());
+        }
     }
     let now = OffsetDateTime::now_utc();
     let policy = Policy {
@@ -72,12 +93,21 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
     let original = super::read_input(&args.manifest)?;
     let text = super::utf8(&args.manifest, original.clone())?;
     let mut manifest = Manifest::parse(&text, &args.manifest.display().to_string(), None)?;
-    let existing = manifest.key_credentials()?;
+    let mut existing = manifest.key_credentials()?;
+    let repaired = repair_key_ids(args, &mut manifest, &mut existing)?;
     // The addKey route: the current credential that signs the proof is read (and checked) before anything else.
     let proof = match (&args.add_key_proof, &args.object_id, &args.current_pfx) {
         (Some(_), Some(object_id), Some(pfx)) => Some((
             keycred::manifest::app_roles::parse_guid(object_id, "--object-id")?,
-            super::graph::load_current_pfx(pfx, &args.credential.password)?,
+            super::graph::load_current_pfx(
+                pfx,
+                args.current_password_file.as_deref(),
+                &args.credential.password,
+                (!args.credential.no_pfx
+                    && !args.credential.generate_password
+                    && args.cert.is_none())
+                .then_some("the new PFX"),
+            )?,
         )),
         _ => None,
     };
@@ -122,7 +152,7 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
         None => None,
     };
 
-    let diff = diff_text(
+    let mut diff = diff_text(
         args,
         &manifest,
         &existing,
@@ -131,15 +161,21 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
         key_id,
         now,
     );
+    for line in &repaired {
+        diff.push_str(&format!("* repair  {line}\n"));
+    }
+    let changed = plan.changes() || !repaired.is_empty();
     if args.dry_run {
         return Ok(Outcome {
             diff,
-            summary: summary_json(args, &existing, &plan, added.as_ref(), &[], true),
+            summary: summary_json(args, &existing, &plan, added.as_ref(), &[], true, &repaired),
             manifest_text: None,
-            changed: plan.changes(),
+            changed,
             warnings: plan.warnings,
         });
     }
+    // The last moment to stop cleanly: nothing has been written yet.
+    interrupt.check()?;
 
     // Certificate files first (only when the credential is really added), then the manifest, then the PATCH body.
     let files = match (&new, plan.add) {
@@ -148,27 +184,21 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
         }
         _ => Vec::new(),
     };
-    let changed = plan.changes();
     let rendered = manifest.render();
     if args.in_place {
         if changed {
-            let now_bytes =
-                std::fs::read(&args.manifest).map_err(|e| keycred::Error::io(&args.manifest, e))?;
-            if now_bytes != original {
-                anyhow::bail!(
-                    "{} changed while keycred was working on it; the manifest was not written (certificate files, if any, were)",
-                    args.manifest.display()
-                );
-            }
-            let mut backup = args.manifest.as_os_str().to_owned();
-            backup.push(".bak");
-            fsio::write_all(
-                &[
-                    OutputFile::new(PathBuf::from(backup), original, Access::Public),
-                    OutputFile::new(args.manifest.clone(), rendered.clone(), Access::Public),
-                ],
-                true,
-            )?;
+            fsio::update_in_place(&args.manifest, &original, rendered.clone().into_bytes())
+                .map_err(|e| match e {
+                    keycred::Error::Changed(_) if !files.is_empty() => anyhow::anyhow!(
+                        "{e} (the new certificate files were written: {})",
+                        files
+                            .iter()
+                            .map(|(_, path)| path.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    other => other.into(),
+                })?;
         }
     } else if let Some(out) = &args.manifest_out {
         targets.push(OutputFile::new(
@@ -198,7 +228,15 @@ pub fn apply(args: &RotateArgs) -> anyhow::Result<Outcome> {
 
     Ok(Outcome {
         diff,
-        summary: summary_json(args, &existing, &plan, added.as_ref(), &files, false),
+        summary: summary_json(
+            args,
+            &existing,
+            &plan,
+            added.as_ref(),
+            &files,
+            false,
+            &repaired,
+        ),
         manifest_text: (!args.in_place && args.manifest_out.is_none()).then_some(rendered),
         changed,
         warnings: plan.warnings,
@@ -366,6 +404,7 @@ fn summary_json(
     added: Option<&Value>,
     files: &[(keycred::provision::FileRole, String)],
     dry_run: bool,
+    repaired: &[String],
 ) -> Value {
     let files: serde_json::Map<String, Value> = files
         .iter()
@@ -374,7 +413,8 @@ fn summary_json(
     json!({
         "manifest": args.manifest.display().to_string(),
         "dryRun": dry_run,
-        "changed": plan.changes(),
+        "changed": plan.changes() || !repaired.is_empty(),
+        "repairedKeyIds": repaired,
         "renewalDue": plan.renewal_due,
         "added": added.map(|entry| json!({
             "keyId": entry["keyId"],
@@ -392,4 +432,39 @@ fn summary_json(
         "patchOut": args.patch_out.as_ref().map(|p| p.display().to_string()),
         "addKeyProof": args.add_key_proof.as_ref().filter(|_| plan.add && !dry_run).map(|p| p.display().to_string()),
     })
+}
+
+/// Refuses a manifest that repeats a keyId (Entra rejects it), or with --repair-key-ids gives every later
+/// credential with a repeated keyId a new one. Returns what was repaired, for the diff and the summary.
+fn repair_key_ids(
+    args: &RotateArgs,
+    manifest: &mut Manifest,
+    existing: &mut [ExistingCredential],
+) -> anyhow::Result<Vec<String>> {
+    let duplicates = duplicate_key_ids(existing);
+    if duplicates.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !args.repair_key_ids {
+        return Err(keycred::Error::Document {
+            source_name: args.manifest.display().to_string(),
+            reason: format!(
+                "{}; nothing was written. Fix the manifest, or pass --repair-key-ids to give the later ones new keyIds",
+                describe_duplicate_key_ids(&duplicates).join("; ")
+            ),
+        }
+        .into());
+    }
+    let mut repaired = Vec::new();
+    for (id, positions) in duplicates {
+        for &index in &positions[1..] {
+            let new_id = uuid::Uuid::new_v4();
+            manifest.set_key_id(index, new_id)?;
+            existing[index].key_id = Some(new_id);
+            repaired.push(format!(
+                "keyCredentials[{index}]: keyId {id} (repeated) -> {new_id}"
+            ));
+        }
+    }
+    Ok(repaired)
 }

@@ -101,15 +101,32 @@ impl PrivateKey {
         }
     }
 
-    /// Whether this key is the private half of the certificate's public key. Only RSA keys can be compared;
-    /// any other kind answers `None`.
+    /// Whether this key is the private half of the certificate's public key. RSA and EC (P-256, P-384, P-521)
+    /// keys are compared by their public halves; a key of another kind than the certificate's never matches;
+    /// anything that cannot be compared answers `None`.
     pub fn matches(&self, cert: &CertificateInfo) -> Option<bool> {
-        match self.kind {
-            KeyKind::Rsa { .. } => {
+        match (&self.kind, &cert.key) {
+            (KeyKind::Rsa { .. }, KeyKind::Rsa { .. }) => {
                 let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&self.pkcs8).ok()?;
                 Some(pair.public_key().as_ref() == cert.subject_public_key())
             }
-            _ => None,
+            (KeyKind::Ec { .. }, KeyKind::Ec { .. }) => {
+                use aws_lc_rs::signature::{
+                    EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING,
+                    ECDSA_P521_SHA512_ASN1_SIGNING,
+                };
+                [
+                    &ECDSA_P256_SHA256_ASN1_SIGNING,
+                    &ECDSA_P384_SHA384_ASN1_SIGNING,
+                    &ECDSA_P521_SHA512_ASN1_SIGNING,
+                ]
+                .into_iter()
+                .find_map(|alg| EcdsaKeyPair::from_pkcs8(alg, &self.pkcs8).ok())
+                .map(|pair| pair.public_key().as_ref() == cert.subject_public_key())
+            }
+            (KeyKind::Other { .. }, _) | (_, KeyKind::Other { .. }) => None,
+            // An RSA key and an EC certificate, or the other way round.
+            _ => Some(false),
         }
     }
 }
@@ -119,7 +136,9 @@ impl PrivateKey {
 /// Every field is set from the request; none is left to rcgen's defaults (validity 1975–4096, a placeholder
 /// CN). Extensions follow `New-SelfSignedCertificate`: BasicConstraints CA:false, KeyUsage digitalSignature +
 /// keyEncipherment, EKU clientAuth, and a SubjectKeyIdentifier computed as RFC 5280 method 1 (SHA-1 of the
-/// public key bits), as OpenSSL and Windows do.
+/// public key bits), as OpenSSL and Windows do, with an AuthorityKeyIdentifier equal to it (a self-signed
+/// certificate is its own authority; `openssl req -x509` and `New-SelfSignedCertificate` both include it, and
+/// strict linters expect it).
 pub fn build_certificate(request: &CertRequest, key: &PrivateKey) -> Result<Vec<u8>> {
     key.require_rsa("the signing key")?;
     let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der());
@@ -139,7 +158,7 @@ pub fn build_certificate(request: &CertRequest, key: &PrivateKey) -> Result<Vec<
         rcgen::KeyUsagePurpose::KeyEncipherment,
     ];
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
-    params.use_authority_key_identifier_extension = false;
+    params.use_authority_key_identifier_extension = true;
     params.key_identifier_method =
         rcgen::KeyIdMethod::PreSpecified(Sha1::digest(signer.public_key_raw()).to_vec());
 

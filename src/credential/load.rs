@@ -57,6 +57,8 @@ pub fn load(
         path: path.to_owned(),
         reason,
     };
+    // PEM saved by Windows PowerShell 5.1 or Notepad starts with a byte-order mark.
+    let bytes = crate::input::strip_bom(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(fail(
             "the file is empty: expected a certificate (DER or PEM) or a PFX".into(),

@@ -69,12 +69,24 @@ impl Manifest {
             source_name: source.to_owned(),
             reason,
         };
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| fail(format!("malformed JSON: {e}")))?;
+        let value = crate::input::parse_json(text, source).map_err(|error| match error {
+            Error::Document {
+                source_name,
+                reason,
+            } if reason.starts_with("malformed JSON") => Error::Document {
+                source_name,
+                reason: format!(
+                    "{reason}; expected an app manifest: one JSON object {{…}} with keyCredentials"
+                ),
+            },
+            other => other,
+        })?;
         let Value::Object(root) = value else {
-            return Err(fail(
-                "is not a JSON object; an app manifest is one object {…}".into(),
-            ));
+            return Err(fail(format!(
+                "is {} in JSON, not an app manifest: expected one JSON object {{…}} with keyCredentials (as the \
+                 portal's manifest editor or GET /applications/{{id}} gives it)",
+                super::existing::json_type(&value)
+            )));
         };
         let detected = detect_format(&root);
         let format = match (format, detected) {
@@ -543,7 +555,7 @@ mod tests {
 
         for (text, expected) in [
             ("{", "malformed JSON"),
-            ("[]", "is not a JSON object"),
+            ("[]", "is an array in JSON, not an app manifest"),
             (r#"{"api": {}, "appRoles": {}}"#, "appRoles is not an array"),
             (
                 r#"{"api": {}, "appRoles": [{"value": "A"}]}"#,

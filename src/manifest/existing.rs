@@ -5,7 +5,7 @@
 //! the manifest, which are what Entra enforces. When the certificate is present, its dates are compared with the
 //! manifest's and a disagreement is reported.
 
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
@@ -15,6 +15,13 @@ use uuid::Uuid;
 use super::{Manifest, ManifestFormat};
 use crate::credential::CertificateInfo;
 use crate::error::Result;
+
+/// Standard base64 that, like .NET's `Convert.FromBase64String`, accepts non-zero bits after the last byte:
+/// manifests edited by hand or by other tools carry such values, and Entra reads them.
+const STANDARD: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
 
 /// One `keyCredentials` entry.
 #[derive(Debug, Clone)]
@@ -81,7 +88,9 @@ impl Manifest {
             .ok_or_else(|| self.document_error("keyCredentials is not an array"))
     }
 
-    /// Reads every key credential; an entry without readable dates is an error naming it.
+    /// Reads every key credential, checking the fields keycred relies on against Graph's types (`keyId` a GUID
+    /// string, dates RFC 3339 strings, `key`/`value` and `customKeyIdentifier` base64 strings or null); a wrong
+    /// one is an error naming the credential and the field. Fields keycred does not own are not looked at.
     pub fn key_credentials(&self) -> Result<Vec<ExistingCredential>> {
         let (start_key, end_key, cert_key) = match self.format() {
             ManifestFormat::Graph => ("startDateTime", "endDateTime", "key"),
@@ -95,25 +104,51 @@ impl Manifest {
                     Some(id) => format!("keyCredentials[{index}] (keyId {id})"),
                     None => format!("keyCredentials[{index}]"),
                 };
-                let object = entry
-                    .as_object()
-                    .ok_or_else(|| self.document_error(format!("{label} is not an object")))?;
+                let object = entry.as_object().ok_or_else(|| {
+                    self.document_error(format!(
+                        "{label} is {}, not a credential object",
+                        json_type(entry)
+                    ))
+                })?;
+                // A string or null/absent; any other JSON type is refused with what Graph expects.
+                let text = |key: &str, expected: &str| -> Result<Option<&str>> {
+                    match object.get(key) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(Value::String(text)) => Ok(Some(text)),
+                        Some(other) => Err(self.document_error(format!(
+                            "{label}: {key} is {}; Graph's type is {expected}",
+                            json_type(other)
+                        ))),
+                    }
+                };
                 let date = |key: &str| -> Result<OffsetDateTime> {
-                    let text = object.get(key).and_then(Value::as_str).ok_or_else(|| {
+                    let text = text(key, "an RFC 3339 date string")?.ok_or_else(|| {
                         self.document_error(format!(
                             "{label} has no {key}; every credential needs its dates"
                         ))
                     })?;
                     OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
                         self.document_error(format!(
-                            "{label}: {key} {text:?} is not an RFC 3339 date"
+                            "{label}: {key} {text:?} is not an RFC 3339 date (2027-11-21T10:00:00Z)"
                         ))
                     })
                 };
-                let certificate = match object.get(cert_key).and_then(Value::as_str) {
+                let key_id = text("keyId", "a GUID string")?
+                    .map(|id| {
+                        Uuid::parse_str(id).map_err(|_| {
+                            self.document_error(format!(
+                                "{label}: keyId {id:?} is not a GUID (like 3f6e173a-320d-4b45-ad63-48352c6fbeba)"
+                            ))
+                        })
+                    })
+                    .transpose()?;
+                let certificate = match text(cert_key, "a base64 string (the DER certificate) or null")? {
                     Some(b64) if !b64.is_empty() => {
                         let der = STANDARD.decode(b64).map_err(|_| {
-                            self.document_error(format!("{label}: {cert_key} is not base64"))
+                            self.document_error(format!(
+                                "{label}: {cert_key} is not base64 (it should be the DER certificate, base64, \
+                                 without PEM header or line breaks)"
+                            ))
                         })?;
                         Some(CertificateInfo::from_der(&der).map_err(|reason| {
                             self.document_error(format!(
@@ -123,35 +158,57 @@ impl Manifest {
                     }
                     _ => None,
                 };
+                let custom_key_identifier = text(
+                    "customKeyIdentifier",
+                    "a base64 string (the SHA-1 thumbprint's 20 bytes) or null",
+                )?
+                .filter(|b64| !b64.is_empty())
+                .map(|b64| {
+                    STANDARD.decode(b64).map_err(|_| {
+                        self.document_error(format!(
+                            "{label}: customKeyIdentifier {b64:?} is not base64"
+                        ))
+                    })
+                })
+                .transpose()?;
+                let display_name = text("displayName", "a string or null")?.map(str::to_owned);
+                let kind = text("type", "a string such as \"AsymmetricX509Cert\"")?
+                    .unwrap_or_default()
+                    .to_owned();
+                text("usage", "a string such as \"Verify\"")?;
                 let thumbprint = certificate
                     .as_ref()
                     .map(|c| c.thumbprints.sha1)
-                    .or_else(|| {
-                        let b64 = object.get("customKeyIdentifier")?.as_str()?;
-                        STANDARD.decode(b64).ok()?.try_into().ok()
-                    });
+                    .or_else(|| custom_key_identifier?.try_into().ok());
                 Ok(ExistingCredential {
                     index,
-                    key_id: object
-                        .get("keyId")
-                        .and_then(Value::as_str)
-                        .and_then(|s| Uuid::parse_str(s).ok()),
-                    display_name: object
-                        .get("displayName")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
+                    key_id,
+                    display_name,
                     thumbprint,
                     start: date(start_key)?,
                     end: date(end_key)?,
-                    kind: object
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
+                    kind,
                     certificate,
                 })
             })
             .collect()
+    }
+
+    /// Gives the credential at `index` a new `keyId`, in place (the field keeps its position).
+    pub fn set_key_id(&mut self, index: usize, key_id: Uuid) -> Result<()> {
+        let entry = self
+            .root_mut()
+            .get_mut("keyCredentials")
+            .and_then(Value::as_array_mut)
+            .and_then(|entries| entries.get_mut(index))
+            .and_then(Value::as_object_mut);
+        match entry {
+            Some(object) => {
+                object.insert("keyId".to_owned(), Value::String(key_id.to_string()));
+                Ok(())
+            }
+            None => Err(self.document_error(format!("keyCredentials[{index}] does not exist"))),
+        }
     }
 
     /// Replaces `keyCredentials` with `entries`, keeping its position in the document.
@@ -174,5 +231,58 @@ impl ExistingCredential {
             kind: "AsymmetricX509Cert".to_owned(),
             certificate: Some(cert),
         }
+    }
+}
+
+/// The keyIds that more than one credential carries, each with the positions that carry it, in manifest order.
+/// Entra rejects a keyCredentials collection with a repeated keyId.
+pub fn duplicate_key_ids(existing: &[ExistingCredential]) -> Vec<(Uuid, Vec<usize>)> {
+    let mut duplicates: Vec<(Uuid, Vec<usize>)> = Vec::new();
+    for (i, credential) in existing.iter().enumerate() {
+        let Some(id) = credential.key_id else {
+            continue;
+        };
+        if duplicates.iter().any(|(seen, _)| *seen == id) {
+            continue;
+        }
+        let positions: Vec<usize> = existing[i..]
+            .iter()
+            .filter(|c| c.key_id == Some(id))
+            .map(|c| c.index)
+            .collect();
+        if positions.len() > 1 {
+            duplicates.push((id, positions));
+        }
+    }
+    duplicates
+}
+
+/// One sentence per repeated keyId, for reports and errors.
+pub fn describe_duplicate_key_ids(duplicates: &[(Uuid, Vec<usize>)]) -> Vec<String> {
+    duplicates
+        .iter()
+        .map(|(id, positions)| {
+            let places: Vec<String> = positions
+                .iter()
+                .map(|i| format!("keyCredentials[{i}]"))
+                .collect();
+            format!(
+                "keyId {id} is used {} times ({}); Entra rejects a keyCredentials collection with a repeated keyId",
+                positions.len(),
+                places.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// How a JSON value is named in messages: "a number (7)", "an array", ….
+pub(crate) fn json_type(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("a boolean ({b})"),
+        Value::Number(n) => format!("a number ({n})"),
+        Value::String(_) => "a string".into(),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
     }
 }

@@ -94,6 +94,9 @@ pub fn parse_roles_file(text: &str, source_name: &str) -> Result<Vec<RoleSpec>> 
         looks_like_json(text)
     };
     if json {
+        // Duplicate keys first (a role with two "value"s must not silently keep one), then the typed reading,
+        // whose messages carry line and column.
+        crate::input::parse_json(text, source_name)?;
         let roles: Vec<RoleSpec> = serde_json::from_str(text).map_err(|e| Error::Document {
             source_name: source_name.to_owned(),
             reason: format!("not a JSON array of appRole objects: {e}"),

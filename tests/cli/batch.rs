@@ -51,15 +51,17 @@ fn a_plan_of_22_apps_with_one_broken() {
     fs::write(&plan_path, &plan).unwrap();
     let report_path = dir.path().join("report.json");
 
-    let run = || {
+    let run_with = |extra: &[&str]| {
         keycred()
             .arg("batch")
             .arg(&plan_path)
             .args(["--jobs", "2", "--generate-password", "--report"])
             .arg(&report_path)
+            .args(extra)
             .output()
             .unwrap()
     };
+    let run = || run_with(&[]);
     let out = run();
     assert_eq!(
         out.status.code(),
@@ -79,7 +81,7 @@ fn a_plan_of_22_apps_with_one_broken() {
     let report: Value = serde_json::from_slice(&fs::read(&report_path).unwrap()).unwrap();
     assert_eq!(
         report["counts"],
-        json!({"provisioned": 12, "rotated": 8, "skipped": 2, "failed": 1})
+        json!({"provisioned": 12, "rotated": 8, "skipped": 2, "failed": 1, "interrupted": 0, "notStarted": 0})
     );
     let broken = report["apps"]
         .as_array()
@@ -121,7 +123,11 @@ fn a_plan_of_22_apps_with_one_broken() {
         snapshot("manifests/rot0.json"),
         snapshot("certs/new0/new0.cer"),
     );
-    let out = run();
+    // The report of the first run is not replaced without --force, and nothing runs.
+    let first_report = snapshot("report.json");
+    assert_fails(&run(), 1, "report.json already exists: nothing was written");
+    assert_eq!(snapshot("report.json"), first_report);
+    let out = run_with(&["--force"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         stdout.contains("23 apps: 0 provisioned, 0 rotated, 22 skipped, 1 failed"),

@@ -135,3 +135,28 @@ pub fn assert_fails(output: &std::process::Output, code: i32, expected: &str) {
     );
     assert!(!stderr.contains("panicked"), "panic: {stderr}");
 }
+
+/// Holds an OS lock (`flock`) on `path` from another process, as a running keycred would, until killed.
+pub fn hold_lock(path: &str) -> std::process::Child {
+    assert!(
+        peer_available("flock", &["--version"]),
+        "util-linux flock is needed to hold a lock"
+    );
+    let child = StdCommand::new("flock")
+        // --no-fork: the flock process itself holds the lock, so killing it really ends the holder.
+        .args(["--no-fork", path, "sleep", "60"])
+        .spawn()
+        .expect("flock starts");
+    // Wait until the lock is really held: a non-blocking attempt from here must fail.
+    for _ in 0..200 {
+        let probe = StdCommand::new("flock")
+            .args(["--nonblock", path, "true"])
+            .status()
+            .unwrap();
+        if !probe.success() {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("flock did not take the lock on {path}");
+}

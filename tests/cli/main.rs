@@ -4,6 +4,7 @@
 mod app_roles;
 mod batch;
 mod common;
+mod hardening;
 mod inspect;
 mod key_credentials;
 mod merge_props;

@@ -86,6 +86,22 @@ fn openssl_reads_the_certificate_as_keycred_describes_it() {
     assert!(text.contains("TLS Web Client Authentication"), "{text}");
     assert!(text.contains("X509v3 Subject Key Identifier"), "{text}");
     assert!(text.contains("Version: 3 (0x2)"), "{text}");
+    // A self-signed certificate's Authority Key Identifier is its own Subject Key Identifier.
+    let identifier = |label: &str| {
+        let at = text
+            .find(label)
+            .unwrap_or_else(|| panic!("no {label}: {text}"));
+        text[at..]
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim()
+            .trim_start_matches("keyid:")
+            .to_owned()
+    };
+    let ski = identifier("X509v3 Subject Key Identifier");
+    assert_eq!(ski.len(), 59, "20 bytes as hex pairs: {ski}");
+    assert_eq!(identifier("X509v3 Authority Key Identifier"), ski);
 
     // The fragment's dates are the certificate's validity, as openssl reads it.
     let dates = run_peer(

@@ -215,6 +215,7 @@ fn checked(now: time::OffsetDateTime) -> (Vec<report::CheckedFile>, time::Durati
             file: "manifest-legacy.json".into(),
             credentials,
             verdict,
+            problems: Vec::new(),
         }],
         warn,
     )

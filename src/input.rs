@@ -1,0 +1,268 @@
+//! Reading what users give keycred: files with a size limit, text with or without a UTF-8 BOM, and JSON that
+//! refuses duplicate keys.
+//!
+//! Every front end reads its inputs through here, so a limit or a rule holds for every command at once. Two
+//! rules exist because of real data loss: JSON parsers (serde_json included) keep only the last of two equal
+//! keys, so a manifest with `keyCredentials` twice silently lost the first array; and Windows PowerShell 5.1
+//! saves files with a byte-order mark that other parsers reject as garbage.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Error, Result};
+
+/// The largest input keycred reads (16 MiB): certificates and PFX files are a few kilobytes, and even a manifest
+/// with hundreds of credentials is far below this.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The UTF-8 byte-order mark Windows PowerShell 5.1 and Notepad put at the start of a file.
+pub const UTF8_BOM: &str = "\u{feff}";
+
+/// Reads an input file, refusing a folder and anything larger than [`MAX_INPUT_BYTES`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    if file.metadata().map_err(|e| Error::io(path, e))?.is_dir() {
+        return Err(Error::Input {
+            path: path.to_owned(),
+            reason: "is a folder; give a file".into(),
+        });
+    }
+    // Read one byte past the limit rather than trusting the size the file system reports (pipes report 0).
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Error::Input {
+            path: path.to_owned(),
+            reason: "is larger than 16 MiB, the most keycred reads from one input (certificates, PFX files, \
+                     manifests, plans and roles files are far smaller): is this the right file?"
+                .into(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// The text of an input already read, without a leading UTF-8 BOM.
+pub fn text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    let mut text = String::from_utf8(bytes).map_err(|e| Error::Input {
+        path: path.to_owned(),
+        reason: format!(
+            "not UTF-8 text (invalid byte at offset {}); keycred reads JSON and TOML files as UTF-8",
+            e.utf8_error().valid_up_to()
+        ),
+    })?;
+    if text.starts_with(UTF8_BOM) {
+        text.drain(..UTF8_BOM.len());
+    }
+    Ok(text)
+}
+
+/// Reads a text input: size limit, UTF-8, BOM dropped.
+pub fn read_text(path: &Path) -> Result<String> {
+    text(path, read_file(path)?)
+}
+
+/// The bytes without a leading UTF-8 BOM (for content sniffing of files that may be text or binary).
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(UTF8_BOM.as_bytes()).unwrap_or(bytes)
+}
+
+/// Parses JSON text, refusing an object that has the same key twice: the message names the key, where it is in
+/// the document, and its line. `source` names the input in messages.
+pub fn parse_json(text: &str, source: &str) -> Result<Value> {
+    let text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = Strict {
+        path: String::new(),
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|value| deserializer.end().map(|()| value))
+    .map_err(|e| Error::Document {
+        source_name: source.to_owned(),
+        reason: json_error(&e),
+    })?;
+    Ok(value)
+}
+
+/// serde_json's message, with our duplicate-key message reworded around its line number.
+fn json_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.strip_prefix(DUPLICATE_MARK) {
+        Some(rest) => {
+            // "… at line L column C" is appended by serde_json; keep the line only.
+            let detail = rest
+                .rsplit_once(" at line ")
+                .map_or(rest, |(detail, _)| detail);
+            format!(
+                "{detail} (line {}): JSON parsers keep only one of the two, so keycred refuses rather than lose \
+                 the other; merge or remove the duplicate and run again",
+                error.line()
+            )
+        }
+        None => format!("malformed JSON: {message}"),
+    }
+}
+
+const DUPLICATE_MARK: &str = "\u{1}duplicate:";
+
+/// Builds a `serde_json::Value` exactly as serde_json does (order preserved), but fails on a repeated key.
+struct Strict {
+    path: String,
+}
+
+impl Strict {
+    fn child(&self, segment: impl std::fmt::Display, index: bool) -> Strict {
+        let path = match (self.path.is_empty(), index) {
+            (_, true) => format!("{}[{segment}]", self.path),
+            (true, false) => segment.to_string(),
+            (false, false) => format!("{}.{segment}", self.path),
+        };
+        Strict { path }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Strict {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self.child(items.len(), true))? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if map.contains_key(&key) {
+                let place = if self.path.is_empty() {
+                    "at the top level".to_owned()
+                } else {
+                    format!("in {}", self.path)
+                };
+                return Err(de::Error::custom(format!(
+                    "{DUPLICATE_MARK}the key {key:?} appears twice {place}"
+                )));
+            }
+            let value = access.next_value_seed(self.child(&key, false))?;
+            map.insert(key, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_like_serde_json_and_keeps_order() {
+        let text = r#"{"z": 1, "a": [true, null, -2, 1.5, "x"], "m": {"k": {}}}"#;
+        let strict = parse_json(text, "t").unwrap();
+        let plain: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(strict, plain);
+        let keys: Vec<_> = strict.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["z", "a", "m"]);
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_with_their_place_and_line() {
+        let top = "{\n  \"keyCredentials\": [],\n  \"keyCredentials\": []\n}";
+        let err = parse_json(top, "m.json").unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "m.json: the key \"keyCredentials\" appears twice at the top level (line 3)"
+            ),
+            "{err}"
+        );
+        let nested = "{\"keyCredentials\": [{\"keyId\": \"a\",\n \"keyId\": \"b\"}]}";
+        let err = parse_json(nested, "m.json").unwrap_err().to_string();
+        assert!(
+            err.contains("the key \"keyId\" appears twice in keyCredentials[0] (line 2)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn malformed_json_and_trailing_text_are_named() {
+        for text in ["{", "{} x", "[1,]", ""] {
+            let err = parse_json(text, "m.json").unwrap_err().to_string();
+            assert!(err.contains("malformed JSON"), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_bom_is_dropped() {
+        let path = Path::new("m.json");
+        let text = text(path, b"\xef\xbb\xbf{\"a\": 1}".to_vec()).unwrap();
+        assert_eq!(text, "{\"a\": 1}");
+        assert_eq!(
+            parse_json("\u{feff}{}", "m").unwrap(),
+            Value::Object(Map::new())
+        );
+        assert_eq!(strip_bom(b"\xef\xbb\xbf-----BEGIN"), b"-----BEGIN");
+    }
+
+    #[test]
+    fn size_limit_and_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_file(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is a folder"), "{err}");
+        let big = dir.path().join("big");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_INPUT_BYTES + 1).unwrap();
+        let err = read_file(&big).unwrap_err().to_string();
+        assert!(err.contains("larger than 16 MiB"), "{err}");
+        file.set_len(MAX_INPUT_BYTES).unwrap();
+        assert_eq!(read_file(&big).unwrap().len() as u64, MAX_INPUT_BYTES);
+    }
+}
