@@ -1,4 +1,4 @@
-//! Property: merging roles into any manifest never drops or reorders a field keycred does not own, never
+//! Properties: merging roles into any manifest never drops or reorders a field keycred does not own, never
 //! changes an existing role's id, and leaves every role it was not asked about byte-for-byte as it was.
 
 use keycred::manifest::app_roles::{IdPolicy, RoleSet, RoleSpec};
@@ -204,5 +204,139 @@ proptest! {
         // The rendered manifest parses back to the same document.
         let reparsed: Value = serde_json::from_str(&manifest.render()).unwrap();
         prop_assert_eq!(&reparsed, &Value::Object(merged.clone()));
+    }
+}
+
+/// A hostile change to a manifest's text: what real files have been seen to carry.
+#[derive(Debug, Clone)]
+enum Damage {
+    None,
+    /// Saved by Windows PowerShell 5.1.
+    Bom,
+    /// `keyCredentials` twice (serde_json would keep the last one only).
+    DuplicateTopLevelKey,
+    /// A field repeated inside the first credential.
+    DuplicateFieldInCredential,
+    /// An owned field of credential `index % n` set to another JSON type.
+    OddType(usize, &'static str, Value),
+    /// Credential `b % n` takes credential `a % n`'s keyId.
+    SameKeyId(usize, usize),
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    let field = prop::sample::select(vec![
+        "keyId",
+        "startDateTime",
+        "endDateTime",
+        "key",
+        "customKeyIdentifier",
+        "displayName",
+        "type",
+        "usage",
+    ]);
+    prop_oneof![
+        Just(Damage::None),
+        Just(Damage::Bom),
+        Just(Damage::DuplicateTopLevelKey),
+        Just(Damage::DuplicateFieldInCredential),
+        (any::<usize>(), field, json_leaf()).prop_map(|(i, f, v)| Damage::OddType(i, f, v)),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Damage::SameKeyId(a, b)),
+    ]
+}
+
+proptest! {
+    // Each case runs the real binary (no key generation: the new certificate is a fixture).
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn rotate_refuses_or_keeps_every_credential_and_field_whatever_the_manifest(
+        fields in prop::collection::vec(("[a-z]{1,8}", json_value()), 0..4),
+        ranges in prop::collection::vec((-400i64..10, -50i64..400), 1..5),
+        extra in json_value(),
+        damage in damage(),
+        prune in any::<bool>(),
+        keep in prop::option::of(1usize..4),
+    ) {
+        let mut root = Map::new();
+        root.insert("api".to_owned(), serde_json::json!({}));
+        for (key, value) in fields {
+            root.insert(format!("f{key}"), value);
+        }
+        let mut creds: Vec<Value> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, (start, len))| key_credential(i, *start, start + len, &extra))
+            .collect();
+        let n = creds.len();
+        match &damage {
+            Damage::OddType(i, field, value) => creds[i % n][*field] = value.clone(),
+            Damage::SameKeyId(a, b) => creds[b % n]["keyId"] = creds[a % n]["keyId"].clone(),
+            _ => {}
+        }
+        root.insert("keyCredentials".to_owned(), Value::Array(creds.clone()));
+        root.insert("zLast".to_owned(), extra.clone());
+        let mut text = serde_json::to_string_pretty(&root).unwrap();
+        match &damage {
+            Damage::Bom => text.insert(0, '\u{feff}'),
+            Damage::DuplicateTopLevelKey => text = text.replacen('{', "{\n  \"keyCredentials\": [],", 1),
+            Damage::DuplicateFieldInCredential => {
+                text = text.replacen("\"usage\": \"Verify\"", "\"usage\": \"Verify\", \"usage\": \"Sign\"", 1)
+            }
+            _ => {}
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("app.json");
+        std::fs::write(&manifest, &text).unwrap();
+        let out_path = dir.path().join("out.json");
+        let mut args = vec!["rotate", "--json", "--cert"];
+        let cert = crate::common::fixture("openssl-rsa.cer");
+        args.push(cert.to_str().unwrap());
+        args.extend(["--manifest", manifest.to_str().unwrap(), "--manifest-out", out_path.to_str().unwrap()]);
+        if prune {
+            args.push("--prune-expired");
+        }
+        let keep_text = keep.map(|k| k.to_string());
+        if let Some(k) = &keep_text {
+            args.extend(["--keep", k]);
+        }
+        let out = crate::common::keycred().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        prop_assert!(!stderr.contains("panicked"), "{}", stderr);
+        prop_assert_eq!(std::fs::read_to_string(&manifest).unwrap(), text.clone(), "the input is never changed");
+
+        let must_refuse = matches!(damage, Damage::DuplicateTopLevelKey | Damage::DuplicateFieldInCredential)
+            || matches!(&damage, Damage::SameKeyId(a, b) if a % n != b % n);
+        if !out.status.success() {
+            prop_assert!(matches!(out.status.code(), Some(1 | 2)), "{:?}: {}", out.status, stderr);
+            prop_assert!(!out_path.exists(), "nothing half-written");
+            return Ok(());
+        }
+        prop_assert!(!must_refuse, "{:?} must be refused, but rotate succeeded", damage);
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let removed: Vec<String> = summary["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["credential"].as_str().unwrap().to_owned())
+            .collect();
+        let written: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+        let written_creds = written["keyCredentials"].as_array().unwrap();
+        let mut at = 0;
+        for (i, cred) in creds.iter().enumerate() {
+            let label = match cred["keyId"].as_str() {
+                Some(id) => format!("keyId {id}"),
+                None => format!("keyCredentials[{i}]"),
+            };
+            if removed.contains(&label) {
+                continue;
+            }
+            prop_assert_eq!(&written_creds[at], cred, "kept byte for byte, in order");
+            at += 1;
+        }
+        for (key, value) in &root {
+            if key != "keyCredentials" {
+                prop_assert_eq!(&written[key], value);
+            }
+        }
     }
 }
