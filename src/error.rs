@@ -137,6 +137,10 @@ pub enum Error {
     #[error("{0} changed while keycred was working on it: nothing was written to it; run again")]
     Changed(PathBuf),
 
+    /// A run that cannot go ahead as asked (the message says why and what to do instead).
+    #[error("{0}")]
+    Refused(String),
+
     /// The run was interrupted (SIGINT or SIGTERM) before it wrote anything.
     #[error("interrupted by {}: stopped before writing, so nothing was changed", crate::interrupt::signal_name(*.0))]
     Interrupted(i32),

@@ -1,18 +1,21 @@
-//! Reading what users give keycred: files with a size limit, text with or without a UTF-8 BOM, and JSON that
-//! refuses duplicate keys.
+//! Reading what users give keycred: files with a size limit, text with or without a UTF-8 BOM, JSON that
+//! refuses duplicate keys, and PFX passwords from their sources.
 //!
-//! Every front end reads its inputs through here, so a limit or a rule holds for every command at once. Two
+//! Every front end (the commands, the wizard, batch) reads its inputs through here, so a limit or a rule holds for
+//! every command at once. Workflows never read the environment or prompt: they ask a [`PasswordSources`] the
+//! front end built, which reads the environment once and prompts only through the callback the front end gave. Two
 //! rules exist because of real data loss: JSON parsers (serde_json included) keep only the last of two equal
 //! keys, so a manifest with `keyCredentials` twice silently lost the first array; and Windows PowerShell 5.1
 //! saves files with a byte-order mark that other parsers reject as garbage.
 
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use crate::error::{Error, Result};
+use crate::secret::{Password, CURRENT_PASSWORD_ENV, PASSWORD_ENV};
 
 /// The largest input keycred reads (16 MiB): certificates and PFX files are a few kilobytes, and even a manifest
 /// with hundreds of credentials is far below this.
@@ -197,6 +200,159 @@ impl<'de> Visitor<'de> for Strict {
             map.insert(key, value);
         }
         Ok(Value::Object(map))
+    }
+}
+
+/// A hidden prompt: the question, and whether to ask a second time for confirmation (a new password).
+pub type Prompt = Box<dyn Fn(&str, bool) -> Result<Password> + Send + Sync>;
+
+/// Where PFX passwords come from, in keycred's order. Never the command line: argv is visible to every user.
+#[derive(Default)]
+pub struct PasswordSources {
+    /// `--password-file`: an existing PFX's password, and the new PFX's.
+    pub file: Option<PathBuf>,
+    /// `--current-password-file`: the current credential's PFX (the one that signs a Graph proof).
+    pub current_file: Option<PathBuf>,
+    /// `KEYCRED_PFX_PASSWORD`.
+    pub env: Option<String>,
+    /// `KEYCRED_CURRENT_PFX_PASSWORD`.
+    pub current_env: Option<String>,
+    /// A hidden prompt, when a person is there to answer it.
+    pub prompt: Option<Prompt>,
+}
+
+impl std::fmt::Debug for PasswordSources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordSources")
+            .field("file", &self.file)
+            .field("current_file", &self.current_file)
+            .field("env", &self.env.as_ref().map(|_| "…"))
+            .field("current_env", &self.current_env.as_ref().map(|_| "…"))
+            .field("prompt", &self.prompt.is_some())
+            .finish()
+    }
+}
+
+impl PasswordSources {
+    /// The sources of a run: the two files given, the two environment variables (read here, once), a prompt.
+    pub fn from_environment(
+        file: Option<PathBuf>,
+        current_file: Option<PathBuf>,
+        prompt: Option<Prompt>,
+    ) -> PasswordSources {
+        let var =
+            |name: &str| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned());
+        PasswordSources {
+            file,
+            current_file,
+            env: var(PASSWORD_ENV),
+            current_env: var(CURRENT_PASSWORD_ENV),
+            prompt,
+        }
+    }
+
+    /// The password of an existing PFX: `--password-file`, `KEYCRED_PFX_PASSWORD`, then the prompt.
+    pub fn existing(&self, pfx: &Path) -> Result<Password> {
+        if let Some(file) = &self.file {
+            return password_file(file, "--password-file");
+        }
+        if let Some(value) = &self.env {
+            return Ok(Password::new(value.clone()));
+        }
+        if let Some(prompt) = &self.prompt {
+            return prompt(&format!("Password for {}", pfx.display()), false);
+        }
+        Err(Error::Password(format!(
+            "{} is a PFX and needs its password: pass --password-file PATH, set {PASSWORD_ENV}, or run in a terminal",
+            pfx.display()
+        )))
+    }
+
+    /// The password of the current credential's PFX: `--current-password-file`, `KEYCRED_CURRENT_PFX_PASSWORD`,
+    /// then the general sources (with a note, returned beside the password, when `other` names a second file they
+    /// also serve), then the prompt.
+    pub fn current(&self, pfx: &Path, other: Option<&str>) -> Result<(Password, Option<String>)> {
+        if let Some(file) = &self.current_file {
+            return Ok((password_file(file, "--current-password-file")?, None));
+        }
+        if let Some(value) = &self.current_env {
+            return Ok((Password::new(value.clone()), None));
+        }
+        if self.file.is_some() || self.env.is_some() {
+            let note = other.map(|other| {
+                let source = match &self.file {
+                    Some(file) => format!("--password-file {}", file.display()),
+                    None => PASSWORD_ENV.to_owned(),
+                };
+                format!(
+                    "{source} opens the current PFX {} and also serves {other}; to give the current PFX its own \
+                     password, pass --current-password-file PATH or set {CURRENT_PASSWORD_ENV}",
+                    pfx.display()
+                )
+            });
+            return Ok((self.existing(pfx)?, note));
+        }
+        if let Some(prompt) = &self.prompt {
+            return Ok((
+                prompt(
+                    &format!("Password for the current PFX {}", pfx.display()),
+                    false,
+                )?,
+                None,
+            ));
+        }
+        Err(Error::Password(format!(
+            "the current PFX {} needs its password: pass --current-password-file PATH, set {CURRENT_PASSWORD_ENV}, \
+             or run in a terminal",
+            pfx.display()
+        )))
+    }
+
+    /// The password of a new PFX: `--password-file`, `KEYCRED_PFX_PASSWORD`, then the prompt (with
+    /// confirmation). Never empty.
+    pub fn new_pfx(&self) -> Result<Password> {
+        if let Some(file) = &self.file {
+            return password_file(file, "--password-file")?
+                .require_non_empty(&format!("--password-file {}", file.display()));
+        }
+        if let Some(value) = &self.env {
+            return Password::new(value.clone()).require_non_empty(PASSWORD_ENV);
+        }
+        if let Some(prompt) = &self.prompt {
+            return prompt("PFX password", true)?.require_non_empty("the prompt");
+        }
+        Err(Error::Password(format!(
+            "a PFX password is required: pass --password-file PATH or --generate-password, set {PASSWORD_ENV}, \
+             or run in a terminal to be asked; --no-pfx skips the PFX"
+        )))
+    }
+}
+
+/// Reads a password file given with `flag`. A file that cannot be read is an unreadable input (exit 1).
+pub fn password_file(file: &Path, flag: &str) -> Result<Password> {
+    let contents = std::fs::read(file).map_err(|e| Error::Input {
+        path: file.to_owned(),
+        reason: format!(
+            "cannot read the {flag} file ({}); check the path",
+            io_reason(&e)
+        ),
+    })?;
+    Password::from_file_contents(&contents, &format!("{flag} {}", file.display()))
+}
+
+/// An I/O error in words, without the "(os error N)" tail.
+pub fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "it does not exist".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a folder".into(),
+        _ => {
+            let text = error.to_string();
+            match text.split_once(" (os error") {
+                Some((words, _)) => words.to_owned(),
+                None => text,
+            }
+        }
     }
 }
 

@@ -1,10 +1,26 @@
 //! keycred prepares certificate credentials for Microsoft Entra ID app registrations (OAuth 2.0 client
 //! credentials flow) and proves they work.
 //!
-//! The library does all the work; the `keycred` binary only parses arguments, calls in here, and prints. Data
-//! flows one way: a validated request ([`credential::CertRequest`]) → pure domain functions
-//! ([`provision::create`]) → pure renderers ([`export`], [`manifest`], [`report`]) → the one writer
-//! ([`fsio`]).
+//! The library does all the work; the `keycred` binary only asks (flags, prompts, plan rows), calls in here, and
+//! prints. The layers, top to bottom:
+//!
+//! - **front ends** (in the binary, independent of each other): the commands, the wizard, and batch. Each turns
+//!   what it was given into the same typed requests.
+//! - **workflows** ([`workflow`]): [`workflow::provision`] (`new`), [`workflow::rotate_app`] (`rotate` and each
+//!   batch app), [`workflow::batch_app`], [`workflow::app_roles`], [`workflow::graph`]. A typed request in, a
+//!   typed outcome out; no argument parsing, printing, prompting or environment.
+//! - **domain and renderers**: [`credential`], [`manifest`], [`rotation`] (the pure planner), [`flow`] (JWTs,
+//!   Graph bodies), and the pure renderers [`export`], [`manifest`]'s documents and [`report`].
+//! - **the writer and the inputs**: [`fsio`] (atomic writes, owner-only secrets, locks, backups) and [`input`]
+//!   (size limit, BOM, strict JSON, password sources), which every front end uses through the workflows.
+//!
+//! One command through the layers: `keycred rotate --manifest app.json --subject … --in-place` is parsed by
+//! the binary's `commands/rotate.rs` into a [`workflow::rotate_app::RotateRequest`] (its new credential a
+//! [`workflow::provision::CredentialSpec`]); [`workflow::rotate_app::rotate_app`] takes the manifest's
+//! [`fsio::Lock`], reads it through [`input`], plans with [`rotation::plan`], makes the certificate through
+//! [`workflow::provision::Issue`], writes files and the manifest through [`fsio`], and returns a
+//! [`workflow::rotate_app::RotateOutcome`], which the command prints with [`report::rotate_text`]. A batch row
+//! with the same options builds the same request ([`workflow::batch_app::rotate_request`]).
 //!
 //! ```
 //! use keycred::credential::{CertRequest, KeySize, SignatureHash, Subject, ThumbprintForm, ValidityEnd};
@@ -38,6 +54,8 @@ pub mod exit;
 pub mod export;
 pub mod flow;
 pub mod fsio;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;
@@ -46,5 +64,6 @@ pub mod report;
 pub mod rotation;
 pub mod secret;
 pub mod time_fmt;
+pub mod workflow;
 
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod terminal;
 mod wizard;
 
 use clap::{CommandFactory as _, FromArgMatches as _};

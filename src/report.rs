@@ -237,7 +237,18 @@ pub struct NewSummary<'a> {
     pub warnings: Vec<String>,
 }
 
-impl NewSummary<'_> {
+impl<'a> NewSummary<'a> {
+    /// The summary of what the provisioning workflow made.
+    pub fn of(made: &'a crate::workflow::provision::Provisioned) -> NewSummary<'a> {
+        NewSummary {
+            credential: &made.credential,
+            files: made.files.clone(),
+            pfx_profile: made.pfx_profile.map(|p| p.as_str()),
+            format: crate::manifest::document::format_name(made.format),
+            warnings: made.warnings.clone(),
+        }
+    }
+
     /// Text for a person.
     pub fn text(&self) -> String {
         let cert = &self.credential.certificate;
@@ -422,5 +433,110 @@ pub fn check_json(
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "errors": errors.iter().map(|(file, error)| json!({"file": file, "error": error})).collect::<Vec<_>>(),
+    })
+}
+
+fn credential_line(c: &crate::manifest::ExistingCredential, now: OffsetDateTime) -> String {
+    let thumbprint = c
+        .thumbprint
+        .map(|t| crate::credential::thumbprint::upper_hex(&t))
+        .unwrap_or_else(|| "(no thumbprint)".into());
+    format!(
+        "{thumbprint}  {}  {} to {} ({} days left)",
+        c.label(),
+        rfc3339_utc(c.start),
+        rfc3339_utc(c.end),
+        (c.end - now).whole_days()
+    )
+}
+
+/// `rotate` as text: the keyCredentials diff.
+pub fn rotate_text(outcome: &crate::workflow::rotate_app::RotateOutcome) -> String {
+    use crate::rotation::Disposition;
+    let mut out = format!(
+        "keyCredentials of {} ({} manifest){}\n",
+        outcome.manifest.display(),
+        crate::manifest::document::format_name(outcome.format),
+        if outcome.dry_run {
+            ", dry run: nothing written"
+        } else {
+            ""
+        }
+    );
+    for (c, d) in outcome.existing.iter().zip(&outcome.plan.existing) {
+        match d {
+            Disposition::Keep => {
+                out.push_str(&format!("  keep    {}\n", credential_line(c, outcome.now)))
+            }
+            Disposition::Remove(reason) => out.push_str(&format!(
+                "- remove  {} [{reason}]\n",
+                credential_line(c, outcome.now)
+            )),
+        }
+    }
+    match &outcome.added {
+        Some(added) => {
+            let cert = &added.certificate;
+            out.push_str(&format!(
+                "+ add     {}  keyId {}  {} to {}  {}\n",
+                cert.thumbprints.render(ThumbprintForm::Hex),
+                added.key_id,
+                rfc3339_utc(cert.not_before),
+                rfc3339_utc(cert.not_after),
+                cert.subject
+            ))
+        }
+        None => out.push_str(&format!(
+            "  (no credential added: {})\n",
+            outcome
+                .plan
+                .skipped
+                .as_deref()
+                .unwrap_or("renewal is not due")
+        )),
+    }
+    for line in &outcome.repaired {
+        out.push_str(&format!("* repair  {line}\n"));
+    }
+    if !outcome.changed {
+        out.push_str("no change\n");
+    }
+    out
+}
+
+/// `rotate --json`: the summary.
+pub fn rotate_json(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Value {
+    use crate::rotation::Disposition;
+    use crate::workflow::rotate_app::ManifestOutput;
+    let files: serde_json::Map<String, Value> = outcome
+        .files
+        .iter()
+        .map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
+        .collect();
+    let pairs = || outcome.existing.iter().zip(&outcome.plan.existing);
+    json!({
+        "manifest": outcome.manifest.display().to_string(),
+        "dryRun": outcome.dry_run,
+        "changed": outcome.changed,
+        "repairedKeyIds": outcome.repaired,
+        "renewalDue": outcome.plan.renewal_due,
+        "added": outcome.added.as_ref().map(|added| json!({
+            "keyId": added.entry["keyId"],
+            "customKeyIdentifier": added.entry["customKeyIdentifier"],
+        })),
+        "skipped": outcome.plan.skipped,
+        "kept": pairs().filter(|(_, d)| **d == Disposition::Keep).map(|(c, _)| c.label()).collect::<Vec<_>>(),
+        "removed": pairs().filter_map(|(c, d)| match d {
+            Disposition::Remove(reason) => Some(json!({"credential": c.label(), "reason": reason})),
+            Disposition::Keep => None,
+        }).collect::<Vec<_>>(),
+        "warnings": outcome.warnings,
+        "files": files,
+        "manifestOut": match &outcome.output {
+            ManifestOutput::File(path) => Some(path.display().to_string()),
+            _ => None,
+        },
+        "patchOut": outcome.patch_out.as_ref().map(|p| p.display().to_string()),
+        "addKeyProof": outcome.add_key_proof.as_ref().map(|p| p.display().to_string()),
     })
 }

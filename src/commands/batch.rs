@@ -10,15 +10,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
-use keycred::batch::{self, BatchApp, FormatName, HashName, ProfileName};
+use keycred::batch::{self, BatchApp};
 use keycred::fsio::{self, Access, OutputFile};
 use keycred::interrupt::Interrupt;
-use keycred::manifest::ManifestFormat;
 use keycred::secret::PASSWORD_ENV;
 use serde_json::{json, Value};
 
-use super::new::{Issue, PasswordSource};
-use crate::cli::{self, BatchArgs, CredentialOptions, PasswordArgs, RotateArgs};
+use keycred::workflow::batch_app;
+
+use crate::cli::BatchArgs;
+use crate::terminal;
 
 /// What happened to one app.
 struct AppResult {
@@ -31,7 +32,7 @@ struct AppResult {
 }
 
 pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
-    let text = super::read_text(&args.plan)?;
+    let text = keycred::input::read_text(&args.plan)?;
     let base = args
         .plan
         .parent()
@@ -57,6 +58,9 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
         )?;
     }
     let interrupt = Interrupt::install()?;
+    // Batch never prompts: a scheduled run has nobody to answer.
+    let passwords =
+        keycred::input::PasswordSources::from_environment(args.password_file.clone(), None, None);
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
@@ -70,7 +74,8 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let sender = sender.clone();
-            let (apps, next, args, interrupt) = (&apps, &next, &args, &interrupt);
+            let (apps, next, args, interrupt, passwords) =
+                (&apps, &next, &args, &interrupt, &passwords);
             scope.spawn(move || loop {
                 // After a signal no new app starts; the ones in progress finish or roll back.
                 if interrupt.signal().is_some() {
@@ -79,20 +84,28 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(app) = apps.get(index) else { break };
                 let clock = Instant::now();
-                let mut result = match run_app(app, args, interrupt) {
-                    Ok(result) => result,
-                    Err(error) => AppResult {
-                        index,
-                        name: app.name.clone(),
-                        action: match error.downcast_ref::<keycred::Error>() {
-                            Some(keycred::Error::Interrupted(_)) => "interrupted",
-                            _ => "failed",
+                let mut result =
+                    match batch_app::run_app(app, args.generate_password, passwords, interrupt) {
+                        Ok(outcome) => AppResult {
+                            index,
+                            name: app.name.clone(),
+                            action: outcome.result.as_str(),
+                            detail: outcome.detail,
+                            thumbprint: outcome.thumbprint,
+                            seconds: 0.0,
                         },
-                        detail: format!("{error:#}"),
-                        thumbprint: None,
-                        seconds: 0.0,
-                    },
-                };
+                        Err(error) => AppResult {
+                            index,
+                            name: app.name.clone(),
+                            action: match error {
+                                keycred::Error::Interrupted(_) => "interrupted",
+                                _ => "failed",
+                            },
+                            detail: format!("{error:#}"),
+                            thumbprint: None,
+                            seconds: 0.0,
+                        },
+                    };
                 result.index = index;
                 result.seconds = clock.elapsed().as_secs_f64();
                 if sender.send(result).is_err() {
@@ -130,7 +143,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
 
     let count = |action: &str| results.iter().filter(|r| r.action == action).count();
     let failed = count("failed");
-    super::print(&summary_table(&results));
+    terminal::print(&summary_table(&results));
     let mut line = format!(
         "{} apps: {} provisioned, {} rotated, {} skipped, {} failed",
         results.len(),
@@ -147,7 +160,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
             keycred::interrupt::signal_name(signal)
         ));
     }
-    super::print(&format!("{line} ({jobs} jobs)\n"));
+    terminal::print(&format!("{line} ({jobs} jobs)\n"));
     if let Some(path) = &args.report {
         let report = json!({
             "plan": args.plan.display().to_string(),
@@ -185,149 +198,6 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
     } else {
         keycred::exit::SUCCESS
     })
-}
-
-fn options(app: &BatchApp, args: &BatchArgs) -> CredentialOptions {
-    let s = &app.settings;
-    CredentialOptions {
-        out: app.out_dir.clone(),
-        name: Some(app.name.clone()),
-        days: s.days,
-        not_after: s.not_after.clone(),
-        key_size: s.key_size.unwrap_or(2048),
-        hash: match s.hash {
-            Some(HashName::Sha384) => cli::Hash::Sha384,
-            Some(HashName::Sha512) => cli::Hash::Sha512,
-            _ => cli::Hash::Sha256,
-        },
-        pfx_profile: match s.pfx_profile {
-            Some(ProfileName::Legacy) => cli::PfxProfile::Legacy,
-            _ => cli::PfxProfile::Modern,
-        },
-        password: PasswordArgs {
-            password_file: args.password_file.clone(),
-        },
-        generate_password: args.generate_password,
-        no_pfx: !app.wants_pfx(),
-        force: false,
-    }
-}
-
-fn run_app(app: &BatchApp, args: &BatchArgs, interrupt: &Interrupt) -> anyhow::Result<AppResult> {
-    std::fs::create_dir_all(&app.out_dir).map_err(|e| keycred::Error::io(&app.out_dir, e))?;
-    let options = options(app, args);
-    let result = |action, detail: String, thumbprint: Option<String>| AppResult {
-        index: 0,
-        name: app.name.clone(),
-        action,
-        detail,
-        thumbprint,
-        seconds: 0.0,
-    };
-    if let Some(manifest) = &app.manifest {
-        let rotate = RotateArgs {
-            manifest: manifest.clone(),
-            subject: Some(app.subject.clone()),
-            cert: None,
-            credential: options,
-            renew_within: Some(app.renew_within()),
-            prune_expired: app.settings.prune_expired.unwrap_or(false),
-            keep: app.settings.keep,
-            manifest_out: None,
-            in_place: true,
-            patch_out: None,
-            add_key_proof: None,
-            object_id: None,
-            current_pfx: None,
-            current_password_file: None,
-            repair_key_ids: false,
-            dry_run: false,
-            json: false,
-        };
-        let outcome = super::rotate::apply(&rotate, interrupt)?;
-        let summary = &outcome.summary;
-        let thumbprint = summary["added"]["customKeyIdentifier"]
-            .as_str()
-            .map(base64_to_hex);
-        return Ok(if outcome.changed {
-            let detail = match summary["added"]["keyId"].as_str() {
-                Some(key_id) => format!(
-                    "added keyId {key_id}, removed {}",
-                    summary["removed"].as_array().map_or(0, Vec::len)
-                ),
-                None => format!(
-                    "removed {}",
-                    summary["removed"].as_array().map_or(0, Vec::len)
-                ),
-            };
-            result("rotated", detail, thumbprint)
-        } else {
-            result(
-                "skipped",
-                summary["skipped"]
-                    .as_str()
-                    .unwrap_or("renewal is not due")
-                    .to_owned(),
-                None,
-            )
-        });
-    }
-
-    // Provisioning: an app whose files exist is done, unless its certificate is due.
-    let existing = app.out_dir.join(format!("{}.cer", app.name));
-    if existing.exists() {
-        let bytes = super::read_input(&existing)?;
-        let loaded =
-            keycred::credential::load(&existing, &bytes, || unreachable!("a .cer is not a PFX"))?;
-        let cert = &loaded.certificates[0];
-        let now = time::OffsetDateTime::now_utc();
-        let left = cert.not_after - now;
-        if left > time::Duration::days(i64::from(app.renew_within())) {
-            return Ok(result(
-                "skipped",
-                format!(
-                    "already provisioned, valid until {}",
-                    keycred::time_fmt::rfc3339_utc(cert.not_after)
-                ),
-                None,
-            ));
-        }
-        anyhow::bail!(
-            "{} is due for renewal (ends {}), but its files exist: add `manifest = …` to rotate it, or move the old files away",
-            existing.display(),
-            keycred::time_fmt::rfc3339_utc(cert.not_after)
-        );
-    }
-    let issue = Issue::prepare(
-        &app.subject,
-        &options,
-        PasswordSource::from_options(&options),
-    )?;
-    let credential = issue.create()?;
-    interrupt.check()?;
-    let format = match app.settings.format {
-        Some(FormatName::Legacy) => ManifestFormat::Legacy,
-        _ => ManifestFormat::Graph,
-    };
-    issue.write(&credential, format)?;
-    Ok(result(
-        "provisioned",
-        format!("keyId {}", credential.key_id),
-        Some(
-            credential
-                .certificate
-                .thumbprints
-                .render(keycred::credential::ThumbprintForm::Hex),
-        ),
-    ))
-}
-
-fn base64_to_hex(b64: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map(|bytes| keycred::credential::thumbprint::upper_hex(&bytes))
-        .unwrap_or_default()
 }
 
 fn summary_table(results: &[AppResult]) -> String {

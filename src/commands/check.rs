@@ -6,6 +6,7 @@ use keycred::report::{self, CheckedFile};
 use keycred::rotation;
 
 use crate::cli::CheckArgs;
+use crate::terminal;
 
 pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     let now = time::OffsetDateTime::now_utc();
@@ -50,9 +51,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
         keycred::exit::FAILURE
     };
     if args.json {
-        super::print_json(&report::check_json(&files, &errors, now, warn, code));
+        terminal::print_json(&report::check_json(&files, &errors, now, warn, code));
     } else {
-        super::print(&report::check_text(&files, now, warn));
+        terminal::print(&report::check_text(&files, now, warn));
     }
     Ok(code)
 }
@@ -63,7 +64,7 @@ const EXPECTED: &str =
 
 /// A manifest (a JSON object) gives its keyCredentials; a certificate file gives each certificate.
 fn read(path: &std::path::Path, args: &CheckArgs) -> anyhow::Result<Vec<ExistingCredential>> {
-    let bytes = super::read_input(path)?;
+    let bytes = keycred::input::read_file(path)?;
     let first = keycred::input::strip_bom(&bytes)
         .iter()
         .find(|b| !b.is_ascii_whitespace())
@@ -81,7 +82,7 @@ fn read(path: &std::path::Path, args: &CheckArgs) -> anyhow::Result<Vec<Existing
         }
     };
     if looks_json {
-        let text = super::utf8(path, bytes)?;
+        let text = keycred::input::text(path, bytes)?;
         let manifest = Manifest::parse(
             &text,
             &path.display().to_string(),
@@ -89,14 +90,15 @@ fn read(path: &std::path::Path, args: &CheckArgs) -> anyhow::Result<Vec<Existing
         )?;
         return Ok(manifest.key_credentials()?);
     }
-    let loaded =
-        keycred::credential::load(path, &bytes, || super::read_password(&args.password, path))
-            .map_err(|error| match error {
-                keycred::Error::NotACertificate { path, reason } => {
-                    anyhow::anyhow!("{}: {reason}; {EXPECTED}", path.display())
-                }
-                other => other.into(),
-            })?;
+    let loaded = keycred::credential::load(path, &bytes, || {
+        super::password_sources(&args.password, None).existing(path)
+    })
+    .map_err(|error| match error {
+        keycred::Error::NotACertificate { path, reason } => {
+            anyhow::anyhow!("{}: {reason}; {EXPECTED}", path.display())
+        }
+        other => other.into(),
+    })?;
     Ok(loaded
         .certificates
         .into_iter()

@@ -3,14 +3,15 @@
 use keycred::report;
 
 use crate::cli::InspectArgs;
+use crate::terminal;
 
 pub fn run(args: InspectArgs) -> anyhow::Result<i32> {
     let files = super::load_all(&args.files, &args.password)?;
     let now = time::OffsetDateTime::now_utc();
     if args.json {
-        super::print_json(&report::inspect_json(&files, now));
+        terminal::print_json(&report::inspect_json(&files, now));
     } else {
-        super::print(&report::inspect_text(&files, now));
+        terminal::print(&report::inspect_text(&files, now));
     }
     for file in &files {
         for cert in &file.certificates {

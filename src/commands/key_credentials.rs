@@ -4,6 +4,7 @@ use keycred::fsio::{self, Access, OutputFile};
 use keycred::manifest::KeyCredentialsDocument;
 
 use crate::cli::KeyCredentialsArgs;
+use crate::terminal;
 
 pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
     let files = super::load_all(&args.certs, &args.password)?;
@@ -40,7 +41,7 @@ pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
             }
             fsio::write_all(&[OutputFile::new(path, text, Access::Public)], args.force)?;
         }
-        None => super::print(&text),
+        None => terminal::print(&text),
     }
     Ok(keycred::exit::SUCCESS)
 }

@@ -4,6 +4,7 @@ use keycred::manifest::roles_source::builtin_templates;
 use serde_json::json;
 
 use crate::cli::TemplatesArgs;
+use crate::terminal;
 
 pub fn run(args: TemplatesArgs) -> anyhow::Result<i32> {
     let templates = builtin_templates();
@@ -18,7 +19,7 @@ pub fn run(args: TemplatesArgs) -> anyhow::Result<i32> {
                 })
             })
             .collect();
-        super::print_json(&json!(list));
+        terminal::print_json(&json!(list));
     } else {
         let width = templates.iter().map(|t| t.name.len()).max().unwrap_or(0);
         let mut out = String::new();
@@ -32,7 +33,7 @@ pub fn run(args: TemplatesArgs) -> anyhow::Result<i32> {
             ));
         }
         out.push_str("use with: keycred manifest app-roles --template NAME; your own file: --template-file PATH\n");
-        super::print(&out);
+        terminal::print(&out);
     }
     Ok(keycred::exit::SUCCESS)
 }

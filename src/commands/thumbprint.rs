@@ -4,6 +4,7 @@ use keycred::credential::ThumbprintForm;
 use keycred::report;
 
 use crate::cli::{Form, ThumbprintArgs};
+use crate::terminal;
 
 pub fn run(args: ThumbprintArgs) -> anyhow::Result<i32> {
     let files = super::load_all(&args.files, &args.password)?;
@@ -15,9 +16,9 @@ pub fn run(args: ThumbprintArgs) -> anyhow::Result<i32> {
         Form::X5tS256 => ThumbprintForm::X5tS256,
     });
     if args.json {
-        super::print_json(&report::thumbprint_json(&files, form));
+        terminal::print_json(&report::thumbprint_json(&files, form));
     } else {
-        super::print(&report::thumbprint_text(&files, form));
+        terminal::print(&report::thumbprint_text(&files, form));
     }
     Ok(keycred::exit::SUCCESS)
 }

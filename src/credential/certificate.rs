@@ -181,7 +181,7 @@ impl CertificateInfo {
     }
 
     /// Refuses a certificate Entra ID cannot use as a credential, naming `path`: a non-RSA key as
-    /// [`Error::NotRsa`], anything else (a small RSA key, a SHA-1 signature) with every problem listed.
+    /// [`crate::Error::NotRsa`], anything else (a small RSA key, a SHA-1 signature) with every problem listed.
     pub fn require_entra_usable(&self, path: &std::path::Path) -> crate::Result<()> {
         let problems = self.entra_problems();
         if problems.is_empty() {

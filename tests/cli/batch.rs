@@ -195,3 +195,139 @@ fn on_a_terminal_progress_is_a_bar() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A batch row and a `rotate --in-place` with the same options take the same path: the same files with the same
+/// modes, the same manifest and backup. Fresh keys make the new certificate's bytes differ, so the comparison
+/// masks exactly what is random or time-dependent (key, thumbprint, keyId, serial, and the dates, which may not
+/// fall in the same second) and compares everything else byte for byte.
+#[test]
+fn a_batch_row_and_rotate_with_the_same_options_write_the_same_files_and_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    manifest(&dir.path().join("template.json"), 10);
+    let original = fs::read(dir.path().join("template.json")).unwrap();
+    for side in ["rotate", "batch"] {
+        fs::create_dir_all(dir.path().join(side).join("orders")).unwrap();
+        fs::write(dir.path().join(side).join("app.json"), &original).unwrap();
+    }
+    let password = dir.path().join("pw.txt");
+    fs::write(&password, "correct horse battery staple\n").unwrap();
+
+    let out = keycred()
+        .args(["rotate", "--manifest"])
+        .arg(dir.path().join("rotate/app.json"))
+        .args(["--subject", "CN=Orders Daemon,O=Contoso", "--out"])
+        .arg(dir.path().join("rotate/orders"))
+        .args([
+            "--name",
+            "orders",
+            "--days",
+            "180",
+            "--key-size",
+            "2048",
+            "--hash",
+            "sha384",
+            "--pfx-profile",
+            "legacy",
+            "--renew-within",
+            "45",
+            "--prune-expired",
+            "--keep",
+            "3",
+            "--in-place",
+            "--password-file",
+        ])
+        .arg(&password)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let plan = dir.path().join("batch/plan.toml");
+    fs::write(
+        &plan,
+        "[[app]]\nname = \"orders\"\nsubject = \"CN=Orders Daemon,O=Contoso\"\nmanifest = \"app.json\"\n\
+         days = 180\nkey_size = 2048\nhash = \"sha384\"\npfx_profile = \"legacy\"\nrenew_within = 45\n\
+         prune_expired = true\nkeep = 3\n",
+    )
+    .unwrap();
+    let out = keycred()
+        .arg("batch")
+        .arg(&plan)
+        .arg("--password-file")
+        .arg(&password)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The same files, with the same modes.
+    let listing = |side: &str| -> Vec<(String, u32)> {
+        let folder = dir.path().join(side).join("orders");
+        names_in(&folder)
+            .into_iter()
+            .map(|n| {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = fs::metadata(folder.join(&n)).unwrap().permissions().mode() & 0o777;
+                (n, mode)
+            })
+            .collect()
+    };
+    assert_eq!(listing("rotate"), listing("batch"));
+    assert_eq!(
+        names_in(&dir.path().join("rotate")),
+        names_in(&dir.path().join("batch"))
+            .into_iter()
+            .filter(|n| n != "plan.toml")
+            .collect::<Vec<_>>()
+    );
+    // The same backup, byte for byte.
+    assert_eq!(
+        fs::read(dir.path().join("rotate/app.json.bak")).unwrap(),
+        fs::read(dir.path().join("batch/app.json.bak")).unwrap()
+    );
+    // The same manifest and fragment but for what is random.
+    let mask = |path: &std::path::Path| -> String {
+        let mut value: Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+        for entry in value["keyCredentials"].as_array_mut().unwrap() {
+            if entry["displayName"] == "CN=Orders Daemon, O=Contoso" {
+                for field in [
+                    "customKeyIdentifier",
+                    "key",
+                    "keyId",
+                    "startDateTime",
+                    "endDateTime",
+                ] {
+                    entry[field] = json!("(random)");
+                }
+            }
+        }
+        serde_json::to_string_pretty(&value).unwrap()
+    };
+    for file in ["app.json", "orders/orders.keycredentials.json"] {
+        assert_eq!(
+            mask(&dir.path().join("rotate").join(file)),
+            mask(&dir.path().join("batch").join(file)),
+            "{file}"
+        );
+    }
+    // The same certificate profile, as `inspect` reads it.
+    let profile = |side: &str| -> Value {
+        let out = keycred()
+            .args(["inspect", "--json"])
+            .arg(dir.path().join(side).join("orders/orders.cer"))
+            .output()
+            .unwrap();
+        let mut cert = json(&out)[0]["certificates"][0].clone();
+        for field in ["serial", "thumbprints", "notBefore", "notAfter", "daysLeft"] {
+            cert[field] = json!("(random)");
+        }
+        cert
+    };
+    assert_eq!(profile("rotate"), profile("batch"));
+}

@@ -142,7 +142,7 @@ pub fn hold_lock(path: &str) -> std::process::Child {
         peer_available("flock", &["--version"]),
         "util-linux flock is needed to hold a lock"
     );
-    let child = StdCommand::new("flock")
+    let mut child = StdCommand::new("flock")
         // --no-fork: the flock process itself holds the lock, so killing it really ends the holder.
         .args(["--no-fork", path, "sleep", "60"])
         .spawn()
@@ -158,5 +158,7 @@ pub fn hold_lock(path: &str) -> std::process::Child {
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("flock did not take the lock on {path}");
 }

@@ -304,7 +304,7 @@ fn manifest_out_onto_the_manifest_is_refused_even_with_force() {
             dir.path(),
             &[flag, same.to_str().unwrap(), "--force"],
         );
-        assert_fails(&out, 2, "is the manifest being rotated: use --in-place");
+        assert_fails(&out, 1, "is the manifest being rotated: use --in-place");
         assert!(!String::from_utf8_lossy(&out.stderr).contains("pass --force"));
     }
     assert_eq!(contents(dir.path()), before);

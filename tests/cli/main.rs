@@ -4,6 +4,7 @@
 mod app_roles;
 mod batch;
 mod common;
+mod fuzz_corpus;
 mod hardening;
 mod inspect;
 mod key_credentials;

@@ -1,0 +1,8 @@
+//! Certificate, key and PFX loading: any bytes, as `inspect`, `thumbprint` and `rotate --cert` read them.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    keycred::fuzzing::load_credential(data);
+});

@@ -1,0 +1,133 @@
+//! Entry points for the fuzz targets in `fuzz/` and for the regression tests that replay their corpus: each
+//! feeds one outside input through every parser and editor that reads it, exactly as the commands do.
+//!
+//! None of them may panic, whatever the input; where keycred's own output must read back (a rendered
+//! manifest), they assert it. Not part of the supported API.
+
+use std::path::Path;
+
+use serde_json::json;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::credential;
+use crate::manifest::app_roles::{IdPolicy, RoleSet, RoleSpec};
+use crate::manifest::existing::{describe_duplicate_key_ids, duplicate_key_ids};
+use crate::manifest::{roles_source, Manifest, ManifestFormat};
+use crate::rotation::{self, Candidate, Policy};
+use crate::secret::Password;
+
+const NOW: OffsetDateTime = datetime!(2027-01-01 12:00 UTC);
+
+/// Certificate, key and PFX loading (`inspect`, `thumbprint`, `rotate --cert`, `--current-pfx`).
+pub fn load_credential(data: &[u8]) {
+    let Ok(loaded) = credential::load(Path::new("fuzz"), data, || Ok(Password::new("fuzz".into())))
+    else {
+        return;
+    };
+    for cert in &loaded.certificates {
+        let _ = cert.entra_problems();
+        let _ = cert.status(NOW);
+        let _ = cert.days_left(NOW);
+        for form in [
+            credential::ThumbprintForm::Hex,
+            credential::ThumbprintForm::Base64,
+            credential::ThumbprintForm::X5t,
+            credential::ThumbprintForm::Sha256Hex,
+            credential::ThumbprintForm::X5tS256,
+        ] {
+            let _ = cert.thumbprints.render(form);
+        }
+        if let Some(key) = &loaded.key {
+            let _ = key.matches(cert);
+        }
+    }
+    let _ = crate::report::inspect_text(std::slice::from_ref(&loaded), NOW);
+    let _ = crate::report::inspect_json(std::slice::from_ref(&loaded), NOW);
+}
+
+/// Manifest reading, checking, role merging, rotation planning and rendering (`check`, `rotate`,
+/// `manifest app-roles --merge`). A manifest keycred has edited must read back as what it rendered.
+pub fn manifest(text: &str) {
+    for format in [
+        None,
+        Some(ManifestFormat::Graph),
+        Some(ManifestFormat::Legacy),
+    ] {
+        let Ok(mut manifest) = Manifest::parse(text, "fuzz", format) else {
+            continue;
+        };
+        let _ = manifest.role_summaries();
+        let _ = manifest.scope_values();
+        if let Ok(existing) = manifest.key_credentials() {
+            let _ = describe_duplicate_key_ids(&duplicate_key_ids(&existing));
+            let _ = rotation::verdict(&existing, NOW, Duration::days(30));
+            let candidate = Candidate {
+                thumbprint: [0xAB; 20],
+                start: NOW - Duration::minutes(5),
+                end: NOW + Duration::days(365),
+            };
+            let policy = Policy {
+                renew_within: Some(Duration::days(30)),
+                prune_expired: true,
+                keep: Some(2),
+            };
+            if let Ok(plan) = rotation::plan(&existing, Some(&candidate), NOW, &policy) {
+                let mut rotated = manifest.clone();
+                if rotation::apply_plan(&mut rotated, &plan, Some(json!({"keyId": "new"}))).is_ok()
+                {
+                    round_trip(&rotated);
+                }
+            }
+            for credential in &existing {
+                let _ = manifest.clone().set_key_id(credential.index, Uuid::nil());
+            }
+        }
+        let spec = RoleSpec {
+            value: "Fuzz.Read".into(),
+            ..RoleSpec::default()
+        };
+        if let Ok(set) = RoleSet::build(
+            vec![spec],
+            IdPolicy::Stable(Uuid::nil()),
+            &manifest.existing_roles(),
+        ) {
+            let mut merged = manifest.clone();
+            if merged.merge_roles(Some(&set), &[], &[]).is_ok() {
+                round_trip(&merged);
+            }
+        }
+        let _ = manifest
+            .clone()
+            .merge_roles(None, &["Fuzz.Read".into()], &["Fuzz.Read".into()]);
+        if manifest.add_identifier_uri("api://fuzz").is_ok() {
+            round_trip(&manifest);
+        }
+    }
+}
+
+/// What keycred renders parses back to the same document.
+fn round_trip(manifest: &Manifest) {
+    let rendered = manifest.render();
+    let again = crate::input::parse_json(&rendered, "rendered")
+        .unwrap_or_else(|e| panic!("keycred's own manifest does not parse: {e}"));
+    assert_eq!(again.as_object(), Some(manifest.root()));
+}
+
+/// Batch plans (`keycred batch PLAN`).
+pub fn plan(text: &str) {
+    let _ = crate::batch::parse_plan(text, "plan.toml", Path::new("/fuzz"));
+}
+
+/// Roles files (JSON and TOML) and role templates (`manifest app-roles --roles-file / --template-file`).
+pub fn roles(text: &str) {
+    for name in ["roles.json", "roles.toml", "roles"] {
+        if let Ok(specs) = roles_source::parse_roles_file(text, name) {
+            let _ = RoleSet::build(specs, IdPolicy::Stable(Uuid::nil()), &[]);
+        }
+    }
+    if let Ok(template) = roles_source::parse_template(text, "fuzz") {
+        let _ = RoleSet::build(template.roles, IdPolicy::Random, &[]);
+    }
+}

@@ -1,0 +1,184 @@
+//! The wizard's credential questions, the request they make, and the equivalent command line.
+
+use std::path::{Path, PathBuf};
+
+use console::Term;
+use keycred::credential::{SignatureHash, Subject};
+use keycred::export::PfxProfile;
+use keycred::manifest::ManifestFormat;
+use keycred::provision as domain;
+use keycred::secret::Password;
+use keycred::workflow::provision::{check_targets, CredentialSpec, NewPassword, PfxSpec};
+
+use super::prompts::{new_password, select, text};
+use super::quote;
+
+/// What the admin answered about the new credential.
+pub(super) struct CredentialAnswers {
+    pub subject: String,
+    pub out: PathBuf,
+    pub name: String,
+    pub days: u32,
+    pub key_size: u32,
+    /// `None`: no PFX.
+    pub pfx: Option<PfxProfile>,
+    pub generate: bool,
+    /// Typed at the hidden prompt.
+    pub password: Option<Password>,
+    pub format: ManifestFormat,
+}
+
+impl CredentialAnswers {
+    /// The credential spec the answers describe: what `keycred new` builds from the same flags.
+    pub fn spec(&self) -> CredentialSpec {
+        CredentialSpec {
+            subject: self.subject.clone(),
+            key_size: self.key_size,
+            hash: SignatureHash::Sha256,
+            days: Some(self.days),
+            not_after: None,
+            pfx: self.pfx.map(|profile| PfxSpec {
+                profile,
+                password: match &self.password {
+                    _ if self.generate => NewPassword::Generate,
+                    Some(typed) => NewPassword::Given(Password::new(typed.expose().to_owned())),
+                    None => NewPassword::Generate,
+                },
+            }),
+            out: self.out.clone(),
+            name: Some(self.name.clone()),
+            force: false,
+        }
+    }
+
+    /// The flags of `keycred new` (and `rotate`) for the same credential, never with a secret.
+    pub fn flags(&self) -> String {
+        let mut flags = format!(
+            "--subject {} --out {} --name {} --days {} --key-size {}",
+            quote(&self.subject),
+            quote(&self.out.display().to_string()),
+            quote(&self.name),
+            self.days,
+            self.key_size
+        );
+        match self.pfx {
+            None => flags.push_str(" --no-pfx"),
+            Some(profile) => {
+                flags.push_str(&format!(" --pfx-profile {}", profile.as_str()));
+                if self.generate {
+                    flags.push_str(" --generate-password");
+                } else if self.password.is_some() {
+                    flags.push_str(" --password-file PASSWORD_FILE");
+                }
+            }
+        }
+        flags
+    }
+
+    /// `keycred new` with the same answers.
+    pub fn new_command(&self) -> String {
+        format!(
+            "keycred new {} --format {}",
+            self.flags(),
+            keycred::manifest::document::format_name(self.format)
+        )
+    }
+}
+
+pub(super) fn ask_credential(
+    term: &Term,
+    out: &Path,
+    default_subject: Option<&str>,
+) -> anyhow::Result<CredentialAnswers> {
+    let subject = text(
+        term,
+        "Certificate subject (a name, or CN=...,O=...)",
+        default_subject,
+        |s| Subject::parse(s).map(drop).map_err(|e| e.to_string()),
+    )?;
+    let days = text(
+        term,
+        "Validity in days (Microsoft recommends at most 365)",
+        Some("365"),
+        |d| match d.parse::<u32>() {
+            Ok(n) if (1..=keycred::credential::request::MAX_DAYS).contains(&n) => Ok(()),
+            _ => Err(format!(
+                "give a whole number of days from 1 to {}",
+                keycred::credential::request::MAX_DAYS
+            )),
+        },
+    )?;
+    let key_size = [2048, 3072, 4096][select(
+        term,
+        "RSA key size",
+        &["2048 (Entra's minimum)", "3072", "4096"],
+        0,
+    )?];
+    let pfx_choice = select(
+        term,
+        "PFX file (key + certificate, for Windows and most SDKs)",
+        &[
+            "Modern PFX: AES-256 (OpenSSL 3, current Windows and .NET)",
+            "Legacy PFX: 3DES (Windows Server 2016, older .NET Framework)",
+            "No PFX",
+        ],
+        0,
+    )?;
+    let (generate, password) = if pfx_choice == 2 {
+        (false, None)
+    } else {
+        match select(
+            term,
+            "PFX password",
+            &[
+                "Generate one for me (saved beside the PFX, owner-only)",
+                "Type a password",
+            ],
+            0,
+        )? {
+            0 => (true, None),
+            _ => (false, Some(new_password(term)?)),
+        }
+    };
+    let format = match select(
+        term,
+        "keyCredentials fragment format",
+        &[
+            "Microsoft Graph (the portal's manifest editor, Graph API)",
+            "Legacy (Azure AD Graph manifest)",
+        ],
+        0,
+    )? {
+        0 => ManifestFormat::Graph,
+        _ => ManifestFormat::Legacy,
+    };
+    let cn = Subject::parse(&subject)?.common_name().to_owned();
+    let name = text(
+        term,
+        "Base name for the files",
+        Some(&domain::default_name(&cn)),
+        |name| {
+            domain::validate_name(name).map_err(|e| e.to_string())?;
+            let layout = domain::OutputLayout {
+                dir: out.to_path_buf(),
+                name: name.to_owned(),
+            };
+            check_targets(&layout, pfx_choice != 2, generate, false).map_err(|e| e.to_string())
+        },
+    )?;
+    Ok(CredentialAnswers {
+        subject,
+        out: out.to_path_buf(),
+        name,
+        days: days.parse().expect("checked"),
+        key_size,
+        pfx: match pfx_choice {
+            0 => Some(PfxProfile::Modern),
+            1 => Some(PfxProfile::Legacy),
+            _ => None,
+        },
+        generate,
+        password,
+        format,
+    })
+}

@@ -1,0 +1,280 @@
+//! `keycred wizard`: the scripted commands' outcomes, asked for interactively.
+//!
+//! The wizard only asks. Every answer becomes the same library request the command line builds
+//! (`CredentialSpec`/`ProvisionRequest`, `AppRolesRequest`, `RotateRequest`) and runs the same workflow, and the
+//! wizard renders the equivalent command line from those answers, so generation, validation and output exist
+//! once. It imports nothing from the commands. Nothing is written before the summary is confirmed; Esc at any
+//! prompt and Ctrl-C anywhere before that end the run with exit 130.
+
+mod credential;
+mod prompts;
+mod roles;
+mod rotation;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use console::Term;
+use keycred::fsio;
+use keycred::input::PasswordSources;
+use keycred::interrupt::Interrupt;
+use keycred::provision;
+use keycred::report::{self, NewSummary};
+use keycred::workflow::app_roles;
+use keycred::workflow::provision::ProvisionRequest;
+use keycred::workflow::rotate_app;
+
+use crate::terminal;
+use prompts::{confirm, select, text};
+
+/// Set once the summary is confirmed: from then on Ctrl-C waits for the atomic writes to finish.
+static WRITING: AtomicBool = AtomicBool::new(false);
+
+/// The user ended the wizard before anything was written.
+#[derive(Debug)]
+struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+pub fn run() -> anyhow::Result<i32> {
+    if !terminal::interactive() {
+        return Err(keycred::Error::Invalid(
+            "keycred wizard asks questions and needs a terminal (stdin and stderr). In scripts use the commands it \
+             runs: keycred new --subject NAME --out DIR --name NAME --generate-password; keycred manifest app-roles \
+             --template NAME (or --role VALUE) --out FILE; keycred rotate --manifest FILE --subject NAME --in-place"
+                .into(),
+        )
+        .into());
+    }
+    ctrlc::set_handler(|| {
+        if !WRITING.load(Ordering::SeqCst) {
+            let term = Term::stderr();
+            let _ = term.show_cursor();
+            let _ = term.write_line("\ncancelled: nothing was written");
+            std::process::exit(keycred::exit::CANCELLED);
+        }
+    })?;
+    let term = Term::stderr();
+    match wizard(&term) {
+        Ok(()) => Ok(keycred::exit::SUCCESS),
+        Err(error) if error.is::<Cancelled>() => {
+            let _ = term.show_cursor();
+            term.write_line("cancelled: nothing was written")?;
+            Ok(keycred::exit::CANCELLED)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Goal {
+    Credential,
+    Roles,
+    Both,
+    Rotation,
+}
+
+fn wizard(term: &Term) -> anyhow::Result<()> {
+    term.write_line(
+        "keycred wizard: prepares an Entra ID app registration for the client credentials flow.",
+    )?;
+    term.write_line("Esc or Ctrl-C cancels; nothing is written until you confirm the summary.\n")?;
+    let goal = match select(
+        term,
+        "What do you want to prepare?",
+        &[
+            "A new certificate credential (key, certificate, PFX, keyCredentials)",
+            "App roles for a resource (API) app",
+            "Both: a certificate credential and app roles",
+            "Rotation: add a new certificate to an existing manifest",
+        ],
+        0,
+    )? {
+        0 => Goal::Credential,
+        1 => Goal::Roles,
+        2 => Goal::Both,
+        _ => Goal::Rotation,
+    };
+
+    let rotating = if goal == Goal::Rotation {
+        Some(rotation::ask_rotation(term)?)
+    } else {
+        None
+    };
+    let default_subject = rotating
+        .as_ref()
+        .and_then(|r| rotation::current_subject(&r.manifest));
+    let out = PathBuf::from(text(
+        term,
+        "Output folder (must exist)",
+        Some("."),
+        |dir| fsio::check_output_dir(Path::new(dir)).map_err(|e| e.to_string()),
+    )?);
+    let credential = if goal == Goal::Roles {
+        None
+    } else {
+        Some(credential::ask_credential(
+            term,
+            &out,
+            default_subject.as_deref(),
+        )?)
+    };
+    let roles = if matches!(goal, Goal::Roles | Goal::Both) {
+        let base = credential
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| "app".to_owned());
+        Some(roles::ask_roles(term, &out, &base)?)
+    } else {
+        None
+    };
+
+    // The summary, then the one confirmation.
+    term.write_line("\nSummary: keycred will write")?;
+    let mut planned: Vec<(PathBuf, String)> = Vec::new();
+    if let Some(c) = &credential {
+        let layout = provision::OutputLayout {
+            dir: c.out.clone(),
+            name: c.name.clone(),
+        };
+        for role in provision::OutputLayout::roles(c.pfx.is_some(), c.generate) {
+            planned.push((layout.path(role), role.describe().to_owned()));
+        }
+    }
+    if let Some(r) = &roles {
+        let count = r.specs.len();
+        planned.push((
+            r.out.clone(),
+            format!("appRoles fragment of the resource app ({count} roles)"),
+        ));
+        if let Some(client) = &r.client_out {
+            planned.push((
+                client.clone(),
+                "requiredResourceAccess of the client app".into(),
+            ));
+        }
+    }
+    if let Some(r) = &rotating {
+        match &r.manifest_out {
+            Some(out) => planned.push((
+                out.clone(),
+                format!("{} with the new credential added", r.manifest.display()),
+            )),
+            None => planned.push((
+                r.manifest.clone(),
+                format!(
+                    "updated in place, the original kept as {}",
+                    fsio::backup_path(&r.manifest).display()
+                ),
+            )),
+        }
+    }
+    let width = planned
+        .iter()
+        .map(|(p, _)| p.display().to_string().len())
+        .max()
+        .unwrap_or(0);
+    for (path, what) in &planned {
+        term.write_line(&format!("  {:<width$}  {what}", path.display().to_string()))?;
+    }
+    if !confirm(term, "Write these files?", true)? {
+        return Err(Cancelled.into());
+    }
+    WRITING.store(true, Ordering::SeqCst);
+
+    let mut commands = Vec::new();
+    let mut next_steps = Vec::new();
+    let none = PasswordSources::default();
+    if let Some(c) = &credential {
+        if let Some(r) = &rotating {
+            let outcome = rotate_app::rotate_app(r.request(c), &none, &Interrupt::none())?;
+            for warning in &outcome.warnings {
+                terminal::warn(warning);
+            }
+            terminal::print(&report::rotate_text(&outcome));
+            commands.push(r.command(c));
+            next_steps.push("Apply the updated manifest (portal: App registrations > your app > Manifest, or Graph PATCH). Move the app to the new certificate, then prune the old one once it has expired (keycred rotate --prune-expired).".to_owned());
+        } else {
+            let made = keycred::workflow::provision::provision(
+                ProvisionRequest {
+                    credential: c.spec(),
+                    format: c.format,
+                },
+                &none,
+                &Interrupt::none(),
+            )?;
+            for warning in &made.warnings {
+                terminal::warn(warning);
+            }
+            let layout = provision::OutputLayout {
+                dir: c.out.clone(),
+                name: c.name.clone(),
+            };
+            let fragment =
+                std::fs::read_to_string(layout.path(provision::FileRole::KeyCredentials))?;
+            terminal::print(&NewSummary::of(&made).text());
+            terminal::print(&format!("\nkeyCredentials fragment:\n{fragment}"));
+            commands.push(c.new_command());
+            next_steps.push(format!(
+                "Upload {} in the portal (App registrations > your app > Certificates & secrets > Certificates > Upload certificate), or paste the keyCredentials fragment into the app's Manifest. Keep the .key and .pfx secret.",
+                layout.path(provision::FileRole::Cer).display()
+            ));
+        }
+    }
+    if let Some(r) = &roles {
+        let outcome = app_roles::app_roles(r.request())?;
+        for note in &outcome.notes {
+            terminal::note(note);
+        }
+        terminal::print(&format!(
+            "\nappRoles fragment ({}):\n{}",
+            r.out.display(),
+            std::fs::read_to_string(&r.out)?
+        ));
+        if let Some(client) = &r.client_out {
+            terminal::print(&format!(
+                "\nrequiredResourceAccess ({}):\n{}",
+                client.display(),
+                std::fs::read_to_string(client)?
+            ));
+            next_steps.push("Paste requiredResourceAccess into the client app's Manifest, then grant admin consent (client app > API permissions > Grant admin consent).".into());
+        }
+        next_steps.push(
+            "Paste appRoles (and identifierUris / api) into the resource app's Manifest.".into(),
+        );
+        commands.push(r.command());
+    }
+
+    terminal::print("\nNext steps:\n");
+    for step in next_steps {
+        terminal::print(&format!("  - {step}\n"));
+    }
+    terminal::print("\nThe same run without the wizard:\n");
+    for command in commands {
+        terminal::print(&format!("  {command}\n"));
+    }
+    if credential.as_ref().is_some_and(|c| c.password.is_some()) {
+        terminal::print("  (you typed the PFX password: put it in PASSWORD_FILE, or drop --password-file and set KEYCRED_PFX_PASSWORD)\n");
+    }
+    Ok(())
+}
+
+// ---- the equivalent command lines (never with a secret) ----
+
+pub(super) fn quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}

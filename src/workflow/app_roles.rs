@@ -1,0 +1,272 @@
+//! The app-roles workflow: role specs in, the resource app's fragment (or its merged manifest) and the client
+//! app's `requiredResourceAccess` out, written or returned for standard output.
+//!
+//! `keycred manifest app-roles` and the wizard's roles path both run [`app_roles()`]; where the specs come from
+//! (flags, files, templates, prompts) is the front end's business.
+
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Result};
+use crate::fsio::{self, Access, OutputFile};
+use crate::input;
+use crate::manifest::app_roles::{self, IdPolicy, RoleSet, RoleSpec, WireAppRole};
+use crate::manifest::document::fragment_text;
+use crate::manifest::{Manifest, ManifestFormat};
+
+/// One app-roles run.
+#[derive(Debug, Clone, Default)]
+pub struct AppRolesRequest {
+    /// The roles, in order (templates, files and flags already gathered).
+    pub specs: Vec<RoleSpec>,
+    /// `--stable-ids NAMESPACE`: derive ids from it; `None`: random ids.
+    pub stable_ids: Option<String>,
+    /// Manifest shape (with `merge`, detected, and this must agree).
+    pub format: Option<ManifestFormat>,
+    /// Print only the properties, for pasting.
+    pub fragment: bool,
+    /// The resource app's appId: also emit the client app's `requiredResourceAccess`.
+    pub resource_app_id: Option<String>,
+    /// Add this identifier URI and ask for v2 tokens.
+    pub identifier_uri: Option<String>,
+    /// Merge into this manifest.
+    pub merge: Option<PathBuf>,
+    /// Roles of the merged manifest to disable.
+    pub disable: Vec<String>,
+    /// Roles of the merged manifest to remove (already disabled).
+    pub remove: Vec<String>,
+    /// Write the resource app's output here.
+    pub out: Option<PathBuf>,
+    /// Write the merged manifest back (under its lock, with a backup).
+    pub in_place: bool,
+    /// Write the client app's output here.
+    pub client_out: Option<PathBuf>,
+    /// Replace `out` / `client_out`.
+    pub force: bool,
+}
+
+/// What an app-roles run produced.
+#[derive(Debug, Default)]
+pub struct AppRolesOutcome {
+    /// What goes to standard output (empty when everything went to files).
+    pub stdout: String,
+    /// The files written.
+    pub written: Vec<PathBuf>,
+    /// The backup of an in-place merge.
+    pub backup: Option<PathBuf>,
+    /// Notes for the user (roles the client app cannot request).
+    pub notes: Vec<String>,
+}
+
+/// Validates the roles and writes or returns the outputs the request asks for.
+pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
+    let args = &request;
+    let specs = request.specs.clone();
+    let ids = match &args.stable_ids {
+        Some(namespace) => IdPolicy::stable(namespace)?,
+        None => IdPolicy::Random,
+    };
+    if let Some(uri) = &args.identifier_uri {
+        app_roles::check_identifier_uri(uri)?;
+    }
+    let resource_app_id = args
+        .resource_app_id
+        .as_deref()
+        .map(|id| app_roles::parse_guid(id, "--resource-app-id"))
+        .transpose()?;
+    let format = args.format;
+
+    // An in-place merge runs under the manifest's lock, as `rotate --in-place` does.
+    let _lock = match (&args.merge, args.in_place) {
+        (Some(path), true) => Some(fsio::Lock::acquire(path)?),
+        _ => None,
+    };
+    let (resource, summaries, original) = match &args.merge {
+        Some(path) => {
+            let bytes = input::read_file(path)?;
+            let text = input::text(path, bytes.clone())?;
+            let mut manifest = Manifest::parse(&text, &path.display().to_string(), format)?;
+            let set = if specs.is_empty() {
+                None
+            } else {
+                Some(RoleSet::build(specs, ids, &manifest.existing_roles())?)
+            };
+            if set.is_none()
+                && args.disable.is_empty()
+                && args.remove.is_empty()
+                && args.identifier_uri.is_none()
+            {
+                return Err(Error::Invalid(
+                    "nothing to merge: give roles (--role, --roles-file, --template), --disable, --remove or --identifier-uri"
+                        .into(),
+                ));
+            }
+            manifest.merge_roles(set.as_ref(), &args.disable, &args.remove)?;
+            if let Some(uri) = &args.identifier_uri {
+                manifest.add_identifier_uri(uri)?;
+            }
+            (
+                manifest.render(),
+                manifest.role_summaries(),
+                Some((path.clone(), bytes)),
+            )
+        }
+        None => {
+            let set = RoleSet::build(specs, ids, &[])?;
+            let object = resource_object(
+                &set,
+                args.identifier_uri.as_deref(),
+                format.unwrap_or(ManifestFormat::Graph),
+            );
+            let summaries = set
+                .roles()
+                .iter()
+                .map(|r| {
+                    (
+                        r.value.clone(),
+                        r.id,
+                        r.allowed_member_types
+                            .contains(&app_roles::MemberType::Application),
+                        r.is_enabled,
+                    )
+                })
+                .collect();
+            (render(&object, args.fragment), summaries, None)
+        }
+    };
+
+    let mut notes = Vec::new();
+    let client = resource_app_id.map(|app_id| {
+        let (access, skipped) = app_roles::required_resource_access(
+            app_id,
+            summaries.iter().map(|(v, id, app, enabled)| (v.as_str(), *id, *app, *enabled)),
+        );
+        for value in skipped {
+            notes.push(format!(
+                "role {value:?} is disabled or user-only, so the client app cannot request it as an application permission"
+            ));
+        }
+        let mut object = Map::new();
+        object.insert("requiredResourceAccess".into(), json!([access]));
+        object
+    });
+    if client.as_ref().is_some_and(|c| {
+        c["requiredResourceAccess"][0]["resourceAccess"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    }) {
+        return Err(Error::Refused("--client-app: none of the roles is an enabled application role, so there is nothing the client app can request".into()));
+    }
+
+    let mut outcome = write_outputs(args, resource, client, original)?;
+    outcome.notes = notes;
+    Ok(outcome)
+}
+
+/// The resource app's fragment: appRoles, and with an identifier URI, identifierUris and the token version.
+fn resource_object(
+    set: &RoleSet,
+    identifier_uri: Option<&str>,
+    format: ManifestFormat,
+) -> Map<String, Value> {
+    let roles: Vec<WireAppRole> = set.roles().iter().map(WireAppRole::from).collect();
+    let mut object = Map::new();
+    object.insert(
+        "appRoles".into(),
+        serde_json::to_value(roles).expect("roles serialize"),
+    );
+    if let Some(uri) = identifier_uri {
+        object.insert("identifierUris".into(), json!([uri]));
+        match format {
+            ManifestFormat::Graph => {
+                object.insert("api".into(), json!({ "requestedAccessTokenVersion": 2 }))
+            }
+            ManifestFormat::Legacy => object.insert("accessTokenAcceptedVersion".into(), json!(2)),
+        };
+    }
+    object
+}
+
+fn render(object: &Map<String, Value>, fragment: bool) -> String {
+    if fragment {
+        fragment_text(object)
+    } else {
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(object).expect("JSON values serialize")
+        )
+    }
+}
+
+fn write_outputs(
+    args: &AppRolesRequest,
+    resource: String,
+    client: Option<Map<String, Value>>,
+    original: Option<(PathBuf, Vec<u8>)>,
+) -> Result<AppRolesOutcome> {
+    let mut outcome = AppRolesOutcome::default();
+    if let (Some(out), Some((manifest, _))) = (&args.out, &original) {
+        if fsio::same_file(out, manifest) {
+            return Err(Error::Refused(format!(
+                "--out {} is the manifest being merged: use --in-place to replace it (a .bak copy is kept)",
+                out.display()
+            )));
+        }
+    }
+    let mut files = Vec::new();
+    let mut resource_to_stdout = None;
+    if let Some(out) = &args.out {
+        files.push(OutputFile::new(
+            out.clone(),
+            resource.clone(),
+            Access::Public,
+        ));
+    } else if !args.in_place {
+        resource_to_stdout = Some(resource.clone());
+    }
+    let mut client_to_stdout = None;
+    if let Some(client) = &client {
+        match &args.client_out {
+            Some(path) => files.push(OutputFile::new(
+                path.clone(),
+                render(client, args.fragment),
+                Access::Public,
+            )),
+            None => client_to_stdout = Some(client),
+        }
+    }
+    for file in &files {
+        if let Some(dir) = file.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fsio::check_output_dir(dir)?;
+        }
+    }
+    fsio::check_targets(&files, args.force)?;
+
+    if args.in_place {
+        let (path, bytes) = original.as_ref().expect("--in-place requires --merge");
+        // The backup holds the manifest as it was before this run; the manifest itself is replaced atomically.
+        outcome.backup = Some(fsio::update_in_place(path, bytes, resource.into_bytes())?);
+    }
+    fsio::write_all(&files, args.force)?;
+    outcome.written = files.into_iter().map(|f| f.path).collect();
+
+    let stdout = match (resource_to_stdout, client_to_stdout) {
+        (Some(resource), Some(client)) if args.fragment => format!(
+            "// resource app manifest\n{resource}\n// client app manifest\n{}",
+            fragment_text(client)
+        ),
+        (Some(resource), Some(client)) => {
+            let resource: Value = serde_json::from_str(&resource).expect("keycred's own JSON");
+            let mut both = Map::new();
+            both.insert("resourceApp".into(), resource);
+            both.insert("clientApp".into(), Value::Object(client.clone()));
+            render(&both, false)
+        }
+        (Some(resource), None) => resource,
+        (None, Some(client)) => render(client, args.fragment),
+        (None, None) => String::new(),
+    };
+    outcome.stdout = stdout;
+    Ok(outcome)
+}

@@ -1,0 +1,10 @@
+//! Workflows: what each command does, as a library call. Each takes a typed, validated request and returns a
+//! typed outcome (what was planned, written, warned about); none parses arguments, prints, prompts or reads the
+//! environment. The front ends (the commands, the wizard, batch) build the same requests and render the outcomes
+//! with [`crate::report`], so one path serves all of them.
+
+pub mod app_roles;
+pub mod batch_app;
+pub mod graph;
+pub mod provision;
+pub mod rotate_app;

@@ -1,0 +1,401 @@
+//! The `new` workflow: a credential spec in, a key, a certificate and its files out.
+//!
+//! `keycred new`, the wizard, `rotate` (which makes its new credential the same way) and every provisioned app of
+//! `batch` go through [`Issue`], so there is one tested path from a spec to files on disk. Everything that can fail
+//! is checked before the key is generated and before a password is asked for: the subject, sizes and dates, the
+//! name, the folder and every target file.
+
+use std::path::PathBuf;
+
+use crate::credential::{CertRequest, KeySize, SignatureHash, Subject, ValidityEnd};
+use crate::error::{Error, Result};
+use crate::export::PfxProfile;
+use crate::fsio::{self, Access, OutputFile};
+use crate::input::PasswordSources;
+use crate::interrupt::Interrupt;
+use crate::manifest::ManifestFormat;
+use crate::provision::{self as domain, FileRole, NewCredential, OutputLayout, PfxOutput};
+use crate::secret::Password;
+
+/// Where a new PFX's password comes from.
+#[derive(Debug)]
+pub enum NewPassword {
+    /// Random, written beside the PFX as `NAME.pfx.password` (`--generate-password`).
+    Generate,
+    /// Already asked for (the wizard's hidden input).
+    Given(Password),
+    /// `--password-file`, `KEYCRED_PFX_PASSWORD` or a prompt, through [`PasswordSources::new_pfx`].
+    FromSources,
+}
+
+/// The PFX of a new credential.
+#[derive(Debug)]
+pub struct PfxSpec {
+    /// Its encryption profile.
+    pub profile: PfxProfile,
+    /// Its password.
+    pub password: NewPassword,
+}
+
+/// How a new certificate credential is made and written, as `new`, `rotate`, `batch` and the wizard describe it.
+#[derive(Debug)]
+pub struct CredentialSpec {
+    /// A bare name (`Contoso Daemon`) or a DN (`CN=Contoso Daemon,O=Contoso`).
+    pub subject: String,
+    /// RSA key size in bits.
+    pub key_size: u32,
+    /// The certificate's signature hash.
+    pub hash: SignatureHash,
+    /// Validity in days (`None` with no `not_after`: the default, 365).
+    pub days: Option<u32>,
+    /// End of validity, `YYYY-MM-DD` or RFC 3339.
+    pub not_after: Option<String>,
+    /// The PFX, or `None` for no PFX.
+    pub pfx: Option<PfxSpec>,
+    /// The folder the files go to.
+    pub out: PathBuf,
+    /// The files' base name; `None` derives it from the common name.
+    pub name: Option<String>,
+    /// Replace existing files.
+    pub force: bool,
+}
+
+impl CredentialSpec {
+    /// A spec with keycred's defaults: RSA 2048, SHA-256, 365 days, no PFX, files named after the CN in `out`.
+    pub fn new(subject: impl Into<String>, out: impl Into<PathBuf>) -> CredentialSpec {
+        CredentialSpec {
+            subject: subject.into(),
+            key_size: 2048,
+            hash: SignatureHash::Sha256,
+            days: None,
+            not_after: None,
+            pfx: None,
+            out: out.into(),
+            name: None,
+            force: false,
+        }
+    }
+}
+
+/// A validated spec with its checked targets and resolved password: everything but the key.
+#[derive(Debug)]
+pub struct Issue {
+    /// The certificate request.
+    pub request: CertRequest,
+    /// Where the files go.
+    pub layout: OutputLayout,
+    /// The PFX, with its password.
+    pub pfx: Option<PfxOutput>,
+    /// Replace existing files.
+    pub force: bool,
+}
+
+impl Issue {
+    /// Validates the spec, checks the folder and every target, then resolves the password, in that order, so
+    /// that nothing is generated (and no password asked for) when the run cannot succeed. `now` and `serial`
+    /// are injected for reproducible tests.
+    pub fn prepare(
+        spec: CredentialSpec,
+        passwords: &PasswordSources,
+        now: time::OffsetDateTime,
+        serial: [u8; 16],
+    ) -> Result<Issue> {
+        let subject = Subject::parse(&spec.subject)?;
+        let key_size = KeySize::from_bits(spec.key_size)?;
+        let end = match (&spec.not_after, spec.days) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Invalid(
+                    "give the validity as days or as an end date, not both".into(),
+                ))
+            }
+            (Some(date), None) => ValidityEnd::NotAfter(crate::time_fmt::parse_instant(date)?),
+            (None, days) => {
+                ValidityEnd::Days(days.unwrap_or(crate::credential::request::DEFAULT_DAYS))
+            }
+        };
+        let request = CertRequest::new(subject, key_size, spec.hash, end, now, serial)?;
+        let name = match spec.name {
+            Some(name) => name,
+            None => domain::default_name(request.subject.common_name()),
+        };
+        domain::validate_name(&name)?;
+        let layout = OutputLayout {
+            dir: spec.out,
+            name,
+        };
+        fsio::check_output_dir(&layout.dir)?;
+        let password_file = matches!(
+            spec.pfx,
+            Some(PfxSpec {
+                password: NewPassword::Generate,
+                ..
+            })
+        );
+        check_targets(&layout, spec.pfx.is_some(), password_file, spec.force)?;
+        let pfx = match spec.pfx {
+            None => None,
+            Some(PfxSpec { profile, password }) => Some(PfxOutput {
+                write_password_file: matches!(password, NewPassword::Generate),
+                password: match password {
+                    NewPassword::Generate => Password::generate()?,
+                    NewPassword::Given(password) => password.require_non_empty("the prompt")?,
+                    NewPassword::FromSources => passwords.new_pfx()?,
+                },
+                profile,
+            }),
+        };
+        Ok(Issue {
+            request,
+            layout,
+            pfx,
+            force: spec.force,
+        })
+    }
+
+    /// Generates the key and the certificate.
+    pub fn create(&self) -> Result<NewCredential> {
+        domain::create(&self.request, uuid::Uuid::new_v4())
+    }
+
+    /// Renders and writes every file, all or nothing; returns the roles and paths written.
+    pub fn write(
+        &self,
+        credential: &NewCredential,
+        format: ManifestFormat,
+    ) -> Result<Vec<(FileRole, String)>> {
+        let files = domain::render_files(credential, &self.layout, self.pfx.as_ref(), format)?;
+        let (roles, outputs): (Vec<_>, Vec<_>) = files.into_iter().unzip();
+        fsio::write_all(&outputs, self.force)?;
+        Ok(roles
+            .into_iter()
+            .zip(&outputs)
+            .map(|(role, file)| (role, file.path.display().to_string()))
+            .collect())
+    }
+
+    /// The path of one of the files.
+    pub fn path(&self, role: FileRole) -> PathBuf {
+        self.layout.path(role)
+    }
+}
+
+/// Refuses any file of `layout` that exists (unless `force`), before anything is made.
+pub fn check_targets(
+    layout: &OutputLayout,
+    pfx: bool,
+    password_file: bool,
+    force: bool,
+) -> Result<()> {
+    let planned: Vec<_> = domain::planned_paths(layout, pfx, password_file)
+        .into_iter()
+        .map(|path| OutputFile::new(path, Vec::new(), Access::Public))
+        .collect();
+    fsio::check_targets(&planned, force)
+}
+
+/// `keycred new`: one credential, written in `format`.
+#[derive(Debug)]
+pub struct ProvisionRequest {
+    /// The credential.
+    pub credential: CredentialSpec,
+    /// The keyCredentials fragment's format.
+    pub format: ManifestFormat,
+}
+
+/// What `keycred new` made.
+#[derive(Debug)]
+pub struct Provisioned {
+    /// The key, the certificate and the keyId.
+    pub credential: NewCredential,
+    /// The files written, with their roles.
+    pub files: Vec<(FileRole, String)>,
+    /// The PFX profile, when a PFX was written.
+    pub pfx_profile: Option<PfxProfile>,
+    /// The fragment's format.
+    pub format: ManifestFormat,
+    /// Advice about the request (a validity beyond a year, …).
+    pub warnings: Vec<String>,
+}
+
+/// Makes and writes one credential. A signal recorded in `interrupt` before writing stops it with nothing written.
+pub fn provision(
+    request: ProvisionRequest,
+    passwords: &PasswordSources,
+    interrupt: &Interrupt,
+) -> Result<Provisioned> {
+    let issue = Issue::prepare(
+        request.credential,
+        passwords,
+        time::OffsetDateTime::now_utc(),
+        crate::secret::random_bytes()?,
+    )?;
+    let credential = issue.create()?;
+    interrupt.check()?;
+    let files = issue.write(&credential, request.format)?;
+    Ok(Provisioned {
+        warnings: issue.request.warnings(),
+        pfx_profile: issue.pfx.as_ref().map(|p| p.profile),
+        credential,
+        files,
+        format: request.format,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn spec(dir: &Path) -> CredentialSpec {
+        let mut spec = CredentialSpec::new("CN=Workflow Test", dir);
+        spec.name = Some("w".into());
+        spec
+    }
+
+    #[test]
+    fn provisions_every_file_and_refuses_to_replace_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut request = ProvisionRequest {
+            credential: spec(dir.path()),
+            format: ManifestFormat::Graph,
+        };
+        request.credential.pfx = Some(PfxSpec {
+            profile: PfxProfile::Modern,
+            password: NewPassword::Generate,
+        });
+        let made = provision(request, &PasswordSources::default(), &Interrupt::none()).unwrap();
+        let roles: Vec<FileRole> = made.files.iter().map(|(r, _)| *r).collect();
+        assert_eq!(
+            roles,
+            [
+                FileRole::Cer,
+                FileRole::Pem,
+                FileRole::Key,
+                FileRole::Pfx,
+                FileRole::PfxPassword,
+                FileRole::KeyCredentials
+            ]
+        );
+        assert_eq!(made.credential.certificate.subject, "CN=Workflow Test");
+        assert_eq!(made.pfx_profile, Some(PfxProfile::Modern));
+
+        let again = ProvisionRequest {
+            credential: spec(dir.path()),
+            format: ManifestFormat::Graph,
+        };
+        let err = provision(again, &PasswordSources::default(), &Interrupt::none())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("w.cer already exists"), "{err}");
+    }
+
+    #[test]
+    fn bad_specs_fail_before_anything_is_made_or_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let asked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = asked.clone();
+        let passwords = PasswordSources {
+            prompt: Some(Box::new(move |_, _| {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(Password::new("never".into()))
+            })),
+            ..PasswordSources::default()
+        };
+        type Change = fn(&mut CredentialSpec);
+        let cases: [(Change, &str); 5] = [
+            (|s| s.key_size = 1024, "key size 1024"),
+            (|s| s.subject = String::new(), "subject"),
+            (
+                |s| s.name = Some("../x".into()),
+                "contains a path separator",
+            ),
+            (
+                |s| s.out = PathBuf::from("/nonexistent/keycred"),
+                "does not exist",
+            ),
+            (
+                |s| {
+                    s.days = Some(10);
+                    s.not_after = Some("2030-01-01".into());
+                },
+                "not both",
+            ),
+        ];
+        for (change, expected) in cases {
+            let mut spec = spec(dir.path());
+            spec.pfx = Some(PfxSpec {
+                profile: PfxProfile::Modern,
+                password: NewPassword::FromSources,
+            });
+            change(&mut spec);
+            let request = ProvisionRequest {
+                credential: spec,
+                format: ManifestFormat::Graph,
+            };
+            let err = provision(request, &passwords, &Interrupt::none())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
+        assert!(
+            !asked.load(std::sync::atomic::Ordering::SeqCst),
+            "no prompt"
+        );
+        assert!(crate::provision::planned_paths(
+            &OutputLayout {
+                dir: dir.path().into(),
+                name: "w".into()
+            },
+            true,
+            false
+        )
+        .iter()
+        .all(|p| !p.exists()));
+    }
+
+    #[test]
+    fn an_interrupt_before_writing_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let interrupt = Interrupt::none();
+        interrupt.raise(15);
+        let request = ProvisionRequest {
+            credential: spec(dir.path()),
+            format: ManifestFormat::Graph,
+        };
+        let err = provision(request, &PasswordSources::default(), &interrupt).unwrap_err();
+        assert!(matches!(err, Error::Interrupted(15)), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_pfx_password_comes_from_the_sources_and_is_never_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = spec(dir.path());
+        s.pfx = Some(PfxSpec {
+            profile: PfxProfile::Legacy,
+            password: NewPassword::FromSources,
+        });
+        let err = Issue::prepare(
+            s,
+            &PasswordSources::default(),
+            time::OffsetDateTime::now_utc(),
+            [1; 16],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("a PFX password is required"), "{err}");
+        let mut s = spec(dir.path());
+        s.pfx = Some(PfxSpec {
+            profile: PfxProfile::Legacy,
+            password: NewPassword::FromSources,
+        });
+        let sources = PasswordSources {
+            env: Some(String::new()),
+            ..PasswordSources::default()
+        };
+        let err = Issue::prepare(s, &sources, time::OffsetDateTime::now_utc(), [1; 16])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is empty"), "{err}");
+    }
+}
