@@ -51,6 +51,180 @@ pub enum Command {
     /// Microsoft Graph request bodies an app can send itself to add or remove its certificates.
     #[command(subcommand)]
     Graph(GraphCommand),
+    /// Sign a client assertion (the JWT an app sends instead of a secret) with a certificate credential.
+    Assertion(AssertionArgs),
+    /// Request an app-only access token (client credentials flow) with a certificate or a secret.
+    Token(Box<TokenArgs>),
+    /// Show what a JWT says, and check it as an API would: signature, expiry, audience, issuer, roles.
+    Decode(DecodeArgs),
+}
+
+/// The certificate credential that signs: a PFX, or a key and its certificate.
+#[derive(Debug, Args, Clone)]
+pub struct ClientCertArgs {
+    /// PFX with the app's registered certificate and its key.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "cert"])]
+    pub pfx: Option<std::path::PathBuf>,
+
+    /// The private key, PKCS#8 PEM (keycred's NAME.key); with --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+
+    /// The registered certificate (DER or PEM); with --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+/// JWS algorithm of a client assertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlg {
+    /// RSASSA-PSS SHA-256, header x5t#S256 (what MSAL sends to Entra today).
+    #[value(name = "PS256", alias = "ps256")]
+    Ps256,
+    /// RSASSA-PKCS1-v1_5 SHA-256, header x5t (SHA-1 thumbprint).
+    #[value(name = "RS256", alias = "rs256")]
+    Rs256,
+}
+
+/// `keycred assertion`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The assertion goes to standard output as one line; --json adds its header and claims. \
+PFX password: --password-file, KEYCRED_PFX_PASSWORD, or a prompt on a terminal.\n\n\
+Example:\n  keycred assertion --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --pfx daemon.pfx --password-file daemon.pfx.password"
+)]
+pub struct AssertionArgs {
+    /// Directory (tenant) id or domain.
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: String,
+
+    /// The app's Application (client) ID.
+    #[arg(long, value_name = "CLIENT_ID")]
+    pub client_id: String,
+
+    #[command(flatten)]
+    pub credential: ClientCertArgs,
+
+    /// Signature algorithm.
+    #[arg(long, value_enum, default_value_t = JwtAlg::Ps256)]
+    pub alg: JwtAlg,
+
+    /// Seconds the assertion is valid (at most 600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub lifetime: i64,
+
+    /// Authority (sovereign clouds: https://login.microsoftonline.us, https://login.chinacloudapi.cn, …).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub authority: String,
+
+    /// Print header, claims and token as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keycred token`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The access token goes to standard output. A client secret comes from --client-secret-file \
+or KEYCRED_CLIENT_SECRET, never the command line. --cache keeps tokens in the user's cache folder \
+($XDG_CACHE_HOME/keycred/tokens.json on Linux), owner-only, keyed by authority, tenant, client id, scope and \
+credential, and reuses one until 5 minutes before it expires.\n\n\
+Example:\n  keycred token --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --scope api://contoso-orders/.default --pfx daemon.pfx --password-file daemon.pfx.password"
+)]
+pub struct TokenArgs {
+    /// Directory (tenant) id or domain.
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: String,
+
+    /// The app's Application (client) ID.
+    #[arg(long, value_name = "CLIENT_ID")]
+    pub client_id: String,
+
+    /// The resource's .default scope (api://…/.default, https://graph.microsoft.com/.default).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: String,
+
+    #[command(flatten)]
+    pub credential: ClientCertArgs,
+
+    /// Read a client secret from the first line of this file (instead of a certificate).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["pfx", "key", "cert"])]
+    pub client_secret_file: Option<std::path::PathBuf>,
+
+    /// Assertion signature algorithm.
+    #[arg(long, value_enum, default_value_t = JwtAlg::Ps256)]
+    pub alg: JwtAlg,
+
+    /// Authority (sovereign clouds, or a local test server on http://127.0.0.1).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub authority: String,
+
+    /// Reuse a cached token valid for more than 5 minutes; store new ones.
+    #[arg(long)]
+    pub cache: bool,
+
+    /// Seconds to wait for the token endpoint.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Print access_token, token_type, expires_in, expires_on and fromCache as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keycred decode`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit code 1 when a check fails, naming the claim (expired, audience, issuer, signature, \
+missing role). Without --verify-cert or --jwks nothing is verified: the token is only shown.\n\n\
+Example:\n  keycred token … | keycred decode - --jwks https://login.microsoftonline.com/contoso.onmicrosoft.com/discovery/v2.0/keys --audience api://contoso-orders --require-role Orders.Read"
+)]
+pub struct DecodeArgs {
+    /// The JWT, or - to read it from standard input.
+    #[arg(value_name = "TOKEN")]
+    pub token: String,
+
+    /// Verify the signature with this certificate (DER, PEM or PFX).
+    #[arg(long, value_name = "FILE", conflicts_with = "jwks")]
+    pub verify_cert: Option<std::path::PathBuf>,
+
+    /// Verify the signature with a JWKS file or URL (https://…/discovery/v2.0/keys).
+    #[arg(long, value_name = "FILE|URL")]
+    pub jwks: Option<String>,
+
+    /// The audience the API expects (aud).
+    #[arg(long, value_name = "AUD")]
+    pub audience: Option<String>,
+
+    /// The issuer the API expects (iss).
+    #[arg(long, value_name = "ISS")]
+    pub issuer: Option<String>,
+
+    /// A role the token must carry; repeat for more.
+    #[arg(long, value_name = "ROLE")]
+    pub require_role: Vec<String>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Seconds to wait for a JWKS URL.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `keycred check`

@@ -141,6 +141,32 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
+    /// The token endpoint (or a JWKS URL) could not be reached: DNS, connection, TLS or time-out.
+    #[error("{0}")]
+    Network(String),
+
+    /// Entra (or the token endpoint) answered with an OAuth error.
+    #[error("the token endpoint refused the request: {error}{}: {description}{}{}",
+        .code.map(|c| format!(" (AADSTS{c})")).unwrap_or_default(),
+        .correlation_id.as_ref().map(|c| format!(" [correlation id {c}]")).unwrap_or_default(),
+        .hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+    Entra {
+        /// The OAuth `error` (e.g. `invalid_client`).
+        error: String,
+        /// The AADSTS code, when the description carries one.
+        code: Option<u32>,
+        /// Entra's `error_description`.
+        description: String,
+        /// `correlation_id`, for Microsoft support.
+        correlation_id: Option<String>,
+        /// What keycred suggests for this code.
+        hint: Option<String>,
+    },
+
+    /// A token (or an assertion) failed a check an API would make: signature, expiry, audience, issuer, role.
+    #[error("{0}")]
+    TokenCheck(String),
+
     /// The run was interrupted (SIGINT or SIGTERM) before it wrote anything.
     #[error("interrupted by {}: stopped before writing, so nothing was changed", crate::interrupt::signal_name(*.0))]
     Interrupted(i32),

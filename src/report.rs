@@ -540,3 +540,104 @@ pub fn rotate_json(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Valu
         "addKeyProof": outcome.add_key_proof.as_ref().map(|p| p.display().to_string()),
     })
 }
+
+/// The claims that matter for app-only tokens, in the order `decode` shows them.
+const KEY_CLAIMS: [&str; 11] = [
+    "aud", "iss", "roles", "azp", "appid", "tid", "ver", "idtyp", "sub", "nbf", "exp",
+];
+
+fn claim_time(claims: &Value, name: &str, now: OffsetDateTime) -> Option<String> {
+    let at = claims.get(name)?.as_i64()?;
+    let when = OffsetDateTime::from_unix_timestamp(at).ok()?;
+    Some(format!(
+        "{} ({})",
+        rfc3339_utc(when),
+        crate::flow::decode::relative(at, now)
+    ))
+}
+
+/// `decode` as text: what matters first, then the whole header and claims.
+pub fn decode_text(decoded: &crate::flow::decode::Decoded, now: OffsetDateTime) -> String {
+    let claims = &decoded.claims;
+    let mut out = String::new();
+    for name in KEY_CLAIMS {
+        let Some(value) = claims.get(name) else {
+            continue;
+        };
+        let shown = match name {
+            "nbf" | "exp" | "iat" => {
+                claim_time(claims, name, now).unwrap_or_else(|| value.to_string())
+            }
+            _ => match value {
+                Value::String(s) => s.clone(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            },
+        };
+        line(&mut out, name, shown);
+    }
+    if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
+        if exp < now.unix_timestamp() {
+            line(&mut out, "status", "EXPIRED");
+        }
+    }
+    line(
+        &mut out,
+        "verified",
+        if decoded.verified {
+            format!("yes: {}", decoded.passed.join(", "))
+        } else if decoded.passed.is_empty() {
+            "no (give --verify-cert or --jwks to check the signature)".to_owned()
+        } else {
+            format!(
+                "signature not checked; claims checked: {}",
+                decoded.passed.join(", ")
+            )
+        },
+    );
+    out.push_str("header\n");
+    out.push_str(&indent(&decoded.header));
+    out.push_str("claims\n");
+    let mut with_times = claims.clone();
+    if let Some(map) = with_times.as_object_mut() {
+        for name in ["iat", "nbf", "exp"] {
+            if let Some(text) = claim_time(claims, name, now) {
+                map.insert(format!("{name} (UTC)"), Value::String(text));
+            }
+        }
+    }
+    out.push_str(&indent(&with_times));
+    out
+}
+
+fn indent(value: &Value) -> String {
+    serde_json::to_string_pretty(value)
+        .expect("JSON values serialize")
+        .lines()
+        .map(|l| format!("  {l}\n"))
+        .collect()
+}
+
+/// `decode --json`.
+pub fn decode_json(decoded: &crate::flow::decode::Decoded, now: OffsetDateTime) -> Value {
+    let times: Map<String, Value> = ["iat", "nbf", "exp"]
+        .iter()
+        .filter_map(|name| {
+            Some((
+                (*name).to_owned(),
+                Value::String(claim_time(&decoded.claims, name, now)?),
+            ))
+        })
+        .collect();
+    json!({
+        "header": decoded.header,
+        "claims": decoded.claims,
+        "times": times,
+        "verified": decoded.verified,
+        "checksPassed": decoded.passed,
+    })
+}

@@ -3,8 +3,10 @@
 //! requests and password sources. Command files never import each other.
 
 mod app_roles;
+mod assertion;
 mod batch;
 mod check;
+mod decode;
 mod graph;
 mod inspect;
 mod key_credentials;
@@ -12,6 +14,7 @@ mod new;
 mod rotate;
 mod templates;
 mod thumbprint;
+mod token;
 
 use std::path::Path;
 
@@ -42,6 +45,9 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::New(args) => new::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Thumbprint(args) => thumbprint::run(args),
+        Command::Assertion(args) => assertion::run(args),
+        Command::Token(args) => token::run(*args),
+        Command::Decode(args) => decode::run(args),
         Command::Manifest(ManifestCommand::KeyCredentials(args)) => key_credentials::run(args),
     }
 }
@@ -107,6 +113,30 @@ impl From<cli::Format> for keycred::manifest::ManifestFormat {
         match format {
             cli::Format::Graph => Self::Graph,
             cli::Format::Legacy => Self::Legacy,
+        }
+    }
+}
+
+/// The certificate credential the flags name.
+pub fn credential_source(
+    args: &cli::ClientCertArgs,
+) -> Option<keycred::workflow::prove::CredentialSource> {
+    use keycred::workflow::prove::CredentialSource;
+    match (&args.pfx, &args.key, &args.cert) {
+        (Some(pfx), _, _) => Some(CredentialSource::Pfx(pfx.clone())),
+        (None, Some(key), Some(cert)) => Some(CredentialSource::KeyAndCert {
+            key: key.clone(),
+            cert: cert.clone(),
+        }),
+        _ => None,
+    }
+}
+
+impl From<cli::JwtAlg> for keycred::flow::jwt::Algorithm {
+    fn from(alg: cli::JwtAlg) -> Self {
+        match alg {
+            cli::JwtAlg::Ps256 => Self::Ps256,
+            cli::JwtAlg::Rs256 => Self::Rs256,
         }
     }
 }

@@ -90,6 +90,23 @@ impl PrivateKey {
         &self.pkcs8
     }
 
+    /// The RSA key as PKCS#1 `RSAPrivateKey` DER (secret, wiped on drop): the PKCS#8 wrapper's inner key, which is
+    /// what JWT signers take. `None` for other kinds of key.
+    pub fn rsa_pkcs1_der(&self) -> Option<Zeroizing<Vec<u8>>> {
+        use x509_parser::der_parser::ber::BerObjectContent;
+        if !matches!(self.kind, KeyKind::Rsa { .. }) {
+            return None;
+        }
+        let (_, outer) = x509_parser::der_parser::parse_der(&self.pkcs8).ok()?;
+        let BerObjectContent::Sequence(fields) = &outer.content else {
+            return None;
+        };
+        match fields.get(2).map(|f| &f.content) {
+            Some(BerObjectContent::OctetString(inner)) => Some(Zeroizing::new(inner.to_vec())),
+            _ => None,
+        }
+    }
+
     /// Refuses anything but RSA, naming `what` in the error.
     pub fn require_rsa(&self, what: &str) -> Result<()> {
         match self.kind {

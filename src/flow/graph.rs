@@ -44,11 +44,8 @@ impl Signer<'_> {
     /// The proof JWT for `object_id` at `now`.
     pub fn proof(&self, object_id: Uuid, now: OffsetDateTime) -> Result<String> {
         self.check()?;
-        let header = json!({
-            "alg": "RS256",
-            "typ": "JWT",
-            "x5t": self.certificate.thumbprints.render(ThumbprintForm::X5t),
-        });
+        let mut header = jwt::header(Algorithm::Rs256);
+        header.x5t = Some(self.certificate.thumbprints.render(ThumbprintForm::X5t));
         let nbf = now.unix_timestamp();
         let claims = json!({
             "aud": PROOF_AUDIENCE,
@@ -56,7 +53,7 @@ impl Signer<'_> {
             "nbf": nbf,
             "exp": nbf + PROOF_LIFETIME.whole_seconds(),
         });
-        jwt::sign(self.key, Algorithm::Rs256, &header, &claims)
+        jwt::sign(self.key, &header, &claims)
     }
 }
 

@@ -1,8 +1,8 @@
-//! Compact JWS signing (RFC 7515) with an RSA credential key, through aws-lc-rs.
+//! Compact JWS signing (RFC 7515) with an RSA credential key, through `jsonwebtoken` on its aws-lc-rs backend
+//! (the crypto backend keycred already has): no protocol code of our own.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use serde_json::Value;
+use jsonwebtoken::{EncodingKey, Header};
+use serde::Serialize;
 
 use crate::credential::PrivateKey;
 use crate::error::{Error, Result};
@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 pub enum Algorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     Rs256,
-    /// RSASSA-PSS with SHA-256.
+    /// RSASSA-PSS with SHA-256 (what MSAL sends to Entra today).
     Ps256,
 }
 
@@ -24,41 +24,29 @@ impl Algorithm {
             Algorithm::Ps256 => "PS256",
         }
     }
+
+    /// The `jsonwebtoken` algorithm.
+    pub fn jsonwebtoken(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Algorithm::Rs256 => jsonwebtoken::Algorithm::RS256,
+            Algorithm::Ps256 => jsonwebtoken::Algorithm::PS256,
+        }
+    }
 }
 
-/// Signs `claims` under `header` (which must already name `alg`) and returns `header.claims.signature`.
-pub fn sign(
-    key: &PrivateKey,
-    algorithm: Algorithm,
-    header: &Value,
-    claims: &Value,
-) -> Result<String> {
+/// A header for `algorithm` with `typ: JWT` and nothing else; callers add `x5t` or `x5t#S256`.
+pub fn header(algorithm: Algorithm) -> Header {
+    let mut header = Header::new(algorithm.jsonwebtoken());
+    header.typ = Some("JWT".into());
+    header
+}
+
+/// Signs `claims` under `header` with an RSA `key` and returns `header.claims.signature`.
+pub fn sign(key: &PrivateKey, header: &Header, claims: &impl Serialize) -> Result<String> {
     key.require_rsa("the signing key")?;
-    if header.get("alg").and_then(Value::as_str) != Some(algorithm.name()) {
-        return Err(Error::Generation(format!(
-            "the JWT header must say alg {}",
-            algorithm.name()
-        )));
-    }
-    let encode =
-        |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("JSON values serialize"));
-    let signing_input = format!("{}.{}", encode(header), encode(claims));
-    let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(key.pkcs8_der())
-        .map_err(|e| Error::Generation(format!("the RSA key cannot sign ({e})")))?;
-    let padding: &'static dyn aws_lc_rs::signature::RsaEncoding = match algorithm {
-        Algorithm::Rs256 => &aws_lc_rs::signature::RSA_PKCS1_SHA256,
-        Algorithm::Ps256 => &aws_lc_rs::signature::RSA_PSS_SHA256,
-    };
-    let mut signature = vec![0u8; pair.public_modulus_len()];
-    pair.sign(
-        padding,
-        &aws_lc_rs::rand::SystemRandom::new(),
-        signing_input.as_bytes(),
-        &mut signature,
-    )
-    .map_err(|_| Error::Generation("RSA signing failed".into()))?;
-    Ok(format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature)
-    ))
+    let der = key
+        .rsa_pkcs1_der()
+        .ok_or_else(|| Error::Generation("the RSA key could not be read for signing".into()))?;
+    jsonwebtoken::encode(header, claims, &EncodingKey::from_rsa_der(&der))
+        .map_err(|e| Error::Generation(format!("signing the JWT failed ({e})")))
 }

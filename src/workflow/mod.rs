@@ -6,5 +6,6 @@
 pub mod app_roles;
 pub mod batch_app;
 pub mod graph;
+pub mod prove;
 pub mod provision;
 pub mod rotate_app;

@@ -1,0 +1,46 @@
+//! `keycred decode`: a token (argument or standard input) → the checks an API would make → what it says.
+
+use std::io::Read as _;
+
+use keycred::workflow::prove::{self, DecodeRequest, KeySource};
+
+use crate::cli::DecodeArgs;
+use crate::terminal;
+
+pub fn run(args: DecodeArgs) -> anyhow::Result<i32> {
+    let token = if args.token == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(keycred::input::MAX_INPUT_BYTES)
+            .read_to_string(&mut text)
+            .map_err(|e| keycred::Error::io("standard input", e))?;
+        text.trim().to_owned()
+    } else {
+        args.token.clone()
+    };
+    let key = match (&args.verify_cert, &args.jwks) {
+        (Some(cert), _) => Some(KeySource::Certificate(cert.clone())),
+        (None, Some(jwks)) if jwks.starts_with("https://") || jwks.starts_with("http://") => {
+            Some(KeySource::JwksUrl(jwks.clone()))
+        }
+        (None, Some(jwks)) => Some(KeySource::JwksFile(jwks.into())),
+        (None, None) => None,
+    };
+    let request = DecodeRequest {
+        token,
+        key,
+        audience: args.audience.clone(),
+        issuer: args.issuer.clone(),
+        roles: args.require_role.clone(),
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let passwords = super::password_sources(&args.password, None);
+    let decoded = prove::decode(&request, &passwords, now)?;
+    if args.json {
+        terminal::print_json(&keycred::report::decode_json(&decoded, now));
+    } else {
+        terminal::print(&keycred::report::decode_text(&decoded, now));
+    }
+    Ok(keycred::exit::SUCCESS)
+}

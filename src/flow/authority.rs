@@ -1,0 +1,152 @@
+//! The authority a token request goes to: `https://login.microsoftonline.com` by default, a sovereign cloud's
+//! (`https://login.microsoftonline.us`, `https://login.chinacloudapi.cn`, …) or a local test server.
+//!
+//! `https://` always; `http://` only to this machine (127.0.0.0/8, `localhost`, `[::1]`), so a typo can never send
+//! a client assertion or a secret in clear text across a network.
+
+use std::net::IpAddr;
+
+use crate::error::{Error, Result};
+
+/// Entra's global authority.
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+
+/// A checked authority URL, without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    base: String,
+    host: String,
+}
+
+impl Authority {
+    /// Checks `text` as an authority (exit 2 on a bad one).
+    pub fn parse(text: &str) -> Result<Authority> {
+        let fail = |reason: &str| Error::Invalid(format!("--authority {text:?}: {reason}"));
+        let uri: ureq::http::Uri = text
+            .parse()
+            .map_err(|_| fail("is not a URL such as https://login.microsoftonline.com"))?;
+        let host = uri
+            .host()
+            .ok_or_else(|| fail("has no host name"))?
+            .to_ascii_lowercase();
+        match uri.scheme_str() {
+            Some("https") => {}
+            Some("http") if is_loopback(&host) => {}
+            Some("http") => {
+                return Err(fail(
+                    "http:// is allowed only for this machine (127.0.0.1, localhost, [::1]); use https://",
+                ))
+            }
+            _ => return Err(fail("must start with https://")),
+        }
+        if uri.query().is_some() || text.contains('#') {
+            return Err(fail("must not have a query or fragment"));
+        }
+        Ok(Authority {
+            base: text.trim_end_matches('/').to_owned(),
+            host,
+        })
+    }
+
+    /// The host name, for messages.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The authority as given, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.base
+    }
+
+    /// `{authority}/{tenant}/oauth2/v2.0/token`: the token endpoint, and the client assertion's `aud`.
+    pub fn token_url(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/oauth2/v2.0/token", self.base)
+    }
+}
+
+impl Default for Authority {
+    fn default() -> Self {
+        Authority::parse(DEFAULT_AUTHORITY).expect("the default authority is valid")
+    }
+}
+
+/// Whether `host` (as a URL spells it) is this machine.
+pub fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks a tenant: a GUID, a domain (`contoso.onmicrosoft.com`) or `organizations`-style name.
+pub fn check_tenant(tenant: &str) -> Result<()> {
+    if tenant.is_empty()
+        || !tenant
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return Err(Error::Invalid(format!(
+            "--tenant {tenant:?} is not a tenant id: give the directory (tenant) id, a GUID, or its domain such as contoso.onmicrosoft.com"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a client id: the app's application (client) id, a GUID in Entra.
+pub fn check_client_id(client_id: &str) -> Result<()> {
+    if client_id.is_empty()
+        || !client_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
+        return Err(Error::Invalid(format!(
+            "--client-id {client_id:?} is not a client id: give the app's Application (client) ID, a GUID"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_anywhere_http_only_here() {
+        for ok in [
+            "https://login.microsoftonline.com",
+            "https://login.microsoftonline.us/",
+            "http://127.0.0.1:8080",
+            "http://127.10.0.1",
+            "http://localhost:3000",
+            "http://[::1]:9000",
+        ] {
+            Authority::parse(ok).unwrap();
+        }
+        for (bad, expected) in [
+            ("http://login.microsoftonline.com", "only for this machine"),
+            ("http://10.0.0.1", "only for this machine"),
+            ("ftp://x", "must start with https://"),
+            ("login.microsoftonline.com", "must start with https://"),
+            ("https://x/?a=b", "query"),
+            ("not a url", "is not a URL"),
+        ] {
+            let err = Authority::parse(bad).unwrap_err();
+            assert!(err.to_string().contains(expected), "{bad}: {err}");
+            assert_eq!(err.exit_code(), crate::exit::USAGE);
+        }
+        assert_eq!(
+            Authority::parse("https://login.microsoftonline.us/")
+                .unwrap()
+                .token_url("contoso.onmicrosoft.com"),
+            "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn tenants_and_client_ids() {
+        check_tenant("72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap();
+        check_tenant("contoso.onmicrosoft.com").unwrap();
+        assert!(check_tenant("").is_err());
+        assert!(check_tenant("a/b").is_err());
+        check_client_id("11111111-2222-3333-4444-555555555555").unwrap();
+        assert!(check_client_id("a b").is_err());
+    }
+}

@@ -1,0 +1,356 @@
+//! The proving workflow: load a credential, sign a client assertion, request a token, inspect a token. The
+//! `assertion`, `token` and `decode` commands build these requests; the protocol is in [`crate::flow`].
+
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::credential::{self, CertificateInfo, PrivateKey};
+use crate::error::{Error, Result};
+use crate::flow::assertion::{self, Assertion, AssertionRequest, CertificateCredential};
+use crate::flow::authority::is_loopback;
+use crate::flow::decode::{self, Checks, Decoded, VerifyKey};
+use crate::flow::jwt::Algorithm;
+use crate::flow::token::{self, ClientCredential, Token, TokenRequest};
+use crate::input::{self, PasswordSources};
+use crate::secret::Password;
+
+/// Where a certificate credential comes from.
+#[derive(Debug, Clone)]
+pub enum CredentialSource {
+    /// A PFX holding the key and the certificate.
+    Pfx(PathBuf),
+    /// A PKCS#8 PEM key and its certificate (DER or PEM).
+    KeyAndCert {
+        /// The private key.
+        key: PathBuf,
+        /// The certificate.
+        cert: PathBuf,
+    },
+}
+
+/// A certificate credential, loaded.
+#[derive(Debug)]
+pub struct LoadedCredential {
+    /// The certificate.
+    pub certificate: CertificateInfo,
+    /// Its private key.
+    pub key: PrivateKey,
+}
+
+impl LoadedCredential {
+    /// The pair, for signing.
+    pub fn as_credential(&self) -> CertificateCredential<'_> {
+        CertificateCredential {
+            certificate: &self.certificate,
+            key: &self.key,
+        }
+    }
+}
+
+/// Loads a certificate credential; a PFX's password comes from `passwords`.
+pub fn load_credential(
+    source: &CredentialSource,
+    passwords: &PasswordSources,
+) -> Result<LoadedCredential> {
+    match source {
+        CredentialSource::Pfx(path) => {
+            let bytes = input::read_file(path)?;
+            let loaded = credential::load(path, &bytes, || passwords.existing(path))?;
+            let key = loaded.key.ok_or_else(|| {
+                Error::Refused(format!(
+                    "{}: holds no private key; give the PFX with the key (or --key FILE --cert FILE)",
+                    path.display()
+                ))
+            })?;
+            let certificate = loaded
+                .certificates
+                .into_iter()
+                .next()
+                .expect("load returns at least one certificate");
+            Ok(LoadedCredential { certificate, key })
+        }
+        CredentialSource::KeyAndCert { key, cert } => {
+            let bytes = input::read_file(cert)?;
+            let loaded = credential::load(cert, &bytes, || passwords.existing(cert))?;
+            let certificate = loaded
+                .certificates
+                .into_iter()
+                .next()
+                .expect("load returns at least one certificate");
+            Ok(LoadedCredential {
+                certificate,
+                key: read_key(key)?,
+            })
+        }
+    }
+}
+
+/// Reads an unencrypted PKCS#8 PEM private key (what `keycred new` writes as NAME.key).
+pub fn read_key(path: &Path) -> Result<PrivateKey> {
+    let text = input::read_text(path)?;
+    let fail = |reason: String| Error::NotACertificate {
+        path: path.to_owned(),
+        reason,
+    };
+    let blocks = pem::parse_many(text.as_bytes()).map_err(|e| fail(format!("not PEM ({e})")))?;
+    if let Some(block) = blocks.iter().find(|b| b.tag() == "PRIVATE KEY") {
+        return PrivateKey::from_pkcs8_der(block.contents()).map_err(fail);
+    }
+    let found: Vec<&str> = blocks.iter().map(|b| b.tag()).collect();
+    Err(fail(match found.as_slice() {
+        tags if tags.contains(&"ENCRYPTED PRIVATE KEY") => {
+            "the key is encrypted; give the PFX instead (--pfx), or decrypt it: openssl pkcs8 -in KEY -out KEY.pem".into()
+        }
+        tags if tags.contains(&"RSA PRIVATE KEY") => {
+            "the key is PKCS#1 (BEGIN RSA PRIVATE KEY); convert it: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pem".into()
+        }
+        tags => format!(
+            "has no PRIVATE KEY block (found: {}); --key takes a PKCS#8 PEM key such as keycred's NAME.key",
+            if tags.is_empty() { "nothing".into() } else { tags.join(", ") }
+        ),
+    }))
+}
+
+/// Signs a client assertion with the credential from `source`.
+pub fn assertion(
+    source: &CredentialSource,
+    request: &AssertionRequest,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<Assertion> {
+    assertion::check_request(request)?;
+    let loaded = load_credential(source, passwords)?;
+    assertion::sign(loaded.as_credential(), request, now, Uuid::new_v4())
+}
+
+/// How `token` authenticates.
+#[derive(Debug)]
+pub enum TokenCredential {
+    /// A certificate, signing an assertion with this algorithm.
+    Certificate(CredentialSource, Algorithm),
+    /// A client secret.
+    Secret(Password),
+}
+
+/// Requests a token (or takes it from the cache).
+pub fn token(
+    request: &TokenRequest,
+    credential: &TokenCredential,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<Token> {
+    // Usage errors first, before a PFX password is asked for.
+    token::check_scope(&request.scope)?;
+    crate::flow::authority::check_tenant(&request.tenant)?;
+    crate::flow::authority::check_client_id(&request.client_id)?;
+    match credential {
+        TokenCredential::Certificate(source, algorithm) => {
+            let loaded = load_credential(source, passwords)?;
+            token::get_token(
+                request,
+                &ClientCredential::Certificate(loaded.as_credential(), *algorithm),
+                now,
+            )
+        }
+        TokenCredential::Secret(secret) => {
+            token::get_token(request, &ClientCredential::Secret(secret), now)
+        }
+    }
+}
+
+/// What verifies a token in `decode`.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A certificate file (DER, PEM or PFX).
+    Certificate(PathBuf),
+    /// A JWKS file.
+    JwksFile(PathBuf),
+    /// A JWKS URL (`https://`, or `http://` to this machine).
+    JwksUrl(String),
+}
+
+/// One `decode`.
+#[derive(Debug, Clone)]
+pub struct DecodeRequest {
+    /// The compact JWT.
+    pub token: String,
+    /// The key that verifies it, if any.
+    pub key: Option<KeySource>,
+    /// The `aud` an API expects.
+    pub audience: Option<String>,
+    /// The `iss` an API expects.
+    pub issuer: Option<String>,
+    /// Roles it must carry.
+    pub roles: Vec<String>,
+    /// Time limit for a JWKS URL.
+    pub timeout: std::time::Duration,
+}
+
+/// Decodes and checks a token.
+pub fn decode(
+    request: &DecodeRequest,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<Decoded> {
+    let key = match &request.key {
+        None => None,
+        Some(KeySource::Certificate(path)) => {
+            let bytes = input::read_file(path)?;
+            let loaded = credential::load(path, &bytes, || passwords.existing(path))?;
+            Some(VerifyKey::Certificate(Box::new(
+                loaded
+                    .certificates
+                    .into_iter()
+                    .next()
+                    .expect("at least one certificate"),
+            )))
+        }
+        Some(KeySource::JwksFile(path)) => Some(VerifyKey::Jwks(decode::parse_jwks(
+            &input::read_text(path)?,
+            &path.display().to_string(),
+        )?)),
+        Some(KeySource::JwksUrl(url)) => Some(VerifyKey::Jwks(decode::parse_jwks(
+            &fetch(url, request.timeout)?,
+            url,
+        )?)),
+    };
+    decode::decode(
+        &request.token,
+        &Checks {
+            key,
+            audience: request.audience.clone(),
+            issuer: request.issuer.clone(),
+            roles: request.roles.clone(),
+        },
+        now,
+    )
+}
+
+/// GETs a JWKS URL: `https://`, or `http://` only to this machine.
+fn fetch(url: &str, timeout: std::time::Duration) -> Result<String> {
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|_| Error::Invalid(format!("--jwks {url:?} is not a URL or a file")))?;
+    let host = uri.host().unwrap_or_default().to_owned();
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if is_loopback(&host) => {}
+        _ => {
+            return Err(Error::Invalid(format!(
+                "--jwks {url:?}: a JWKS URL must be https:// (http:// only for this machine)"
+            )))
+        }
+    }
+    let mut response = token::agent(timeout)
+        .get(url)
+        .call()
+        .map_err(|e| token::network_error(e, &host, timeout))?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        return Err(Error::Network(format!("--jwks {url}: HTTP {status}")));
+    }
+    response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| token::network_error(e, &host, timeout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
+    #[test]
+    fn loads_a_pfx_or_a_key_and_a_certificate() {
+        let sources = PasswordSources {
+            file: Some(fixture("fixture.password")),
+            ..PasswordSources::default()
+        };
+        let from_pfx =
+            load_credential(&CredentialSource::Pfx(fixture("openssl-rsa.pfx")), &sources).unwrap();
+        let from_pair = load_credential(
+            &CredentialSource::KeyAndCert {
+                key: fixture("openssl-rsa.key"),
+                cert: fixture("openssl-rsa.cer"),
+            },
+            &PasswordSources::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            from_pfx.certificate.thumbprints,
+            from_pair.certificate.thumbprints
+        );
+        assert_eq!(from_pair.key.matches(&from_pair.certificate), Some(true));
+    }
+
+    #[test]
+    fn key_files_that_are_not_pkcs8_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, expected) in [
+            ("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "PKCS#1"),
+            ("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", "encrypted"),
+            ("hello", "has no PRIVATE KEY block"),
+        ] {
+            let path = dir.path().join("k.pem");
+            std::fs::write(&path, text).unwrap();
+            let err = read_key(&path).unwrap_err().to_string();
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_bad_scope_is_refused_before_any_password_or_request() {
+        let request = TokenRequest {
+            authority: crate::flow::authority::Authority::parse("http://127.0.0.1:9").unwrap(),
+            tenant: "t".into(),
+            client_id: "c".into(),
+            scope: "User.Read".into(),
+            timeout: std::time::Duration::from_secs(1),
+            cache: None,
+        };
+        let asked = PasswordSources {
+            prompt: Some(Box::new(|_, _| panic!("no prompt for a bad scope"))),
+            ..PasswordSources::default()
+        };
+        let err = token(
+            &request,
+            &TokenCredential::Certificate(
+                CredentialSource::Pfx(fixture("openssl-rsa.pfx")),
+                Algorithm::Ps256,
+            ),
+            &asked,
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap_err();
+        assert_eq!(err.exit_code(), crate::exit::USAGE);
+    }
+
+    #[test]
+    fn network_failures_are_said_in_words() {
+        // Port 9 (discard) on loopback: nothing listens there.
+        let request = TokenRequest {
+            authority: crate::flow::authority::Authority::parse("http://127.0.0.1:9").unwrap(),
+            tenant: "t".into(),
+            client_id: "c".into(),
+            scope: "api://x/.default".into(),
+            timeout: std::time::Duration::from_secs(5),
+            cache: None,
+        };
+        let err = token(
+            &request,
+            &TokenCredential::Secret(Password::new("s".into())),
+            &PasswordSources::default(),
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("cannot connect to 127.0.0.1"), "{err}");
+    }
+}
