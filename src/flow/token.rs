@@ -137,6 +137,11 @@ pub fn network_error(error: ureq::Error, host: &str, timeout: std::time::Duratio
              operating system's trust store"
         ),
         ureq::Error::Tls(e) => format!("TLS with {host} failed ({e})"),
+        ureq::Error::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) => format!(
+            "TLS with {host} failed ({}); behind a TLS-inspecting proxy, its root certificate must be in the \
+             operating system's trust store",
+            e.get_ref().map(ToString::to_string).unwrap_or_default()
+        ),
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             format!("cannot connect to {host}: the connection was refused (check --authority)")
         }

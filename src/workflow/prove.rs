@@ -89,12 +89,13 @@ pub fn load_credential(
 
 /// Reads an unencrypted PKCS#8 PEM private key (what `keycred new` writes as NAME.key).
 pub fn read_key(path: &Path) -> Result<PrivateKey> {
-    let text = input::read_text(path)?;
+    let bytes = input::read_file(path)?;
     let fail = |reason: String| Error::NotACertificate {
         path: path.to_owned(),
         reason,
     };
-    let blocks = pem::parse_many(text.as_bytes()).map_err(|e| fail(format!("not PEM ({e})")))?;
+    let blocks = pem::parse_many(input::strip_bom(&bytes))
+        .map_err(|e| fail(format!("not a PEM private key ({e})")))?;
     if let Some(block) = blocks.iter().find(|b| b.tag() == "PRIVATE KEY") {
         return PrivateKey::from_pkcs8_der(block.contents()).map_err(fail);
     }
