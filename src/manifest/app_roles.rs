@@ -338,58 +338,6 @@ pub fn derive_description(value: &str, members: &[MemberType]) -> String {
     format!("Grants {who} the {value} role.")
 }
 
-/// The Graph `appRole` wire shape (the legacy manifest uses the same fields). `origin` is read-only in Graph
-/// and is never written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WireAppRole {
-    /// `["Application"]`, `["User"]` or both.
-    pub allowed_member_types: Vec<MemberType>,
-    /// Shown at assignment and consent.
-    pub description: String,
-    /// Shown at assignment and consent.
-    pub display_name: String,
-    /// Unique role id.
-    pub id: Uuid,
-    /// Must be true on create; set false before a role can be deleted.
-    pub is_enabled: bool,
-    /// The `roles` claim value.
-    pub value: String,
-}
-
-impl From<&AppRole> for WireAppRole {
-    fn from(role: &AppRole) -> Self {
-        WireAppRole {
-            allowed_member_types: role.allowed_member_types.clone(),
-            description: role.description.clone(),
-            display_name: role.display_name.clone(),
-            id: role.id,
-            is_enabled: role.is_enabled,
-            value: role.value.clone(),
-        }
-    }
-}
-
-/// One entry of a client app's `requiredResourceAccess`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RequiredResourceAccess {
-    /// The resource app's appId (client id).
-    pub resource_app_id: Uuid,
-    /// The roles (and scopes) requested.
-    pub resource_access: Vec<ResourceAccess>,
-}
-
-/// A requested permission.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ResourceAccess {
-    /// The app role's id.
-    pub id: Uuid,
-    /// `Role` for an application permission (an app role); `Scope` for a delegated one.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-}
-
 /// The client app's `requiredResourceAccess` entry for the enabled application roles of `roles`. Roles that
 /// only users can hold, and disabled roles, cannot be requested as application permissions and are left out;
 /// their values are returned so the caller can say so.
@@ -414,6 +362,8 @@ pub fn required_resource_access<'a>(
         skipped,
     )
 }
+
+pub use super::wire_roles::{RequiredResourceAccess, ResourceAccess, WireAppRole};
 
 /// Checks an identifier URI for `identifierUris`: `api://…` or `https://…`, no trailing slash, no `/.default`.
 pub fn check_identifier_uri(uri: &str) -> Result<()> {

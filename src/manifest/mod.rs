@@ -3,9 +3,11 @@
 
 pub mod app_roles;
 pub mod document;
+mod document_roles;
 pub mod existing;
 pub mod key_credentials;
 pub mod roles_source;
+mod wire_roles;
 
 pub use document::Manifest;
 pub use existing::ExistingCredential;

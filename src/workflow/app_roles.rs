@@ -270,3 +270,89 @@ fn write_outputs(
     outcome.stdout = stdout;
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(value: &str) -> RoleSpec {
+        RoleSpec {
+            value: value.into(),
+            ..RoleSpec::default()
+        }
+    }
+
+    #[test]
+    fn a_fragment_with_stable_ids_and_the_client_request() {
+        let request = AppRolesRequest {
+            specs: vec![spec("Orders.Read"), spec("Orders.Write")],
+            stable_ids: Some("api://orders".into()),
+            resource_app_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            ..AppRolesRequest::default()
+        };
+        let first = app_roles(request.clone()).unwrap();
+        let again = app_roles(request).unwrap();
+        assert_eq!(first.stdout, again.stdout, "stable ids: the same output");
+        let doc: Value = serde_json::from_str(&first.stdout).unwrap();
+        assert_eq!(doc["resourceApp"]["appRoles"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            doc["clientApp"]["requiredResourceAccess"][0]["resourceAccess"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(first.written.is_empty() && first.backup.is_none());
+    }
+
+    #[test]
+    fn merging_in_place_keeps_a_backup_and_refuses_what_entra_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("app.json");
+        std::fs::write(
+            &manifest,
+            r#"{"api": {}, "appRoles": [], "keyCredentials": []}"#,
+        )
+        .unwrap();
+        let merge = |specs: Vec<RoleSpec>, remove: Vec<String>| AppRolesRequest {
+            specs,
+            merge: Some(manifest.clone()),
+            in_place: true,
+            remove,
+            ..AppRolesRequest::default()
+        };
+        let outcome = app_roles(merge(vec![spec("Orders.Read")], Vec::new())).unwrap();
+        assert_eq!(
+            outcome.backup.as_deref(),
+            Some(dir.path().join("app.json.bak").as_path())
+        );
+        assert!(outcome.stdout.is_empty());
+        let err = app_roles(merge(Vec::new(), vec!["Orders.Read".into()]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("first run with --disable"), "{err}");
+        let err = app_roles(merge(vec![spec("bad value")], Vec::new()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bad value"), "{err}");
+        let err = app_roles(AppRolesRequest {
+            out: Some(manifest.clone()),
+            in_place: false,
+            ..merge(vec![spec("Orders.Write")], Vec::new())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("is the manifest being merged"), "{err}");
+        let err = app_roles(AppRolesRequest {
+            resource_app_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            specs: vec![RoleSpec {
+                allowed_member_types: Some(vec!["User".into()]),
+                ..spec("Orders.Admin")
+            }],
+            ..AppRolesRequest::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("nothing the client app can request"), "{err}");
+    }
+}
