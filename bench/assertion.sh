@@ -60,5 +60,6 @@ args=(token --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444
 wait
 start="$(now_us)"
 "$keycred" "${args[@]}" --authority "http://127.0.0.1:$port" | grep -q '"fromCache": true'
+elapsed="$(( $(now_us) - start ))"
 printf 'token --cache hit (the endpoint is gone, so no connection was made): %.1f ms\n' \
-  "$(echo "($(now_us) - start) / 1000" | bc -l)"
+  "$(echo "$elapsed / 1000" | bc -l)"
