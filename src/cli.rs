@@ -555,8 +555,7 @@ pub struct CredentialOptions {
 #[command(
     after_help = "The new credential is added beside the current one; nothing else in the manifest changes. \
 Without --in-place or --manifest-out the updated manifest goes to standard output and the summary to standard error.\n\n\
-Example:\n  keycred rotate --manifest app.json --subject 'CN=Orders Daemon' --out certs --generate-password \
---renew-within 30 --prune-expired --in-place"
+Example:\n  keycred rotate --manifest app.json --subject 'CN=Orders Daemon' --out certs --generate-password --prune-expired --in-place"
 )]
 pub struct RotateArgs {
     /// The app manifest (Graph or legacy format) to add the new credential to.
@@ -579,9 +578,19 @@ pub struct RotateArgs {
     #[command(flatten)]
     pub credential: CredentialOptions,
 
-    /// Only rotate when the newest valid credential ends within DAYS (otherwise report "not due" and change nothing).
-    #[arg(long, value_name = "DAYS")]
-    pub renew_within: Option<u32>,
+    /// Only rotate when the newest valid credential ends within DAYS (otherwise report "not due" and change
+    /// nothing), so a scheduled run adds a credential only when one is due.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 30,
+        conflicts_with = "force_renewal"
+    )]
+    pub renew_within: u32,
+
+    /// Add the new credential even when the current one is not due (an early, deliberate rotation).
+    #[arg(long)]
+    pub force_renewal: bool,
 
     /// Remove credentials that have expired.
     #[arg(long)]
@@ -681,7 +690,9 @@ pub struct KeyCredentialsArgs {
     #[arg(long, value_enum, default_value_t = Format::Graph)]
     pub format: Format,
 
-    /// Print only the "keyCredentials": [...] property, for pasting into the manifest editor.
+    /// Print only the "keyCredentials": [...] property, for the manifest editor: add its entries beside the
+    /// existing ones (pasted over them, it removes the app's current certificates; `keycred rotate --cert CERT
+    /// --manifest app.json` adds them safely).
     #[arg(long)]
     pub fragment: bool,
 
@@ -733,15 +744,19 @@ pub enum Format {
 /// Thumbprint form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Form {
-    /// SHA-1, uppercase hex (Windows, portal, MSAL thumbprint).
+    /// SHA-1, uppercase hex (Windows, portal, MSAL thumbprint); also accepted as the printed label, sha1.
+    #[value(alias = "sha1")]
     Hex,
-    /// SHA-1, base64 (customKeyIdentifier).
+    /// SHA-1, base64 (customKeyIdentifier); also sha1Base64.
+    #[value(alias = "sha1Base64", alias = "sha1-base64")]
     Base64,
     /// SHA-1, base64url (JWT x5t).
     X5t,
-    /// SHA-256, uppercase hex (MSAL thumbprintSha256).
+    /// SHA-256, uppercase hex (MSAL thumbprintSha256); also sha256.
+    #[value(alias = "sha256")]
     Sha256Hex,
-    /// SHA-256, base64url (JWT x5t#S256).
+    /// SHA-256, base64url (JWT x5t#S256); also x5t#S256.
+    #[value(alias = "x5t#S256", alias = "x5t#s256")]
     X5tS256,
 }
 

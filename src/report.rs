@@ -286,9 +286,16 @@ impl<'a> NewSummary<'a> {
             };
             out.push_str(&format!("  {path:<width$}  {detail}\n"));
         }
-        out.push_str(
-            "next: upload the .cer under Certificates & secrets > Certificates, or paste the keyCredentials fragment into the app's manifest\n",
-        );
+        let cer = self
+            .files
+            .iter()
+            .find(|(role, _)| *role == FileRole::Cer)
+            .map_or("NAME.cer", |(_, path)| path.as_str());
+        out.push_str(&format!(
+            "next: upload {cer} under Certificates & secrets > Certificates (the portal identifies it by its SHA-1 \
+             thumbprint), or add the keyCredentials entry beside the app's existing ones, never over them: \
+             keycred rotate --cert {cer} --manifest app.json does that safely\n"
+        ));
         out
     }
 

@@ -30,7 +30,7 @@ pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
                     keycred::time_fmt::rfc3339_utc(cert.not_after)
                 );
             }
-            entries.push((cert, uuid::Uuid::new_v4()));
+            entries.push((cert, cert.key_id()));
         }
     }
     let text = KeyCredentialsDocument::new(&entries, args.format.into()).render(args.fragment);
@@ -43,5 +43,9 @@ pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
         }
         None => terminal::print(&text),
     }
+    terminal::note(
+        "add these entries beside the app's existing keyCredentials (replacing the array removes the certificates \
+         it uses today); `keycred rotate --cert CERT --manifest app.json` adds them safely",
+    );
     Ok(keycred::exit::SUCCESS)
 }

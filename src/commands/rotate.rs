@@ -61,7 +61,8 @@ fn request(args: &RotateArgs) -> anyhow::Result<RotateRequest> {
         manifest: args.manifest.clone(),
         new,
         policy: Policy {
-            renew_within: args.renew_within.map(|d| Duration::days(i64::from(d))),
+            renew_within: (!args.force_renewal)
+                .then(|| Duration::days(i64::from(args.renew_within))),
             prune_expired: args.prune_expired,
             keep: args.keep,
         },

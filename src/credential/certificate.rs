@@ -40,6 +40,11 @@ impl std::fmt::Display for KeyKind {
     }
 }
 
+/// The namespace of keycred's certificate keyIds: UUID v5 of the URL `https://keycred/keyId`. Never change it:
+/// every fragment keycred wrote would then disagree with the next.
+pub const KEY_ID_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x5f2c_6a3e_9d41_5b7a_8e0c_1d2f_3a4b_5c6d);
+
 /// Where a certificate stands relative to a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -168,6 +173,13 @@ impl CertificateInfo {
         } else {
             Status::Valid
         }
+    }
+
+    /// The `keyId` keycred gives this certificate in every fragment: a UUID v5 of its SHA-256 thumbprint, so the
+    /// same certificate always has the same keyId (uploading the .cer in the portal assigns the portal's own;
+    /// the thumbprint is what identifies a credential there).
+    pub fn key_id(&self) -> uuid::Uuid {
+        uuid::Uuid::new_v5(&KEY_ID_NAMESPACE, &self.thumbprints.sha256)
     }
 
     /// Whole days from `now` to not-after; negative once expired.

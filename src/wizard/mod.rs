@@ -222,7 +222,7 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             terminal::print(&format!("\nkeyCredentials fragment:\n{fragment}"));
             commands.push(c.new_command());
             next_steps.push(format!(
-                "Upload {} in the portal (App registrations > your app > Certificates & secrets > Certificates > Upload certificate), or paste the keyCredentials fragment into the app's Manifest. Keep the .key and .pfx secret.",
+                "Upload {} in the portal (App registrations > your app > Certificates & secrets > Certificates > Upload certificate), or add the keyCredentials entry beside the existing ones in the app's Manifest (never over them: keycred rotate --cert CERT --manifest app.json does it safely). Keep the .key and .pfx secret.",
                 layout.path(provision::FileRole::Cer).display()
             ));
         }

@@ -152,9 +152,12 @@ impl Issue {
         })
     }
 
-    /// Generates the key and the certificate.
+    /// Generates the key and the certificate; the keyId is the certificate's own
+    /// ([`crate::credential::CertificateInfo::key_id`]).
     pub fn create(&self) -> Result<NewCredential> {
-        domain::create(&self.request, uuid::Uuid::new_v4())
+        let mut made = domain::create(&self.request, uuid::Uuid::nil())?;
+        made.key_id = made.certificate.key_id();
+        Ok(made)
     }
 
     /// Renders and writes every file, all or nothing; returns the roles and paths written.

@@ -379,7 +379,7 @@ impl NewOne {
     fn key_id(&self) -> Uuid {
         match self {
             NewOne::Made(_, credential) => credential.key_id,
-            NewOne::Given(_) => Uuid::new_v4(),
+            NewOne::Given(cert) => cert.key_id(),
         }
     }
 }

@@ -32,10 +32,10 @@ fn one_entry_per_certificate_with_the_exact_der() {
         assert_eq!(entry["usage"], "Verify");
         uuid::Uuid::parse_str(entry["keyId"].as_str().unwrap()).unwrap();
     }
-    assert_ne!(
-        entries[0]["keyId"], entries[1]["keyId"],
-        "every entry gets a new keyId"
-    );
+    // The same certificate (DER and PEM) gets the same keyId: UUID v5 of its SHA-256 thumbprint.
+    assert_eq!(entries[0]["keyId"], entries[1]["keyId"]);
+    let key_id = uuid::Uuid::parse_str(entries[0]["keyId"].as_str().unwrap()).unwrap();
+    assert_eq!(key_id.get_version_num(), 5);
 }
 
 #[test]

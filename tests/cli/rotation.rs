@@ -323,7 +323,7 @@ fn rotate_in_a_certificate_made_elsewhere_and_the_patch_body() {
         .arg(&manifest)
         .arg("--cert")
         .arg(fixture("openssl-rsa.pem"))
-        .arg("--in-place")
+        .args(["--in-place", "--force-renewal"])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("already present"));

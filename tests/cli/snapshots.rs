@@ -107,7 +107,7 @@ fn new_text_output() {
     insta::with_settings!({filters => vec![
         (folder.as_str(), "[DIR]"),
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]"),
-        (r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", "[KEY-ID]"),
+        (r"[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", "[KEY-ID]"),
         (r"((?:sha1|sha1Base64|x5t|sha256|x5t#S256|serial) +)\S+", "$1[REDACTED]"),
     ]}, {
         insta::assert_snapshot!(text);
@@ -249,6 +249,7 @@ fn rotate_dry_run_diff() {
         "--no-pfx",
         "--out",
         dir.path().to_str().unwrap(),
+        "--force-renewal",
         "--keep",
         "1",
         "--dry-run",

@@ -1,0 +1,165 @@
+//! What a first-time admin tripped over (the "safe and clear for admins" issue), one test per item fixed.
+
+use std::fs;
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// The same certificate gets the same keyId in every fragment: `new`'s equals `manifest key-credentials`'.
+#[test]
+fn key_ids_are_derived_from_the_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = new_credential(dir.path(), &["--no-pfx"]);
+    let cer = dir.path().join("daemon.cer");
+    let out = keycred()
+        .args(["manifest", "key-credentials"])
+        .arg(&cer)
+        .output()
+        .unwrap();
+    let fragment = json(&out);
+    assert_eq!(fragment["keyCredentials"][0]["keyId"], summary["keyId"]);
+    let written: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("daemon.keycredentials.json")).unwrap())
+            .unwrap();
+    assert_eq!(written["keyCredentials"][0]["keyId"], summary["keyId"]);
+    let again = json(
+        &keycred()
+            .args(["manifest", "key-credentials"])
+            .arg(&cer)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(again, fragment, "the same certificate, the same fragment");
+}
+
+/// Every place that offers a fragment says to add it beside the existing credentials, and how.
+#[test]
+fn fragments_come_with_the_advice_not_to_paste_over_live_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = keycred()
+        .args([
+            "new",
+            "-s",
+            "CN=Advice",
+            "--no-pfx",
+            "--name",
+            "advice",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("beside the app's existing ones, never over them")
+            && text.contains(&format!(
+                "keycred rotate --cert {} --manifest app.json",
+                dir.path().join("advice.cer").display()
+            )),
+        "{text}"
+    );
+    let out = keycred()
+        .args(["manifest", "key-credentials", "--fragment"])
+        .arg(dir.path().join("advice.cer"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("add these entries beside the app's existing keyCredentials"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let help = keycred()
+        .args(["manifest", "key-credentials", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("beside the existing ones"));
+}
+
+/// `rotate` renews only when due (30 days, like batch), so a scheduled job does not pile credentials up;
+/// `--force-renewal` renews anyway; `renewalDue` tells the truth.
+#[test]
+fn rotate_renews_only_when_due_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let at = |days: i64| keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days));
+    let manifest = dir.path().join("app.json");
+    fs::write(
+        &manifest,
+        serde_json::to_string_pretty(&json!({
+            "api": {},
+            "keyCredentials": [{
+                "customKeyIdentifier": null, "displayName": "CN=Orders", "endDateTime": at(364), "key": null,
+                "keyId": "00000000-0000-4000-8000-000000000001", "startDateTime": at(-1),
+                "type": "AsymmetricX509Cert", "usage": "Verify"
+            }]
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let rotate = |extra: &[&str]| {
+        keycred()
+            .args(["rotate", "--manifest"])
+            .arg(&manifest)
+            .args([
+                "--subject",
+                "CN=Orders",
+                "--no-pfx",
+                "--in-place",
+                "--json",
+                "--out",
+            ])
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let before = fs::read(&manifest).unwrap();
+    let summary = json(&rotate(&[]));
+    assert_eq!(summary["renewalDue"], false, "364 days left is not due");
+    assert_eq!(summary["changed"], false);
+    assert_eq!(fs::read(&manifest).unwrap(), before);
+    assert!(
+        !dir.path().join("orders.cer").exists(),
+        "no certificate made"
+    );
+
+    let summary = json(&rotate(&["--force-renewal"]));
+    assert_eq!(summary["changed"], true);
+    assert!(summary["added"]["keyId"].is_string());
+    let out = rotate(&["--force-renewal", "--renew-within", "10"]);
+    assert_fails(&out, 2, "cannot be used with");
+}
+
+/// `--form` accepts the labels `thumbprint` prints.
+#[test]
+fn thumbprint_forms_accept_the_printed_labels() {
+    let cert = fixture("openssl-rsa.cer");
+    let form = |name: &str| {
+        let out = keycred()
+            .args(["thumbprint", "--form", name])
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for (label, canonical) in [
+        ("sha1", "hex"),
+        ("sha1Base64", "base64"),
+        ("sha256", "sha256-hex"),
+        ("x5t#S256", "x5t-s256"),
+    ] {
+        assert_eq!(form(label), form(canonical), "{label}");
+    }
+    assert_eq!(
+        form("sha1").trim(),
+        "572203D6BA5D3C28B25B1DCC3F3BBF1B54F69969"
+    );
+}
