@@ -562,13 +562,8 @@ pub struct RotateArgs {
     #[arg(long, value_name = "MANIFEST")]
     pub manifest: PathBuf,
 
-    /// Subject of the new certificate (as for `new`).
-    #[arg(
-        long,
-        short = 's',
-        required_unless_present = "cert",
-        conflicts_with = "cert"
-    )]
+    /// Subject of the new certificate (as for `new`); default: the subject of the manifest's newest credential.
+    #[arg(long, short = 's', conflicts_with = "cert")]
     pub subject: Option<String>,
 
     /// Rotate in a certificate made elsewhere instead of making one.

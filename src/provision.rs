@@ -99,15 +99,15 @@ impl FileRole {
         }
     }
 
-    /// The kebab-case name used in JSON output.
+    /// The camelCase name used in JSON output, like every other JSON key keycred prints.
     pub fn as_str(self) -> &'static str {
         match self {
             FileRole::Cer => "cer",
             FileRole::Pem => "pem",
             FileRole::Key => "key",
             FileRole::Pfx => "pfx",
-            FileRole::PfxPassword => "pfx-password",
-            FileRole::KeyCredentials => "key-credentials",
+            FileRole::PfxPassword => "pfxPassword",
+            FileRole::KeyCredentials => "keyCredentials",
         }
     }
 }

@@ -507,6 +507,72 @@ pub fn rotate_text(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Stri
     }
     if !outcome.changed {
         out.push_str("no change\n");
+    } else if !outcome.dry_run {
+        out.push_str(&rotate_next_steps(outcome));
+    }
+    out
+}
+
+/// The files a rotation wrote, and what to do with each.
+fn rotate_next_steps(outcome: &crate::workflow::rotate_app::RotateOutcome) -> String {
+    use crate::workflow::rotate_app::ManifestOutput;
+    let mut files: Vec<(String, String)> = outcome
+        .files
+        .iter()
+        .map(|(role, path)| (path.clone(), role.describe().to_owned()))
+        .collect();
+    let manifest = match &outcome.output {
+        ManifestOutput::InPlace => Some(outcome.manifest.display().to_string()),
+        ManifestOutput::File(path) => {
+            files.push((path.display().to_string(), "the updated manifest".into()));
+            Some(path.display().to_string())
+        }
+        ManifestOutput::Returned => None,
+    };
+    if let Some(backup) = &outcome.backup {
+        files.push((
+            backup.display().to_string(),
+            "the manifest as it was before this run".into(),
+        ));
+    }
+    if let Some(path) = &outcome.patch_out {
+        files.push((
+            path.display().to_string(),
+            "Graph PATCH /applications/{id} body".into(),
+        ));
+    }
+    if let Some(path) = &outcome.add_key_proof {
+        files.push((
+            path.display().to_string(),
+            "Graph addKey body (valid 10 minutes)".into(),
+        ));
+    }
+    let mut out = String::new();
+    if !files.is_empty() {
+        out.push_str("files\n");
+        let width = files.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
+        for (path, what) in &files {
+            out.push_str(&format!("  {path:<width$}  {what}\n"));
+        }
+    }
+    match (&outcome.add_key_proof, &manifest) {
+        (Some(body), Some(manifest)) => out.push_str(&format!(
+            "next: use ONE of the two, not both: send {} as POST https://graph.microsoft.com/v1.0/applications/{{object-id}}/addKey \
+             with a token the app gets with its current certificate (adds the new one, keeps the others), or apply {manifest} \
+             in the portal's manifest editor\n",
+            body.display()
+        )),
+        (None, Some(manifest)) => out.push_str(&format!(
+            "next: apply {manifest} (portal: App registrations > your app > Manifest, or Graph PATCH); keep the current \
+             credential until the app uses the new certificate, then prune it (keycred rotate --prune-expired)\n"
+        )),
+        _ => {}
+    }
+    if outcome.files.iter().any(|(role, _)| *role == FileRole::Key) {
+        out.push_str(
+            "secrets: import the PFX where the app runs (Key Vault or the certificate store), then delete the .key and \
+             .pfx.password files from this folder\n",
+        );
     }
     out
 }
@@ -532,9 +598,12 @@ pub fn rotate_json(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Valu
             "customKeyIdentifier": added.entry["customKeyIdentifier"],
         })),
         "skipped": outcome.plan.skipped,
-        "kept": pairs().filter(|(_, d)| **d == Disposition::Keep).map(|(c, _)| c.label()).collect::<Vec<_>>(),
+        "kept": pairs().filter(|(_, d)| **d == Disposition::Keep).map(|(c, _)| json!({
+            "index": c.index,
+            "keyId": c.key_id,
+        })).collect::<Vec<_>>(),
         "removed": pairs().filter_map(|(c, d)| match d {
-            Disposition::Remove(reason) => Some(json!({"credential": c.label(), "reason": reason})),
+            Disposition::Remove(reason) => Some(json!({"index": c.index, "keyId": c.key_id, "reason": reason})),
             Disposition::Keep => None,
         }).collect::<Vec<_>>(),
         "warnings": outcome.warnings,

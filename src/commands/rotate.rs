@@ -44,10 +44,11 @@ pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
 fn request(args: &RotateArgs) -> anyhow::Result<RotateRequest> {
     let new = match (&args.cert, &args.subject) {
         (Some(cert), _) => NewCredentialSource::Given(cert.clone()),
-        (None, Some(subject)) => {
-            NewCredentialSource::Make(super::credential_spec(subject, &args.credential))
-        }
-        (None, None) => unreachable!("clap requires --subject without --cert"),
+        // An empty subject: the workflow takes the manifest's newest credential's.
+        (None, subject) => NewCredentialSource::Make(super::credential_spec(
+            subject.as_deref().unwrap_or_default(),
+            &args.credential,
+        )),
     };
     let add_key_proof = match (&args.add_key_proof, &args.object_id, &args.current_pfx) {
         (Some(out), Some(object_id), Some(current_pfx)) => Some(AddKeyProof {

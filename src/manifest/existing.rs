@@ -234,6 +234,17 @@ impl ExistingCredential {
     }
 }
 
+/// The subject of the credential that ends last, when its `displayName` is a DN (`CN=…`, as Graph and keycred
+/// write it): the default subject of the next certificate.
+pub fn newest_subject(existing: &[ExistingCredential]) -> Option<String> {
+    existing
+        .iter()
+        .max_by_key(|c| c.end)?
+        .display_name
+        .clone()
+        .filter(|n| n.starts_with("CN="))
+}
+
 /// The keyIds that more than one credential carries, each with the positions that carry it, in manifest order.
 /// Entra rejects a keyCredentials collection with a repeated keyId.
 pub fn duplicate_key_ids(existing: &[ExistingCredential]) -> Vec<(Uuid, Vec<usize>)> {

@@ -113,11 +113,5 @@ pub(super) fn ask_rotation(term: &Term) -> anyhow::Result<RotationAnswers> {
 pub(super) fn current_subject(manifest: &Path) -> Option<String> {
     let text = keycred::input::read_text(manifest).ok()?;
     let parsed = Manifest::parse(&text, "", None).ok()?;
-    parsed
-        .key_credentials()
-        .ok()?
-        .into_iter()
-        .max_by_key(|c| c.end)?
-        .display_name
-        .filter(|n| n.starts_with("CN="))
+    keycred::manifest::existing::newest_subject(&parsed.key_credentials().ok()?)
 }

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::fsio::{self, Access, OutputFile};
 use crate::input::{self, PasswordSources};
 use crate::interrupt::Interrupt;
-use crate::manifest::existing::{describe_duplicate_key_ids, duplicate_key_ids};
+use crate::manifest::existing::{describe_duplicate_key_ids, duplicate_key_ids, newest_subject};
 use crate::manifest::{ExistingCredential, KeyCredentialsDocument, Manifest, ManifestFormat};
 use crate::provision::{FileRole, NewCredential};
 use crate::rotation::{self, Candidate, Disposition, Plan, Policy};
@@ -27,7 +27,8 @@ use crate::rotation::{self, Candidate, Disposition, Plan, Policy};
 /// The credential to rotate in.
 #[derive(Debug)]
 pub enum NewCredentialSource {
-    /// Made here, exactly as `keycred new` makes one.
+    /// Made here, exactly as `keycred new` makes one. An empty subject takes the subject of the manifest's
+    /// newest credential.
     Make(CredentialSpec),
     /// A certificate made elsewhere (DER, PEM or PFX).
     Given(PathBuf),
@@ -170,13 +171,25 @@ pub fn rotate_app(
     let mut manifest = Manifest::parse(&text, &request.manifest.display().to_string(), None)?;
     let mut existing = manifest.key_credentials()?;
     let repaired = repair_key_ids(&request, &mut manifest, &mut existing)?;
+    let new_source = match request.new {
+        NewCredentialSource::Make(mut spec) if spec.subject.is_empty() => {
+            spec.subject = newest_subject(&existing).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "--subject: {} has no credential whose displayName names a subject (CN=…) to reuse; give --subject",
+                    request.manifest.display()
+                ))
+            })?;
+            NewCredentialSource::Make(spec)
+        }
+        other => other,
+    };
     let mut warnings = Vec::new();
 
     // The addKey route: the current credential that signs the proof is read (and checked) before anything else.
     let current = match &request.add_key_proof {
         Some(p) => {
             let shares = matches!(
-                &request.new,
+                &new_source,
                 NewCredentialSource::Make(CredentialSpec {
                     pfx: Some(super::provision::PfxSpec {
                         password: super::provision::NewPassword::FromSources,
@@ -215,7 +228,7 @@ pub fn rotate_app(
     let (plan, new) = if !precheck.renewal_due {
         (precheck, None)
     } else {
-        let new = NewOne::make(request.new, passwords, now)?;
+        let new = NewOne::make(new_source, passwords, now)?;
         let candidate = Candidate {
             thumbprint: new.certificate().thumbprints.sha1,
             start: new.certificate().not_before,

@@ -163,3 +163,106 @@ fn thumbprint_forms_accept_the_printed_labels() {
         "572203D6BA5D3C28B25B1DCC3F3BBF1B54F69969"
     );
 }
+
+/// `rotate` takes the subject of the manifest's newest credential when `--subject` is not given, lists the
+/// files it wrote with what to do next, and its JSON carries keyIds as values, not labels.
+#[test]
+fn rotate_defaults_the_subject_lists_its_files_and_says_what_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let at = |days: i64| keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days));
+    let manifest = dir.path().join("app.json");
+    let credential = |key_id: &str, name: &str, end: i64| {
+        json!({
+            "customKeyIdentifier": null, "displayName": name, "endDateTime": at(end), "key": null,
+            "keyId": key_id, "startDateTime": at(-300), "type": "AsymmetricX509Cert", "usage": "Verify"
+        })
+    };
+    fs::write(
+        &manifest,
+        serde_json::to_string_pretty(&json!({
+            "api": {},
+            "keyCredentials": [
+                credential("00000000-0000-4000-8000-000000000001", "CN=Old Name", -5),
+                credential("00000000-0000-4000-8000-000000000002", "CN=Orders Daemon, O=Contoso", 10),
+            ]
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = keycred()
+        .args(["rotate", "--manifest"])
+        .arg(&manifest)
+        .args(["--no-pfx", "--in-place", "--prune-expired", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("CN=Orders Daemon, O=Contoso"), "{text}");
+    assert!(dir.path().join("orders-daemon.cer").exists());
+    for expected in [
+        "files\n",
+        "orders-daemon.cer",
+        "app.json.bak",
+        "the manifest as it was before this run",
+        "next: apply ",
+        "secrets: import the PFX",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+
+    // JSON: kept and removed credentials by position and keyId; file roles in camelCase.
+    let summary = json(
+        &keycred()
+            .args(["rotate", "--manifest"])
+            .arg(&manifest)
+            .args([
+                "--no-pfx",
+                "--dry-run",
+                "--json",
+                "--force-renewal",
+                "--name",
+                "dry",
+                "--keep",
+                "1",
+                "--out",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(summary["removed"][0]["index"], 0);
+    assert_eq!(
+        summary["removed"][0]["keyId"],
+        "00000000-0000-4000-8000-000000000002"
+    );
+    assert!(summary["removed"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("--keep 1"));
+    let other = tempfile::tempdir().unwrap();
+    let made = new_credential(other.path(), &["--no-pfx"]);
+    assert!(made["files"]["keyCredentials"].is_string(), "{made}");
+    assert!(made["files"].get("key-credentials").is_none());
+
+    // No subject anywhere to reuse: a usage error naming the flag.
+    let bare = dir.path().join("bare.json");
+    fs::write(
+        &bare,
+        serde_json::to_string(&json!({"api": {}, "keyCredentials": [credential("00000000-0000-4000-8000-000000000003", "not a DN", 10)]})).unwrap(),
+    )
+    .unwrap();
+    let out = keycred()
+        .args(["rotate", "--manifest"])
+        .arg(&bare)
+        .args(["--no-pfx", "--in-place", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "give --subject");
+}
