@@ -506,7 +506,7 @@ pub struct NewArgs {
 /// How a new certificate credential is made and written: shared by `new`, `rotate` and `batch`.
 #[derive(Debug, Args, Clone)]
 pub struct CredentialOptions {
-    /// Folder to write the files into (it must exist).
+    /// Folder to write the files into; created (owner-only) if it does not exist.
     #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
 

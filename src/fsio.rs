@@ -77,6 +77,41 @@ pub fn check_output_dir(dir: &Path) -> Result<()> {
         .map_err(|e| fail(format!("is not writable ({e}); choose another --out")))
 }
 
+/// Whether an output folder is there to write into, or will be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputDir {
+    /// It exists and accepts new files.
+    Ready,
+    /// It does not exist yet; [`create_output_dir`] makes it when the files are written.
+    Missing,
+}
+
+/// Like [`check_output_dir`], but a folder that does not exist yet is [`OutputDir::Missing`], not an error
+/// (a path through a file, or a folder that cannot be written, still is).
+pub fn output_dir_state(dir: &Path) -> Result<OutputDir> {
+    match fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(OutputDir::Missing),
+        _ => check_output_dir(dir).map(|()| OutputDir::Ready),
+    }
+}
+
+/// Creates an output folder (and its parents); the folder itself owner-only (0700) when it will hold secrets.
+pub fn create_output_dir(dir: &Path, secret: bool) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| Error::OutputDir {
+        path: dir.to_owned(),
+        reason: format!("cannot be created ({})", crate::input::io_reason(&e)),
+    })?;
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    Ok(())
+}
+
 /// Refuses any target that exists (unless `force`) or that is a folder, before anything is written.
 pub fn check_targets(files: &[OutputFile], force: bool) -> Result<()> {
     for file in files {

@@ -17,6 +17,12 @@ pub fn run(args: NewArgs) -> anyhow::Result<i32> {
     for warning in &made.warnings {
         terminal::warn(warning);
     }
+    if let Some(dir) = &made.created_dir {
+        terminal::note(&format!(
+            "created the folder {} (owner-only: it holds the private key)",
+            dir.display()
+        ));
+    }
     let summary = NewSummary::of(&made);
     if args.json {
         terminal::print_json(&summary.json());

@@ -112,9 +112,13 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
         .and_then(|r| rotation::current_subject(&r.manifest));
     let out = PathBuf::from(text(
         term,
-        "Output folder (must exist)",
+        "Output folder (created if it does not exist)",
         Some("."),
-        |dir| fsio::check_output_dir(Path::new(dir)).map_err(|e| e.to_string()),
+        |dir| {
+            fsio::output_dir_state(Path::new(dir))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
     )?);
     let credential = if goal == Goal::Roles {
         None
@@ -228,6 +232,11 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
         }
     }
     if let Some(r) = &roles {
+        if let Some(folder) = r.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if fsio::output_dir_state(folder)? == fsio::OutputDir::Missing {
+                fsio::create_output_dir(folder, false)?;
+            }
+        }
         let outcome = app_roles::app_roles(r.request())?;
         for note in &outcome.notes {
             terminal::note(note);

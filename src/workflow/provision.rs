@@ -88,6 +88,8 @@ pub struct Issue {
     pub pfx: Option<PfxOutput>,
     /// Replace existing files.
     pub force: bool,
+    /// The output folder does not exist yet: it is created (owner-only) when the files are written.
+    pub create_dir: bool,
 }
 
 impl Issue {
@@ -123,7 +125,9 @@ impl Issue {
             dir: spec.out,
             name,
         };
-        fsio::check_output_dir(&layout.dir)?;
+        // A missing folder is made when the files are written (owner-only: it will hold the private key); nothing
+        // can exist in it yet, so there are no targets to check.
+        let create_dir = fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing;
         let password_file = matches!(
             spec.pfx,
             Some(PfxSpec {
@@ -131,7 +135,9 @@ impl Issue {
                 ..
             })
         );
-        check_targets(&layout, spec.pfx.is_some(), password_file, spec.force)?;
+        if !create_dir {
+            check_targets(&layout, spec.pfx.is_some(), password_file, spec.force)?;
+        }
         let pfx = match spec.pfx {
             None => None,
             Some(PfxSpec { profile, password }) => Some(PfxOutput {
@@ -149,6 +155,7 @@ impl Issue {
             layout,
             pfx,
             force: spec.force,
+            create_dir,
         })
     }
 
@@ -168,6 +175,9 @@ impl Issue {
     ) -> Result<Vec<(FileRole, String)>> {
         let files = domain::render_files(credential, &self.layout, self.pfx.as_ref(), format)?;
         let (roles, outputs): (Vec<_>, Vec<_>) = files.into_iter().unzip();
+        if self.create_dir {
+            fsio::create_output_dir(&self.layout.dir, true)?;
+        }
         fsio::write_all(&outputs, self.force)?;
         Ok(roles
             .into_iter()
@@ -218,6 +228,8 @@ pub struct Provisioned {
     pub format: ManifestFormat,
     /// Advice about the request (a validity beyond a year, …).
     pub warnings: Vec<String>,
+    /// The folder, when this run created it.
+    pub created_dir: Option<PathBuf>,
 }
 
 /// Makes and writes one credential. A signal recorded in `interrupt` before writing stops it with nothing written.
@@ -236,6 +248,7 @@ pub fn provision(
     interrupt.check()?;
     let files = issue.write(&credential, request.format)?;
     Ok(Provisioned {
+        created_dir: issue.create_dir.then(|| issue.layout.dir.clone()),
         warnings: issue.request.warnings(),
         pfx_profile: issue.pfx.as_ref().map(|p| p.profile),
         credential,
@@ -313,8 +326,9 @@ mod tests {
                 "contains a path separator",
             ),
             (
-                |s| s.out = PathBuf::from("/nonexistent/keycred"),
-                "does not exist",
+                // A path through a regular file can never be a folder.
+                |s| s.out = s.out.join("a-file").join("sub"),
+                "output folder",
             ),
             (
                 |s| {
@@ -324,6 +338,7 @@ mod tests {
                 "not both",
             ),
         ];
+        std::fs::write(dir.path().join("a-file"), "").unwrap();
         for (change, expected) in cases {
             let mut spec = spec(dir.path());
             spec.pfx = Some(PfxSpec {

@@ -685,6 +685,13 @@ fn exit_codes_match_the_readme_table() {
     write(dir.path(), "exists.cer", "x");
     let m = manifest.to_str().unwrap();
     let pfx = fixture("openssl-rsa.pfx");
+    // A folder path through a regular file: it can be neither found nor created.
+    let through_file = dir
+        .path()
+        .join("exists.cer")
+        .join("sub")
+        .display()
+        .to_string();
     let rows: Vec<(Vec<&str>, i32, &str)> = vec![
         (vec!["check", m], 0, ""),
         // 1: unreadable or invalid input, wrong password, existing output, missing folder
@@ -715,7 +722,7 @@ fn exit_codes_match_the_readme_table() {
             "exists.cer already exists",
         ),
         (
-            vec!["new", "-s", "A", "--out", "/nonexistent/dir", "--no-pfx"],
+            vec!["new", "-s", "A", "--out", &through_file, "--no-pfx"],
             1,
             "output folder",
         ),

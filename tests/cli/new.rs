@@ -330,12 +330,27 @@ fn refuses_empty_or_reversed_validity() {
 #[test]
 fn refuses_a_missing_or_unwritable_output_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing");
-    assert_fails(
-        &new_in(&missing, &["-s", "A", "--no-pfx"]),
-        1,
-        "does not exist",
+    // A folder that does not exist yet is created, owner-only, and said so.
+    let missing = dir.path().join("missing/nested");
+    let out = new_in(&missing, &["-s", "A", "--no-pfx"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("created the folder"));
+    assert_eq!(
+        names_in(&missing),
+        ["a.cer", "a.key", "a.keycredentials.json", "a.pem"]
+    );
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            fs::metadata(&missing).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+    fs::remove_dir_all(dir.path().join("missing")).unwrap();
     let file = dir.path().join("file");
     fs::write(&file, "").unwrap();
     assert_fails(
