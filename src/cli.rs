@@ -57,6 +57,22 @@ pub enum Command {
     Token(Box<TokenArgs>),
     /// Show what a JWT says, and check it as an API would: signature, expiry, audience, issuer, roles.
     Decode(DecodeArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Example:\n  keycred completions bash > ~/.local/share/bash-completion/completions/keycred"
+    )]
+    Completions(CompletionsArgs),
+    /// Print keycred's man page (roff).
+    #[command(after_help = "Example:\n  keycred man > ~/.local/share/man/man1/keycred.1")]
+    Man,
+}
+
+/// `keycred completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The certificate credential that signs: a PFX, or a key and its certificate.

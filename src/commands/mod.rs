@@ -48,6 +48,23 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::Assertion(args) => assertion::run(args),
         Command::Token(args) => token::run(*args),
         Command::Decode(args) => decode::run(args),
+        Command::Completions(args) => {
+            use clap::CommandFactory as _;
+            let mut command = Cli::command();
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "keycred", &mut out);
+            terminal::print(&String::from_utf8_lossy(&out));
+            Ok(keycred::exit::SUCCESS)
+        }
+        Command::Man => {
+            use clap::CommandFactory as _;
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| keycred::Error::io("standard output", e))?;
+            terminal::print(&String::from_utf8_lossy(&out));
+            Ok(keycred::exit::SUCCESS)
+        }
         Command::Manifest(ManifestCommand::KeyCredentials(args)) => key_credentials::run(args),
     }
 }

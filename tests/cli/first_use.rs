@@ -266,3 +266,48 @@ fn rotate_defaults_the_subject_lists_its_files_and_says_what_next() {
         .unwrap();
     assert_fails(&out, 2, "give --subject");
 }
+
+/// Shell completions from the same clap definition (bash's checked by bash itself) and the man page.
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    let run = |args: &[&str]| {
+        let out = keycred().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let bash = run(&["completions", "bash"]);
+    assert!(
+        bash.contains("_keycred()") && bash.contains("assertion"),
+        "bash"
+    );
+    if peer_available("bash", &["--version"]) {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("keycred.bash");
+        fs::write(&script, &bash).unwrap();
+        run_peer("bash", &["-n", script.to_str().unwrap()]);
+        // Sourced, it registers the completion function for keycred.
+        let registered = run_peer(
+            "bash",
+            &[
+                "-c",
+                &format!("source {} && complete -p keycred", script.display()),
+            ],
+        );
+        assert!(registered.contains("_keycred"), "{registered}");
+    }
+    assert!(run(&["completions", "zsh"]).starts_with("#compdef keycred"));
+    assert!(run(&["completions", "fish"]).contains("complete -c keycred"));
+    assert!(run(&["completions", "powershell"]).contains("Register-ArgumentCompleter"));
+    let man = run(&["man"]);
+    assert!(man.contains(".TH keycred 1"), "{man}");
+    for command in [
+        "new",
+        "rotate",
+        "assertion",
+        "token",
+        "decode",
+        "completions",
+    ] {
+        assert!(man.contains(command), "{command} in the man page");
+    }
+}
