@@ -313,6 +313,10 @@ pub struct BatchArgs {
     /// Replace the --report FILE if it exists.
     #[arg(long, requires = "report")]
     pub force: bool,
+
+    /// Print the report (every app's result, the counts) as JSON on standard output instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `keycred graph …`

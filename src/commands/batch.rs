@@ -143,47 +143,51 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
 
     let count = |action: &str| results.iter().filter(|r| r.action == action).count();
     let failed = count("failed");
-    terminal::print(&summary_table(&results));
-    let mut line = format!(
-        "{} apps: {} provisioned, {} rotated, {} skipped, {} failed",
-        results.len(),
-        count("provisioned"),
-        count("rotated"),
-        count("skipped"),
-        failed,
-    );
-    if let Some(signal) = signal {
-        line.push_str(&format!(
-            ", {} interrupted (nothing written), {} not started: stopped by {}",
-            count("interrupted"),
-            count("not started"),
-            keycred::interrupt::signal_name(signal)
-        ));
+    let report = json!({
+        "plan": args.plan.display().to_string(),
+        "startedAt": keycred::time_fmt::rfc3339_utc(started),
+        "finishedAt": keycred::time_fmt::rfc3339_utc(time::OffsetDateTime::now_utc()),
+        "jobs": jobs,
+        "interruptedBy": signal.map(keycred::interrupt::signal_name),
+        "counts": {
+            "provisioned": count("provisioned"),
+            "rotated": count("rotated"),
+            "skipped": count("skipped"),
+            "failed": failed,
+            "interrupted": count("interrupted"),
+            "notStarted": count("not started"),
+        },
+        "apps": results.iter().map(|r| json!({
+            "name": r.name,
+            "result": r.action,
+            "detail": r.detail,
+            "thumbprint": r.thumbprint,
+            "seconds": (r.seconds * 1000.0).round() / 1000.0,
+        })).collect::<Vec<Value>>(),
+    });
+    if args.json {
+        terminal::print_json(&report);
+    } else {
+        terminal::print(&summary_table(&results));
+        let mut line = format!(
+            "{} apps: {} provisioned, {} rotated, {} skipped, {} failed",
+            results.len(),
+            count("provisioned"),
+            count("rotated"),
+            count("skipped"),
+            failed,
+        );
+        if let Some(signal) = signal {
+            line.push_str(&format!(
+                ", {} interrupted (nothing written), {} not started: stopped by {}",
+                count("interrupted"),
+                count("not started"),
+                keycred::interrupt::signal_name(signal)
+            ));
+        }
+        terminal::print(&format!("{line} ({jobs} jobs)\n"));
     }
-    terminal::print(&format!("{line} ({jobs} jobs)\n"));
     if let Some(path) = &args.report {
-        let report = json!({
-            "plan": args.plan.display().to_string(),
-            "startedAt": keycred::time_fmt::rfc3339_utc(started),
-            "finishedAt": keycred::time_fmt::rfc3339_utc(time::OffsetDateTime::now_utc()),
-            "jobs": jobs,
-            "interruptedBy": signal.map(keycred::interrupt::signal_name),
-            "counts": {
-                "provisioned": count("provisioned"),
-                "rotated": count("rotated"),
-                "skipped": count("skipped"),
-                "failed": failed,
-                "interrupted": count("interrupted"),
-                "notStarted": count("not started"),
-            },
-            "apps": results.iter().map(|r| json!({
-                "name": r.name,
-                "result": r.action,
-                "detail": r.detail,
-                "thumbprint": r.thumbprint,
-                "seconds": (r.seconds * 1000.0).round() / 1000.0,
-            })).collect::<Vec<Value>>(),
-        });
         let text = format!(
             "{}\n",
             serde_json::to_string_pretty(&report).expect("JSON values serialize")

@@ -311,3 +311,28 @@ fn completions_for_every_shell_and_a_man_page() {
         assert!(man.contains(command), "{command} in the man page");
     }
 }
+
+/// `batch --json`: the report on standard output, the same as the `--report` file.
+#[test]
+fn batch_json_prints_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.toml");
+    fs::write(
+        &plan,
+        "[defaults]\nout = \"certs\"\nno_pfx = true\n\n[[app]]\nname = \"a\"\nsubject = \"CN=A\"\n\n[[app]]\nname = \"b\"\nsubject = \"CN=B\"\n",
+    )
+    .unwrap();
+    let report = dir.path().join("report.json");
+    let out = keycred()
+        .arg("batch")
+        .arg(&plan)
+        .args(["--json", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let doc = json(&out);
+    assert_eq!(doc["counts"]["provisioned"], 2);
+    assert_eq!(doc["apps"][1]["name"], "b");
+    let file: Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    assert_eq!(file, doc);
+}
