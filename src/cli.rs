@@ -534,13 +534,23 @@ pub struct CredentialOptions {
     #[arg(long, short = 'n')]
     pub name: Option<String>,
 
-    /// Validity in days from now (minus 5 minutes for clock skew). Microsoft recommends at most 365.
-    #[arg(long, value_name = "N", conflicts_with = "not_after")]
+    /// Validity in days from now (minus 5 minutes for clock skew); default 365, which Microsoft recommends as the
+    /// most.
+    #[arg(long, value_name = "N", conflicts_with_all = ["not_after", "years"])]
     pub days: Option<u32>,
 
-    /// End of validity: YYYY-MM-DD (through the end of that day, UTC) or RFC 3339.
-    #[arg(long, value_name = "DATE")]
+    /// Validity in years (N x 365 days).
+    #[arg(long, value_name = "N", conflicts_with = "not_after")]
+    pub years: Option<u32>,
+
+    /// End of validity: YYYY-MM-DD (through the end of that day, UTC), RFC 3339, or a duration from now such as
+    /// 90d or 2160h. Also accepted as --end-date (az).
+    #[arg(long, value_name = "DATE", alias = "end-date")]
     pub not_after: Option<String>,
+
+    /// Not a keycred option: the PFX is NAME.pfx in --out (hidden; named here to explain that).
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub out_pfx: Option<PathBuf>,
 
     /// RSA key size in bits: 2048, 3072 or 4096.
     #[arg(long, value_name = "BITS", default_value_t = 2048)]

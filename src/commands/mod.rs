@@ -81,9 +81,27 @@ pub fn password_sources(
     )
 }
 
-/// The credential that `new`, `rotate` (and each app of `batch`) make, from the shared options.
-pub fn credential_spec(subject: &str, options: &cli::CredentialOptions) -> CredentialSpec {
-    CredentialSpec {
+/// The credential that `new` and `rotate` make, from the shared options.
+pub fn credential_spec(
+    subject: &str,
+    options: &cli::CredentialOptions,
+) -> keycred::Result<CredentialSpec> {
+    if options.out_pfx.is_some() {
+        return Err(keycred::Error::Invalid(
+            "--out-pfx is not a keycred option: the PFX is written as NAME.pfx in the --out folder (give --out DIR \
+             --name NAME; --no-pfx skips it)"
+                .into(),
+        ));
+    }
+    let days = match options.years {
+        Some(years) => Some(
+            years
+                .checked_mul(365)
+                .ok_or_else(|| keycred::Error::Validity(format!("--years {years} is too many")))?,
+        ),
+        None => options.days,
+    };
+    Ok(CredentialSpec {
         subject: subject.to_owned(),
         key_size: options.key_size,
         hash: match options.hash {
@@ -91,7 +109,7 @@ pub fn credential_spec(subject: &str, options: &cli::CredentialOptions) -> Crede
             cli::Hash::Sha384 => SignatureHash::Sha384,
             cli::Hash::Sha512 => SignatureHash::Sha512,
         },
-        days: options.days,
+        days,
         not_after: options.not_after.clone(),
         pfx: (!options.no_pfx).then(|| PfxSpec {
             profile: match options.pfx_profile {
@@ -107,7 +125,7 @@ pub fn credential_spec(subject: &str, options: &cli::CredentialOptions) -> Crede
         out: options.out.clone(),
         name: options.name.clone(),
         force: options.force,
-    }
+    })
 }
 
 /// Loads every file, asking for a PFX password only for PFX files.

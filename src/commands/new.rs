@@ -10,7 +10,7 @@ use crate::terminal;
 pub fn run(args: NewArgs) -> anyhow::Result<i32> {
     let passwords = super::password_sources(&args.credential.password, None);
     let request = ProvisionRequest {
-        credential: super::credential_spec(&args.subject, &args.credential),
+        credential: super::credential_spec(&args.subject, &args.credential)?,
         format: args.format.into(),
     };
     let made = provision::provision(request, &passwords, &Interrupt::none())?;

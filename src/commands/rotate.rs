@@ -48,7 +48,7 @@ fn request(args: &RotateArgs) -> anyhow::Result<RotateRequest> {
         (None, subject) => NewCredentialSource::Make(super::credential_spec(
             subject.as_deref().unwrap_or_default(),
             &args.credential,
-        )),
+        )?),
     };
     let add_key_proof = match (&args.add_key_proof, &args.object_id, &args.current_pfx) {
         (Some(out), Some(object_id), Some(current_pfx)) => Some(AddKeyProof {

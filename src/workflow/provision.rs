@@ -110,7 +110,15 @@ impl Issue {
                     "give the validity as days or as an end date, not both".into(),
                 ))
             }
-            (Some(date), None) => ValidityEnd::NotAfter(crate::time_fmt::parse_instant(date)?),
+            (Some(text), None) => match duration(text) {
+                Some(Duration::Days(days)) => ValidityEnd::Days(days),
+                // Counted from not-before, as days are.
+                Some(Duration::Hours(hours)) => ValidityEnd::NotAfter(
+                    now - crate::credential::request::CLOCK_SKEW
+                        + time::Duration::hours(i64::from(hours)),
+                ),
+                None => ValidityEnd::NotAfter(crate::time_fmt::parse_instant(text)?),
+            },
             (None, days) => {
                 ValidityEnd::Days(days.unwrap_or(crate::credential::request::DEFAULT_DAYS))
             }
@@ -189,6 +197,22 @@ impl Issue {
     /// The path of one of the files.
     pub fn path(&self, role: FileRole) -> PathBuf {
         self.layout.path(role)
+    }
+}
+
+/// A validity given as a duration from now, as `step` spells it: `90d`, `2160h`.
+enum Duration {
+    Days(u32),
+    Hours(u32),
+}
+
+fn duration(text: &str) -> Option<Duration> {
+    let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+    let number: u32 = number.parse().ok().filter(|n| *n > 0)?;
+    match unit {
+        "d" => Some(Duration::Days(number)),
+        "h" => Some(Duration::Hours(number)),
+        _ => None,
     }
 }
 

@@ -336,3 +336,63 @@ fn batch_json_prints_the_report() {
     let file: Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
     assert_eq!(file, doc);
 }
+
+/// What users of az and step type works: --end-date, durations, --years; --out-pfx explains itself.
+#[test]
+fn validity_as_az_and_step_spell_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let validity = |args: &[&str]| -> i64 {
+        let out = keycred()
+            .args([
+                "new",
+                "-s",
+                "X",
+                "--no-pfx",
+                "--json",
+                "--name",
+                &format!("n{}", args.join("").len()),
+                "--out",
+            ])
+            .arg(dir.path().join(args.join("_").replace(['-', ':'], "")))
+            .args(args)
+            .output()
+            .unwrap();
+        let doc = json(&out);
+        let parse = |k: &str| {
+            time::OffsetDateTime::parse(
+                doc[k].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap()
+        };
+        (parse("notAfter") - parse("notBefore")).whole_days()
+    };
+    assert_eq!(validity(&["--not-after", "90d"]), 90);
+    assert_eq!(validity(&["--not-after", "2160h"]), 90);
+    assert_eq!(validity(&["--years", "1"]), 365);
+    assert_eq!(validity(&["--days", "30"]), 30);
+    let out = keycred()
+        .args([
+            "new",
+            "-s",
+            "X",
+            "--no-pfx",
+            "--json",
+            "--end-date",
+            "2030-01-01",
+            "--out",
+        ])
+        .arg(dir.path().join("az"))
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["notAfter"], "2030-01-01T23:59:59Z");
+    let out = keycred()
+        .args(["new", "-s", "X", "--out-pfx", "x.pfx"])
+        .output()
+        .unwrap();
+    assert_fails(
+        &out,
+        2,
+        "the PFX is written as NAME.pfx in the --out folder",
+    );
+}
