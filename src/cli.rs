@@ -575,6 +575,10 @@ pub struct CredentialOptions {
     #[arg(long, conflicts_with_all = ["password_file", "generate_password"])]
     pub no_pfx: bool,
 
+    /// Do not write NAME.key: the private key is then only in the (encrypted) PFX.
+    #[arg(long, conflicts_with = "no_pfx")]
+    pub no_key: bool,
+
     /// Replace existing files.
     #[arg(long)]
     pub force: bool,

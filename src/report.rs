@@ -296,6 +296,23 @@ impl<'a> NewSummary<'a> {
              thumbprint), or add the keyCredentials entry beside the app's existing ones, never over them: \
              keycred rotate --cert {cer} --manifest app.json does that safely\n"
         ));
+        let path_of = |wanted: FileRole| {
+            self.files
+                .iter()
+                .find(|(role, _)| *role == wanted)
+                .map(|(_, path)| path.as_str())
+        };
+        match (path_of(FileRole::Pfx), path_of(FileRole::Key), path_of(FileRole::PfxPassword)) {
+            (Some(pfx), key, password) if key.is_some() || password.is_some() => out.push_str(&format!(
+                "secrets: import {pfx} where the app runs (Key Vault, or the certificate store), then delete {} \
+                 from this folder\n",
+                [key, password].into_iter().flatten().collect::<Vec<_>>().join(" and ")
+            )),
+            (None, Some(key), _) => out.push_str(&format!(
+                "secrets: {key} is the unencrypted private key: keep it owner-only where the app runs, and nowhere else\n"
+            )),
+            _ => {}
+        }
         out
     }
 

@@ -125,6 +125,7 @@ pub fn credential_spec(
         out: options.out.clone(),
         name: options.name.clone(),
         force: options.force,
+        key_file: !options.no_key,
     })
 }
 

@@ -48,6 +48,7 @@ impl CredentialAnswers {
             out: self.out.clone(),
             name: Some(self.name.clone()),
             force: false,
+            key_file: true,
         }
     }
 

@@ -72,6 +72,7 @@ pub fn credential_spec(app: &BatchApp, generate_password: bool) -> CredentialSpe
         out: app.out_dir.clone(),
         name: Some(app.name.clone()),
         force: false,
+        key_file: true,
     }
 }
 

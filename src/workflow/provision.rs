@@ -58,6 +58,8 @@ pub struct CredentialSpec {
     pub name: Option<String>,
     /// Replace existing files.
     pub force: bool,
+    /// Write `NAME.key` beside the PFX; `false` keeps the private key only inside the PFX (`--no-key`).
+    pub key_file: bool,
 }
 
 impl CredentialSpec {
@@ -73,6 +75,7 @@ impl CredentialSpec {
             out: out.into(),
             name: None,
             force: false,
+            key_file: true,
         }
     }
 }
@@ -90,6 +93,10 @@ pub struct Issue {
     pub force: bool,
     /// The output folder does not exist yet: it is created (owner-only) when the files are written.
     pub create_dir: bool,
+    /// Write `NAME.key` (else the key is only in the PFX).
+    pub key_file: bool,
+    /// Advice about the password (a short typed one).
+    pub warnings: Vec<String>,
 }
 
 impl Issue {
@@ -136,6 +143,12 @@ impl Issue {
         // A missing folder is made when the files are written (owner-only: it will hold the private key); nothing
         // can exist in it yet, so there are no targets to check.
         let create_dir = fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing;
+        if !spec.key_file && spec.pfx.is_none() {
+            return Err(Error::Invalid(
+                "--no-key with --no-pfx would keep the private key nowhere: drop one of them"
+                    .into(),
+            ));
+        }
         let password_file = matches!(
             spec.pfx,
             Some(PfxSpec {
@@ -146,14 +159,22 @@ impl Issue {
         if !create_dir {
             check_targets(&layout, spec.pfx.is_some(), password_file, spec.force)?;
         }
+        let mut warnings = Vec::new();
         let pfx = match spec.pfx {
             None => None,
             Some(PfxSpec { profile, password }) => Some(PfxOutput {
                 write_password_file: matches!(password, NewPassword::Generate),
                 password: match password {
                     NewPassword::Generate => Password::generate()?,
-                    NewPassword::Given(password) => password.require_non_empty("the prompt")?,
-                    NewPassword::FromSources => passwords.new_pfx()?,
+                    NewPassword::Given(password) => {
+                        short_password_warning(&password, &mut warnings);
+                        password.require_non_empty("the prompt")?
+                    }
+                    NewPassword::FromSources => {
+                        let password = passwords.new_pfx()?;
+                        short_password_warning(&password, &mut warnings);
+                        password
+                    }
                 },
                 profile,
             }),
@@ -164,6 +185,8 @@ impl Issue {
             pfx,
             force: spec.force,
             create_dir,
+            key_file: spec.key_file,
+            warnings,
         })
     }
 
@@ -182,7 +205,10 @@ impl Issue {
         format: ManifestFormat,
     ) -> Result<Vec<(FileRole, String)>> {
         let files = domain::render_files(credential, &self.layout, self.pfx.as_ref(), format)?;
-        let (roles, outputs): (Vec<_>, Vec<_>) = files.into_iter().unzip();
+        let (roles, outputs): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .filter(|(role, _)| self.key_file || *role != FileRole::Key)
+            .unzip();
         if self.create_dir {
             fsio::create_output_dir(&self.layout.dir, true)?;
         }
@@ -197,6 +223,19 @@ impl Issue {
     /// The path of one of the files.
     pub fn path(&self, role: FileRole) -> PathBuf {
         self.layout.path(role)
+    }
+}
+
+/// The shortest PFX password typed (or read) without a warning; `--generate-password` gives 32 characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+fn short_password_warning(password: &Password, warnings: &mut Vec<String>) {
+    let length = password.expose().chars().count();
+    if length > 0 && length < MIN_PASSWORD_CHARS {
+        warnings.push(format!(
+            "the PFX password has {length} characters: anyone who gets the PFX can try passwords offline, so use at \
+             least {MIN_PASSWORD_CHARS}, or --generate-password"
+        ));
     }
 }
 
@@ -273,7 +312,12 @@ pub fn provision(
     let files = issue.write(&credential, request.format)?;
     Ok(Provisioned {
         created_dir: issue.create_dir.then(|| issue.layout.dir.clone()),
-        warnings: issue.request.warnings(),
+        warnings: issue
+            .request
+            .warnings()
+            .into_iter()
+            .chain(issue.warnings.iter().cloned())
+            .collect(),
         pfx_profile: issue.pfx.as_ref().map(|p| p.profile),
         credential,
         files,

@@ -396,3 +396,54 @@ fn validity_as_az_and_step_spell_it() {
         "the PFX is written as NAME.pfx in the --out folder",
     );
 }
+
+/// Secrets: --no-key keeps the private key only in the PFX, a short password is warned about, and `new` ends
+/// with what to do with each secret file.
+#[test]
+fn secrets_do_not_pile_up_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str], env: Option<&str>| {
+        let mut cmd = keycred();
+        cmd.args(["new", "-s", "CN=Secrets", "--out"])
+            .arg(dir.path())
+            .args(extra);
+        if let Some(password) = env {
+            cmd.env("KEYCRED_PFX_PASSWORD", password);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(
+        &["--name", "nokey", "--no-key"],
+        Some("correct horse battery staple"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.path().join("nokey.key").exists());
+    assert!(dir.path().join("nokey.pfx").exists());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).is_empty(),
+        "a long password: no warning"
+    );
+
+    let out = run(&["--name", "short"], Some("abc"));
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the PFX password has 3 characters") && stderr.contains("at least 12"),
+        "{stderr}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("secrets: import")
+            && text.contains("short.key")
+            && text.contains("then delete"),
+        "{text}"
+    );
+    assert!(!text.contains("abc"), "the password is never printed");
+
+    let out = run(&["--name", "nowhere", "--no-key", "--no-pfx"], None);
+    assert_fails(&out, 2, "cannot be used with");
+}
