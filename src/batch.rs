@@ -249,6 +249,35 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
     Ok(apps)
 }
 
+/// Checks, before any app runs, that every manifest the plan names exists, naming each missing one with its
+/// line (so a typo in app 180 does not stop a scheduled run halfway).
+pub fn check_manifests(apps: &[BatchApp], source: &str) -> Result<()> {
+    let missing: Vec<String> = apps
+        .iter()
+        .filter_map(|app| {
+            let path = app.manifest.as_ref()?;
+            (!path.is_file()).then(|| {
+                format!(
+                    "line {}, app {:?}: manifest {} does not exist",
+                    app.line,
+                    app.name,
+                    path.display()
+                )
+            })
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Document {
+        source_name: source.to_owned(),
+        reason: format!(
+            "{}; nothing was run (paths in a plan are relative to the plan's folder)",
+            missing.join("; ")
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

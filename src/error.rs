@@ -90,7 +90,7 @@ pub enum Error {
     PfxExport(String),
 
     /// An output file already exists and `--force` was not given.
-    #[error("{0} already exists: nothing was written; pass --force to replace it, or choose another --name or --out")]
+    #[error("{0} already exists: nothing was written; pass --force to replace it, or write to another file")]
     Exists(PathBuf),
 
     /// The output folder does not exist, is not a folder, or cannot be written.
@@ -173,7 +173,7 @@ pub enum Error {
 
     /// An I/O error while reading or writing a named file. The OS error is part of the message (not a separate
     /// source), so an error chain prints it once.
-    #[error("{path}: {error}")]
+    #[error("{path}: {}", crate::input::io_reason(error))]
     Io {
         /// The file.
         path: PathBuf,

@@ -154,13 +154,14 @@ pub fn validate_name(name: &str) -> Result<()> {
     }
 }
 
-/// A file name derived from a common name: lowercase letters, digits and single dashes (`Contoso Daemon` →
-/// `contoso-daemon`), or `keycred` when nothing usable remains.
+/// A file name derived from a common name: lowercase letters (any script, so `Ünïcode Dæmon` stays readable as
+/// `ünïcode-dæmon`), digits and single dashes (`Contoso Daemon` → `contoso-daemon`), or `keycred` when nothing
+/// usable remains.
 pub fn default_name(common_name: &str) -> String {
     let mut name = String::new();
     for c in common_name.chars() {
-        if c.is_ascii_alphanumeric() {
-            name.push(c.to_ascii_lowercase());
+        if c.is_alphanumeric() {
+            name.extend(c.to_lowercase());
         } else if !name.is_empty() && !name.ends_with('-') {
             name.push('-');
         }
@@ -236,6 +237,7 @@ mod tests {
         assert_eq!(default_name("Contoso Daemon (prod)"), "contoso-daemon-prod");
         assert_eq!(default_name("--"), "keycred");
         assert_eq!(default_name("app.contoso.com"), "app-contoso-com");
+        assert_eq!(default_name("Ünïcode Dæmon"), "ünïcode-dæmon");
     }
 
     #[test]

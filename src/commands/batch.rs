@@ -39,6 +39,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let apps = batch::parse_plan(&text, &args.plan.display().to_string(), base)?;
+    batch::check_manifests(&apps, &args.plan.display().to_string())?;
     if apps.iter().any(BatchApp::wants_pfx)
         && args.password_file.is_none()
         && !args.generate_password

@@ -447,3 +447,49 @@ fn secrets_do_not_pile_up_on_disk() {
     let out = run(&["--name", "nowhere", "--no-key", "--no-pfx"], None);
     assert_fails(&out, 2, "cannot be used with");
 }
+
+/// Smaller things: no raw "(os error N)" endings, no --name advice where there is no --name, a plan's missing
+/// manifest found before any app runs, and Unicode names kept readable.
+#[test]
+fn clearer_messages_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = keycred()
+        .args(["inspect", "/nonexistent/cert.pem"])
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "/nonexistent/cert.pem: it does not exist");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("os error"));
+
+    let existing = dir.path().join("out.json");
+    fs::write(&existing, "{}").unwrap();
+    let out = keycred()
+        .args(["manifest", "key-credentials", "--out"])
+        .arg(&existing)
+        .arg(fixture("openssl-rsa.cer"))
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "already exists");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("--name"));
+
+    let plan = dir.path().join("plan.toml");
+    fs::write(
+        &plan,
+        "[[app]]\nname = \"ok\"\nsubject = \"CN=Ok\"\nno_pfx = true\n\n[[app]]\nname = \"typo\"\nsubject = \"CN=T\"\nmanifest = \"manifests/tpyo.json\"\n",
+    )
+    .unwrap();
+    let out = keycred().arg("batch").arg(&plan).output().unwrap();
+    assert_fails(&out, 1, "line 7, app \"typo\": manifest");
+    assert!(!dir.path().join("ok").exists(), "nothing ran");
+
+    let out = keycred()
+        .args(["new", "-s", "CN=Ünïcode Dæmon", "--no-pfx", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        dir.path().join("ünïcode-dæmon.cer").exists(),
+        "{:?}",
+        names_in(dir.path())
+    );
+}

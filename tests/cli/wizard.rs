@@ -311,7 +311,7 @@ fn rotation_path_updates_the_manifest_in_place() {
     let mut p = spawn(dir.path());
     choose(&mut p, "What do you want to prepare?", 3);
     answer(&mut p, "App manifest to rotate", "missing.json");
-    p.exp_string("No such file").unwrap();
+    p.exp_string("missing.json: it does not exist").unwrap();
     answer(&mut p, "App manifest to rotate", "app.json");
     confirm(&mut p, "Remove credentials that have expired?", "y");
     confirm(&mut p, "in place", "y");
