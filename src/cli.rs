@@ -45,6 +45,9 @@ pub enum Command {
     /// Add a new certificate credential to a manifest beside the current one; prune what the policy says.
     Rotate(Box<RotateArgs>),
     /// Be walked through a credential, app roles or a rotation interactively (needs a terminal).
+    #[command(
+        after_help = "Nothing is written before you confirm the summary; Esc or Ctrl-C cancels (exit 130). It ends by printing the same run as commands.\n\nExample:\n  keycred wizard"
+    )]
     Wizard,
     /// Provision or rotate many app registrations from a plan file, in parallel.
     Batch(BatchArgs),
@@ -108,9 +111,7 @@ pub enum JwtAlg {
 /// `keycred assertion`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The assertion goes to standard output as one line; --json adds its header and claims. \
-PFX password: --password-file, KEYCRED_PFX_PASSWORD, or a prompt on a terminal.\n\n\
-Example:\n  keycred assertion --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --pfx daemon.pfx --password-file daemon.pfx.password"
+    after_help = "The assertion goes to standard output as one line; --json adds its header and claims. PFX password: --password-file, KEYCRED_PFX_PASSWORD, or a prompt on a terminal.\n\nExample:\n  keycred assertion --tenant contoso.onmicrosoft.com \\\n    --client-id 11111111-2222-3333-4444-555555555555 \\\n    --pfx daemon.pfx --password-file daemon.pfx.password"
 )]
 pub struct AssertionArgs {
     /// Directory (tenant) id or domain.
@@ -148,11 +149,7 @@ pub struct AssertionArgs {
 /// `keycred token`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The access token goes to standard output. A client secret comes from --client-secret-file \
-or KEYCRED_CLIENT_SECRET, never the command line. --cache keeps tokens in the user's cache folder \
-($XDG_CACHE_HOME/keycred/tokens.json on Linux), owner-only, keyed by authority, tenant, client id, scope and \
-credential, and reuses one until 5 minutes before it expires.\n\n\
-Example:\n  keycred token --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --scope api://contoso-orders/.default --pfx daemon.pfx --password-file daemon.pfx.password"
+    after_help = "The access token goes to standard output. A client secret comes from --client-secret-file or KEYCRED_CLIENT_SECRET, never the command line. --cache keeps tokens in the user's cache folder ($XDG_CACHE_HOME/keycred/tokens.json on Linux), owner-only, keyed by authority, tenant, client id, scope and credential, and reuses one until 5 minutes before it expires.\n\nExample:\n  keycred token --tenant contoso.onmicrosoft.com \\\n    --client-id 11111111-2222-3333-4444-555555555555 \\\n    --scope api://contoso-orders/.default \\\n    --pfx daemon.pfx --password-file daemon.pfx.password"
 )]
 pub struct TokenArgs {
     /// Directory (tenant) id or domain.
@@ -202,9 +199,7 @@ pub struct TokenArgs {
 /// `keycred decode`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit code 1 when a check fails, naming the claim (expired, audience, issuer, signature, \
-missing role). Without --verify-cert or --jwks nothing is verified: the token is only shown.\n\n\
-Example:\n  keycred token … | keycred decode - --jwks https://login.microsoftonline.com/contoso.onmicrosoft.com/discovery/v2.0/keys --audience api://contoso-orders --require-role Orders.Read"
+    after_help = "Exit code 1 when a check fails, naming the claim (expired, audience, issuer, signature, missing role). Without --verify-cert or --jwks nothing is verified: the token is only shown.\n\nExample:\n  keycred token … | keycred decode - \\\n    --jwks https://login.microsoftonline.com/contoso.onmicrosoft.com/discovery/v2.0/keys \\\n    --audience api://contoso-orders --require-role Orders.Read"
 )]
 pub struct DecodeArgs {
     /// The JWT, or - to read it from standard input.
@@ -246,10 +241,7 @@ pub struct DecodeArgs {
 /// `keycred check`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit codes: 0 healthy, 3 renewal due (the newest valid credential ends within --warn-days), \
-4 no credential is valid now, 1 an input could not be read, 2 usage. With several inputs the worst verdict wins; \
-an unreadable input makes the exit code 1. Expired leftovers beside a valid credential are listed as prunable \
-but do not change the verdict."
+    after_help = "Exit codes: 0 healthy, 3 renewal due (the newest valid credential ends within --warn-days), 4 no credential is valid now, 1 an input could not be read or is invalid (a repeated keyId), 2 usage. With several inputs the worst verdict wins. Expired leftovers beside a valid credential are listed as prunable but do not change the verdict.\n\nExamples:\n  keycred check app.json\n  keycred check --warn-days 45 --json manifests/*.json"
 )]
 pub struct CheckArgs {
     /// App manifests (Graph or legacy format) or certificate files (DER, PEM, PFX).
@@ -284,10 +276,7 @@ pub enum ManifestCommand {
 /// `keycred batch`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The plan (TOML) has a [defaults] table and one [[app]] table per app with name, subject, \
-and optionally manifest (rotate it in place, keeping a .bak) and any of out, days, not_after, key_size, hash, \
-pfx_profile, format, renew_within (default 30), prune_expired, keep, no_pfx. Files go to OUT/NAME/. Apps whose \
-credential is not due are skipped, so re-running a finished plan changes nothing. Exit code 1 if any app failed."
+    after_help = "The plan (TOML) has a [defaults] table and one [[app]] table per app with name, subject, and optionally manifest (rotate it in place, keeping a backup) and any of out, days, not_after, key_size, hash, pfx_profile, format, renew_within (default 30), prune_expired, keep, no_pfx. Files go to OUT/NAME/. Apps whose credential is not due are skipped, so re-running a finished plan changes nothing. Exit code 1 if any app failed; 130/143 when interrupted.\n\nA plan:\n  [defaults]\n  out = \"certs\"\n  renew_within = 30\n\n  [[app]]\n  name = \"orders\"\n  subject = \"CN=Orders Daemon\"\n  manifest = \"manifests/orders.json\"\n\nExample:\n  keycred batch plan.toml --generate-password --report report.json"
 )]
 pub struct BatchArgs {
     /// The plan file.
@@ -358,6 +347,9 @@ pub struct ProofArgs {
 
 /// `keycred graph add-key`
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Send the body, within 10 minutes, as POST https://graph.microsoft.com/v1.0/applications/{object-id}/addKey with a Microsoft Graph token the app itself gets with its current certificate (keycred token --scope https://graph.microsoft.com/.default --pfx current.pfx ...).\n\nExample:\n  keycred graph add-key --object-id 2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10 \\\n    --current-pfx current.pfx --cert next.cer --out addkey.json"
+)]
 pub struct AddKeyArgs {
     #[command(flatten)]
     pub proof: ProofArgs,
@@ -369,6 +361,9 @@ pub struct AddKeyArgs {
 
 /// `keycred graph remove-key`
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Send the body, within 10 minutes, as POST https://graph.microsoft.com/v1.0/applications/{object-id}/removeKey with a Microsoft Graph token the app itself gets with its current certificate.\n\nExample:\n  keycred graph remove-key --object-id 2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10 \\\n    --current-pfx current.pfx --key-id 8e2a5c1d-2b3f-4a6e-9c8d-7f6e5d4c3b2a"
+)]
 pub struct RemoveKeyArgs {
     #[command(flatten)]
     pub proof: ProofArgs,
@@ -380,6 +375,9 @@ pub struct RemoveKeyArgs {
 
 /// `keycred templates`
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  keycred templates\n  keycred manifest app-roles --template read-write"
+)]
 pub struct TemplatesArgs {
     /// Print JSON instead of text.
     #[arg(long)]
@@ -389,13 +387,7 @@ pub struct TemplatesArgs {
 /// `keycred manifest app-roles`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Roles come from --template/--template-file, --roles-file and --role, in that order. \
---display-name, --description and --member-types describe the --role they follow. Without them keycred derives \
-a display name (Resource.Read -> \"Resource Read\") and a description (\"Grants applications the Resource.Read role.\").\n\n\
-Examples:\n  keycred manifest app-roles --template read-write --stable-ids api://contoso-orders\n  \
-keycred manifest app-roles --role 'Orders.Read:Read orders:Allow the app to read orders.' --role Orders.Admin --member-types both\n  \
-keycred manifest app-roles --template read-write --client-app --resource-app-id 11111111-2222-3333-4444-555555555555\n  \
-keycred manifest app-roles --merge app.json --role Orders.Write --in-place"
+    after_help = "Roles come from --template/--template-file, --roles-file and --role, in that order. --display-name, --description and --member-types describe the --role they follow. Without them keycred derives a display name (Resource.Read -> \"Resource Read\") and a description (\"Grants applications the Resource.Read role.\").\n\nExamples:\n  keycred manifest app-roles --template read-write \\\n    --stable-ids api://contoso-orders\n  keycred manifest app-roles \\\n    --role 'Orders.Read:Read orders:Allow the app to read orders.' \\\n    --role Orders.Admin --member-types both\n  keycred manifest app-roles --template read-write --client-app \\\n    --resource-app-id 11111111-2222-3333-4444-555555555555\n  keycred manifest app-roles --merge app.json --role Orders.Write --in-place"
 )]
 pub struct AppRolesArgs {
     /// A role: VALUE, or VALUE:DISPLAY NAME:DESCRIPTION (VALUE ends at the first ':'; a value containing ':' needs --roles-file). Repeat for more roles.
@@ -502,9 +494,7 @@ pub struct PasswordArgs {
 /// `keycred new`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "PFX password sources, in order: --password-file, --generate-password, the \
-environment variable KEYCRED_PFX_PASSWORD, a hidden prompt (on a terminal). Use --no-pfx to skip the PFX.\n\n\
-Example:\n  keycred new --subject 'CN=Contoso Daemon,O=Contoso' --out certs --name daemon --generate-password"
+    after_help = "PFX password sources, in order: --password-file, --generate-password, the environment variable KEYCRED_PFX_PASSWORD, a hidden prompt (on a terminal). Use --no-pfx to skip the PFX.\n\nExample:\n  keycred new --subject 'CN=Contoso Daemon,O=Contoso' \\\n    --out certs --name daemon --generate-password"
 )]
 pub struct NewArgs {
     /// Certificate subject: a name ("Contoso Daemon", becomes CN=Contoso Daemon) or a DN ("CN=Contoso Daemon,O=Contoso").
@@ -587,9 +577,7 @@ pub struct CredentialOptions {
 /// `keycred rotate`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The new credential is added beside the current one; nothing else in the manifest changes. \
-Without --in-place or --manifest-out the updated manifest goes to standard output and the summary to standard error.\n\n\
-Example:\n  keycred rotate --manifest app.json --subject 'CN=Orders Daemon' --out certs --generate-password --prune-expired --in-place"
+    after_help = "The new credential is added beside the current one; nothing else in the manifest changes. Without --in-place or --manifest-out the updated manifest goes to standard output and the summary to standard error.\n\nExample:\n  keycred rotate --manifest app.json --subject 'CN=Orders Daemon' \\\n    --out certs --generate-password --prune-expired --in-place"
 )]
 pub struct RotateArgs {
     /// The app manifest (Graph or legacy format) to add the new credential to.
@@ -676,6 +664,9 @@ pub struct RotateArgs {
 
 /// `keycred inspect`
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Reads DER and PEM certificates (single or bundles) and PFX files made by any tool; the content decides, not the name.\n\nExamples:\n  keycred inspect certs/daemon.cer\n  keycred inspect daemon.pfx --password-file daemon.pfx.password --json"
+)]
 pub struct InspectArgs {
     /// Certificates (DER or PEM, single or bundle) and PFX files.
     #[arg(required = true, value_name = "FILE")]
@@ -691,6 +682,9 @@ pub struct InspectArgs {
 
 /// `keycred thumbprint`
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Forms: hex (sha1), base64 (sha1Base64), x5t, sha256-hex (sha256), x5t-s256 (x5t#S256).\n\nExamples:\n  keycred thumbprint certs/daemon.cer\n  keycred thumbprint --form x5t certs/daemon.cer"
+)]
 pub struct ThumbprintArgs {
     /// Certificates (DER or PEM, single or bundle) and PFX files.
     #[arg(required = true, value_name = "FILE")]
@@ -710,6 +704,9 @@ pub struct ThumbprintArgs {
 
 /// `keycred manifest key-credentials`
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Add the entries beside the app's existing keyCredentials, never over them: keycred rotate --cert CERT --manifest app.json does it safely.\n\nExamples:\n  keycred manifest key-credentials certs/daemon.cer\n  keycred manifest key-credentials --fragment \\\n    --format legacy certs/daemon.pem"
+)]
 pub struct KeyCredentialsArgs {
     /// Certificates (DER or PEM; every certificate in a bundle gets an entry) or PFX files.
     #[arg(required = true, value_name = "CERT")]

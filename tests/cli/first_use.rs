@@ -493,3 +493,58 @@ fn clearer_messages_and_names() {
         names_in(dir.path())
     );
 }
+
+/// Every subcommand's --help has an example, and no example is wrapped mid-command: a line that goes on ends in
+/// `\` and the next is indented, so pasting the first line never runs a different command. Defaults are shown.
+#[test]
+fn every_help_has_an_unbroken_example() {
+    let commands: [&[&str]; 17] = [
+        &["new"],
+        &["inspect"],
+        &["thumbprint"],
+        &["manifest", "key-credentials"],
+        &["manifest", "app-roles"],
+        &["templates"],
+        &["check"],
+        &["rotate"],
+        &["wizard"],
+        &["batch"],
+        &["graph", "add-key"],
+        &["graph", "remove-key"],
+        &["assertion"],
+        &["token"],
+        &["decode"],
+        &["completions"],
+        &["man"],
+    ];
+    for command in commands {
+        let out = keycred().args(command).arg("--help").output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let start = help
+            .find("Example")
+            .unwrap_or_else(|| panic!("{command:?} --help has no example:\n{help}"));
+        let lines: Vec<&str> = help[start..].lines().skip(1).collect();
+        let mut continued = false;
+        for (i, line) in lines.iter().enumerate() {
+            if continued {
+                assert!(
+                    line.starts_with("    "),
+                    "{command:?}: a continuation is indented: {line:?}"
+                );
+            } else if !line.is_empty() && !line.starts_with("  keycred") {
+                // Only example lines (and what follows a `\`) belong to an example block.
+                assert!(
+                    lines[..i]
+                        .last()
+                        .is_none_or(|prev| prev.is_empty() || !prev.starts_with("  keycred")),
+                    "{command:?}: {line:?} looks like a wrapped piece of the example above it"
+                );
+            }
+            continued = line.ends_with('\\');
+        }
+    }
+    let help = keycred().args(["new", "--help"]).output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("default 365"), "{help}");
+    assert!(help.contains("[default: 2048]"), "{help}");
+}
