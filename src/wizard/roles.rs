@@ -19,6 +19,8 @@ pub(super) struct RolesAnswers {
     pub template: Option<String>,
     pub specs: Vec<RoleSpec>,
     pub identifier_uri: Option<String>,
+    /// Without an identifier URI, a namespace chosen here, so that the printed command gives the same ids.
+    pub stable_ids: Option<String>,
     pub resource_app_id: Option<String>,
     pub format: ManifestFormat,
     pub out: PathBuf,
@@ -30,6 +32,7 @@ impl RolesAnswers {
     pub fn request(&self) -> AppRolesRequest {
         AppRolesRequest {
             specs: self.specs.clone(),
+            stable_ids: self.stable_ids.clone(),
             format: Some(self.format),
             resource_app_id: self.resource_app_id.clone(),
             identifier_uri: self.identifier_uri.clone(),
@@ -69,6 +72,9 @@ impl RolesAnswers {
         }
         if let Some(uri) = &r.identifier_uri {
             line.push_str(&format!(" --identifier-uri {}", quote(uri)));
+        }
+        if let Some(namespace) = &r.stable_ids {
+            line.push_str(&format!(" --stable-ids {}", quote(namespace)));
         }
         line.push_str(&format!(
             " --format {}",
@@ -236,6 +242,7 @@ pub(super) fn ask_roles(term: &Term, out: &Path, base: &str) -> anyhow::Result<R
     Ok(RolesAnswers {
         template,
         specs,
+        stable_ids: uri.is_empty().then(|| uuid::Uuid::new_v4().to_string()),
         identifier_uri: (!uri.is_empty()).then_some(uri),
         resource_app_id,
         format,

@@ -63,9 +63,30 @@ pub struct AppRolesOutcome {
 pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
     let args = &request;
     let specs = request.specs.clone();
-    let ids = match &args.stable_ids {
-        Some(namespace) => IdPolicy::stable(namespace)?,
-        None => IdPolicy::Random,
+    // Ids are stable whenever something names the API: an explicit namespace, else its identifier URI, else the
+    // merged manifest's appId. Only then does a rerun give the ids a client's requiredResourceAccess points at.
+    let merged_app_id = match &args.merge {
+        Some(path) => input::read_text(path)
+            .ok()
+            .and_then(|text| input::parse_json(&text, "").ok())
+            .and_then(|doc| doc.get("appId")?.as_str().map(str::to_owned))
+            .filter(|id| uuid::Uuid::parse_str(id).is_ok()),
+        None => None,
+    };
+    let mut notes = Vec::new();
+    let ids = match (&args.stable_ids, &args.identifier_uri, &merged_app_id) {
+        (Some(namespace), _, _) => IdPolicy::stable(namespace)?,
+        (None, Some(uri), _) => IdPolicy::stable(uri)?,
+        (None, None, Some(app_id)) => IdPolicy::stable(app_id)?,
+        (None, None, None) => {
+            notes.push(
+                "new role ids are random: pass --stable-ids NAMESPACE (or --identifier-uri) so that a rerun gives \
+                 the same ids, or a client's requiredResourceAccess from an earlier run will point at roles that \
+                 no longer exist"
+                    .to_owned(),
+            );
+            IdPolicy::Random
+        }
     };
     if let Some(uri) = &args.identifier_uri {
         app_roles::check_identifier_uri(uri)?;
@@ -136,7 +157,6 @@ pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
         }
     };
 
-    let mut notes = Vec::new();
     let client = resource_app_id.map(|app_id| {
         let (access, skipped) = app_roles::required_resource_access(
             app_id,

@@ -548,3 +548,47 @@ fn every_help_has_an_unbroken_example() {
     assert!(help.contains("default 365"), "{help}");
     assert!(help.contains("[default: 2048]"), "{help}");
 }
+
+/// Role ids are stable whenever the API is named, and random ones are announced.
+#[test]
+fn role_ids_are_stable_when_the_api_is_named() {
+    let run = |extra: &[&str]| {
+        keycred()
+            .args(["manifest", "app-roles", "--role", "Orders.Read"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let id = |out: &std::process::Output| json(out)["appRoles"][0]["id"].clone();
+    let named = ["--identifier-uri", "api://orders"];
+    assert_eq!(id(&run(&named)), id(&run(&named)));
+    assert_eq!(
+        id(&run(&named)),
+        id(&run(&["--stable-ids", "api://orders"])),
+        "the identifier URI is the namespace"
+    );
+    let random = run(&[]);
+    assert_ne!(id(&random), id(&run(&[])));
+    assert!(String::from_utf8_lossy(&random.stderr).contains("new role ids are random"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("app.json");
+    fs::write(
+        &manifest,
+        r#"{"appId": "11111111-2222-3333-4444-555555555555", "api": {}, "appRoles": []}"#,
+    )
+    .unwrap();
+    let merged = |_: ()| {
+        let out = keycred()
+            .args(["manifest", "app-roles", "--role", "Orders.Read", "--merge"])
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        json(&out)["appRoles"][0]["id"].clone()
+    };
+    assert_eq!(
+        merged(()),
+        merged(()),
+        "the manifest's appId is the namespace"
+    );
+}

@@ -210,10 +210,19 @@ fn both_path_with_a_corrected_role_and_its_equivalent_commands_agree() {
         "no PFX was asked for"
     );
 
-    // The printed commands, run without the wizard, produce the same fragments.
+    // The printed commands, run without the wizard, produce the same fragments; the roles and the client's
+    // request byte for byte (the ids are stable, derived from the identifier URI), so a client configured from
+    // the wizard's run points at the roles a rerun of the command writes.
     let again = tempfile::tempdir().unwrap();
     run_printed(&new_line, again.path());
     run_printed(&roles_line, again.path());
+    for name in ["orders.approles.json", "orders.client.json"] {
+        assert_eq!(
+            std::fs::read(again.path().join(name)).unwrap(),
+            std::fs::read(dir.path().join(name)).unwrap(),
+            "{name}: byte for byte"
+        );
+    }
     for name in [
         "orders.keycredentials.json",
         "orders.approles.json",
@@ -267,8 +276,20 @@ fn template_roles_path_and_typed_password() {
         .unwrap()
         .1;
     assert_eq!(exit_code(&mut p), 0);
-    assert_eq!(line, "keycred manifest app-roles --template read-write --format legacy --out ./app.approles.json");
+    // Without an identifier URI the wizard picks a namespace for stable ids and prints it, so the command
+    // reproduces the file byte for byte.
+    let namespace = line
+        .strip_prefix("keycred manifest app-roles --template read-write --stable-ids ")
+        .and_then(|rest| rest.strip_suffix(" --format legacy --out ./app.approles.json"))
+        .unwrap_or_else(|| panic!("{line}"));
+    uuid::Uuid::parse_str(namespace).unwrap();
     assert_eq!(names_in(dir.path()), ["app.approles.json"]);
+    let again = tempfile::tempdir().unwrap();
+    run_printed(&line, again.path());
+    assert_eq!(
+        std::fs::read(again.path().join("app.approles.json")).unwrap(),
+        std::fs::read(dir.path().join("app.approles.json")).unwrap()
+    );
 
     // A typed password: hidden, confirmed (a mismatch is asked again), and the PFX opens with it.
     let dir = tempfile::tempdir().unwrap();
