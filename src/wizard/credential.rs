@@ -86,10 +86,13 @@ impl CredentialAnswers {
     }
 }
 
+/// Asks for the credential. `format` is the fragment format when it is already fixed (a rotation follows its
+/// manifest's), so it is not asked.
 pub(super) fn ask_credential(
     term: &Term,
     out: &Path,
     default_subject: Option<&str>,
+    format: Option<ManifestFormat>,
 ) -> anyhow::Result<CredentialAnswers> {
     let subject = text(
         term,
@@ -141,17 +144,9 @@ pub(super) fn ask_credential(
             _ => (false, Some(new_password(term)?)),
         }
     };
-    let format = match select(
-        term,
-        "keyCredentials fragment format",
-        &[
-            "Microsoft Graph (the portal's manifest editor, Graph API)",
-            "Legacy (Azure AD Graph manifest)",
-        ],
-        0,
-    )? {
-        0 => ManifestFormat::Graph,
-        _ => ManifestFormat::Legacy,
+    let format = match format {
+        Some(format) => format,
+        None => ask_format(term, "keyCredentials fragment format")?,
     };
     let cn = Subject::parse(&subject)?.common_name().to_owned();
     let name = text(
@@ -182,4 +177,64 @@ pub(super) fn ask_credential(
         password,
         format,
     })
+}
+
+/// The manifest format, asked once per run.
+pub(super) fn ask_format(term: &Term, prompt: &str) -> anyhow::Result<ManifestFormat> {
+    Ok(
+        match select(
+            term,
+            prompt,
+            &[
+                "Microsoft Graph (the portal's manifest editor, Graph API)",
+                "Legacy (Azure AD Graph manifest)",
+            ],
+            0,
+        )? {
+            0 => ManifestFormat::Graph,
+            _ => ManifestFormat::Legacy,
+        },
+    )
+}
+
+impl CredentialAnswers {
+    /// Subject, validity, key size, PFX profile and every warning, for the summary before anything is written.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!(
+                "subject       {}",
+                Subject::parse(&self.subject)
+                    .map_or_else(|_| self.subject.clone(), |s| s.to_string())
+            ),
+            format!("validity      {} days from now", self.days),
+            format!(
+                "key           RSA {}, sha256WithRSAEncryption",
+                self.key_size
+            ),
+            format!(
+                "PFX           {}",
+                match self.pfx {
+                    Some(profile) if self.generate =>
+                        format!("{} profile, generated password", profile.as_str()),
+                    Some(profile) =>
+                        format!("{} profile, the password you typed", profile.as_str()),
+                    None => "none".to_owned(),
+                }
+            ),
+        ];
+        let request = keycred::credential::CertRequest::new(
+            Subject::parse(&self.subject).expect("checked when asked"),
+            keycred::credential::KeySize::from_bits(self.key_size).expect("offered sizes"),
+            SignatureHash::Sha256,
+            keycred::credential::ValidityEnd::Days(self.days),
+            time::OffsetDateTime::now_utc(),
+            [1; 16],
+        );
+        if let Ok(request) = request {
+            for warning in request.warnings() {
+                lines.push(format!("warning       {warning}"));
+            }
+        }
+        lines
+    }
 }

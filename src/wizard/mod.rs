@@ -123,23 +123,48 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
     let credential = if goal == Goal::Roles {
         None
     } else {
+        // A rotation's format is its manifest's: not asked.
+        let fixed = rotating
+            .as_ref()
+            .map(|_| keycred::manifest::ManifestFormat::Graph);
         Some(credential::ask_credential(
             term,
             &out,
             default_subject.as_deref(),
+            fixed,
         )?)
     };
     let roles = if matches!(goal, Goal::Roles | Goal::Both) {
-        let base = credential
+        let client = credential
             .as_ref()
             .map(|c| c.name.clone())
-            .unwrap_or_else(|| "app".to_owned());
-        Some(roles::ask_roles(term, &out, &base)?)
+            .unwrap_or_else(|| "client".to_owned());
+        Some(roles::ask_roles(
+            term,
+            &out,
+            &client,
+            credential.as_ref().map(|c| c.format),
+        )?)
     } else {
         None
     };
 
     // The summary, then the one confirmation.
+    if let Some(c) = &credential {
+        term.write_line("\nThe new certificate credential (for the client / daemon app):")?;
+        for line in c.describe() {
+            term.write_line(&format!("  {line}"))?;
+        }
+    }
+    if let (Some(c), Some(r)) = (&credential, &rotating) {
+        // What the rotation will keep, remove and add, before anything is written.
+        let mut preview = r.request(c);
+        preview.dry_run = true;
+        let outcome =
+            rotate_app::rotate_app(preview, &PasswordSources::default(), &Interrupt::none())?;
+        term.write_line("")?;
+        term.write_str(&report::rotate_text(&outcome))?;
+    }
     term.write_line("\nSummary: keycred will write")?;
     let mut planned: Vec<(PathBuf, String)> = Vec::new();
     if let Some(c) = &credential {
@@ -155,12 +180,12 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
         let count = r.specs.len();
         planned.push((
             r.out.clone(),
-            format!("appRoles fragment of the resource app ({count} roles)"),
+            format!("appRoles ({count} roles): goes on the resource (API) app"),
         ));
         if let Some(client) = &r.client_out {
             planned.push((
                 client.clone(),
-                "requiredResourceAccess of the client app".into(),
+                "requiredResourceAccess: goes on the client (daemon) app".into(),
             ));
         }
     }
@@ -226,7 +251,7 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             terminal::print(&format!("\nkeyCredentials fragment:\n{fragment}"));
             commands.push(c.new_command());
             next_steps.push(format!(
-                "Upload {} in the portal (App registrations > your app > Certificates & secrets > Certificates > Upload certificate), or add the keyCredentials entry beside the existing ones in the app's Manifest (never over them: keycred rotate --cert CERT --manifest app.json does it safely). Keep the .key and .pfx secret.",
+                "On the client (daemon) app: upload {} in the portal (App registrations > your app > Certificates & secrets > Certificates > Upload certificate), or add the keyCredentials entry beside the existing ones in the app's Manifest (never over them: keycred rotate --cert CERT --manifest app.json does it safely). Keep the .key and .pfx secret.",
                 layout.path(provision::FileRole::Cer).display()
             ));
         }
@@ -252,11 +277,23 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
                 client.display(),
                 std::fs::read_to_string(client)?
             ));
-            next_steps.push("Paste requiredResourceAccess into the client app's Manifest, then grant admin consent (client app > API permissions > Grant admin consent).".into());
         }
-        next_steps.push(
-            "Paste appRoles (and identifierUris / api) into the resource app's Manifest.".into(),
-        );
+        // In the order Entra needs them, before the certificate's steps: the roles must exist on the API app
+        // before the client can request them, and a request grants nothing until an admin consents.
+        let mut role_steps = vec![format!(
+            "On the resource (API) app: add the appRoles of {} (and identifierUris / api) to its Manifest.",
+            r.out.display()
+        )];
+        if let Some(client) = &r.client_out {
+            role_steps.push(format!(
+                "On the client (daemon) app: add the requiredResourceAccess of {} to its Manifest (API permissions).",
+                client.display()
+            ));
+            role_steps.push(
+                "Grant admin consent: client app > API permissions > Grant admin consent.".into(),
+            );
+        }
+        next_steps.splice(0..0, role_steps);
         commands.push(r.command());
     }
 

@@ -94,7 +94,14 @@ impl RolesAnswers {
     }
 }
 
-pub(super) fn ask_roles(term: &Term, out: &Path, base: &str) -> anyhow::Result<RolesAnswers> {
+/// Asks for the resource app's roles. `client` names the client (daemon) app's files; `format` is the format
+/// already asked for the credential, if any, so it is asked once.
+pub(super) fn ask_roles(
+    term: &Term,
+    out: &Path,
+    client: &str,
+    format: Option<ManifestFormat>,
+) -> anyhow::Result<RolesAnswers> {
     let mut template = None;
     let mut specs: Vec<RoleSpec> = Vec::new();
     if select(
@@ -218,24 +225,21 @@ pub(super) fn ask_roles(term: &Term, out: &Path, base: &str) -> anyhow::Result<R
     } else {
         None
     };
-    let format = match select(
-        term,
-        "Manifest format",
-        &["Microsoft Graph", "Legacy (Azure AD Graph)"],
-        0,
-    )? {
-        0 => ManifestFormat::Graph,
-        _ => ManifestFormat::Legacy,
+    let format = match format {
+        Some(format) => format,
+        None => super::credential::ask_format(term, "Manifest format")?,
     };
     let not_there = |p: &PathBuf| -> Result<(), String> {
         fsio::check_targets(&[OutputFile::new(p, Vec::new(), Access::Public)], false)
             .map_err(|e| e.to_string())
     };
-    let out_file = out.join(format!("{base}.approles.json"));
+    // The roles belong to the resource (API) app: its file is named after the API.
+    let api = api_name(&uri).unwrap_or_else(|| "api".to_owned());
+    let out_file = out.join(format!("{api}.approles.json"));
     not_there(&out_file).map_err(|e| anyhow::anyhow!(e))?;
     let client_out = resource_app_id
         .as_ref()
-        .map(|_| out.join(format!("{base}.client.json")));
+        .map(|_| out.join(format!("{client}.client.json")));
     if let Some(c) = &client_out {
         not_there(c).map_err(|e| anyhow::anyhow!(e))?;
     }
@@ -249,4 +253,12 @@ pub(super) fn ask_roles(term: &Term, out: &Path, base: &str) -> anyhow::Result<R
         out: out_file,
         client_out,
     })
+}
+
+/// A file name for the API from its identifier URI: `api://contoso-orders` → `contoso-orders`.
+fn api_name(uri: &str) -> Option<String> {
+    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let last = rest.trim_end_matches('/').rsplit('/').next()?;
+    let name = keycred::provision::default_name(last);
+    (name != "keycred" && !last.is_empty()).then_some(name)
 }

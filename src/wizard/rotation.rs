@@ -78,6 +78,26 @@ pub(super) fn ask_rotation(term: &Term) -> anyhow::Result<RotationAnswers> {
                 .map_err(|e| e.to_string())
         },
     )?);
+    // What the manifest holds now, before the admin decides what to prune.
+    if let Ok(text) = keycred::input::read_text(&manifest) {
+        if let Ok(parsed) = Manifest::parse(&text, &manifest.display().to_string(), None) {
+            if let Ok(existing) = parsed.key_credentials() {
+                let now = time::OffsetDateTime::now_utc();
+                let file = keycred::report::CheckedFile {
+                    file: manifest.display().to_string(),
+                    verdict: keycred::rotation::verdict(&existing, now, time::Duration::days(30)),
+                    credentials: existing,
+                    problems: Vec::new(),
+                };
+                term.write_line("\nThe manifest's certificate credentials now:")?;
+                term.write_str(&keycred::report::check_text(
+                    std::slice::from_ref(&file),
+                    now,
+                    time::Duration::days(30),
+                ))?;
+            }
+        }
+    }
     let prune_expired = confirm(term, "Remove credentials that have expired?", true)?;
     let in_place = confirm(
         term,

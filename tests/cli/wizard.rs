@@ -66,6 +66,13 @@ fn credential_path_writes_what_new_writes() {
     choose(&mut p, "PFX password", 0);
     choose(&mut p, "fragment format", 0);
     answer(&mut p, "Base name for the files", "");
+    // Everything the certificate will be, before the question.
+    p.exp_string("subject       CN=Wizard Daemon, O=Contoso")
+        .unwrap();
+    p.exp_string("validity      90 days from now").unwrap();
+    p.exp_string("key           RSA 2048").unwrap();
+    p.exp_string("PFX           modern profile, generated password")
+        .unwrap();
     confirm(&mut p, "Write these files?", "y");
     p.exp_string("The same run without the wizard:").unwrap();
     let line = p.exp_regex(r"keycred new [^\r\n]+").unwrap().1;
@@ -172,8 +179,9 @@ fn both_path_with_a_corrected_role_and_its_equivalent_commands_agree() {
         "appId (client id)",
         "11111111-2222-3333-4444-555555555555",
     );
-    choose(&mut p, "Manifest format", 0);
-    p.exp_string("Summary: keycred will write").unwrap();
+    // The format was asked once, for the credential; the summary says which file goes on which app.
+    p.exp_string("goes on the resource (API) app").unwrap();
+    p.exp_string("goes on the client (daemon) app").unwrap();
     confirm(&mut p, "Write these files?", "y");
     p.exp_string("The same run without the wizard:").unwrap();
     let new_line = p.exp_regex(r"keycred new [^\r\n]+").unwrap().1;
@@ -280,15 +288,15 @@ fn template_roles_path_and_typed_password() {
     // reproduces the file byte for byte.
     let namespace = line
         .strip_prefix("keycred manifest app-roles --template read-write --stable-ids ")
-        .and_then(|rest| rest.strip_suffix(" --format legacy --out ./app.approles.json"))
+        .and_then(|rest| rest.strip_suffix(" --format legacy --out ./api.approles.json"))
         .unwrap_or_else(|| panic!("{line}"));
     uuid::Uuid::parse_str(namespace).unwrap();
-    assert_eq!(names_in(dir.path()), ["app.approles.json"]);
+    assert_eq!(names_in(dir.path()), ["api.approles.json"]);
     let again = tempfile::tempdir().unwrap();
     run_printed(&line, again.path());
     assert_eq!(
-        std::fs::read(again.path().join("app.approles.json")).unwrap(),
-        std::fs::read(dir.path().join("app.approles.json")).unwrap()
+        std::fs::read(again.path().join("api.approles.json")).unwrap(),
+        std::fs::read(dir.path().join("api.approles.json")).unwrap()
     );
 
     // A typed password: hidden, confirmed (a mismatch is asked again), and the PFX opens with it.
@@ -334,6 +342,11 @@ fn rotation_path_updates_the_manifest_in_place() {
     answer(&mut p, "App manifest to rotate", "missing.json");
     p.exp_string("missing.json: it does not exist").unwrap();
     answer(&mut p, "App manifest to rotate", "app.json");
+    // The current credentials are shown before the prune question.
+    p.exp_string("The manifest's certificate credentials now:")
+        .unwrap();
+    p.exp_string("572203D6BA5D3C28B25B1DCC3F3BBF1B54F69969")
+        .unwrap();
     confirm(&mut p, "Remove credentials that have expired?", "y");
     confirm(&mut p, "in place", "y");
     answer(&mut p, "Output folder", "");
@@ -346,8 +359,11 @@ fn rotation_path_updates_the_manifest_in_place() {
     answer(&mut p, "Validity in days", "");
     choose(&mut p, "RSA key size", 0);
     choose(&mut p, "PFX file", 2);
-    choose(&mut p, "fragment format", 0);
+    // No format question: the manifest fixes it.
     answer(&mut p, "Base name for the files", "next");
+    // The diff is shown before anything is written, then confirmed.
+    p.exp_string("dry run: nothing written").unwrap();
+    p.exp_string("+ add").unwrap();
     confirm(&mut p, "Write these files?", "y");
     p.exp_string("+ add").unwrap();
     let line = p
