@@ -98,7 +98,7 @@ pub(super) fn ask_credential(
         term,
         "Certificate subject (a name, or CN=...,O=...)",
         default_subject,
-        |s| Subject::parse(s).map(drop).map_err(|e| e.to_string()),
+        |s| Subject::parse(s).map(drop).map_err(super::prompts::said),
     )?;
     let days = text(
         term,
@@ -154,12 +154,12 @@ pub(super) fn ask_credential(
         "Base name for the files",
         Some(&domain::default_name(&cn)),
         |name| {
-            domain::validate_name(name).map_err(|e| e.to_string())?;
+            domain::validate_name(name).map_err(super::prompts::said)?;
             let layout = domain::OutputLayout {
                 dir: out.to_path_buf(),
                 name: name.to_owned(),
             };
-            check_targets(&layout, pfx_choice != 2, generate, false).map_err(|e| e.to_string())
+            check_targets(&layout, pfx_choice != 2, generate, false).map_err(super::prompts::said)
         },
     )?;
     Ok(CredentialAnswers {

@@ -117,7 +117,7 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
         |dir| {
             fsio::output_dir_state(Path::new(dir))
                 .map(drop)
-                .map_err(|e| e.to_string())
+                .map_err(prompts::said)
         },
     )?);
     let credential = if goal == Goal::Roles {

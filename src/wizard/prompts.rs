@@ -114,3 +114,18 @@ pub(super) fn new_password(term: &Term) -> anyhow::Result<Password> {
         term.write_line("  ✗ the passwords do not match, try again")?;
     }
 }
+
+/// A library error as the wizard says it: the messages are written for the command line and name its flags
+/// (--name, --out, --force), which mean nothing at a prompt.
+pub(super) fn said(error: impl std::fmt::Display) -> String {
+    error
+        .to_string()
+        .replace(
+            "pass --force to replace it, or write to another file",
+            "choose another name",
+        )
+        .replace("choose another --out", "choose another folder")
+        .replace("--out takes a folder", "give a folder")
+        .replace("put the folder in --out", "the folder is asked separately")
+        .replace("--name ", "the name ")
+}

@@ -203,7 +203,7 @@ pub(super) fn ask_roles(
             if u.is_empty() {
                 Ok(())
             } else {
-                app_roles::check_identifier_uri(u).map_err(|e| e.to_string())
+                app_roles::check_identifier_uri(u).map_err(super::prompts::said)
             }
         },
     )?;
@@ -219,7 +219,7 @@ pub(super) fn ask_roles(
             |g| {
                 app_roles::parse_guid(g, "the appId")
                     .map(drop)
-                    .map_err(|e| e.to_string())
+                    .map_err(super::prompts::said)
             },
         )?)
     } else {
@@ -231,7 +231,7 @@ pub(super) fn ask_roles(
     };
     let not_there = |p: &PathBuf| -> Result<(), String> {
         fsio::check_targets(&[OutputFile::new(p, Vec::new(), Access::Public)], false)
-            .map_err(|e| e.to_string())
+            .map_err(super::prompts::said)
     };
     // The roles belong to the resource (API) app: its file is named after the API.
     let api = api_name(&uri).unwrap_or_else(|| "api".to_owned());

@@ -70,12 +70,12 @@ pub(super) fn ask_rotation(term: &Term) -> anyhow::Result<RotationAnswers> {
         "App manifest to rotate (Graph or legacy JSON)",
         None,
         |path| {
-            let text = keycred::input::read_text(Path::new(path)).map_err(|e| e.to_string())?;
-            let manifest = Manifest::parse(&text, path, None).map_err(|e| e.to_string())?;
+            let text = keycred::input::read_text(Path::new(path)).map_err(super::prompts::said)?;
+            let manifest = Manifest::parse(&text, path, None).map_err(super::prompts::said)?;
             manifest
                 .key_credentials()
                 .map(drop)
-                .map_err(|e| e.to_string())
+                .map_err(super::prompts::said)
         },
     )?);
     // What the manifest holds now, before the admin decides what to prune.
@@ -118,7 +118,7 @@ pub(super) fn ask_rotation(term: &Term) -> anyhow::Result<RotationAnswers> {
             Some(&default),
             |p| {
                 fsio::check_targets(&[OutputFile::new(p, Vec::new(), Access::Public)], false)
-                    .map_err(|e| e.to_string())
+                    .map_err(super::prompts::said)
             },
         )?))
     };

@@ -56,6 +56,7 @@ fn exit_code(p: &mut PtySession) -> i32 {
 #[test]
 fn credential_path_writes_what_new_writes() {
     let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("taken.cer"), "x").unwrap();
     let mut p = spawn(dir.path());
     choose(&mut p, "What do you want to prepare?", 0);
     answer(&mut p, "Output folder", "");
@@ -65,6 +66,21 @@ fn credential_path_writes_what_new_writes() {
     choose(&mut p, "PFX file", 0);
     choose(&mut p, "PFX password", 0);
     choose(&mut p, "fragment format", 0);
+    // Errors at a prompt speak the prompt's language, not the command line's flags.
+    answer(&mut p, "Base name for the files", "../up");
+    let (_, said) = p.exp_regex(r"the name [^\r\n]+").unwrap();
+    assert!(
+        said.contains("the name \"../up\" contains a path separator") && !said.contains("--"),
+        "{said}"
+    );
+    answer(&mut p, "Base name for the files", "taken");
+    let (_, said) = p.exp_regex(r"taken\.cer[^\r\n]+").unwrap();
+    assert!(
+        said.contains("already exists")
+            && said.contains("choose another name")
+            && !said.contains("--"),
+        "{said}"
+    );
     answer(&mut p, "Base name for the files", "");
     // Everything the certificate will be, before the question.
     p.exp_string("subject       CN=Wizard Daemon, O=Contoso")
@@ -81,6 +97,12 @@ fn credential_path_writes_what_new_writes() {
         line,
         "keycred new --subject 'CN=Wizard Daemon,O=Contoso' --out . --name wizard-daemon --days 90 --key-size 2048 --pfx-profile modern --generate-password --format graph"
     );
+    assert_eq!(
+        fs::read(dir.path().join("taken.cer")).unwrap(),
+        b"x",
+        "untouched"
+    );
+    fs::remove_file(dir.path().join("taken.cer")).unwrap();
     assert_eq!(
         names_in(dir.path()),
         [
