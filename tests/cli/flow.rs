@@ -279,13 +279,13 @@ open(f"{out}/expired.key", "wb").write(key.private_bytes(serialization.Encoding.
 // ---- token against a real OAuth 2.0 server ----
 
 /// oidc-provider from tests/oidc, started on 127.0.0.1 (`.ci/run` installs it with npm).
-struct OidcServer {
+pub struct OidcServer {
     child: Child,
     port: u16,
 }
 
 impl OidcServer {
-    fn start(cert_pem: &Path, secret_client: &str, secret: &str) -> Option<OidcServer> {
+    pub fn start(cert_pem: &Path, secret_client: &str, secret: &str) -> Option<OidcServer> {
         let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
         let installed = folder.join("node_modules/oidc-provider").exists()
             && peer_available("node", &["--version"]);
@@ -317,7 +317,7 @@ impl OidcServer {
         Some(OidcServer { child, port })
     }
 
-    fn authority(&self) -> String {
+    pub fn authority(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }

@@ -13,6 +13,7 @@ mod key_credentials;
 mod merge_props;
 mod new;
 mod peers;
+mod readme;
 mod rotation;
 mod schemas;
 mod snapshots;

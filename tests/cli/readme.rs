@@ -1,0 +1,253 @@
+//! README's examples, run: every `keycred …` command in its fenced blocks (`$ keycred …` in text blocks, plain
+//! lines in sh blocks), in order, in a scratch folder per top-level section, with the inputs the examples
+//! assume (an app manifest, a plan, a current PFX). Each must end with the exit code README shows (`echo $?`, else
+//! 0), and the first line of output README shows, where it has no digits (times, ids, thumbprints change from run
+//! to run), must appear in what keycred printed. So README cannot drift from the program.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command as StdCommand;
+
+use serde_json::json;
+
+use crate::common::*;
+
+/// One example: its command line, the exit code README shows, and the first output line README shows.
+#[derive(Debug)]
+struct Example {
+    section: String,
+    command: String,
+    code: i32,
+    first_output: Option<String>,
+}
+
+fn examples(readme: &str) -> Vec<Example> {
+    let mut out = Vec::new();
+    let mut section = String::new();
+    let mut lines = readme.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(title) = line.strip_prefix("## ") {
+            section = title.to_owned();
+            continue;
+        }
+        let Some(lang) = line.strip_prefix("```").filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let mut block: Vec<String> = Vec::new();
+        for inner in lines.by_ref() {
+            if inner.starts_with("```") {
+                break;
+            }
+            block.push(inner.to_owned());
+        }
+        let mut i = 0;
+        while i < block.len() {
+            let line = &block[i];
+            let start = match lang {
+                "text" => line
+                    .strip_prefix("$ ")
+                    .filter(|l| l.starts_with("keycred ")),
+                "sh" => Some(line.as_str()).filter(|l| {
+                    l.starts_with("keycred ") || l.starts_with("cargo run --release -- ")
+                }),
+                _ => None,
+            };
+            let Some(start) = start else {
+                i += 1;
+                continue;
+            };
+            let mut command = start.to_owned();
+            while command.trim_end().ends_with('\\') && i + 1 < block.len() {
+                i += 1;
+                command = format!(
+                    "{} {}",
+                    command.trim_end().trim_end_matches('\\'),
+                    block[i].trim()
+                );
+            }
+            let command = command
+                .split("   #")
+                .next()
+                .unwrap()
+                .replace("cargo run --release -- ", "keycred ")
+                .trim()
+                .to_owned();
+            // Output lines up to the next prompt; `$ echo $?` (or `; echo $?`) shows the exit code.
+            let mut output = Vec::new();
+            let mut code = 0;
+            let mut j = i + 1;
+            while j < block.len() && !block[j].starts_with("$ ") && lang == "text" {
+                output.push(block[j].clone());
+                j += 1;
+            }
+            if command.ends_with("; echo $?") {
+                code = output
+                    .last()
+                    .and_then(|l| l.trim().parse().ok())
+                    .unwrap_or(0);
+                output.pop();
+            } else if block.get(j).is_some_and(|l| l == "$ echo $?") {
+                code = block
+                    .get(j + 1)
+                    .and_then(|l| l.trim().parse().ok())
+                    .unwrap_or(0);
+            }
+            out.push(Example {
+                section: section.clone(),
+                command: command.trim_end_matches("; echo $?").to_owned(),
+                code,
+                first_output: output
+                    .into_iter()
+                    .map(|l| l.trim().to_owned())
+                    .find(|l| !l.is_empty())
+                    .filter(|l| !l.chars().any(|c| c.is_ascii_digit())),
+            });
+            i += 1;
+        }
+    }
+    out
+}
+
+fn graph_manifest(path: &Path, ranges: &[(i64, i64)], roles: bool) {
+    let now = time::OffsetDateTime::now_utc();
+    let at = |days: i64| keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days));
+    let credentials: Vec<_> = ranges
+        .iter()
+        .enumerate()
+        .map(|(i, (start, end))| {
+            json!({
+                "customKeyIdentifier": "VyID1rpdPCiyWx3MPzu/G1T2mWk=", "displayName": "CN=Orders Daemon",
+                "endDateTime": at(*end), "key": null, "keyId": format!("00000000-0000-4000-8000-00000000000{i}"),
+                "startDateTime": at(*start), "type": "AsymmetricX509Cert", "usage": "Verify"
+            })
+        })
+        .collect();
+    let mut doc = json!({
+        "id": "2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10",
+        "appId": "11111111-2222-3333-4444-555555555555",
+        "api": {"requestedAccessTokenVersion": 2},
+        "keyCredentials": credentials,
+    });
+    if roles {
+        doc["appRoles"] = json!([{
+            "allowedMemberTypes": ["Application"], "description": "Export orders.", "displayName": "Export",
+            "id": "00000000-0000-4000-8000-0000000000e1", "isEnabled": true, "value": "Orders.Export"
+        }]);
+    }
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+}
+
+#[test]
+fn readme_examples_run_as_shown() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let examples = examples(&readme);
+    assert!(
+        examples.len() >= 20,
+        "found only {} examples",
+        examples.len()
+    );
+    let root = tempfile::tempdir().unwrap();
+    let home = root.path().join("home");
+    for dir in [
+        ".local/share/bash-completion/completions",
+        ".local/share/man/man1",
+    ] {
+        fs::create_dir_all(home.join(dir)).unwrap();
+    }
+    let mut server = None;
+    let mut current_section = String::new();
+    let mut dir = root.path().to_path_buf();
+    for example in &examples {
+        if example.command == "keycred wizard" {
+            continue; // interactive: its pty tests are in tests/cli/wizard.rs
+        }
+        if example.section != current_section {
+            current_section = example.section.clone();
+            dir = root
+                .path()
+                .join(current_section.split_whitespace().next().unwrap_or("s"));
+            fs::create_dir_all(&dir).unwrap();
+            // What the examples of the Commands section assume is there.
+            graph_manifest(&dir.join("app.json"), &[(-357, 8), (-385, -20)], true);
+            graph_manifest(&dir.join("manifests/orders.json"), &[(-357, 8)], false);
+            let pw = dir.join("current.pw");
+            fs::write(&pw, "a current pfx password\n").unwrap();
+            for (name, subject) in [
+                ("current", "CN=Orders Daemon"),
+                ("next", "CN=Orders Daemon next"),
+            ] {
+                let out = keycred()
+                    .args(["new", "-s", subject, "--name", name, "--password-file"])
+                    .arg(&pw)
+                    .arg("--out")
+                    .arg(&dir)
+                    .output()
+                    .unwrap();
+                assert!(out.status.success());
+            }
+            // The plan README shows: its toml block with [[app]] tables.
+            if let Some(plan) = readme
+                .split("```toml\n")
+                .skip(1)
+                .filter_map(|t| t.split("```").next())
+                .find(|t| t.contains("[[app]]"))
+            {
+                fs::write(dir.join("plan.toml"), plan).unwrap();
+            }
+        }
+        let mut command = example.command.clone();
+        if command.contains("--authority http://127.0.0.1:")
+            || command.contains("--jwks http://127.0.0.1:")
+        {
+            if server.is_none() {
+                server = crate::flow::OidcServer::start(&dir.join("contoso-daemon.pem"), "x", "y");
+            }
+            let Some(server) = &server else { continue };
+            let port = server.authority().rsplit(':').next().unwrap().to_owned();
+            command = command.replace("127.0.0.1:44515", &format!("127.0.0.1:{port}"));
+        }
+        let shell = command
+            .split(' ')
+            .map(|word| {
+                if word == "keycred" {
+                    env!("CARGO_BIN_EXE_keycred")
+                } else {
+                    word
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let out = StdCommand::new("sh")
+            .arg("-c")
+            .arg(&shell)
+            .current_dir(&dir)
+            .env("HOME", &home)
+            .env("KEYCRED_CURRENT_PFX_PASSWORD", "a current pfx password")
+            .env("KEYCRED_PFX_PASSWORD", "a current pfx password")
+            .env("XDG_CACHE_HOME", root.path().join("cache"))
+            .output()
+            .unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(example.code),
+            "README example `{}` ({}):\n{printed}",
+            example.command,
+            example.section
+        );
+        assert!(!printed.contains("panicked"), "{printed}");
+        if let Some(first) = &example.first_output {
+            assert!(
+                printed.contains(first.as_str()),
+                "README shows {first:?} for `{}`, keycred printed:\n{printed}",
+                example.command
+            );
+        }
+    }
+}
