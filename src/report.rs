@@ -565,6 +565,12 @@ fn rotate_next_steps(outcome: &crate::workflow::rotate_app::RotateOutcome) -> St
         ));
     }
     let mut out = String::new();
+    if let Some(dir) = &outcome.created_dir {
+        out.push_str(&format!(
+            "created the folder {} (owner-only: it holds the private key)\n",
+            dir.display()
+        ));
+    }
     if !files.is_empty() {
         out.push_str("files\n");
         let width = files.iter().map(|(p, _)| p.len()).max().unwrap_or(0);

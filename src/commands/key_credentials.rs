@@ -36,10 +36,14 @@ pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
     let text = KeyCredentialsDocument::new(&entries, args.format.into()).render(args.fragment);
     match &args.out {
         Some(path) => {
+            let file = [OutputFile::new(path, text, Access::Public)];
+            fsio::check_targets(&file, args.force)?;
             if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                fsio::check_output_dir(dir)?;
+                if fsio::output_dir_state(dir)? == fsio::OutputDir::Missing {
+                    fsio::create_output_dir(dir, false)?;
+                }
             }
-            fsio::write_all(&[OutputFile::new(path, text, Access::Public)], args.force)?;
+            fsio::write_all(&file, args.force)?;
         }
         None => terminal::print(&text),
     }

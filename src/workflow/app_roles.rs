@@ -256,9 +256,13 @@ fn write_outputs(
             None => client_to_stdout = Some(client),
         }
     }
+    // A folder that does not exist yet is created when the files are written, as `new` does.
+    let mut missing = Vec::new();
     for file in &files {
         if let Some(dir) = file.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fsio::check_output_dir(dir)?;
+            if fsio::output_dir_state(dir)? == fsio::OutputDir::Missing {
+                missing.push(dir.to_path_buf());
+            }
         }
     }
     fsio::check_targets(&files, args.force)?;
@@ -267,6 +271,9 @@ fn write_outputs(
         let (path, bytes) = original.as_ref().expect("--in-place requires --merge");
         // The backup holds the manifest as it was before this run; the manifest itself is replaced atomically.
         outcome.backup = Some(fsio::update_in_place(path, bytes, resource.into_bytes())?);
+    }
+    for dir in &missing {
+        fsio::create_output_dir(dir, false)?;
     }
     fsio::write_all(&files, args.force)?;
     outcome.written = files.into_iter().map(|f| f.path).collect();

@@ -113,6 +113,8 @@ pub struct RotateOutcome {
     pub repaired: Vec<String>,
     /// The credential files written, with their roles.
     pub files: Vec<(FileRole, String)>,
+    /// The folder of the credential files, when this run created it (owner-only).
+    pub created_dir: Option<PathBuf>,
     /// The updated manifest, for [`ManifestOutput::Returned`].
     pub manifest_text: Option<String>,
     /// The backup of an in-place update.
@@ -277,6 +279,7 @@ pub fn rotate_app(
         candidate: new.as_ref().map(|n| n.certificate().clone()),
         repaired,
         files: Vec::new(),
+        created_dir: None,
         manifest_text: None,
         backup: None,
         patch_out: request.patch_out.clone(),
@@ -294,6 +297,7 @@ pub fn rotate_app(
     // Certificate files first (only when the credential is really added), then the manifest, then the bodies.
     if let (Some(NewOne::Made(issue, credential)), true) = (&new, outcome.plan.add) {
         outcome.files = issue.write(credential, manifest.format())?;
+        outcome.created_dir = issue.create_dir.then(|| issue.layout.dir.clone());
     }
     let rendered = manifest.render();
     let mut files = Vec::new();

@@ -205,6 +205,14 @@ fn both_path_with_a_corrected_role_and_its_equivalent_commands_agree() {
     p.exp_string("goes on the resource (API) app").unwrap();
     p.exp_string("goes on the client (daemon) app").unwrap();
     confirm(&mut p, "Write these files?", "y");
+    // Next steps in the order Entra needs them: roles on the API app, the client's permission, consent, then
+    // the certificate.
+    p.exp_string("On the resource (API) app: add the appRoles")
+        .unwrap();
+    p.exp_string("On the client (daemon) app: add the requiredResourceAccess")
+        .unwrap();
+    p.exp_string("Grant admin consent").unwrap();
+    p.exp_string("On the client (daemon) app: upload").unwrap();
     p.exp_string("The same run without the wizard:").unwrap();
     let new_line = p.exp_regex(r"keycred new [^\r\n]+").unwrap().1;
     let roles_line = p
@@ -294,7 +302,8 @@ fn template_roles_path_and_typed_password() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = spawn(dir.path());
     choose(&mut p, "What do you want to prepare?", 1);
-    answer(&mut p, "Output folder", "");
+    // A folder that does not exist yet is accepted, and created when the files are written.
+    answer(&mut p, "Output folder", "roles-out");
     choose(&mut p, "App roles", 0);
     choose(&mut p, "Template", 0);
     answer(&mut p, "Identifier URI", "");
@@ -310,15 +319,18 @@ fn template_roles_path_and_typed_password() {
     // reproduces the file byte for byte.
     let namespace = line
         .strip_prefix("keycred manifest app-roles --template read-write --stable-ids ")
-        .and_then(|rest| rest.strip_suffix(" --format legacy --out ./api.approles.json"))
+        .and_then(|rest| rest.strip_suffix(" --format legacy --out roles-out/api.approles.json"))
         .unwrap_or_else(|| panic!("{line}"));
     uuid::Uuid::parse_str(namespace).unwrap();
-    assert_eq!(names_in(dir.path()), ["api.approles.json"]);
+    assert_eq!(
+        names_in(&dir.path().join("roles-out")),
+        ["api.approles.json"]
+    );
     let again = tempfile::tempdir().unwrap();
     run_printed(&line, again.path());
     assert_eq!(
-        std::fs::read(again.path().join("api.approles.json")).unwrap(),
-        std::fs::read(dir.path().join("api.approles.json")).unwrap()
+        std::fs::read(again.path().join("roles-out/api.approles.json")).unwrap(),
+        std::fs::read(dir.path().join("roles-out/api.approles.json")).unwrap()
     );
 
     // A typed password: hidden, confirmed (a mismatch is asked again), and the PFX opens with it.
