@@ -74,6 +74,8 @@ pub struct Settings {
     pub keep: Option<usize>,
     /// Write no PFX.
     pub no_pfx: Option<bool>,
+    /// Also write NAME.bundle.pem (key and certificate in one PEM).
+    pub pem_bundle: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +95,7 @@ struct AppEntry {
     prune_expired: Option<bool>,
     keep: Option<usize>,
     no_pfx: Option<bool>,
+    pem_bundle: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -202,6 +205,7 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
             prune_expired: entry.prune_expired.or(defaults.prune_expired),
             keep: entry.keep.or(defaults.keep),
             no_pfx: entry.no_pfx.or(defaults.no_pfx),
+            pem_bundle: entry.pem_bundle.or(defaults.pem_bundle),
         };
         if settings.days.is_some() && settings.not_after.is_some() {
             return Err(at("sets both days and not_after; use one".into()));

@@ -565,6 +565,11 @@ pub struct CredentialOptions {
     #[arg(long, conflicts_with_all = ["password_file", "generate_password"])]
     pub no_pfx: bool,
 
+    /// Also write NAME.bundle.pem: private key and certificate in one PEM (owner-only), as azure-identity's
+    /// CertificateCredential and az login --service-principal --certificate take them.
+    #[arg(long)]
+    pub pem_bundle: bool,
+
     /// Do not write NAME.key: the private key is then only in the (encrypted) PFX.
     #[arg(long, conflicts_with = "no_pfx")]
     pub no_key: bool,

@@ -72,6 +72,8 @@ pub enum FileRole {
     PfxPassword,
     /// `NAME.keycredentials.json`.
     KeyCredentials,
+    /// `NAME.bundle.pem`: private key and certificate in one PEM (`--pem-bundle`).
+    Bundle,
 }
 
 impl FileRole {
@@ -84,6 +86,7 @@ impl FileRole {
             FileRole::Pfx => ".pfx",
             FileRole::PfxPassword => ".pfx.password",
             FileRole::KeyCredentials => ".keycredentials.json",
+            FileRole::Bundle => ".bundle.pem",
         }
     }
 
@@ -96,6 +99,7 @@ impl FileRole {
             FileRole::Pfx => "PKCS#12 key + certificate (owner-only)",
             FileRole::PfxPassword => "PFX password (owner-only)",
             FileRole::KeyCredentials => "keyCredentials manifest fragment",
+            FileRole::Bundle => "private key + certificate, PEM (owner-only): azure-identity, az login --certificate",
         }
     }
 
@@ -108,6 +112,7 @@ impl FileRole {
             FileRole::Pfx => "pfx",
             FileRole::PfxPassword => "pfxPassword",
             FileRole::KeyCredentials => "keyCredentials",
+            FileRole::Bundle => "bundle",
         }
     }
 }
@@ -208,6 +213,7 @@ pub fn render_files(
                     Access::Secret,
                 )
             }
+            FileRole::Bundle => (bundle_pem(credential).into_bytes(), Access::Secret),
             FileRole::KeyCredentials => (
                 KeyCredentialsDocument::new(&[(cert, credential.key_id)], format)
                     .render(false)
@@ -218,6 +224,17 @@ pub fn render_files(
         files.push((role, OutputFile::new(layout.path(role), contents, access)));
     }
     Ok(files)
+}
+
+/// `NAME.bundle.pem`: the PKCS#8 private key, then the certificate, as azure-identity's `CertificateCredential`,
+/// its `EnvironmentCredential` (`AZURE_CLIENT_CERTIFICATE_PATH`) and `az login --service-principal --certificate`
+/// take them.
+pub fn bundle_pem(credential: &NewCredential) -> String {
+    format!(
+        "{}{}",
+        export::private_key_pem(&credential.key).as_str(),
+        export::certificate_pem(credential.certificate.der())
+    )
 }
 
 /// The paths a run will write, for checking before any key is generated.

@@ -313,6 +313,12 @@ impl<'a> NewSummary<'a> {
             )),
             _ => {}
         }
+        if let Some(bundle) = path_of(FileRole::Bundle) {
+            out.push_str(&format!(
+                "secrets: {bundle} holds the unencrypted private key too: deploy it owner-only where the app runs \
+                 (azure-identity, az login), and nowhere else\n"
+            ));
+        }
         out
     }
 

@@ -126,6 +126,7 @@ pub fn credential_spec(
         name: options.name.clone(),
         force: options.force,
         key_file: !options.no_key,
+        pem_bundle: options.pem_bundle,
     })
 }
 

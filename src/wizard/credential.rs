@@ -49,6 +49,7 @@ impl CredentialAnswers {
             name: Some(self.name.clone()),
             force: false,
             key_file: true,
+            pem_bundle: false,
         }
     }
 

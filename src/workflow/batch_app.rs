@@ -73,6 +73,7 @@ pub fn credential_spec(app: &BatchApp, generate_password: bool) -> CredentialSpe
         name: Some(app.name.clone()),
         force: false,
         key_file: true,
+        pem_bundle: app.settings.pem_bundle.unwrap_or(false),
     }
 }
 

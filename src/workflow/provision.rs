@@ -60,6 +60,8 @@ pub struct CredentialSpec {
     pub force: bool,
     /// Write `NAME.key` beside the PFX; `false` keeps the private key only inside the PFX (`--no-key`).
     pub key_file: bool,
+    /// Also write `NAME.bundle.pem`, key and certificate in one PEM (`--pem-bundle`).
+    pub pem_bundle: bool,
 }
 
 impl CredentialSpec {
@@ -76,6 +78,7 @@ impl CredentialSpec {
             name: None,
             force: false,
             key_file: true,
+            pem_bundle: false,
         }
     }
 }
@@ -95,6 +98,8 @@ pub struct Issue {
     pub create_dir: bool,
     /// Write `NAME.key` (else the key is only in the PFX).
     pub key_file: bool,
+    /// Also write `NAME.bundle.pem`.
+    pub pem_bundle: bool,
     /// Advice about the password (a short typed one).
     pub warnings: Vec<String>,
 }
@@ -158,6 +163,16 @@ impl Issue {
         );
         if !create_dir {
             check_targets(&layout, spec.pfx.is_some(), password_file, spec.force)?;
+            if spec.pem_bundle {
+                fsio::check_targets(
+                    &[OutputFile::new(
+                        layout.path(FileRole::Bundle),
+                        Vec::new(),
+                        Access::Secret,
+                    )],
+                    spec.force,
+                )?;
+            }
         }
         let mut warnings = Vec::new();
         let pfx = match spec.pfx {
@@ -186,6 +201,7 @@ impl Issue {
             force: spec.force,
             create_dir,
             key_file: spec.key_file,
+            pem_bundle: spec.pem_bundle,
             warnings,
         })
     }
@@ -204,7 +220,17 @@ impl Issue {
         credential: &NewCredential,
         format: ManifestFormat,
     ) -> Result<Vec<(FileRole, String)>> {
-        let files = domain::render_files(credential, &self.layout, self.pfx.as_ref(), format)?;
+        let mut files = domain::render_files(credential, &self.layout, self.pfx.as_ref(), format)?;
+        if self.pem_bundle {
+            files.push((
+                FileRole::Bundle,
+                OutputFile::new(
+                    self.layout.path(FileRole::Bundle),
+                    domain::bundle_pem(credential),
+                    Access::Secret,
+                ),
+            ));
+        }
         let (roles, outputs): (Vec<_>, Vec<_>) = files
             .into_iter()
             .filter(|(role, _)| self.key_file || *role != FileRole::Key)

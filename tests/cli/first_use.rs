@@ -319,7 +319,7 @@ fn batch_json_prints_the_report() {
     let plan = dir.path().join("plan.toml");
     fs::write(
         &plan,
-        "[defaults]\nout = \"certs\"\nno_pfx = true\n\n[[app]]\nname = \"a\"\nsubject = \"CN=A\"\n\n[[app]]\nname = \"b\"\nsubject = \"CN=B\"\n",
+        "[defaults]\nout = \"certs\"\nno_pfx = true\n\n[[app]]\nname = \"a\"\nsubject = \"CN=A\"\npem_bundle = true\n\n[[app]]\nname = \"b\"\nsubject = \"CN=B\"\n",
     )
     .unwrap();
     let report = dir.path().join("report.json");
@@ -335,6 +335,9 @@ fn batch_json_prints_the_report() {
     assert_eq!(doc["apps"][1]["name"], "b");
     let file: Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
     assert_eq!(file, doc);
+    // A plan can ask for the PEM bundle per app.
+    assert!(dir.path().join("certs/a/a.bundle.pem").exists());
+    assert!(!dir.path().join("certs/b/b.bundle.pem").exists());
 }
 
 /// What users of az and step type works: --end-date, durations, --years; --out-pfx explains itself.

@@ -369,3 +369,65 @@ fn keycred_agrees_with_openssl_on_files_openssl_made_now() {
     );
     assert_eq!(report[0]["privateKey"]["matchesCertificate"], true);
 }
+
+/// `--pem-bundle`: one owner-only PEM with the key and its certificate, read by OpenSSL and by Python
+/// `cryptography` (what azure-identity's CertificateCredential uses to read it), the key matching the certificate.
+#[test]
+fn the_pem_bundle_is_a_key_and_its_certificate_for_openssl_and_python() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = keycred()
+        .args([
+            "new",
+            "-s",
+            "CN=Bundle Daemon",
+            "--no-pfx",
+            "--pem-bundle",
+            "--name",
+            "b",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle = dir.path().join("b.bundle.pem");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&bundle).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("b.bundle.pem holds the unencrypted private key"));
+    if peer_available("openssl", &["version"]) {
+        let b = bundle.to_str().unwrap();
+        let cert_modulus = run_peer("openssl", &["x509", "-in", b, "-noout", "-modulus"]);
+        let key_modulus = run_peer("openssl", &["rsa", "-in", b, "-noout", "-modulus"]);
+        assert_eq!(cert_modulus, key_modulus);
+        assert_eq!(
+            openssl_fingerprint(&bundle, "PEM", "sha1"),
+            openssl_fingerprint(&dir.path().join("b.cer"), "DER", "sha1")
+        );
+    }
+    if python_cryptography_available() {
+        let script = r#"
+import sys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+data = open(sys.argv[1], "rb").read()
+key = serialization.load_pem_private_key(data, None)
+cert = x509.load_pem_x509_certificate(data)
+assert key.public_key().public_numbers() == cert.public_key().public_numbers()
+print("pair")
+"#;
+        assert_eq!(
+            run_peer("python3", &["-c", script, bundle.to_str().unwrap()]).trim(),
+            "pair"
+        );
+    }
+}
