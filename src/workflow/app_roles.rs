@@ -63,31 +63,7 @@ pub struct AppRolesOutcome {
 pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
     let args = &request;
     let specs = request.specs.clone();
-    // Ids are stable whenever something names the API: an explicit namespace, else its identifier URI, else the
-    // merged manifest's appId. Only then does a rerun give the ids a client's requiredResourceAccess points at.
-    let merged_app_id = match &args.merge {
-        Some(path) => input::read_text(path)
-            .ok()
-            .and_then(|text| input::parse_json(&text, "").ok())
-            .and_then(|doc| doc.get("appId")?.as_str().map(str::to_owned))
-            .filter(|id| uuid::Uuid::parse_str(id).is_ok()),
-        None => None,
-    };
     let mut notes = Vec::new();
-    let ids = match (&args.stable_ids, &args.identifier_uri, &merged_app_id) {
-        (Some(namespace), _, _) => IdPolicy::stable(namespace)?,
-        (None, Some(uri), _) => IdPolicy::stable(uri)?,
-        (None, None, Some(app_id)) => IdPolicy::stable(app_id)?,
-        (None, None, None) => {
-            notes.push(
-                "new role ids are random: pass --stable-ids NAMESPACE (or --identifier-uri) so that a rerun gives \
-                 the same ids, or a client's requiredResourceAccess from an earlier run will point at roles that \
-                 no longer exist"
-                    .to_owned(),
-            );
-            IdPolicy::Random
-        }
-    };
     if let Some(uri) = &args.identifier_uri {
         app_roles::check_identifier_uri(uri)?;
     }
@@ -111,6 +87,12 @@ pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
             let set = if specs.is_empty() {
                 None
             } else {
+                let app_id = manifest
+                    .root()
+                    .get("appId")
+                    .and_then(Value::as_str)
+                    .filter(|id| uuid::Uuid::parse_str(id).is_ok());
+                let ids = id_policy(args, app_id, &mut notes)?;
                 Some(RoleSet::build(specs, ids, &manifest.existing_roles())?)
             };
             if set.is_none()
@@ -134,7 +116,7 @@ pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
             )
         }
         None => {
-            let set = RoleSet::build(specs, ids, &[])?;
+            let set = RoleSet::build(specs, id_policy(args, None, &mut notes)?, &[])?;
             let object = resource_object(
                 &set,
                 args.identifier_uri.as_deref(),
@@ -182,6 +164,30 @@ pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
     let mut outcome = write_outputs(args, resource, client, original)?;
     outcome.notes = notes;
     Ok(outcome)
+}
+
+/// How new role ids are chosen. They are stable whenever something names the API: an explicit namespace, else
+/// its identifier URI, else the merged manifest's appId; only then does a rerun give the ids a client's
+/// requiredResourceAccess points at. Random ids are announced in `notes`.
+fn id_policy(
+    request: &AppRolesRequest,
+    merged_app_id: Option<&str>,
+    notes: &mut Vec<String>,
+) -> Result<IdPolicy> {
+    match (&request.stable_ids, &request.identifier_uri, merged_app_id) {
+        (Some(namespace), _, _) => IdPolicy::stable(namespace),
+        (None, Some(uri), _) => IdPolicy::stable(uri),
+        (None, None, Some(app_id)) => IdPolicy::stable(app_id),
+        (None, None, None) => {
+            notes.push(
+                "new role ids are random: pass --stable-ids NAMESPACE (or --identifier-uri) so that a rerun gives \
+                 the same ids, or a client's requiredResourceAccess from an earlier run will point at roles that \
+                 no longer exist"
+                    .to_owned(),
+            );
+            Ok(IdPolicy::Random)
+        }
+    }
 }
 
 /// The resource app's fragment: appRoles, and with an identifier URI, identifierUris and the token version.
