@@ -286,22 +286,18 @@ impl<'a> NewSummary<'a> {
             };
             out.push_str(&format!("  {path:<width$}  {detail}\n"));
         }
-        let cer = self
-            .files
-            .iter()
-            .find(|(role, _)| *role == FileRole::Cer)
-            .map_or("NAME.cer", |(_, path)| path.as_str());
-        out.push_str(&format!(
-            "next: upload {cer} under Certificates & secrets > Certificates (the portal identifies it by its SHA-1 \
-             thumbprint), or add the keyCredentials entry beside the app's existing ones, never over them: \
-             keycred rotate --cert {cer} --manifest app.json does that safely\n"
-        ));
         let path_of = |wanted: FileRole| {
             self.files
                 .iter()
                 .find(|(role, _)| *role == wanted)
                 .map(|(_, path)| path.as_str())
         };
+        let cer = path_of(FileRole::Cer).unwrap_or("NAME.cer");
+        out.push_str(&format!(
+            "next: upload {cer} under Certificates & secrets > Certificates (the portal identifies it by its SHA-1 \
+             thumbprint), or add the keyCredentials entry beside the app's existing ones, never over them: \
+             keycred rotate --cert {cer} --manifest app.json does that safely\n"
+        ));
         match (path_of(FileRole::Pfx), path_of(FileRole::Key), path_of(FileRole::PfxPassword)) {
             (Some(pfx), key, password) if key.is_some() || password.is_some() => out.push_str(&format!(
                 "secrets: import {pfx} where the app runs (Key Vault, or the certificate store), then delete {} \

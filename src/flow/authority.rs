@@ -21,24 +21,8 @@ pub struct Authority {
 impl Authority {
     /// Checks `text` as an authority (exit 2 on a bad one).
     pub fn parse(text: &str) -> Result<Authority> {
+        let (uri, host) = check_url(text, "--authority", "https://login.microsoftonline.com")?;
         let fail = |reason: &str| Error::Invalid(format!("--authority {text:?}: {reason}"));
-        let uri: ureq::http::Uri = text
-            .parse()
-            .map_err(|_| fail("is not a URL such as https://login.microsoftonline.com"))?;
-        let host = uri
-            .host()
-            .ok_or_else(|| fail("has no host name"))?
-            .to_ascii_lowercase();
-        match uri.scheme_str() {
-            Some("https") => {}
-            Some("http") if is_loopback(&host) => {}
-            Some("http") => {
-                return Err(fail(
-                    "http:// is allowed only for this machine (127.0.0.1, localhost, [::1]); use https://",
-                ))
-            }
-            _ => return Err(fail("must start with https://")),
-        }
         if uri.query().is_some() || text.contains('#') {
             return Err(fail("must not have a query or fragment"));
         }
@@ -67,6 +51,28 @@ impl Authority {
 impl Default for Authority {
     fn default() -> Self {
         Authority::parse(DEFAULT_AUTHORITY).expect("the default authority is valid")
+    }
+}
+
+/// Checks a URL keycred sends credentials to or trusts keys from (`flag` names it in messages, `example` shows a
+/// good one): `https://`, or `http://` only to this machine. Returns the URL and its host, lowercased (exit 2 on
+/// a bad one).
+pub fn check_url(text: &str, flag: &str, example: &str) -> Result<(ureq::http::Uri, String)> {
+    let fail = |reason: &str| Error::Invalid(format!("{flag} {text:?}: {reason}"));
+    let uri: ureq::http::Uri = text
+        .parse()
+        .map_err(|_| fail(&format!("is not a URL such as {example}")))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| fail("has no host name"))?
+        .to_ascii_lowercase();
+    match uri.scheme_str() {
+        Some("https") => Ok((uri, host)),
+        Some("http") if is_loopback(&host) => Ok((uri, host)),
+        Some("http") => Err(fail(
+            "http:// is allowed only for this machine (127.0.0.1, localhost, [::1]); the URL must be https://",
+        )),
+        _ => Err(fail("must start with https://")),
     }
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::credential::{self, CertificateInfo, PrivateKey};
 use crate::error::{Error, Result};
 use crate::flow::assertion::{self, Assertion, AssertionRequest, CertificateCredential};
-use crate::flow::authority::is_loopback;
+use crate::flow::authority::check_url;
 use crate::flow::decode::{self, Checks, Decoded, VerifyKey};
 use crate::flow::jwt::Algorithm;
 use crate::flow::token::{self, ClientCredential, Token, TokenRequest};
@@ -231,19 +231,11 @@ pub fn decode(
 
 /// GETs a JWKS URL: `https://`, or `http://` only to this machine.
 fn fetch(url: &str, timeout: std::time::Duration) -> Result<String> {
-    let uri: ureq::http::Uri = url
-        .parse()
-        .map_err(|_| Error::Invalid(format!("--jwks {url:?} is not a URL or a file")))?;
-    let host = uri.host().unwrap_or_default().to_owned();
-    match uri.scheme_str() {
-        Some("https") => {}
-        Some("http") if is_loopback(&host) => {}
-        _ => {
-            return Err(Error::Invalid(format!(
-                "--jwks {url:?}: a JWKS URL must be https:// (http:// only for this machine)"
-            )))
-        }
-    }
+    let (_, host) = check_url(
+        url,
+        "--jwks",
+        "https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys",
+    )?;
     let mut response = token::agent(timeout)
         .get(url)
         .call()

@@ -138,7 +138,8 @@ pub fn rotate_app(
     passwords: &PasswordSources,
     interrupt: &Interrupt,
 ) -> Result<RotateOutcome> {
-    // Writing to the manifest itself goes the in-place way (lock, backup, unchanged check), never around it.
+    // The extra files the run writes. Writing to the manifest itself goes the in-place way (lock, backup,
+    // unchanged check), never around it.
     let outputs = [
         (
             "--manifest-out",
@@ -211,18 +212,11 @@ pub fn rotate_app(
         }
         None => None,
     };
-    let targets: Vec<OutputFile> = [
-        match &request.output {
-            ManifestOutput::File(path) => Some(path),
-            _ => None,
-        },
-        request.patch_out.as_ref(),
-        request.add_key_proof.as_ref().map(|p| &p.out),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|p| OutputFile::new(p.clone(), Vec::new(), Access::Public))
-    .collect();
+    let targets: Vec<OutputFile> = outputs
+        .iter()
+        .filter_map(|(_, out)| *out)
+        .map(|p| OutputFile::new(p.clone(), Vec::new(), Access::Public))
+        .collect();
     fsio::check_targets(&targets, request.force)?;
 
     // Not due: nothing is made; only what the policy removes (if anything) changes.
