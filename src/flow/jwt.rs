@@ -17,14 +17,6 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// The `alg` header value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::Rs256 => "RS256",
-            Algorithm::Ps256 => "PS256",
-        }
-    }
-
     /// The `jsonwebtoken` algorithm.
     pub fn jsonwebtoken(self) -> jsonwebtoken::Algorithm {
         match self {
