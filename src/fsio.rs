@@ -167,6 +167,19 @@ pub fn write_all(files: &[OutputFile], force: bool) -> Result<()> {
     Ok(())
 }
 
+/// Writes one public file (a fragment, a configuration) atomically, creating its folder if it is missing; an
+/// existing file is replaced only with `force`.
+pub fn write_public_file(path: &Path, contents: impl Into<Vec<u8>>, force: bool) -> Result<()> {
+    let file = [OutputFile::new(path, contents, Access::Public)];
+    check_targets(&file, force)?;
+    if let Some(dir) = parent_dir(path) {
+        if output_dir_state(dir)? == OutputDir::Missing {
+            create_output_dir(dir, false)?;
+        }
+    }
+    write_all(&file, force)
+}
+
 /// An exclusive lock on a file being updated in place, held as an OS file lock (`flock`) on `FILE.lock`.
 ///
 /// The kernel releases the lock when its holder exits, however it exits (SIGKILL, a crash, a power cut), so a

@@ -49,6 +49,7 @@
 
 pub mod batch;
 pub mod credential;
+pub mod deploy;
 pub mod error;
 pub mod exit;
 pub mod export;

@@ -1,6 +1,6 @@
 //! `keycred manifest key-credentials`: the keyCredentials fragment for certificates made anywhere.
 
-use keycred::fsio::{self, Access, OutputFile};
+use keycred::fsio;
 use keycred::manifest::KeyCredentialsDocument;
 
 use crate::cli::KeyCredentialsArgs;
@@ -35,16 +35,7 @@ pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
     }
     let text = KeyCredentialsDocument::new(&entries, args.format.into()).render(args.fragment);
     match &args.out {
-        Some(path) => {
-            let file = [OutputFile::new(path, text, Access::Public)];
-            fsio::check_targets(&file, args.force)?;
-            if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                if fsio::output_dir_state(dir)? == fsio::OutputDir::Missing {
-                    fsio::create_output_dir(dir, false)?;
-                }
-            }
-            fsio::write_all(&file, args.force)?;
-        }
+        Some(path) => fsio::write_public_file(path, text, args.force)?,
         None => terminal::print(&text),
     }
     terminal::note(

@@ -6,6 +6,7 @@ mod app_roles;
 mod assertion;
 mod batch;
 mod check;
+mod config;
 mod decode;
 mod graph;
 mod inspect;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::Assertion(args) => assertion::run(args),
         Command::Token(args) => token::run(*args),
         Command::Decode(args) => decode::run(args),
+        Command::Config(args) => config::run(*args),
         Command::Completions(args) => {
             use clap::CommandFactory as _;
             let mut command = Cli::command();

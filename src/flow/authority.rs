@@ -11,6 +11,19 @@ use crate::error::{Error, Result};
 /// Entra's global authority.
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 
+/// The authority hosts of Microsoft's clouds (MSAL's list of well-known authorities).
+const MICROSOFT_CLOUDS: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.microsoft.com",
+    "login.windows.net",
+    "login.microsoftonline.us",
+    "login-us.microsoftonline.com",
+    "login.usgovcloudapi.net",
+    "login.chinacloudapi.cn",
+    "login.partner.microsoftonline.cn",
+    "login.microsoftonline.de",
+];
+
 /// A checked authority URL, without a trailing slash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authority {
@@ -40,6 +53,26 @@ impl Authority {
     /// The authority as given, without a trailing slash.
     pub fn as_str(&self) -> &str {
         &self.base
+    }
+
+    /// Whether this is a Microsoft cloud's authority, which MSAL and azure-identity know without asking
+    /// (instance discovery). Any other authority (a test server, a proxy) must be declared to them as known.
+    pub fn is_microsoft_cloud(&self) -> bool {
+        MICROSOFT_CLOUDS.contains(&self.host.as_str())
+    }
+
+    /// Whether this is Entra's global authority, which the libraries use when none is given.
+    pub fn is_default(&self) -> bool {
+        self.host == "login.microsoftonline.com"
+    }
+
+    /// The v1.0 token issuer's host for this cloud: `sts.windows.net`, or `sts.chinacloudapi.cn` for Azure
+    /// operated by 21Vianet.
+    pub fn v1_issuer_host(&self) -> &'static str {
+        match self.host.as_str() {
+            "login.chinacloudapi.cn" | "login.partner.microsoftonline.cn" => "sts.chinacloudapi.cn",
+            _ => "sts.windows.net",
+        }
     }
 
     /// `{authority}/{tenant}/oauth2/v2.0/token`: the token endpoint, and the client assertion's `aud`.

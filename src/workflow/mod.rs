@@ -5,6 +5,7 @@
 
 pub mod app_roles;
 pub mod batch_app;
+pub mod deploy;
 pub mod graph;
 pub mod prove;
 pub mod provision;

@@ -282,10 +282,63 @@ open(f"{out}/expired.key", "wb").write(key.private_bytes(serialization.Encoding.
 pub struct OidcServer {
     child: Child,
     port: u16,
+    scheme: &'static str,
+}
+
+/// A TLS certificate for 127.0.0.1 and the CA that issued it, for clients that accept only https authorities.
+pub struct Tls {
+    /// The CA certificate (PEM), for the clients' trust (REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS).
+    pub ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl Tls {
+    /// A fresh CA and a server certificate for IP 127.0.0.1 signed by it, in `dir`.
+    pub fn new(dir: &Path) -> Tls {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+            IsCa, KeyPair, KeyUsagePurpose,
+        };
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.distinguished_name
+            .push(DnType::CommonName, "keycred test CA");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+        let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+        leaf.distinguished_name
+            .push(DnType::CommonName, "127.0.0.1");
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        leaf.use_authority_key_identifier_extension = true;
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = leaf.signed_by(&leaf_key, &ca).unwrap();
+        let tls = Tls {
+            ca: dir.join("tls-ca.pem"),
+            cert: dir.join("tls.pem"),
+            key: dir.join("tls.key"),
+        };
+        std::fs::write(&tls.ca, ca.pem()).unwrap();
+        std::fs::write(&tls.cert, leaf.pem()).unwrap();
+        std::fs::write(&tls.key, leaf_key.serialize_pem()).unwrap();
+        tls
+    }
 }
 
 impl OidcServer {
     pub fn start(cert_pem: &Path, secret_client: &str, secret: &str) -> Option<OidcServer> {
+        OidcServer::launch(TENANT, CLIENT, cert_pem, (secret_client, secret), None)
+    }
+
+    /// The server for `tenant` with `client` registered with the certificate in `cert_pem`, over https when
+    /// `tls` is given (then also serving Entra's discovery documents, as MSAL and azure-identity expect).
+    pub fn launch(
+        tenant: &str,
+        client: &str,
+        cert_pem: &Path,
+        (secret_client, secret): (&str, &str),
+        tls: Option<&Tls>,
+    ) -> Option<OidcServer> {
         let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
         let installed = folder.join("node_modules/oidc-provider").exists()
             && peer_available("node", &["--version"]);
@@ -296,29 +349,49 @@ impl OidcServer {
             eprintln!("SKIPPED: oidc-provider is not installed (npm ci --prefix tests/oidc)");
             return None;
         }
-        let mut child = StdCommand::new("node")
+        let mut command = StdCommand::new("node");
+        command
             .arg(folder.join("server.mjs"))
-            .args([TENANT, CLIENT])
+            .args([tenant, client])
             .arg(cert_pem)
             .args([secret_client, secret])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+            .stderr(Stdio::null());
+        if let Some(tls) = tls {
+            command.env("TLS_CERT", &tls.cert).env("TLS_KEY", &tls.key);
+        }
+        let mut child = command.spawn().expect("node starts");
+        // The first line, or a failure after a minute (never a test run that hangs).
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = sender.send(line);
+        });
+        let Ok(line) = receiver.recv_timeout(std::time::Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!("oidc-provider printed nothing for a minute");
+        };
         let port = line
             .trim()
             .strip_prefix("listening ")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("oidc-provider did not start: {line:?}"));
-        Some(OidcServer { child, port })
+        Some(OidcServer {
+            child,
+            port,
+            scheme: if tls.is_some() { "https" } else { "http" },
+        })
     }
 
     pub fn authority(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
+    }
+
+    /// The tenant's signing keys, where Entra serves them.
+    pub fn jwks(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/discovery/v2.0/keys", self.authority())
     }
 }
 
@@ -410,7 +483,7 @@ fn tokens_from_a_real_oauth_server_with_a_certificate_and_a_secret_then_decoded(
     assert_eq!(stdout(&from_env).lines().count(), 1);
 
     // The access token, checked as an API would, with the server's keys from its JWKS URL.
-    let jwks = format!("{}/jwks", server.authority());
+    let jwks = server.jwks(TENANT);
     let decode = |extra: &[&str]| {
         keycred()
             .args(["decode", &access_token, "--jwks", &jwks])

@@ -4,6 +4,7 @@
 mod app_roles;
 mod batch;
 mod common;
+mod config;
 mod first_use;
 mod flow;
 mod fuzz_corpus;

@@ -1,29 +1,44 @@
 // A real OAuth 2.0 authorization server (oidc-provider 9) on 127.0.0.1, laid out like Entra ID, for keycred's
 // token tests: client credentials with private_key_jwt (the client registered with the test's certificate) or a
 // client secret, the token endpoint at /{tenant}/oauth2/v2.0/token (so the assertion's aud is that URL, as with
-// Entra), JWT access tokens with Entra's app-only claims (roles, tid, azp, ver), and the signing keys at /jwks.
+// Entra), JWT access tokens with Entra's app-only claims (roles, tid, azp/appid, ver), and the signing keys at
+// Entra's /{tenant}/discovery/v2.0/keys.
+//
+// Two resources, as an API registered for each token version would see them:
+// - api://keycred-test     v2.0 tokens: iss {origin}/{tenant}/v2.0, azp, ver "2.0"
+// - api://keycred-test-v1  v1.0 tokens: iss https://sts.windows.net/{tenant}/, appid, ver "1.0"
+//
+// With TLS_CERT and TLS_KEY (PEM files) it serves https, and also Entra's discovery documents, so that MSAL and
+// azure-identity can use it as their authority exactly as they use login.microsoftonline.com:
+// - /common/discovery/instance                      (instance discovery)
+// - /{tenant}/v2.0/.well-known/openid-configuration (tenant discovery)
 //
 // Usage: node server.mjs TENANT CLIENT_ID CERT_PEM SECRET_CLIENT_ID SECRET   (prints "listening PORT")
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
 import Provider from 'oidc-provider';
 
 const [tenant, clientId, certPath, secretClientId, secret] = process.argv.slice(2);
-const audience = 'api://keycred-test';
-const scope = `${audience}/.default`;
+const v2 = 'api://keycred-test';
+const v1 = 'api://keycred-test-v1';
+const scopes = [`${v2}/.default`, `${v1}/.default`];
+const roles = (process.env.TOKEN_ROLES ?? 'Orders.Read').split(',').filter(Boolean);
 
 const cert = new X509Certificate(readFileSync(certPath));
 const clientJwk = { ...cert.publicKey.export({ format: "jwk" }), use: "sig" };
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: 'keycred-test-1', use: 'sig', alg: 'RS256' };
 
-const resource = {
-  scope,
+const resourceServer = (audience) => ({
+  scope: `${audience}/.default`,
   audience,
   accessTokenFormat: 'jwt',
   accessTokenTTL: Number(process.env.TOKEN_TTL || 3600),
   jwt: { sign: { alg: 'RS256' } },
-};
+});
+// MSAL and keycred send only a scope, as with Entra: the resource is the scope's prefix.
+const requested = (ctx) => (String(ctx.oidc.params.scope || '').startsWith(`${v1}/`) ? v1 : v2);
 
 const configuration = {
   clients: [
@@ -33,7 +48,7 @@ const configuration = {
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
-      scope,
+      scope: scopes.join(' '),
       jwks: { keys: [clientJwk] },
     },
     {
@@ -43,35 +58,85 @@ const configuration = {
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
-      scope,
+      scope: scopes.join(' '),
     },
   ],
   jwks: { keys: [signingJwk] },
-  scopes: [scope],
+  scopes,
   clientAuthSigningAlgValues: ['RS256', 'PS256'],
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => audience,
+      defaultResource: requested,
       useGrantedResource: () => true,
-      getResourceServerInfo: () => resource,
+      getResourceServerInfo: (ctx, indicator) => resourceServer(indicator),
     },
   },
-  extraTokenClaims: (ctx, token) => ({
-    roles: ['Orders.Read'],
-    tid: tenant,
-    azp: token.clientId,
-    appid: token.clientId,
-    idtyp: 'app',
-    ver: '2.0',
-  }),
-  routes: { token: `/${tenant}/oauth2/v2.0/token`, jwks: '/jwks' },
+  extraTokenClaims: () => ({ roles, tid: tenant, idtyp: 'app' }),
+  formats: {
+    customizers: {
+      // Entra's issuer and client claim by token version.
+      jwt: (ctx, token, jwt) => {
+        const { payload } = jwt;
+        if (payload.aud === v1) {
+          payload.iss = `https://sts.windows.net/${tenant}/`;
+          payload.appid = token.clientId;
+          payload.ver = '1.0';
+        } else {
+          payload.iss = `${ctx.protocol}://${ctx.host}/${tenant}/v2.0`;
+          payload.azp = token.clientId;
+          payload.ver = '2.0';
+        }
+      },
+    },
+  },
+  routes: { token: `/${tenant}/oauth2/v2.0/token`, jwks: `/${tenant}/discovery/v2.0/keys` },
 };
 
 const provider = new Provider('http://127.0.0.1', configuration);
-const server = provider.listen(0, '127.0.0.1', () => {
-  console.log(`listening ${server.address().port}`);
-});
+let server;
+if (process.env.TLS_CERT && process.env.TLS_KEY) {
+  const callback = provider.callback();
+  const send = (res, body) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  server = createServer(
+    { cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) },
+    (req, res) => {
+      const origin = `https://${req.headers.host}`;
+      const { pathname } = new URL(req.url, origin);
+      const tenantBase = `${origin}/${tenant}`;
+      if (req.method === 'GET' && pathname === '/common/discovery/instance') {
+        send(res, {
+          tenant_discovery_endpoint: `${tenantBase}/v2.0/.well-known/openid-configuration`,
+          'api-version': '1.1',
+          metadata: [{ preferred_network: req.headers.host, preferred_cache: req.headers.host, aliases: [req.headers.host] }],
+        });
+      } else if (req.method === 'GET' && pathname === `/${tenant}/v2.0/.well-known/openid-configuration`) {
+        send(res, {
+          issuer: `${tenantBase}/v2.0`,
+          authorization_endpoint: `${tenantBase}/oauth2/v2.0/authorize`,
+          token_endpoint: `${tenantBase}/oauth2/v2.0/token`,
+          jwks_uri: `${tenantBase}/discovery/v2.0/keys`,
+          end_session_endpoint: `${tenantBase}/oauth2/v2.0/logout`,
+          response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+          subject_types_supported: ['pairwise'],
+          id_token_signing_alg_values_supported: ['RS256'],
+          token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+          scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+          tenant_region_scope: null,
+          cloud_instance_name: 'microsoftonline.com',
+        });
+      } else {
+        callback(req, res);
+      }
+    },
+  );
+  server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+} else {
+  server = provider.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+}
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,0 +1,76 @@
+//! `keycred config`: clap arguments → a configuration request → the daemon's configuration, printed or saved.
+
+use keycred::deploy::{DotnetSource, Target, ThumbprintChoice};
+use keycred::flow::authority::Authority;
+use keycred::fsio;
+use keycred::workflow::deploy::{self, ConfigRequest};
+use serde_json::json;
+
+use crate::cli::{ConfigArgs, ConfigTarget, DotnetSourceKind, ThumbprintKind};
+use crate::terminal;
+
+pub fn run(args: ConfigArgs) -> anyhow::Result<i32> {
+    let request = ConfigRequest {
+        target: match args.target {
+            ConfigTarget::Env => Target::Env,
+            ConfigTarget::AzureIdentity => Target::AzureIdentity,
+            ConfigTarget::MsalPython => Target::MsalPython,
+            ConfigTarget::MsalNode => Target::MsalNode,
+            ConfigTarget::MsalDotnet => Target::MsalDotnet,
+            ConfigTarget::MicrosoftIdentityWeb => Target::MicrosoftIdentityWeb,
+            ConfigTarget::Az => Target::Az,
+        },
+        tenant: args.tenant.clone(),
+        client_id: args.client_id.clone(),
+        authority: Authority::parse(&args.authority)?,
+        scope: args.scope.clone(),
+        pfx: args.pfx.clone(),
+        cert: args.cert.clone(),
+        bundle: args.bundle.clone(),
+        key: args.key.clone(),
+        thumbprint: match args.thumbprint {
+            ThumbprintKind::Sha256 => ThumbprintChoice::Sha256,
+            ThumbprintKind::Sha1 => ThumbprintChoice::Sha1,
+        },
+        dotnet: match args.source {
+            DotnetSourceKind::Path => DotnetSource::Path,
+            DotnetSourceKind::Keyvault => DotnetSource::KeyVault {
+                url: args.key_vault_url.clone().unwrap_or_default(),
+                name: args.key_vault_cert_name.clone().unwrap_or_default(),
+            },
+            DotnetSourceKind::Store => DotnetSource::Store {
+                path: args.store.clone(),
+            },
+        },
+    };
+    let passwords = super::password_sources(&args.password, None);
+    let snippet = deploy::config(&request, &passwords, time::OffsetDateTime::now_utc())?;
+    if let Some(out) = &args.out {
+        fsio::write_public_file(out, snippet.content.as_bytes(), args.force)?;
+    }
+    if args.json {
+        terminal::print_json(&json!({
+            "for": snippet.target.name(),
+            "language": snippet.target.language(),
+            "content": snippet.content,
+            "out": args.out.as_ref().map(|p| p.display().to_string()),
+            "notes": snippet.notes,
+        }));
+    } else if args.out.is_none() {
+        terminal::print(&snippet.content);
+    }
+    if let (Some(out), false) = (&args.out, args.json) {
+        terminal::note(&format!(
+            "wrote {} ({} for {})",
+            out.display(),
+            snippet.target.language(),
+            snippet.target.name()
+        ));
+    }
+    if !args.json {
+        for note in &snippet.notes {
+            terminal::note(note);
+        }
+    }
+    Ok(keycred::exit::SUCCESS)
+}

@@ -1,0 +1,190 @@
+//! The daemon-configuration workflow (`keycred config`): read the registered certificate from the files the
+//! daemon will use, check that they belong together (the key is the certificate's, the bundle holds the same
+//! certificate), and render the configuration for one library with [`crate::deploy`].
+
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use crate::credential::{self, CertificateInfo, Encoding, Status};
+use crate::deploy::{
+    self, CredentialFiles, Daemon, DotnetSource, Snippet, Target, ThumbprintChoice,
+};
+use crate::error::{Error, Result};
+use crate::flow::authority::{check_client_id, check_tenant, Authority};
+use crate::input::{self, PasswordSources};
+
+/// What `keycred config` was asked for.
+#[derive(Debug, Clone)]
+pub struct ConfigRequest {
+    /// The library or tool.
+    pub target: Target,
+    /// The directory (tenant) id or domain.
+    pub tenant: String,
+    /// The app's Application (client) ID.
+    pub client_id: String,
+    /// Where tokens come from.
+    pub authority: Authority,
+    /// The scope the daemon asks for.
+    pub scope: String,
+    /// The PFX the daemon will read.
+    pub pfx: Option<PathBuf>,
+    /// The registered certificate (DER or PEM).
+    pub cert: Option<PathBuf>,
+    /// The PEM bundle (key and certificate) the daemon will read.
+    pub bundle: Option<PathBuf>,
+    /// The PKCS#8 PEM key the daemon will read.
+    pub key: Option<PathBuf>,
+    /// Which thumbprint to name the certificate by.
+    pub thumbprint: ThumbprintChoice,
+    /// For the .NET targets: where the certificate comes from.
+    pub dotnet: DotnetSource,
+}
+
+/// Reads the credential's files, checks them against each other and renders the configuration.
+pub fn config(
+    request: &ConfigRequest,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<Snippet> {
+    check_tenant(&request.tenant)?;
+    check_client_id(&request.client_id)?;
+    crate::flow::token::check_scope(&request.scope)?;
+    if let DotnetSource::KeyVault { url, .. } = &request.dotnet {
+        crate::flow::authority::check_url(
+            url,
+            "--key-vault-url",
+            "https://contoso.vault.azure.net",
+        )?;
+    }
+
+    let mut certificate: Option<CertificateInfo> = None;
+    let mut cert_pem = None;
+    let mut bundle_key = None;
+    // The certificate every given file must agree on: the first one read.
+    let mut agree = |found: CertificateInfo, path: &Path| -> Result<()> {
+        match &certificate {
+            None => certificate = Some(found),
+            Some(first) if first.thumbprints == found.thumbprints => {}
+            Some(first) => {
+                return Err(Error::Refused(format!(
+                    "{}: holds the certificate {} (SHA-1 {}), not the one given first, {} (SHA-1 {}): give the files of one credential",
+                    path.display(),
+                    found.subject,
+                    found.thumbprints.render(credential::ThumbprintForm::Hex),
+                    first.subject,
+                    first.thumbprints.render(credential::ThumbprintForm::Hex),
+                )))
+            }
+        }
+        Ok(())
+    };
+    if let Some(pfx) = &request.pfx {
+        let loaded = credential::load(pfx, &input::read_file(pfx)?, || passwords.existing(pfx))?;
+        if loaded.encoding != Encoding::Pfx {
+            return Err(Error::Refused(format!(
+                "{}: --pfx takes a PFX (PKCS#12) file, this is {}; give a PEM key + certificate with --bundle",
+                pfx.display(),
+                loaded.encoding.as_str()
+            )));
+        }
+        if loaded.key.is_none() {
+            return Err(Error::Refused(format!(
+                "{}: holds no private key, so the daemon could not sign with it: give the PFX with the key",
+                pfx.display()
+            )));
+        }
+        agree(first(loaded.certificates), pfx)?;
+    }
+    if let Some(cert) = &request.cert {
+        let loaded = credential::load(cert, &input::read_file(cert)?, || passwords.existing(cert))?;
+        if loaded.encoding == Encoding::Pem {
+            cert_pem = Some(cert.clone());
+        }
+        agree(first(loaded.certificates), cert)?;
+    }
+    if let Some(bundle) = &request.bundle {
+        let loaded = credential::load(bundle, &input::read_file(bundle)?, || {
+            Err(Error::Refused(format!(
+                "{}: --bundle takes a PEM file with the key and the certificate (keycred new --pem-bundle), not a PFX; give a PFX with --pfx",
+                bundle.display()
+            )))
+        })?;
+        bundle_key = Some(loaded.key.ok_or_else(|| {
+            Error::Refused(format!(
+                "{}: has no PRIVATE KEY block: a bundle holds the PKCS#8 key and the certificate (keycred new --pem-bundle writes one)",
+                bundle.display()
+            ))
+        })?);
+        agree(first(loaded.certificates), bundle)?;
+    }
+    let certificate = certificate.ok_or_else(|| {
+        Error::Invalid("give the credential the daemon uses: --pfx FILE, --bundle FILE or --cert FILE (with --key FILE or --bundle FILE)".into())
+    })?;
+    let keys = [
+        request
+            .key
+            .as_ref()
+            .map(|path| Ok::<_, Error>((path, crate::workflow::prove::read_key(path)?)))
+            .transpose()?,
+        request.bundle.as_ref().zip(bundle_key),
+    ];
+    for (path, key) in keys.into_iter().flatten() {
+        if key.matches(&certificate) == Some(false) {
+            return Err(Error::Refused(format!(
+                "{}: this private key is not the certificate's ({}, SHA-1 {}): Entra would refuse every assertion signed with it (AADSTS700027); give the key made with the certificate",
+                path.display(),
+                certificate.subject,
+                certificate.thumbprints.render(credential::ThumbprintForm::Hex)
+            )));
+        }
+    }
+
+    let absolute = |path: &Option<PathBuf>| -> Result<Option<PathBuf>> {
+        path.as_ref()
+            .map(|p| std::path::absolute(p).map_err(|e| Error::io(p, e)))
+            .transpose()
+    };
+    let daemon = Daemon {
+        tenant: request.tenant.clone(),
+        client_id: request.client_id.clone(),
+        authority: request.authority.clone(),
+        scope: request.scope.clone(),
+        files: CredentialFiles {
+            pfx: absolute(&request.pfx)?,
+            bundle: absolute(&request.bundle)?,
+            key: absolute(&request.key)?,
+            cert_pem: absolute(&cert_pem)?,
+        },
+        certificate,
+        thumbprint: request.thumbprint,
+        dotnet: request.dotnet.clone(),
+    };
+    let mut snippet = deploy::render(&daemon, request.target)?;
+    let cert = &daemon.certificate;
+    match cert.status(now) {
+        Status::Expired => snippet.notes.insert(
+            0,
+            format!(
+                "the certificate expired on {}: Entra refuses an expired credential (AADSTS700027); make a new one with keycred rotate",
+                crate::time_fmt::rfc3339_utc(cert.not_after)
+            ),
+        ),
+        Status::NotYetValid => snippet.notes.insert(
+            0,
+            format!(
+                "the certificate is valid only from {}: tokens will be refused until then",
+                crate::time_fmt::rfc3339_utc(cert.not_before)
+            ),
+        ),
+        Status::Valid => {}
+    }
+    Ok(snippet)
+}
+
+fn first(certificates: Vec<CertificateInfo>) -> CertificateInfo {
+    certificates
+        .into_iter()
+        .next()
+        .expect("load returns at least one certificate")
+}
