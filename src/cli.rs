@@ -62,6 +62,8 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Print what the daemon that uses the credential needs: environment variables, a library snippet, appsettings.
     Config(Box<ConfigArgs>),
+    /// Print the token checks an API makes: an API Management validate-jwt policy, or rules for any middleware.
+    ApiPolicy(ApiPolicyArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Example:\n  keycred completions bash > ~/.local/share/bash-completion/completions/keycred"
@@ -75,7 +77,7 @@ pub enum Command {
 /// `keycred config`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Each target reads the credential differently: env, azure-identity and az need one file with the key and the certificate (--bundle from keycred new --pem-bundle; env and azure-identity also take --pfx); msal-python takes --pfx, --bundle or --key with --cert; msal-node takes --key or --bundle; microsoft-identity-web and msal-dotnet load a PFX (--source path), a Key Vault certificate or a store certificate. Thumbprints are computed from the certificate. A PFX password is never printed: the output names the environment variable that carries it (AZURE_CLIENT_CERTIFICATE_PASSWORD). Paths are written as absolute paths: run keycred where the files will be, or edit them.\n\nExamples:\n  keycred config --for env --tenant contoso.onmicrosoft.com \\\n    --client-id 11111111-2222-3333-4444-555555555555 --bundle certs/daemon.bundle.pem\n  keycred config --for msal-node --tenant TENANT --client-id CLIENT \\\n    --cert certs/daemon.pem --key certs/daemon.key --scope api://contoso-orders/.default"
+    after_help = "Each target reads the credential differently: env, azure-identity and az need one file with the key and the certificate (--bundle from keycred new --pem-bundle; env and azure-identity also take --pfx); msal-python takes --pfx, --bundle or --key with --cert; msal-node takes --key or --bundle; microsoft-identity-web and msal-dotnet load a PFX (--source path), a Key Vault certificate or a store certificate. Thumbprints are computed from the certificate. A PFX password is never printed: the output names the environment variable that carries it (AZURE_CLIENT_CERTIFICATE_PASSWORD). Paths are the files' absolute paths here, or, with --deploy-dir, their names in the folder they will have where the daemon runs.\n\nExamples:\n  keycred config --for env --tenant contoso.onmicrosoft.com \\\n    --client-id 11111111-2222-3333-4444-555555555555 --bundle certs/daemon.bundle.pem\n  keycred config --for msal-node --tenant TENANT --client-id CLIENT \\\n    --cert certs/daemon.pem --key certs/daemon.key --scope api://contoso-orders/.default"
 )]
 pub struct ConfigArgs {
     /// The library or tool the daemon uses.
@@ -142,6 +144,10 @@ pub struct ConfigArgs {
     #[arg(long, value_name = "STORE", default_value = "CurrentUser/My")]
     pub store: String,
 
+    /// The folder the files will be in on the machine that runs the daemon (default: where they are now).
+    #[arg(long, value_name = "DIR")]
+    pub deploy_dir: Option<String>,
+
     /// Write the configuration to this file instead of standard output (never over a file without --force).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -156,6 +162,75 @@ pub struct ConfigArgs {
     /// Print target, language, content and notes as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `keycred api-policy`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The issuers follow the token version Entra issues for the API: v1 tokens (the registration's default, requestedAccessTokenVersion null or 1) come from https://sts.windows.net/{tenant}/, v2 tokens from https://login.microsoftonline.com/{tenant}/v2.0. With --manifest the version, and the audiences when --audience is not given (identifierUris for v1, appId for v2), come from the API's registration, and every --role must be one of its application roles. --format apim prints a whole <policies> document: to add the check to an existing policy, copy its <validate-jwt> element into <inbound>. --format json prints the same rules and the keycred decode command line that applies them.\n\nExamples:\n  keycred api-policy --tenant 72f988bf-86f1-41af-91ab-2d7cd011db47 --manifest orders-api.json --role Orders.Read\n  keycred api-policy --tenant 72f988bf-86f1-41af-91ab-2d7cd011db47 --audience api://contoso-orders \\\n    --token-version 1 --role Orders.Read --format json"
+)]
+pub struct ApiPolicyArgs {
+    /// The directory (tenant) ID, a GUID: issuers name the tenant by its id.
+    #[arg(long, value_name = "TENANT_ID")]
+    pub tenant: String,
+
+    /// An audience the API accepts (its App ID URI for v1 tokens, its client id for v2); repeat for more.
+    #[arg(long, value_name = "AUD")]
+    pub audience: Vec<String>,
+
+    /// An application role of which a token must carry at least one; repeat for more.
+    #[arg(long, value_name = "ROLE")]
+    pub role: Vec<String>,
+
+    /// The access-token versions the API accepts (required without --manifest).
+    #[arg(long, value_enum)]
+    pub token_version: Option<TokenVersionArg>,
+
+    /// The API's app manifest (Graph or legacy format): its token version, audiences and roles.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = PolicyFormat::Apim)]
+    pub format: PolicyFormat,
+
+    /// Authority (sovereign clouds, or a local test server).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub authority: String,
+
+    /// Write to this file instead of standard output (never over a file without --force).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Access-token versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenVersionArg {
+    /// v1.0 tokens (issuer https://sts.windows.net/{tenant}/).
+    #[value(name = "1")]
+    V1,
+    /// v2.0 tokens (issuer https://login.microsoftonline.com/{tenant}/v2.0).
+    #[value(name = "2")]
+    V2,
+    /// Both, while the API moves from one to the other.
+    Both,
+}
+
+/// What `keycred api-policy` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    /// Azure API Management policy XML with validate-jwt.
+    Apim,
+    /// Issuers, audiences, JWKS URL and roles as JSON, with the matching keycred decode command.
+    Json,
 }
 
 /// What `keycred config` writes for.
@@ -341,17 +416,21 @@ pub struct DecodeArgs {
     #[arg(long, value_name = "FILE|URL")]
     pub jwks: Option<String>,
 
-    /// The audience the API expects (aud).
+    /// An audience the API accepts (aud); repeat to accept any of several.
     #[arg(long, value_name = "AUD")]
-    pub audience: Option<String>,
+    pub audience: Vec<String>,
 
-    /// The issuer the API expects (iss).
+    /// An issuer the API accepts (iss); repeat to accept any of several (v1 and v2).
     #[arg(long, value_name = "ISS")]
-    pub issuer: Option<String>,
+    pub issuer: Vec<String>,
 
-    /// A role the token must carry; repeat for more.
+    /// A role the token must carry; repeat for more (all are required).
     #[arg(long, value_name = "ROLE")]
     pub require_role: Vec<String>,
+
+    /// A role of which the token must carry at least one; repeat to list them (API Management's match="any").
+    #[arg(long, value_name = "ROLE")]
+    pub require_any_role: Vec<String>,
 
     #[command(flatten)]
     pub password: PasswordArgs,

@@ -516,23 +516,10 @@ fn az(daemon: &Daemon, notes: &mut Vec<String>) -> Result<String> {
     }
     Ok(format!(
         "az login --service-principal --username {} --tenant {} --certificate {}\n",
-        shell_word(&daemon.client_id),
-        shell_word(&daemon.tenant),
-        shell_word(&text(path))
+        crate::report::shell_word(&daemon.client_id),
+        crate::report::shell_word(&daemon.tenant),
+        crate::report::shell_word(&text(path))
     ))
-}
-
-/// A word for a POSIX shell: as it is when safe, else single-quoted.
-fn shell_word(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:@+,=".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]

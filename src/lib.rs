@@ -60,6 +60,7 @@ pub mod fuzzing;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;
+pub mod policy;
 pub mod provision;
 pub mod report;
 pub mod rotation;

@@ -42,6 +42,7 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<i32> {
                 path: args.store.clone(),
             },
         },
+        deploy_dir: args.deploy_dir.clone(),
     };
     let passwords = super::password_sources(&args.password, None);
     let snippet = deploy::config(&request, &passwords, time::OffsetDateTime::now_utc())?;

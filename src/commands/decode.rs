@@ -29,9 +29,10 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<i32> {
     let request = DecodeRequest {
         token,
         key,
-        audience: args.audience.clone(),
-        issuer: args.issuer.clone(),
+        audiences: args.audience.clone(),
+        issuers: args.issuer.clone(),
         roles: args.require_role.clone(),
+        any_roles: args.require_any_role.clone(),
         timeout: std::time::Duration::from_secs(args.timeout.max(1)),
     };
     let now = time::OffsetDateTime::now_utc();

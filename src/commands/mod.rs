@@ -2,6 +2,7 @@
 //! running the workflow, and printing the outcome. What they share is here: turning the shared option groups into
 //! requests and password sources. Command files never import each other.
 
+mod api_policy;
 mod app_roles;
 mod assertion;
 mod batch;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::Token(args) => token::run(*args),
         Command::Decode(args) => decode::run(args),
         Command::Config(args) => config::run(*args),
+        Command::ApiPolicy(args) => api_policy::run(args),
         Command::Completions(args) => {
             use clap::CommandFactory as _;
             let mut command = Cli::command();

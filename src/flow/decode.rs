@@ -30,12 +30,14 @@ pub enum VerifyKey {
 pub struct Checks {
     /// The signature's key; without one, nothing is verified and times are only shown.
     pub key: Option<VerifyKey>,
-    /// The `aud` the API expects.
-    pub audience: Option<String>,
-    /// The `iss` the API expects.
-    pub issuer: Option<String>,
-    /// Roles the token must carry in `roles`.
+    /// The `aud` values the API accepts (any one of them); empty: not checked.
+    pub audiences: Vec<String>,
+    /// The `iss` values the API accepts (any one of them); empty: not checked.
+    pub issuers: Vec<String>,
+    /// Roles the token must all carry in `roles`.
     pub roles: Vec<String>,
+    /// Roles of which the token must carry at least one (API Management's `match="any"`); empty: not checked.
+    pub any_roles: Vec<String>,
 }
 
 /// A decoded token.
@@ -90,28 +92,42 @@ pub fn decode(token: &str, checks: &Checks, now: OffsetDateTime) -> Result<Decod
         }
         None => false,
     };
-    if let Some(expected) = &checks.audience {
-        let ok = match claims.get("aud") {
-            Some(Value::String(aud)) => aud == expected,
-            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(expected)),
-            _ => false,
+    let one_of = |values: &[String]| match values {
+        [one] => format!("{one:?}"),
+        many => format!("any of {many:?}"),
+    };
+    if !checks.audiences.is_empty() {
+        let found = match claims.get("aud") {
+            Some(Value::String(aud)) => checks.audiences.iter().find(|a| *a == aud),
+            Some(Value::Array(auds)) => checks
+                .audiences
+                .iter()
+                .find(|a| auds.iter().any(|aud| aud.as_str() == Some(a.as_str()))),
+            _ => None,
         };
-        if !ok {
+        let Some(found) = found else {
             return Err(Error::TokenCheck(format!(
-                "audience: the token's aud is {}, not {expected:?}",
-                claims.get("aud").map_or("missing".into(), Value::to_string)
+                "audience: the token's aud is {}, not {} (a v1 token's aud is the API's App ID URI, a v2 token's its client id)",
+                claims.get("aud").map_or("missing".into(), Value::to_string),
+                one_of(&checks.audiences)
             )));
-        }
-        passed.push(format!("aud = {expected}"));
+        };
+        passed.push(format!("aud = {found}"));
     }
-    if let Some(expected) = &checks.issuer {
-        if claims.get("iss").and_then(Value::as_str) != Some(expected) {
+    if !checks.issuers.is_empty() {
+        let iss = claims.get("iss").and_then(Value::as_str);
+        let Some(found) = checks.issuers.iter().find(|i| Some(i.as_str()) == iss) else {
+            let version = match claims.get("ver").and_then(Value::as_str) {
+                Some(ver) => format!(" (ver {ver})"),
+                None => String::new(),
+            };
             return Err(Error::TokenCheck(format!(
-                "issuer: the token's iss is {}, not {expected:?} (a v1 token's issuer is https://sts.windows.net/{{tenant}}/, a v2 token's https://login.microsoftonline.com/{{tenant}}/v2.0)",
-                claims.get("iss").map_or("missing".into(), Value::to_string)
+                "issuer: the token's iss is {}{version}, not {} (a v1 token's issuer is https://sts.windows.net/{{tenant}}/, a v2 token's https://login.microsoftonline.com/{{tenant}}/v2.0: the API app's accessTokenAcceptedVersion decides which Entra issues)",
+                claims.get("iss").map_or("missing".into(), Value::to_string),
+                one_of(&checks.issuers)
             )));
-        }
-        passed.push(format!("iss = {expected}"));
+        };
+        passed.push(format!("iss = {found}"));
     }
     let roles: Vec<&str> = claims
         .get("roles")
@@ -126,6 +142,23 @@ pub fn decode(token: &str, checks: &Checks, now: OffsetDateTime) -> Result<Decod
             )));
         }
         passed.push(format!("role {role}"));
+    }
+    if !checks.any_roles.is_empty() {
+        let Some(found) = checks
+            .any_roles
+            .iter()
+            .find(|r| roles.contains(&r.as_str()))
+        else {
+            return Err(Error::TokenCheck(format!(
+                "missing role: the token's roles are [{}], and the API requires one of [{}]; grant the app one of these application permissions and admin consent",
+                roles.join(", "),
+                checks.any_roles.join(", ")
+            )));
+        };
+        passed.push(match checks.any_roles.len() {
+            1 => format!("role {found}"),
+            n => format!("role {found} (one of {n})"),
+        });
     }
     Ok(Decoded {
         header,
@@ -309,7 +342,7 @@ mod tests {
         let token = format!("e30.{payload}.x");
         let now = OffsetDateTime::now_utc();
         let mut checks = Checks {
-            audience: Some("api://orders".into()),
+            audiences: vec!["api://orders".into()],
             roles: vec!["Orders.Read".into()],
             ..Checks::default()
         };
@@ -319,10 +352,29 @@ mod tests {
         let err = decode(&token, &checks, now).unwrap_err().to_string();
         assert!(err.contains("missing role \"Orders.Write\""), "{err}");
         checks.roles.clear();
-        checks.issuer = Some("https://login.microsoftonline.com/t/v2.0".into());
+        checks.any_roles = vec!["Orders.Write".into(), "Orders.Read".into()];
+        let d = decode(&token, &checks, now).unwrap();
+        assert!(
+            d.passed.contains(&"role Orders.Read (one of 2)".to_owned()),
+            "{:?}",
+            d.passed
+        );
+        checks.any_roles = vec!["Orders.Write".into(), "Orders.Admin".into()];
+        let err = decode(&token, &checks, now).unwrap_err().to_string();
+        assert!(
+            err.contains("requires one of [Orders.Write, Orders.Admin]"),
+            "{err}"
+        );
+        checks.any_roles.clear();
+        checks.issuers = vec![
+            "https://login.microsoftonline.com/t/v2.0".into(),
+            "https://sts.windows.net/t/".into(),
+        ];
+        decode(&token, &checks, now).unwrap();
+        checks.issuers.pop();
         let err = decode(&token, &checks, now).unwrap_err().to_string();
         assert!(err.starts_with("issuer:"), "{err}");
-        checks.audience = Some("api://other".into());
+        checks.audiences = vec!["api://other".into()];
         let err = decode(&token, &checks, now).unwrap_err().to_string();
         assert!(err.starts_with("audience:"), "{err}");
     }

@@ -228,6 +228,51 @@ impl Manifest {
         Ok(())
     }
 
+    /// The access-token version the API asks Entra for: `api.requestedAccessTokenVersion` (Graph) or
+    /// `accessTokenAcceptedVersion` (legacy); missing or null means 1, as Entra reads it.
+    pub fn access_token_version(&self) -> Result<u8> {
+        let (name, value) = match self.format() {
+            ManifestFormat::Graph => (
+                "api.requestedAccessTokenVersion",
+                self.root()
+                    .get("api")
+                    .and_then(|api| api.get("requestedAccessTokenVersion")),
+            ),
+            ManifestFormat::Legacy => (
+                "accessTokenAcceptedVersion",
+                self.root().get("accessTokenAcceptedVersion"),
+            ),
+        };
+        match value {
+            None | Some(Value::Null) => Ok(1),
+            Some(v) if v.as_u64() == Some(1) => Ok(1),
+            Some(v) if v.as_u64() == Some(2) => Ok(2),
+            Some(other) => {
+                Err(self.document_error(format!("{name} is {other}: Entra takes null, 1 or 2")))
+            }
+        }
+    }
+
+    /// The `identifierUris` (App ID URIs), the audience of v1 tokens.
+    pub fn identifier_uris(&self) -> Vec<String> {
+        self.root()
+            .get("identifierUris")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// The `appId` (the API's client id), the audience of v2 tokens.
+    pub fn app_id(&self) -> Option<String> {
+        self.root()
+            .get("appId")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+    }
+
     /// Adds `uri` to `identifierUris` (if absent) and asks for v2 access tokens, as Graph
     /// (`api.requestedAccessTokenVersion`) or the legacy manifest (`accessTokenAcceptedVersion`) spells it.
     pub fn add_identifier_uri(&mut self, uri: &str) -> Result<()> {

@@ -314,13 +314,5 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
 // ---- the equivalent command lines (never with a secret) ----
 
 pub(super) fn quote(text: &str) -> String {
-    if !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c))
-    {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
+    keycred::report::shell_word(text)
 }

@@ -39,6 +39,8 @@ pub struct ConfigRequest {
     pub thumbprint: ThumbprintChoice,
     /// For the .NET targets: where the certificate comes from.
     pub dotnet: DotnetSource,
+    /// The folder the files will be in where the daemon runs; `None`: where they are now.
+    pub deploy_dir: Option<String>,
 }
 
 /// Reads the credential's files, checks them against each other and renders the configuration.
@@ -140,9 +142,13 @@ pub fn config(
         }
     }
 
+    // Where the daemon will find each file: in --deploy-dir, or where it is now (as an absolute path).
     let absolute = |path: &Option<PathBuf>| -> Result<Option<PathBuf>> {
         path.as_ref()
-            .map(|p| std::path::absolute(p).map_err(|e| Error::io(p, e)))
+            .map(|p| match &request.deploy_dir {
+                Some(dir) => Ok(PathBuf::from(deployed(dir, p))),
+                None => std::path::absolute(p).map_err(|e| Error::io(p, e)),
+            })
             .transpose()
     };
     let daemon = Daemon {
@@ -182,9 +188,39 @@ pub fn config(
     Ok(snippet)
 }
 
+/// `file`'s name in `dir`, spelt with the separator `dir` uses (a Windows folder keeps its backslashes).
+fn deployed(dir: &str, file: &Path) -> String {
+    let name = file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    if dir.ends_with('/') || dir.ends_with('\\') {
+        format!("{dir}{name}")
+    } else if dir.contains('\\') && !dir.contains('/') {
+        format!("{dir}\\{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
 fn first(certificates: Vec<CertificateInfo>) -> CertificateInfo {
     certificates
         .into_iter()
         .next()
         .expect("load returns at least one certificate")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployed_paths_keep_the_folder_s_separator() {
+        let file = Path::new("certs/daemon.pfx");
+        assert_eq!(deployed("/etc/contoso", file), "/etc/contoso/daemon.pfx");
+        assert_eq!(deployed("/etc/contoso/", file), "/etc/contoso/daemon.pfx");
+        assert_eq!(
+            deployed(r"C:\ProgramData\Contoso", file),
+            r"C:\ProgramData\Contoso\daemon.pfx"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 //! environment. The front ends (the commands, the wizard, batch) build the same requests and render the outcomes
 //! with [`crate::report`], so one path serves all of them.
 
+pub mod api_policy;
 pub mod app_roles;
 pub mod batch_app;
 pub mod deploy;

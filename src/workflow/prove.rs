@@ -179,12 +179,14 @@ pub struct DecodeRequest {
     pub token: String,
     /// The key that verifies it, if any.
     pub key: Option<KeySource>,
-    /// The `aud` an API expects.
-    pub audience: Option<String>,
-    /// The `iss` an API expects.
-    pub issuer: Option<String>,
-    /// Roles it must carry.
+    /// The `aud` values an API accepts (any one).
+    pub audiences: Vec<String>,
+    /// The `iss` values an API accepts (any one).
+    pub issuers: Vec<String>,
+    /// Roles it must all carry.
     pub roles: Vec<String>,
+    /// Roles of which it must carry at least one.
+    pub any_roles: Vec<String>,
     /// Time limit for a JWKS URL.
     pub timeout: std::time::Duration,
 }
@@ -221,9 +223,10 @@ pub fn decode(
         &request.token,
         &Checks {
             key,
-            audience: request.audience.clone(),
-            issuer: request.issuer.clone(),
+            audiences: request.audiences.clone(),
+            issuers: request.issuers.clone(),
             roles: request.roles.clone(),
+            any_roles: request.any_roles.clone(),
         },
         now,
     )

@@ -174,7 +174,7 @@ fn token_for_the_app(out: &std::process::Output, what: &str) -> Value {
     assert!(decoded.status.success(), "{what}: {token}");
     let claims = serde_json::from_slice::<Value>(&decoded.stdout).unwrap()["claims"].clone();
     assert_eq!(claims["azp"], CLIENT, "{what}: {claims}");
-    assert_eq!(claims["aud"], "api://keycred-test", "{what}: {claims}");
+    assert_eq!(claims["aud"], crate::flow::API_APP_ID, "{what}: {claims}");
     assert_eq!(claims["tid"], TENANT, "{what}: {claims}");
     claims
 }
@@ -568,6 +568,23 @@ fn config_refuses_files_that_do_not_belong_together_and_never_overwrites() {
     assert_eq!(
         section["AzureAd"]["ClientCredentials"][0],
         serde_json::json!({"SourceType": "KeyVault", "KeyVaultUrl": "https://contoso.vault.azure.net", "KeyVaultCertificateName": "daemon"})
+    );
+    let deployed = run_keycred_stdout(&[
+        "config",
+        "--for",
+        "env",
+        "--tenant",
+        TENANT,
+        "--client-id",
+        CLIENT,
+        "--bundle",
+        &p("daemon.bundle.pem"),
+        "--deploy-dir",
+        "/etc/contoso-daemon",
+    ]);
+    assert!(
+        deployed.contains("\nAZURE_CLIENT_CERTIFICATE_PATH=/etc/contoso-daemon/daemon.bundle.pem"),
+        "{deployed}"
     );
     let az = run_keycred_stdout(&[
         "config",

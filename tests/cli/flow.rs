@@ -15,6 +15,8 @@ use crate::common::*;
 
 const TENANT: &str = "contoso.onmicrosoft.com";
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+/// The client id of the API whose v2 tokens the test server issues (their aud), for scope api://keycred-test.
+pub const API_APP_ID: &str = "c0ffee00-1111-4222-8333-444455556666";
 const PASSWORD: &str = "a long test password for the pfx";
 
 /// A fresh credential in `dir`: daemon.{cer,pem,key,pfx} with the PFX password in daemon.pw.
@@ -493,7 +495,7 @@ fn tokens_from_a_real_oauth_server_with_a_certificate_and_a_secret_then_decoded(
     };
     let text = stdout(&decode(&[
         "--audience",
-        "api://keycred-test",
+        API_APP_ID,
         "--require-role",
         "Orders.Read",
     ]));

@@ -138,6 +138,20 @@ fn graph_manifest(path: &Path, ranges: &[(i64, i64)], roles: bool) {
     fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
 }
 
+/// The tenant a command talks to: its --tenant, else the path segment after the server's address.
+fn tenant_of(command: &str) -> String {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    if let Some(i) = words.iter().position(|w| *w == "--tenant") {
+        return words[i + 1].to_owned();
+    }
+    command
+        .split("127.0.0.1:44515/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("contoso.onmicrosoft.com")
+        .to_owned()
+}
+
 #[test]
 fn readme_examples_run_as_shown() {
     let readme =
@@ -196,15 +210,36 @@ fn readme_examples_run_as_shown() {
             {
                 fs::write(dir.join("plan.toml"), plan).unwrap();
             }
+            // The API manifest README shows: its json block with requestedAccessTokenVersion.
+            if let Some(api) = readme
+                .split("```json\n")
+                .skip(1)
+                .filter_map(|t| t.split("```").next())
+                .find(|t| t.contains("requestedAccessTokenVersion"))
+            {
+                fs::write(dir.join("orders-api.json"), api).unwrap();
+            }
         }
         let mut command = example.command.clone();
-        if command.contains("--authority http://127.0.0.1:")
-            || command.contains("--jwks http://127.0.0.1:")
-        {
-            if server.is_none() {
-                server = crate::flow::OidcServer::start(&dir.join("contoso-daemon.pem"), "x", "y");
+        if command.contains("http://127.0.0.1:44515") {
+            // One server per section and tenant, with the section's contoso-daemon certificate registered.
+            let tenant = tenant_of(&command);
+            let key = (current_section.clone(), tenant.clone());
+            if server.as_ref().map(|(k, _)| k) != Some(&key) {
+                server = crate::flow::OidcServer::launch(
+                    &tenant,
+                    "11111111-2222-3333-4444-555555555555",
+                    &if dir.join("certs/contoso-daemon.pem").exists() {
+                        dir.join("certs/contoso-daemon.pem")
+                    } else {
+                        dir.join("contoso-daemon.pem")
+                    },
+                    ("x", "y"),
+                    None,
+                )
+                .map(|s| (key, s));
             }
-            let Some(server) = &server else { continue };
+            let Some((_, server)) = &server else { continue };
             let port = server.authority().rsplit(':').next().unwrap().to_owned();
             command = command.replace("127.0.0.1:44515", &format!("127.0.0.1:{port}"));
         }

@@ -4,9 +4,10 @@
 // Entra), JWT access tokens with Entra's app-only claims (roles, tid, azp/appid, ver), and the signing keys at
 // Entra's /{tenant}/discovery/v2.0/keys.
 //
-// Two resources, as an API registered for each token version would see them:
-// - api://keycred-test     v2.0 tokens: iss {origin}/{tenant}/v2.0, azp, ver "2.0"
-// - api://keycred-test-v1  v1.0 tokens: iss https://sts.windows.net/{tenant}/, appid, ver "1.0"
+// Two APIs, one registered for each token version, as Entra issues their tokens:
+// - api://keycred-test     v2.0 tokens: aud the API's client id (API_APP_ID below), iss {origin}/{tenant}/v2.0,
+//                          azp, ver "2.0"
+// - api://keycred-test-v1  v1.0 tokens: aud the App ID URI, iss https://sts.windows.net/{tenant}/, appid, ver "1.0"
 //
 // With TLS_CERT and TLS_KEY (PEM files) it serves https, and also Entra's discovery documents, so that MSAL and
 // azure-identity can use it as their authority exactly as they use login.microsoftonline.com:
@@ -22,6 +23,7 @@ import Provider from 'oidc-provider';
 const [tenant, clientId, certPath, secretClientId, secret] = process.argv.slice(2);
 const v2 = 'api://keycred-test';
 const v1 = 'api://keycred-test-v1';
+const API_APP_ID = 'c0ffee00-1111-4222-8333-444455556666';
 const scopes = [`${v2}/.default`, `${v1}/.default`];
 const roles = (process.env.TOKEN_ROLES ?? 'Orders.Read').split(',').filter(Boolean);
 
@@ -85,6 +87,7 @@ const configuration = {
           payload.appid = token.clientId;
           payload.ver = '1.0';
         } else {
+          payload.aud = API_APP_ID;
           payload.iss = `${ctx.protocol}://${ctx.host}/${tenant}/v2.0`;
           payload.azp = token.clientId;
           payload.ver = '2.0';
