@@ -516,9 +516,9 @@ fn az(daemon: &Daemon, notes: &mut Vec<String>) -> Result<String> {
     }
     Ok(format!(
         "az login --service-principal --username {} --tenant {} --certificate {}\n",
-        crate::report::shell_word(&daemon.client_id),
-        crate::report::shell_word(&daemon.tenant),
-        crate::report::shell_word(&text(path))
+        crate::shell::word(&daemon.client_id),
+        crate::shell::word(&daemon.tenant),
+        crate::shell::word(&text(path))
     ))
 }
 

@@ -65,6 +65,7 @@ pub mod provision;
 pub mod report;
 pub mod rotation;
 pub mod secret;
+pub mod shell;
 pub mod time_fmt;
 pub mod workflow;
 

@@ -103,7 +103,7 @@ impl ApiRules {
             "decode".into(),
             "-".into(),
             "--jwks".into(),
-            crate::report::shell_word(&self.jwks_uri),
+            crate::shell::word(&self.jwks_uri),
         ];
         for (flag, values) in [
             ("--audience", &self.audiences),
@@ -112,7 +112,7 @@ impl ApiRules {
         ] {
             for value in values {
                 words.push(flag.into());
-                words.push(crate::report::shell_word(value));
+                words.push(crate::shell::word(value));
             }
         }
         words.join(" ")

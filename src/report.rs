@@ -17,19 +17,6 @@ fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
     out.push_str(&format!("  {label:<LABEL$}{value}\n"));
 }
 
-/// A word for a POSIX shell, in command lines keycred prints: as it is when safe, else single-quoted.
-pub fn shell_word(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 /// All five thumbprint forms as a JSON object keyed by [`ThumbprintForm::label`].
 pub fn thumbprints_json(thumbprints: &Thumbprints) -> Value {
     let mut map = Map::new();

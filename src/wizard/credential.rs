@@ -11,7 +11,7 @@ use keycred::secret::Password;
 use keycred::workflow::provision::{check_targets, CredentialSpec, NewPassword, PfxSpec};
 
 use super::prompts::{new_password, select, text};
-use super::quote;
+use keycred::shell::word as quote;
 
 /// What the admin answered about the new credential.
 pub(super) struct CredentialAnswers {

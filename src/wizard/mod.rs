@@ -310,9 +310,3 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-// ---- the equivalent command lines (never with a secret) ----
-
-pub(super) fn quote(text: &str) -> String {
-    keycred::report::shell_word(text)
-}

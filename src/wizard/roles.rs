@@ -12,7 +12,7 @@ use keycred::manifest::ManifestFormat;
 use keycred::workflow::app_roles::AppRolesRequest;
 
 use super::prompts::{confirm, select, text};
-use super::quote;
+use keycred::shell::word as quote;
 
 /// What the admin answered about the resource app's roles.
 pub(super) struct RolesAnswers {

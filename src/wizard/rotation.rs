@@ -10,7 +10,7 @@ use keycred::workflow::rotate_app::{ManifestOutput, NewCredentialSource, RotateR
 
 use super::credential::CredentialAnswers;
 use super::prompts::{confirm, text};
-use super::quote;
+use keycred::shell::word as quote;
 
 /// What the admin answered about the rotation.
 pub(super) struct RotationAnswers {

@@ -414,4 +414,46 @@ fn the_json_rules_accept_and_refuse_v1_and_v2_tokens_as_an_api_would() {
         "give the directory (tenant) ID, a GUID",
     );
     assert_fails(&policy(&["--audience", "x"]), 2, "give --manifest API.json");
+    let odd = dir.path().join("api-odd.json");
+    std::fs::write(
+        &odd,
+        r#"{"appId": "x", "api": {"requestedAccessTokenVersion": 3}}"#,
+    )
+    .unwrap();
+    assert_fails(
+        &policy(&["--manifest", odd.to_str().unwrap()]),
+        1,
+        "api.requestedAccessTokenVersion is 3: Entra takes null, 1 or 2",
+    );
+    std::fs::write(&odd, r#"{"appId": "x", "api": {}"#).unwrap();
+    assert_fails(
+        &policy(&["--manifest", odd.to_str().unwrap()]),
+        1,
+        "malformed JSON",
+    );
+
+    // --out: written once, never over an existing file without --force.
+    let out = dir.path().join("policy.xml");
+    let args = [
+        "--audience",
+        "x",
+        "--token-version",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let first = policy(&args);
+    assert!(first.status.success() && first.stdout.is_empty());
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("<policies>"));
+    std::fs::write(&out, "kept").unwrap();
+    assert_fails(&policy(&args), 1, "exists");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "kept");
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(policy(&forced).status.success());
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("<policies>"));
 }
