@@ -116,13 +116,8 @@ pub struct ConfigArgs {
     )]
     pub scope: String,
 
-    /// Authority (sovereign clouds, or a local test server).
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://login.microsoftonline.com"
-    )]
-    pub authority: String,
+    #[command(flatten)]
+    pub authority: AuthorityArg,
 
     /// Name the certificate by its SHA-256 thumbprint (PS256 assertions) or SHA-1 (RS256; ADFS, old MSAL).
     #[arg(long, value_enum, default_value_t = ThumbprintKind::Sha256)]
@@ -194,13 +189,8 @@ pub struct ApiPolicyArgs {
     #[arg(long, value_enum, default_value_t = PolicyFormat::Apim)]
     pub format: PolicyFormat,
 
-    /// Authority (sovereign clouds, or a local test server).
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://login.microsoftonline.com"
-    )]
-    pub authority: String,
+    #[command(flatten)]
+    pub authority: AuthorityArg,
 
     /// Write to this file instead of standard output (never over a file without --force).
     #[arg(long, value_name = "FILE")]
@@ -272,6 +262,18 @@ pub enum DotnetSourceKind {
     Store,
 }
 
+/// Where tokens come from.
+#[derive(Debug, Args, Clone)]
+pub struct AuthorityArg {
+    /// Authority: Entra's, a sovereign cloud's (https://login.microsoftonline.us, https://login.chinacloudapi.cn, …), or a local test server on http://127.0.0.1.
+    #[arg(
+        long = "authority",
+        value_name = "URL",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub url: String,
+}
+
 /// `keycred completions`
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -335,13 +337,8 @@ pub struct AssertionArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub lifetime: i64,
 
-    /// Authority (sovereign clouds: https://login.microsoftonline.us, https://login.chinacloudapi.cn, …).
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://login.microsoftonline.com"
-    )]
-    pub authority: String,
+    #[command(flatten)]
+    pub authority: AuthorityArg,
 
     /// Print header, claims and token as JSON.
     #[arg(long)]
@@ -377,13 +374,8 @@ pub struct TokenArgs {
     #[arg(long, value_enum, default_value_t = JwtAlg::Ps256)]
     pub alg: JwtAlg,
 
-    /// Authority (sovereign clouds, or a local test server on http://127.0.0.1).
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://login.microsoftonline.com"
-    )]
-    pub authority: String,
+    #[command(flatten)]
+    pub authority: AuthorityArg,
 
     /// Reuse a cached token valid for more than 5 minutes; store new ones.
     #[arg(long)]

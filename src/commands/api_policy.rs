@@ -10,7 +10,7 @@ use crate::terminal;
 
 pub fn run(args: ApiPolicyArgs) -> anyhow::Result<i32> {
     let request = ApiPolicyRequest {
-        authority: Authority::parse(&args.authority)?,
+        authority: Authority::parse(&args.authority.url)?,
         tenant: args.tenant.clone(),
         audiences: args.audience.clone(),
         roles: args.role.clone(),

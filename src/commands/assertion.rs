@@ -12,7 +12,7 @@ pub fn run(args: AssertionArgs) -> anyhow::Result<i32> {
     let request = AssertionRequest {
         tenant: args.tenant.clone(),
         client_id: args.client_id.clone(),
-        authority: Authority::parse(&args.authority)?,
+        authority: Authority::parse(&args.authority.url)?,
         algorithm: args.alg.into(),
         lifetime: time::Duration::seconds(args.lifetime),
     };

@@ -22,7 +22,7 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<i32> {
         },
         tenant: args.tenant.clone(),
         client_id: args.client_id.clone(),
-        authority: Authority::parse(&args.authority)?,
+        authority: Authority::parse(&args.authority.url)?,
         scope: args.scope.clone(),
         pfx: args.pfx.clone(),
         cert: args.cert.clone(),

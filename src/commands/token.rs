@@ -23,7 +23,7 @@ pub fn run(args: TokenArgs) -> anyhow::Result<i32> {
         None
     };
     let request = TokenRequest {
-        authority: Authority::parse(&args.authority)?,
+        authority: Authority::parse(&args.authority.url)?,
         tenant: args.tenant.clone(),
         client_id: args.client_id.clone(),
         scope: args.scope.clone(),
