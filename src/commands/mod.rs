@@ -142,10 +142,7 @@ pub fn load_all(
     let passwords = password_sources(password, None);
     files
         .iter()
-        .map(|path| {
-            let bytes = keycred::input::read_file(path)?;
-            Ok(credential::load(path, &bytes, || passwords.existing(path))?)
-        })
+        .map(|path| Ok(credential::load_file(path, &passwords)?))
         .collect()
 }
 

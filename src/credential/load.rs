@@ -47,6 +47,25 @@ pub struct Loaded {
     pub key: Option<PrivateKey>,
 }
 
+impl Loaded {
+    /// The end-entity certificate (the first; `load` always returns at least one) and the key, if any.
+    pub fn into_leaf(self) -> (CertificateInfo, Option<PrivateKey>) {
+        let certificate = self
+            .certificates
+            .into_iter()
+            .next()
+            .expect("load returns at least one certificate");
+        (certificate, self.key)
+    }
+}
+
+/// Reads the file at `path` (size-limited) and loads it, a PFX's password coming from `passwords`.
+pub fn load_file(path: &Path, passwords: &crate::input::PasswordSources) -> Result<Loaded> {
+    load(path, &crate::input::read_file(path)?, || {
+        passwords.existing(path)
+    })
+}
+
 /// Reads `bytes` (the contents of `path`), asking `password` for a password only if it is a PFX.
 pub fn load(
     path: &Path,

@@ -9,7 +9,7 @@ pub mod thumbprint;
 
 pub use certificate::{CertificateInfo, KeyKind, Status};
 pub use key::{build_certificate, PrivateKey};
-pub use load::{load, Encoding, Loaded};
+pub use load::{load, load_file, Encoding, Loaded};
 pub use request::{CertRequest, KeySize, SignatureHash, ValidityEnd};
 pub use subject::Subject;
 pub use thumbprint::{ThumbprintForm, Thumbprints};

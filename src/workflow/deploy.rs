@@ -82,7 +82,7 @@ pub fn config(
         Ok(())
     };
     if let Some(pfx) = &request.pfx {
-        let loaded = credential::load(pfx, &input::read_file(pfx)?, || passwords.existing(pfx))?;
+        let loaded = credential::load_file(pfx, passwords)?;
         if loaded.encoding != Encoding::Pfx {
             return Err(Error::Refused(format!(
                 "{}: --pfx takes a PFX (PKCS#12) file, this is {}; give a PEM key + certificate with --bundle",
@@ -90,20 +90,21 @@ pub fn config(
                 loaded.encoding.as_str()
             )));
         }
-        if loaded.key.is_none() {
+        let (found, key) = loaded.into_leaf();
+        if key.is_none() {
             return Err(Error::Refused(format!(
                 "{}: holds no private key, so the daemon could not sign with it: give the PFX with the key",
                 pfx.display()
             )));
         }
-        agree(first(loaded.certificates), pfx)?;
+        agree(found, pfx)?;
     }
     if let Some(cert) = &request.cert {
-        let loaded = credential::load(cert, &input::read_file(cert)?, || passwords.existing(cert))?;
+        let loaded = credential::load_file(cert, passwords)?;
         if loaded.encoding == Encoding::Pem {
             cert_pem = Some(cert.clone());
         }
-        agree(first(loaded.certificates), cert)?;
+        agree(loaded.into_leaf().0, cert)?;
     }
     if let Some(bundle) = &request.bundle {
         let loaded = credential::load(bundle, &input::read_file(bundle)?, || {
@@ -112,13 +113,14 @@ pub fn config(
                 bundle.display()
             )))
         })?;
-        bundle_key = Some(loaded.key.ok_or_else(|| {
+        let (found, key) = loaded.into_leaf();
+        bundle_key = Some(key.ok_or_else(|| {
             Error::Refused(format!(
                 "{}: has no PRIVATE KEY block: a bundle holds the PKCS#8 key and the certificate (keycred new --pem-bundle writes one)",
                 bundle.display()
             ))
         })?);
-        agree(first(loaded.certificates), bundle)?;
+        agree(found, bundle)?;
     }
     let certificate = certificate.ok_or_else(|| {
         Error::Invalid("give the credential the daemon uses: --pfx FILE, --bundle FILE or --cert FILE (with --key FILE or --bundle FILE)".into())
@@ -200,13 +202,6 @@ fn deployed(dir: &str, file: &Path) -> String {
     } else {
         format!("{dir}/{name}")
     }
-}
-
-fn first(certificates: Vec<CertificateInfo>) -> CertificateInfo {
-    certificates
-        .into_iter()
-        .next()
-        .expect("load returns at least one certificate")
 }
 
 #[cfg(test)]

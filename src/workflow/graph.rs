@@ -128,8 +128,7 @@ pub fn proof_body(
     let (current, note) = load_current(&request.current_pfx, passwords, other.as_deref(), now)?;
     let body = match &request.action {
         ProofAction::AddKey(cert_path) => {
-            let bytes = input::read_file(cert_path)?;
-            let new = credential::load(cert_path, &bytes, || passwords.existing(cert_path))?;
+            let new = credential::load_file(cert_path, passwords)?;
             let new_cert = &new.certificates[0];
             new_cert.require_entra_usable(cert_path)?;
             if new_cert.thumbprints == current.certificates[0].thumbprints {

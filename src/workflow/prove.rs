@@ -56,29 +56,17 @@ pub fn load_credential(
 ) -> Result<LoadedCredential> {
     match source {
         CredentialSource::Pfx(path) => {
-            let bytes = input::read_file(path)?;
-            let loaded = credential::load(path, &bytes, || passwords.existing(path))?;
-            let key = loaded.key.ok_or_else(|| {
+            let (certificate, key) = credential::load_file(path, passwords)?.into_leaf();
+            let key = key.ok_or_else(|| {
                 Error::Refused(format!(
                     "{}: holds no private key; give the PFX with the key (or --key FILE --cert FILE)",
                     path.display()
                 ))
             })?;
-            let certificate = loaded
-                .certificates
-                .into_iter()
-                .next()
-                .expect("load returns at least one certificate");
             Ok(LoadedCredential { certificate, key })
         }
         CredentialSource::KeyAndCert { key, cert } => {
-            let bytes = input::read_file(cert)?;
-            let loaded = credential::load(cert, &bytes, || passwords.existing(cert))?;
-            let certificate = loaded
-                .certificates
-                .into_iter()
-                .next()
-                .expect("load returns at least one certificate");
+            let (certificate, _) = credential::load_file(cert, passwords)?.into_leaf();
             Ok(LoadedCredential {
                 certificate,
                 key: read_key(key)?,
@@ -200,15 +188,8 @@ pub fn decode(
     let key = match &request.key {
         None => None,
         Some(KeySource::Certificate(path)) => {
-            let bytes = input::read_file(path)?;
-            let loaded = credential::load(path, &bytes, || passwords.existing(path))?;
-            Some(VerifyKey::Certificate(Box::new(
-                loaded
-                    .certificates
-                    .into_iter()
-                    .next()
-                    .expect("at least one certificate"),
-            )))
+            let (certificate, _) = credential::load_file(path, passwords)?.into_leaf();
+            Some(VerifyKey::Certificate(Box::new(certificate)))
         }
         Some(KeySource::JwksFile(path)) => Some(VerifyKey::Jwks(decode::parse_jwks(
             &input::read_text(path)?,

@@ -362,13 +362,7 @@ impl NewOne {
     ) -> Result<NewOne> {
         match source {
             NewCredentialSource::Given(path) => {
-                let bytes = input::read_file(&path)?;
-                let loaded = credential::load(&path, &bytes, || passwords.existing(&path))?;
-                let cert = loaded
-                    .certificates
-                    .into_iter()
-                    .next()
-                    .expect("load returns at least one certificate");
+                let (cert, _) = credential::load_file(&path, passwords)?.into_leaf();
                 cert.require_entra_usable(&path)?;
                 Ok(NewOne::Given(Box::new(cert)))
             }
