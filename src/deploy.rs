@@ -199,16 +199,9 @@ fn env(daemon: &Daemon, notes: &mut Vec<String>) -> Result<String> {
         daemon.certificate.subject,
         daemon.certificate.thumbprints.render(ThumbprintForm::Hex)
     );
+    // Single quotes where needed: what dotenv readers, systemd's EnvironmentFile and sh all undo.
     let mut line = |name: &str, value: &str| {
-        let safe = value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:@+,=".contains(c));
-        let value = if safe {
-            value.to_owned()
-        } else {
-            format!("'{}'", value.replace('\'', r"'\''"))
-        };
-        let _ = writeln!(out, "{name}={value}");
+        let _ = writeln!(out, "{name}={}", crate::shell::word(value));
     };
     line("AZURE_TENANT_ID", &daemon.tenant);
     line("AZURE_CLIENT_ID", &daemon.client_id);

@@ -57,21 +57,19 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<i32> {
             "out": args.out.as_ref().map(|p| p.display().to_string()),
             "notes": snippet.notes,
         }));
-    } else if args.out.is_none() {
-        terminal::print(&snippet.content);
+        return Ok(keycred::exit::SUCCESS);
     }
-    if let (Some(out), false) = (&args.out, args.json) {
-        terminal::note(&format!(
+    match &args.out {
+        Some(out) => terminal::note(&format!(
             "wrote {} ({} for {})",
             out.display(),
             snippet.target.language(),
             snippet.target.name()
-        ));
+        )),
+        None => terminal::print(&snippet.content),
     }
-    if !args.json {
-        for note in &snippet.notes {
-            terminal::note(note);
-        }
+    for note in &snippet.notes {
+        terminal::note(note);
     }
     Ok(keycred::exit::SUCCESS)
 }

@@ -22,15 +22,6 @@ fn policy(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn stdout_of(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
 /// Validates each XML file against the schema with lxml and returns, per file, null when valid (with what the
 /// policy says: openid-config url, audiences, issuers, the roles claim) or the schema's first error.
 fn validate(files: &[&Path]) -> Vec<Value> {
@@ -114,7 +105,7 @@ fn the_apim_policy_is_valid_against_the_documented_validate_jwt_schema() {
     let mut files = Vec::new();
     for (index, (args, _, _)) in cases.iter().enumerate() {
         let file = dir.path().join(format!("policy{index}.xml"));
-        std::fs::write(&file, stdout_of(&policy(args))).unwrap();
+        std::fs::write(&file, stdout(&policy(args))).unwrap();
         files.push(file);
     }
     // Mutations the schema must refuse, so a pass above means something: children out of the documented order,
@@ -186,7 +177,7 @@ fn token(server: &OidcServer, dir: &Path, scope: &str) -> String {
         .arg(dir.join("daemon.pem"))
         .output()
         .unwrap();
-    stdout_of(&out).trim().to_owned()
+    stdout(&out).trim().to_owned()
 }
 
 /// Runs the `decode` command line of a JSON policy on `token`, as a shell would.
@@ -220,7 +211,7 @@ fn the_json_rules_accept_and_refuse_v1_and_v2_tokens_as_an_api_would() {
         .args(["--name", "daemon"])
         .output()
         .unwrap();
-    stdout_of(&out);
+    stdout(&out);
     let Some(server) = OidcServer::launch(
         TENANT,
         CLIENT,
@@ -237,11 +228,11 @@ fn the_json_rules_accept_and_refuse_v1_and_v2_tokens_as_an_api_would() {
         let authority = server.authority();
         all.push(&authority);
         all.extend(args);
-        serde_json::from_str(&stdout_of(&policy(&all))).unwrap()
+        json(&policy(&all))
     };
     let accepted = |rules: &Value, token: &str, what: &str| {
         let out = apply(rules, token);
-        let text = stdout_of(&out);
+        let text = stdout(&out);
         assert!(
             text.contains("verified      yes: signature"),
             "{what}: {text}"

@@ -93,6 +93,17 @@ pub fn openssl_fingerprint(cert: &Path, inform: &str, digest: &str) -> String {
         .replace(':', "")
 }
 
+/// Asserts the run succeeded (showing stderr if not) and returns its stdout.
+pub fn stdout(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "keycred failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
 /// Asserts the run succeeded (showing stderr if not) and parses its stdout as JSON.
 pub fn json(output: &std::process::Output) -> serde_json::Value {
     assert!(

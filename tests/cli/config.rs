@@ -171,8 +171,7 @@ fn token_for_the_app(out: &std::process::Output, what: &str) -> Value {
         .args(["decode", &token, "--json"])
         .output()
         .unwrap();
-    assert!(decoded.status.success(), "{what}: {token}");
-    let claims = serde_json::from_slice::<Value>(&decoded.stdout).unwrap()["claims"].clone();
+    let claims = json(&decoded)["claims"].clone();
     assert_eq!(claims["azp"], CLIENT, "{what}: {claims}");
     assert_eq!(claims["aud"], crate::flow::API_APP_ID, "{what}: {claims}");
     assert_eq!(claims["tid"], TENANT, "{what}: {claims}");
@@ -381,13 +380,9 @@ fn msal_python_and_msal_node_get_tokens_from_their_snippets() {
 }
 
 fn run_keycred_stdout(args: &[&str]) -> String {
-    let out = keycred().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    stdout(&keycred().args(args).output().unwrap())
+        .trim()
+        .to_owned()
 }
 
 #[test]
@@ -521,7 +516,7 @@ fn config_refuses_files_that_do_not_belong_together_and_never_overwrites() {
         pw.to_str().unwrap(),
         "--json",
     ]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = json(&out);
     assert_eq!(doc["language"], "json");
     let section: Value = serde_json::from_str(doc["content"].as_str().unwrap()).unwrap();
     assert_eq!(
@@ -547,7 +542,7 @@ fn config_refuses_files_that_do_not_belong_together_and_never_overwrites() {
         "--store",
         "LocalMachine/My",
     ]);
-    let section: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let section = json(&out);
     assert_eq!(
         section["AzureAd"]["ClientCredentials"][0],
         serde_json::json!({"SourceType": "StoreWithThumbprint", "CertificateStorePath": "LocalMachine/My", "CertificateThumbprint": sha1})
@@ -564,7 +559,7 @@ fn config_refuses_files_that_do_not_belong_together_and_never_overwrites() {
         "--key-vault-cert-name",
         "daemon",
     ]);
-    let section: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let section = json(&out);
     assert_eq!(
         section["AzureAd"]["ClientCredentials"][0],
         serde_json::json!({"SourceType": "KeyVault", "KeyVaultUrl": "https://contoso.vault.azure.net", "KeyVaultCertificateName": "daemon"})

@@ -38,16 +38,6 @@ fn credential(dir: &Path) -> PathBuf {
     pw
 }
 
-fn stdout(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "keycred failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
 /// No secret of the credential in what keycred printed.
 fn assert_no_secrets(out: &std::process::Output, dir: &Path, extra: &[&str]) {
     let printed = format!(
