@@ -180,19 +180,27 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
     }
     let defaults = plan.defaults;
     let mut apps: Vec<BatchApp> = Vec::with_capacity(plan.app.len());
+    // Every problem of every app, so that one run shows them all.
+    let mut problems: Vec<String> = Vec::new();
     for entry in plan.app {
         let line = line_of(text, entry.name.span().start);
         let name = entry.name.into_inner();
-        let at = |reason: String| fail(format!("line {line}, app {name:?}: {reason}"));
+        let at = |reason: String| format!("line {line}, app {name:?}: {}", in_plan_words(&reason));
         if let Some(other) = apps.iter().find(|a| a.name == name) {
-            return Err(fail(format!(
+            problems.push(format!(
                 "line {line}: app name {name:?} is already used on line {}; names must be unique",
                 other.line
-            )));
+            ));
+            continue;
         }
-        crate::provision::validate_name(&name).map_err(|e| at(e.to_string()))?;
+        let before = problems.len();
+        if let Err(e) = crate::provision::validate_name(&name) {
+            problems.push(at(e.to_string()));
+        }
         let subject = entry.subject.into_inner();
-        Subject::parse(&subject).map_err(|e| at(e.to_string()))?;
+        if let Err(e) = Subject::parse(&subject) {
+            problems.push(at(e.to_string()));
+        }
         let settings = Settings {
             out: entry.out.or_else(|| defaults.out.clone()),
             days: entry.days.or(defaults.days),
@@ -208,10 +216,15 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
             pem_bundle: entry.pem_bundle.or(defaults.pem_bundle),
         };
         if settings.days.is_some() && settings.not_after.is_some() {
-            return Err(at("sets both days and not_after; use one".into()));
+            problems.push(at("sets both days and not_after; use one".into()));
         }
         if let Some(bits) = settings.key_size {
-            KeySize::from_bits(bits).map_err(|e| at(e.to_string()))?;
+            if let Err(e) = KeySize::from_bits(bits) {
+                problems.push(at(e.to_string()));
+            }
+        }
+        if problems.len() > before {
+            continue;
         }
         let out_dir = resolve(
             base,
@@ -223,22 +236,24 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
             a.out_dir.to_string_lossy().to_lowercase() == out_dir.to_string_lossy().to_lowercase()
         };
         if let Some(other) = apps.iter().find(|a| same_folder(a)) {
-            return Err(at(format!(
+            problems.push(at(format!(
                 "writes to {}, as app {:?} on line {} does; every app needs its own folder",
                 out_dir.display(),
                 other.name,
                 other.line
             )));
+            continue;
         }
         let manifest = entry.manifest.map(|m| resolve(base, &m));
         if let Some(path) = &manifest {
             if let Some(other) = apps.iter().find(|a| a.manifest.as_ref() == Some(path)) {
-                return Err(at(format!(
+                problems.push(at(format!(
                     "rotates {}, as app {:?} on line {} does; two runs on one manifest would race",
                     path.display(),
                     other.name,
                     other.line
                 )));
+                continue;
             }
         }
         apps.push(BatchApp {
@@ -250,7 +265,77 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
             settings,
         });
     }
+    if !problems.is_empty() {
+        return Err(fail(problems_text(&problems)));
+    }
     Ok(apps)
+}
+
+/// Several problems as one message: the count, then one per line.
+fn problems_text(problems: &[String]) -> String {
+    match problems {
+        [one] => format!("{one}; nothing was run"),
+        many => format!(
+            "{} problems, nothing was run:\n  {}",
+            many.len(),
+            many.join("\n  ")
+        ),
+    }
+}
+
+/// A message from the shared workflows in a plan's words: the options a plan sets are keys (`name`,
+/// `key_size`), not the command line's flags (`--name`, `--key-size`).
+pub fn in_plan_words(message: &str) -> String {
+    let mut text = message.replace(
+        crate::manifest::document::UNDETECTED_FORMAT_ADVICE,
+        "set format = \"graph\" or format = \"legacy\" for this app in the plan",
+    );
+    for (flag, key) in [
+        ("--not-after", "not_after"),
+        ("--key-size", "key_size"),
+        ("--pfx-profile", "pfx_profile"),
+        ("--renew-within", "renew_within"),
+        ("--prune-expired", "prune_expired"),
+        ("--no-pfx", "no_pfx"),
+        ("--pem-bundle", "pem_bundle"),
+        ("--subject", "subject"),
+        ("--name", "name"),
+        ("--days", "days"),
+        ("--keep", "keep"),
+        ("--out", "out"),
+    ] {
+        text = text.replace(flag, key);
+    }
+    text
+}
+
+/// Refuses a `--report` path that holds anything but an earlier run's report (a manifest, a plan, a key), before
+/// any app runs. An earlier report is replaced: a report is a run's output.
+pub fn check_report_target(path: &Path) -> Result<()> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+        Ok(meta) => meta,
+    };
+    let is_report = meta.is_file()
+        && crate::input::read_file(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|value| value.as_object().cloned())
+            .is_some_and(|report| {
+                ["plan", "startedAt", "counts", "apps"]
+                    .iter()
+                    .all(|key| report.contains_key(*key))
+            });
+    if is_report {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!(
+            "--report {} exists and is not a keycred batch report: nothing was run and it was left as it is; \
+             choose another --report FILE (an earlier run's report is replaced)",
+            path.display()
+        )))
+    }
 }
 
 /// Checks, before any app runs, that every manifest the plan names exists, naming each missing one with its
@@ -276,8 +361,8 @@ pub fn check_manifests(apps: &[BatchApp], source: &str) -> Result<()> {
     Err(Error::Document {
         source_name: source.to_owned(),
         reason: format!(
-            "{}; nothing was run (paths in a plan are relative to the plan's folder)",
-            missing.join("; ")
+            "{} (paths in a plan are relative to the plan's folder)",
+            problems_text(&missing)
         ),
     })
 }
@@ -330,7 +415,7 @@ out = "other"
             ("[[app]]\nname = \"a\"\nsubject = \"\"\n", "line 2, app \"a\": subject \"\": is empty"),
             ("[[app]]\nname = \"a\"\nsubject = \"A\"\nkey_size = 1024\n", "key size 1024"),
             ("[[app]]\nname = \"a\"\nsubject = \"A\"\nhash = \"md5\"\n", "line 4"),
-            ("[[app]]\nname = \"../a\"\nsubject = \"A\"\n", "path separator"),
+            ("[[app]]\nname = \"../a\"\nsubject = \"A\"\n", "name \"../a\" contains a path separator; put the folder in out"),
             ("[defaults]\nout = \"x\"\n", "has no [[app]] tables"),
             (
                 "[[app]]\nname = \"a\"\nsubject = \"A\"\nout = \"x\"\n[[app]]\nname = \"b\"\nsubject = \"B\"\nout = \"x/b/../b/..\"\nmanifest = \"m.json\"\n[[app]]\nname = \"a2\"\nsubject = \"C\"\nmanifest = \"./m.json\"\n",

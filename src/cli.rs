@@ -469,6 +469,50 @@ pub enum ManifestCommand {
     KeyCredentials(KeyCredentialsArgs),
     /// The appRoles fragment of a resource (API) app, and the client app's requiredResourceAccess.
     AppRoles(Box<AppRolesArgs>),
+    /// Grant the API's application roles to the client app: merge them into its manifest's requiredResourceAccess.
+    Grant(GrantArgs),
+}
+
+/// `keycred manifest grant`
+#[derive(Debug, Args)]
+#[command(
+    group(clap::ArgGroup::new("output").required(true).args(["in_place", "manifest_out", "dry_run"])),
+    after_help = "The role ids come from the API's manifest. The client's other requiredResourceAccess entries (Microsoft Graph, other APIs), its certificates and every other field stay as they were. Then grant admin consent (portal: the client app > API permissions > Grant admin consent): until then the token has no roles.\n\nExamples:\n  keycred manifest grant --api api.json --client client.json --in-place\n  keycred manifest grant --api api.json --client client.json \\\n    --role Orders.Read --manifest-out client.granted.json"
+)]
+pub struct GrantArgs {
+    /// The API (resource) app's manifest, either format: its appId and appRoles.
+    #[arg(long, value_name = "API.json")]
+    pub api: PathBuf,
+
+    /// The client (daemon) app's manifest, either format.
+    #[arg(long, value_name = "CLIENT.json")]
+    pub client: PathBuf,
+
+    /// The value of a role to grant (repeat for more); default: every enabled role the API offers to
+    /// applications.
+    #[arg(long = "role", value_name = "VALUE")]
+    pub roles: Vec<String>,
+
+    /// Write the merged manifest back to CLIENT.json (under a lock), keeping the original as CLIENT.json.bak (or
+    /// .bak.N).
+    #[arg(long, conflicts_with = "manifest_out")]
+    pub in_place: bool,
+
+    /// Write the merged manifest to FILE (atomically) instead.
+    #[arg(long, value_name = "FILE")]
+    pub manifest_out: Option<PathBuf>,
+
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Replace --manifest-out FILE if it exists.
+    #[arg(long, requires = "manifest_out")]
+    pub force: bool,
+
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `keycred batch`
@@ -485,7 +529,8 @@ pub struct BatchArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// Write a JSON report of every app's result to FILE (an existing FILE needs --force).
+    /// Write a JSON report of every app's result to FILE, replacing an earlier run's report (atomically); a FILE
+    /// that is not a keycred report is never replaced.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
@@ -497,8 +542,8 @@ pub struct BatchArgs {
     #[arg(long, conflicts_with = "password_file")]
     pub generate_password: bool,
 
-    /// Replace the --report FILE if it exists.
-    #[arg(long, requires = "report")]
+    /// No longer needed: an earlier report is always replaced (kept so that existing scripts still run).
+    #[arg(long, requires = "report", hide = true)]
     pub force: bool,
 
     /// Print the report (every app's result, the counts) as JSON on standard output instead of the table.
@@ -768,8 +813,8 @@ pub struct CredentialOptions {
     #[arg(long)]
     pub pem_bundle: bool,
 
-    /// Do not write NAME.key: the private key is then only in the (encrypted) PFX.
-    #[arg(long, conflicts_with = "no_pfx")]
+    /// Do not write NAME.key: the private key is then only in the (encrypted) PFX (so not with --no-pfx).
+    #[arg(long)]
     pub no_key: bool,
 
     /// Replace existing files.
@@ -780,7 +825,7 @@ pub struct CredentialOptions {
 /// `keycred rotate`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The new credential is added beside the current one; nothing else in the manifest changes. Without --in-place or --manifest-out the updated manifest goes to standard output and the summary to standard error.\n\nExample:\n  keycred rotate --manifest app.json --subject 'CN=Orders Daemon' \\\n    --out certs --generate-password --prune-expired --in-place"
+    after_help = "The new credential is added beside the current one; nothing else in the manifest changes. Its files are named NAME-YYYYMMDD after the certificate's start date (NAME from --name, else the CN; -2, -3, ... when that name is taken), so they never replace the current credential's files. Without --in-place or --manifest-out the updated manifest goes to standard output and the summary to standard error.\n\nExamples:\n  keycred rotate --manifest app.json --subject 'CN=Orders Daemon' \\\n    --out certs --generate-password --prune-expired --in-place\n  keycred rotate --manifest app.json --cert next.cer --in-place\n  keycred rotate --manifest app.json \\\n    --remove-key-id 00000000-0000-0000-0000-000000000000 --in-place"
 )]
 pub struct RotateArgs {
     /// The app manifest (Graph or legacy format) to add the new credential to.
@@ -791,9 +836,20 @@ pub struct RotateArgs {
     #[arg(long, short = 's', conflicts_with = "cert")]
     pub subject: Option<String>,
 
-    /// Rotate in a certificate made elsewhere instead of making one.
+    /// Rotate in a certificate made elsewhere instead of making one. It is added whenever the manifest does not
+    /// hold it yet: the renewal window only decides whether keycred makes a certificate.
     #[arg(long, value_name = "CERT")]
     pub cert: Option<PathBuf>,
+
+    /// The manifest's format, when its fields cannot tell (a manifest with id and appId is the Graph format).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Remove the credential with this keyId (as az ad app credential delete --key-id does); repeat for more.
+    /// A still-valid one is removed with a warning; the app's last valid credential never is. Alone (without
+    /// --subject or --cert) it only removes.
+    #[arg(long, value_name = "GUID")]
+    pub remove_key_id: Vec<String>,
 
     #[command(flatten)]
     pub credential: CredentialOptions,

@@ -172,12 +172,39 @@ pub fn write_all(files: &[OutputFile], force: bool) -> Result<()> {
 pub fn write_public_file(path: &Path, contents: impl Into<Vec<u8>>, force: bool) -> Result<()> {
     let file = [OutputFile::new(path, contents, Access::Public)];
     check_targets(&file, force)?;
+    refuse_replacing_a_manifest(path)?;
     if let Some(dir) = parent_dir(path) {
         if output_dir_state(dir)? == OutputDir::Missing {
             create_output_dir(dir, false)?;
         }
     }
     write_all(&file, force)
+}
+
+/// Refuses to replace a file that holds an app manifest (a JSON object with `appId` or `id`, as the portal and
+/// Graph give them) with a fragment or any other output: `--force` replaces outputs, never a manifest, whose
+/// certificates and every other field would be lost. Manifests are changed only by merging, under a lock, with a
+/// backup.
+pub fn refuse_replacing_a_manifest(path: &Path) -> Result<()> {
+    let Ok(bytes) = fs::read(path) else {
+        return Ok(());
+    };
+    let holds_manifest =
+        serde_json::from_slice::<serde_json::Value>(crate::input::strip_bom(&bytes))
+            .ok()
+            .and_then(|value| value.as_object().cloned())
+            .is_some_and(|object| object.contains_key("appId") || object.contains_key("id"));
+    if holds_manifest {
+        return Err(Error::Refused(format!(
+            "{} holds an app manifest: --force never replaces a manifest with a fragment (its certificates and every \
+             other field would be lost). Merge into it instead (keycred manifest grant --api API.json --client {} \
+             --in-place for requiredResourceAccess; keycred manifest app-roles --merge for appRoles; keycred rotate \
+             for keyCredentials), or write to another file",
+            path.display(),
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// An exclusive lock on a file being updated in place, held as an OS file lock (`flock`) on `FILE.lock`.

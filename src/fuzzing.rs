@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -58,6 +58,7 @@ pub fn manifest(text: &str) {
         let Ok(mut manifest) = Manifest::parse(text, "fuzz", format) else {
             continue;
         };
+        numbers_kept(text, &Value::Object(manifest.root().clone()));
         let _ = manifest.role_summaries();
         let _ = manifest.scope_values();
         if let Ok(existing) = manifest.key_credentials() {
@@ -72,6 +73,7 @@ pub fn manifest(text: &str) {
                 renew_within: Some(Duration::days(30)),
                 prune_expired: true,
                 keep: Some(2),
+                remove_key_ids: Vec::new(),
             };
             if let Ok(plan) = rotation::plan(&existing, Some(&candidate), NOW, &policy) {
                 let mut rotated = manifest.clone();
@@ -104,6 +106,20 @@ pub fn manifest(text: &str) {
         if manifest.add_identifier_uri("api://fuzz").is_ok() {
             round_trip(&manifest);
         }
+    }
+}
+
+/// Every number keycred read is the number as the input wrote it, digit for digit (`arbitrary_precision`):
+/// a manifest keycred rewrites must not turn `12345678901234567890123` into `1.2345678901234568e22`.
+fn numbers_kept(text: &str, value: &Value) {
+    match value {
+        Value::Number(n) => assert!(
+            text.contains(&n.to_string()),
+            "the number {n} is not written so in the input: its digits changed"
+        ),
+        Value::Array(items) => items.iter().for_each(|v| numbers_kept(text, v)),
+        Value::Object(map) => map.values().for_each(|v| numbers_kept(text, v)),
+        _ => {}
     }
 }
 

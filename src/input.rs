@@ -12,7 +12,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value};
+#[cfg(test)]
+use serde_json::Map;
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::secret::{Password, CURRENT_PASSWORD_ENV, PASSWORD_ENV};
@@ -76,19 +78,24 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
 
 /// Parses JSON text, refusing an object that has the same key twice: the message names the key, where it is in
 /// the document, and its line. `source` names the input in messages.
+///
+/// Two passes: the first only checks for repeated keys; the second is serde_json's own parser, built with
+/// `arbitrary_precision`, so that every number keeps its digits as written (`12345678901234567890123` stays
+/// that, not `1.2345678901234568e22`) and a rewritten manifest holds exactly the values it was given.
 pub fn parse_json(text: &str, source: &str) -> Result<Value> {
     let text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
+    let fail = |e: serde_json::Error| Error::Document {
+        source_name: source.to_owned(),
+        reason: json_error(&e),
+    };
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = Strict {
+    NoRepeatedKeys {
         path: String::new(),
     }
     .deserialize(&mut deserializer)
-    .and_then(|value| deserializer.end().map(|()| value))
-    .map_err(|e| Error::Document {
-        source_name: source.to_owned(),
-        reason: json_error(&e),
-    })?;
-    Ok(value)
+    .and_then(|()| deserializer.end())
+    .map_err(fail)?;
+    serde_json::from_str(text).map_err(fail)
 }
 
 /// serde_json's message, with our duplicate-key message reworded around its line number.
@@ -112,81 +119,78 @@ fn json_error(error: &serde_json::Error) -> String {
 
 const DUPLICATE_MARK: &str = "\u{1}duplicate:";
 
-/// Builds a `serde_json::Value` exactly as serde_json does (order preserved), but fails on a repeated key.
-struct Strict {
+/// Walks a JSON document and fails on the first object with a repeated key, naming where it is. It builds
+/// nothing: the value itself comes from serde_json.
+struct NoRepeatedKeys {
     path: String,
 }
 
-impl Strict {
-    fn child(&self, segment: impl std::fmt::Display, index: bool) -> Strict {
+impl NoRepeatedKeys {
+    fn child(&self, segment: impl std::fmt::Display, index: bool) -> NoRepeatedKeys {
         let path = match (self.path.is_empty(), index) {
             (_, true) => format!("{}[{segment}]", self.path),
             (true, false) => segment.to_string(),
             (false, false) => format!("{}.{segment}", self.path),
         };
-        Strict { path }
+        NoRepeatedKeys { path }
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Strict {
-    type Value = Value;
+impl<'de> DeserializeSeed<'de> for NoRepeatedKeys {
+    type Value = ();
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Strict {
-    type Value = Value;
+impl<'de> Visitor<'de> for NoRepeatedKeys {
+    type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(self.child(items.len(), true))? {
-            items.push(item);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        while seq.next_element_seed(self.child(index, true))?.is_some() {
+            index += 1;
         }
-        Ok(Value::Array(items))
+        Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let mut keys = std::collections::HashSet::new();
         while let Some(key) = access.next_key::<String>()? {
-            if map.contains_key(&key) {
+            if keys.contains(&key) {
                 let place = if self.path.is_empty() {
                     "at the top level".to_owned()
                 } else {
@@ -196,10 +200,10 @@ impl<'de> Visitor<'de> for Strict {
                     "{DUPLICATE_MARK}the key {key:?} appears twice {place}"
                 )));
             }
-            let value = access.next_value_seed(self.child(&key, false))?;
-            map.insert(key, value);
+            access.next_value_seed(self.child(&key, false))?;
+            keys.insert(key);
         }
-        Ok(Value::Object(map))
+        Ok(())
     }
 }
 

@@ -179,6 +179,49 @@ pub fn default_name(common_name: &str) -> String {
     }
 }
 
+/// Every role a credential's files can have, for checking that a name is free.
+pub const ALL_ROLES: [FileRole; 7] = [
+    FileRole::Cer,
+    FileRole::Pem,
+    FileRole::Key,
+    FileRole::Pfx,
+    FileRole::PfxPassword,
+    FileRole::KeyCredentials,
+    FileRole::Bundle,
+];
+
+/// The name of a rotated credential's files: `BASE-YYYYMMDD` after the certificate's start date, then
+/// `BASE-YYYYMMDD-2`, `-3`, … when a file of that name is already in `dir`. The current credential's files are
+/// named `BASE` (or an earlier date), so a rotation never takes their names, and one name never holds two keys'
+/// files. `taken` says whether a path exists (the file system, in the workflow).
+pub fn rotated_name(
+    dir: &std::path::Path,
+    base: &str,
+    start: time::Date,
+    taken: impl Fn(&std::path::Path) -> bool,
+) -> String {
+    let dated = format!(
+        "{base}-{:04}{:02}{:02}",
+        start.year(),
+        u8::from(start.month()),
+        start.day()
+    );
+    let free = |name: &str| {
+        let layout = OutputLayout {
+            dir: dir.to_path_buf(),
+            name: name.to_owned(),
+        };
+        !ALL_ROLES.iter().any(|role| taken(&layout.path(*role)))
+    };
+    if free(&dated) {
+        return dated;
+    }
+    (2u32..)
+        .map(|n| format!("{dated}-{n}"))
+        .find(|name| free(name))
+        .expect("some numbered name is free")
+}
+
 /// Renders every file of a new credential. Pure: nothing is written.
 pub fn render_files(
     credential: &NewCredential,
@@ -255,6 +298,24 @@ mod tests {
         assert_eq!(default_name("--"), "keycred");
         assert_eq!(default_name("app.contoso.com"), "app-contoso-com");
         assert_eq!(default_name("Ünïcode Dæmon"), "ünïcode-dæmon");
+    }
+
+    #[test]
+    fn rotated_names_carry_the_start_date_and_never_take_a_used_name() {
+        let date = time::macros::date!(2026 - 12 - 01);
+        let dir = std::path::Path::new("/certs");
+        assert_eq!(
+            rotated_name(dir, "orders", date, |_| false),
+            "orders-20261201"
+        );
+        let taken = |p: &std::path::Path| {
+            p == std::path::Path::new("/certs/orders-20261201.bundle.pem")
+                || p == std::path::Path::new("/certs/orders-20261201-2.pfx.password")
+        };
+        assert_eq!(
+            rotated_name(dir, "orders", date, taken),
+            "orders-20261201-3"
+        );
     }
 
     #[test]

@@ -223,6 +223,60 @@ pub fn thumbprint_json(files: &[Loaded], form: Option<ThumbprintForm>) -> Value 
     )
 }
 
+/// What to do with the secret files of one credential, in words that fit the files really written: `new`,
+/// `rotate`, `batch` and the wizard all print these lines. Each line starts with `secrets:`. Advice to delete a
+/// file is given only where the PFX holds the private key and keeps it; the only copy of a key is never named for
+/// deletion.
+pub fn secrets_advice(files: &[(FileRole, String)]) -> Vec<String> {
+    let path_of = |wanted: FileRole| {
+        files
+            .iter()
+            .find(|(role, _)| *role == wanted)
+            .map(|(_, path)| path.as_str())
+    };
+    let (pfx, key, password, bundle) = (
+        path_of(FileRole::Pfx),
+        path_of(FileRole::Key),
+        path_of(FileRole::PfxPassword),
+        path_of(FileRole::Bundle),
+    );
+    let mut lines = Vec::new();
+    match pfx {
+        Some(pfx) => {
+            let removable: Vec<&str> = [key, password].into_iter().flatten().collect();
+            if removable.is_empty() {
+                lines.push(format!(
+                    "secrets: {pfx} is the only copy of the private key (encrypted with your password): import it \
+                     where the app runs (Key Vault, or the certificate store) and keep it owner-only"
+                ));
+            } else {
+                lines.push(format!(
+                    "secrets: import {pfx} where the app runs (Key Vault, or the certificate store), then delete {} \
+                     from this folder: {pfx} keeps the private key",
+                    removable.join(" and ")
+                ));
+            }
+        }
+        None => {
+            if let Some(key) = key {
+                lines.push(format!(
+                    "secrets: {key} is the unencrypted private key and no PFX holds it: keep it owner-only where the \
+                     app runs, and nowhere else (it cannot be made again)"
+                ));
+            }
+        }
+    }
+    if let Some(bundle) = bundle {
+        let only = pfx.is_none() && key.is_none();
+        lines.push(format!(
+            "secrets: {bundle} holds the unencrypted private key{}: deploy it owner-only where the app runs \
+             (azure-identity, az login), and nowhere else",
+            if only { " (its only copy)" } else { " too" }
+        ));
+    }
+    lines
+}
+
 /// What `new` reports after writing: facts, thumbprints and the files.
 pub struct NewSummary<'a> {
     /// The credential made.
@@ -298,22 +352,9 @@ impl<'a> NewSummary<'a> {
              thumbprint), or add the keyCredentials entry beside the app's existing ones, never over them: \
              keycred rotate --cert {cer} --manifest app.json does that safely\n"
         ));
-        match (path_of(FileRole::Pfx), path_of(FileRole::Key), path_of(FileRole::PfxPassword)) {
-            (Some(pfx), key, password) if key.is_some() || password.is_some() => out.push_str(&format!(
-                "secrets: import {pfx} where the app runs (Key Vault, or the certificate store), then delete {} \
-                 from this folder\n",
-                [key, password].into_iter().flatten().collect::<Vec<_>>().join(" and ")
-            )),
-            (None, Some(key), _) => out.push_str(&format!(
-                "secrets: {key} is the unencrypted private key: keep it owner-only where the app runs, and nowhere else\n"
-            )),
-            _ => {}
-        }
-        if let Some(bundle) = path_of(FileRole::Bundle) {
-            out.push_str(&format!(
-                "secrets: {bundle} holds the unencrypted private key too: deploy it owner-only where the app runs \
-                 (azure-identity, az login), and nowhere else\n"
-            ));
+        for advice in secrets_advice(&self.files) {
+            out.push_str(&advice);
+            out.push('\n');
         }
         out
     }
@@ -388,12 +429,18 @@ pub fn check_text(files: &[CheckedFile], now: OffsetDateTime, warn: time::Durati
             1 => " (1 credential)".to_owned(),
             n => format!(" ({n} credentials)"),
         };
-        let verdict = if file.problems.is_empty() {
-            file.verdict.describe().to_owned()
+        if file.problems.is_empty() {
+            out.push_str(&format!(
+                "{}: {}{count}\n",
+                file.file,
+                file.verdict.describe()
+            ));
         } else {
-            format!("INVALID, and {}", file.verdict.describe())
-        };
-        out.push_str(&format!("{}: {verdict}{count}\n", file.file));
+            out.push_str(&format!(
+                "{}: INVALID{count}: Entra refuses it as it is; fix the problems below\n",
+                file.file
+            ));
+        }
         for problem in &file.problems {
             out.push_str(&format!("  problem: {problem}\n"));
         }
@@ -588,18 +635,132 @@ fn rotate_next_steps(outcome: &crate::workflow::rotate_app::RotateOutcome) -> St
             body.display()
         )),
         (None, Some(manifest)) => out.push_str(&format!(
-            "next: apply {manifest} (portal: App registrations > your app > Manifest, or Graph PATCH); keep the current \
-             credential until the app uses the new certificate, then prune it (keycred rotate --prune-expired)\n"
+            "next: apply {manifest} (portal: App registrations > your app > Manifest, or Graph PATCH){}\n",
+            retire_step(outcome, manifest)
         )),
         _ => {}
     }
-    if outcome.files.iter().any(|(role, _)| *role == FileRole::Key) {
-        out.push_str(
-            "secrets: import the PFX where the app runs (Key Vault or the certificate store), then delete the .key and \
-             .pfx.password files from this folder\n",
-        );
+    for advice in secrets_advice(&outcome.files) {
+        out.push_str(&advice);
+        out.push('\n');
     }
     out
+}
+
+/// What to do with the credential the new one replaces: remove it by keyId once the app uses the new certificate
+/// while it is still valid, or prune what has expired.
+fn retire_step(outcome: &crate::workflow::rotate_app::RotateOutcome, manifest: &str) -> String {
+    use crate::rotation::{standing, Disposition, Standing};
+    if outcome.added.is_none() {
+        return String::new();
+    }
+    let kept = || {
+        outcome
+            .existing
+            .iter()
+            .zip(&outcome.plan.existing)
+            .filter(|(_, d)| **d == Disposition::Keep)
+            .map(|(c, _)| c)
+    };
+    let valid: Vec<String> = kept()
+        .filter(|c| standing(c.start, c.end, outcome.now) == Standing::Valid)
+        .filter_map(|c| c.key_id.map(|id| id.to_string()))
+        .collect();
+    let expired = kept().any(|c| standing(c.start, c.end, outcome.now) == Standing::Expired);
+    let mut step = String::new();
+    if !valid.is_empty() {
+        step.push_str(&format!(
+            "; keep the current credential until the app uses the new certificate, then remove it: keycred rotate \
+             --manifest {manifest} {} --in-place",
+            valid
+                .iter()
+                .map(|id| format!("--remove-key-id {id}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    if expired {
+        step.push_str(&format!(
+            "; expired credentials stay until pruned: keycred rotate --manifest {manifest} --prune-expired --in-place"
+        ));
+    }
+    step
+}
+
+/// `manifest grant` as text: the client's entry for the API, role by role, and what to do next.
+pub fn grant_text(outcome: &crate::workflow::grant::GrantOutcome) -> String {
+    let mut out = format!(
+        "requiredResourceAccess of {} ({} manifest){}\n",
+        outcome.client.display(),
+        crate::manifest::document::format_name(outcome.format),
+        if outcome.dry_run {
+            ", dry run: nothing written"
+        } else {
+            ""
+        }
+    );
+    out.push_str(&format!(
+        "  {} entry for {}{}\n",
+        if outcome.entry_existed {
+            "update"
+        } else {
+            "add"
+        },
+        outcome.resource_app_id,
+        outcome
+            .api_name
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default()
+    ));
+    for role in &outcome.roles {
+        out.push_str(&format!(
+            "{} role    {}  {}{}\n",
+            if role.added { "+" } else { " " },
+            role.id,
+            role.value,
+            if role.added {
+                ""
+            } else {
+                " (already requested)"
+            }
+        ));
+    }
+    if !outcome.changed {
+        out.push_str("no change\n");
+        return out;
+    }
+    if let Some(backup) = &outcome.backup {
+        out.push_str(&format!(
+            "files\n  {}  the manifest as it was before this run\n",
+            backup.display()
+        ));
+    }
+    if let Some(written) = &outcome.written {
+        out.push_str(&format!(
+            "next: apply {} (portal: App registrations > the client app > Manifest, or Graph PATCH), then grant \
+             admin consent (the client app > API permissions > Grant admin consent): until then its tokens carry \
+             no roles\n",
+            written.display()
+        ));
+    }
+    out
+}
+
+/// `manifest grant --json`.
+pub fn grant_json(outcome: &crate::workflow::grant::GrantOutcome) -> Value {
+    json!({
+        "client": outcome.client.display().to_string(),
+        "resourceAppId": outcome.resource_app_id,
+        "dryRun": outcome.dry_run,
+        "changed": outcome.changed,
+        "entryExisted": outcome.entry_existed,
+        "roles": outcome.roles.iter().map(|r| json!({
+            "value": r.value, "id": r.id, "added": r.added,
+        })).collect::<Vec<_>>(),
+        "written": outcome.written.as_ref().map(|p| p.display().to_string()),
+        "backup": outcome.backup.as_ref().map(|p| p.display().to_string()),
+    })
 }
 
 /// `rotate --json`: the summary.
@@ -621,6 +782,10 @@ pub fn rotate_json(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Valu
         "added": outcome.added.as_ref().map(|added| json!({
             "keyId": added.entry["keyId"],
             "customKeyIdentifier": added.entry["customKeyIdentifier"],
+            "subject": added.certificate.subject,
+            "startDateTime": rfc3339_utc(added.certificate.not_before),
+            "endDateTime": rfc3339_utc(added.certificate.not_after),
+            "thumbprints": thumbprints_json(&added.certificate.thumbprints),
         })),
         "skipped": outcome.plan.skipped,
         "kept": pairs().filter(|(_, d)| **d == Disposition::Keep).map(|(c, _)| json!({
@@ -703,15 +868,18 @@ pub fn decode_text(decoded: &crate::flow::decode::Decoded, now: OffsetDateTime) 
     out.push_str("header\n");
     out.push_str(&indent(&decoded.header));
     out.push_str("claims\n");
-    let mut with_times = claims.clone();
-    if let Some(map) = with_times.as_object_mut() {
-        for name in ["iat", "nbf", "exp"] {
-            if let Some(text) = claim_time(claims, name, now) {
-                map.insert(format!("{name} (UTC)"), Value::String(text));
-            }
+    out.push_str(&indent(claims));
+    // The times readable, beside the claims (never among them: the claims are shown as the token has them).
+    let times: Vec<(&str, String)> = ["iat", "nbf", "exp"]
+        .into_iter()
+        .filter_map(|name| Some((name, claim_time(claims, name, now)?)))
+        .collect();
+    if !times.is_empty() {
+        out.push_str("times (UTC)\n");
+        for (name, text) in times {
+            out.push_str(&format!("  {name}  {text}\n"));
         }
     }
-    out.push_str(&indent(&with_times));
     out
 }
 

@@ -14,7 +14,7 @@ use crate::manifest::ExistingCredential;
 use crate::time_fmt::rfc3339_utc;
 
 /// What the run is allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
     /// Add the new credential only when the newest valid one ends within this window (`--renew-within DAYS`);
     /// `None` adds it unconditionally.
@@ -23,6 +23,9 @@ pub struct Policy {
     pub prune_expired: bool,
     /// Keep at most this many credentials, the new one included (`--keep N`); the earliest-ending go first.
     pub keep: Option<usize>,
+    /// Remove these credentials by keyId (`--remove-key-id`), as `az ad app credential delete --key-id` does;
+    /// never the app's last valid one.
+    pub remove_key_ids: Vec<uuid::Uuid>,
 }
 
 /// The facts of the credential to add.
@@ -176,10 +179,28 @@ pub fn plan(
         }
     }
 
+    for id in &policy.remove_key_ids {
+        if !existing.iter().any(|c| c.key_id == Some(*id)) {
+            let ids: Vec<String> = existing.iter().map(ExistingCredential::label).collect();
+            return Err(Error::Refused(format!(
+                "--remove-key-id {id}: the manifest has no credential with keyId {id} (it has {}); nothing was \
+                 written (keycred check MANIFEST lists them)",
+                if ids.is_empty() {
+                    "none".to_owned()
+                } else {
+                    ids.join(", ")
+                }
+            )));
+        }
+    }
     let mut dispositions: Vec<Disposition> = existing
         .iter()
         .map(|c| {
-            if policy.prune_expired && standing(c.start, c.end, now) == Standing::Expired {
+            if c.key_id
+                .is_some_and(|id| policy.remove_key_ids.contains(&id))
+            {
+                Disposition::Remove("asked for with --remove-key-id".into())
+            } else if policy.prune_expired && standing(c.start, c.end, now) == Standing::Expired {
                 Disposition::Remove(format!("expired on {}", rfc3339_utc(c.end)))
             } else {
                 Disposition::Keep
@@ -213,6 +234,23 @@ pub fn plan(
         .iter()
         .zip(&dispositions)
         .any(|(c, d)| *d == Disposition::Keep && standing(c.start, c.end, now) == Standing::Valid);
+    let asked_valid: Vec<String> = existing
+        .iter()
+        .filter(|c| {
+            c.key_id
+                .is_some_and(|id| policy.remove_key_ids.contains(&id))
+                && standing(c.start, c.end, now) == Standing::Valid
+        })
+        .map(ExistingCredential::label)
+        .collect();
+    if !add && !remaining_valid && !asked_valid.is_empty() {
+        return Err(Error::Refused(format!(
+            "--remove-key-id: removing {} would leave the app no valid certificate credential (it is the last valid \
+             one), and the app could no longer sign in; nothing was written. Add its successor first (keycred rotate \
+             --cert NEXT.cer, or --force-renewal), then remove it",
+            asked_valid.join(", ")
+        )));
+    }
     if !add && !remaining_valid {
         warnings.push("after this run the app has no valid certificate credential".into());
     }
@@ -260,7 +298,50 @@ mod tests {
             renew_within: renew_days.map(Duration::days),
             prune_expired: prune,
             keep,
+            remove_key_ids: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_credential_is_removed_by_key_id_but_never_the_last_valid_one() {
+        let existing = [
+            cred(0, -300, 60, 1),
+            cred(1, -10, 300, 2),
+            cred(2, -400, -1, 3),
+        ];
+        let id = |i: usize| existing[i].key_id.unwrap();
+        let mut p = policy(Some(30), false, None);
+        p.remove_key_ids = vec![id(0)];
+        let plan = super::plan(&existing, None, NOW, &p).unwrap();
+        assert!(matches!(plan.existing[0], Disposition::Remove(_)));
+        assert_eq!(plan.existing[1..], [Disposition::Keep, Disposition::Keep]);
+        assert!(
+            plan.warnings.iter().any(|w| w.contains("still valid")),
+            "{:?}",
+            plan.warnings
+        );
+        p.remove_key_ids = vec![id(0), id(1)];
+        let err = super::plan(&existing, None, NOW, &p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("last valid"), "{err}");
+        // With a successor added in the same run, the current one may go.
+        let plan = super::plan(
+            &existing,
+            Some(&candidate(9)),
+            NOW,
+            &Policy {
+                renew_within: None,
+                ..p.clone()
+            },
+        )
+        .unwrap();
+        assert!(plan.add);
+        p.remove_key_ids = vec![uuid::Uuid::from_u128(99)];
+        let err = super::plan(&existing, None, NOW, &p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no credential with keyId"), "{err}");
     }
 
     #[test]

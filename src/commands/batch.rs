@@ -28,6 +28,7 @@ struct AppResult {
     action: &'static str,
     detail: String,
     thumbprint: Option<String>,
+    files: Vec<(keycred::provision::FileRole, String)>,
     seconds: f64,
 }
 
@@ -53,10 +54,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
     }
     if let Some(report) = &args.report {
         // Checked before any app runs: a run must not end unable to say what it did.
-        fsio::check_targets(
-            &[OutputFile::new(report, Vec::new(), Access::Public)],
-            args.force,
-        )?;
+        keycred::batch::check_report_target(report)?;
     }
     let interrupt = Interrupt::install()?;
     // Batch never prompts: a scheduled run has nobody to answer.
@@ -93,6 +91,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
                             action: outcome.result.as_str(),
                             detail: outcome.detail,
                             thumbprint: outcome.thumbprint,
+                            files: outcome.files,
                             seconds: 0.0,
                         },
                         Err(error) => AppResult {
@@ -102,8 +101,9 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
                                 keycred::Error::Interrupted(_) => "interrupted",
                                 _ => "failed",
                             },
-                            detail: format!("{error:#}"),
+                            detail: batch::in_plan_words(&format!("{error:#}")),
                             thumbprint: None,
+                            files: Vec::new(),
                             seconds: 0.0,
                         },
                     };
@@ -135,6 +135,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
                         keycred::interrupt::signal_name(signal)
                     ),
                     thumbprint: None,
+                    files: Vec::new(),
                     seconds: 0.0,
                 });
             }
@@ -163,6 +164,9 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
             "result": r.action,
             "detail": r.detail,
             "thumbprint": r.thumbprint,
+            "files": r.files.iter().map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
+                .collect::<serde_json::Map<String, Value>>(),
+            "secrets": keycred::report::secrets_advice(&r.files),
             "seconds": (r.seconds * 1000.0).round() / 1000.0,
         })).collect::<Vec<Value>>(),
     });
@@ -187,13 +191,15 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
             ));
         }
         terminal::print(&format!("{line} ({jobs} jobs)\n"));
+        terminal::print(&secrets_lines(&results));
     }
     if let Some(path) = &args.report {
         let text = format!(
             "{}\n",
             serde_json::to_string_pretty(&report).expect("JSON values serialize")
         );
-        fsio::write_all(&[OutputFile::new(path, text, Access::Public)], args.force)?;
+        // A report is the run's output: each run replaces the last one's (atomically).
+        fsio::write_all(&[OutputFile::new(path, text, Access::Public)], true)?;
     }
     if let Some(signal) = signal {
         return Ok(128 + signal);
@@ -203,6 +209,40 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
     } else {
         keycred::exit::SUCCESS
     })
+}
+
+/// The secrets advice of every app that wrote files, once per kind of advice: the first such app's lines, with
+/// the other apps that wrote the same kinds of files named.
+fn secrets_lines(results: &[AppResult]) -> String {
+    let mut groups: Vec<(Vec<keycred::provision::FileRole>, &AppResult, Vec<&str>)> = Vec::new();
+    for r in results.iter().filter(|r| !r.files.is_empty()) {
+        let roles: Vec<_> = r.files.iter().map(|(role, _)| *role).collect();
+        match groups.iter_mut().find(|(g, _, _)| *g == roles) {
+            Some((_, _, others)) => others.push(&r.name),
+            None => groups.push((roles, r, Vec::new())),
+        }
+    }
+    let mut out = String::new();
+    for (_, first, others) in groups {
+        for advice in keycred::report::secrets_advice(&first.files) {
+            out.push_str(&advice);
+            if !others.is_empty() {
+                let shown: Vec<&str> = others.iter().take(5).copied().collect();
+                let more = others.len() - shown.len();
+                out.push_str(&format!(
+                    " (likewise in the folders of {}{})",
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn summary_table(results: &[AppResult]) -> String {

@@ -9,6 +9,7 @@ mod batch;
 mod check;
 mod config;
 mod decode;
+mod grant;
 mod graph;
 mod inspect;
 mod key_credentials;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
             Ok(keycred::exit::SUCCESS)
         }
         Command::Manifest(ManifestCommand::KeyCredentials(args)) => key_credentials::run(args),
+        Command::Manifest(ManifestCommand::Grant(args)) => grant::run(args),
     }
 }
 

@@ -4,7 +4,7 @@ use keycred::interrupt::Interrupt;
 use keycred::manifest::app_roles::parse_guid;
 use keycred::rotation::Policy;
 use keycred::workflow::rotate_app::{
-    self, AddKeyProof, ManifestOutput, NewCredentialSource, RotateRequest,
+    self, AddKeyProof, FormatChoice, ManifestOutput, NewCredentialSource, RotateRequest,
 };
 use time::Duration;
 
@@ -42,13 +42,20 @@ pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
 
 /// The request the arguments describe.
 fn request(args: &RotateArgs) -> anyhow::Result<RotateRequest> {
+    let remove_key_ids = args
+        .remove_key_id
+        .iter()
+        .map(|id| parse_guid(id, "--remove-key-id"))
+        .collect::<keycred::Result<Vec<_>>>()?;
     let new = match (&args.cert, &args.subject) {
-        (Some(cert), _) => NewCredentialSource::Given(cert.clone()),
+        (Some(cert), _) => Some(NewCredentialSource::Given(cert.clone())),
+        // Only a removal.
+        (None, None) if !remove_key_ids.is_empty() => None,
         // An empty subject: the workflow takes the manifest's newest credential's.
-        (None, subject) => NewCredentialSource::Make(super::credential_spec(
+        (None, subject) => Some(NewCredentialSource::Make(super::credential_spec(
             subject.as_deref().unwrap_or_default(),
             &args.credential,
-        )?),
+        )?)),
     };
     let add_key_proof = match (&args.add_key_proof, &args.object_id, &args.current_pfx) {
         (Some(out), Some(object_id), Some(current_pfx)) => Some(AddKeyProof {
@@ -60,12 +67,17 @@ fn request(args: &RotateArgs) -> anyhow::Result<RotateRequest> {
     };
     Ok(RotateRequest {
         manifest: args.manifest.clone(),
+        format: match args.format {
+            Some(format) => FormatChoice::Given(format.into()),
+            None => FormatChoice::Detect,
+        },
         new,
         policy: Policy {
             renew_within: (!args.force_renewal)
                 .then(|| Duration::days(i64::from(args.renew_within))),
             prune_expired: args.prune_expired,
             keep: args.keep,
+            remove_key_ids,
         },
         output: match (&args.manifest_out, args.in_place) {
             (Some(path), _) => ManifestOutput::File(path.clone()),

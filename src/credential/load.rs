@@ -90,6 +90,17 @@ pub fn load(
         let password = password()?;
         return load_pfx(path, bytes, &password);
     }
+    if bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{' || *b == b'[')
+    {
+        return Err(fail(
+            "is JSON, not a certificate: for the credentials in an app manifest use keycred check FILE (expiry) \
+             or keycred rotate --manifest FILE; certificates are DER or PEM files, or a PFX"
+                .into(),
+        ));
+    }
     if bytes.first() != Some(&0x30) {
         return Err(fail(
             "not a certificate: neither PEM text (-----BEGIN CERTIFICATE-----), nor DER, nor a PFX"

@@ -117,13 +117,23 @@ pub fn is_loopback(host: &str) -> bool {
 
 /// Checks a tenant: a GUID, a domain (`contoso.onmicrosoft.com`) or `organizations`-style name.
 pub fn check_tenant(tenant: &str) -> Result<()> {
-    if tenant.is_empty()
-        || !tenant
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-    {
+    if ["common", "organizations", "consumers"].contains(&tenant.to_ascii_lowercase().as_str()) {
         return Err(Error::Invalid(format!(
-            "--tenant {tenant:?} is not a tenant id: give the directory (tenant) id, a GUID, or its domain such as contoso.onmicrosoft.com"
+            "--tenant {tenant}: the client credentials flow needs the app's own tenant, not a multi-tenant alias; \
+             give the directory (tenant) id, a GUID, or its domain such as contoso.onmicrosoft.com"
+        )));
+    }
+    let domain = tenant.contains('.')
+        && tenant.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if uuid::Uuid::try_parse(tenant).is_err() && !domain {
+        return Err(Error::Invalid(format!(
+            "--tenant {tenant:?} is not a tenant id: give the directory (tenant) id, a GUID, or its domain such as \
+             contoso.onmicrosoft.com (portal: Microsoft Entra ID > Overview)"
         )));
     }
     Ok(())
@@ -131,13 +141,10 @@ pub fn check_tenant(tenant: &str) -> Result<()> {
 
 /// Checks a client id: the app's application (client) id, a GUID in Entra.
 pub fn check_client_id(client_id: &str) -> Result<()> {
-    if client_id.is_empty()
-        || !client_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-    {
+    if uuid::Uuid::try_parse(client_id).is_err() {
         return Err(Error::Invalid(format!(
-            "--client-id {client_id:?} is not a client id: give the app's Application (client) ID, a GUID"
+            "--client-id {client_id:?} is not a client id: give the app's Application (client) ID, a GUID (portal: \
+             App registrations > your app > Overview)"
         )));
     }
     Ok(())
@@ -187,5 +194,9 @@ mod tests {
         assert!(check_tenant("a/b").is_err());
         check_client_id("11111111-2222-3333-4444-555555555555").unwrap();
         assert!(check_client_id("a b").is_err());
+        for bad in ["t", "common", "Organizations", "contoso..com", "-a.com"] {
+            assert!(check_tenant(bad).is_err(), "{bad}");
+        }
+        assert!(check_client_id("not-a-guid").is_err());
     }
 }

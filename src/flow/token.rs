@@ -121,7 +121,7 @@ pub fn agent(timeout: std::time::Duration) -> ureq::Agent {
         .into()
 }
 
-/// A network failure in words: what failed, with which host, and what to check.
+/// A network failure in words: what failed, with which URL (or host), and what to check.
 pub fn network_error(error: ureq::Error, host: &str, timeout: std::time::Duration) -> Error {
     let text = match error {
         ureq::Error::HostNotFound => format!(
@@ -297,12 +297,12 @@ pub fn get_token(
     let mut response = agent(request.timeout)
         .post(&url)
         .send_form(fields.iter().map(|(k, v)| (*k, v.as_str())))
-        .map_err(|e| network_error(e, request.authority.host(), request.timeout))?;
+        .map_err(|e| network_error(e, &url, request.timeout))?;
     let status = response.status().as_u16();
     let body = response
         .body_mut()
         .read_to_string()
-        .map_err(|e| network_error(e, request.authority.host(), request.timeout))?;
+        .map_err(|e| network_error(e, &url, request.timeout))?;
     if status != 200 {
         return Err(entra_error(status, &body, credential));
     }

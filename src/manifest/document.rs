@@ -29,6 +29,10 @@ const GRAPH_KEYS: [&str; 5] = [
     "publicClient",
 ];
 
+/// How the undetected-format error ends. Front ends that spell the option otherwise (a batch plan's
+/// `format = "graph"`) recognise it by this text.
+pub const UNDETECTED_FORMAT_ADVICE: &str = "pass --format graph or --format legacy";
+
 /// An app registration manifest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
@@ -37,12 +41,15 @@ pub struct Manifest {
     source: String,
 }
 
-/// Detects the format from keys only one of the two shapes has.
+/// Detects the format from keys only one of the two shapes has. A manifest with `id` and `appId` and nothing of
+/// the legacy shape is the Graph format: the portal writes that for a new app registration, whose manifest may
+/// have no `api` yet and no credential to tell it by.
 pub fn detect_format(root: &Map<String, Value>) -> Option<ManifestFormat> {
     let legacy =
         LEGACY_KEYS.iter().any(|k| root.contains_key(*k)) || credential_dates_are(root, "endDate");
     let graph = GRAPH_KEYS.iter().any(|k| root.contains_key(*k))
-        || credential_dates_are(root, "endDateTime");
+        || credential_dates_are(root, "endDateTime")
+        || (!legacy && root.contains_key("id") && root.contains_key("appId"));
     match (graph, legacy) {
         (true, false) => Some(ManifestFormat::Graph),
         (false, true) => Some(ManifestFormat::Legacy),
@@ -98,10 +105,10 @@ impl Manifest {
             (Some(asked), _) => asked,
             (None, Some(found)) => found,
             (None, None) => {
-                return Err(fail(
-                    "cannot tell whether this is a Microsoft Graph or a legacy manifest; pass --format graph or --format legacy"
-                        .into(),
-                ))
+                return Err(fail(format!(
+                    "cannot tell whether this is a Microsoft Graph or a legacy manifest (it has neither id and appId \
+                     nor a field only one format has); {UNDETECTED_FORMAT_ADVICE}"
+                )))
             }
         };
         let manifest = Manifest {
@@ -190,6 +197,16 @@ mod tests {
         );
         let err = Manifest::parse("{}", "m", None).unwrap_err().to_string();
         assert!(err.contains("pass --format"), "{err}");
+        let portal = r#"{"id": "x", "appId": "y", "keyCredentials": []}"#;
+        assert_eq!(
+            Manifest::parse(portal, "m", None).unwrap().format(),
+            ManifestFormat::Graph
+        );
+        let legacy_ids = r#"{"id": "x", "appId": "y", "oauth2Permissions": []}"#;
+        assert_eq!(
+            Manifest::parse(legacy_ids, "m", None).unwrap().format(),
+            ManifestFormat::Legacy
+        );
         let err = Manifest::parse(legacy, "m", Some(ManifestFormat::Graph))
             .unwrap_err()
             .to_string();

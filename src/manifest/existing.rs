@@ -237,12 +237,19 @@ impl ExistingCredential {
 /// The subject of the credential that ends last, when its `displayName` is a DN (`CN=…`, as Graph and keycred
 /// write it): the default subject of the next certificate.
 pub fn newest_subject(existing: &[ExistingCredential]) -> Option<String> {
-    existing
-        .iter()
-        .max_by_key(|c| c.end)?
+    let newest = existing.iter().max_by_key(|c| c.end)?;
+    newest
         .display_name
         .clone()
         .filter(|n| n.starts_with("CN="))
+        // The legacy format has no displayName, but its entries often carry the certificate in `value`.
+        .or_else(|| {
+            newest
+                .certificate
+                .as_ref()
+                .map(|cert| cert.subject.clone())
+                .filter(|n| n.starts_with("CN="))
+        })
 }
 
 /// The keyIds that more than one credential carries, each with the positions that carry it, in manifest order.

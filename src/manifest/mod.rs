@@ -3,6 +3,7 @@
 
 pub mod app_roles;
 pub mod document;
+pub mod document_grant;
 mod document_roles;
 pub mod existing;
 pub mod key_credentials;

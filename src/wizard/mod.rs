@@ -156,14 +156,16 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             term.write_line(&format!("  {line}"))?;
         }
     }
+    let mut preview_files = None;
     if let (Some(c), Some(r)) = (&credential, &rotating) {
-        // What the rotation will keep, remove and add, before anything is written.
+        // What the rotation will keep, remove and add, and the files it will write, before anything is written.
         let mut preview = r.request(c);
         preview.dry_run = true;
         let outcome =
             rotate_app::rotate_app(preview, &PasswordSources::default(), &Interrupt::none())?;
         term.write_line("")?;
         term.write_str(&report::rotate_text(&outcome))?;
+        preview_files = Some(outcome.files);
     }
     term.write_line("\nSummary: keycred will write")?;
     let mut planned: Vec<(PathBuf, String)> = Vec::new();
@@ -172,8 +174,14 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             dir: c.out.clone(),
             name: c.name.clone(),
         };
-        for role in provision::OutputLayout::roles(c.pfx.is_some(), c.generate) {
-            planned.push((layout.path(role), role.describe().to_owned()));
+        let files = preview_files.unwrap_or_else(|| {
+            provision::OutputLayout::roles(c.pfx.is_some(), c.generate)
+                .into_iter()
+                .map(|role| (role, layout.path(role).display().to_string()))
+                .collect()
+        });
+        for (role, path) in files {
+            planned.push((PathBuf::from(path), role.describe().to_owned()));
         }
     }
     if let Some(r) = &roles {
@@ -251,9 +259,10 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             terminal::print(&format!("\nkeyCredentials fragment:\n{fragment}"));
             commands.push(c.new_command());
             next_steps.push(format!(
-                "On the client (daemon) app: upload {} in the portal (App registrations > your app > Certificates & secrets > Certificates > Upload certificate), or add the keyCredentials entry beside the existing ones in the app's Manifest (never over them: keycred rotate --cert CERT --manifest app.json does it safely). Keep the .key and .pfx secret.",
+                "On the client (daemon) app: upload {} in the portal (App registrations > your app > Certificates & secrets > Certificates > Upload certificate), or add the keyCredentials entry beside the existing ones in the app's Manifest (never over them: keycred rotate --cert CERT --manifest app.json does it safely).",
                 layout.path(provision::FileRole::Cer).display()
             ));
+            next_steps.extend(report::secrets_advice(&made.files));
         }
     }
     if let Some(r) = &roles {

@@ -24,11 +24,13 @@ impl RotationAnswers {
     pub fn request(&self, credential: &CredentialAnswers) -> RotateRequest {
         RotateRequest {
             manifest: self.manifest.clone(),
-            new: NewCredentialSource::Make(credential.spec()),
+            format: keycred::workflow::rotate_app::FormatChoice::Detect,
+            new: Some(NewCredentialSource::Make(credential.spec())),
             policy: Policy {
                 renew_within: None,
                 prune_expired: self.prune_expired,
                 keep: None,
+                remove_key_ids: Vec::new(),
             },
             output: match &self.manifest_out {
                 Some(out) => ManifestOutput::File(out.clone()),

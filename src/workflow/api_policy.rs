@@ -39,6 +39,13 @@ pub struct ApiPolicyOutcome {
 /// Works out the rules.
 pub fn api_policy(request: &ApiPolicyRequest) -> Result<ApiPolicyOutcome> {
     crate::policy::tenant_id(&request.tenant)?;
+    for role in &request.roles {
+        crate::manifest::app_roles::check_value(role).map_err(|rule| {
+            Error::Invalid(format!(
+                "--role {role:?}: {rule}; Entra refuses such a role value, so no token could ever carry it"
+            ))
+        })?;
+    }
     let mut notes = Vec::new();
     let manifest = match &request.manifest {
         Some(path) => Some(Manifest::parse(
@@ -112,6 +119,26 @@ pub fn api_policy(request: &ApiPolicyRequest) -> Result<ApiPolicyOutcome> {
                 "audiences from {}: {}",
                 manifest.source(),
                 audiences.join(", ")
+            ));
+        }
+    }
+    if version == TokenVersion::V2 {
+        let uris: Vec<&String> = audiences
+            .iter()
+            .filter(|a| uuid::Uuid::parse_str(a).is_err())
+            .collect();
+        if !uris.is_empty() && uris.len() == audiences.len() {
+            return Err(Error::Invalid(format!(
+                "--audience {}: a v2 access token's aud is the API's appId (a GUID), never its identifier URI, so a \
+                 v2 policy with only this audience refuses every real token; give --audience with the API's appId \
+                 (or --manifest API.json, which has it), or --token-version 1 if the API gets v1 tokens",
+                uris.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        for uri in uris {
+            notes.push(format!(
+                "--audience {uri}: v2 access tokens never carry it (their aud is the API's appId), so only the appId \
+                 audience will match"
             ));
         }
     }

@@ -272,6 +272,13 @@ fn write_outputs(
         }
     }
     fsio::check_targets(&files, args.force)?;
+    for file in &files {
+        // A merged manifest may replace another manifest (--merge A --out B); a fragment never replaces one.
+        let whole_manifest = original.is_some() && Some(&file.path) == args.out.as_ref();
+        if !whole_manifest {
+            fsio::refuse_replacing_a_manifest(&file.path)?;
+        }
+    }
 
     if args.in_place {
         let (path, bytes) = original.as_ref().expect("--in-place requires --merge");

@@ -2,7 +2,7 @@
 //! make, and runs through the same workflow. The batch front end only schedules apps and reports on them.
 
 use super::provision::{self, CredentialSpec, NewPassword, PfxSpec, ProvisionRequest};
-use super::rotate_app::{self, ManifestOutput, NewCredentialSource, RotateRequest};
+use super::rotate_app::{self, FormatChoice, ManifestOutput, NewCredentialSource, RotateRequest};
 use crate::batch::{BatchApp, FormatName, HashName, ProfileName};
 use crate::credential::{SignatureHash, ThumbprintForm};
 use crate::error::{Error, Result};
@@ -43,6 +43,8 @@ pub struct AppOutcome {
     pub detail: String,
     /// The new certificate's SHA-1 thumbprint (hex), when one was added.
     pub thumbprint: Option<String>,
+    /// The credential files written, with their roles.
+    pub files: Vec<(crate::provision::FileRole, String)>,
 }
 
 /// The credential an app's row describes. `generate_password` is the run's `--generate-password`.
@@ -82,11 +84,20 @@ pub fn rotate_request(app: &BatchApp, generate_password: bool) -> Option<RotateR
     let manifest = app.manifest.clone()?;
     Some(RotateRequest {
         manifest,
-        new: NewCredentialSource::Make(credential_spec(app, generate_password)),
+        format: match app.settings.format {
+            Some(FormatName::Graph) => FormatChoice::Fallback(ManifestFormat::Graph),
+            Some(FormatName::Legacy) => FormatChoice::Fallback(ManifestFormat::Legacy),
+            None => FormatChoice::Detect,
+        },
+        new: Some(NewCredentialSource::Make(credential_spec(
+            app,
+            generate_password,
+        ))),
         policy: Policy {
             renew_within: Some(time::Duration::days(i64::from(app.renew_within()))),
             prune_expired: app.settings.prune_expired.unwrap_or(false),
             keep: app.settings.keep,
+            remove_key_ids: Vec::new(),
         },
         output: ManifestOutput::InPlace,
         patch_out: None,
@@ -105,7 +116,8 @@ pub fn run_app(
     passwords: &PasswordSources,
     interrupt: &Interrupt,
 ) -> Result<AppOutcome> {
-    std::fs::create_dir_all(&app.out_dir).map_err(|e| Error::io(&app.out_dir, e))?;
+    // No folder is made here: the workflow makes it (owner-only) when it writes files, so a skipped or failed
+    // app leaves none behind.
     if let Some(request) = rotate_request(app, generate_password) {
         let outcome = rotate_app::rotate_app(request, passwords, interrupt)?;
         let removed = outcome
@@ -125,6 +137,7 @@ pub fn run_app(
                     .added
                     .as_ref()
                     .map(|added| added.certificate.thumbprints.render(ThumbprintForm::Hex)),
+                files: outcome.files,
             }
         } else {
             AppOutcome {
@@ -134,6 +147,7 @@ pub fn run_app(
                     .skipped
                     .unwrap_or_else(|| "renewal is not due".into()),
                 thumbprint: None,
+                files: Vec::new(),
             }
         });
     }
@@ -157,6 +171,7 @@ pub fn run_app(
                     crate::time_fmt::rfc3339_utc(cert.not_after)
                 ),
                 thumbprint: None,
+                files: Vec::new(),
             });
         }
         return Err(Error::Refused(format!(
@@ -186,6 +201,7 @@ pub fn run_app(
                 .thumbprints
                 .render(ThumbprintForm::Hex),
         ),
+        files: made.files,
     })
 }
 
@@ -241,11 +257,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("a PFX password is required"), "{err}");
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("certs/orders"))
-                .unwrap()
-                .count(),
-            0
+        assert!(
+            !dir.path().join("certs/orders").exists(),
+            "no folder is left for a failed app"
         );
     }
 
@@ -265,9 +279,10 @@ mod tests {
                 renew_within: Some(time::Duration::days(30)),
                 prune_expired: true,
                 keep: Some(3),
+                remove_key_ids: Vec::new(),
             }
         );
-        let NewCredentialSource::Make(spec) = request.new else {
+        let Some(NewCredentialSource::Make(spec)) = request.new else {
             panic!("batch makes its credentials")
         };
         assert_eq!((spec.key_size, spec.pfx.is_none()), (3072, true));

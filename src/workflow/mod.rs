@@ -7,6 +7,7 @@ pub mod api_policy;
 pub mod app_roles;
 pub mod batch_app;
 pub mod deploy;
+pub mod grant;
 pub mod graph;
 pub mod prove;
 pub mod provision;

@@ -215,7 +215,7 @@ pub fn decode(
 
 /// GETs a JWKS URL: `https://`, or `http://` only to this machine.
 fn fetch(url: &str, timeout: std::time::Duration) -> Result<String> {
-    let (_, host) = check_url(
+    check_url(
         url,
         "--jwks",
         "https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys",
@@ -223,7 +223,7 @@ fn fetch(url: &str, timeout: std::time::Duration) -> Result<String> {
     let mut response = token::agent(timeout)
         .get(url)
         .call()
-        .map_err(|e| token::network_error(e, &host, timeout))?;
+        .map_err(|e| token::network_error(e, url, timeout))?;
     let status = response.status().as_u16();
     if status != 200 {
         return Err(Error::Network(format!("--jwks {url}: HTTP {status}")));
@@ -231,7 +231,7 @@ fn fetch(url: &str, timeout: std::time::Duration) -> Result<String> {
     response
         .body_mut()
         .read_to_string()
-        .map_err(|e| token::network_error(e, &host, timeout))
+        .map_err(|e| token::network_error(e, url, timeout))
 }
 
 #[cfg(test)]
@@ -314,8 +314,8 @@ mod tests {
         // Port 9 (discard) on loopback: nothing listens there.
         let request = TokenRequest {
             authority: crate::flow::authority::Authority::parse("http://127.0.0.1:9").unwrap(),
-            tenant: "t".into(),
-            client_id: "c".into(),
+            tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
             scope: "api://x/.default".into(),
             timeout: std::time::Duration::from_secs(5),
             cache: None,
@@ -328,6 +328,11 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("cannot connect to 127.0.0.1"), "{err}");
+        assert!(
+            err.contains(
+                "cannot connect to http://127.0.0.1:9/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"
+            ),
+            "the URL tried: {err}"
+        );
     }
 }

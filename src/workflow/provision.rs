@@ -246,6 +246,21 @@ impl Issue {
             .collect())
     }
 
+    /// The files [`Issue::write`] writes, with their roles, in its order: for a plan shown before writing.
+    pub fn planned_files(&self) -> Vec<(FileRole, String)> {
+        let pfx = self.pfx.as_ref();
+        let mut roles =
+            domain::OutputLayout::roles(pfx.is_some(), pfx.is_some_and(|p| p.write_password_file));
+        if self.pem_bundle {
+            roles.push(FileRole::Bundle);
+        }
+        roles
+            .into_iter()
+            .filter(|role| self.key_file || *role != FileRole::Key)
+            .map(|role| (role, self.path(role).display().to_string()))
+            .collect()
+    }
+
     /// The path of one of the files.
     pub fn path(&self, role: FileRole) -> PathBuf {
         self.layout.path(role)
@@ -375,6 +390,21 @@ mod tests {
         });
         let made = provision(request, &PasswordSources::default(), &Interrupt::none()).unwrap();
         let roles: Vec<FileRole> = made.files.iter().map(|(r, _)| *r).collect();
+        let mut planned = spec(dir.path());
+        planned.name = Some("w2".into());
+        planned.pfx = Some(PfxSpec {
+            profile: PfxProfile::Modern,
+            password: NewPassword::Generate,
+        });
+        let issue = Issue::prepare(
+            planned,
+            &PasswordSources::default(),
+            time::OffsetDateTime::now_utc(),
+            [1; 16],
+        )
+        .unwrap();
+        let planned_roles: Vec<FileRole> = issue.planned_files().iter().map(|(r, _)| *r).collect();
+        assert_eq!(planned_roles, roles, "the plan lists what write writes");
         assert_eq!(
             roles,
             [

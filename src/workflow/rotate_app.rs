@@ -34,6 +34,19 @@ pub enum NewCredentialSource {
     Given(PathBuf),
 }
 
+/// How the manifest's format is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatChoice {
+    /// From its fields (`id` and `appId`, or a field only one format has); an error when they cannot tell.
+    #[default]
+    Detect,
+    /// As given (`rotate --format`); it must agree with the fields when they tell.
+    Given(ManifestFormat),
+    /// From the fields, and this one when they cannot tell (a batch plan's `format`, which also names the
+    /// fragment format of provisioned apps).
+    Fallback(ManifestFormat),
+}
+
 /// Where the updated manifest goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestOutput {
@@ -61,8 +74,11 @@ pub struct AddKeyProof {
 pub struct RotateRequest {
     /// The app manifest (Graph or legacy format).
     pub manifest: PathBuf,
-    /// The next credential.
-    pub new: NewCredentialSource,
+    /// Its format.
+    pub format: FormatChoice,
+    /// The next credential; `None` only removes (`--remove-key-id` alone). A made one's files are named
+    /// `NAME-YYYYMMDD` ([`crate::provision::rotated_name`]), so they never take the current credential's names.
+    pub new: Option<NewCredentialSource>,
     /// Renewal window, pruning, keep limit.
     pub policy: Policy,
     /// Where the updated manifest goes.
@@ -111,7 +127,7 @@ pub struct RotateOutcome {
     pub candidate: Option<CertificateInfo>,
     /// Repeated keyIds given new ones, as `keyCredentials[i]: keyId A (repeated) -> B`.
     pub repaired: Vec<String>,
-    /// The credential files written, with their roles.
+    /// The credential files written (in a dry run: to be written), with their roles.
     pub files: Vec<(FileRole, String)>,
     /// The folder of the credential files, when this run created it (owner-only).
     pub created_dir: Option<PathBuf>,
@@ -170,19 +186,23 @@ pub fn rotate_app(
         None
     };
     let original = input::read_file(&request.manifest)?;
-    let text = input::text(&request.manifest, original.clone())?;
-    let mut manifest = Manifest::parse(&text, &request.manifest.display().to_string(), None)?;
+    let text = manifest_text(&request.manifest, original.clone())?;
+    let mut manifest = parse_manifest(&text, &request.manifest, request.format)?;
     let mut existing = manifest.key_credentials()?;
     let repaired = repair_key_ids(&request, &mut manifest, &mut existing)?;
     let new_source = match request.new {
-        NewCredentialSource::Make(mut spec) if spec.subject.is_empty() => {
-            spec.subject = newest_subject(&existing).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "--subject: {} has no credential whose displayName names a subject (CN=…) to reuse; give --subject",
-                    request.manifest.display()
-                ))
-            })?;
-            NewCredentialSource::Make(spec)
+        Some(NewCredentialSource::Make(mut spec)) => {
+            if spec.subject.is_empty() {
+                spec.subject = newest_subject(&existing).ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "--subject: {} has no credential whose displayName or certificate names a subject (CN=…) to \
+                         reuse; give --subject",
+                        request.manifest.display()
+                    ))
+                })?;
+            }
+            spec.name = Some(rotated_files_name(&spec, now)?);
+            Some(NewCredentialSource::Make(spec))
         }
         other => other,
     };
@@ -193,13 +213,13 @@ pub fn rotate_app(
         Some(p) => {
             let shares = matches!(
                 &new_source,
-                NewCredentialSource::Make(CredentialSpec {
+                Some(NewCredentialSource::Make(CredentialSpec {
                     pfx: Some(super::provision::PfxSpec {
                         password: super::provision::NewPassword::FromSources,
                         ..
                     }),
                     ..
-                })
+                }))
             );
             let (loaded, note) = proof::load_current(
                 &p.current_pfx,
@@ -219,21 +239,31 @@ pub fn rotate_app(
         .collect();
     fsio::check_targets(&targets, request.force)?;
 
-    // Not due: nothing is made; only what the policy removes (if anything) changes.
-    let precheck = rotation::plan(&existing, None, now, &request.policy)?;
-    let (plan, new) = if !precheck.renewal_due {
-        (precheck, None)
-    } else {
-        let new = NewOne::make(new_source, passwords, now)?;
-        let candidate = Candidate {
-            thumbprint: new.certificate().thumbprints.sha1,
-            start: new.certificate().not_before,
-            end: new.certificate().not_after,
-        };
-        (
-            rotation::plan(&existing, Some(&candidate), now, &request.policy)?,
-            Some(new),
-        )
+    // A certificate the admin names is added whenever it is new; the renewal window only decides whether
+    // keycred makes one.
+    let policy = match &new_source {
+        Some(NewCredentialSource::Given(_)) => Policy {
+            renew_within: None,
+            ..request.policy.clone()
+        },
+        _ => request.policy.clone(),
+    };
+    // Not due, or nothing to add: nothing is made; only what the policy removes (if anything) changes.
+    let precheck = rotation::plan(&existing, None, now, &policy)?;
+    let (plan, new) = match new_source {
+        Some(source) if precheck.renewal_due => {
+            let new = NewOne::make(source, passwords, now)?;
+            let candidate = Candidate {
+                thumbprint: new.certificate().thumbprints.sha1,
+                start: new.certificate().not_before,
+                end: new.certificate().not_after,
+            };
+            (
+                rotation::plan(&existing, Some(&candidate), now, &policy)?,
+                Some(new),
+            )
+        }
+        _ => (precheck, None),
     };
     warnings.extend(plan.warnings.iter().cloned());
 
@@ -283,6 +313,9 @@ pub fn rotate_app(
         now,
     };
     if request.dry_run {
+        if let (Some(NewOne::Made(issue, _)), true) = (&new, outcome.plan.add) {
+            outcome.files = issue.planned_files();
+        }
         return Ok(outcome);
     }
     // The last moment to stop cleanly: nothing has been written yet.
@@ -346,6 +379,60 @@ pub fn rotate_app(
     }
     fsio::write_all(&files, request.force)?;
     Ok(outcome)
+}
+
+/// The manifest's text; a certificate or PFX given as the manifest is named as such, with the option it belongs to.
+fn manifest_text(path: &std::path::Path, bytes: Vec<u8>) -> Result<String> {
+    // A PFX asks for its password: that alone tells it is one, so no password is needed here.
+    let credential = match credential::load(path, &bytes, || Err(Error::Password(String::new()))) {
+        Ok(_) | Err(Error::Password(_)) => true,
+        Err(_) => false,
+    };
+    if credential {
+        return Err(Error::Document {
+            source_name: path.display().to_string(),
+            reason: "is a certificate, not an app manifest: pass it as --cert to rotate it in, and give the app's \
+                     manifest (Graph or legacy JSON) as --manifest"
+                .into(),
+        });
+    }
+    input::text(path, bytes)
+}
+
+/// Parses the manifest as `choice` says.
+fn parse_manifest(text: &str, path: &std::path::Path, choice: FormatChoice) -> Result<Manifest> {
+    let source = path.display().to_string();
+    match choice {
+        FormatChoice::Detect => Manifest::parse(text, &source, None),
+        FormatChoice::Given(format) => Manifest::parse(text, &source, Some(format)),
+        FormatChoice::Fallback(format) => match Manifest::parse(text, &source, None) {
+            Err(Error::Document { reason, .. })
+                if reason.ends_with(crate::manifest::document::UNDETECTED_FORMAT_ADVICE) =>
+            {
+                Manifest::parse(text, &source, Some(format))
+            }
+            other => other,
+        },
+    }
+}
+
+/// The base name of a made credential's files (`--name`, else from the CN), dated so that it never takes the
+/// name of the current credential's files in the same folder.
+fn rotated_files_name(spec: &CredentialSpec, now: OffsetDateTime) -> Result<String> {
+    let base = match &spec.name {
+        Some(name) => name.clone(),
+        None => crate::provision::default_name(
+            crate::credential::Subject::parse(&spec.subject)?.common_name(),
+        ),
+    };
+    crate::provision::validate_name(&base)?;
+    let start = (now - crate::credential::request::CLOCK_SKEW).date();
+    Ok(crate::provision::rotated_name(
+        &spec.out,
+        &base,
+        start,
+        |path| path.exists() || path.is_symlink(),
+    ))
 }
 
 /// The credential to rotate in, made or read.
@@ -490,11 +577,13 @@ mod tests {
         spec.name = Some("orders".into());
         RotateRequest {
             manifest,
-            new: NewCredentialSource::Make(spec),
+            format: FormatChoice::Detect,
+            new: Some(NewCredentialSource::Make(spec)),
             policy: Policy {
                 renew_within: Some(time::Duration::days(30)),
                 prune_expired: true,
                 keep: None,
+                remove_key_ids: Vec::new(),
             },
             output: ManifestOutput::InPlace,
             patch_out: None,
@@ -595,7 +684,9 @@ mod tests {
         assert!(err.contains("lock the app out"), "{err}");
         let err = run(|r| {
             r.repair_key_ids = true;
-            r.new = NewCredentialSource::Given(PathBuf::from("/nonexistent/next.cer"));
+            r.new = Some(NewCredentialSource::Given(PathBuf::from(
+                "/nonexistent/next.cer",
+            )));
         });
         assert!(err.contains("next.cer"), "{err}");
         let interrupted = {

@@ -427,7 +427,7 @@ fn the_json_rules_accept_and_refuse_v1_and_v2_tokens_as_an_api_would() {
     let out = dir.path().join("policy.xml");
     let args = [
         "--audience",
-        "x",
+        "aaaaaaaa-0000-4000-8000-000000000001",
         "--token-version",
         "2",
         "--out",

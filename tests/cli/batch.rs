@@ -25,6 +25,15 @@ fn manifest(path: &Path, days: i64) {
     fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
 }
 
+/// The summary line of a batch run with one failed app.
+fn stdout_counts(out: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("23 apps: 0 provisioned, 0 rotated, 22 skipped, 1 failed"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_plan_of_22_apps_with_one_broken() {
     let dir = tempfile::tempdir().unwrap();
@@ -123,10 +132,14 @@ fn a_plan_of_22_apps_with_one_broken() {
         snapshot("manifests/rot0.json"),
         snapshot("certs/new0/new0.cer"),
     );
-    // The report of the first run is not replaced without --force, and nothing runs.
+    // The report is the run's output: the same command again replaces the first run's report (from cron,
+    // exactly as README shows it), and --force is no longer needed.
     let first_report = snapshot("report.json");
-    assert_fails(&run(), 1, "report.json already exists: nothing was written");
-    assert_eq!(snapshot("report.json"), first_report);
+    let out = run();
+    assert_ne!(snapshot("report.json"), first_report, "a new report");
+    let report: Value = serde_json::from_slice(&snapshot("report.json")).unwrap();
+    assert_eq!(report["counts"]["skipped"], 22, "{report}");
+    stdout_counts(&out);
     let out = run_with(&["--force"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -309,18 +322,28 @@ fn a_batch_row_and_rotate_with_the_same_options_write_the_same_files_and_manifes
         }
         serde_json::to_string_pretty(&value).unwrap()
     };
-    for file in ["app.json", "orders/orders.keycredentials.json"] {
-        assert_eq!(
-            mask(&dir.path().join("rotate").join(file)),
-            mask(&dir.path().join("batch").join(file)),
-            "{file}"
-        );
-    }
+    // Rotated files are named after the certificate's start date, never the current credential's names.
+    let fragment = |side: &str| {
+        rotated_file(
+            &dir.path().join(side).join("orders"),
+            "orders",
+            ".keycredentials.json",
+        )
+    };
+    assert_eq!(
+        mask(&dir.path().join("rotate/app.json")),
+        mask(&dir.path().join("batch/app.json"))
+    );
+    assert_eq!(mask(&fragment("rotate")), mask(&fragment("batch")));
     // The same certificate profile, as `inspect` reads it.
     let profile = |side: &str| -> Value {
         let out = keycred()
             .args(["inspect", "--json"])
-            .arg(dir.path().join(side).join("orders/orders.cer"))
+            .arg(rotated_file(
+                &dir.path().join(side).join("orders"),
+                "orders",
+                ".cer",
+            ))
             .output()
             .unwrap();
         let mut cert = json(&out)[0]["certificates"][0].clone();

@@ -173,3 +173,30 @@ pub fn hold_lock(path: &str) -> std::process::Child {
     let _ = child.wait();
     panic!("flock did not take the lock on {path}");
 }
+
+/// The file a rotation wrote in `dir` for `base` and `suffix` (`.cer`, `.pfx.password`, …): rotated files are
+/// named `BASE-YYYYMMDD` after the certificate's start date (`-2`, `-3` … when taken). Exactly one must exist.
+pub fn rotated_file(dir: &Path, base: &str, suffix: &str) -> PathBuf {
+    let found: Vec<String> = names_in(dir)
+        .into_iter()
+        .filter(|n| {
+            n.strip_prefix(base)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|rest| rest.strip_suffix(suffix))
+                .is_some_and(|dated| {
+                    let (date, number) = dated.split_once('-').unwrap_or((dated, "2"));
+                    date.len() == 8
+                        && date.bytes().all(|b| b.is_ascii_digit())
+                        && number.parse::<u32>().is_ok()
+                })
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one rotated {base}-YYYYMMDD{suffix} in {}: {:?}",
+        dir.display(),
+        names_in(dir)
+    );
+    dir.join(&found[0])
+}

@@ -204,14 +204,16 @@ fn rotate_defaults_the_subject_lists_its_files_and_says_what_next() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("CN=Orders Daemon, O=Contoso"), "{text}");
-    assert!(dir.path().join("orders-daemon.cer").exists());
+    let cer = rotated_file(dir.path(), "orders-daemon", ".cer");
+    let cer_name = cer.file_name().unwrap().to_str().unwrap();
     for expected in [
         "files\n",
-        "orders-daemon.cer",
+        cer_name,
         "app.json.bak",
         "the manifest as it was before this run",
         "next: apply ",
-        "secrets: import the PFX",
+        // --no-pfx: the key file is the only copy, and the advice says so (never "delete the .key").
+        "is the unencrypted private key and no PFX holds it",
     ] {
         assert!(text.contains(expected), "{expected:?} in {text}");
     }
@@ -448,7 +450,7 @@ fn secrets_do_not_pile_up_on_disk() {
     assert!(!text.contains("abc"), "the password is never printed");
 
     let out = run(&["--name", "nowhere", "--no-key", "--no-pfx"], None);
-    assert_fails(&out, 2, "cannot be used with");
+    assert_fails(&out, 2, "would keep the private key nowhere");
 }
 
 /// Smaller things: no raw "(os error N)" endings, no --name advice where there is no --name, a plan's missing

@@ -399,8 +399,11 @@ fn tokens_from_a_real_oauth_server_with_a_certificate_and_a_secret_then_decoded(
     let dir = tempfile::tempdir().unwrap();
     let pw = credential(dir.path());
     let secret = "s3cret-value-for-the-test";
-    let Some(server) = OidcServer::start(&dir.path().join("daemon.pem"), "secret-client", secret)
-    else {
+    let Some(server) = OidcServer::start(
+        &dir.path().join("daemon.pem"),
+        "99999999-8888-4777-8666-555555555555",
+        secret,
+    ) else {
         return;
     };
     let token = |extra: &[&str], client: &str| {
@@ -456,13 +459,19 @@ fn tokens_from_a_real_oauth_server_with_a_certificate_and_a_secret_then_decoded(
     std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
     let out = token(
         &["--client-secret-file", secret_file.to_str().unwrap()],
-        "secret-client",
+        "99999999-8888-4777-8666-555555555555",
     );
     let access_token = stdout(&out).trim().to_owned();
     assert_no_secrets(&out, dir.path(), &[secret]);
     let from_env = keycred()
         .env("KEYCRED_CLIENT_SECRET", secret)
-        .args(["token", "--tenant", TENANT, "--client-id", "secret-client"])
+        .args([
+            "token",
+            "--tenant",
+            TENANT,
+            "--client-id",
+            "99999999-8888-4777-8666-555555555555",
+        ])
         .args([
             "--scope",
             "api://keycred-test/.default",
@@ -501,7 +510,7 @@ fn tokens_from_a_real_oauth_server_with_a_certificate_and_a_secret_then_decoded(
     std::fs::write(&secret_file, "wrong\n").unwrap();
     let out = token(
         &["--client-secret-file", secret_file.to_str().unwrap()],
-        "secret-client",
+        "99999999-8888-4777-8666-555555555555",
     );
     assert_fails(
         &out,
@@ -595,9 +604,10 @@ fn entra_errors_are_explained_with_a_hint_for_each_common_code() {
     let dir = tempfile::tempdir().unwrap();
     credential(dir.path());
     let server = Loopback::start(|path, _| {
+        // The tenant names the code: /t700027.example.com/oauth2/v2.0/token.
         let code: u32 = path
             .trim_start_matches("/t")
-            .split('/')
+            .split(['/', '.'])
             .next()
             .unwrap()
             .parse()
@@ -626,7 +636,7 @@ fn entra_errors_are_explained_with_a_hint_for_each_common_code() {
             .args([
                 "token",
                 "--tenant",
-                &format!("t{code}"),
+                &format!("t{code}.example.com"),
                 "--client-id",
                 CLIENT,
             ])
@@ -848,7 +858,7 @@ fn token_usage_errors_make_no_request() {
         "--cert",
         &cert,
     ]);
-    assert_fails(&out, 1, "cannot connect to 127.0.0.1");
+    assert_fails(&out, 1, "cannot connect to http://127.0.0.1");
 
     // A server that never answers: the time-out.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -865,7 +875,8 @@ fn token_usage_errors_make_no_request() {
         "--timeout",
         "1",
     ]);
-    assert_fails(&out, 1, "no answer from 127.0.0.1 within 1 s");
+    assert_fails(&out, 1, "no answer from http://127.0.0.1:");
+    assert_fails(&out, 1, "/oauth2/v2.0/token within 1 s");
     drop(silent);
 
     // TLS to something that does not speak it: a TLS failure, said as one.
@@ -887,7 +898,7 @@ fn token_usage_errors_make_no_request() {
         "--cert",
         &cert,
     ]);
-    assert_fails(&out, 1, "TLS with 127.0.0.1 failed");
+    assert_fails(&out, 1, "TLS with https://127.0.0.1:");
 }
 
 // ---- decode ----

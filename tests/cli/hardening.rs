@@ -328,7 +328,7 @@ fn duplicate_key_ids_are_reported_refused_and_repaired_only_when_told() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(&format!("app.json: INVALID, and healthy (3 credentials)\n  problem: keyId {KEY_A} is used 2 times (keyCredentials[0], keyCredentials[2])")),
+        stdout.contains(&format!("app.json: INVALID (3 credentials): Entra refuses it as it is; fix the problems below\n  problem: keyId {KEY_A} is used 2 times (keyCredentials[0], keyCredentials[2])")),
         "{stdout}"
     );
     let report = stdout_json(&check(&[&manifest], &["--json"]));
@@ -913,5 +913,5 @@ fn the_current_pfx_has_its_own_password_source() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dir.path().join("addkey.json").exists());
-    assert!(dir.path().join("next.pfx.password").exists());
+    rotated_file(dir.path(), "next", ".pfx.password");
 }

@@ -1,6 +1,7 @@
 //! keycred's integration tests: the real binary end to end, snapshots of its renderers, and independent
 //! verification of its output by OpenSSL 3, Java keytool and Python `cryptography`.
 
+mod admin_safety;
 mod api_policy;
 mod app_roles;
 mod batch;

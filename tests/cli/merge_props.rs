@@ -165,6 +165,7 @@ proptest! {
             renew_within: renew.map(time::Duration::days),
             prune_expired: prune,
             keep,
+            remove_key_ids: Vec::new(),
         };
         let plan = rotation::plan(&existing, add.then_some(&candidate), now, &policy).unwrap();
         let added = serde_json::json!({"keyId": "new"});

@@ -185,7 +185,7 @@ fn rotate_adds_beside_the_current_credential_and_keeps_everything_else() {
     assert_eq!(creds.len(), 3, "nothing pruned without --prune-expired");
     assert_eq!(creds[0], before["keyCredentials"][0], "kept byte-for-byte");
     assert_eq!(creds[1], before["keyCredentials"][1]);
-    let der = fs::read(dir.path().join("orders.cer")).unwrap();
+    let der = fs::read(rotated_file(dir.path(), "orders", ".cer")).unwrap();
     use base64::Engine as _;
     assert_eq!(
         creds[2]["key"],
@@ -607,7 +607,7 @@ fn rotate_writes_the_add_key_body_for_the_new_certificate() {
         base64::engine::general_purpose::STANDARD
             .decode(body["keyCredential"]["key"].as_str().unwrap())
             .unwrap(),
-        fs::read(dir.path().join("next.cer")).unwrap()
+        fs::read(rotated_file(dir.path(), "next", ".cer")).unwrap()
     );
     verify_proof(body["proof"].as_str().unwrap());
 

@@ -398,8 +398,11 @@ fn rotation_path_updates_the_manifest_in_place() {
     // The diff is shown before anything is written, then confirmed.
     p.exp_string("dry run: nothing written").unwrap();
     p.exp_string("+ add").unwrap();
+    // The summary names the files as the rotation will write them: dated, never the current credential's names.
+    let planned = p.exp_regex(r"next-\d{8}\.cer").unwrap().1;
     confirm(&mut p, "Write these files?", "y");
     p.exp_string("+ add").unwrap();
+    p.exp_string("The same run without the wizard").unwrap();
     let line = p
         .exp_regex(r"keycred rotate --manifest [^\r\n]+")
         .unwrap()
@@ -412,7 +415,11 @@ fn rotation_path_updates_the_manifest_in_place() {
     let doc = read_json(&manifest);
     assert_eq!(doc["keyCredentials"].as_array().unwrap().len(), 2);
     assert!(dir.path().join("app.json.bak").exists());
-    assert!(dir.path().join("next.cer").exists());
+    assert_eq!(
+        rotated_file(dir.path(), "next", ".cer"),
+        dir.path().join(&planned),
+        "written as planned"
+    );
 }
 
 #[test]
