@@ -173,13 +173,29 @@ pub enum Error {
 
     /// An I/O error while reading or writing a named file. The OS error is part of the message (not a separate
     /// source), so an error chain prints it once.
-    #[error("{path}: {}", crate::input::io_reason(error))]
+    #[error("{path}: {}", io_reason(error))]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying error.
         error: std::io::Error,
     },
+}
+
+/// An I/O error in words, without the "(os error N)" tail.
+pub fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "it does not exist".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a folder".into(),
+        _ => {
+            let text = error.to_string();
+            match text.split_once(" (os error") {
+                Some((words, _)) => words.to_owned(),
+                None => text,
+            }
+        }
+    }
 }
 
 /// The library's result type.

@@ -99,7 +99,7 @@ pub fn output_dir_state(dir: &Path) -> Result<OutputDir> {
 pub fn create_output_dir(dir: &Path, secret: bool) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::OutputDir {
         path: dir.to_owned(),
-        reason: format!("cannot be created ({})", crate::input::io_reason(&e)),
+        reason: format!("cannot be created ({})", crate::error::io_reason(&e)),
     })?;
     #[cfg(unix)]
     if secret {

@@ -344,21 +344,7 @@ pub fn password_file(file: &Path, flag: &str) -> Result<Password> {
     Password::from_file_contents(&contents, &format!("{flag} {}", file.display()))
 }
 
-/// An I/O error in words, without the "(os error N)" tail.
-pub fn io_reason(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "it does not exist".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a folder".into(),
-        _ => {
-            let text = error.to_string();
-            match text.split_once(" (os error") {
-                Some((words, _)) => words.to_owned(),
-                None => text,
-            }
-        }
-    }
-}
+use crate::error::io_reason;
 
 #[cfg(test)]
 mod tests {

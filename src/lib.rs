@@ -7,15 +7,20 @@
 //! - **front ends** (in the binary, independent of each other): the commands, the wizard, and batch. Each turns
 //!   what it was given into the same typed requests.
 //! - **workflows** ([`workflow`]): [`workflow::provision`] (`new`), [`workflow::rotate_app`] (`rotate` and each
-//!   batch app), [`workflow::batch_app`], [`workflow::app_roles`], [`workflow::graph`]. A typed request in, a
-//!   typed outcome out; no argument parsing, printing, prompting or environment.
+//!   batch app), [`workflow::batch_app`], [`workflow::check`], [`workflow::app_roles`], [`workflow::grant`]
+//!   (`manifest grant`), [`workflow::graph`], [`workflow::prove`] (`assertion`, `token`, `decode`),
+//!   [`workflow::deploy`] (`config`), [`workflow::api_policy`]. A typed request in, a typed outcome out; no
+//!   argument parsing, printing, prompting or environment.
 //! - **domain and renderers**: [`credential`], [`manifest`], [`rotation`] (the pure planner), [`flow`] (JWTs,
-//!   Graph bodies), and the pure renderers [`export`], [`manifest`]'s documents and [`report`].
+//!   Graph bodies), [`batch`] (plans), and the pure renderers [`export`], [`manifest`]'s documents, [`deploy`],
+//!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow).
 //! - **the writer and the inputs**: [`fsio`] (atomic writes, owner-only secrets, locks, backups) and [`input`]
-//!   (size limit, BOM, strict JSON, password sources), which every front end uses through the workflows.
+//!   (size limit, BOM, strict JSON, password sources), which every front end uses through the workflows; below
+//!   them [`error`], which depends on nothing of keycred's but [`interrupt`]'s signal names.
 //!
 //! One command through the layers: `keycred rotate --manifest app.json --subject … --in-place` is parsed by
-//! the binary's `commands/rotate.rs` into a [`workflow::rotate_app::RotateRequest`] (its new credential a
+//! the binary's `commands/rotate.rs` (its flags declared in `cli/rotate.rs`) into a
+//! [`workflow::rotate_app::RotateRequest`] (its new credential a
 //! [`workflow::provision::CredentialSpec`]); [`workflow::rotate_app::rotate_app`] takes the manifest's
 //! [`fsio::Lock`], reads it through [`input`], plans with [`rotation::plan`], makes the certificate through
 //! [`workflow::provision::Issue`], writes files and the manifest through [`fsio`], and returns a

@@ -147,7 +147,7 @@ pub fn network_error(error: ureq::Error, host: &str, timeout: std::time::Duratio
         }
         ureq::Error::Io(e) => format!(
             "the connection to {host} failed ({})",
-            crate::input::io_reason(&e)
+            crate::error::io_reason(&e)
         ),
         ureq::Error::InvalidProxyUrl => {
             "HTTPS_PROXY (or HTTP_PROXY / ALL_PROXY) is not a valid proxy URL".into()

@@ -33,6 +33,19 @@ const GRAPH_KEYS: [&str; 5] = [
 /// `format = "graph"`) recognise it by this text.
 pub const UNDETECTED_FORMAT_ADVICE: &str = "pass --format graph or --format legacy";
 
+/// How the manifest's format is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatChoice {
+    /// From its fields (`id` and `appId`, or a field only one format has); an error when they cannot tell.
+    #[default]
+    Detect,
+    /// As given (`--format`); it must agree with the fields when they tell.
+    Given(ManifestFormat),
+    /// From the fields, and this one when they cannot tell (a batch plan's `format`, which also names the
+    /// fragment format of provisioned apps).
+    Fallback(ManifestFormat),
+}
+
 /// An app registration manifest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
@@ -118,6 +131,39 @@ impl Manifest {
         };
         manifest.check_roles_array()?;
         Ok(manifest)
+    }
+
+    /// Reads a manifest file's `bytes` (already size-limited) as `choice` says. A certificate or PFX given as the
+    /// manifest is named as such, with the option it belongs to.
+    pub fn read(path: &std::path::Path, bytes: Vec<u8>, choice: FormatChoice) -> Result<Manifest> {
+        let source = path.display().to_string();
+        // A PFX asks for its password: that alone tells it is one, so no password is needed here.
+        let credential =
+            match crate::credential::load(path, &bytes, || Err(Error::Password(String::new()))) {
+                Ok(_) | Err(Error::Password(_)) => true,
+                Err(_) => false,
+            };
+        if credential {
+            return Err(Error::Document {
+                source_name: source,
+                reason: "is a certificate, not an app manifest: pass it as --cert to rotate it in, and give the \
+                         app's manifest (Graph or legacy JSON) as --manifest"
+                    .into(),
+            });
+        }
+        let text = crate::input::text(path, bytes)?;
+        match choice {
+            FormatChoice::Detect => Manifest::parse(&text, &source, None),
+            FormatChoice::Given(format) => Manifest::parse(&text, &source, Some(format)),
+            FormatChoice::Fallback(format) => match Manifest::parse(&text, &source, None) {
+                Err(Error::Document { reason, .. })
+                    if reason.ends_with(UNDETECTED_FORMAT_ADVICE) =>
+                {
+                    Manifest::parse(&text, &source, Some(format))
+                }
+                other => other,
+            },
+        }
     }
 
     /// The detected (or given) format.

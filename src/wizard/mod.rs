@@ -107,9 +107,7 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
     } else {
         None
     };
-    let default_subject = rotating
-        .as_ref()
-        .and_then(|r| rotation::current_subject(&r.manifest));
+    let default_subject = rotating.as_ref().and_then(|r| r.current_subject.clone());
     let out = PathBuf::from(text(
         term,
         "Output folder (created if it does not exist)",

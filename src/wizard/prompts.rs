@@ -125,6 +125,10 @@ pub(super) fn said(error: impl std::fmt::Display) -> String {
             "choose another name",
         )
         .replace("choose another --out", "choose another folder")
+        .replace(
+            "pass it as --cert to rotate it in, and give the app's manifest (Graph or legacy JSON) as --manifest",
+            "give the app's manifest (Graph or legacy JSON) here",
+        )
         .replace("--out takes a folder", "give a folder")
         .replace("put the folder in --out", "the folder is asked separately")
         .replace("--name ", "the name ")

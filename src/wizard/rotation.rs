@@ -4,19 +4,24 @@ use std::path::{Path, PathBuf};
 
 use console::Term;
 use keycred::fsio::{self, Access, OutputFile};
-use keycred::manifest::Manifest;
 use keycred::rotation::Policy;
+use keycred::workflow::check;
 use keycred::workflow::rotate_app::{ManifestOutput, NewCredentialSource, RotateRequest};
 
 use super::credential::CredentialAnswers;
 use super::prompts::{confirm, text};
 use keycred::shell::word as quote;
 
+/// The renewal window the wizard shows the current credentials against.
+const WARN: time::Duration = time::Duration::days(30);
+
 /// What the admin answered about the rotation.
 pub(super) struct RotationAnswers {
     pub manifest: PathBuf,
     pub prune_expired: bool,
     pub manifest_out: Option<PathBuf>,
+    /// The subject of the manifest's newest credential, as a default for the new one.
+    pub current_subject: Option<String>,
 }
 
 impl RotationAnswers {
@@ -67,39 +72,30 @@ impl RotationAnswers {
 }
 
 pub(super) fn ask_rotation(term: &Term) -> anyhow::Result<RotationAnswers> {
+    // The manifest is read once, through the check workflow, when the answer is validated; what it holds is
+    // then shown and gives the default subject.
+    let read = std::cell::RefCell::new(None);
     let manifest = PathBuf::from(text(
         term,
         "App manifest to rotate (Graph or legacy JSON)",
         None,
         |path| {
-            let text = keycred::input::read_text(Path::new(path)).map_err(super::prompts::said)?;
-            let manifest = Manifest::parse(&text, path, None).map_err(super::prompts::said)?;
-            manifest
-                .key_credentials()
-                .map(drop)
-                .map_err(super::prompts::said)
+            let file =
+                check::check_manifest(Path::new(path), time::OffsetDateTime::now_utc(), WARN)
+                    .map_err(super::prompts::said)?;
+            *read.borrow_mut() = Some(file);
+            Ok(())
         },
     )?);
+    let file = read.into_inner().expect("a valid answer was read");
     // What the manifest holds now, before the admin decides what to prune.
-    if let Ok(text) = keycred::input::read_text(&manifest) {
-        if let Ok(parsed) = Manifest::parse(&text, &manifest.display().to_string(), None) {
-            if let Ok(existing) = parsed.key_credentials() {
-                let now = time::OffsetDateTime::now_utc();
-                let file = keycred::report::CheckedFile {
-                    file: manifest.display().to_string(),
-                    verdict: keycred::rotation::verdict(&existing, now, time::Duration::days(30)),
-                    credentials: existing,
-                    problems: Vec::new(),
-                };
-                term.write_line("\nThe manifest's certificate credentials now:")?;
-                term.write_str(&keycred::report::check_text(
-                    std::slice::from_ref(&file),
-                    now,
-                    time::Duration::days(30),
-                ))?;
-            }
-        }
-    }
+    term.write_line("\nThe manifest's certificate credentials now:")?;
+    term.write_str(&keycred::report::check_text(
+        std::slice::from_ref(&file),
+        time::OffsetDateTime::now_utc(),
+        WARN,
+    ))?;
+    let current_subject = keycred::manifest::existing::newest_subject(&file.credentials);
     let prune_expired = confirm(term, "Remove credentials that have expired?", true)?;
     let in_place = confirm(
         term,
@@ -128,12 +124,6 @@ pub(super) fn ask_rotation(term: &Term) -> anyhow::Result<RotationAnswers> {
         manifest,
         prune_expired,
         manifest_out,
+        current_subject,
     })
-}
-
-/// The subject of the manifest's newest credential, as a default for the new one.
-pub(super) fn current_subject(manifest: &Path) -> Option<String> {
-    let text = keycred::input::read_text(manifest).ok()?;
-    let parsed = Manifest::parse(&text, "", None).ok()?;
-    keycred::manifest::existing::newest_subject(&parsed.key_credentials().ok()?)
 }

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::fsio::{self, Access, OutputFile};
 use crate::input::{self, PasswordSources};
 use crate::interrupt::Interrupt;
+pub use crate::manifest::document::FormatChoice;
 use crate::manifest::existing::{describe_duplicate_key_ids, duplicate_key_ids, newest_subject};
 use crate::manifest::{ExistingCredential, KeyCredentialsDocument, Manifest, ManifestFormat};
 use crate::provision::{FileRole, NewCredential};
@@ -32,19 +33,6 @@ pub enum NewCredentialSource {
     Make(CredentialSpec),
     /// A certificate made elsewhere (DER, PEM or PFX).
     Given(PathBuf),
-}
-
-/// How the manifest's format is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FormatChoice {
-    /// From its fields (`id` and `appId`, or a field only one format has); an error when they cannot tell.
-    #[default]
-    Detect,
-    /// As given (`rotate --format`); it must agree with the fields when they tell.
-    Given(ManifestFormat),
-    /// From the fields, and this one when they cannot tell (a batch plan's `format`, which also names the
-    /// fragment format of provisioned apps).
-    Fallback(ManifestFormat),
 }
 
 /// Where the updated manifest goes.
@@ -186,8 +174,7 @@ pub fn rotate_app(
         None
     };
     let original = input::read_file(&request.manifest)?;
-    let text = manifest_text(&request.manifest, original.clone())?;
-    let mut manifest = parse_manifest(&text, &request.manifest, request.format)?;
+    let mut manifest = Manifest::read(&request.manifest, original.clone(), request.format)?;
     let mut existing = manifest.key_credentials()?;
     let repaired = repair_key_ids(&request, &mut manifest, &mut existing)?;
     let new_source = match request.new {
@@ -379,41 +366,6 @@ pub fn rotate_app(
     }
     fsio::write_all(&files, request.force)?;
     Ok(outcome)
-}
-
-/// The manifest's text; a certificate or PFX given as the manifest is named as such, with the option it belongs to.
-fn manifest_text(path: &std::path::Path, bytes: Vec<u8>) -> Result<String> {
-    // A PFX asks for its password: that alone tells it is one, so no password is needed here.
-    let credential = match credential::load(path, &bytes, || Err(Error::Password(String::new()))) {
-        Ok(_) | Err(Error::Password(_)) => true,
-        Err(_) => false,
-    };
-    if credential {
-        return Err(Error::Document {
-            source_name: path.display().to_string(),
-            reason: "is a certificate, not an app manifest: pass it as --cert to rotate it in, and give the app's \
-                     manifest (Graph or legacy JSON) as --manifest"
-                .into(),
-        });
-    }
-    input::text(path, bytes)
-}
-
-/// Parses the manifest as `choice` says.
-fn parse_manifest(text: &str, path: &std::path::Path, choice: FormatChoice) -> Result<Manifest> {
-    let source = path.display().to_string();
-    match choice {
-        FormatChoice::Detect => Manifest::parse(text, &source, None),
-        FormatChoice::Given(format) => Manifest::parse(text, &source, Some(format)),
-        FormatChoice::Fallback(format) => match Manifest::parse(text, &source, None) {
-            Err(Error::Document { reason, .. })
-                if reason.ends_with(crate::manifest::document::UNDETECTED_FORMAT_ADVICE) =>
-            {
-                Manifest::parse(text, &source, Some(format))
-            }
-            other => other,
-        },
-    }
 }
 
 /// The base name of a made credential's files (`--name`, else from the CN), dated so that it never takes the

@@ -190,10 +190,15 @@ fn readme_examples_run_as_shown() {
             graph_manifest(&dir.join("client.json"), &[(-357, 300)], false);
             graph_manifest(&dir.join("orders-api-app.json"), &[], true);
             let mut api: serde_json::Value =
-                serde_json::from_slice(&fs::read(dir.join("orders-api-app.json")).unwrap()).unwrap();
+                serde_json::from_slice(&fs::read(dir.join("orders-api-app.json")).unwrap())
+                    .unwrap();
             api["appId"] = json!("6e8b1c2d-3f4a-4b5c-8d9e-0a1b2c3d4e5f");
             api["displayName"] = json!("Contoso Orders API");
-            fs::write(dir.join("orders-api-app.json"), serde_json::to_string_pretty(&api).unwrap()).unwrap();
+            fs::write(
+                dir.join("orders-api-app.json"),
+                serde_json::to_string_pretty(&api).unwrap(),
+            )
+            .unwrap();
             let pw = dir.join("current.pw");
             fs::write(&pw, "a current pfx password\n").unwrap();
             for (name, subject) in [

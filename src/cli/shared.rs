@@ -1,0 +1,150 @@
+//! Option groups and value names shared by several commands: PFX passwords, how a new credential is made and
+//! written, the authority, the client's certificate, and the formats and algorithms.
+
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// Where tokens come from.
+#[derive(Debug, Args, Clone)]
+pub struct AuthorityArg {
+    /// Authority: Entra's, a sovereign cloud's (https://login.microsoftonline.us, https://login.chinacloudapi.cn, …), or a local test server on http://127.0.0.1.
+    #[arg(
+        long = "authority",
+        value_name = "URL",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub url: String,
+}
+
+/// The certificate credential that signs: a PFX, or a key and its certificate.
+#[derive(Debug, Args, Clone)]
+pub struct ClientCertArgs {
+    /// PFX with the app's registered certificate and its key.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "cert"])]
+    pub pfx: Option<std::path::PathBuf>,
+
+    /// The private key, PKCS#8 PEM (keycred's NAME.key); with --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+
+    /// The registered certificate (DER or PEM); with --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+/// JWS algorithm of a client assertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlg {
+    /// RSASSA-PSS SHA-256, header x5t#S256 (what MSAL sends to Entra today).
+    #[value(name = "PS256", alias = "ps256")]
+    Ps256,
+    /// RSASSA-PKCS1-v1_5 SHA-256, header x5t (SHA-1 thumbprint).
+    #[value(name = "RS256", alias = "rs256")]
+    Rs256,
+}
+
+/// Where a PFX password comes from. Never from the command line itself: argv is visible to every user.
+#[derive(Debug, Args, Clone)]
+pub struct PasswordArgs {
+    /// Read the PFX password from the first line of this file.
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// How a new certificate credential is made and written: shared by `new`, `rotate` and `batch`.
+#[derive(Debug, Args, Clone)]
+pub struct CredentialOptions {
+    /// Folder to write the files into; created (owner-only) if it does not exist.
+    #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+
+    /// Base name of the files (NAME.cer, NAME.pem, NAME.key, NAME.pfx, NAME.keycredentials.json); default: derived from the CN.
+    #[arg(long, short = 'n')]
+    pub name: Option<String>,
+
+    /// Validity in days from now (minus 5 minutes for clock skew); default 365, which Microsoft recommends as the
+    /// most.
+    #[arg(long, value_name = "N", conflicts_with_all = ["not_after", "years"])]
+    pub days: Option<u32>,
+
+    /// Validity in years (N x 365 days).
+    #[arg(long, value_name = "N", conflicts_with = "not_after")]
+    pub years: Option<u32>,
+
+    /// End of validity: YYYY-MM-DD (through the end of that day, UTC), RFC 3339, or a duration from now such as
+    /// 90d or 2160h. Also accepted as --end-date (az).
+    #[arg(long, value_name = "DATE", alias = "end-date")]
+    pub not_after: Option<String>,
+
+    /// Not a keycred option: the PFX is NAME.pfx in --out (hidden; named here to explain that).
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub out_pfx: Option<PathBuf>,
+
+    /// RSA key size in bits: 2048, 3072 or 4096.
+    #[arg(long, value_name = "BITS", default_value_t = 2048)]
+    pub key_size: u32,
+
+    /// Hash of the certificate's RSA signature.
+    #[arg(long, value_enum, default_value_t = Hash::Sha256)]
+    pub hash: Hash,
+
+    /// PFX encryption: modern (AES-256, opens in OpenSSL 3) or legacy (3DES, for Windows Server 2016 and older).
+    #[arg(long, value_enum, default_value_t = PfxProfile::Modern)]
+    pub pfx_profile: PfxProfile,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Generate a random PFX password and write it to NAME.pfx.password (owner-only).
+    #[arg(long, conflicts_with = "password_file")]
+    pub generate_password: bool,
+
+    /// Do not write a PFX (no password is needed then).
+    #[arg(long, conflicts_with_all = ["password_file", "generate_password"])]
+    pub no_pfx: bool,
+
+    /// Also write NAME.bundle.pem: private key and certificate in one PEM (owner-only), as azure-identity's
+    /// CertificateCredential and az login --service-principal --certificate take them.
+    #[arg(long)]
+    pub pem_bundle: bool,
+
+    /// Do not write NAME.key: the private key is then only in the (encrypted) PFX (so not with --no-pfx).
+    #[arg(long)]
+    pub no_key: bool,
+
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Signature hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Hash {
+    /// sha256WithRSAEncryption
+    Sha256,
+    /// sha384WithRSAEncryption
+    Sha384,
+    /// sha512WithRSAEncryption
+    Sha512,
+}
+
+/// PFX encryption profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PfxProfile {
+    /// PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC, HMAC-SHA256 MAC.
+    Modern,
+    /// pbeWithSHAAnd3-KeyTripleDES-CBC, HMAC-SHA1 MAC.
+    Legacy,
+}
+
+/// Manifest format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Microsoft Graph (endDateTime, key, displayName): the current portal manifest and Graph API.
+    Graph,
+    /// Azure AD Graph (endDate, value): the older portal manifest.
+    Legacy,
+}

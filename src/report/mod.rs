@@ -1,0 +1,49 @@
+//! Pure renderers for what the commands print: text for people, JSON for scripts, one file per area:
+//! [`credential`] (inspect, thumbprint, `new`'s summary and the secrets advice), [`manifest`] (check, grant),
+//! [`rotation`] (rotate's diff, next steps and summary) and [`flow`] (decode). The daemon's configurations and the
+//! API's rules have their renderers in [`crate::deploy`] and [`crate::policy`].
+//!
+//! Both forms are built from the same facts, and the clock is a parameter, so snapshot tests can pin the
+//! output exactly.
+
+pub mod credential;
+pub mod flow;
+pub mod manifest;
+pub mod rotation;
+
+pub use credential::{
+    certificate_json, inspect_json, inspect_text, secrets_advice, thumbprint_json, thumbprint_text,
+    validity_phrase, NewSummary,
+};
+pub use flow::{decode_json, decode_text};
+pub use manifest::{check_json, check_text, grant_json, grant_text, CheckedFile};
+pub use rotation::{rotate_json, rotate_text};
+
+use serde_json::{Map, Value};
+
+use crate::credential::{ThumbprintForm, Thumbprints};
+
+/// Width of the label column in text output.
+pub(crate) const LABEL: usize = 14;
+
+pub(crate) fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
+    out.push_str(&format!("  {label:<LABEL$}{value}\n"));
+}
+
+/// All five thumbprint forms as a JSON object keyed by [`ThumbprintForm::label`].
+pub fn thumbprints_json(thumbprints: &Thumbprints) -> Value {
+    let mut map = Map::new();
+    for form in ThumbprintForm::ALL {
+        map.insert(
+            form.label().to_owned(),
+            Value::String(thumbprints.render(form)),
+        );
+    }
+    Value::Object(map)
+}
+
+pub(crate) fn thumbprint_lines(out: &mut String, thumbprints: &Thumbprints) {
+    for form in ThumbprintForm::ALL {
+        line(out, form.label(), thumbprints.render(form));
+    }
+}
