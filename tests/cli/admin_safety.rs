@@ -526,12 +526,7 @@ fn a_legacy_manifest_gives_the_subject_from_its_certificates() {
 #[test]
 fn one_credential_can_be_removed_by_key_id() {
     let dir = tempfile::tempdir().unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    let at = |days: i64| keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days));
-    let entry = |id: &str, start: i64, end: i64| {
-        json!({"customKeyIdentifier": null, "displayName": "CN=Orders Daemon", "endDateTime": at(end), "key": null,
-               "keyId": id, "startDateTime": at(start), "type": "AsymmetricX509Cert", "usage": "Verify"})
-    };
+    let entry = |id: &str, start: i64, end: i64| key_credential(id, "CN=Orders Daemon", start, end);
     const OLD: &str = "00000000-0000-4000-8000-000000000001";
     const NEW: &str = "00000000-0000-4000-8000-000000000002";
     const GONE: &str = "00000000-0000-4000-8000-000000000003";
@@ -818,10 +813,7 @@ fn messages_that_stopped_short_now_say_what_to_do() {
         assert_fails(&out, 2, expected);
     }
     // check: an invalid manifest is not "healthy"
-    let now = time::OffsetDateTime::now_utc();
-    let at = |days: i64| keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days));
-    let entry = json!({"customKeyIdentifier": null, "displayName": "CN=A", "endDateTime": at(200), "key": null,
-        "keyId": "00000000-0000-4000-8000-000000000001", "startDateTime": at(-1), "type": "AsymmetricX509Cert", "usage": "Verify"});
+    let entry = key_credential("00000000-0000-4000-8000-000000000001", "CN=A", -1, 200);
     let dup = portal_manifest(dir.path(), "dup.json", json!([entry.clone(), entry]));
     let out = keycred().arg("check").arg(&dup).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

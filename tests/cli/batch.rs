@@ -9,20 +9,15 @@ use crate::common::*;
 
 /// A Graph manifest whose only credential ends in `days` days.
 fn manifest(path: &Path, days: i64) {
-    let mut doc: Value =
-        serde_json::from_slice(&fs::read(fixture("manifest-graph.json")).unwrap()).unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    doc["keyCredentials"] = json!([{
-        "customKeyIdentifier": "VyID1rpdPCiyWx3MPzu/G1T2mWk=",
-        "displayName": "CN=old",
-        "endDateTime": keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days)),
-        "key": null,
-        "keyId": "00000000-0000-4000-8000-000000000001",
-        "startDateTime": keycred::time_fmt::rfc3339_utc(now - time::Duration::days(300)),
-        "type": "AsymmetricX509Cert",
-        "usage": "Verify"
-    }]);
-    fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    graph_manifest(
+        path,
+        vec![key_credential(
+            "00000000-0000-4000-8000-000000000001",
+            "CN=old",
+            -300,
+            days,
+        )],
+    );
 }
 
 /// The summary line of a batch run with one failed app.

@@ -200,3 +200,56 @@ pub fn rotated_file(dir: &Path, base: &str, suffix: &str) -> PathBuf {
     );
     dir.join(&found[0])
 }
+
+/// `days` from now, as Graph writes dates (RFC 3339, UTC, whole seconds).
+pub fn days_from_now(days: i64) -> String {
+    keycred::time_fmt::rfc3339_utc(time::OffsetDateTime::now_utc() + time::Duration::days(days))
+}
+
+/// One Graph `keyCredentials` entry, valid from `start` to `end` days from now, without its certificate (as Graph
+/// returns existing ones: `key: null`). Its `customKeyIdentifier` is the SHA-1 thumbprint of
+/// `tests/fixtures/openssl-rsa.pem`.
+pub fn key_credential(key_id: &str, display_name: &str, start: i64, end: i64) -> serde_json::Value {
+    serde_json::json!({
+        "customKeyIdentifier": "VyID1rpdPCiyWx3MPzu/G1T2mWk=",
+        "displayName": display_name,
+        "endDateTime": days_from_now(end),
+        "key": null,
+        "keyId": key_id,
+        "startDateTime": days_from_now(start),
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify"
+    })
+}
+
+/// The realistic Graph manifest (`tests/fixtures/manifest-graph.json`) with these `keyCredentials`, written to
+/// `path` (its folder created); returns `path`.
+pub fn graph_manifest(path: &Path, key_credentials: Vec<serde_json::Value>) -> PathBuf {
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("manifest-graph.json")).unwrap()).unwrap();
+    doc["keyCredentials"] = serde_json::Value::Array(key_credentials);
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).unwrap();
+    }
+    std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    path.to_path_buf()
+}
+
+/// `keycred rotate --manifest MANIFEST --subject 'CN=Orders Daemon' --no-pfx --name orders --out OUT EXTRA…`.
+pub fn rotate_orders(manifest: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    keycred()
+        .args(["rotate", "--manifest"])
+        .arg(manifest)
+        .args([
+            "--subject",
+            "CN=Orders Daemon",
+            "--no-pfx",
+            "--name",
+            "orders",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}

@@ -6,26 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
 
 use crate::common::*;
 
-fn at(days: i64) -> String {
-    keycred::time_fmt::rfc3339_utc(OffsetDateTime::now_utc() + Duration::days(days))
-}
-
 /// One Graph key credential valid over the day range, with the given keyId.
 fn credential(key_id: &str, start: i64, end: i64) -> Value {
-    json!({
-        "customKeyIdentifier": "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "displayName": "CN=Orders Daemon",
-        "endDateTime": at(end),
-        "key": null,
-        "keyId": key_id,
-        "startDateTime": at(start),
-        "type": "AsymmetricX509Cert",
-        "usage": "Verify"
-    })
+    key_credential(key_id, "CN=Orders Daemon", start, end)
 }
 
 const KEY_A: &str = "00000000-0000-4000-8000-00000000000a";
@@ -46,24 +32,6 @@ fn manifest_text(credentials: Vec<Value>) -> String {
         "zUnknown": {"kept": [1, 2, 3]}
     }))
     .unwrap()
-}
-
-fn rotate(manifest: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    keycred()
-        .args(["rotate", "--manifest"])
-        .arg(manifest)
-        .args([
-            "--subject",
-            "CN=Orders Daemon",
-            "--no-pfx",
-            "--name",
-            "orders",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap()
 }
 
 /// Standard output as JSON, whatever the exit code (check exits non-zero on purpose).
@@ -110,7 +78,7 @@ fn duplicate_keys_are_refused_naming_the_key_and_line() {
     let manifest = write(dir.path(), "app.json", &text);
     let before = contents(dir.path());
 
-    let out = rotate(&manifest, dir.path(), &["--in-place"]);
+    let out = rotate_orders(&manifest, dir.path(), &["--in-place"]);
     assert_fails(
         &out,
         1,
@@ -157,7 +125,11 @@ fn a_lock_left_by_a_dead_run_does_not_block_and_a_killed_holder_releases_it() {
     // What an interrupted older run left behind: a lock file naming a process that is gone.
     let lock = format!("{}.lock", manifest.display());
     fs::write(&lock, "999999999\n").unwrap();
-    let summary = json(&rotate(&manifest, dir.path(), &["--in-place", "--json"]));
+    let summary = json(&rotate_orders(
+        &manifest,
+        dir.path(),
+        &["--in-place", "--json"],
+    ));
     assert_eq!(summary["changed"], true);
     assert!(!Path::new(&lock).exists(), "the lock file is removed");
 
@@ -165,7 +137,7 @@ fn a_lock_left_by_a_dead_run_does_not_block_and_a_killed_holder_releases_it() {
     // releases its lock and the next run goes through.
     let mut holder = hold_lock(&lock);
     let before = fs::read(&manifest).unwrap();
-    let out = rotate(
+    let out = rotate_orders(
         &manifest,
         dir.path(),
         &["--in-place", "--renew-within", "400"],
@@ -181,7 +153,7 @@ fn a_lock_left_by_a_dead_run_does_not_block_and_a_killed_holder_releases_it() {
     holder.wait().unwrap();
     let again = dir.path().join("again");
     fs::create_dir(&again).unwrap();
-    let out = rotate(&manifest, &again, &["--in-place", "--renew-within", "400"]);
+    let out = rotate_orders(&manifest, &again, &["--in-place", "--renew-within", "400"]);
     assert!(
         out.status.success(),
         "{}",
@@ -299,7 +271,7 @@ fn manifest_out_onto_the_manifest_is_refused_even_with_force() {
     let before = contents(dir.path());
     let same = dir.path().join("sub/../app.json");
     for flag in ["--manifest-out", "--patch-out"] {
-        let out = rotate(
+        let out = rotate_orders(
             &manifest,
             dir.path(),
             &[flag, same.to_str().unwrap(), "--force"],
@@ -337,12 +309,12 @@ fn duplicate_key_ids_are_reported_refused_and_repaired_only_when_told() {
     assert_eq!(report["files"][0]["expiry"], "healthy");
 
     let before = contents(dir.path());
-    let out = rotate(&manifest, dir.path(), &["--in-place"]);
+    let out = rotate_orders(&manifest, dir.path(), &["--in-place"]);
     assert_fails(&out, 1, &format!("keyId {KEY_A} is used 2 times"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--repair-key-ids"));
     assert_eq!(contents(dir.path()), before);
 
-    let summary = json(&rotate(
+    let summary = json(&rotate_orders(
         &manifest,
         dir.path(),
         &[
@@ -412,7 +384,11 @@ fn credentials_with_fields_of_the_wrong_type_are_refused_naming_the_field() {
         let manifest = write(dir.path(), "app.json", manifest_text(vec![entry]));
         let before = contents(dir.path());
         assert_fails(&check(&[&manifest], &[]), 1, expected);
-        assert_fails(&rotate(&manifest, dir.path(), &["--in-place"]), 1, expected);
+        assert_fails(
+            &rotate_orders(&manifest, dir.path(), &["--in-place"]),
+            1,
+            expected,
+        );
         assert_eq!(contents(dir.path()), before, "{field}");
     }
 }
@@ -434,7 +410,11 @@ fn inputs_saved_with_a_bom_are_read_and_rewritten_without_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    json(&rotate(&manifest, dir.path(), &["--in-place", "--json"]));
+    json(&rotate_orders(
+        &manifest,
+        dir.path(),
+        &["--in-place", "--json"],
+    ));
     let rewritten = fs::read(&manifest).unwrap();
     assert!(
         !rewritten.starts_with(b"\xef\xbb\xbf"),
@@ -788,9 +768,9 @@ fn backups_are_numbered_so_no_run_replaces_an_older_one() {
     let (one, two) = (dir.path().join("one"), dir.path().join("two"));
     fs::create_dir(&one).unwrap();
     fs::create_dir(&two).unwrap();
-    json(&rotate(&manifest, &one, &["--in-place", "--json"]));
+    json(&rotate_orders(&manifest, &one, &["--in-place", "--json"]));
     let v1 = fs::read(&manifest).unwrap();
-    json(&rotate(
+    json(&rotate_orders(
         &manifest,
         &two,
         &["--in-place", "--json", "--renew-within", "400"],

@@ -141,30 +141,12 @@ fn check_bad_input_exits_1_and_reports_the_rest() {
 
 // ---- rotate ----
 
-fn rotate(manifest: &Path, out_dir: &Path, extra: &[&str]) -> std::process::Output {
-    keycred()
-        .args(["rotate", "--manifest"])
-        .arg(manifest)
-        .args([
-            "--subject",
-            "CN=Orders Daemon",
-            "--no-pfx",
-            "--name",
-            "orders",
-            "--out",
-        ])
-        .arg(out_dir)
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn rotate_adds_beside_the_current_credential_and_keeps_everything_else() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = manifest_with(dir.path(), "app.json", &[(-300, 10), (-500, -100)]);
     let before: Value = serde_json::from_slice(&fs::read(&manifest).unwrap()).unwrap();
-    let out = rotate(&manifest, dir.path(), &["--in-place", "--json"]);
+    let out = rotate_orders(&manifest, dir.path(), &["--in-place", "--json"]);
     let summary = json(&out);
     assert_eq!(summary["changed"], true);
     let after: Value = serde_json::from_slice(&fs::read(&manifest).unwrap()).unwrap();
@@ -202,7 +184,7 @@ fn rotate_adds_beside_the_current_credential_and_keeps_everything_else() {
 fn rotate_is_idempotent_under_a_renewal_window_and_prunes_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = manifest_with(dir.path(), "app.json", &[(-300, 10), (-500, -100)]);
-    let out = rotate(
+    let out = rotate_orders(
         &manifest,
         dir.path(),
         &["--in-place", "--renew-within", "30", "--prune-expired"],
@@ -224,7 +206,7 @@ fn rotate_is_idempotent_under_a_renewal_window_and_prunes_on_request() {
 
     // Second run: the new credential is valid for a year, so nothing is due and nothing changes.
     let dir2 = tempfile::tempdir().unwrap();
-    let out = rotate(
+    let out = rotate_orders(
         &manifest,
         dir2.path(),
         &["--in-place", "--renew-within", "30", "--prune-expired"],
@@ -247,7 +229,7 @@ fn rotate_dry_run_and_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = manifest_with(dir.path(), "app.json", &[(-300, 10)]);
     let original = fs::read(&manifest).unwrap();
-    let out = rotate(&manifest, dir.path(), &["--dry-run"]);
+    let out = rotate_orders(&manifest, dir.path(), &["--dry-run"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -261,7 +243,7 @@ fn rotate_dry_run_and_outputs() {
     );
 
     // Without --in-place or --manifest-out the manifest goes to stdout and the summary to stderr.
-    let out = rotate(&manifest, dir.path(), &[]);
+    let out = rotate_orders(&manifest, dir.path(), &[]);
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed["keyCredentials"].as_array().unwrap().len(), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("+ add"));
@@ -330,7 +312,7 @@ fn rotate_in_a_certificate_made_elsewhere_and_the_patch_body() {
 
     // A PATCH body for credentials whose key Graph did not return would drop them: refused, addKey offered.
     let with_null_keys = manifest_with(dir.path(), "nullkeys.json", &[(-10, 100)]);
-    let out = rotate(
+    let out = rotate_orders(
         &with_null_keys,
         dir.path(),
         &["--patch-out", dir.path().join("p2.json").to_str().unwrap()],
@@ -355,7 +337,7 @@ fn rotate_bad_input_and_safety() {
     let lock = format!("{}.lock", manifest.display());
     fs::write(&lock, "4242\n").unwrap();
     let mut holder = hold_lock(&lock);
-    let out = rotate(&manifest, dir.path(), &["--in-place"]);
+    let out = rotate_orders(&manifest, dir.path(), &["--in-place"]);
     assert_fails(
         &out,
         1,
@@ -366,14 +348,14 @@ fn rotate_bad_input_and_safety() {
     fs::remove_file(&lock).unwrap();
     assert_eq!(fs::read(&manifest).unwrap(), original);
 
-    let out = rotate(&manifest, dir.path(), &["--keep", "0", "--dry-run"]);
+    let out = rotate_orders(&manifest, dir.path(), &["--keep", "0", "--dry-run"]);
     assert_fails(&out, 2, "lock the app out");
-    let out = rotate(&manifest, dir.path(), &["--json"]);
+    let out = rotate_orders(&manifest, dir.path(), &["--json"]);
     assert_fails(&out, 2, "--json needs --in-place");
     let latin1 = dir.path().join("latin1.json");
     fs::write(&latin1, b"{\"displayName\": \"Z\xfcrich\"}").unwrap();
     assert_fails(
-        &rotate(&latin1, dir.path(), &["--in-place"]),
+        &rotate_orders(&latin1, dir.path(), &["--in-place"]),
         1,
         "latin1.json: not UTF-8 text",
     );
@@ -388,7 +370,7 @@ fn rotate_bad_input_and_safety() {
         .set_len(17 * 1024 * 1024)
         .unwrap();
     assert_fails(
-        &rotate(&huge, dir.path(), &["--in-place"]),
+        &rotate_orders(&huge, dir.path(), &["--in-place"]),
         1,
         "huge.json: is larger than 16 MiB, the most keycred reads from one input",
     );
@@ -397,7 +379,7 @@ fn rotate_bad_input_and_safety() {
     let no_creds = dir.path().join("nocreds.json");
     fs::write(&no_creds, r#"{"api": {}, "appRoles": []}"#).unwrap();
     assert_fails(
-        &rotate(&no_creds, dir.path(), &["--in-place"]),
+        &rotate_orders(&no_creds, dir.path(), &["--in-place"]),
         1,
         "has no keyCredentials",
     );
