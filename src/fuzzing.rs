@@ -110,17 +110,25 @@ pub fn manifest(text: &str) {
 }
 
 /// Every number keycred read is the number as the input wrote it, digit for digit (`arbitrary_precision`):
-/// a manifest keycred rewrites must not turn `12345678901234567890123` into `1.2345678901234568e22`.
+/// a manifest keycred rewrites must not turn `12345678901234567890123` into `1.2345678901234568e22`. Only the
+/// spelling of an exponent may change (serde_json writes `5e44` and `5E+44` as `5e+44`): the same digits, the
+/// same value.
 fn numbers_kept(text: &str, value: &Value) {
-    match value {
-        Value::Number(n) => assert!(
-            text.contains(&n.to_string()),
-            "the number {n} is not written so in the input: its digits changed"
-        ),
-        Value::Array(items) => items.iter().for_each(|v| numbers_kept(text, v)),
-        Value::Object(map) => map.values().for_each(|v| numbers_kept(text, v)),
-        _ => {}
+    fn spelled(number: &str) -> String {
+        number.to_ascii_lowercase().replace("e+", "e")
     }
+    fn walk(input: &str, value: &Value) {
+        match value {
+            Value::Number(n) => assert!(
+                input.contains(&spelled(&n.to_string())),
+                "the number {n} is not written so in the input: its digits changed"
+            ),
+            Value::Array(items) => items.iter().for_each(|v| walk(input, v)),
+            Value::Object(map) => map.values().for_each(|v| walk(input, v)),
+            _ => {}
+        }
+    }
+    walk(&spelled(text), value);
 }
 
 /// What keycred renders parses back to the same document.

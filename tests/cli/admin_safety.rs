@@ -913,7 +913,7 @@ fn numbers_in_a_manifest_survive_a_rewrite_digit_for_digit() {
     let manifest = dir.path().join("app.json");
     fs::write(
         &manifest,
-        r#"{"id": "2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10", "appId": "6e8b1c2d-3f4a-4b5c-8d9e-0a1b2c3d4e5f", "api": {}, "keyCredentials": [], "big": 12345678901234567890123, "small": 0.1000000000000000055511151231257827, "neg": -0}"#,
+        r#"{"id": "2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10", "appId": "6e8b1c2d-3f4a-4b5c-8d9e-0a1b2c3d4e5f", "api": {}, "keyCredentials": [], "big": 12345678901234567890123, "small": 0.1000000000000000055511151231257827, "neg": -0, "exp": 5E44}"#,
     )
     .unwrap();
     let out = keycred()
@@ -933,6 +933,8 @@ fn numbers_in_a_manifest_survive_a_rewrite_digit_for_digit() {
         "{text}"
     );
     assert!(text.contains("\"neg\": -0"), "{text}");
+    // Only an exponent's spelling changes (the same digits, the same value), as README says.
+    assert!(text.contains("\"exp\": 5e+44"), "{text}");
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod key_credentials;
 mod merge_props;
 mod new;
 mod peers;
+mod randomness;
 mod readme;
 mod rotation;
 mod schemas;
