@@ -163,6 +163,10 @@ pub enum Error {
         hint: Option<String>,
     },
 
+    /// Microsoft Graph answered a request with an error (after any retries).
+    #[error("{0}")]
+    Graph(Box<GraphFailure>),
+
     /// A token (or an assertion) failed a check an API would make: signature, expiry, audience, issuer, role.
     #[error("{0}")]
     TokenCheck(String),
@@ -196,6 +200,26 @@ pub fn io_reason(error: &std::io::Error) -> String {
             }
         }
     }
+}
+
+/// What Microsoft Graph answered to a request it refused, in one line with what to do.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("Microsoft Graph refused {what}: {code}: {message} (HTTP {status}{}){}",
+    .request_id.as_ref().map(|r| format!(", request-id {r}")).unwrap_or_default(),
+    .hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+pub struct GraphFailure {
+    /// The request, as `METHOD /v1.0/path`.
+    pub what: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// Graph's `error.code`.
+    pub code: String,
+    /// Graph's `error.message`.
+    pub message: String,
+    /// Graph's `request-id`, for Microsoft support.
+    pub request_id: Option<String>,
+    /// What keycred suggests.
+    pub hint: Option<String>,
 }
 
 /// The library's result type.

@@ -62,6 +62,7 @@ pub mod flow;
 pub mod fsio;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod graph;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;

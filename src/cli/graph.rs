@@ -1,13 +1,18 @@
-//! `keycred graph add-key` and `remove-key`.
+//! `keycred graph`: the tenant scan, one app, and the addKey / removeKey bodies.
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use super::shared::PasswordArgs;
+use super::shared::{ClientCertArgs, PasswordArgs};
 
 /// `keycred graph …`
 #[derive(Debug, Subcommand)]
 pub enum GraphCommand {
+    /// Scan the tenant's app registrations: every certificate and secret, with a verdict per app (exit codes as
+    /// check's).
+    Apps(Box<GraphAppsArgs>),
+    /// One app registration's manifest (Graph format, certificates included), for check and rotate offline.
+    Show(Box<GraphShowArgs>),
     /// The POST /applications/{id}/addKey body: adds NEW beside the current credential, proven with the current key.
     AddKey(AddKeyArgs),
     /// The POST /applications/{id}/removeKey body: removes a credential by keyId, proven with the current key.
@@ -68,4 +73,113 @@ pub struct RemoveKeyArgs {
     /// keyId of the credential to remove.
     #[arg(long, value_name = "GUID")]
     pub key_id: String,
+}
+
+/// How keycred reaches Microsoft Graph and gets its token.
+#[derive(Debug, Args)]
+pub struct GraphConnectArgs {
+    /// The Microsoft cloud: it sets both the Graph host and the login host.
+    #[arg(long, value_enum, default_value_t = CloudArg::Public)]
+    pub cloud: CloudArg,
+
+    /// Microsoft Graph's URL, instead of the --cloud's (http:// only to this machine, for tests).
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+
+    /// Read a bearer token for Graph from this file's first line (for example from az account get-access-token
+    /// --resource-type ms-graph); else KEYCRED_GRAPH_TOKEN, else --tenant and --client-id.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["tenant", "client_id"])]
+    pub token_file: Option<PathBuf>,
+
+    /// The tenant (GUID or domain) of the automation app whose credential gets the token.
+    #[arg(long, value_name = "TENANT", requires = "client_id")]
+    pub tenant: Option<String>,
+
+    /// The automation app's Application (client) ID.
+    #[arg(long, value_name = "CLIENT_ID", requires = "tenant")]
+    pub client_id: Option<String>,
+
+    #[command(flatten)]
+    pub credential: ClientCertArgs,
+
+    /// Read the automation app's client secret from the first line of this file (instead of a certificate).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["pfx", "key", "cert"])]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// The login host, instead of the --cloud's (http:// only to this machine, for tests).
+    #[arg(long = "authority", value_name = "URL")]
+    pub authority: Option<String>,
+
+    /// Retries of one throttled (429) or busy (503, 504, 409) request, after Retry-After or with backoff.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_retries: u32,
+
+    /// Seconds the whole run may take, waits included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+}
+
+/// Microsoft's clouds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    /// graph.microsoft.com, login.microsoftonline.com.
+    Public,
+    /// US Government L4: graph.microsoft.us, login.microsoftonline.us.
+    Usgov,
+    /// US Government L5 (DoD): dod-graph.microsoft.us, login.microsoftonline.us.
+    UsgovDod,
+    /// China (21Vianet): microsoftgraph.chinacloudapi.cn, login.chinacloudapi.cn.
+    China,
+}
+
+/// `keycred graph apps`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Needs Application.Read.All (or Application.ReadWrite.OwnedBy, for the apps the automation app owns). Pages of up to 999 apps are read one at a time. Exit codes as check: 0 every app healthy, 3 one due for renewal, 4 one without a valid certificate; 1 an error.\n\nExamples:\n  keycred graph apps --token-file graph.token\n  keycred graph apps --tenant contoso.onmicrosoft.com \\\n    --client-id 11111111-2222-3333-4444-555555555555 --pfx automation.pfx \\\n    --expiring-within 30 --json"
+)]
+pub struct GraphAppsArgs {
+    #[command(flatten)]
+    pub connect: GraphConnectArgs,
+
+    /// An OData $filter for the applications (for example "startswith(displayName,'Orders')").
+    #[arg(long, value_name = "ODATA", conflicts_with = "expiring_within")]
+    pub filter: Option<String>,
+
+    /// Only apps with a certificate that ends within DAYS (or has ended).
+    #[arg(long, value_name = "DAYS")]
+    pub expiring_within: Option<u32>,
+
+    /// Renewal window of the verdicts, in days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub warn_days: u32,
+
+    /// Applications per page (1 to 999).
+    #[arg(long, value_name = "N", default_value_t = 999)]
+    pub page_size: usize,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keycred graph show`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Needs Application.Read.All (or none for an app reading itself). The manifest is in the Graph format with the certificates' keys, so check, rotate --dry-run and the rest work on it offline.\n\nExample:\n  keycred graph show --app 11111111-2222-3333-4444-555555555555 \\\n    --token-file graph.token --out orders.json"
+)]
+pub struct GraphShowArgs {
+    #[command(flatten)]
+    pub connect: GraphConnectArgs,
+
+    /// The application: its Application (client) ID or its object id.
+    #[arg(long, value_name = "ID")]
+    pub app: String,
+
+    /// Write the manifest to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace --out if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }

@@ -1,13 +1,27 @@
-//! `keycred graph add-key` / `remove-key`: clap arguments → a proof request → the body.
+//! `keycred graph …`: the tenant scan and one app (through the tenant workflow), and the addKey / removeKey
+//! bodies (clap arguments → a proof request → the body).
 
+use keycred::flow::authority::Authority;
+use keycred::graph::Cloud;
 use keycred::manifest::app_roles::parse_guid;
+use keycred::secret::Password;
 use keycred::workflow::graph::{self, ProofAction, ProofRequest};
+use keycred::workflow::prove::TokenCredential;
+use keycred::workflow::tenant::{self, GraphAuth, GraphConnection, ScanRequest, ShowRequest};
 
-use crate::cli::{GraphCommand, ProofArgs};
+use crate::cli::{CloudArg, GraphCommand, GraphConnectArgs, ProofArgs};
 use crate::terminal;
+
+/// The environment variable that can carry a bearer token for Graph.
+const TOKEN_ENV: &str = "KEYCRED_GRAPH_TOKEN";
+
+/// The environment variable that can carry the automation app's client secret.
+const SECRET_ENV: &str = "KEYCRED_CLIENT_SECRET";
 
 pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
     let proof = match &command {
+        GraphCommand::Apps(args) => return apps(args),
+        GraphCommand::Show(args) => return show(args),
         GraphCommand::AddKey(args) => &args.proof,
         GraphCommand::RemoveKey(args) => &args.proof,
     };
@@ -17,6 +31,7 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         GraphCommand::RemoveKey(args) => {
             ProofAction::RemoveKey(parse_guid(&args.key_id, "--key-id")?)
         }
+        GraphCommand::Apps(_) | GraphCommand::Show(_) => unreachable!("answered above"),
     };
     let request = ProofRequest {
         object_id,
@@ -38,4 +53,101 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
 
 fn passwords(proof: &ProofArgs) -> keycred::input::PasswordSources {
     super::password_sources(&proof.password, proof.current_password_file.as_deref())
+}
+
+fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
+    let now = time::OffsetDateTime::now_utc();
+    let request = ScanRequest {
+        filter: args.filter.clone(),
+        expiring_within: args.expiring_within,
+        warn: time::Duration::days(i64::from(args.warn_days)),
+        page_size: args.page_size,
+    };
+    let client = connect(&args.connect, now)?;
+    let outcome = tenant::scan(&client, &request, now)?;
+    if args.json {
+        terminal::print_json(&keycred::report::tenant::apps_json(&outcome, request.warn));
+    } else {
+        terminal::print(&keycred::report::tenant::apps_text(&outcome, request.warn));
+    }
+    Ok(outcome.exit_code)
+}
+
+fn show(args: &crate::cli::GraphShowArgs) -> anyhow::Result<i32> {
+    let request = ShowRequest {
+        app: tenant::parse_app(&args.app)?,
+        out: args.out.clone(),
+        force: args.force,
+    };
+    let client = connect(&args.connect, time::OffsetDateTime::now_utc())?;
+    let outcome = tenant::show(&client, &request)?;
+    match &outcome.written {
+        Some(path) => terminal::note(&format!("wrote {}", path.display())),
+        None => terminal::print(&outcome.manifest),
+    }
+    Ok(keycred::exit::SUCCESS)
+}
+
+/// The Graph client the connection options describe: a token from a file or the environment, or one keycred
+/// requests for the automation app.
+fn connect(
+    args: &GraphConnectArgs,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<keycred::graph::GraphClient> {
+    let cloud = match args.cloud {
+        CloudArg::Public => Cloud::Public,
+        CloudArg::Usgov => Cloud::UsGov,
+        CloudArg::UsgovDod => Cloud::UsGovDod,
+        CloudArg::China => Cloud::China,
+    };
+    let auth = match (&args.token_file, &args.tenant, &args.client_id) {
+        (Some(file), _, _) => GraphAuth::Bearer(keycred::input::password_file(file, "--token-file")?),
+        (None, Some(tenant), Some(client_id)) => GraphAuth::App {
+            tenant: tenant.clone(),
+            client_id: client_id.clone(),
+            credential: match (super::credential_source(&args.credential), &args.client_secret_file) {
+                (Some(source), _) => TokenCredential::Certificate(source, keycred::flow::jwt::Algorithm::Ps256),
+                (None, Some(file)) => TokenCredential::Secret(keycred::input::password_file(
+                    file,
+                    "--client-secret-file",
+                )?),
+                (None, None) => match std::env::var(SECRET_ENV) {
+                    Ok(secret) if !secret.is_empty() => TokenCredential::Secret(Password::new(secret)),
+                    _ => {
+                        return Err(keycred::Error::Invalid(format!(
+                            "--client-id {client_id}: give the automation app's credential: --pfx FILE, --key FILE \
+                             --cert FILE, --client-secret-file FILE, or set {SECRET_ENV}"
+                        ))
+                        .into())
+                    }
+                },
+            },
+            authority: Authority::parse(args.authority.as_deref().unwrap_or(cloud.login()))?,
+        },
+        _ => match std::env::var(TOKEN_ENV) {
+            Ok(token) if !token.trim().is_empty() => GraphAuth::Bearer(Password::new(token.trim().to_owned())),
+            _ => {
+                return Err(keycred::Error::Invalid(format!(
+                    "how should keycred get its Graph token? give --token-file FILE (for example from az account \
+                     get-access-token --resource-type ms-graph), set {TOKEN_ENV}, or give --tenant and --client-id \
+                     with the automation app's --pfx, --key and --cert, or --client-secret-file"
+                ))
+                .into())
+            }
+        },
+    };
+    let passwords = super::password_sources(&args.credential.password, None);
+    Ok(tenant::connect(
+        GraphConnection {
+            graph_url: args
+                .graph_url
+                .clone()
+                .unwrap_or_else(|| cloud.graph().to_owned()),
+            auth,
+            timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+            max_retries: args.max_retries,
+        },
+        &passwords,
+        now,
+    )?)
 }

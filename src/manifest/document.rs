@@ -133,6 +133,17 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// An application object as Graph returns it (`GET /applications/{id}`), as a manifest in the Graph format.
+    pub fn from_graph_object(root: Map<String, Value>, source: &str) -> Result<Manifest> {
+        let manifest = Manifest {
+            root,
+            format: ManifestFormat::Graph,
+            source: source.to_owned(),
+        };
+        manifest.check_roles_array()?;
+        Ok(manifest)
+    }
+
     /// Reads a manifest file's `bytes` (already size-limited) as `choice` says. A certificate or PFX given as the
     /// manifest is named as such, with the option it belongs to.
     pub fn read(path: &std::path::Path, bytes: Vec<u8>, choice: FormatChoice) -> Result<Manifest> {

@@ -29,7 +29,7 @@ impl CheckedFile {
     }
 }
 
-fn credential_status(
+pub(crate) fn credential_status(
     c: &crate::manifest::ExistingCredential,
     now: OffsetDateTime,
     warn: time::Duration,

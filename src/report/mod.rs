@@ -10,6 +10,7 @@ pub mod credential;
 pub mod flow;
 pub mod manifest;
 pub mod rotation;
+pub mod tenant;
 
 pub use credential::{
     certificate_json, inspect_json, inspect_text, secrets_advice, thumbprint_json, thumbprint_text,

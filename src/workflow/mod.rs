@@ -13,3 +13,4 @@ pub mod graph;
 pub mod prove;
 pub mod provision;
 pub mod rotate_app;
+pub mod tenant;

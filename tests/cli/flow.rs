@@ -328,8 +328,20 @@ impl OidcServer {
         tenant: &str,
         client: &str,
         cert_pem: &Path,
+        secret: (&str, &str),
+        tls: Option<&Tls>,
+    ) -> Option<OidcServer> {
+        OidcServer::launch_with_env(tenant, client, cert_pem, secret, tls, &[])
+    }
+
+    /// As [`OidcServer::launch`], with environment variables for the server (`GRAPH_ROLES`, `TOKEN_ROLES`, …).
+    pub fn launch_with_env(
+        tenant: &str,
+        client: &str,
+        cert_pem: &Path,
         (secret_client, secret): (&str, &str),
         tls: Option<&Tls>,
+        env: &[(&str, &str)],
     ) -> Option<OidcServer> {
         let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
         let installed = folder.join("node_modules/oidc-provider").exists()
@@ -352,6 +364,7 @@ impl OidcServer {
         if let Some(tls) = tls {
             command.env("TLS_CERT", &tls.cert).env("TLS_KEY", &tls.key);
         }
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("node starts");
         // The first line, or a failure after a minute (never a test run that hangs).
         let stdout = child.stdout.take().unwrap();

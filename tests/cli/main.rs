@@ -10,6 +10,7 @@ mod config;
 mod first_use;
 mod flow;
 mod fuzz_corpus;
+mod graph;
 mod hardening;
 mod inspect;
 mod key_credentials;

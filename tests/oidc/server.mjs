@@ -39,8 +39,20 @@ const resourceServer = (audience) => ({
   accessTokenTTL: Number(process.env.TOKEN_TTL || 3600),
   jwt: { sign: { alg: 'RS256' } },
 });
+// Microsoft Graph: any http(s) resource other than the two APIs is a Graph host (the tests' Graph server on
+// 127.0.0.1, whose port is not known when this server starts). Its tokens are v1.0, as Graph's are: iss
+// https://sts.windows.net/{tenant}/, aud the Graph URL, appid, and the application permissions in roles
+// (GRAPH_ROLES, comma-separated; default Application.ReadWrite.All; empty for an app with none).
+const graphRoles = (process.env.GRAPH_ROLES ?? 'Application.ReadWrite.All').split(',').filter(Boolean);
+const isGraph = (resource) => resource !== v1 && resource !== v2 && /^https?:\/\//.test(resource);
 // MSAL and keycred send only a scope, as with Entra: the resource is the scope's prefix.
-const requested = (ctx) => (String(ctx.oidc.params.scope || '').startsWith(`${v1}/`) ? v1 : v2);
+const requested = (ctx) => {
+  const scope = String(ctx.oidc.params.scope || '');
+  if (scope.startsWith(`${v1}/`)) return v1;
+  if (scope.startsWith(`${v2}/`)) return v2;
+  const resource = scope.replace(/\/\.default$/, '');
+  return isGraph(resource) ? resource : v2;
+};
 
 const configuration = {
   clients: [
@@ -82,7 +94,13 @@ const configuration = {
       // Entra's issuer and client claim by token version.
       jwt: (ctx, token, jwt) => {
         const { payload } = jwt;
-        if (payload.aud === v1) {
+        if (isGraph(payload.aud)) {
+          payload.iss = `https://sts.windows.net/${tenant}/`;
+          payload.appid = token.clientId;
+          payload.ver = '1.0';
+          payload.roles = graphRoles;
+          if (!graphRoles.length) delete payload.roles;
+        } else if (payload.aud === v1) {
           payload.iss = `https://sts.windows.net/${tenant}/`;
           payload.appid = token.clientId;
           payload.ver = '1.0';

@@ -1,0 +1,87 @@
+//! Graph's error bodies (`{"error": {"code", "message", "innerError": {"request-id", …}}}`) as keycred's error,
+//! with what to do for the codes an admin meets.
+
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// The `error.code` of a Graph error body.
+pub fn code(body: &Value) -> Option<String> {
+    body.pointer("/error/code")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// What to do about a Graph error code, where keycred knows.
+pub fn advice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "Authorization_RequestDenied" => {
+            "the token lacks the application permission: reading apps needs Application.Read.All, changing them \
+             Application.ReadWrite.OwnedBy (apps the automation app owns) or Application.ReadWrite.All, granted \
+             with admin consent; an app rolling its own keys needs none (--self)"
+        }
+        "Authentication_MissingOrMalformed" => {
+            "Graph refused the proof: it must be signed by a certificate the app holds that is valid now, with the \
+             app's object id (not its appId) as iss"
+        }
+        "InvalidAuthenticationToken" => {
+            "Graph refused the bearer token: it must be an app-only token for this Graph host ({graph}/.default), \
+             from the same cloud, and not expired"
+        }
+        "Request_ResourceNotFound" => {
+            "no such application: --app takes the appId (Application (client) ID) or the object id, which differ \
+             (the portal's Overview shows both)"
+        }
+        "KeyCredentialsInvalidEndDate" => {
+            "a credential's end date is after its certificate's notAfter, or already past"
+        }
+        "CredentialInvalidLifetimeAsPerAppPolicy" => {
+            "the tenant's app management policy limits certificate lifetimes: make the certificate with fewer \
+             --days"
+        }
+        "Request_UnsupportedQuery" => {
+            "Graph does not support this --filter: an advanced query needs a property Graph can filter on"
+        }
+        "TooManyRequests" | "ServiceUnavailable" => {
+            "Graph is throttling or busy: run again later, or with fewer --jobs"
+        }
+        _ => return None,
+    })
+}
+
+/// The error for a Graph answer `status` with `body` to `what` (`PATCH /v1.0/applications/…`); `extra` says
+/// why keycred stopped retrying.
+pub fn graph_error(
+    what: &str,
+    status: u16,
+    body: &Value,
+    request_id: Option<&str>,
+    extra: Option<String>,
+) -> Error {
+    let code = code(body).unwrap_or_else(|| format!("HTTP {status}"));
+    let message = body
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or("(no message)")
+        .to_owned();
+    let request_id = request_id.map(str::to_owned).or_else(|| {
+        body.pointer("/error/innerError/request-id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let mut hint = advice(&code).map(str::to_owned);
+    if let Some(extra) = extra {
+        hint = Some(match hint {
+            Some(hint) => format!("{extra}; {hint}"),
+            None => extra,
+        });
+    }
+    Error::Graph(Box::new(crate::error::GraphFailure {
+        what: what.to_owned(),
+        status,
+        code,
+        message,
+        request_id,
+        hint,
+    }))
+}

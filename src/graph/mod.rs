@@ -1,0 +1,411 @@
+//! The Microsoft Graph client: the application endpoints keycred uses, on the `ureq` agent the token client
+//! uses (rustls on aws-lc-rs, the platform's trust store, proxies from the environment). No printing; workflows
+//! call it, front ends never do.
+//!
+//! Every request carries a fresh `client-request-id`. 429, 503 and 504 are retried after `Retry-After` (seconds),
+//! or with exponential backoff and jitter when it is absent, as is 409 `Directory_ConcurrencyViolation`; at most
+//! `max_retries` times and never past the deadline. A wait asked of one request holds back every request made
+//! through the same [`Throttle`], so parallel workers all pause when Graph throttles one of them. Pages are
+//! followed by their `@odata.nextLink` exactly as given, with `ConsistencyLevel: eventual` sent again on each page
+//! where the query needs it. Graph's error bodies become [`crate::Error::Graph`], with what to do.
+
+mod cloud;
+mod errors;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+pub use cloud::Cloud;
+pub use errors::advice;
+
+use crate::error::{Error, Result};
+use crate::secret::Password;
+
+/// The application properties `keycred graph apps` reads: only what it needs (a `$select` also halves the
+/// request's cost in Graph's throttling budget).
+pub const SCAN_SELECT: &str = "id,appId,displayName,keyCredentials,passwordCredentials";
+
+/// Graph's largest page of applications.
+pub const MAX_PAGE: usize = 999;
+
+/// The longest exponential backoff between two tries when Graph gives no `Retry-After`.
+const MAX_BACKOFF: Duration = Duration::from_secs(32);
+
+/// The wait that every request made through it respects: when Graph throttles one request, the others wait too.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    not_before: Mutex<Option<Instant>>,
+}
+
+impl Throttle {
+    fn hold_until(&self, until: Instant) {
+        let mut not_before = self
+            .not_before
+            .lock()
+            .expect("the throttle lock is never poisoned");
+        if not_before.is_none_or(|t| t < until) {
+            *not_before = Some(until);
+        }
+    }
+
+    fn wait(&self) {
+        let until = *self
+            .not_before
+            .lock()
+            .expect("the throttle lock is never poisoned");
+        if let Some(until) = until {
+            let now = Instant::now();
+            if until > now {
+                std::thread::sleep(until - now);
+            }
+        }
+    }
+}
+
+/// Which application: its object id, or its appId (client id), which Graph addresses as `(appId='…')`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppRef {
+    /// The application object's id.
+    ObjectId(Uuid),
+    /// The application's appId.
+    AppId(Uuid),
+}
+
+impl AppRef {
+    fn segment(self) -> String {
+        match self {
+            AppRef::ObjectId(id) => format!("/{id}"),
+            AppRef::AppId(id) => format!("(appId='{id}')"),
+        }
+    }
+}
+
+/// A Graph client for one base URL and one bearer token.
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    base: String,
+    token: Arc<Password>,
+    agent: ureq::Agent,
+    max_retries: u32,
+    deadline: Instant,
+    throttle: Arc<Throttle>,
+}
+
+/// One answer: its status, its JSON body (null when empty), and Graph's `request-id`.
+#[derive(Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Value,
+    /// Graph's request id, for support.
+    pub request_id: Option<String>,
+}
+
+impl GraphClient {
+    /// A client for `base` (`https://graph.microsoft.com`, a national cloud's host, or `http://` on this machine
+    /// for tests), authenticating with `token`. `timeout` bounds the whole run, retries included.
+    pub fn new(
+        base: &str,
+        token: Password,
+        timeout: Duration,
+        max_retries: u32,
+        throttle: Arc<Throttle>,
+    ) -> Result<GraphClient> {
+        crate::flow::authority::check_url(base, "--graph-url", "https://graph.microsoft.com")?;
+        Ok(GraphClient {
+            base: base.trim_end_matches('/').to_owned(),
+            token: Arc::new(token),
+            agent: crate::flow::token::agent(timeout),
+            max_retries,
+            deadline: Instant::now() + timeout,
+            throttle,
+        })
+    }
+
+    /// The base URL, for messages and for the token scope (`{base}/.default`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends one request (with retries) and returns a 2xx answer, or the error Graph gave.
+    pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&Value>,
+        eventual: bool,
+    ) -> Result<Answer> {
+        let what = format!("{method} {}", url.strip_prefix(&self.base).unwrap_or(url));
+        let mut attempt = 0u32;
+        loop {
+            self.throttle.wait();
+            let answer = self.send_once(method, url, body, eventual, &what)?;
+            if (200..300).contains(&answer.status) {
+                return Ok(Answer {
+                    status: answer.status,
+                    body: answer.body,
+                    request_id: answer.request_id,
+                });
+            }
+            let code = errors::code(&answer.body);
+            let retryable = matches!(answer.status, 429 | 503 | 504)
+                || (answer.status == 409
+                    && code.as_deref() == Some("Directory_ConcurrencyViolation"));
+            if !retryable {
+                return Err(errors::graph_error(
+                    &what,
+                    answer.status,
+                    &answer.body,
+                    answer.request_id.as_deref(),
+                    None,
+                ));
+            }
+            if attempt >= self.max_retries {
+                return Err(errors::graph_error(
+                    &what,
+                    answer.status,
+                    &answer.body,
+                    answer.request_id.as_deref(),
+                    Some(format!(
+                        "still refused after {attempt} retries (--max-retries {}); nothing more was sent for this \
+                         request",
+                        self.max_retries
+                    )),
+                ));
+            }
+            let wait = answer.retry_after.unwrap_or_else(|| backoff(attempt));
+            let until = Instant::now() + wait;
+            if until > self.deadline {
+                return Err(errors::graph_error(
+                    &what,
+                    answer.status,
+                    &answer.body,
+                    answer.request_id.as_deref(),
+                    Some(format!(
+                        "Graph asked to wait {} s, past the run's --timeout; nothing more was sent for this request",
+                        wait.as_secs()
+                    )),
+                ));
+            }
+            self.throttle.hold_until(until);
+            attempt += 1;
+        }
+    }
+
+    fn send_once(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&Value>,
+        eventual: bool,
+        what: &str,
+    ) -> Result<Answered> {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header("authorization", format!("Bearer {}", self.token.expose()))
+            .header("client-request-id", Uuid::new_v4().to_string())
+            .header("accept", "application/json");
+        let request = if eventual {
+            request.header("consistencylevel", "eventual")
+        } else {
+            request
+        };
+        let timeout = self.deadline.saturating_duration_since(Instant::now());
+        let sent = match body {
+            Some(body) => self.agent.run(
+                request
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(body).expect("JSON values serialize"))
+                    .map_err(|e| Error::Invalid(format!("{what}: {e}")))?,
+            ),
+            None => self.agent.run(
+                request
+                    .body(())
+                    .map_err(|e| Error::Invalid(format!("{what}: {e}")))?,
+            ),
+        };
+        let mut response = sent.map_err(|e| crate::flow::token::network_error(e, url, timeout))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("request-id");
+        let retry_after = header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| crate::flow::token::network_error(e, url, timeout))?;
+        let body = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).map_err(|_| {
+                Error::Network(format!(
+                    "{what}: Graph's answer (HTTP {status}) is not JSON; is --graph-url a Microsoft Graph host?"
+                ))
+            })?
+        };
+        Ok(Answered {
+            status,
+            body,
+            request_id,
+            retry_after,
+        })
+    }
+
+    /// Every application the token may read, page by page (`$top` up to 999): `each` gets one page's
+    /// applications at a time, so memory holds one page however large the tenant is. `filter` is an OData
+    /// `$filter`; one that is not `appId eq '…'` is sent with `ConsistencyLevel: eventual` and `$count=true`, as
+    /// Graph requires for advanced queries, on every page.
+    pub fn applications(
+        &self,
+        filter: Option<&str>,
+        select: &str,
+        page_size: usize,
+        mut each: impl FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<()> {
+        let eventual = filter.is_some_and(|f| !f.trim_start().starts_with("appId eq "));
+        let mut url = format!(
+            "{}/v1.0/applications?$select={select}&$top={}",
+            self.base,
+            page_size.clamp(1, MAX_PAGE)
+        );
+        if let Some(filter) = filter {
+            url.push_str(&format!("&$filter={}", encode(filter)));
+            if eventual {
+                url.push_str("&$count=true");
+            }
+        }
+        loop {
+            let answer = self.send("GET", &url, None, eventual)?;
+            let page = answer
+                .body
+                .get("value")
+                .and_then(Value::as_array)
+                .cloned()
+                .ok_or_else(|| {
+                    Error::Network(format!(
+                        "GET /v1.0/applications: Graph's page has no value array (request-id {})",
+                        answer.request_id.as_deref().unwrap_or("-")
+                    ))
+                })?;
+            each(page)?;
+            match answer.body.get("@odata.nextLink").and_then(Value::as_str) {
+                // Followed exactly as given: the skip token is Graph's, never rebuilt.
+                Some(next) => url = next.to_owned(),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// One application. With `with_keys`, `$select` names `keyCredentials`, the only way Graph returns the
+    /// certificates themselves (`key`), and `select` lists the properties wanted.
+    pub fn application(&self, app: AppRef, select: Option<&str>) -> Result<Value> {
+        let mut url = format!("{}/v1.0/applications{}", self.base, app.segment());
+        if let Some(select) = select {
+            url.push_str(&format!("?$select={select}"));
+        }
+        Ok(self.send("GET", &url, None, false)?.body)
+    }
+
+    /// `PATCH /applications/{id}` with the whole `keyCredentials` collection: Graph replaces it, so every
+    /// credential to keep must be in `credentials`.
+    pub fn patch_key_credentials(&self, object_id: Uuid, credentials: &[Value]) -> Result<()> {
+        let url = format!("{}/v1.0/applications/{object_id}", self.base);
+        let body = serde_json::json!({ "keyCredentials": credentials });
+        self.send("PATCH", &url, Some(&body), false).map(drop)
+    }
+
+    /// `POST /applications/{id}/addKey` with a proof-carrying body; returns the keyCredential Graph added.
+    pub fn add_key(&self, object_id: Uuid, body: &Value) -> Result<Value> {
+        let url = format!("{}/v1.0/applications/{object_id}/addKey", self.base);
+        Ok(self.send("POST", &url, Some(body), false)?.body)
+    }
+
+    /// `POST /applications/{id}/removeKey` with a proof-carrying body.
+    pub fn remove_key(&self, object_id: Uuid, body: &Value) -> Result<()> {
+        let url = format!("{}/v1.0/applications/{object_id}/removeKey", self.base);
+        self.send("POST", &url, Some(body), false).map(drop)
+    }
+}
+
+/// One answer as received, with the wait Graph asked for.
+struct Answered {
+    status: u16,
+    body: Value,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+}
+
+/// The exponential backoff before retry `attempt` (0, 1, …) when Graph gave no `Retry-After`: 1, 2, 4 … s up to
+/// [`MAX_BACKOFF`], each with up to half of it taken off at random, so that parallel workers do not retry in step.
+fn backoff(attempt: u32) -> Duration {
+    let full = Duration::from_secs(1u64 << attempt.min(5)).min(MAX_BACKOFF);
+    let jitter = u32::from(crate::secret::random_bytes::<1>().map_or(0, |b| b[0]));
+    full - full.mul_f64(f64::from(jitter) / 512.0)
+}
+
+/// Percent-encodes a query value (OData filters have spaces, quotes, slashes and parentheses).
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'\''
+            | b'('
+            | b')'
+            | b':' => out.push(byte as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_limit_with_jitter() {
+        for attempt in 0..10 {
+            let full = Duration::from_secs(1u64 << attempt.min(5)).min(MAX_BACKOFF);
+            let wait = backoff(attempt);
+            assert!(wait <= full && wait >= full / 2, "{attempt}: {wait:?}");
+        }
+    }
+
+    #[test]
+    fn filters_are_encoded_for_the_query() {
+        assert_eq!(
+            encode("keyCredentials/any(k:k/endDateTime le 2027-01-01T00:00:00Z)"),
+            "keyCredentials%2Fany(k:k%2FendDateTime%20le%202027-01-01T00:00:00Z)"
+        );
+        assert_eq!(encode("appId eq 'x'"), "appId%20eq%20'x'");
+    }
+
+    #[test]
+    fn a_wait_holds_every_caller() {
+        let throttle = Throttle::default();
+        let start = Instant::now();
+        throttle.hold_until(start + Duration::from_millis(50));
+        throttle.hold_until(start + Duration::from_millis(10));
+        throttle.wait();
+        assert!(start.elapsed() >= Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,318 @@
+//! The tenant workflows (`keycred graph apps`, `graph show`): connect to Microsoft Graph with a token from
+//! elsewhere or one keycred requests itself, scan the app registrations page by page, and read one app's
+//! manifest. The Graph client ([`crate::graph`]) sends the requests; nothing here prints.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::prove::{self, TokenCredential};
+use crate::error::{Error, Result};
+use crate::flow::authority::Authority;
+use crate::flow::token::TokenRequest;
+use crate::fsio::{self, Access, OutputFile};
+use crate::graph::{self, AppRef, GraphClient, Throttle};
+use crate::input::PasswordSources;
+use crate::manifest::{ExistingCredential, Manifest};
+use crate::rotation::{self, Verdict};
+use crate::secret::Password;
+
+/// How keycred authenticates to Graph.
+#[derive(Debug)]
+pub enum GraphAuth {
+    /// A bearer token obtained elsewhere (`--token-file`, `KEYCRED_GRAPH_TOKEN`), such as
+    /// `az account get-access-token --resource-type ms-graph` prints.
+    Bearer(Password),
+    /// An automation app's credential: keycred requests `{graph}/.default` for it from the tenant's authority.
+    App {
+        /// The tenant.
+        tenant: String,
+        /// The automation app's client id.
+        client_id: String,
+        /// Its certificate or secret.
+        credential: TokenCredential,
+        /// The login host (the cloud's, or `--authority`).
+        authority: Authority,
+    },
+}
+
+/// Where Graph is and how to reach it.
+#[derive(Debug)]
+pub struct GraphConnection {
+    /// The Graph base URL (a cloud's host, or a test server on this machine).
+    pub graph_url: String,
+    /// The token.
+    pub auth: GraphAuth,
+    /// The whole run's time limit, retries included.
+    pub timeout: Duration,
+    /// Retries of one throttled or busy request.
+    pub max_retries: u32,
+}
+
+/// A client for the connection: the token is requested first when keycred gets it itself.
+pub fn connect(
+    connection: GraphConnection,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<GraphClient> {
+    crate::flow::authority::check_url(
+        &connection.graph_url,
+        "--graph-url",
+        "https://graph.microsoft.com",
+    )?;
+    let base = connection.graph_url.trim_end_matches('/').to_owned();
+    let token = match connection.auth {
+        GraphAuth::Bearer(token) => token.require_non_empty("the Graph token")?,
+        GraphAuth::App {
+            tenant,
+            client_id,
+            credential,
+            authority,
+        } => {
+            let request = TokenRequest {
+                authority,
+                tenant,
+                client_id,
+                scope: format!("{base}/.default"),
+                timeout: connection.timeout.min(Duration::from_secs(60)),
+                cache: None,
+            };
+            Password::new(prove::token(&request, &credential, passwords, now)?.access_token)
+        }
+    };
+    GraphClient::new(
+        &base,
+        token,
+        connection.timeout,
+        connection.max_retries,
+        Arc::new(Throttle::default()),
+    )
+}
+
+/// An application id as `--app` gives it: Graph tells an appId from an object id only by trying, so keycred
+/// looks it up as an appId first (what admins copy from the portal's first line), then as an object id.
+pub fn parse_app(text: &str) -> Result<Uuid> {
+    Uuid::try_parse(text.trim()).map_err(|_| {
+        Error::Invalid(format!(
+            "--app {text:?} is not an application id: give its Application (client) ID or its object id, a GUID"
+        ))
+    })
+}
+
+/// One secret (password credential): only what identifies it and when it ends; Graph never returns its value.
+#[derive(Debug, Clone)]
+pub struct SecretSummary {
+    /// Its keyId.
+    pub key_id: Option<String>,
+    /// Its display name.
+    pub display_name: Option<String>,
+    /// Its end.
+    pub end: Option<OffsetDateTime>,
+}
+
+/// One app registration as the scan sees it.
+#[derive(Debug, Clone)]
+pub struct AppSummary {
+    /// Object id.
+    pub id: String,
+    /// appId (client id).
+    pub app_id: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Its certificate credentials.
+    pub certificates: Vec<ExistingCredential>,
+    /// Its secrets.
+    pub secrets: Vec<SecretSummary>,
+    /// The certificates' verdict at the scan's moment.
+    pub verdict: Verdict,
+    /// What makes its credentials invalid or unusual (a repeated keyId).
+    pub problems: Vec<String>,
+}
+
+/// One scan of the tenant.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    /// An OData `$filter` for the applications.
+    pub filter: Option<String>,
+    /// Only apps with a certificate ending within this many days (a Graph `$filter` on `keyCredentials`).
+    pub expiring_within: Option<u32>,
+    /// The renewal window of the verdicts.
+    pub warn: time::Duration,
+    /// Applications per page (Graph: at most 999).
+    pub page_size: usize,
+}
+
+/// What the scan found.
+#[derive(Debug)]
+pub struct ScanOutcome {
+    /// Every app, in Graph's order.
+    pub apps: Vec<AppSummary>,
+    /// The pages read.
+    pub pages: usize,
+    /// The exit code: the worst verdict (0, 3, 4), as `check`'s.
+    pub exit_code: i32,
+    /// The scan's moment.
+    pub now: OffsetDateTime,
+}
+
+/// Scans the tenant's app registrations.
+pub fn scan(
+    client: &GraphClient,
+    request: &ScanRequest,
+    now: OffsetDateTime,
+) -> Result<ScanOutcome> {
+    let filter = match (&request.filter, request.expiring_within) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Invalid(
+                "give --filter or --expiring-within, not both: Graph takes one $filter here".into(),
+            ))
+        }
+        (Some(filter), None) => Some(filter.clone()),
+        (None, Some(days)) => Some(format!(
+            "keyCredentials/any(k:k/endDateTime le {})",
+            crate::time_fmt::rfc3339_utc(now + time::Duration::days(i64::from(days)))
+        )),
+        (None, None) => None,
+    };
+    let mut apps = Vec::new();
+    let mut pages = 0;
+    client.applications(
+        filter.as_deref(),
+        graph::SCAN_SELECT,
+        request.page_size,
+        |page| {
+            pages += 1;
+            for app in page {
+                apps.push(summarize(app, now, request.warn)?);
+            }
+            Ok(())
+        },
+    )?;
+    let exit_code = apps
+        .iter()
+        .map(|a| a.verdict)
+        .max()
+        .map_or(crate::exit::SUCCESS, Verdict::exit_code);
+    Ok(ScanOutcome {
+        apps,
+        pages,
+        exit_code,
+        now,
+    })
+}
+
+/// An application object from Graph as a manifest document (Graph format).
+pub fn as_manifest(app: Value, source: &str) -> Result<Manifest> {
+    let Value::Object(root) = app else {
+        return Err(Error::Network(format!(
+            "{source}: Graph returned {} where an application object belongs",
+            crate::manifest::existing::json_type(&app)
+        )));
+    };
+    Manifest::from_graph_object(root, source)
+}
+
+fn summarize(app: Value, now: OffsetDateTime, warn: time::Duration) -> Result<AppSummary> {
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    let id = text(&app, "id").unwrap_or_default();
+    let app_id = text(&app, "appId").unwrap_or_default();
+    let display_name = text(&app, "displayName");
+    let secrets = app
+        .get("passwordCredentials")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|s| SecretSummary {
+            key_id: text(s, "keyId"),
+            display_name: text(s, "displayName"),
+            end: text(s, "endDateTime").and_then(|t| crate::time_fmt::parse_instant(&t).ok()),
+        })
+        .collect();
+    let manifest = as_manifest(app, &format!("application {app_id}"))?;
+    let certificates = manifest.key_credentials()?;
+    let problems = crate::manifest::existing::describe_duplicate_key_ids(
+        &crate::manifest::existing::duplicate_key_ids(&certificates),
+    );
+    Ok(AppSummary {
+        verdict: rotation::verdict(&certificates, now, warn),
+        id,
+        app_id,
+        display_name,
+        certificates,
+        secrets,
+        problems,
+    })
+}
+
+/// `graph show`: one application's manifest, in the Graph format, certificates (`key`) included.
+#[derive(Debug, Clone)]
+pub struct ShowRequest {
+    /// Its appId or object id.
+    pub app: Uuid,
+    /// Write the manifest here (else it is returned for standard output).
+    pub out: Option<PathBuf>,
+    /// Replace `out`.
+    pub force: bool,
+}
+
+/// What `graph show` read.
+#[derive(Debug)]
+pub struct ShowOutcome {
+    /// The manifest, rendered.
+    pub manifest: String,
+    /// The file written, if any.
+    pub written: Option<PathBuf>,
+}
+
+/// Reads one application: every property, then (Graph returns certificates only when `$select` names them) its
+/// keyCredentials with their keys, merged in place.
+pub fn show(client: &GraphClient, request: &ShowRequest) -> Result<ShowOutcome> {
+    let (app, reference) = find(client, request.app, None)?;
+    let Value::Object(mut root) = app else {
+        return Err(Error::Network(
+            "Graph returned something other than an application object".into(),
+        ));
+    };
+    let keys = client.application(reference, Some("id,keyCredentials"))?;
+    if let Some(with_keys) = keys.get("keyCredentials") {
+        root.insert("keyCredentials".into(), with_keys.clone());
+    }
+    // Graph's OData annotations are not part of the manifest.
+    root.retain(|key, _| !key.starts_with("@odata."));
+    let manifest = Manifest::from_graph_object(root, &format!("application {}", request.app))?;
+    let rendered = manifest.render();
+    let written = match &request.out {
+        Some(path) => {
+            fsio::write_all(
+                &[OutputFile::new(
+                    path.clone(),
+                    rendered.clone(),
+                    Access::Public,
+                )],
+                request.force,
+            )?;
+            Some(path.clone())
+        }
+        None => None,
+    };
+    Ok(ShowOutcome {
+        manifest: rendered,
+        written,
+    })
+}
+
+/// Finds an application by appId, then by object id; returns it with the reference that found it.
+pub fn find(client: &GraphClient, id: Uuid, select: Option<&str>) -> Result<(Value, AppRef)> {
+    match client.application(AppRef::AppId(id), select) {
+        Ok(app) => Ok((app, AppRef::AppId(id))),
+        Err(Error::Graph(failure)) if failure.code == "Request_ResourceNotFound" => {
+            let reference = AppRef::ObjectId(id);
+            Ok((client.application(reference, select)?, reference))
+        }
+        Err(other) => Err(other),
+    }
+}

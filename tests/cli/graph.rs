@@ -1,0 +1,480 @@
+//! `keycred graph apps` and `graph show` against the Graph test server (`tests/oidc/graph.mjs`), with tokens that
+//! the real OAuth test server (`tests/oidc/server.mjs`) issues for the Graph URL and that the Graph server
+//! verifies: paging, filters, throttling, permissions and Graph's error bodies.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::flow::OidcServer;
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const AUTOMATION: &str = "a0a0a0a0-1111-4222-8333-444455556666";
+
+/// The Graph test server, killed on drop.
+pub struct GraphServer {
+    child: Child,
+    port: u16,
+}
+
+impl GraphServer {
+    /// Starts the server with `apps` as the tenant, trusting tokens signed by `oidc`'s keys.
+    pub fn start(oidc: &OidcServer, apps: &Value, dir: &Path) -> GraphServer {
+        let seed = dir.join("graph-seed.json");
+        std::fs::write(&seed, serde_json::to_vec(apps).unwrap()).unwrap();
+        let mut child = StdCommand::new("node")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/graph.mjs"))
+            .arg(oidc.jwks(TENANT))
+            .arg(TENANT)
+            .arg(&seed)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the Graph test server did not start: {line:?}"));
+        GraphServer { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let mut response = ureq::get(format!("{}{path}", self.url())).call().unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    }
+
+    /// Every request the server answered (test controls left out).
+    pub fn log(&self) -> Vec<Value> {
+        self.get("/_test/log").as_array().unwrap().clone()
+    }
+
+    /// Answer the next requests with these faults (`{status, retryAfter, code}`), or one in `every`.
+    pub fn faults(&self, queue: Value, every: u32) {
+        ureq::post(format!("{}/_test/faults", self.url()))
+            .header("content-type", "application/json")
+            .send(json!({"queue": queue, "every": every}).to_string())
+            .unwrap();
+    }
+}
+
+impl Drop for GraphServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tenant for the tests: the OAuth server with the automation app registered (its Graph permissions
+/// `roles`), the Graph server holding `apps`, and the automation app's files.
+pub struct Tenant {
+    pub dir: tempfile::TempDir,
+    pub oidc: OidcServer,
+    pub graph: GraphServer,
+}
+
+impl Tenant {
+    pub fn start(apps: &Value, roles: &str) -> Option<Tenant> {
+        let dir = tempfile::tempdir().unwrap();
+        let made = keycred()
+            .args(["new", "--subject", "CN=Rotation Automation", "--out"])
+            .arg(dir.path())
+            .args(["--name", "automation", "--no-pfx"])
+            .output()
+            .unwrap();
+        stdout(&made);
+        let oidc = OidcServer::launch_with_env(
+            TENANT,
+            AUTOMATION,
+            &dir.path().join("automation.pem"),
+            ("99999999-8888-4777-8666-555555555555", "unused secret"),
+            None,
+            &[("GRAPH_ROLES", roles)],
+        )?;
+        let graph = GraphServer::start(&oidc, apps, dir.path());
+        Some(Tenant { dir, oidc, graph })
+    }
+
+    /// `keycred graph SUBCOMMAND` connected as the automation app.
+    pub fn keycred(&self, subcommand: &str) -> assert_cmd::Command {
+        let mut cmd = keycred();
+        cmd.args(["graph", subcommand, "--graph-url"])
+            .arg(self.graph.url())
+            .args(["--authority"])
+            .arg(self.oidc.authority())
+            .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+            .arg(self.dir.path().join("automation.pem"))
+            .arg("--key")
+            .arg(self.dir.path().join("automation.key"));
+        cmd
+    }
+}
+
+/// A certificate (base64 DER) for seeded credentials: the fixture's. The seed gives each credential its own
+/// dates, as a tenant's credentials have.
+fn fixture_key() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .encode(std::fs::read(fixture("openssl-rsa.cer")).unwrap())
+}
+
+/// `count` apps: app i is healthy, due, expired or without a certificate by i % 4, and every fifth has a secret.
+fn tenant_apps(count: usize) -> Value {
+    let key = fixture_key();
+    let apps: Vec<Value> = (0..count)
+        .map(|i| {
+            let (start, end) = match i % 4 {
+                0 => (-10, 300),
+                1 => (-300, 10),
+                2 => (-400, -5),
+                _ => (0, 0),
+            };
+            let credentials = if i % 4 == 3 {
+                json!([])
+            } else {
+                json!([{
+                    "key": key,
+                    "keyId": format!("00000000-0000-4000-8000-{i:012}"),
+                    "displayName": format!("CN=App {i}"),
+                    "startDateTime": days_from_now(start),
+                    "endDateTime": days_from_now(end),
+                }])
+            };
+            json!({
+                "id": format!("10000000-0000-4000-8000-{i:012}"),
+                "appId": format!("20000000-0000-4000-8000-{i:012}"),
+                "displayName": format!("App {i}"),
+                "keyCredentials": credentials,
+                "passwordCredentials": if i % 5 == 0 {
+                    json!([{"keyId": format!("30000000-0000-4000-8000-{i:012}"), "displayName": "old secret",
+                            "endDateTime": days_from_now(90), "hint": "abc", "secretText": null}])
+                } else { json!([]) },
+            })
+        })
+        .collect();
+    Value::Array(apps)
+}
+
+/// A logged request's path, percent-decoded (Graph's next links encode `$` and the rest).
+fn path_of(entry: &Value) -> String {
+    let raw = entry["path"].as_str().unwrap().as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' && i + 2 < raw.len() {
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&raw[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
+            i += 3;
+        } else {
+            out.push(if raw[i] == b'+' { b' ' } else { raw[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn node_ready() -> bool {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
+    folder.join("node_modules/jose").exists()
+}
+
+#[test]
+fn the_scan_reads_every_page_and_judges_every_app() {
+    if !node_ready() {
+        return assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "npm ci --prefix tests/oidc"
+        );
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(250), "Application.Read.All") else {
+        return;
+    };
+    let out = tenant
+        .keycred("apps")
+        .args(["--page-size", "100", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let apps = report["apps"].as_array().unwrap();
+    assert_eq!(apps.len(), 250);
+    assert_eq!(report["pages"], 3);
+    for (i, app) in apps.iter().enumerate() {
+        let expected = ["healthy", "renewal-due", "expired", "no-credentials"][i % 4];
+        assert_eq!(app["verdict"], expected, "app {i}: {app}");
+        assert_eq!(
+            app["secrets"].as_array().unwrap().len(),
+            usize::from(i % 5 == 0),
+            "app {i}"
+        );
+        if i % 4 != 3 {
+            assert_eq!(
+                app["certificates"][0]["thumbprint"], "572203D6BA5D3C28B25B1DCC3F3BBF1B54F69969",
+                "app {i}"
+            );
+        }
+    }
+    // Graph's side: each page asked once, the next link followed as given, a client-request-id on each.
+    let log = tenant.graph.log();
+    let pages: Vec<String> = log
+        .iter()
+        .map(path_of)
+        .filter(|p| p.starts_with("/v1.0/applications?"))
+        .collect();
+    assert_eq!(pages.len(), 3, "{log:?}");
+    assert!(pages[0].contains("$top=100"), "{}", pages[0]);
+    assert!(pages[0].contains("$select=id,appId,displayName,keyCredentials,passwordCredentials"));
+    assert!(pages[1].contains("$skiptoken="), "{}", pages[1]);
+    assert!(!pages[0].contains("$skiptoken="));
+    let ids: std::collections::HashSet<&str> = log
+        .iter()
+        .map(|e| e["clientRequestId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "a fresh client-request-id per request");
+
+    // Text: one verdict line per app and a summary.
+    let out = tenant.keycred("apps").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("20000000-0000-4000-8000-000000000001  App 1  renewal-due"),
+        "{text}"
+    );
+    assert!(text.contains("250 apps: 63 healthy, 63 renewal due, 62 expired, 0 not yet valid, 62 without a certificate; 50 with secrets (1 pages)"), "{text}");
+    assert!(text.contains("1 secret (a certificate is safer)"), "{text}");
+}
+
+#[test]
+fn an_advanced_filter_sends_consistency_level_on_every_page() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(120), "Application.Read.All") else {
+        return;
+    };
+    let out = tenant
+        .keycred("apps")
+        .args(["--page-size", "20", "--expiring-within", "30", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Apps ending within 30 days: the due ones and the expired ones (30 + 30 of 120).
+    assert_eq!(report["apps"].as_array().unwrap().len(), 60, "{report}");
+    let pages: Vec<Value> = tenant
+        .graph
+        .log()
+        .into_iter()
+        .filter(|e| path_of(e).starts_with("/v1.0/applications?"))
+        .collect();
+    assert_eq!(pages.len(), 3);
+    for page in &pages {
+        assert_eq!(page["consistencyLevel"], "eventual", "{page}");
+        assert!(path_of(page).contains("$count=true"), "{page}");
+        assert!(
+            path_of(page).contains("$filter=keyCredentials/any(k:k/endDateTime le "),
+            "{page}"
+        );
+    }
+}
+
+#[test]
+fn throttling_is_waited_out_and_a_retry_budget_ends_cleanly() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(30), "Application.Read.All") else {
+        return;
+    };
+    // 429 with Retry-After: 2, then 503 without one, then 409 Directory_ConcurrencyViolation.
+    tenant.graph.faults(
+        json!([
+            {"status": 429, "retryAfter": 2},
+            {"status": 503},
+            {"status": 409, "code": "Directory_ConcurrencyViolation", "message": "Please wait briefly and retry."}
+        ]),
+        0,
+    );
+    let out = tenant
+        .keycred("apps")
+        .args(["--page-size", "10", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["apps"].as_array().unwrap().len(), 30);
+    let log = tenant.graph.log();
+    let times: Vec<i64> = log.iter().map(|e| e["time"].as_i64().unwrap()).collect();
+    let statuses: Vec<i64> = log.iter().map(|e| e["status"].as_i64().unwrap()).collect();
+    assert_eq!(&statuses[..4], [429, 503, 409, 200], "{log:?}");
+    assert!(
+        times[1] - times[0] >= 2000,
+        "never sooner than Retry-After: {times:?}"
+    );
+    assert!(
+        times[2] - times[1] >= 500,
+        "a backoff without Retry-After: {times:?}"
+    );
+
+    // Every answer a 429: after --max-retries, one clear error and exit 1.
+    tenant
+        .graph
+        .faults(json!([{"status": 429, "retryAfter": 0}]), 1);
+    let out = tenant
+        .keycred("apps")
+        .args(["--max-retries", "2"])
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "TooManyRequests");
+    assert_fails(&out, 1, "still refused after 2 retries (--max-retries 2)");
+}
+
+#[test]
+fn permissions_tokens_and_ids_end_with_graphs_code_and_what_to_do() {
+    if !node_ready() {
+        return;
+    }
+    let apps = tenant_apps(4);
+    // No Graph permission at all.
+    let Some(tenant) = Tenant::start(&apps, "") else {
+        return;
+    };
+    let out = tenant.keycred("apps").output().unwrap();
+    assert_fails(
+        &out,
+        1,
+        "Authorization_RequestDenied: Insufficient privileges to complete the operation.",
+    );
+    assert_fails(&out, 1, "Application.Read.All");
+    assert_fails(&out, 1, "request-id ");
+    drop(tenant);
+
+    let Some(tenant) = Tenant::start(&apps, "Application.Read.All") else {
+        return;
+    };
+    // A token that is not a Graph token: refused, and never printed.
+    let token = tenant.dir.path().join("graph.token");
+    std::fs::write(
+        &token,
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.not-a-signature\n",
+    )
+    .unwrap();
+    let out = keycred()
+        .args(["graph", "apps", "--graph-url"])
+        .arg(tenant.graph.url())
+        .arg("--token-file")
+        .arg(&token)
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "InvalidAuthenticationToken");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not-a-signature"));
+    // An id that is no application.
+    let out = tenant
+        .keycred("show")
+        .args(["--app", "99999999-0000-4000-8000-000000000000"])
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "Request_ResourceNotFound");
+    assert_fails(&out, 1, "object id");
+    // No way to get a token: said before anything is sent.
+    let out = keycred()
+        .args(["graph", "apps", "--graph-url"])
+        .arg(tenant.graph.url())
+        .env_remove("KEYCRED_GRAPH_TOKEN")
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "--token-file");
+    assert_eq!(
+        tenant.graph.log().len(),
+        3,
+        "only the refused scan and the show (as an appId, then as an object id) reached Graph"
+    );
+}
+
+#[test]
+fn show_writes_the_manifest_with_its_certificates_for_offline_use() {
+    if !node_ready() {
+        return;
+    }
+    let apps = tenant_apps(4);
+    let Some(tenant) = Tenant::start(&apps, "Application.Read.All") else {
+        return;
+    };
+    let out_file: PathBuf = tenant.dir.path().join("app1.json");
+    // By appId.
+    let out = tenant
+        .keycred("show")
+        .args(["--app", "20000000-0000-4000-8000-000000000001", "--out"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    stdout(&out);
+    let manifest: Value = serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    assert_eq!(manifest["appId"], "20000000-0000-4000-8000-000000000001");
+    assert_eq!(
+        manifest["keyCredentials"][0]["key"],
+        fixture_key(),
+        "the certificate itself"
+    );
+    assert!(manifest.get("@odata.context").is_none());
+    // Offline: check reads it (renewal due, exit 3), rotate plans on it.
+    assert_eq!(
+        keycred()
+            .arg("check")
+            .arg(&out_file)
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(3)
+    );
+    let plan = keycred()
+        .args(["rotate", "--manifest"])
+        .arg(&out_file)
+        .args(["--no-pfx", "--dry-run", "--json", "--out"])
+        .arg(tenant.dir.path().join("certs"))
+        .output()
+        .unwrap();
+    assert_eq!(json(&plan)["renewalDue"], true);
+    // By object id too; an existing --out needs --force.
+    let again = tenant
+        .keycred("show")
+        .args(["--app", "10000000-0000-4000-8000-000000000001", "--out"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_fails(&again, 1, "already exists");
+    let by_object = tenant
+        .keycred("show")
+        .args(["--app", "10000000-0000-4000-8000-000000000001"])
+        .output()
+        .unwrap();
+    let printed: Value = serde_json::from_slice(&by_object.stdout).unwrap();
+    assert_eq!(printed["id"], "10000000-0000-4000-8000-000000000001");
+}

@@ -1,0 +1,342 @@
+// A Microsoft Graph test server on 127.0.0.1 for keycred's Graph tests: the application endpoints keycred uses,
+// as keycred's design notes ("Microsoft Graph") and Microsoft's Graph v1.0 documentation describe them, strict
+// where Graph is strict.
+//
+// - Bearer tokens are verified against the test OAuth server's signing keys (JWKS_URL): RS256 signature, iss
+//   https://sts.windows.net/{tenant}/, aud this server's own URL, exp. Reading needs Application.Read.All or
+//   Application.ReadWrite.All (or .OwnedBy for the apps the caller owns); writing needs ReadWrite.All (or
+//   .OwnedBy); otherwise 403 Authorization_RequestDenied. addKey/removeKey need no permission for the caller's own
+//   application (appid = its appId), as Graph allows an app to roll its own keys.
+// - GET /v1.0/applications: $select, $top (default 100, at most 999), $filter (appId eq '…'; anything else needs
+//   ConsistencyLevel: eventual and $count=true, on every page), pages linked by @odata.nextLink with an opaque
+//   $skiptoken; keyCredentials[].key is always null in a list.
+// - GET /v1.0/applications/{id} and /v1.0/applications(appId='{appId}'): key returned only when $select names
+//   keyCredentials.
+// - PATCH /v1.0/applications/{id} {"keyCredentials": […]} replaces the whole collection: an entry with a known
+//   keyId and key null keeps that credential; a new entry must carry its certificate; anything left out is deleted.
+// - POST …/addKey and …/removeKey with a proof: a JWT signed RS256 by a certificate the app holds and that is valid
+//   now (found by x5t), aud 00000002-0000-0000-c000-000000000000, iss the object id, exp - nbf at most 10 minutes,
+//   no '=' padding; otherwise 401 Authentication_MissingOrMalformed.
+// - Errors as Graph writes them: {"error": {"code", "message", "innerError": {"date", "request-id",
+//   "client-request-id"}}}.
+// - Test controls under /_test: GET /_test/apps (the tenant as it is now, certificates included), GET /_test/log
+//   (every request: method, path, status, time, client-request-id, body), POST /_test/faults (answer the next
+//   requests with {status, code, retryAfter} entries in turn; "every": N answers one request in N with the first).
+//
+// Usage: node graph.mjs JWKS_URL TENANT SEED.json   (prints "listening PORT")
+import { createHash, createPublicKey, randomUUID, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, compactVerify } from 'jose';
+
+const [jwksUrl, tenant, seedPath] = process.argv.slice(2);
+const jwks = createRemoteJWKSet(new URL(jwksUrl));
+const PROOF_AUDIENCE = '00000002-0000-0000-c000-000000000000';
+const apps = JSON.parse(readFileSync(seedPath, 'utf8')).map(normalizeApp);
+const log = [];
+let faults = { queue: [], every: 0, count: 0 };
+let origin = '';
+
+function normalizeApp(app) {
+  return {
+    id: app.id,
+    appId: app.appId,
+    displayName: app.displayName ?? null,
+    owners: app.owners ?? [],
+    keyCredentials: (app.keyCredentials ?? []).map((k) => credentialFromKey(k.key, k)),
+    passwordCredentials: app.passwordCredentials ?? [],
+    extra: app.extra ?? {},
+  };
+}
+
+// A stored credential: Graph's fields, with the certificate's DER kept server-side.
+function credentialFromKey(key, given = {}) {
+  const der = Buffer.from(key, 'base64');
+  const cert = new X509Certificate(der);
+  const sha1 = createHash('sha1').update(der).digest();
+  return {
+    customKeyIdentifier: sha1.toString('base64'),
+    displayName: given.displayName ?? cert.subject.split('\n').map((p) => p.trim()).join(', '),
+    endDateTime: given.endDateTime ?? new Date(cert.validTo).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    key,
+    keyId: given.keyId ?? randomUUID(),
+    startDateTime: given.startDateTime ?? new Date(cert.validFrom).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    type: 'AsymmetricX509Cert',
+    usage: 'Verify',
+    x5t: sha1.toString('base64url'),
+    cert,
+  };
+}
+
+const wire = (k, withKey) => ({
+  customKeyIdentifier: k.customKeyIdentifier,
+  displayName: k.displayName,
+  endDateTime: k.endDateTime,
+  key: withKey ? k.key : null,
+  keyId: k.keyId,
+  startDateTime: k.startDateTime,
+  type: k.type,
+  usage: k.usage,
+});
+
+const appWire = (app, select, withKey) => {
+  const full = {
+    id: app.id,
+    appId: app.appId,
+    displayName: app.displayName,
+    keyCredentials: app.keyCredentials.map((k) => wire(k, withKey)),
+    passwordCredentials: app.passwordCredentials,
+    ...app.extra,
+  };
+  if (!select) return full;
+  return Object.fromEntries(select.filter((f) => f in full).map((f) => [f, full[f]]));
+};
+
+class GraphError extends Error {
+  constructor(status, code, message, headers = {}) {
+    super(message);
+    Object.assign(this, { status, code, headers });
+  }
+}
+
+function send(res, status, body, headers = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(body === undefined ? '' : JSON.stringify(body));
+}
+
+async function caller(req) {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer (\S+)$/.exec(header);
+  if (!match) throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+  try {
+    const { payload } = await jwtVerify(match[1], jwks, {
+      issuer: `https://sts.windows.net/${tenant}/`,
+      audience: origin,
+      algorithms: ['RS256'],
+    });
+    return { appId: payload.appid, roles: payload.roles ?? [] };
+  } catch (e) {
+    throw new GraphError(401, 'InvalidAuthenticationToken', `Access token validation failure. ${e.code ?? ''}`.trim());
+  }
+}
+
+function allowed(who, app, write) {
+  const roles = new Set(who.roles);
+  if (roles.has('Application.ReadWrite.All')) return true;
+  if (!write && roles.has('Application.Read.All')) return true;
+  return roles.has('Application.ReadWrite.OwnedBy') && (!app || app.owners.includes(who.appId));
+}
+
+const denied = () => new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+
+function findApp(ref) {
+  let m = /^\(appId='([^']*)'\)$/.exec(ref);
+  const app = m ? apps.find((a) => a.appId === m[1]) : apps.find((a) => a.id === ref);
+  if (!app) {
+    throw new GraphError(404, 'Request_ResourceNotFound',
+      `Resource '${m ? m[1] : ref}' does not exist or one of its queried reference-property objects are not present.`);
+  }
+  return app;
+}
+
+function listApplications(url, req, who) {
+  const params = url.searchParams;
+  const select = params.get('$select')?.split(',');
+  const top = Number(params.get('$top') ?? 100);
+  if (!Number.isInteger(top) || top < 1 || top > 999) {
+    throw new GraphError(400, 'Request_BadRequest', `Invalid page size specified: '${params.get('$top')}'. Must be between 1 and 999 inclusive.`);
+  }
+  let matching = apps.filter((a) => allowed(who, a, false));
+  if (!allowed(who, null, false) && !who.roles.includes('Application.ReadWrite.OwnedBy')) throw denied();
+  const filter = params.get('$filter');
+  if (filter) {
+    const m = /^appId eq '([^']*)'$/.exec(filter);
+    if (m) {
+      matching = matching.filter((a) => a.appId === m[1]);
+    } else {
+      if (req.headers.consistencylevel !== 'eventual' || params.get('$count') !== 'true') {
+        throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
+      }
+      const d = /^keyCredentials\/any\(k:k\/endDateTime le (\S+)\)$/.exec(filter);
+      if (!d) throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
+      matching = matching.filter((a) => a.keyCredentials.some((k) => k.endDateTime <= d[1]));
+    }
+  }
+  const skip = params.has('$skiptoken') ? Number(Buffer.from(params.get('$skiptoken'), 'base64url').toString().split(':')[1]) : 0;
+  const page = matching.slice(skip, skip + top);
+  const body = { '@odata.context': `${origin}/v1.0/$metadata#applications`, value: page.map((a) => appWire(a, select, false)) };
+  if (skip + top < matching.length) {
+    const next = new URL(url);
+    next.searchParams.set('$skiptoken', Buffer.from(`RFNwdAIAAQAAA:${skip + top}`).toString('base64url'));
+    body['@odata.nextLink'] = next.toString();
+  }
+  return body;
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const text = Buffer.concat(chunks).toString();
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GraphError(400, 'BadRequest', 'Unable to read JSON request payload.');
+  }
+}
+
+function patchKeyCredentials(app, body) {
+  const extra = Object.keys(body).filter((k) => k !== 'keyCredentials');
+  if (extra.length) throw new GraphError(400, 'Request_BadRequest', `Property '${extra[0]}' is not supported by this test server.`);
+  if (!Array.isArray(body.keyCredentials)) throw new GraphError(400, 'Request_BadRequest', 'Invalid value specified for property \'keyCredentials\'.');
+  const seen = new Set();
+  const next = body.keyCredentials.map((k) => {
+    if (!k.keyId || seen.has(k.keyId)) {
+      throw new GraphError(400, 'Request_BadRequest', 'Key credential key ids must be unique.');
+    }
+    seen.add(k.keyId);
+    const existing = app.keyCredentials.find((e) => e.keyId === k.keyId);
+    if (!k.key) {
+      if (!existing) throw new GraphError(400, 'Request_BadRequest', `Key credential ${k.keyId} has no key value and is not present on the application.`);
+      return existing;
+    }
+    if (k.type !== 'AsymmetricX509Cert' || k.usage !== 'Verify') {
+      throw new GraphError(400, 'Request_BadRequest', 'Invalid value specified for property \'type\' or \'usage\' of resource \'KeyCredential\'.');
+    }
+    let made;
+    try {
+      made = credentialFromKey(k.key, k);
+    } catch {
+      throw new GraphError(400, 'Request_BadRequest', 'Invalid certificate: key value is invalid certificate');
+    }
+    if (k.endDateTime && new Date(k.endDateTime) > new Date(made.cert.validTo)) {
+      throw new GraphError(400, 'KeyCredentialsInvalidEndDate', 'Key credential end date is invalid.');
+    }
+    return made;
+  });
+  app.keyCredentials = next;
+}
+
+// Verifies an addKey/removeKey proof; returns nothing or throws Graph's 401.
+async function checkProof(app, proof) {
+  const bad = () => new GraphError(401, 'Authentication_MissingOrMalformed', 'Access Token missing or malformed.');
+  if (typeof proof !== 'string' || proof.includes('=')) throw bad();
+  let header;
+  try {
+    header = decodeProtectedHeader(proof);
+  } catch {
+    throw bad();
+  }
+  if (header.alg !== 'RS256' || !header.x5t) throw bad();
+  const now = Date.now();
+  const signer = app.keyCredentials.find((k) => k.x5t === header.x5t);
+  if (!signer || now < Date.parse(signer.startDateTime) || now > Date.parse(signer.endDateTime)) throw bad();
+  let payload;
+  try {
+    const verified = await compactVerify(proof, createPublicKey(signer.cert.publicKey.export({ format: 'pem', type: 'spki' })));
+    payload = JSON.parse(Buffer.from(verified.payload).toString());
+  } catch {
+    throw bad();
+  }
+  const seconds = now / 1000;
+  if (payload.aud !== PROOF_AUDIENCE || payload.iss !== app.id) throw bad();
+  if (typeof payload.nbf !== 'number' || typeof payload.exp !== 'number') throw bad();
+  if (payload.exp - payload.nbf > 600 || seconds < payload.nbf - 300 || seconds > payload.exp) throw bad();
+}
+
+async function route(req, url, who, body) {
+  const path = url.pathname;
+  if (req.method === 'GET' && path === '/v1.0/applications') return [200, listApplications(url, req, who)];
+  const one = /^\/v1\.0\/applications(\(appId='[^']*'\)|\/[^/]+)(\/addKey|\/removeKey)?$/.exec(path);
+  if (!one) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
+  const app = findApp(one[1].replace(/^\//, ''));
+  const action = one[2];
+  const self = who.appId === app.appId;
+  if (req.method === 'GET' && !action) {
+    if (!allowed(who, app, false) && !self) throw denied();
+    const select = url.searchParams.get('$select')?.split(',');
+    return [200, appWire(app, select, Boolean(select?.includes('keyCredentials')))];
+  }
+  if (req.method === 'PATCH' && !action) {
+    if (!allowed(who, app, true)) throw denied();
+    patchKeyCredentials(app, body);
+    return [204, undefined];
+  }
+  if (req.method === 'POST' && action === '/addKey') {
+    if (!allowed(who, app, true) && !self) throw denied();
+    await checkProof(app, body.proof);
+    const k = body.keyCredential ?? {};
+    if (k.type !== 'AsymmetricX509Cert' || k.usage !== 'Verify' || !k.key) {
+      throw new GraphError(400, 'Request_BadRequest', 'Invalid key credential.');
+    }
+    let made;
+    try {
+      made = credentialFromKey(k.key, { displayName: k.displayName });
+    } catch {
+      throw new GraphError(400, 'Request_BadRequest', 'Invalid certificate: key value is invalid certificate');
+    }
+    app.keyCredentials.push(made);
+    return [200, { '@odata.context': `${origin}/v1.0/$metadata#microsoft.graph.keyCredential`, ...wire(made, false) }];
+  }
+  if (req.method === 'POST' && action === '/removeKey') {
+    if (!allowed(who, app, true) && !self) throw denied();
+    await checkProof(app, body.proof);
+    const before = app.keyCredentials.length;
+    app.keyCredentials = app.keyCredentials.filter((k) => k.keyId !== body.keyId);
+    if (app.keyCredentials.length === before) throw new GraphError(400, 'Request_BadRequest', 'No credentials found to be removed.');
+    return [204, undefined];
+  }
+  throw new GraphError(405, 'Request_BadRequest', `Method ${req.method} is not allowed here.`);
+}
+
+function nextFault() {
+  if (faults.queue.length && (!faults.every || ++faults.count % faults.every === 0)) {
+    return faults.every ? faults.queue[0] : faults.queue.shift();
+  }
+  return null;
+}
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url, origin);
+  const requestId = randomUUID();
+  const clientRequestId = req.headers['client-request-id'] ?? null;
+  const entry = { method: req.method, path: req.url, time: Date.now(), clientRequestId, consistencyLevel: req.headers.consistencylevel ?? null };
+  try {
+    if (url.pathname === '/_test/apps') {
+      return send(res, 200, apps.map((a) => ({ ...appWire(a, null, true), owners: a.owners })));
+    }
+    if (url.pathname === '/_test/log') return send(res, 200, log);
+    if (url.pathname === '/_test/faults') {
+      faults = { queue: [], every: 0, count: 0, ...(await readBody(req)) };
+      return send(res, 204);
+    }
+    log.push(entry);
+    const body = ['PATCH', 'POST'].includes(req.method) ? await readBody(req) : undefined;
+    entry.body = body;
+    const fault = nextFault();
+    if (fault) {
+      throw new GraphError(fault.status, fault.code ?? (fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable'),
+        fault.message ?? 'Please retry after the time given.',
+        fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+    }
+    const who = await caller(req);
+    const [status, out] = await route(req, url, who, body);
+    entry.status = status;
+    send(res, status, out, { 'request-id': requestId, 'client-request-id': clientRequestId ?? '' });
+  } catch (e) {
+    const status = e instanceof GraphError ? e.status : 500;
+    entry.status = status;
+    send(res, status, {
+      error: {
+        code: e.code ?? 'InternalServerError',
+        message: e.message,
+        innerError: { date: new Date().toISOString().replace(/\.\d{3}Z$/, ''), 'request-id': requestId, 'client-request-id': clientRequestId },
+      },
+    }, { 'request-id': requestId, ...(e.headers ?? {}) });
+  }
+});
+server.listen(0, '127.0.0.1', () => {
+  origin = `http://127.0.0.1:${server.address().port}`;
+  console.log(`listening ${server.address().port}`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
