@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use super::shared::{ClientCertArgs, PasswordArgs};
+use super::shared::{CredentialOptions, PasswordArgs};
 
 /// `keycred graph …`
 #[derive(Debug, Subcommand)]
@@ -13,6 +13,8 @@ pub enum GraphCommand {
     Apps(Box<GraphAppsArgs>),
     /// One app registration's manifest (Graph format, certificates included), for check and rotate offline.
     Show(Box<GraphShowArgs>),
+    /// Rotate app registrations' certificates in the tenant: plan, then --apply (PATCH with the whole collection).
+    Rotate(Box<GraphRotateArgs>),
     /// The POST /applications/{id}/addKey body: adds NEW beside the current credential, proven with the current key.
     AddKey(AddKeyArgs),
     /// The POST /applications/{id}/removeKey body: removes a credential by keyId, proven with the current key.
@@ -99,8 +101,22 @@ pub struct GraphConnectArgs {
     #[arg(long, value_name = "CLIENT_ID", requires = "tenant")]
     pub client_id: Option<String>,
 
-    #[command(flatten)]
-    pub credential: ClientCertArgs,
+    /// PFX with the automation app's certificate and key.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "cert"])]
+    pub pfx: Option<PathBuf>,
+
+    /// The automation app's private key, PKCS#8 PEM; with --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// The automation app's certificate (DER or PEM); with --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// Read the password of the automation app's --pfx from the first line of this file (else
+    /// KEYCRED_PFX_PASSWORD, else a prompt).
+    #[arg(long, value_name = "PATH", requires = "pfx")]
+    pub auth_password_file: Option<PathBuf>,
 
     /// Read the automation app's client secret from the first line of this file (instead of a certificate).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["pfx", "key", "cert"])]
@@ -182,4 +198,67 @@ pub struct GraphShowArgs {
     /// Replace --out if it exists.
     #[arg(long, requires = "out")]
     pub force: bool,
+}
+
+/// `keycred graph rotate`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Admin mode, with Application.ReadWrite.OwnedBy (apps the automation app owns) or Application.ReadWrite.All. Without --apply it prints the plan and sends nothing. With --apply, per app: the new certificate's files are written to OUT/APPID/ first, the app is read again and left alone if its credentials changed since the plan, one PATCH sends every credential kept (by keyId, key null) and the new one, and the app is read once more to confirm. The app's last valid credential is never removed. Running the same command again after a stop finishes the job: a certificate already made for an app but not yet on it is uploaded, not made again.\n\nExamples:\n  keycred graph rotate --all --token-file graph.token --out certs --no-pfx\n  keycred graph rotate --app 11111111-2222-3333-4444-555555555555 --token-file graph.token \\\n    --out certs --generate-password --prune-expired --apply"
+)]
+pub struct GraphRotateArgs {
+    #[command(flatten)]
+    pub connect: GraphConnectArgs,
+
+    /// An app to rotate: its Application (client) ID or object id; repeat for more.
+    #[arg(
+        long = "app",
+        value_name = "ID",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub apps: Vec<String>,
+
+    /// Every app the token may read (with --filter, those it matches).
+    #[arg(long)]
+    pub all: bool,
+
+    /// An OData $filter for --all.
+    #[arg(long, value_name = "ODATA", requires = "all")]
+    pub filter: Option<String>,
+
+    /// Subject of the new certificates; default: each app's newest credential's, else CN=<its display name>.
+    #[arg(long, short = 's')]
+    pub subject: Option<String>,
+
+    #[command(flatten)]
+    pub credential: CredentialOptions,
+
+    /// Only rotate an app whose newest valid credential ends within DAYS.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 30,
+        conflicts_with = "force_renewal"
+    )]
+    pub renew_within: u32,
+
+    /// Add a new credential even where the current one is not due.
+    #[arg(long)]
+    pub force_renewal: bool,
+
+    /// Remove credentials that have expired.
+    #[arg(long)]
+    pub prune_expired: bool,
+
+    /// Keep at most N credentials per app, the new one included.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+
+    /// Send the changes (without it: the plan only).
+    #[arg(long)]
+    pub apply: bool,
+
+    /// Print the run as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

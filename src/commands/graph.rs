@@ -22,6 +22,7 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
     let proof = match &command {
         GraphCommand::Apps(args) => return apps(args),
         GraphCommand::Show(args) => return show(args),
+        GraphCommand::Rotate(args) => return rotate(args),
         GraphCommand::AddKey(args) => &args.proof,
         GraphCommand::RemoveKey(args) => &args.proof,
     };
@@ -31,7 +32,9 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         GraphCommand::RemoveKey(args) => {
             ProofAction::RemoveKey(parse_guid(&args.key_id, "--key-id")?)
         }
-        GraphCommand::Apps(_) | GraphCommand::Show(_) => unreachable!("answered above"),
+        GraphCommand::Apps(_) | GraphCommand::Show(_) | GraphCommand::Rotate(_) => {
+            unreachable!("answered above")
+        }
     };
     let request = ProofRequest {
         object_id,
@@ -88,6 +91,63 @@ fn show(args: &crate::cli::GraphShowArgs) -> anyhow::Result<i32> {
     Ok(keycred::exit::SUCCESS)
 }
 
+fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
+    use keycred::workflow::graph_rotate::{self, AppAction, GraphRotateRequest};
+    let now = time::OffsetDateTime::now_utc();
+    let apps = args
+        .apps
+        .iter()
+        .map(|id| tenant::parse_app(id))
+        .collect::<keycred::Result<Vec<_>>>()?;
+    let request = GraphRotateRequest {
+        apps,
+        all: args.all,
+        filter: args.filter.clone(),
+        policy: keycred::rotation::Policy {
+            renew_within: (!args.force_renewal)
+                .then(|| time::Duration::days(i64::from(args.renew_within))),
+            prune_expired: args.prune_expired,
+            keep: args.keep,
+            remove_key_ids: Vec::new(),
+        },
+        credential: super::credential_spec(
+            args.subject.as_deref().unwrap_or_default(),
+            &args.credential,
+        )?,
+        apply: args.apply,
+    };
+    let client = connect(&args.connect, now)?;
+    let passwords = super::password_sources(&args.credential.password, None);
+    let outcome = graph_rotate::graph_rotate(&client, request, &passwords, now)?;
+    if args.json {
+        terminal::print_json(&keycred::report::tenant::rotate_json(&outcome));
+    } else {
+        terminal::print(&keycred::report::tenant::rotate_text(&outcome));
+    }
+    Ok(
+        if outcome.apps.iter().any(|a| a.action == AppAction::Failed) {
+            keycred::exit::FAILURE
+        } else {
+            keycred::exit::SUCCESS
+        },
+    )
+}
+
+/// The automation app's certificate, as the connection options name it.
+fn automation_credential(
+    args: &GraphConnectArgs,
+) -> Option<keycred::workflow::prove::CredentialSource> {
+    use keycred::workflow::prove::CredentialSource;
+    match (&args.pfx, &args.key, &args.cert) {
+        (Some(pfx), _, _) => Some(CredentialSource::Pfx(pfx.clone())),
+        (None, Some(key), Some(cert)) => Some(CredentialSource::KeyAndCert {
+            key: key.clone(),
+            cert: cert.clone(),
+        }),
+        _ => None,
+    }
+}
+
 /// The Graph client the connection options describe: a token from a file or the environment, or one keycred
 /// requests for the automation app.
 fn connect(
@@ -105,7 +165,7 @@ fn connect(
         (None, Some(tenant), Some(client_id)) => GraphAuth::App {
             tenant: tenant.clone(),
             client_id: client_id.clone(),
-            credential: match (super::credential_source(&args.credential), &args.client_secret_file) {
+            credential: match (automation_credential(args), &args.client_secret_file) {
                 (Some(source), _) => TokenCredential::Certificate(source, keycred::flow::jwt::Algorithm::Ps256),
                 (None, Some(file)) => TokenCredential::Secret(keycred::input::password_file(
                     file,
@@ -136,7 +196,12 @@ fn connect(
             }
         },
     };
-    let passwords = super::password_sources(&args.credential.password, None);
+    // The automation app's PFX has its own password source: in `graph rotate`, --password-file is the new PFX's.
+    let passwords = keycred::input::PasswordSources::from_environment(
+        args.auth_password_file.clone(),
+        None,
+        terminal::password_prompt(),
+    );
     Ok(tenant::connect(
         GraphConnection {
             graph_url: args

@@ -75,6 +75,13 @@ pub enum AppRef {
 }
 
 impl AppRef {
+    /// The id, whichever kind it is.
+    pub fn into_id(self) -> Uuid {
+        match self {
+            AppRef::ObjectId(id) | AppRef::AppId(id) => id,
+        }
+    }
+
     fn segment(self) -> String {
         match self {
             AppRef::ObjectId(id) => format!("/{id}"),

@@ -8,7 +8,10 @@ use super::thumbprints_json;
 use crate::credential::ThumbprintForm;
 use crate::time_fmt::rfc3339_utc;
 
-fn credential_line(c: &crate::manifest::ExistingCredential, now: OffsetDateTime) -> String {
+pub(crate) fn credential_line(
+    c: &crate::manifest::ExistingCredential,
+    now: OffsetDateTime,
+) -> String {
     let thumbprint = c
         .thumbprint
         .map(|t| crate::credential::thumbprint::upper_hex(&t))

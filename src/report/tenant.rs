@@ -4,7 +4,9 @@
 use serde_json::{json, Value};
 
 use super::manifest::credential_status;
+use crate::rotation::Disposition;
 use crate::time_fmt::rfc3339_utc;
+use crate::workflow::graph_rotate::GraphRotateOutcome;
 use crate::workflow::tenant::{AppSummary, ScanOutcome, SecretSummary};
 
 /// `graph apps` as text.
@@ -116,4 +118,102 @@ fn secret_json(secret: &SecretSummary) -> Value {
         "displayName": secret.display_name,
         "endDateTime": secret.end.map(rfc3339_utc),
     })
+}
+
+/// `graph rotate --json`: per app what was planned or done.
+pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
+    json!({
+        "applied": outcome.applied,
+        "apps": outcome.apps.iter().map(|a| json!({
+            "id": a.id,
+            "appId": a.app_id,
+            "displayName": a.display_name,
+            "result": a.action.as_str(),
+            "added": a.added.as_ref().map(|(cert, key_id)| json!({
+                "keyId": key_id,
+                "thumbprint": cert.thumbprints.render(crate::credential::ThumbprintForm::Hex),
+                "endDateTime": crate::time_fmt::rfc3339_utc(cert.not_after),
+                "reused": a.reused,
+            })),
+            "removed": a.plan.as_ref().map(|p| a.existing.iter().zip(&p.existing)
+                .filter_map(|(c, d)| match d {
+                    Disposition::Remove(reason) => Some(json!({"keyId": c.key_id, "reason": reason})),
+                    Disposition::Keep => None,
+                }).collect::<Vec<_>>()).unwrap_or_default(),
+            "skipped": a.plan.as_ref().and_then(|p| p.skipped.clone()),
+            "files": a.files.iter().map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
+                .collect::<serde_json::Map<String, Value>>(),
+            "error": a.error,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `graph rotate` as text: per app its keyCredentials diff as `rotate` shows it, then the counts.
+pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
+    let now = outcome.now;
+    let mut out = String::new();
+    for app in &outcome.apps {
+        out.push_str(&format!(
+            "{}  {}  {}\n",
+            app.app_id,
+            app.display_name.as_deref().unwrap_or("(no name)"),
+            match (app.action, outcome.applied) {
+                (crate::workflow::graph_rotate::AppAction::Planned, _) =>
+                    "planned (run with --apply to send it)",
+                (action, _) => action.as_str(),
+            }
+        ));
+        if let Some(plan) = &app.plan {
+            for (c, d) in app.existing.iter().zip(&plan.existing) {
+                let line = super::rotation::credential_line(c, now);
+                match d {
+                    Disposition::Keep => out.push_str(&format!("    keep    {line}\n")),
+                    Disposition::Remove(reason) => {
+                        out.push_str(&format!("  - remove  {line} [{reason}]\n"))
+                    }
+                }
+            }
+            match (&app.added, &plan.skipped) {
+                (Some((cert, key_id)), _) => out.push_str(&format!(
+                    "  + add     {}  keyId {key_id}  {} to {}  {}{}\n",
+                    cert.thumbprints
+                        .render(crate::credential::ThumbprintForm::Hex),
+                    rfc3339_utc(cert.not_before),
+                    rfc3339_utc(cert.not_after),
+                    cert.subject,
+                    if app.reused {
+                        "  (made by an earlier run, not yet on the app)"
+                    } else {
+                        ""
+                    }
+                )),
+                (None, Some(skipped)) => out.push_str(&format!("    (nothing added: {skipped})\n")),
+                (None, None) => {}
+            }
+        }
+        for (_, path) in &app.files {
+            out.push_str(&format!("    wrote {path}\n"));
+        }
+        if let Some(error) = &app.error {
+            out.push_str(&format!("  error: {error}\n"));
+        }
+    }
+    let count = |action: crate::workflow::graph_rotate::AppAction| {
+        outcome.apps.iter().filter(|a| a.action == action).count()
+    };
+    use crate::workflow::graph_rotate::AppAction;
+    out.push_str(&format!(
+        "{} apps: {} rotated, {} planned, {} skipped, {} failed{}\n",
+        outcome.apps.len(),
+        count(AppAction::Rotated),
+        count(AppAction::Planned),
+        count(AppAction::Skipped),
+        count(AppAction::Failed),
+        if outcome.applied {
+            ""
+        } else {
+            "; nothing was sent: run again with --apply"
+        }
+    ));
+    out
 }

@@ -10,6 +10,7 @@ pub mod check;
 pub mod deploy;
 pub mod grant;
 pub mod graph;
+pub mod graph_rotate;
 pub mod prove;
 pub mod provision;
 pub mod rotate_app;

@@ -370,7 +370,7 @@ pub fn rotate_app(
 
 /// The base name of a made credential's files (`--name`, else from the CN), dated so that it never takes the
 /// name of the current credential's files in the same folder.
-fn rotated_files_name(spec: &CredentialSpec, now: OffsetDateTime) -> Result<String> {
+pub(crate) fn rotated_files_name(spec: &CredentialSpec, now: OffsetDateTime) -> Result<String> {
     let base = match &spec.name {
         Some(name) => name.clone(),
         None => crate::provision::default_name(

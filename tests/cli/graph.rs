@@ -478,3 +478,228 @@ fn show_writes_the_manifest_with_its_certificates_for_offline_use() {
     let printed: Value = serde_json::from_slice(&by_object.stdout).unwrap();
     assert_eq!(printed["id"], "10000000-0000-4000-8000-000000000001");
 }
+
+/// The credentials of one app as the Graph server holds them now.
+fn held(tenant: &Tenant, object_id: &str) -> Vec<Value> {
+    let mut response = ureq::get(format!("{}/_test/apps", tenant.graph.url()))
+        .call()
+        .unwrap();
+    let apps: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    apps.as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == object_id)
+        .unwrap()["keyCredentials"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn patches(tenant: &Tenant) -> Vec<Value> {
+    tenant
+        .graph
+        .log()
+        .into_iter()
+        .filter(|e| e["method"] == "PATCH")
+        .collect()
+}
+
+#[test]
+fn rotate_plans_then_applies_the_whole_collection_and_touches_no_healthy_app() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(8), "Application.ReadWrite.All") else {
+        return;
+    };
+    let out = tenant.dir.path().join("certs");
+    let run = |extra: &[&str]| {
+        tenant
+            .keycred("rotate")
+            .args(["--all", "--no-pfx", "--json", "--out"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // The plan: nothing sent, nothing written.
+    let plan = json(&run(&[]));
+    let results: Vec<&str> = plan["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        ["skipped", "planned", "planned", "planned", "skipped", "planned", "planned", "planned"]
+    );
+    assert!(patches(&tenant).is_empty(), "a plan sends nothing");
+    assert!(!out.exists(), "a plan writes nothing");
+
+    // Applied.
+    let applied = json(&run(&["--apply"]));
+    for (i, app) in applied["apps"].as_array().unwrap().iter().enumerate() {
+        let object_id = format!("10000000-0000-4000-8000-{i:012}");
+        let held = held(&tenant, &object_id);
+        match i % 4 {
+            0 => {
+                assert_eq!(app["result"], "skipped", "{app}");
+                assert_eq!(held.len(), 1);
+            }
+            _ => {
+                assert_eq!(app["result"], "rotated", "{app}");
+                let new_id = app["added"]["keyId"].as_str().unwrap();
+                let new = held
+                    .iter()
+                    .find(|k| k["keyId"] == new_id)
+                    .expect("the new credential is on the app");
+                let cer = std::fs::read(app["files"]["cer"].as_str().unwrap()).unwrap();
+                use base64::Engine as _;
+                assert_eq!(
+                    new["key"],
+                    base64::engine::general_purpose::STANDARD.encode(cer),
+                    "the file's certificate"
+                );
+                if i % 4 != 3 {
+                    // The old credential is kept, with its certificate.
+                    let old = held
+                        .iter()
+                        .find(|k| k["keyId"] == format!("00000000-0000-4000-8000-{i:012}"))
+                        .unwrap();
+                    assert_eq!(old["key"], fixture_key());
+                    assert_eq!(held.len(), 2);
+                }
+            }
+        }
+    }
+    let sent = patches(&tenant);
+    assert_eq!(
+        sent.len(),
+        6,
+        "one PATCH per app that was due, none for a healthy one"
+    );
+    for patch in &sent {
+        let body = patch["body"]["keyCredentials"].as_array().unwrap();
+        // Every kept credential goes back by its keyId without its key; only the new one carries a certificate.
+        assert_eq!(
+            body.iter().filter(|k| !k["key"].is_null()).count(),
+            1,
+            "{patch}"
+        );
+    }
+
+    // Again: every app is healthy now; nothing is sent.
+    let again = json(&run(&["--apply"]));
+    assert!(
+        again["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["result"] == "skipped"),
+        "{again}"
+    );
+    assert_eq!(patches(&tenant).len(), 6);
+}
+
+#[test]
+fn a_changed_app_is_left_alone_and_the_next_run_uploads_the_certificate_already_made() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(2), "Application.ReadWrite.All") else {
+        return;
+    };
+    let out = tenant.dir.path().join("certs");
+    let object_id = "10000000-0000-4000-8000-000000000001";
+    let run = || {
+        tenant
+            .keycred("rotate")
+            .args([
+                "--app",
+                "20000000-0000-4000-8000-000000000001",
+                "--no-pfx",
+                "--apply",
+                "--json",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    // The first read passes; before the second (the re-read before the PATCH) another admin changes the app.
+    tenant
+        .graph
+        .faults(json!([{"pass": true}, {"touch": object_id}]), 0);
+    let first = run();
+    assert_eq!(first.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert!(
+        report["apps"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("changed since the plan"),
+        "{report}"
+    );
+    assert!(patches(&tenant).is_empty(), "nothing sent");
+    assert_eq!(
+        held(&tenant, object_id).len(),
+        2,
+        "the other admin's change stands"
+    );
+    let folder = out.join("20000000-0000-4000-8000-000000000001");
+    let made: Vec<String> = names_in(&folder)
+        .into_iter()
+        .filter(|n| n.ends_with(".cer"))
+        .collect();
+    assert_eq!(
+        made.len(),
+        1,
+        "the key is on disk before anything is sent: {made:?}"
+    );
+
+    // Run again: the certificate made before is uploaded, no second one is made.
+    let second = json(&run());
+    assert_eq!(second["apps"][0]["result"], "rotated", "{second}");
+    assert_eq!(second["apps"][0]["added"]["reused"], true);
+    let made_again: Vec<String> = names_in(&folder)
+        .into_iter()
+        .filter(|n| n.ends_with(".cer"))
+        .collect();
+    assert_eq!(made_again, made);
+    assert_eq!(
+        held(&tenant, object_id).len(),
+        3,
+        "both earlier credentials kept, the new one added"
+    );
+}
+
+#[test]
+fn rotate_without_write_permission_ends_with_graphs_code_and_changes_nothing() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(2), "Application.Read.All") else {
+        return;
+    };
+    let out = tenant
+        .keycred("rotate")
+        .args([
+            "--app",
+            "20000000-0000-4000-8000-000000000001",
+            "--no-pfx",
+            "--apply",
+            "--out",
+        ])
+        .arg(tenant.dir.path().join("certs"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Authorization_RequestDenied"), "{text}");
+    assert!(text.contains("Application.ReadWrite.OwnedBy"), "{text}");
+    assert_eq!(
+        held(&tenant, "10000000-0000-4000-8000-000000000001").len(),
+        1
+    );
+}

@@ -21,7 +21,9 @@
 //   "client-request-id"}}}.
 // - Test controls under /_test: GET /_test/apps (the tenant as it is now, certificates included), GET /_test/log
 //   (every request: method, path, status, time, client-request-id, body), POST /_test/faults (answer the next
-//   requests with {status, code, retryAfter} entries in turn; "every": N answers one request in N with the first).
+//   requests with {status, code, retryAfter} entries in turn; "every": N answers one request in N with the first;
+//   {"pass": true} lets one request through, {"touch": OBJECT_ID} changes that app's credentials, as another
+//   admin would, before answering one).
 //
 // Usage: node graph.mjs JWKS_URL TENANT SEED.json   (prints "listening PORT")
 import { createHash, createPublicKey, randomUUID, X509Certificate } from 'node:crypto';
@@ -313,7 +315,16 @@ const server = createServer(async (req, res) => {
     log.push(entry);
     const body = ['PATCH', 'POST'].includes(req.method) ? await readBody(req) : undefined;
     entry.body = body;
-    const fault = nextFault();
+    let fault = nextFault();
+    if (fault?.pass) fault = null;
+    if (fault?.touch) {
+      // Another admin changes the app meanwhile: a credential of its own appears (the first one's certificate
+      // with a new keyId), then the request is answered as usual.
+      const app = findApp(fault.touch);
+      const first = app.keyCredentials[0];
+      if (first) app.keyCredentials.push({ ...first, keyId: randomUUID() });
+      fault = null;
+    }
     if (fault) {
       throw new GraphError(fault.status, fault.code ?? (fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable'),
         fault.message ?? 'Please retry after the time given.',

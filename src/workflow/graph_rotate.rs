@@ -1,0 +1,412 @@
+//! Rotation against the tenant (`keycred graph rotate`), admin mode: for each app, the same planner as `rotate`
+//! on its credentials as Graph has them; with `apply`, the new certificate's files are written first (the key is
+//! safe on disk before anything is sent), the app is read again and refused if its credentials changed since
+//! the plan, one `PATCH /applications/{id}` sends the **whole** collection (every credential kept goes back by
+//! its keyId with `key: null`, the new one with its certificate), and the app is read once more to confirm that
+//! the new keyId is there and no kept one is gone.
+//!
+//! A run that stopped halfway is finished by running it again: keyIds derive from the certificate, and a
+//! certificate already made for an app in its folder but not on the app yet is uploaded instead of a new one.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::provision::{CredentialSpec, Issue};
+use super::tenant;
+use crate::credential::CertificateInfo;
+use crate::error::{Error, Result};
+use crate::graph::{AppRef, GraphClient};
+use crate::input::PasswordSources;
+use crate::manifest::{ExistingCredential, KeyCredentialsDocument, ManifestFormat};
+use crate::provision::FileRole;
+use crate::rotation::{self, standing, Candidate, Disposition, Plan, Policy, Standing};
+
+/// What `graph rotate` selects and does, the same for every app.
+#[derive(Debug)]
+pub struct GraphRotateRequest {
+    /// The apps (appId or object id); empty with `all`.
+    pub apps: Vec<Uuid>,
+    /// Every app the token may read (with `filter`, those it matches).
+    pub all: bool,
+    /// An OData `$filter` for `all`.
+    pub filter: Option<String>,
+    /// The planner's policy.
+    pub policy: Policy,
+    /// How each app's new credential is made; `subject` empty takes the app's newest credential's, else
+    /// `CN={displayName}`; `out` is the base folder, each app's files going to `out/{appId}/`.
+    pub credential: CredentialSpec,
+    /// Send the changes (else plan only).
+    pub apply: bool,
+}
+
+/// What happened to one app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppAction {
+    /// Nothing was due.
+    Skipped,
+    /// A change is planned (not applied).
+    Planned,
+    /// The change was sent and confirmed.
+    Rotated,
+    /// The app could not be rotated.
+    Failed,
+}
+
+impl AppAction {
+    /// The word in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppAction::Skipped => "skipped",
+            AppAction::Planned => "planned",
+            AppAction::Rotated => "rotated",
+            AppAction::Failed => "failed",
+        }
+    }
+}
+
+/// One app's plan and result.
+#[derive(Debug)]
+pub struct AppRotation {
+    /// Object id.
+    pub id: String,
+    /// appId.
+    pub app_id: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Its credentials before.
+    pub existing: Vec<ExistingCredential>,
+    /// The plan (`None` when the app could not be read).
+    pub plan: Option<Plan>,
+    /// The certificate added (or to be added).
+    pub added: Option<(CertificateInfo, Uuid)>,
+    /// The certificate came from an earlier run's files in the app's folder.
+    pub reused: bool,
+    /// The credential files written.
+    pub files: Vec<(FileRole, String)>,
+    /// What happened.
+    pub action: AppAction,
+    /// Why it failed, with Graph's code and request-id where Graph said no.
+    pub error: Option<String>,
+}
+
+/// The whole run.
+#[derive(Debug)]
+pub struct GraphRotateOutcome {
+    /// One entry per app, in order.
+    pub apps: Vec<AppRotation>,
+    /// The changes were sent.
+    pub applied: bool,
+    /// The run's moment.
+    pub now: OffsetDateTime,
+}
+
+/// The app properties a rotation reads: its keys included, which Graph returns only when `$select` names
+/// keyCredentials on one application.
+const SELECT: &str = "id,appId,displayName,keyCredentials";
+
+/// Plans (and with `apply`, applies) a rotation for each app; one app's failure does not stop the others.
+pub fn graph_rotate(
+    client: &GraphClient,
+    request: GraphRotateRequest,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<GraphRotateOutcome> {
+    if request.all != request.apps.is_empty() {
+        return Err(Error::Invalid(
+            "name the apps (--app ID, repeatable) or give --all, one of the two".into(),
+        ));
+    }
+    let mut ids: Vec<Uuid> = request.apps.clone();
+    if request.all {
+        client.applications(
+            request.filter.as_deref(),
+            "id",
+            crate::graph::MAX_PAGE,
+            |page| {
+                ids.extend(
+                    page.iter()
+                        .filter_map(|a| a.get("id")?.as_str()?.parse::<Uuid>().ok()),
+                );
+                Ok(())
+            },
+        )?;
+    }
+    let mut apps = Vec::with_capacity(ids.len());
+    for id in ids {
+        apps.push(rotate_one(client, &request, id, passwords, now));
+    }
+    Ok(GraphRotateOutcome {
+        apps,
+        applied: request.apply,
+        now,
+    })
+}
+
+fn rotate_one(
+    client: &GraphClient,
+    request: &GraphRotateRequest,
+    id: Uuid,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> AppRotation {
+    let mut rotation = AppRotation {
+        id: id.to_string(),
+        app_id: String::new(),
+        display_name: None,
+        existing: Vec::new(),
+        plan: None,
+        added: None,
+        reused: false,
+        files: Vec::new(),
+        action: AppAction::Failed,
+        error: None,
+    };
+    if let Err(error) = plan_and_apply(client, request, id, passwords, now, &mut rotation) {
+        rotation.action = AppAction::Failed;
+        rotation.error = Some(error.to_string());
+    }
+    rotation
+}
+
+fn plan_and_apply(
+    client: &GraphClient,
+    request: &GraphRotateRequest,
+    id: Uuid,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+    rotation: &mut AppRotation,
+) -> Result<()> {
+    let (app, reference) = tenant::find(client, id, Some(SELECT))?;
+    let object_id: Uuid = app
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|i| i.parse().ok())
+        .ok_or_else(|| Error::Network(format!("application {id}: Graph gave no object id")))?;
+    rotation.id = object_id.to_string();
+    rotation.app_id = text(&app, "appId").unwrap_or_default();
+    rotation.display_name = text(&app, "displayName");
+    let entries = key_credentials(&app);
+    let manifest = tenant::as_manifest(app, &format!("application {}", rotation.app_id))?;
+    rotation.existing = manifest.key_credentials()?;
+    let existing = rotation.existing.clone();
+
+    // Not due: nothing is made.
+    let precheck = rotation::plan(&existing, None, now, &request.policy)?;
+    let folder = request.credential.out.join(&rotation.app_id);
+    let (plan, new) = if !precheck.renewal_due {
+        (precheck, None)
+    } else {
+        let new = match earlier_certificate(&folder, &existing, now)? {
+            Some(cert) => New::Reused(Box::new(cert)),
+            None => New::Made(Box::new(make(
+                request, &existing, rotation, &folder, passwords, now,
+            )?)),
+        };
+        let cert = new.certificate();
+        let candidate = Candidate {
+            thumbprint: cert.thumbprints.sha1,
+            start: cert.not_before,
+            end: cert.not_after,
+        };
+        (
+            rotation::plan(&existing, Some(&candidate), now, &request.policy)?,
+            Some(new),
+        )
+    };
+    rotation.reused = matches!(new, Some(New::Reused(_)));
+    if let (Some(new), true) = (&new, plan.add) {
+        let cert = new.certificate().clone();
+        let key_id = cert.key_id();
+        rotation.added = Some((cert, key_id));
+    }
+    let changes = plan.changes();
+    // Never leave an app without a valid certificate credential.
+    let valid_after = plan.add
+        || existing.iter().zip(&plan.existing).any(|(c, d)| {
+            *d == Disposition::Keep && standing(c.start, c.end, now) == Standing::Valid
+        });
+    rotation.plan = Some(plan);
+    if !changes {
+        rotation.action = AppAction::Skipped;
+        return Ok(());
+    }
+    if !valid_after {
+        return Err(Error::Refused(
+            "the plan would leave the app without a valid certificate credential; nothing was sent"
+                .into(),
+        ));
+    }
+    if !request.apply {
+        rotation.action = AppAction::Planned;
+        return Ok(());
+    }
+    let plan = rotation.plan.as_ref().expect("set above");
+
+    // The key is on disk before anything is sent.
+    if let Some(New::Made(made)) = &new {
+        if plan.add {
+            rotation.files = made.issue.write(&made.credential, ManifestFormat::Graph)?;
+        }
+    }
+    // Read-modify-write without an ETag: read again right before writing.
+    let again = client.application(reference, Some(SELECT))?;
+    if key_credentials(&again) != entries {
+        return Err(Error::Refused(format!(
+            "application {}: its credentials changed since the plan (another run or an admin); nothing was sent. \
+             Run again to plan on what it has now",
+            rotation.app_id
+        )));
+    }
+    let kept: Vec<Value> = entries
+        .iter()
+        .zip(&plan.existing)
+        .filter(|(_, d)| **d == Disposition::Keep)
+        .map(|(entry, _)| {
+            let mut entry = entry.clone();
+            entry["key"] = Value::Null;
+            entry
+        })
+        .collect();
+    let mut body = kept.clone();
+    if let Some((cert, key_id)) = &rotation.added {
+        body.push(
+            KeyCredentialsDocument::new(&[(cert, *key_id)], ManifestFormat::Graph).entries()[0]
+                .clone(),
+        );
+    }
+    client.patch_key_credentials(object_id, &body)?;
+
+    // Confirm: the new keyId is there, and no kept one is gone.
+    let after = client.application(AppRef::ObjectId(object_id), Some(SELECT))?;
+    let after_ids: Vec<String> = key_credentials(&after)
+        .iter()
+        .filter_map(|k| k.get("keyId")?.as_str().map(str::to_owned))
+        .collect();
+    let missing: Vec<String> = kept
+        .iter()
+        .chain(body.last().filter(|_| rotation.added.is_some()))
+        .filter_map(|k| k.get("keyId")?.as_str().map(str::to_owned))
+        .filter(|id| !after_ids.contains(id))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Refused(format!(
+            "application {}: after the PATCH, Graph does not list keyId {}; check the app in the portal",
+            rotation.app_id,
+            missing.join(", ")
+        )));
+    }
+    rotation.action = AppAction::Rotated;
+    Ok(())
+}
+
+/// The new credential: made by this run, or found in the app's folder from an earlier one.
+enum New {
+    Made(Box<Made>),
+    Reused(Box<CertificateInfo>),
+}
+
+struct Made {
+    issue: Issue,
+    credential: crate::provision::NewCredential,
+}
+
+impl New {
+    fn certificate(&self) -> &CertificateInfo {
+        match self {
+            New::Made(made) => &made.credential.certificate,
+            New::Reused(cert) => cert,
+        }
+    }
+}
+
+/// Makes the app's new key and certificate (not yet written).
+fn make(
+    request: &GraphRotateRequest,
+    existing: &[ExistingCredential],
+    rotation: &AppRotation,
+    folder: &Path,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<Made> {
+    let base = &request.credential;
+    let subject = if !base.subject.is_empty() {
+        base.subject.clone()
+    } else {
+        crate::manifest::existing::newest_subject(existing).unwrap_or_else(|| {
+            format!(
+                "CN={}",
+                rotation.display_name.as_deref().unwrap_or(&rotation.app_id)
+            )
+        })
+    };
+    let mut spec = CredentialSpec {
+        subject,
+        key_size: base.key_size,
+        hash: base.hash,
+        days: base.days,
+        not_after: base.not_after.clone(),
+        pfx: base.pfx.as_ref().map(|p| super::provision::PfxSpec {
+            profile: p.profile,
+            password: match &p.password {
+                super::provision::NewPassword::Generate => super::provision::NewPassword::Generate,
+                _ => super::provision::NewPassword::FromSources,
+            },
+        }),
+        out: folder.to_path_buf(),
+        name: base.name.clone(),
+        force: false,
+        key_file: base.key_file,
+        pem_bundle: base.pem_bundle,
+    };
+    spec.name = Some(super::rotate_app::rotated_files_name(&spec, now)?);
+    let issue = Issue::prepare(spec, passwords, now, crate::secret::random_bytes()?)?;
+    let credential = issue.create()?;
+    Ok(Made { issue, credential })
+}
+
+/// A certificate an earlier run made in `folder` that the app does not hold yet and that is valid now: a run
+/// that stopped after writing the files and before Graph confirmed the change uploads it instead of making
+/// another.
+fn earlier_certificate(
+    folder: &Path,
+    existing: &[ExistingCredential],
+    now: OffsetDateTime,
+) -> Result<Option<CertificateInfo>> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(None);
+    };
+    let mut found: Vec<(PathBuf, CertificateInfo)> = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("cer") {
+            continue;
+        }
+        let bytes = crate::input::read_file(&path)?;
+        let cert = CertificateInfo::from_der(&bytes).map_err(|reason| Error::NotACertificate {
+            path: path.clone(),
+            reason,
+        })?;
+        let held = existing
+            .iter()
+            .any(|c| c.thumbprint == Some(cert.thumbprints.sha1));
+        if !held && cert.status(now) == crate::credential::Status::Valid {
+            found.push((path, cert));
+        }
+    }
+    found.sort_by_key(|(_, cert)| cert.not_after);
+    Ok(found.pop().map(|(_, cert)| cert))
+}
+
+fn text(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn key_credentials(app: &Value) -> Vec<Value> {
+    app.get("keyCredentials")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
