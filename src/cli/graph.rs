@@ -258,6 +258,16 @@ pub struct GraphRotateArgs {
     #[arg(long)]
     pub apply: bool,
 
+    /// The app rolls its own keys: connect as the app itself (--client-id its appId, --pfx or --key/--cert its
+    /// current certificate); addKey and removeKey are proven with that certificate, and need no permission.
+    #[arg(long = "self", requires = "client_id")]
+    pub self_service: bool,
+
+    /// With --self: the application's object id (the proof's iss), where the app may not read its own
+    /// registration to find it.
+    #[arg(long, value_name = "GUID", requires = "self_service")]
+    pub object_id: Option<String>,
+
     /// Print the run as JSON.
     #[arg(long)]
     pub json: bool,

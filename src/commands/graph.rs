@@ -115,6 +115,24 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
             &args.credential,
         )?,
         apply: args.apply,
+        self_service: match args.self_service {
+            false => None,
+            true => Some(graph_rotate::SelfService {
+                credential: automation_credential(&args.connect).ok_or_else(|| {
+                    keycred::Error::Invalid(
+                        "--self: sign in with the app's own current certificate (--pfx FILE, or --key FILE --cert \
+                         FILE): it also signs the addKey proof"
+                            .into(),
+                    )
+                })?,
+                passwords: auth_passwords(&args.connect),
+                object_id: args
+                    .object_id
+                    .as_deref()
+                    .map(|id| parse_guid(id, "--object-id"))
+                    .transpose()?,
+            }),
+        },
     };
     let client = connect(&args.connect, now)?;
     let passwords = super::password_sources(&args.credential.password, None);
@@ -130,6 +148,16 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
         } else {
             keycred::exit::SUCCESS
         },
+    )
+}
+
+/// The password source of the automation app's PFX: its own, since in `graph rotate` --password-file is the new
+/// PFX's.
+fn auth_passwords(args: &GraphConnectArgs) -> keycred::input::PasswordSources {
+    keycred::input::PasswordSources::from_environment(
+        args.auth_password_file.clone(),
+        None,
+        terminal::password_prompt(),
     )
 }
 
@@ -196,12 +224,7 @@ fn connect(
             }
         },
     };
-    // The automation app's PFX has its own password source: in `graph rotate`, --password-file is the new PFX's.
-    let passwords = keycred::input::PasswordSources::from_environment(
-        args.auth_password_file.clone(),
-        None,
-        terminal::password_prompt(),
-    );
+    let passwords = auth_passwords(args);
     Ok(tenant::connect(
         GraphConnection {
             graph_url: args

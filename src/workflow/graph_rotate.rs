@@ -40,6 +40,20 @@ pub struct GraphRotateRequest {
     pub credential: CredentialSpec,
     /// Send the changes (else plan only).
     pub apply: bool,
+    /// The app rolls its own keys (`--self`): `addKey` and `removeKey` with proofs signed by its current
+    /// certificate, which needs no directory permission; else admin mode (one PATCH per app).
+    pub self_service: Option<SelfService>,
+}
+
+/// `--self`: the app's current credential (the one its token came from), which signs the proofs.
+#[derive(Debug)]
+pub struct SelfService {
+    /// The current certificate and key.
+    pub credential: super::prove::CredentialSource,
+    /// Where its PFX password comes from (not the new PFX's source).
+    pub passwords: PasswordSources,
+    /// The application's object id (the proof's `iss`), when the app may not read its own registration.
+    pub object_id: Option<Uuid>,
 }
 
 /// What happened to one app.
@@ -119,6 +133,29 @@ pub fn graph_rotate(
             "name the apps (--app ID, repeatable) or give --all, one of the two".into(),
         ));
     }
+    let signer = match &request.self_service {
+        Some(service) => {
+            if request.all || request.apps.len() != 1 {
+                return Err(Error::Invalid(
+                    "--self rotates the app's own credentials: give exactly one --app, the app whose certificate \
+                     signed in"
+                        .into(),
+                ));
+            }
+            let loaded = super::prove::load_credential(&service.credential, &service.passwords)?;
+            if loaded.certificate.status(now) != crate::credential::Status::Valid {
+                return Err(Error::Refused(format!(
+                    "--self: the current certificate ({}, ending {}) is not valid now, and Graph accepts addKey \
+                     proofs only from a valid one: an admin must add the new certificate (graph rotate without \
+                     --self)",
+                    loaded.certificate.subject,
+                    crate::time_fmt::rfc3339_utc(loaded.certificate.not_after)
+                )));
+            }
+            Some(loaded)
+        }
+        None => None,
+    };
     let mut ids: Vec<Uuid> = request.apps.clone();
     if request.all {
         client.applications(
@@ -136,7 +173,14 @@ pub fn graph_rotate(
     }
     let mut apps = Vec::with_capacity(ids.len());
     for id in ids {
-        apps.push(rotate_one(client, &request, id, passwords, now));
+        apps.push(rotate_one(
+            client,
+            &request,
+            id,
+            signer.as_ref(),
+            passwords,
+            now,
+        ));
     }
     Ok(GraphRotateOutcome {
         apps,
@@ -149,6 +193,7 @@ fn rotate_one(
     client: &GraphClient,
     request: &GraphRotateRequest,
     id: Uuid,
+    signer: Option<&super::prove::LoadedCredential>,
     passwords: &PasswordSources,
     now: OffsetDateTime,
 ) -> AppRotation {
@@ -164,7 +209,7 @@ fn rotate_one(
         action: AppAction::Failed,
         error: None,
     };
-    if let Err(error) = plan_and_apply(client, request, id, passwords, now, &mut rotation) {
+    if let Err(error) = plan_and_apply(client, request, id, signer, passwords, now, &mut rotation) {
         rotation.action = AppAction::Failed;
         rotation.error = Some(error.to_string());
     }
@@ -175,11 +220,25 @@ fn plan_and_apply(
     client: &GraphClient,
     request: &GraphRotateRequest,
     id: Uuid,
+    signer: Option<&super::prove::LoadedCredential>,
     passwords: &PasswordSources,
     now: OffsetDateTime,
     rotation: &mut AppRotation,
 ) -> Result<()> {
-    let (app, reference) = tenant::find(client, id, Some(SELECT))?;
+    let given_object_id = request.self_service.as_ref().and_then(|s| s.object_id);
+    let found = match given_object_id {
+        Some(object_id) => client
+            .application(AppRef::ObjectId(object_id), Some(SELECT))
+            .map(|app| (app, AppRef::ObjectId(object_id))),
+        None => tenant::find(client, id, Some(SELECT)),
+    };
+    let (app, reference) = found.map_err(|error| match (&error, signer) {
+        (Error::Graph(failure), Some(_)) if failure.code == "Authorization_RequestDenied" => Error::Refused(format!(
+            "{error}\n  --self: this app may not read its own registration here, and keycred plans on its \
+             credentials; give --object-id with its object id only where it may, or have an admin run the rotation"
+        )),
+        _ => error,
+    })?;
     let object_id: Uuid = app
         .get("id")
         .and_then(Value::as_str)
@@ -277,7 +336,41 @@ fn plan_and_apply(
                 .clone(),
         );
     }
-    client.patch_key_credentials(object_id, &body)?;
+    match signer {
+        None => client.patch_key_credentials(object_id, &body)?,
+        Some(current) => {
+            let signer = crate::flow::graph::Signer {
+                certificate: &current.certificate,
+                key: &current.key,
+            };
+            // Added first, then removed, each proven by the current certificate (still on the app).
+            if let Some((cert, key_id)) = &mut rotation.added {
+                let added = client.add_key(
+                    object_id,
+                    &crate::flow::graph::add_key_body(&signer, object_id, cert, now)?,
+                )?;
+                // Graph gives the new credential its own keyId.
+                if let Some(id) = added
+                    .get("keyId")
+                    .and_then(Value::as_str)
+                    .and_then(|i| i.parse().ok())
+                {
+                    *key_id = id;
+                    if let Some(last) = body.last_mut() {
+                        last["keyId"] = Value::String(id.to_string());
+                    }
+                }
+            }
+            for (c, d) in rotation.existing.iter().zip(&plan.existing) {
+                if let (Disposition::Remove(_), Some(key_id)) = (d, c.key_id) {
+                    client.remove_key(
+                        object_id,
+                        &crate::flow::graph::remove_key_body(&signer, object_id, key_id, now)?,
+                    )?;
+                }
+            }
+        }
+    }
 
     // Confirm: the new keyId is there, and no kept one is gone.
     let after = client.application(AppRef::ObjectId(object_id), Some(SELECT))?;

@@ -23,6 +23,7 @@ pub struct GraphServer {
 impl GraphServer {
     /// Starts the server with `apps` as the tenant, trusting tokens signed by `oidc`'s keys.
     pub fn start(oidc: &OidcServer, apps: &Value, dir: &Path) -> GraphServer {
+        std::fs::create_dir_all(dir).unwrap();
         let seed = dir.join("graph-seed.json");
         std::fs::write(&seed, serde_json::to_vec(apps).unwrap()).unwrap();
         let mut child = StdCommand::new("node")
@@ -701,5 +702,146 @@ fn rotate_without_write_permission_ends_with_graphs_code_and_changes_nothing() {
     assert_eq!(
         held(&tenant, "10000000-0000-4000-8000-000000000001").len(),
         1
+    );
+}
+
+#[test]
+fn an_app_rolls_its_own_key_with_a_proof_and_no_permission() {
+    if !node_ready() {
+        return;
+    }
+    // The tenant holds the automation app itself, registered with the certificate it signs in with. Its token
+    // carries no Graph permission at all.
+    let dir = tempfile::tempdir().unwrap();
+    stdout(
+        &keycred()
+            .args(["new", "--subject", "CN=Rotation Automation", "--out"])
+            .arg(dir.path())
+            .args(["--name", "automation", "--no-pfx"])
+            .output()
+            .unwrap(),
+    );
+    use base64::Engine as _;
+    let der = std::fs::read(dir.path().join("automation.cer")).unwrap();
+    let info = json(
+        &keycred()
+            .args(["inspect", "--json"])
+            .arg(dir.path().join("automation.cer"))
+            .output()
+            .unwrap(),
+    );
+    let cert = &info[0]["certificates"][0];
+    let object_id = "40000000-0000-4000-8000-000000000001";
+    let apps = json!([{
+        "id": object_id,
+        "appId": AUTOMATION,
+        "displayName": "Rotation Automation",
+        "keyCredentials": [{
+            "key": base64::engine::general_purpose::STANDARD.encode(&der),
+            "keyId": "50000000-0000-4000-8000-000000000001",
+            "startDateTime": cert["notBefore"],
+            "endDateTime": cert["notAfter"],
+        }],
+    }]);
+    let Some(oidc) = OidcServer::launch_with_env(
+        TENANT,
+        AUTOMATION,
+        &dir.path().join("automation.pem"),
+        ("99999999-8888-4777-8666-555555555555", "unused secret"),
+        None,
+        &[("GRAPH_ROLES", "")],
+    ) else {
+        return;
+    };
+    let graph = GraphServer::start(&oidc, &apps, dir.path());
+    let tenant = Tenant { dir, oidc, graph };
+    let run = |extra: &[&str]| {
+        tenant
+            .keycred("rotate")
+            .args([
+                "--self",
+                "--app",
+                AUTOMATION,
+                "--force-renewal",
+                "--no-pfx",
+                "--json",
+                "--out",
+            ])
+            .arg(tenant.dir.path().join("certs"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let applied = json(&run(&["--apply"]));
+    let app = &applied["apps"][0];
+    assert_eq!(app["result"], "rotated", "{applied}");
+    let now_held = held(&tenant, object_id);
+    assert_eq!(
+        now_held.len(),
+        2,
+        "the new credential beside the current one"
+    );
+    let new_id = app["added"]["keyId"].as_str().unwrap();
+    assert!(
+        now_held.iter().any(|k| k["keyId"] == new_id),
+        "Graph's keyId reported: {now_held:?}"
+    );
+    let log = tenant.graph.log();
+    assert!(log.iter().any(|e| e["method"] == "POST"
+        && e["path"].as_str().unwrap().ends_with("/addKey")
+        && e["status"] == 200));
+    assert!(
+        log.iter().all(|e| e["method"] != "PATCH"),
+        "no PATCH: the app has no permission for it"
+    );
+
+    // A tenant where the app holds another certificate than the one it signs in with: Graph refuses the proof,
+    // and keycred says which code and what it means.
+    let elsewhere = json!([{
+        "id": object_id,
+        "appId": AUTOMATION,
+        "displayName": "Rotation Automation",
+        "keyCredentials": [{"key": fixture_key(), "keyId": "50000000-0000-4000-8000-000000000002",
+                            "startDateTime": days_from_now(-10), "endDateTime": days_from_now(300)}],
+    }]);
+    let other = GraphServer::start(&tenant.oidc, &elsewhere, &tenant.dir.path().join("other"));
+    let out = keycred()
+        .args([
+            "graph",
+            "rotate",
+            "--self",
+            "--app",
+            AUTOMATION,
+            "--force-renewal",
+            "--no-pfx",
+            "--apply",
+            "--graph-url",
+        ])
+        .arg(other.url())
+        .args(["--authority"])
+        .arg(tenant.oidc.authority())
+        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+        .arg(tenant.dir.path().join("automation.pem"))
+        .arg("--key")
+        .arg(tenant.dir.path().join("automation.key"))
+        .args(["--out"])
+        .arg(tenant.dir.path().join("certs2"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("Authentication_MissingOrMalformed"), "{said}");
+    assert!(
+        said.contains("signed by a certificate the app holds"),
+        "{said}"
+    );
+    let mut response = ureq::get(format!("{}/_test/apps", other.url()))
+        .call()
+        .unwrap();
+    let apps: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(
+        apps[0]["keyCredentials"].as_array().unwrap().len(),
+        1,
+        "nothing added"
     );
 }
