@@ -263,6 +263,19 @@ pub struct GraphRotateArgs {
     #[arg(long = "self", requires = "client_id")]
     pub self_service: bool,
 
+    /// After applying, get a token with each new certificate from the tenant's authority (needs --tenant),
+    /// waiting while Entra replicates it (AADSTS700027) up to --verify-timeout.
+    #[arg(long, requires = "apply")]
+    pub verify: bool,
+
+    /// Seconds --verify waits for a new certificate to work.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub verify_timeout: u64,
+
+    /// After a verified rotation, remove the credential the new one replaces (only once its token worked).
+    #[arg(long, requires = "verify")]
+    pub retire_previous: bool,
+
     /// With --self: the application's object id (the proof's iss), where the app may not read its own
     /// registration to find it.
     #[arg(long, value_name = "GUID", requires = "self_service")]

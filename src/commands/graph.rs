@@ -115,6 +115,26 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
             &args.credential,
         )?,
         apply: args.apply,
+        verify: match (args.verify, &args.connect.tenant) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(keycred::Error::Invalid(
+                    "--verify signs in as each app with its new certificate: give --tenant (with --client-id and \
+                     the automation app's credential)"
+                        .into(),
+                )
+                .into())
+            }
+            (true, Some(tenant)) => Some(graph_rotate::Verify {
+                authority: Authority::parse(
+                    args.connect.authority.as_deref().unwrap_or(cloud_of(&args.connect).login()),
+                )?,
+                tenant: tenant.clone(),
+                scope: String::new(),
+                timeout: std::time::Duration::from_secs(args.verify_timeout),
+            }),
+        },
+        retire_previous: args.retire_previous,
         self_service: match args.self_service {
             false => None,
             true => Some(graph_rotate::SelfService {
@@ -135,6 +155,10 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
         },
     };
     let client = connect(&args.connect, now)?;
+    let mut request = request;
+    if let Some(verify) = &mut request.verify {
+        verify.scope = format!("{}/.default", client.base());
+    }
     let passwords = super::password_sources(&args.credential.password, None);
     let outcome = graph_rotate::graph_rotate(&client, request, &passwords, now)?;
     if args.json {
@@ -149,6 +173,15 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
             keycred::exit::SUCCESS
         },
     )
+}
+
+fn cloud_of(args: &GraphConnectArgs) -> Cloud {
+    match args.cloud {
+        CloudArg::Public => Cloud::Public,
+        CloudArg::Usgov => Cloud::UsGov,
+        CloudArg::UsgovDod => Cloud::UsGovDod,
+        CloudArg::China => Cloud::China,
+    }
 }
 
 /// The password source of the automation app's PFX: its own, since in `graph rotate` --password-file is the new
@@ -182,12 +215,7 @@ fn connect(
     args: &GraphConnectArgs,
     now: time::OffsetDateTime,
 ) -> anyhow::Result<keycred::graph::GraphClient> {
-    let cloud = match args.cloud {
-        CloudArg::Public => Cloud::Public,
-        CloudArg::Usgov => Cloud::UsGov,
-        CloudArg::UsgovDod => Cloud::UsGovDod,
-        CloudArg::China => Cloud::China,
-    };
+    let cloud = cloud_of(args);
     let auth = match (&args.token_file, &args.tenant, &args.client_id) {
         (Some(file), _, _) => GraphAuth::Bearer(keycred::input::password_file(file, "--token-file")?),
         (None, Some(tenant), Some(client_id)) => GraphAuth::App {

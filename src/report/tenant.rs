@@ -143,6 +143,8 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
             "skipped": a.plan.as_ref().and_then(|p| p.skipped.clone()),
             "files": a.files.iter().map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
                 .collect::<serde_json::Map<String, Value>>(),
+            "verified": a.verified,
+            "retired": a.retired,
             "error": a.error,
         })).collect::<Vec<_>>(),
     })
@@ -192,7 +194,17 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
             }
         }
         for (_, path) in &app.files {
-            out.push_str(&format!("    wrote {path}\n"));
+            out.push_str(&format!("    file    {path}\n"));
+        }
+        match app.verified {
+            Some(true) => out.push_str("    verified: the new certificate got a token\n"),
+            Some(false) => out.push_str("    NOT verified: the new certificate got no token\n"),
+            None => {}
+        }
+        if let Some(retired) = &app.retired {
+            out.push_str(&format!(
+                "    retired keyId {retired} (the credential the new one replaces)\n"
+            ));
         }
         if let Some(error) = &app.error {
             out.push_str(&format!("  error: {error}\n"));

@@ -43,6 +43,24 @@ pub struct GraphRotateRequest {
     /// The app rolls its own keys (`--self`): `addKey` and `removeKey` with proofs signed by its current
     /// certificate, which needs no directory permission; else admin mode (one PATCH per app).
     pub self_service: Option<SelfService>,
+    /// After applying, get a token with each new certificate (`--verify`).
+    pub verify: Option<Verify>,
+    /// After a verified rotation, remove the credential the new one replaces (`--retire-previous`).
+    pub retire_previous: bool,
+}
+
+/// `--verify`: where each app gets its token with the new certificate, and for how long keycred waits while Entra
+/// replicates the new credential (it answers AADSTS700027 until then).
+#[derive(Debug, Clone)]
+pub struct Verify {
+    /// The tenant's authority.
+    pub authority: crate::flow::authority::Authority,
+    /// The tenant.
+    pub tenant: String,
+    /// The scope of the token (`{graph}/.default`: every app may get one).
+    pub scope: String,
+    /// How long to wait for replication.
+    pub timeout: std::time::Duration,
 }
 
 /// `--self`: the app's current credential (the one its token came from), which signs the proofs.
@@ -102,6 +120,10 @@ pub struct AppRotation {
     pub files: Vec<(FileRole, String)>,
     /// What happened.
     pub action: AppAction,
+    /// Whether the new certificate got a token (`--verify`), when it was tried.
+    pub verified: Option<bool>,
+    /// The credential removed after verification (`--retire-previous`).
+    pub retired: Option<Uuid>,
     /// Why it failed, with Graph's code and request-id where Graph said no.
     pub error: Option<String>,
 }
@@ -128,6 +150,11 @@ pub fn graph_rotate(
     passwords: &PasswordSources,
     now: OffsetDateTime,
 ) -> Result<GraphRotateOutcome> {
+    if request.retire_previous && request.verify.is_none() {
+        return Err(Error::Invalid(
+            "--retire-previous removes the old credential only once the new one got a token: give --verify too".into(),
+        ));
+    }
     if request.all != request.apps.is_empty() {
         return Err(Error::Invalid(
             "name the apps (--app ID, repeatable) or give --all, one of the two".into(),
@@ -207,6 +234,8 @@ fn rotate_one(
         reused: false,
         files: Vec::new(),
         action: AppAction::Failed,
+        verified: None,
+        retired: None,
         error: None,
     };
     if let Err(error) = plan_and_apply(client, request, id, signer, passwords, now, &mut rotation) {
@@ -259,7 +288,10 @@ fn plan_and_apply(
         (precheck, None)
     } else {
         let new = match earlier_certificate(&folder, &existing, now)? {
-            Some(cert) => New::Reused(Box::new(cert)),
+            Some((path, cert)) => {
+                rotation.files = vec![(FileRole::Cer, path.display().to_string())];
+                New::Reused(Box::new(cert))
+            }
             None => New::Made(Box::new(make(
                 request, &existing, rotation, &folder, passwords, now,
             )?)),
@@ -392,6 +424,149 @@ fn plan_and_apply(
         )));
     }
     rotation.action = AppAction::Rotated;
+    if let Some(verify) = &request.verify {
+        let source = new_credential_source(&rotation.files)?;
+        let verified = verify_token(verify, &rotation.app_id, &source, passwords)?;
+        rotation.verified = Some(verified);
+        if !verified {
+            return Err(Error::Refused(format!(
+                "application {}: the new certificate got no token within {} s (--verify); the previous credential \
+                 was kept",
+                rotation.app_id,
+                verify.timeout.as_secs()
+            )));
+        }
+        if request.retire_previous {
+            retire(
+                client,
+                rotation,
+                object_id,
+                reference,
+                &source,
+                passwords,
+                signer.is_some(),
+                now,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The new credential's files as a token client reads them: the key file with the PEM certificate, or the PFX.
+fn new_credential_source(files: &[(FileRole, String)]) -> Result<super::prove::CredentialSource> {
+    use super::prove::CredentialSource;
+    let path = |role: FileRole| {
+        files
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, p)| PathBuf::from(p))
+    };
+    let cer = path(FileRole::Cer).ok_or_else(|| {
+        Error::Refused("--verify: no certificate file of the new credential to sign in with".into())
+    })?;
+    let sibling = |ext: &str| {
+        let candidate = cer.with_extension(ext);
+        candidate.exists().then_some(candidate)
+    };
+    match (
+        path(FileRole::Key).or_else(|| sibling("key")),
+        path(FileRole::Pfx).or_else(|| sibling("pfx")),
+    ) {
+        (Some(key), _) => Ok(CredentialSource::KeyAndCert { key, cert: cer }),
+        (None, Some(pfx)) => Ok(CredentialSource::Pfx(pfx)),
+        (None, None) => Err(Error::Refused(format!(
+            "--verify: {} has no private key beside it (NAME.key or NAME.pfx) to sign in with",
+            cer.display()
+        ))),
+    }
+}
+
+/// Requests a token as the app with its new certificate, retrying while Entra has not replicated it yet
+/// (AADSTS700027); `false` when the time is up.
+fn verify_token(
+    verify: &Verify,
+    app_id: &str,
+    source: &super::prove::CredentialSource,
+    passwords: &PasswordSources,
+) -> Result<bool> {
+    let deadline = std::time::Instant::now() + verify.timeout;
+    let request = crate::flow::token::TokenRequest {
+        authority: verify.authority.clone(),
+        tenant: verify.tenant.clone(),
+        client_id: app_id.to_owned(),
+        scope: verify.scope.clone(),
+        timeout: std::time::Duration::from_secs(30),
+        cache: None,
+    };
+    let credential = super::prove::TokenCredential::Certificate(
+        source.clone(),
+        crate::flow::jwt::Algorithm::Ps256,
+    );
+    loop {
+        match super::prove::token(&request, &credential, passwords, OffsetDateTime::now_utc()) {
+            Ok(_) => return Ok(true),
+            Err(Error::Entra {
+                code: Some(700027), ..
+            }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(
+                    std::time::Duration::from_secs(5).min(deadline - std::time::Instant::now()),
+                );
+            }
+            Err(Error::Entra {
+                code: Some(700027), ..
+            }) => return Ok(false),
+            Err(other) => return Err(other),
+        }
+    }
+}
+
+/// Removes the credential the new one replaced (the valid one that ended last before), once the new one got a
+/// token: by PATCH in admin mode (the app re-read first), by removeKey proven with the new certificate in `--self`.
+#[allow(clippy::too_many_arguments)]
+fn retire(
+    client: &GraphClient,
+    rotation: &mut AppRotation,
+    object_id: Uuid,
+    reference: AppRef,
+    source: &super::prove::CredentialSource,
+    passwords: &PasswordSources,
+    self_service: bool,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let plan = rotation.plan.as_ref().expect("a rotated app has a plan");
+    let Some(previous) = plan
+        .current
+        .filter(|i| plan.existing[*i] == Disposition::Keep)
+        .and_then(|i| rotation.existing[i].key_id)
+    else {
+        return Ok(());
+    };
+    if self_service {
+        let new = super::prove::load_credential(source, passwords)?;
+        let signer = crate::flow::graph::Signer {
+            certificate: &new.certificate,
+            key: &new.key,
+        };
+        client.remove_key(
+            object_id,
+            &crate::flow::graph::remove_key_body(&signer, object_id, previous, now)?,
+        )?;
+    } else {
+        let app = client.application(reference, Some(SELECT))?;
+        let entries = key_credentials(&app);
+        let kept: Vec<Value> = entries
+            .into_iter()
+            .filter(|k| {
+                k.get("keyId").and_then(Value::as_str) != Some(previous.to_string().as_str())
+            })
+            .map(|mut k| {
+                k["key"] = Value::Null;
+                k
+            })
+            .collect();
+        client.patch_key_credentials(object_id, &kept)?;
+    }
+    rotation.retired = Some(previous);
     Ok(())
 }
 
@@ -467,7 +642,7 @@ fn earlier_certificate(
     folder: &Path,
     existing: &[ExistingCredential],
     now: OffsetDateTime,
-) -> Result<Option<CertificateInfo>> {
+) -> Result<Option<(PathBuf, CertificateInfo)>> {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return Ok(None);
     };
@@ -490,7 +665,7 @@ fn earlier_certificate(
         }
     }
     found.sort_by_key(|(_, cert)| cert.not_after);
-    Ok(found.pop().map(|(_, cert)| cert))
+    Ok(found.pop())
 }
 
 fn text(value: &Value, key: &str) -> Option<String> {

@@ -845,3 +845,148 @@ fn an_app_rolls_its_own_key_with_a_proof_and_no_permission() {
         "nothing added"
     );
 }
+
+/// A tenant whose OAuth server trusts, for every app, the certificates Graph holds for it now (as Entra does):
+/// the automation app is one of the apps, registered with its own certificate.
+fn live_tenant(mut apps: Vec<Value>, roles: &str) -> Option<Tenant> {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(
+        &keycred()
+            .args(["new", "--subject", "CN=Rotation Automation", "--out"])
+            .arg(dir.path())
+            .args(["--name", "automation", "--no-pfx"])
+            .output()
+            .unwrap(),
+    );
+    use base64::Engine as _;
+    let der = std::fs::read(dir.path().join("automation.cer")).unwrap();
+    apps.push(json!({
+        "id": "40000000-0000-4000-8000-000000000001",
+        "appId": AUTOMATION,
+        "displayName": "Rotation Automation",
+        "keyCredentials": [{"key": base64::engine::general_purpose::STANDARD.encode(&der),
+                            "keyId": "50000000-0000-4000-8000-000000000001"}],
+    }));
+    let state = dir.path().join("graph-url.txt");
+    let oidc = OidcServer::launch_with_env(
+        TENANT,
+        AUTOMATION,
+        &dir.path().join("automation.pem"),
+        ("99999999-8888-4777-8666-555555555555", "unused secret"),
+        None,
+        &[
+            ("GRAPH_ROLES", roles),
+            ("GRAPH_STATE_FILE", state.to_str().unwrap()),
+        ],
+    )?;
+    let graph = GraphServer::start(&oidc, &Value::Array(apps), dir.path());
+    std::fs::write(&state, graph.url()).unwrap();
+    Some(Tenant { dir, oidc, graph })
+}
+
+#[test]
+fn verify_then_retire_the_previous_credential_in_admin_and_self_mode() {
+    if !node_ready() {
+        return;
+    }
+    // App 1 is due (its certificate ends in 10 days).
+    let apps = tenant_apps(2).as_array().unwrap().clone();
+    let Some(tenant) = live_tenant(apps, "Application.ReadWrite.All") else {
+        return;
+    };
+    let out = tenant.dir.path().join("certs");
+    let report = json(
+        &tenant
+            .keycred("rotate")
+            .args([
+                "--app",
+                "20000000-0000-4000-8000-000000000001",
+                "--no-pfx",
+                "--apply",
+                "--verify",
+            ])
+            .args(["--retire-previous", "--json", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap(),
+    );
+    let app = &report["apps"][0];
+    assert_eq!(
+        (app["result"].as_str(), app["verified"].as_bool()),
+        (Some("rotated"), Some(true)),
+        "{report}"
+    );
+    assert_eq!(app["retired"], "00000000-0000-4000-8000-000000000001");
+    let now_held = held(&tenant, "10000000-0000-4000-8000-000000000001");
+    assert_eq!(
+        now_held.len(),
+        1,
+        "only the new, verified credential: {now_held:?}"
+    );
+    assert_eq!(now_held[0]["keyId"], app["added"]["keyId"]);
+
+    // --self: the automation app rolls its own key, proves the new one signs in, then removes the old one.
+    let report = json(
+        &tenant
+            .keycred("rotate")
+            .args([
+                "--self",
+                "--app",
+                AUTOMATION,
+                "--force-renewal",
+                "--no-pfx",
+                "--apply",
+                "--verify",
+            ])
+            .args(["--retire-previous", "--json", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap(),
+    );
+    let app = &report["apps"][0];
+    assert_eq!(app["verified"], true, "{report}");
+    assert_eq!(app["retired"], "50000000-0000-4000-8000-000000000001");
+    let now_held = held(&tenant, "40000000-0000-4000-8000-000000000001");
+    assert_eq!(now_held.len(), 1, "{now_held:?}");
+    let log = tenant.graph.log();
+    let actions: Vec<&str> = log
+        .iter()
+        .filter(|e| e["method"] == "POST")
+        .map(|e| e["path"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(actions, ["addKey", "removeKey"]);
+
+    // The old certificate no longer signs in; the new one does.
+    let old = keycred()
+        .args([
+            "token",
+            "--tenant",
+            TENANT,
+            "--client-id",
+            AUTOMATION,
+            "--scope",
+        ])
+        .arg(format!("{}/.default", tenant.graph.url()))
+        .arg("--authority")
+        .arg(tenant.oidc.authority())
+        .arg("--cert")
+        .arg(tenant.dir.path().join("automation.pem"))
+        .arg("--key")
+        .arg(tenant.dir.path().join("automation.key"))
+        .output()
+        .unwrap();
+    assert_fails(&old, 1, "invalid_client");
+
+    // --retire-previous without --verify is refused before anything is sent.
+    let out = tenant
+        .keycred("rotate")
+        .args(["--all", "--apply", "--retire-previous"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -54,9 +54,61 @@ const requested = (ctx) => {
   return isGraph(resource) ? resource : v2;
 };
 
+// With GRAPH_STATE_FILE (a file the tests write with the Graph test server's URL), every application of that
+// tenant is a client, registered with the certificates Graph holds for it now, as Entra trusts the app's current
+// keyCredentials: a certificate added through Graph can sign in at once, a removed one no longer can. The
+// certificate client is then not registered statically, so that it too follows the tenant.
+const graphState = process.env.GRAPH_STATE_FILE;
+class TenantAdapter {
+  static store = new Map();
+  constructor(name) {
+    this.name = name;
+  }
+  key(id) {
+    return `${this.name}:${id}`;
+  }
+  async upsert(id, payload, expiresIn) {
+    TenantAdapter.store.set(this.key(id), { payload, expires: Date.now() + (expiresIn ?? 3600) * 1000 });
+  }
+  async find(id) {
+    if (this.name === 'Client' && graphState) return tenantClient(id);
+    const found = TenantAdapter.store.get(this.key(id));
+    return found && found.expires > Date.now() ? found.payload : undefined;
+  }
+  async findByUid() {}
+  async findByUserCode() {}
+  async consume(id) {
+    const found = TenantAdapter.store.get(this.key(id));
+    if (found) found.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id) {
+    TenantAdapter.store.delete(this.key(id));
+  }
+  async revokeByGrantId() {}
+}
+async function tenantClient(id) {
+  const url = readFileSync(graphState, 'utf8').trim();
+  const apps = await (await fetch(`${url}/_test/apps`)).json();
+  const app = apps.find((a) => a.appId === id);
+  if (!app) return undefined;
+  const now = Date.now();
+  const keys = app.keyCredentials
+    .filter((k) => k.key && Date.parse(k.startDateTime) <= now + 300000 && now <= Date.parse(k.endDateTime))
+    .map((k) => ({ ...new X509Certificate(Buffer.from(k.key, 'base64')).publicKey.export({ format: 'jwk' }), use: 'sig' }));
+  return {
+    client_id: id,
+    token_endpoint_auth_method: 'private_key_jwt',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    jwks: { keys },
+  };
+}
+
 const configuration = {
+  adapter: TenantAdapter,
   clients: [
-    {
+    ...(graphState ? [] : [{
       client_id: clientId,
       token_endpoint_auth_method: 'private_key_jwt',
       grant_types: ['client_credentials'],
@@ -64,7 +116,7 @@ const configuration = {
       redirect_uris: [],
       scope: scopes.join(' '),
       jwks: { keys: [clientJwk] },
-    },
+    }]),
     {
       client_id: secretClientId,
       client_secret: secret,
