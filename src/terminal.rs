@@ -56,3 +56,65 @@ pub fn warn(text: &str) {
 pub fn note(text: &str) {
     eprintln!("keycred: note: {text}");
 }
+
+/// A progress bar on a terminal; one plain line per app otherwise (logs, CI, cron).
+pub enum Progress {
+    Bar(indicatif::ProgressBar),
+    Lines {
+        total: usize,
+        done: std::sync::atomic::AtomicUsize,
+    },
+}
+
+impl Progress {
+    /// A bar for `total` apps on a terminal, else plain lines; `0`: the count is not known (plain lines, numbered
+    /// without a total).
+    pub fn new(total: usize) -> Progress {
+        if total > 0 && std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} apps  {elapsed_precise}  {msg}",
+                )
+                .expect("a valid template"),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines {
+                total,
+                done: std::sync::atomic::AtomicUsize::new(0),
+            }
+        }
+    }
+
+    /// One app has ended with `action` (`failed` is also printed above the bar).
+    pub fn done(&self, name: &str, action: &str, detail: &str) {
+        match self {
+            Progress::Bar(bar) => {
+                bar.inc(1);
+                bar.set_message(format!("{}: {}", name, action));
+                if action == "failed" {
+                    bar.println(format!("{}: failed: {}", name, detail));
+                }
+            }
+            Progress::Lines { total, done } => {
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                let count = match total {
+                    0 => n.to_string(),
+                    total => format!("{n}/{total}"),
+                };
+                match detail {
+                    "" => eprintln!("[{count}] {name}: {action}"),
+                    detail => eprintln!("[{count}] {name}: {action} ({detail})"),
+                }
+            }
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -281,6 +281,14 @@ pub struct GraphRotateArgs {
     #[arg(long, value_name = "GUID", requires = "self_service")]
     pub object_id: Option<String>,
 
+    /// How many apps to work on at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 2)]
+    pub jobs: usize,
+
+    /// Also write the run's JSON report to FILE (an earlier run's report is replaced; any other file never).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
     /// Print the run as JSON.
     #[arg(long)]
     pub json: bool,

@@ -4,7 +4,6 @@
 //! (rotation). Workers take apps from a shared counter and send one small result per app to the main thread,
 //! which shows progress and keeps only those results, so memory stays flat however long the plan is.
 
-use std::io::IsTerminal as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -66,7 +65,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
         .clamp(1, apps.len().max(1));
 
     let started = time::OffsetDateTime::now_utc();
-    let progress = Progress::new(apps.len());
+    let progress = terminal::Progress::new(apps.len());
     let next = AtomicUsize::new(0);
     let (sender, receiver) = mpsc::channel::<AppResult>();
     let mut results: Vec<AppResult> = Vec::with_capacity(apps.len());
@@ -116,7 +115,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
         }
         drop(sender);
         for result in receiver {
-            progress.done(&result);
+            progress.done(&result.name, result.action, &result.detail);
             results.push(result);
         }
     });
@@ -260,55 +259,4 @@ fn summary_table(results: &[AppResult]) -> String {
         ));
     }
     out
-}
-
-/// A progress bar on a terminal; one plain line per app otherwise (logs, CI, cron).
-enum Progress {
-    Bar(indicatif::ProgressBar),
-    Lines { total: usize, done: AtomicUsize },
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        if std::io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} apps  {elapsed_precise}  {msg}",
-                )
-                .expect("a valid template"),
-            );
-            Progress::Bar(bar)
-        } else {
-            Progress::Lines {
-                total,
-                done: AtomicUsize::new(0),
-            }
-        }
-    }
-
-    fn done(&self, result: &AppResult) {
-        match self {
-            Progress::Bar(bar) => {
-                bar.inc(1);
-                bar.set_message(format!("{}: {}", result.name, result.action));
-                if result.action == "failed" {
-                    bar.println(format!("{}: failed: {}", result.name, result.detail));
-                }
-            }
-            Progress::Lines { total, done } => {
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                eprintln!(
-                    "[{n}/{total}] {}: {} ({})",
-                    result.name, result.action, result.detail
-                );
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Progress::Bar(bar) = self {
-            bar.finish_and_clear();
-        }
-    }
 }

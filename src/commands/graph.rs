@@ -135,6 +135,7 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
             }),
         },
         retire_previous: args.retire_previous,
+        jobs: args.jobs,
         self_service: match args.self_service {
             false => None,
             true => Some(graph_rotate::SelfService {
@@ -159,12 +160,50 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
     if let Some(verify) = &mut request.verify {
         verify.scope = format!("{}/.default", client.base());
     }
+    if let Some(report) = &args.report {
+        // Checked before anything is sent: a run must not end unable to say what it did.
+        graph_rotate::check_report_target(report)?;
+    }
     let passwords = super::password_sources(&args.credential.password, None);
-    let outcome = graph_rotate::graph_rotate(&client, request, &passwords, now)?;
+    let interrupt = keycred::interrupt::Interrupt::install()?;
+    // With --all the count is known once Graph has listed the apps: plain lines then, a bar for named apps.
+    let progress = terminal::Progress::new(if args.all { 0 } else { args.apps.len() });
+    let outcome = graph_rotate::graph_rotate(
+        &client,
+        request,
+        &passwords,
+        now,
+        &interrupt,
+        &|app: &graph_rotate::AppRotation| {
+            progress.done(
+                &app.app_id,
+                app.action.as_str(),
+                app.error.as_deref().unwrap_or(""),
+            )
+        },
+    )?;
+    progress.finish();
+    let report = keycred::report::tenant::rotate_json(&outcome);
     if args.json {
-        terminal::print_json(&keycred::report::tenant::rotate_json(&outcome));
+        terminal::print_json(&report);
     } else {
         terminal::print(&keycred::report::tenant::rotate_text(&outcome));
+    }
+    if let Some(path) = &args.report {
+        keycred::fsio::write_all(
+            &[keycred::fsio::OutputFile::new(
+                path,
+                format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&report).expect("JSON values serialize")
+                ),
+                keycred::fsio::Access::Public,
+            )],
+            true,
+        )?;
+    }
+    if let Some(signal) = outcome.interrupted_by {
+        return Ok(128 + signal);
     }
     Ok(
         if outcome.apps.iter().any(|a| a.action == AppAction::Failed) {

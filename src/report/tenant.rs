@@ -124,6 +124,8 @@ fn secret_json(secret: &SecretSummary) -> Value {
 pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
     json!({
         "applied": outcome.applied,
+        "checkedAt": rfc3339_utc(outcome.now),
+        "interruptedBy": outcome.interrupted_by.map(crate::interrupt::signal_name),
         "apps": outcome.apps.iter().map(|a| json!({
             "id": a.id,
             "appId": a.app_id,
@@ -215,12 +217,20 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
     };
     use crate::workflow::graph_rotate::AppAction;
     out.push_str(&format!(
-        "{} apps: {} rotated, {} planned, {} skipped, {} failed{}\n",
+        "{} apps: {} rotated, {} planned, {} skipped, {} failed{}{}\n",
         outcome.apps.len(),
         count(AppAction::Rotated),
         count(AppAction::Planned),
         count(AppAction::Skipped),
         count(AppAction::Failed),
+        match outcome.interrupted_by {
+            Some(signal) => format!(
+                ", {} not started: stopped by {}",
+                count(AppAction::NotStarted),
+                crate::interrupt::signal_name(signal)
+            ),
+            None => String::new(),
+        },
         if outcome.applied {
             ""
         } else {

@@ -47,6 +47,8 @@ pub struct GraphRotateRequest {
     pub verify: Option<Verify>,
     /// After a verified rotation, remove the credential the new one replaces (`--retire-previous`).
     pub retire_previous: bool,
+    /// Apps worked on at once (each a worker with its own requests; a throttled one holds back all).
+    pub jobs: usize,
 }
 
 /// `--verify`: where each app gets its token with the new certificate, and for how long keycred waits while Entra
@@ -85,6 +87,8 @@ pub enum AppAction {
     Rotated,
     /// The app could not be rotated.
     Failed,
+    /// A signal stopped the run before this app was started.
+    NotStarted,
 }
 
 impl AppAction {
@@ -95,6 +99,7 @@ impl AppAction {
             AppAction::Planned => "planned",
             AppAction::Rotated => "rotated",
             AppAction::Failed => "failed",
+            AppAction::NotStarted => "not started",
         }
     }
 }
@@ -137,18 +142,24 @@ pub struct GraphRotateOutcome {
     pub applied: bool,
     /// The run's moment.
     pub now: OffsetDateTime,
+    /// The signal that stopped the run, if one did.
+    pub interrupted_by: Option<i32>,
 }
 
 /// The app properties a rotation reads: its keys included, which Graph returns only when `$select` names
 /// keyCredentials on one application.
 const SELECT: &str = "id,appId,displayName,keyCredentials";
 
-/// Plans (and with `apply`, applies) a rotation for each app; one app's failure does not stop the others.
+/// Plans (and with `apply`, applies) a rotation for each app, `request.jobs` at a time; one app's failure does
+/// not stop the others. After a signal recorded in `interrupt`, no new app starts; those in progress finish.
+/// `done` hears of each app as it ends (for progress).
 pub fn graph_rotate(
     client: &GraphClient,
     request: GraphRotateRequest,
     passwords: &PasswordSources,
     now: OffsetDateTime,
+    interrupt: &crate::interrupt::Interrupt,
+    done: &(dyn Fn(&AppRotation) + Sync),
 ) -> Result<GraphRotateOutcome> {
     if request.retire_previous && request.verify.is_none() {
         return Err(Error::Invalid(
@@ -198,21 +209,53 @@ pub fn graph_rotate(
             },
         )?;
     }
-    let mut apps = Vec::with_capacity(ids.len());
-    for id in ids {
-        apps.push(rotate_one(
-            client,
-            &request,
-            id,
-            signer.as_ref(),
-            passwords,
-            now,
-        ));
-    }
+    let slots: Vec<std::sync::Mutex<Option<AppRotation>>> =
+        ids.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let jobs = request.jobs.clamp(1, ids.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                if interrupt.signal().is_some() {
+                    break;
+                }
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(id) = ids.get(index) else { break };
+                let rotation = rotate_one(client, &request, *id, signer.as_ref(), passwords, now);
+                done(&rotation);
+                *slots[index]
+                    .lock()
+                    .expect("no worker panics holding a slot") = Some(rotation);
+            });
+        }
+    });
+    let apps = slots
+        .into_iter()
+        .zip(&ids)
+        .map(|(slot, id)| {
+            slot.into_inner()
+                .expect("no worker panics holding a slot")
+                .unwrap_or_else(|| AppRotation {
+                    id: id.to_string(),
+                    app_id: String::new(),
+                    display_name: None,
+                    existing: Vec::new(),
+                    plan: None,
+                    added: None,
+                    reused: false,
+                    files: Vec::new(),
+                    action: AppAction::NotStarted,
+                    verified: None,
+                    retired: None,
+                    error: None,
+                })
+        })
+        .collect();
     Ok(GraphRotateOutcome {
         apps,
         applied: request.apply,
         now,
+        interrupted_by: interrupt.signal(),
     })
 }
 
@@ -568,6 +611,28 @@ fn retire(
     }
     rotation.retired = Some(previous);
     Ok(())
+}
+
+/// Refuses a `--report` path that holds anything but an earlier `graph rotate` report, before anything is sent.
+pub fn check_report_target(path: &Path) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let earlier = crate::input::read_file(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .is_some_and(|report| {
+            report.get("applied").is_some() && report.get("apps").is_some_and(Value::is_array)
+        });
+    if earlier {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!(
+            "--report {} exists and is not a graph rotate report: nothing was sent and it was left as it is; choose \
+             another --report FILE",
+            path.display()
+        )))
+    }
 }
 
 /// The new credential: made by this run, or found in the app's folder from an earlier one.

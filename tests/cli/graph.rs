@@ -990,3 +990,248 @@ fn verify_then_retire_the_previous_credential_in_admin_and_self_mode() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_whole_tenant_rotation_with_verify_and_retire_then_run_again() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = live_tenant(
+        tenant_apps(250).as_array().unwrap().clone(),
+        "Application.ReadWrite.All",
+    ) else {
+        return;
+    };
+    let out = tenant.dir.path().join("certs");
+    let report_file = tenant.dir.path().join("rotation.json");
+    let run = |extra: &[&str]| {
+        tenant
+            .keycred("rotate")
+            .args([
+                "--all",
+                "--no-pfx",
+                "--apply",
+                "--verify",
+                "--retire-previous",
+                "--jobs",
+                "2",
+                "--out",
+            ])
+            .arg(&out)
+            .arg("--report")
+            .arg(&report_file)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = run(&[]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&report_file).unwrap()).unwrap();
+    let apps = report["apps"].as_array().unwrap();
+    assert_eq!(apps.len(), 251, "the 250 apps and the automation app");
+    for i in 0..250 {
+        let object_id = format!("10000000-0000-4000-8000-{i:012}");
+        let app = apps.iter().find(|a| a["id"] == object_id).unwrap();
+        let now_held = held(&tenant, &object_id);
+        match i % 4 {
+            0 => assert_eq!(
+                (app["result"].as_str(), now_held.len()),
+                (Some("skipped"), 1),
+                "{app}"
+            ),
+            1 => {
+                // Due: the new one verified, the one it replaces retired.
+                assert_eq!(app["verified"], true, "{app}");
+                assert_eq!(now_held.len(), 1, "{app}");
+                assert_eq!(now_held[0]["keyId"], app["added"]["keyId"]);
+            }
+            2 => {
+                // Expired: nothing valid to retire; the expired one stays until --prune-expired.
+                assert_eq!(app["verified"], true, "{app}");
+                assert_eq!(now_held.len(), 2, "{app}");
+            }
+            _ => assert_eq!(
+                (app["verified"].as_bool(), now_held.len()),
+                (Some(true), 1),
+                "{app}"
+            ),
+        }
+    }
+    let healthy_patched = tenant
+        .graph
+        .log()
+        .into_iter()
+        .filter(|e| {
+            e["method"] == "PATCH"
+                && (0..250).step_by(4).any(|i| {
+                    e["path"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("10000000-0000-4000-8000-{i:012}"))
+                })
+        })
+        .count();
+    assert_eq!(healthy_patched, 0, "no healthy app was touched");
+
+    // The same run again: nothing is due, nothing is sent, the report is replaced.
+    let patches_before = patches(&tenant).len();
+    let again = run(&[]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(patches(&tenant).len(), patches_before);
+    let report: Value = serde_json::from_slice(&std::fs::read(&report_file).unwrap()).unwrap();
+    assert!(report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["result"] == "skipped"));
+}
+
+#[test]
+fn a_stopped_rotation_finishes_on_the_next_run_without_duplicates() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(80), "Application.ReadWrite.All") else {
+        return;
+    };
+    let out = tenant.dir.path().join("certs");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("keycred"))
+        .args(["graph", "rotate", "--graph-url"])
+        .arg(tenant.graph.url())
+        .arg("--authority")
+        .arg(tenant.oidc.authority())
+        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+        .arg(tenant.dir.path().join("automation.pem"))
+        .arg("--key")
+        .arg(tenant.dir.path().join("automation.key"))
+        .args([
+            "--all", "--no-pfx", "--apply", "--jobs", "1", "--json", "--out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Stop it once a few apps are done.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while patches(&tenant).len() < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    send_signal(&child, "TERM");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(143));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let not_started = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["result"] == "not started")
+        .count();
+    assert!(not_started > 0, "{report}");
+    assert!(
+        report["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["result"] != "failed"),
+        "{report}"
+    );
+    // Again: the rest is done, and every due app has exactly one new credential.
+    let again = tenant
+        .keycred("rotate")
+        .args(["--all", "--no-pfx", "--apply", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    for i in 0..80 {
+        let now_held = held(&tenant, &format!("10000000-0000-4000-8000-{i:012}"));
+        let expected = match i % 4 {
+            0 => 1,
+            3 => 1,
+            _ => 2,
+        };
+        assert_eq!(now_held.len(), expected, "app {i}: {now_held:?}");
+    }
+    assert_eq!(
+        patches(&tenant).len(),
+        60,
+        "one PATCH per due app over both runs"
+    );
+}
+
+/// Sends a signal to a child process with the system's `kill`.
+fn send_signal(child: &Child, signal: &str) {
+    let status = StdCommand::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_rotation_run_waits_out_throttling_and_never_retries_sooner() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(12), "Application.ReadWrite.All") else {
+        return;
+    };
+    // One request in four answered 429 with Retry-After: 1.
+    tenant
+        .graph
+        .faults(json!([{"status": 429, "retryAfter": 1}]), 4);
+    let out = tenant
+        .keycred("rotate")
+        .args([
+            "--all", "--no-pfx", "--apply", "--jobs", "2", "--json", "--out",
+        ])
+        .arg(tenant.dir.path().join("certs"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rotated = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["result"] == "rotated")
+        .count();
+    assert_eq!(rotated, 9, "{report}");
+    let log = tenant.graph.log();
+    let throttled: Vec<&Value> = log.iter().filter(|e| e["status"] == 429).collect();
+    assert!(throttled.len() >= 5, "{}", throttled.len());
+    for t in throttled {
+        let retry = log
+            .iter()
+            .find(|e| {
+                e["time"].as_i64() > t["time"].as_i64()
+                    && e["path"] == t["path"]
+                    && e["method"] == t["method"]
+            })
+            .unwrap_or_else(|| panic!("no retry of {t}"));
+        assert!(
+            retry["time"].as_i64().unwrap() - t["time"].as_i64().unwrap() >= 1000,
+            "retried sooner than Retry-After: {t} then {retry}"
+        );
+    }
+}
