@@ -67,11 +67,24 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
         page_size: args.page_size,
     };
     let client = connect(&args.connect, now)?;
-    let outcome = tenant::scan(&client, &request, now)?;
+    use keycred::report::tenant as render;
+    // Printed as the pages arrive: memory holds one page, however large the tenant.
     if args.json {
-        terminal::print_json(&keycred::report::tenant::apps_json(&outcome, request.warn));
+        terminal::print(&render::apps_json_start(now, request.warn));
+    }
+    let mut first = true;
+    let outcome = tenant::scan(&client, &request, now, |app| {
+        if args.json {
+            terminal::print(&render::apps_json_entry(app, now, request.warn, first));
+        } else {
+            terminal::print(&render::app_text(app, now, request.warn));
+        }
+        first = false;
+    })?;
+    if args.json {
+        terminal::print(&render::apps_json_end(&outcome, !first));
     } else {
-        terminal::print(&keycred::report::tenant::apps_text(&outcome, request.warn));
+        terminal::print(&render::scan_summary_text(&outcome));
     }
     Ok(outcome.exit_code)
 }

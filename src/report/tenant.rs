@@ -9,76 +9,106 @@ use crate::time_fmt::rfc3339_utc;
 use crate::workflow::graph_rotate::GraphRotateOutcome;
 use crate::workflow::tenant::{AppSummary, ScanOutcome, SecretSummary};
 
-/// `graph apps` as text.
-pub fn apps_text(outcome: &ScanOutcome, warn: time::Duration) -> String {
-    let now = outcome.now;
-    let mut out = String::new();
-    for app in &outcome.apps {
-        out.push_str(&format!(
-            "{}  {}  {}{}\n",
-            app.app_id,
-            app.display_name.as_deref().unwrap_or("(no name)"),
-            app.verdict.describe(),
-            if app.secrets.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", {} secret{} (a certificate is safer)",
-                    app.secrets.len(),
-                    if app.secrets.len() == 1 { "" } else { "s" }
-                )
-            }
-        ));
-        for problem in &app.problems {
-            out.push_str(&format!("  problem: {problem}\n"));
+/// One app of `graph apps` as text: its verdict line, then a line per certificate and per secret.
+pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -> String {
+    let mut out = format!(
+        "{}  {}  {}{}\n",
+        app.app_id,
+        app.display_name.as_deref().unwrap_or("(no name)"),
+        app.verdict.describe(),
+        if app.secrets.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} secret{} (a certificate is safer)",
+                app.secrets.len(),
+                if app.secrets.len() == 1 { "" } else { "s" }
+            )
         }
-        for c in &app.certificates {
-            out.push_str(&format!(
-                "  cert    {}  {}  ends {}  {:>5} days  {}{}\n",
-                c.thumbprint
-                    .map(|t| crate::credential::thumbprint::upper_hex(&t))
-                    .unwrap_or_else(|| "(no thumbprint)".into()),
-                c.key_id
-                    .map(|id| id.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                rfc3339_utc(c.end),
-                (c.end - now).whole_days(),
-                credential_status(c, now, warn),
-                c.display_name
-                    .as_deref()
-                    .map(|n| format!("  {n}"))
-                    .unwrap_or_default()
-            ));
-        }
-        for s in &app.secrets {
-            out.push_str(&format!(
-                "  secret  {}  ends {}{}\n",
-                s.key_id.as_deref().unwrap_or("-"),
-                s.end.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
-                s.display_name
-                    .as_deref()
-                    .map(|n| format!("  {n}"))
-                    .unwrap_or_default()
-            ));
-        }
+    );
+    for problem in &app.problems {
+        out.push_str(&format!("  problem: {problem}\n"));
     }
-    let count = |verdict: crate::rotation::Verdict| {
-        outcome.apps.iter().filter(|a| a.verdict == verdict).count()
-    };
+    for c in &app.certificates {
+        out.push_str(&format!(
+            "  cert    {}  {}  ends {}  {:>5} days  {}{}\n",
+            c.thumbprint
+                .map(|t| crate::credential::thumbprint::upper_hex(&t))
+                .unwrap_or_else(|| "(no thumbprint)".into()),
+            c.key_id
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| "-".into()),
+            rfc3339_utc(c.end),
+            (c.end - now).whole_days(),
+            credential_status(c, now, warn),
+            c.display_name
+                .as_deref()
+                .map(|n| format!("  {n}"))
+                .unwrap_or_default()
+        ));
+    }
+    for s in &app.secrets {
+        out.push_str(&format!(
+            "  secret  {}  ends {}{}\n",
+            s.key_id.as_deref().unwrap_or("-"),
+            s.end.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
+            s.display_name
+                .as_deref()
+                .map(|n| format!("  {n}"))
+                .unwrap_or_default()
+        ));
+    }
+    out
+}
+
+/// The closing line of `graph apps` as text: the counts.
+pub fn scan_summary_text(outcome: &ScanOutcome) -> String {
     use crate::rotation::Verdict;
-    out.push_str(&format!(
+    format!(
         "{} apps: {} healthy, {} renewal due, {} expired, {} not yet valid, {} without a certificate; {} with \
          secrets ({} pages)\n",
-        outcome.apps.len(),
-        count(Verdict::Healthy),
-        count(Verdict::RenewalDue),
-        count(Verdict::Expired),
-        count(Verdict::NotYetValid),
-        count(Verdict::NoCredentials),
-        outcome.apps.iter().filter(|a| !a.secrets.is_empty()).count(),
+        outcome.apps,
+        outcome.count(Verdict::Healthy),
+        outcome.count(Verdict::RenewalDue),
+        outcome.count(Verdict::Expired),
+        outcome.count(Verdict::NotYetValid),
+        outcome.count(Verdict::NoCredentials),
+        outcome.with_secrets,
         outcome.pages
-    ));
-    out
+    )
+}
+
+/// `graph apps --json`, written as the apps arrive: [`apps_json_start`], one [`apps_json_entry`] per app, then
+/// [`apps_json_end`] make one JSON object.
+pub fn apps_json_start(now: time::OffsetDateTime, warn: time::Duration) -> String {
+    format!(
+        "{{\n  \"checkedAt\": \"{}\",\n  \"warnDays\": {},\n  \"apps\": [",
+        rfc3339_utc(now),
+        warn.whole_days()
+    )
+}
+
+/// One app of `graph apps --json`; `first` for the first one (no comma before it).
+pub fn apps_json_entry(
+    app: &AppSummary,
+    now: time::OffsetDateTime,
+    warn: time::Duration,
+    first: bool,
+) -> String {
+    let pretty =
+        serde_json::to_string_pretty(&app_json(app, now, warn)).expect("JSON values serialize");
+    let indented: Vec<String> = pretty.lines().map(|l| format!("    {l}")).collect();
+    format!("{}\n{}", if first { "" } else { "," }, indented.join("\n"))
+}
+
+/// The end of `graph apps --json`: the counts.
+pub fn apps_json_end(outcome: &ScanOutcome, any: bool) -> String {
+    format!(
+        "{}],\n  \"pages\": {},\n  \"exitCode\": {}\n}}\n",
+        if any { "\n  " } else { "" },
+        outcome.pages,
+        outcome.exit_code
+    )
 }
 
 fn app_json(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -> Value {
@@ -98,17 +128,6 @@ fn app_json(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -
             "status": credential_status(c, now, warn),
         })).collect::<Vec<_>>(),
         "secrets": app.secrets.iter().map(secret_json).collect::<Vec<_>>(),
-    })
-}
-
-/// `graph apps --json`.
-pub fn apps_json(outcome: &ScanOutcome, warn: time::Duration) -> Value {
-    json!({
-        "checkedAt": rfc3339_utc(outcome.now),
-        "warnDays": warn.whole_days(),
-        "exitCode": outcome.exit_code,
-        "pages": outcome.pages,
-        "apps": outcome.apps.iter().map(|a| app_json(a, outcome.now, warn)).collect::<Vec<_>>(),
     })
 }
 

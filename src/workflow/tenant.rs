@@ -146,24 +146,45 @@ pub struct ScanRequest {
     pub page_size: usize,
 }
 
-/// What the scan found.
-#[derive(Debug)]
+/// What the scan found: counts only, since the apps go to `each` as their pages arrive.
+#[derive(Debug, Default)]
 pub struct ScanOutcome {
-    /// Every app, in Graph's order.
-    pub apps: Vec<AppSummary>,
+    /// Apps seen.
+    pub apps: usize,
+    /// Apps by verdict, in [`Verdict`]'s order: healthy, renewal due, not yet valid, expired, none.
+    pub by_verdict: [usize; 5],
+    /// Apps with at least one secret.
+    pub with_secrets: usize,
     /// The pages read.
     pub pages: usize,
     /// The exit code: the worst verdict (0, 3, 4), as `check`'s.
     pub exit_code: i32,
-    /// The scan's moment.
-    pub now: OffsetDateTime,
 }
 
-/// Scans the tenant's app registrations.
+impl ScanOutcome {
+    /// How many apps have this verdict.
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.by_verdict[verdict_index(verdict)]
+    }
+}
+
+fn verdict_index(verdict: Verdict) -> usize {
+    match verdict {
+        Verdict::Healthy => 0,
+        Verdict::RenewalDue => 1,
+        Verdict::NotYetValid => 2,
+        Verdict::Expired => 3,
+        Verdict::NoCredentials => 4,
+    }
+}
+
+/// Scans the tenant's app registrations page by page, handing each app to `each` as its page arrives, so memory
+/// holds one page however large the tenant is.
 pub fn scan(
     client: &GraphClient,
     request: &ScanRequest,
     now: OffsetDateTime,
+    mut each: impl FnMut(&AppSummary),
 ) -> Result<ScanOutcome> {
     let filter = match (&request.filter, request.expiring_within) {
         (Some(_), Some(_)) => {
@@ -178,31 +199,27 @@ pub fn scan(
         )),
         (None, None) => None,
     };
-    let mut apps = Vec::new();
-    let mut pages = 0;
+    let mut outcome = ScanOutcome::default();
+    let mut worst: Option<Verdict> = None;
     client.applications(
         filter.as_deref(),
         graph::SCAN_SELECT,
         request.page_size,
         |page| {
-            pages += 1;
+            outcome.pages += 1;
             for app in page {
-                apps.push(summarize(app, now, request.warn)?);
+                let summary = summarize(app, now, request.warn)?;
+                outcome.apps += 1;
+                outcome.by_verdict[verdict_index(summary.verdict)] += 1;
+                outcome.with_secrets += usize::from(!summary.secrets.is_empty());
+                worst = worst.max(Some(summary.verdict));
+                each(&summary);
             }
             Ok(())
         },
     )?;
-    let exit_code = apps
-        .iter()
-        .map(|a| a.verdict)
-        .max()
-        .map_or(crate::exit::SUCCESS, Verdict::exit_code);
-    Ok(ScanOutcome {
-        apps,
-        pages,
-        exit_code,
-        now,
-    })
+    outcome.exit_code = worst.map_or(crate::exit::SUCCESS, Verdict::exit_code);
+    Ok(outcome)
 }
 
 /// An application object from Graph as a manifest document (Graph format).
