@@ -47,6 +47,30 @@ pub struct ProofArgs {
     /// Replace --out if it exists.
     #[arg(long, requires = "out")]
     pub force: bool,
+
+    /// Send the body to Microsoft Graph as the app itself (its token from --current-pfx) instead of printing it.
+    #[arg(long, conflicts_with = "out", requires_all = ["tenant", "client_id"])]
+    pub send: bool,
+
+    /// With --send: the app's tenant (GUID or domain).
+    #[arg(long, value_name = "TENANT", requires = "send")]
+    pub tenant: Option<String>,
+
+    /// With --send: the app's Application (client) ID.
+    #[arg(long, value_name = "CLIENT_ID", requires = "send")]
+    pub client_id: Option<String>,
+
+    /// With --send: the Microsoft cloud (its Graph and login hosts).
+    #[arg(long, value_enum, default_value_t = CloudArg::Public)]
+    pub cloud: CloudArg,
+
+    /// With --send: Microsoft Graph's URL, instead of the --cloud's (http:// only to this machine, for tests).
+    #[arg(long, value_name = "URL", requires = "send")]
+    pub graph_url: Option<String>,
+
+    /// With --send: the login host, instead of the --cloud's.
+    #[arg(long = "authority", value_name = "URL", requires = "send")]
+    pub authority: Option<String>,
 }
 
 /// `keycred graph add-key`

@@ -43,9 +43,61 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         out: proof.out.clone(),
         force: proof.force,
     };
-    let outcome = graph::proof_body(&request, &passwords(proof), time::OffsetDateTime::now_utc())?;
+    let now = time::OffsetDateTime::now_utc();
+    let outcome = graph::proof_body(&request, &passwords(proof), now)?;
     for note in &outcome.notes {
         terminal::note(note);
+    }
+    if proof.send {
+        let (Some(tenant), Some(client_id)) = (&proof.tenant, &proof.client_id) else {
+            unreachable!("clap requires --tenant and --client-id with --send")
+        };
+        let cloud = match proof.cloud {
+            CloudArg::Public => Cloud::Public,
+            CloudArg::Usgov => Cloud::UsGov,
+            CloudArg::UsgovDod => Cloud::UsGovDod,
+            CloudArg::China => Cloud::China,
+        };
+        // The app's own token, from the same current credential that signs the proof.
+        let token_passwords = keycred::input::PasswordSources::from_environment(
+            proof
+                .current_password_file
+                .clone()
+                .or_else(|| proof.password.password_file.clone()),
+            None,
+            terminal::password_prompt(),
+        );
+        let client = tenant::connect(
+            GraphConnection {
+                graph_url: proof
+                    .graph_url
+                    .clone()
+                    .unwrap_or_else(|| cloud.graph().to_owned()),
+                auth: GraphAuth::App {
+                    tenant: tenant.clone(),
+                    client_id: client_id.clone(),
+                    credential: TokenCredential::Certificate(
+                        keycred::workflow::prove::CredentialSource::Pfx(proof.current_pfx.clone()),
+                        keycred::flow::jwt::Algorithm::Ps256,
+                    ),
+                    authority: Authority::parse(
+                        proof.authority.as_deref().unwrap_or(cloud.login()),
+                    )?,
+                },
+                timeout: std::time::Duration::from_secs(120),
+                max_retries: 5,
+            },
+            &token_passwords,
+            now,
+        )?;
+        let answer = graph::send(&client, &request, &outcome.body)?;
+        match &request.action {
+            ProofAction::AddKey(_) => terminal::print_json(&answer),
+            ProofAction::RemoveKey(key_id) => terminal::note(&format!(
+                "removed keyId {key_id} from application {object_id}"
+            )),
+        }
+        return Ok(keycred::exit::SUCCESS);
     }
     if proof.out.is_none() {
         terminal::print(&outcome.text);

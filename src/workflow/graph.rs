@@ -115,6 +115,21 @@ pub struct ProofOutcome {
     pub notes: Vec<String>,
 }
 
+/// Sends a proof body to Graph (`graph add-key --send`, `remove-key --send`): returns the keyCredential Graph
+/// added (null for a removal).
+pub fn send(
+    client: &crate::graph::GraphClient,
+    request: &ProofRequest,
+    body: &Value,
+) -> Result<Value> {
+    match request.action {
+        ProofAction::AddKey(_) => client.add_key(request.object_id, body),
+        ProofAction::RemoveKey(_) => client
+            .remove_key(request.object_id, body)
+            .map(|()| Value::Null),
+    }
+}
+
 /// Builds (and with `out`, writes) an addKey or removeKey body.
 pub fn proof_body(
     request: &ProofRequest,

@@ -1235,3 +1235,93 @@ fn a_rotation_run_waits_out_throttling_and_never_retries_sooner() {
         );
     }
 }
+
+#[test]
+fn add_key_and_remove_key_send_their_bodies_as_the_app_itself() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = live_tenant(Vec::new(), "") else {
+        return;
+    };
+    let dir = tenant.dir.path();
+    // The current credential as one PEM with its key (what --current-pfx also takes), and the next certificate.
+    let bundle = dir.join("current.pem");
+    std::fs::write(
+        &bundle,
+        [
+            std::fs::read(dir.join("automation.key")).unwrap(),
+            std::fs::read(dir.join("automation.pem")).unwrap(),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let next = new_credential(&dir.join("next"), &["--no-pfx"]);
+    let send = |subcommand: &str, extra: &[&str]| {
+        keycred()
+            .args([
+                "graph",
+                subcommand,
+                "--object-id",
+                "40000000-0000-4000-8000-000000000001",
+                "--current-pfx",
+            ])
+            .arg(&bundle)
+            .args([
+                "--send",
+                "--tenant",
+                TENANT,
+                "--client-id",
+                AUTOMATION,
+                "--graph-url",
+            ])
+            .arg(tenant.graph.url())
+            .arg("--authority")
+            .arg(tenant.oidc.authority())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let added = json(&send(
+        "add-key",
+        &["--cert", next["files"]["cer"].as_str().unwrap()],
+    ));
+    let new_id = added["keyId"].as_str().unwrap().to_owned();
+    let now_held = held(&tenant, "40000000-0000-4000-8000-000000000001");
+    assert_eq!(now_held.len(), 2);
+    let out = send("remove-key", &["--key-id", &new_id]);
+    stdout(&out);
+    assert_eq!(
+        held(&tenant, "40000000-0000-4000-8000-000000000001").len(),
+        1
+    );
+    // An unknown keyId: Graph's words, exit 1.
+    let out = send("remove-key", &["--key-id", &new_id]);
+    assert_fails(&out, 1, "No credentials found to be removed.");
+    // A wrong object id: the proof's iss names another object, and Graph says so.
+    let out = keycred()
+        .args([
+            "graph",
+            "remove-key",
+            "--object-id",
+            "40000000-0000-4000-8000-00000000dead",
+            "--current-pfx",
+        ])
+        .arg(&bundle)
+        .args([
+            "--key-id",
+            &new_id,
+            "--send",
+            "--tenant",
+            TENANT,
+            "--client-id",
+            AUTOMATION,
+            "--graph-url",
+        ])
+        .arg(tenant.graph.url())
+        .arg("--authority")
+        .arg(tenant.oidc.authority())
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "Request_ResourceNotFound");
+}
