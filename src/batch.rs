@@ -82,8 +82,10 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 struct AppEntry {
     name: Spanned<String>,
-    subject: Spanned<String>,
+    subject: Option<Spanned<String>>,
     manifest: Option<PathBuf>,
+    app_id: Option<String>,
+    graph: Option<bool>,
     out: Option<PathBuf>,
     days: Option<u32>,
     not_after: Option<String>,
@@ -116,8 +118,10 @@ pub struct BatchApp {
     pub line: usize,
     /// The certificate subject.
     pub subject: String,
-    /// The manifest to rotate in place; `None` provisions.
+    /// The manifest to rotate in place; `None` provisions (or, with `graph_app`, rotates in the tenant).
     pub manifest: Option<PathBuf>,
+    /// `graph = true` with `app_id`: the app registration to rotate in the tenant through Microsoft Graph.
+    pub graph_app: Option<uuid::Uuid>,
     /// The folder its files go to (`out/NAME`).
     pub out_dir: PathBuf,
     /// Every other option, defaults applied.
@@ -197,10 +201,57 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
         if let Err(e) = crate::provision::validate_name(&name) {
             problems.push(at(e.to_string()));
         }
-        let subject = entry.subject.into_inner();
-        if let Err(e) = Subject::parse(&subject) {
-            problems.push(at(e.to_string()));
-        }
+        let graph_app = match (entry.graph.unwrap_or(false), &entry.app_id, &entry.manifest) {
+            (true, Some(id), None) => match uuid::Uuid::try_parse(id) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    problems.push(at(format!(
+                        "app_id {id:?} is not a GUID: give the app's Application (client) ID"
+                    )));
+                    None
+                }
+            },
+            (true, None, _) => {
+                problems.push(at(
+                    "graph = true needs app_id: the Application (client) ID of the app to rotate in the tenant"
+                        .into(),
+                ));
+                None
+            }
+            (true, Some(_), Some(_)) => {
+                problems.push(at(
+                    "graph = true rotates the app in the tenant; a manifest file is for a local rotation: give one \
+                     of the two"
+                        .into(),
+                ));
+                None
+            }
+            (false, Some(_), _) => {
+                problems.push(at(
+                    "app_id is for graph = true rows (a rotation in the tenant); add graph = true, or drop app_id"
+                        .into(),
+                ));
+                None
+            }
+            (false, None, _) => None,
+        };
+        // A tenant row may leave the subject to the app (its newest credential's, else its display name).
+        let subject = match entry.subject {
+            Some(subject) => {
+                let subject = subject.into_inner();
+                if let Err(e) = Subject::parse(&subject) {
+                    problems.push(at(e.to_string()));
+                }
+                subject
+            }
+            None if entry.graph.unwrap_or(false) => String::new(),
+            None => {
+                problems.push(at(
+                    "subject is missing: a row without graph = true needs the certificate's subject".into(),
+                ));
+                String::new()
+            }
+        };
         let settings = Settings {
             out: entry.out.or_else(|| defaults.out.clone()),
             days: entry.days.or(defaults.days),
@@ -261,6 +312,7 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
             line,
             subject,
             manifest,
+            graph_app,
             out_dir,
             settings,
         });

@@ -1,12 +1,14 @@
 //! `keycred batch`.
 
 use clap::Args;
+
+use super::graph::GraphConnectArgs;
 use std::path::PathBuf;
 
 /// `keycred batch`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The plan (TOML) has a [defaults] table and one [[app]] table per app with name, subject, and optionally manifest (rotate it in place, keeping a backup) and any of out, days, not_after, key_size, hash, pfx_profile, format, renew_within (default 30), prune_expired, keep, no_pfx. Files go to OUT/NAME/. Apps whose credential is not due are skipped, so re-running a finished plan changes nothing. Exit code 1 if any app failed; 130/143 when interrupted.\n\nA plan:\n  [defaults]\n  out = \"certs\"\n  renew_within = 30\n\n  [[app]]\n  name = \"orders\"\n  subject = \"CN=Orders Daemon\"\n  manifest = \"manifests/orders.json\"\n\nExample:\n  keycred batch plan.toml --generate-password --report report.json"
+    after_help = "The plan (TOML) has a [defaults] table and one [[app]] table per app with name, subject, and optionally manifest (rotate it in place, keeping a backup) and any of out, days, not_after, key_size, hash, pfx_profile, format, renew_within (default 30), prune_expired, keep, no_pfx. A row with graph = true and app_id (instead of manifest) rotates that app in the tenant through Microsoft Graph, as keycred graph rotate --app APP_ID --apply does (the connection options below; the subject may be left out). Files go to OUT/NAME/. Apps whose credential is not due are skipped, so re-running a finished plan changes nothing. Exit code 1 if any app failed; 130/143 when interrupted.\n\nA plan:\n  [defaults]\n  out = \"certs\"\n  renew_within = 30\n\n  [[app]]\n  name = \"orders\"\n  subject = \"CN=Orders Daemon\"\n  manifest = \"manifests/orders.json\"\n\nExample:\n  keycred batch plan.toml --generate-password --report report.json"
 )]
 pub struct BatchArgs {
     /// The plan file.
@@ -37,4 +39,8 @@ pub struct BatchArgs {
     /// Print the report (every app's result, the counts) as JSON on standard output instead of the table.
     #[arg(long)]
     pub json: bool,
+
+    /// How rows with graph = true reach Microsoft Graph (as for keycred graph rotate).
+    #[command(flatten)]
+    pub graph: GraphConnectArgs,
 }

@@ -55,6 +55,15 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
         // Checked before any app runs: a run must not end unable to say what it did.
         keycred::batch::check_report_target(report)?;
     }
+    // Connected once, before any app runs, and only when a row rotates in the tenant.
+    let graph = if apps.iter().any(|a| a.graph_app.is_some()) {
+        Some(super::graph_connect(
+            &args.graph,
+            time::OffsetDateTime::now_utc(),
+        )?)
+    } else {
+        None
+    };
     let interrupt = Interrupt::install()?;
     // Batch never prompts: a scheduled run has nobody to answer.
     let passwords =
@@ -72,8 +81,8 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let sender = sender.clone();
-            let (apps, next, args, interrupt, passwords) =
-                (&apps, &next, &args, &interrupt, &passwords);
+            let (apps, next, args, interrupt, passwords, graph) =
+                (&apps, &next, &args, &interrupt, &passwords, &graph);
             scope.spawn(move || loop {
                 // After a signal no new app starts; the ones in progress finish or roll back.
                 if interrupt.signal().is_some() {
@@ -82,30 +91,35 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(app) = apps.get(index) else { break };
                 let clock = Instant::now();
-                let mut result =
-                    match batch_app::run_app(app, args.generate_password, passwords, interrupt) {
-                        Ok(outcome) => AppResult {
-                            index,
-                            name: app.name.clone(),
-                            action: outcome.result.as_str(),
-                            detail: outcome.detail,
-                            thumbprint: outcome.thumbprint,
-                            files: outcome.files,
-                            seconds: 0.0,
+                let mut result = match batch_app::run_app(
+                    app,
+                    args.generate_password,
+                    passwords,
+                    interrupt,
+                    graph.as_ref(),
+                ) {
+                    Ok(outcome) => AppResult {
+                        index,
+                        name: app.name.clone(),
+                        action: outcome.result.as_str(),
+                        detail: outcome.detail,
+                        thumbprint: outcome.thumbprint,
+                        files: outcome.files,
+                        seconds: 0.0,
+                    },
+                    Err(error) => AppResult {
+                        index,
+                        name: app.name.clone(),
+                        action: match error {
+                            keycred::Error::Interrupted(_) => "interrupted",
+                            _ => "failed",
                         },
-                        Err(error) => AppResult {
-                            index,
-                            name: app.name.clone(),
-                            action: match error {
-                                keycred::Error::Interrupted(_) => "interrupted",
-                                _ => "failed",
-                            },
-                            detail: batch::in_plan_words(&format!("{error:#}")),
-                            thumbprint: None,
-                            files: Vec::new(),
-                            seconds: 0.0,
-                        },
-                    };
+                        detail: batch::in_plan_words(&format!("{error:#}")),
+                        thumbprint: None,
+                        files: Vec::new(),
+                        seconds: 0.0,
+                    },
+                };
                 result.index = index;
                 result.seconds = clock.elapsed().as_secs_f64();
                 if sender.send(result).is_err() {

@@ -4,19 +4,13 @@
 use keycred::flow::authority::Authority;
 use keycred::graph::Cloud;
 use keycred::manifest::app_roles::parse_guid;
-use keycred::secret::Password;
+
 use keycred::workflow::graph::{self, ProofAction, ProofRequest};
 use keycred::workflow::prove::TokenCredential;
 use keycred::workflow::tenant::{self, GraphAuth, GraphConnection, ScanRequest, ShowRequest};
 
-use crate::cli::{CloudArg, GraphCommand, GraphConnectArgs, ProofArgs};
+use crate::cli::{CloudArg, GraphCommand, ProofArgs};
 use crate::terminal;
-
-/// The environment variable that can carry a bearer token for Graph.
-const TOKEN_ENV: &str = "KEYCRED_GRAPH_TOKEN";
-
-/// The environment variable that can carry the automation app's client secret.
-const SECRET_ENV: &str = "KEYCRED_CLIENT_SECRET";
 
 pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
     let proof = match &command {
@@ -118,7 +112,7 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
         warn: time::Duration::days(i64::from(args.warn_days)),
         page_size: args.page_size,
     };
-    let client = connect(&args.connect, now)?;
+    let client = super::graph_connect(&args.connect, now)?;
     use keycred::report::tenant as render;
     // Printed as the pages arrive: memory holds one page, however large the tenant.
     if args.json {
@@ -147,7 +141,7 @@ fn show(args: &crate::cli::GraphShowArgs) -> anyhow::Result<i32> {
         out: args.out.clone(),
         force: args.force,
     };
-    let client = connect(&args.connect, time::OffsetDateTime::now_utc())?;
+    let client = super::graph_connect(&args.connect, time::OffsetDateTime::now_utc())?;
     let outcome = tenant::show(&client, &request)?;
     match &outcome.written {
         Some(path) => terminal::note(&format!("wrote {}", path.display())),
@@ -192,7 +186,7 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
             }
             (true, Some(tenant)) => Some(graph_rotate::Verify {
                 authority: Authority::parse(
-                    args.connect.authority.as_deref().unwrap_or(cloud_of(&args.connect).login()),
+                    args.connect.authority.as_deref().unwrap_or(super::cloud_of(&args.connect).login()),
                 )?,
                 tenant: tenant.clone(),
                 scope: String::new(),
@@ -201,17 +195,18 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
         },
         retire_previous: args.retire_previous,
         jobs: args.jobs,
+        per_app_folder: true,
         self_service: match args.self_service {
             false => None,
             true => Some(graph_rotate::SelfService {
-                credential: automation_credential(&args.connect).ok_or_else(|| {
+                credential: super::automation_credential(&args.connect).ok_or_else(|| {
                     keycred::Error::Invalid(
                         "--self: sign in with the app's own current certificate (--pfx FILE, or --key FILE --cert \
                          FILE): it also signs the addKey proof"
                             .into(),
                     )
                 })?,
-                passwords: auth_passwords(&args.connect),
+                passwords: super::auth_passwords(&args.connect),
                 object_id: args
                     .object_id
                     .as_deref()
@@ -220,7 +215,7 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
             }),
         },
     };
-    let client = connect(&args.connect, now)?;
+    let client = super::graph_connect(&args.connect, now)?;
     let mut request = request;
     if let Some(verify) = &mut request.verify {
         verify.scope = format!("{}/.default", client.base());
@@ -277,97 +272,4 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
             keycred::exit::SUCCESS
         },
     )
-}
-
-fn cloud_of(args: &GraphConnectArgs) -> Cloud {
-    match args.cloud {
-        CloudArg::Public => Cloud::Public,
-        CloudArg::Usgov => Cloud::UsGov,
-        CloudArg::UsgovDod => Cloud::UsGovDod,
-        CloudArg::China => Cloud::China,
-    }
-}
-
-/// The password source of the automation app's PFX: its own, since in `graph rotate` --password-file is the new
-/// PFX's.
-fn auth_passwords(args: &GraphConnectArgs) -> keycred::input::PasswordSources {
-    keycred::input::PasswordSources::from_environment(
-        args.auth_password_file.clone(),
-        None,
-        terminal::password_prompt(),
-    )
-}
-
-/// The automation app's certificate, as the connection options name it.
-fn automation_credential(
-    args: &GraphConnectArgs,
-) -> Option<keycred::workflow::prove::CredentialSource> {
-    use keycred::workflow::prove::CredentialSource;
-    match (&args.pfx, &args.key, &args.cert) {
-        (Some(pfx), _, _) => Some(CredentialSource::Pfx(pfx.clone())),
-        (None, Some(key), Some(cert)) => Some(CredentialSource::KeyAndCert {
-            key: key.clone(),
-            cert: cert.clone(),
-        }),
-        _ => None,
-    }
-}
-
-/// The Graph client the connection options describe: a token from a file or the environment, or one keycred
-/// requests for the automation app.
-fn connect(
-    args: &GraphConnectArgs,
-    now: time::OffsetDateTime,
-) -> anyhow::Result<keycred::graph::GraphClient> {
-    let cloud = cloud_of(args);
-    let auth = match (&args.token_file, &args.tenant, &args.client_id) {
-        (Some(file), _, _) => GraphAuth::Bearer(keycred::input::password_file(file, "--token-file")?),
-        (None, Some(tenant), Some(client_id)) => GraphAuth::App {
-            tenant: tenant.clone(),
-            client_id: client_id.clone(),
-            credential: match (automation_credential(args), &args.client_secret_file) {
-                (Some(source), _) => TokenCredential::Certificate(source, keycred::flow::jwt::Algorithm::Ps256),
-                (None, Some(file)) => TokenCredential::Secret(keycred::input::password_file(
-                    file,
-                    "--client-secret-file",
-                )?),
-                (None, None) => match std::env::var(SECRET_ENV) {
-                    Ok(secret) if !secret.is_empty() => TokenCredential::Secret(Password::new(secret)),
-                    _ => {
-                        return Err(keycred::Error::Invalid(format!(
-                            "--client-id {client_id}: give the automation app's credential: --pfx FILE, --key FILE \
-                             --cert FILE, --client-secret-file FILE, or set {SECRET_ENV}"
-                        ))
-                        .into())
-                    }
-                },
-            },
-            authority: Authority::parse(args.authority.as_deref().unwrap_or(cloud.login()))?,
-        },
-        _ => match std::env::var(TOKEN_ENV) {
-            Ok(token) if !token.trim().is_empty() => GraphAuth::Bearer(Password::new(token.trim().to_owned())),
-            _ => {
-                return Err(keycred::Error::Invalid(format!(
-                    "how should keycred get its Graph token? give --token-file FILE (for example from az account \
-                     get-access-token --resource-type ms-graph), set {TOKEN_ENV}, or give --tenant and --client-id \
-                     with the automation app's --pfx, --key and --cert, or --client-secret-file"
-                ))
-                .into())
-            }
-        },
-    };
-    let passwords = auth_passwords(args);
-    Ok(tenant::connect(
-        GraphConnection {
-            graph_url: args
-                .graph_url
-                .clone()
-                .unwrap_or_else(|| cloud.graph().to_owned()),
-            auth,
-            timeout: std::time::Duration::from_secs(args.timeout.max(1)),
-            max_retries: args.max_retries,
-        },
-        &passwords,
-        now,
-    )?)
 }

@@ -26,8 +26,13 @@ use keycred::export::PfxProfile;
 use keycred::input::PasswordSources;
 use keycred::workflow::provision::{CredentialSpec, NewPassword, PfxSpec};
 
-use crate::cli::{self, Cli, Command, ManifestCommand};
+use crate::cli::{self, Cli, CloudArg, Command, GraphConnectArgs, ManifestCommand};
 use crate::terminal;
+use keycred::flow::authority::Authority;
+use keycred::graph::Cloud;
+use keycred::secret::Password;
+use keycred::workflow::prove::TokenCredential;
+use keycred::workflow::tenant::{self, GraphAuth, GraphConnection};
 
 /// Runs the parsed command and returns the exit code.
 pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
@@ -179,4 +184,103 @@ impl From<cli::JwtAlg> for keycred::flow::jwt::Algorithm {
             cli::JwtAlg::Rs256 => Self::Rs256,
         }
     }
+}
+
+/// The environment variable that can carry a bearer token for Graph.
+const TOKEN_ENV: &str = "KEYCRED_GRAPH_TOKEN";
+
+/// The environment variable that can carry the automation app's client secret.
+const GRAPH_SECRET_ENV: &str = "KEYCRED_CLIENT_SECRET";
+
+pub fn cloud_of(args: &GraphConnectArgs) -> Cloud {
+    match args.cloud {
+        CloudArg::Public => Cloud::Public,
+        CloudArg::Usgov => Cloud::UsGov,
+        CloudArg::UsgovDod => Cloud::UsGovDod,
+        CloudArg::China => Cloud::China,
+    }
+}
+
+/// The password source of the automation app's PFX: its own, since in `graph rotate` --password-file is the new
+/// PFX's.
+pub fn auth_passwords(args: &GraphConnectArgs) -> keycred::input::PasswordSources {
+    keycred::input::PasswordSources::from_environment(
+        args.auth_password_file.clone(),
+        None,
+        terminal::password_prompt(),
+    )
+}
+
+/// The automation app's certificate, as the connection options name it.
+pub fn automation_credential(
+    args: &GraphConnectArgs,
+) -> Option<keycred::workflow::prove::CredentialSource> {
+    use keycred::workflow::prove::CredentialSource;
+    match (&args.pfx, &args.key, &args.cert) {
+        (Some(pfx), _, _) => Some(CredentialSource::Pfx(pfx.clone())),
+        (None, Some(key), Some(cert)) => Some(CredentialSource::KeyAndCert {
+            key: key.clone(),
+            cert: cert.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// The Graph client the connection options describe: a token from a file or the environment, or one keycred
+/// requests for the automation app.
+pub fn graph_connect(
+    args: &GraphConnectArgs,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<keycred::graph::GraphClient> {
+    let cloud = cloud_of(args);
+    let auth = match (&args.token_file, &args.tenant, &args.client_id) {
+        (Some(file), _, _) => GraphAuth::Bearer(keycred::input::password_file(file, "--token-file")?),
+        (None, Some(tenant), Some(client_id)) => GraphAuth::App {
+            tenant: tenant.clone(),
+            client_id: client_id.clone(),
+            credential: match (automation_credential(args), &args.client_secret_file) {
+                (Some(source), _) => TokenCredential::Certificate(source, keycred::flow::jwt::Algorithm::Ps256),
+                (None, Some(file)) => TokenCredential::Secret(keycred::input::password_file(
+                    file,
+                    "--client-secret-file",
+                )?),
+                (None, None) => match std::env::var(GRAPH_SECRET_ENV) {
+                    Ok(secret) if !secret.is_empty() => TokenCredential::Secret(Password::new(secret)),
+                    _ => {
+                        return Err(keycred::Error::Invalid(format!(
+                            "--client-id {client_id}: give the automation app's credential: --pfx FILE, --key FILE \
+                             --cert FILE, --client-secret-file FILE, or set {GRAPH_SECRET_ENV}"
+                        ))
+                        .into())
+                    }
+                },
+            },
+            authority: Authority::parse(args.authority.as_deref().unwrap_or(cloud.login()))?,
+        },
+        _ => match std::env::var(TOKEN_ENV) {
+            Ok(token) if !token.trim().is_empty() => GraphAuth::Bearer(Password::new(token.trim().to_owned())),
+            _ => {
+                return Err(keycred::Error::Invalid(format!(
+                    "how should keycred get its Graph token? give --token-file FILE (for example from az account \
+                     get-access-token --resource-type ms-graph), set {TOKEN_ENV}, or give --tenant and --client-id \
+                     with the automation app's --pfx, --key and --cert, or --client-secret-file"
+                ))
+                .into())
+            }
+        },
+    };
+    let passwords = auth_passwords(args);
+    Ok(tenant::connect(
+        GraphConnection {
+            graph_url: args
+                .graph_url
+                .clone()
+                .unwrap_or_else(|| cloud.graph().to_owned()),
+            auth,
+            timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+            max_retries: args.max_retries,
+        },
+        &passwords,
+        now,
+    )?)
 }

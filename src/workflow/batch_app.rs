@@ -108,6 +108,86 @@ pub fn rotate_request(app: &BatchApp, generate_password: bool) -> Option<RotateR
     })
 }
 
+/// A `graph = true` row: exactly `keycred graph rotate --app APP_ID --apply` with the row's options, its files
+/// in the row's folder.
+fn tenant_row(
+    app: &BatchApp,
+    app_id: uuid::Uuid,
+    generate_password: bool,
+    passwords: &PasswordSources,
+    client: &crate::graph::GraphClient,
+) -> Result<AppOutcome> {
+    use super::graph_rotate::{self, AppAction, GraphRotateRequest};
+    let request = GraphRotateRequest {
+        apps: vec![app_id],
+        all: false,
+        filter: None,
+        policy: Policy {
+            renew_within: Some(time::Duration::days(i64::from(app.renew_within()))),
+            prune_expired: app.settings.prune_expired.unwrap_or(false),
+            keep: app.settings.keep,
+            remove_key_ids: Vec::new(),
+        },
+        credential: CredentialSpec {
+            name: None,
+            ..credential_spec(app, generate_password)
+        },
+        apply: true,
+        self_service: None,
+        verify: None,
+        retire_previous: false,
+        jobs: 1,
+        per_app_folder: false,
+    };
+    let outcome = graph_rotate::graph_rotate(
+        client,
+        request,
+        passwords,
+        time::OffsetDateTime::now_utc(),
+        &Interrupt::none(),
+        &|_| {},
+    )?;
+    let rotation = outcome
+        .apps
+        .into_iter()
+        .next()
+        .expect("one app asked, one answered");
+    let removed = rotation.plan.as_ref().map_or(0, |p| {
+        p.existing
+            .iter()
+            .filter(|d| matches!(d, crate::rotation::Disposition::Remove(_)))
+            .count()
+    });
+    match rotation.action {
+        AppAction::Rotated => Ok(AppOutcome {
+            result: AppResult::Rotated,
+            detail: match &rotation.added {
+                Some((_, key_id)) => {
+                    format!("added keyId {key_id} in the tenant, removed {removed}")
+                }
+                None => format!("removed {removed} in the tenant"),
+            },
+            thumbprint: rotation
+                .added
+                .as_ref()
+                .map(|(cert, _)| cert.thumbprints.render(ThumbprintForm::Hex)),
+            files: rotation.files,
+        }),
+        AppAction::Skipped => Ok(AppOutcome {
+            result: AppResult::Skipped,
+            detail: rotation
+                .plan
+                .and_then(|p| p.skipped)
+                .unwrap_or_else(|| "renewal is not due".into()),
+            thumbprint: None,
+            files: Vec::new(),
+        }),
+        _ => Err(Error::Refused(rotation.error.unwrap_or_else(|| {
+            "the rotation in the tenant did not finish".into()
+        }))),
+    }
+}
+
 /// Runs one app: rotates its manifest, or provisions it (an app whose files exist is done unless its
 /// certificate is due, and then it fails rather than overwrite them).
 pub fn run_app(
@@ -115,7 +195,18 @@ pub fn run_app(
     generate_password: bool,
     passwords: &PasswordSources,
     interrupt: &Interrupt,
+    graph: Option<&crate::graph::GraphClient>,
 ) -> Result<AppOutcome> {
+    if let Some(app_id) = app.graph_app {
+        let client = graph.ok_or_else(|| {
+            Error::Invalid(
+                "a graph = true row needs a Microsoft Graph connection: give batch --token-file FILE, or --tenant \
+                 and --client-id with the automation app's credential"
+                    .into(),
+            )
+        })?;
+        return tenant_row(app, app_id, generate_password, passwords, client);
+    }
     // No folder is made here: the workflow makes it (owner-only) when it writes files, so a skipped or failed
     // app leaves none behind.
     if let Some(request) = rotate_request(app, generate_password) {
@@ -224,11 +315,11 @@ mod tests {
             "[[app]]\nname = \"orders\"\nsubject = \"CN=Orders\"\nno_pfx = true\nout = \"certs\"\n",
         );
         let none = PasswordSources::default();
-        let first = run_app(&a, false, &none, &Interrupt::none()).unwrap();
+        let first = run_app(&a, false, &none, &Interrupt::none(), None).unwrap();
         assert_eq!(first.result, AppResult::Provisioned);
         assert_eq!(first.thumbprint.as_ref().unwrap().len(), 40);
         assert!(dir.path().join("certs/orders/orders.cer").exists());
-        let again = run_app(&a, false, &none, &Interrupt::none()).unwrap();
+        let again = run_app(&a, false, &none, &Interrupt::none(), None).unwrap();
         assert_eq!(again.result, AppResult::Skipped);
         assert!(
             again.detail.starts_with("already provisioned"),
@@ -240,7 +331,7 @@ mod tests {
             dir.path(),
             "[[app]]\nname = \"orders\"\nsubject = \"CN=Orders\"\nno_pfx = true\nout = \"certs\"\nrenew_within = 400\n",
         );
-        let err = run_app(&due, false, &none, &Interrupt::none())
+        let err = run_app(&due, false, &none, &Interrupt::none(), None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("is due for renewal"), "{err}");
@@ -253,9 +344,15 @@ mod tests {
             dir.path(),
             "[[app]]\nname = \"orders\"\nsubject = \"CN=Orders\"\nout = \"certs\"\n",
         );
-        let err = run_app(&a, false, &PasswordSources::default(), &Interrupt::none())
-            .unwrap_err()
-            .to_string();
+        let err = run_app(
+            &a,
+            false,
+            &PasswordSources::default(),
+            &Interrupt::none(),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("a PFX password is required"), "{err}");
         assert!(
             !dir.path().join("certs/orders").exists(),

@@ -49,6 +49,9 @@ pub struct GraphRotateRequest {
     pub retire_previous: bool,
     /// Apps worked on at once (each a worker with its own requests; a throttled one holds back all).
     pub jobs: usize,
+    /// Each app's files go to `credential.out/{appId}/` (`graph rotate`); else to `credential.out` itself (a batch
+    /// row, whose folder is already its own).
+    pub per_app_folder: bool,
 }
 
 /// `--verify`: where each app gets its token with the new certificate, and for how long keycred waits while Entra
@@ -331,7 +334,11 @@ fn plan_and_apply(
 
     // Not due: nothing is made.
     let precheck = rotation::plan(&existing, None, now, &request.policy)?;
-    let folder = request.credential.out.join(&rotation.app_id);
+    let folder = if request.per_app_folder {
+        request.credential.out.join(&rotation.app_id)
+    } else {
+        request.credential.out.clone()
+    };
     let (plan, new) = if !precheck.renewal_due {
         (precheck, None)
     } else {

@@ -1325,3 +1325,69 @@ fn add_key_and_remove_key_send_their_bodies_as_the_app_itself() {
         .unwrap();
     assert_fails(&out, 1, "Request_ResourceNotFound");
 }
+
+#[test]
+fn batch_rows_rotate_apps_in_the_tenant_through_the_same_path() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(4), "Application.ReadWrite.All") else {
+        return;
+    };
+    let dir = tenant.dir.path();
+    std::fs::write(
+        dir.join("plan.toml"),
+        "[defaults]\nout = \"certs\"\nno_pfx = true\n\n\
+         [[app]]\nname = \"healthy\"\ngraph = true\napp_id = \"20000000-0000-4000-8000-000000000000\"\n\n\
+         [[app]]\nname = \"due\"\ngraph = true\napp_id = \"20000000-0000-4000-8000-000000000001\"\nsubject = \"CN=Due Daemon\"\n\n\
+         [[app]]\nname = \"local\"\nsubject = \"CN=Local\"\n",
+    )
+    .unwrap();
+    let batch = |plan: &str| {
+        keycred()
+            .arg("batch")
+            .arg(dir.join(plan))
+            .arg("--json")
+            .args(["--graph-url"])
+            .arg(tenant.graph.url())
+            .arg("--authority")
+            .arg(tenant.oidc.authority())
+            .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+            .arg(dir.join("automation.pem"))
+            .arg("--key")
+            .arg(dir.join("automation.key"))
+            .output()
+            .unwrap()
+    };
+    let report = json(&batch("plan.toml"));
+    let results: Vec<&str> = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["skipped", "rotated", "provisioned"], "{report}");
+    let held = held(&tenant, "10000000-0000-4000-8000-000000000001");
+    assert_eq!(held.len(), 2, "the new credential beside the old one");
+    let files = &report["apps"][1]["files"];
+    assert!(
+        files["cer"]
+            .as_str()
+            .unwrap()
+            .contains("/certs/due/due-daemon-"),
+        "{files}"
+    );
+    assert!(
+        !dir.join("certs/healthy").exists(),
+        "no folder for a skipped app"
+    );
+    assert_eq!(patches(&tenant).len(), 1);
+
+    // A tenant row without app_id is a plan problem, said before anything runs.
+    std::fs::write(
+        dir.join("bad.toml"),
+        "[[app]]\nname = \"x\"\ngraph = true\n",
+    )
+    .unwrap();
+    assert_fails(&batch("bad.toml"), 1, "graph = true needs app_id");
+}
