@@ -150,6 +150,11 @@ pub struct GraphConnectArgs {
     #[arg(long = "authority", value_name = "URL")]
     pub authority: Option<String>,
 
+    /// Reuse the automation app's cached Graph token while it is valid for more than 5 minutes, and cache a new
+    /// one (the cache of keycred token --cache: per user, owner-only).
+    #[arg(long, requires = "client_id")]
+    pub cache: bool,
+
     /// Retries of one throttled (429) or busy (503, 504, 409) request, after Retry-After or with backoff.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub max_retries: u32,

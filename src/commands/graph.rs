@@ -77,6 +77,7 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
                     authority: Authority::parse(
                         proof.authority.as_deref().unwrap_or(cloud.login()),
                     )?,
+                    cache: None,
                 },
                 timeout: std::time::Duration::from_secs(120),
                 max_retries: 5,
@@ -151,6 +152,27 @@ fn show(args: &crate::cli::GraphShowArgs) -> anyhow::Result<i32> {
 }
 
 fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
+    let (code, planned) = rotate_with(args, args.apply)?;
+    // A person at a terminal may apply the plan just shown: the run is made again with --apply (every app read
+    // again, so nothing sent is older than this answer).
+    if !args.apply && planned > 0 && !args.json && args.report.is_none() && terminal::interactive()
+    {
+        let apply = dialoguer::Confirm::new()
+            .with_prompt(format!(
+                "Apply this plan to {planned} app(s) in the tenant?"
+            ))
+            .default(false)
+            .interact()
+            .unwrap_or(false);
+        if apply {
+            return Ok(rotate_with(args, true)?.0);
+        }
+    }
+    Ok(code)
+}
+
+/// One `graph rotate` run; returns the exit code and how many apps have a change planned (not applied).
+fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Result<(i32, usize)> {
     use keycred::workflow::graph_rotate::{self, AppAction, GraphRotateRequest};
     let now = time::OffsetDateTime::now_utc();
     let apps = args
@@ -173,7 +195,7 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
             args.subject.as_deref().unwrap_or_default(),
             &args.credential,
         )?,
-        apply: args.apply,
+        apply,
         verify: match (args.verify, &args.connect.tenant) {
             (false, _) => None,
             (true, None) => {
@@ -262,14 +284,18 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
             true,
         )?;
     }
+    let planned = outcome
+        .apps
+        .iter()
+        .filter(|a| a.action == AppAction::Planned)
+        .count();
     if let Some(signal) = outcome.interrupted_by {
-        return Ok(128 + signal);
+        return Ok((128 + signal, 0));
     }
-    Ok(
-        if outcome.apps.iter().any(|a| a.action == AppAction::Failed) {
-            keycred::exit::FAILURE
-        } else {
-            keycred::exit::SUCCESS
-        },
-    )
+    let code = if outcome.apps.iter().any(|a| a.action == AppAction::Failed) {
+        keycred::exit::FAILURE
+    } else {
+        keycred::exit::SUCCESS
+    };
+    Ok((code, planned))
 }

@@ -256,6 +256,14 @@ pub fn graph_connect(
                 },
             },
             authority: Authority::parse(args.authority.as_deref().unwrap_or(cloud.login()))?,
+            cache: match args.cache {
+                false => None,
+                true => Some(keycred::flow::token::default_cache_path().ok_or_else(|| {
+                    keycred::Error::Invalid(
+                        "--cache: this system has no user cache folder (set XDG_CACHE_HOME)".into(),
+                    )
+                })?),
+            },
         },
         _ => match std::env::var(TOKEN_ENV) {
             Ok(token) if !token.trim().is_empty() => GraphAuth::Bearer(Password::new(token.trim().to_owned())),

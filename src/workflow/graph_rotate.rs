@@ -432,10 +432,12 @@ fn plan_and_apply(
             };
             // Added first, then removed, each proven by the current certificate (still on the app).
             if let Some((cert, key_id)) = &mut rotation.added {
-                let added = client.add_key(
-                    object_id,
-                    &crate::flow::graph::add_key_body(&signer, object_id, cert, now)?,
-                )?;
+                let added = client
+                    .add_key(
+                        object_id,
+                        &crate::flow::graph::add_key_body(&signer, object_id, cert, now)?,
+                    )
+                    .map_err(|e| name_the_signer(e, &current.certificate))?;
                 // Graph gives the new credential its own keyId.
                 if let Some(id) = added
                     .get("keyId")
@@ -450,10 +452,12 @@ fn plan_and_apply(
             }
             for (c, d) in rotation.existing.iter().zip(&plan.existing) {
                 if let (Disposition::Remove(_), Some(key_id)) = (d, c.key_id) {
-                    client.remove_key(
-                        object_id,
-                        &crate::flow::graph::remove_key_body(&signer, object_id, key_id, now)?,
-                    )?;
+                    client
+                        .remove_key(
+                            object_id,
+                            &crate::flow::graph::remove_key_body(&signer, object_id, key_id, now)?,
+                        )
+                        .map_err(|e| name_the_signer(e, &current.certificate))?;
                 }
             }
         }
@@ -644,6 +648,26 @@ pub fn check_report_target(path: &Path) -> Result<()> {
              another --report FILE",
             path.display()
         )))
+    }
+}
+
+/// A refused proof says which certificate signed it: the one to look for among the app's credentials.
+fn name_the_signer(error: Error, signer: &CertificateInfo) -> Error {
+    match error {
+        Error::Graph(mut failure) if failure.code == "Authentication_MissingOrMalformed" => {
+            let signed = format!(
+                "the proof was signed by {} (SHA-1 {}, valid until {}): that certificate must be one of the app's",
+                signer.subject,
+                signer.thumbprints.render(crate::credential::ThumbprintForm::Hex),
+                crate::time_fmt::rfc3339_utc(signer.not_after)
+            );
+            failure.hint = Some(match failure.hint {
+                Some(hint) => format!("{signed}; {hint}"),
+                None => signed,
+            });
+            Error::Graph(failure)
+        }
+        other => other,
     }
 }
 

@@ -37,6 +37,8 @@ pub enum GraphAuth {
         credential: TokenCredential,
         /// The login host (the cloud's, or `--authority`).
         authority: Authority,
+        /// The token cache to reuse a token from (and store a new one in), as `keycred token --cache` does.
+        cache: Option<PathBuf>,
     },
 }
 
@@ -72,6 +74,7 @@ pub fn connect(
             client_id,
             credential,
             authority,
+            cache,
         } => {
             let request = TokenRequest {
                 authority,
@@ -79,7 +82,7 @@ pub fn connect(
                 client_id,
                 scope: format!("{base}/.default"),
                 timeout: connection.timeout.min(Duration::from_secs(60)),
-                cache: None,
+                cache,
             };
             Password::new(prove::token(&request, &credential, passwords, now)?.access_token)
         }

@@ -845,6 +845,10 @@ fn an_app_rolls_its_own_key_with_a_proof_and_no_permission() {
         said.contains("signed by a certificate the app holds"),
         "{said}"
     );
+    assert!(
+        said.contains("the proof was signed by CN=Rotation Automation (SHA-1 "),
+        "{said}"
+    );
     let mut response = ureq::get(format!("{}/_test/apps", other.url()))
         .call()
         .unwrap();
@@ -1400,4 +1404,105 @@ fn batch_rows_rotate_apps_in_the_tenant_through_the_same_path() {
     )
     .unwrap();
     assert_fails(&batch("bad.toml"), 1, "graph = true needs app_id");
+}
+
+#[test]
+fn self_rotation_with_an_expired_certificate_is_refused_before_anything_is_sent() {
+    if !node_ready() || !python_cryptography_available() {
+        return;
+    }
+    let Some(tenant) = live_tenant(Vec::new(), "") else {
+        return;
+    };
+    let dir = tenant.dir.path();
+    // A key and a certificate that ended an hour ago, made by Python's cryptography.
+    run_peer(
+        "python3",
+        &[
+            "-c",
+            r#"
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Expired Daemon")])
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=30))
+        .not_valid_after(now - datetime.timedelta(hours=1)).sign(key, hashes.SHA256()))
+open(sys.argv[1], "wb").write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()))
+open(sys.argv[2], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+"#,
+            dir.join("expired.key").to_str().unwrap(),
+            dir.join("expired.pem").to_str().unwrap(),
+        ],
+    );
+    let out = keycred()
+        .args([
+            "graph",
+            "rotate",
+            "--self",
+            "--app",
+            AUTOMATION,
+            "--force-renewal",
+            "--no-pfx",
+            "--apply",
+            "--graph-url",
+        ])
+        .arg(tenant.graph.url())
+        .arg("--authority")
+        .arg(tenant.oidc.authority())
+        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+        .arg(dir.join("expired.pem"))
+        .arg("--key")
+        .arg(dir.join("expired.key"))
+        .args(["--out"])
+        .arg(dir.join("certs"))
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "expired");
+    assert!(tenant.graph.log().is_empty(), "nothing reached Graph");
+    assert!(!dir.join("certs").exists(), "nothing written");
+}
+
+#[test]
+fn at_a_terminal_the_plan_is_applied_only_on_a_yes() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(2), "Application.ReadWrite.All") else {
+        return;
+    };
+    let run = |key: &str| {
+        let mut command = StdCommand::new(env!("CARGO_BIN_EXE_keycred"));
+        command
+            .args(["graph", "rotate", "--all", "--no-pfx", "--graph-url"])
+            .arg(tenant.graph.url())
+            .arg("--authority")
+            .arg(tenant.oidc.authority())
+            .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+            .arg(tenant.dir.path().join("automation.pem"))
+            .arg("--key")
+            .arg(tenant.dir.path().join("automation.key"))
+            .arg("--out")
+            .arg(tenant.dir.path().join("certs"))
+            .env("TERM", "xterm");
+        let mut p = rexpect::session::spawn_command(command, Some(30_000)).unwrap();
+        p.exp_string("Apply this plan to 1 app(s) in the tenant?")
+            .unwrap();
+        p.send(key).unwrap();
+        p.flush().unwrap();
+        p.exp_eof().unwrap();
+    };
+    run("n");
+    assert!(patches(&tenant).is_empty(), "a no sends nothing");
+    run("y");
+    assert_eq!(patches(&tenant).len(), 1, "a yes applies the plan");
+    assert_eq!(
+        held(&tenant, "10000000-0000-4000-8000-000000000001").len(),
+        2
+    );
 }
