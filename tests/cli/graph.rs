@@ -260,6 +260,21 @@ fn the_scan_reads_every_page_and_judges_every_app() {
         .collect();
     assert_eq!(ids.len(), 3, "a fresh client-request-id per request");
 
+    // An OData filter, as given.
+    let out = tenant
+        .keycred("apps")
+        .args([
+            "--filter",
+            "appId eq '20000000-0000-4000-8000-000000000007'",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "app 7 has no certificate");
+    let one: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = one["apps"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{one}");
+    assert_eq!(listed[0]["appId"], "20000000-0000-4000-8000-000000000007");
     // Text: one verdict line per app and a summary.
     let out = tenant.keycred("apps").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -364,6 +379,23 @@ fn throttling_is_waited_out_and_a_retry_budget_ends_cleanly() {
         .unwrap();
     assert_fails(&out, 1, "TooManyRequests");
     assert_fails(&out, 1, "still refused after 2 retries (--max-retries 2)");
+
+    // A Retry-After past the run's --timeout: one clear error at once, not a 30-second wait.
+    tenant
+        .graph
+        .faults(json!([{"status": 503, "retryAfter": 30}]), 1);
+    let started = std::time::Instant::now();
+    let out = tenant
+        .keycred("apps")
+        .args(["--timeout", "5"])
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "past the run's --timeout");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
