@@ -90,7 +90,7 @@ pub enum Error {
     PfxExport(String),
 
     /// An output file already exists and `--force` was not given.
-    #[error("{0} already exists: nothing was written; pass --force to replace it, or write to another file")]
+    #[error("{0} already exists: nothing was written; pass --force to replace it (a key, PFX or password it replaces is kept as FILE.bak), or write to another file")]
     Exists(PathBuf),
 
     /// The output folder does not exist, is not a folder, or cannot be written.

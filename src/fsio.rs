@@ -139,6 +139,10 @@ pub fn write_all(files: &[OutputFile], force: bool) -> Result<()> {
     }
     let mut placed: Vec<&Path> = Vec::new();
     for (file, temp) in files.iter().zip(staged) {
+        // --force never loses a key: a secret file it replaces stays beside it as FILE.bak (or .bak.N).
+        if force && file.access == Access::Secret {
+            keep_as_backup(&file.path)?;
+        }
         let result = if force {
             temp.persist(&file.path).map(drop)
         } else {
@@ -165,6 +169,29 @@ pub fn write_all(files: &[OutputFile], force: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Keeps an existing file as its next numbered backup (`FILE.bak`, `FILE.bak.1`, …) by linking it there, so the
+/// rename that replaces `path` leaves the old content in place under the backup's name; returns the backup, or
+/// `None` when there was no file.
+pub fn keep_as_backup(path: &Path) -> Result<Option<PathBuf>> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => {
+            let backup = backup_path(path);
+            if fs::hard_link(path, &backup).is_err() {
+                // A file system without hard links: a copy, owner-only like the original secret.
+                fs::copy(path, &backup).map_err(|e| Error::io(&backup, e))?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    fs::set_permissions(&backup, fs::Permissions::from_mode(0o600))
+                        .map_err(|e| Error::io(&backup, e))?;
+                }
+            }
+            Ok(Some(backup))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Writes one public file (a fragment, a configuration) atomically, creating its folder if it is missing; an

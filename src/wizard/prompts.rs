@@ -121,7 +121,8 @@ pub(super) fn said(error: impl std::fmt::Display) -> String {
     error
         .to_string()
         .replace(
-            "pass --force to replace it, or write to another file",
+            "pass --force to replace it (a key, PFX or password it replaces is kept as FILE.bak), or write to \
+             another file",
             "choose another name",
         )
         .replace("choose another --out", "choose another folder")

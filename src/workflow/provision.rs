@@ -239,6 +239,23 @@ impl Issue {
             fsio::create_output_dir(&self.layout.dir, true)?;
         }
         fsio::write_all(&outputs, self.force)?;
+        if self.force {
+            // A secret file of the name that this run did not write (the bundle or PFX of the credential it
+            // replaced) would sit beside the new key: it goes to its backup too, so one name holds one key.
+            for role in [
+                FileRole::Key,
+                FileRole::Pfx,
+                FileRole::PfxPassword,
+                FileRole::Bundle,
+            ] {
+                if !roles.contains(&role) {
+                    let path = self.layout.path(role);
+                    if fsio::keep_as_backup(&path)?.is_some() {
+                        std::fs::remove_file(&path).map_err(|e| crate::Error::io(&path, e))?;
+                    }
+                }
+            }
+        }
         Ok(roles
             .into_iter()
             .zip(&outputs)

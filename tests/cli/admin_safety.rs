@@ -960,3 +960,62 @@ fn a_named_certificate_is_added_even_when_renewal_is_not_due() {
     let doc: Value = serde_json::from_slice(&fs::read(&manifest).unwrap()).unwrap();
     assert_eq!(doc["keyCredentials"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn new_with_force_keeps_the_replaced_key_and_leaves_no_stale_secret_beside_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |extra: &[&str]| {
+        keycred()
+            .args(["new", "--subject", "CN=Orders Daemon", "--out"])
+            .arg(dir.path())
+            .args(["--name", "orders"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    stdout(&make(&["--generate-password", "--pem-bundle"]));
+    let first_key = fs::read(dir.path().join("orders.key")).unwrap();
+    let first_pfx = fs::read(dir.path().join("orders.pfx")).unwrap();
+    // Without --force: refused, and the advice says what --force keeps.
+    let out = make(&["--no-pfx"]);
+    assert_fails(&out, 1, "is kept as FILE.bak");
+    // With --force, no PFX and no bundle this time.
+    stdout(&make(&["--no-pfx", "--force"]));
+    assert_eq!(
+        fs::read(dir.path().join("orders.key.bak")).unwrap(),
+        first_key,
+        "the old key kept"
+    );
+    assert_eq!(
+        fs::read(dir.path().join("orders.pfx.bak")).unwrap(),
+        first_pfx,
+        "the old PFX kept"
+    );
+    assert!(
+        !dir.path().join("orders.pfx").exists(),
+        "no old PFX beside the new key"
+    );
+    assert!(
+        !dir.path().join("orders.bundle.pem").exists(),
+        "no old bundle beside the new key"
+    );
+    assert!(dir.path().join("orders.bundle.pem.bak").exists());
+    assert_no_mixed_names(dir.path());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for backup in [
+            "orders.key.bak",
+            "orders.pfx.bak",
+            "orders.pfx.password.bak",
+            "orders.bundle.pem.bak",
+        ] {
+            let mode = fs::metadata(dir.path().join(backup))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, 0o600, "{backup} stays owner-only");
+        }
+    }
+}
