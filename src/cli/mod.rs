@@ -9,6 +9,7 @@ mod batch;
 mod check;
 mod config;
 mod decode;
+mod doctor;
 mod grant;
 mod graph;
 mod inspect;
@@ -27,6 +28,7 @@ pub use batch::*;
 pub use check::*;
 pub use config::*;
 pub use decode::*;
+pub use doctor::*;
 pub use grant::*;
 pub use graph::*;
 pub use inspect::*;
@@ -97,6 +99,9 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Print what the daemon that uses the credential needs: environment variables, a library snippet, appsettings.
     Config(Box<ConfigArgs>),
+    /// Find why the client credentials flow will fail: client, API, credential, scope, token and rules checked
+    /// against each other, each finding with its symptom and fix.
+    Doctor(Box<DoctorArgs>),
     /// Print the token checks an API makes: an API Management validate-jwt policy, or rules for any middleware.
     ApiPolicy(ApiPolicyArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).

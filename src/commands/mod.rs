@@ -9,6 +9,7 @@ mod batch;
 mod check;
 mod config;
 mod decode;
+mod doctor;
 mod grant;
 mod graph;
 mod inspect;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::Assertion(args) => assertion::run(args),
         Command::Token(args) => token::run(*args),
         Command::Decode(args) => decode::run(args),
+        Command::Doctor(args) => doctor::run(*args),
         Command::Config(args) => config::run(*args),
         Command::ApiPolicy(args) => api_policy::run(args),
         Command::Completions(args) => {

@@ -7,6 +7,7 @@
 //! output exactly.
 
 pub mod credential;
+pub mod doctor;
 pub mod flow;
 pub mod manifest;
 pub mod rotation;

@@ -8,6 +8,7 @@ pub mod app_roles;
 pub mod batch_app;
 pub mod check;
 pub mod deploy;
+pub mod doctor;
 pub mod grant;
 pub mod graph;
 pub mod graph_rotate;

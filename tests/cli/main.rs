@@ -7,6 +7,7 @@ mod app_roles;
 mod batch;
 mod common;
 mod config;
+mod doctor;
 mod first_use;
 mod flow;
 mod fuzz_corpus;

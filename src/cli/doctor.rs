@@ -1,0 +1,54 @@
+//! `keycred doctor`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::shared::PasswordArgs;
+
+/// `keycred doctor`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every input is optional; each check runs when its inputs are there, and nothing is sent anywhere. Exit codes: 0 nothing found, 3 warnings only (it works, but not for long or by accident), 4 at least one error (the flow fails); 1 and 2 for unreadable or wrong input, as everywhere.\n\nExamples:\n  keycred doctor --client client.json --api api.json --credential daemon.pfx \\\n    --password-file daemon.pfx.password --scope api://contoso-orders/.default\n  keycred doctor --api api.json --rules rules.json --token token.txt"
+)]
+pub struct DoctorArgs {
+    /// The client (daemon) app's manifest, either format.
+    #[arg(long, value_name = "CLIENT.json")]
+    pub client: Option<PathBuf>,
+
+    /// The resource (API) app's manifest, either format.
+    #[arg(long, value_name = "API.json")]
+    pub api: Option<PathBuf>,
+
+    /// The credential the daemon signs with: a PFX, a bundle (key and certificate in one PEM), or a certificate
+    /// with --key.
+    #[arg(long, value_name = "FILE")]
+    pub credential: Option<PathBuf>,
+
+    /// The private key (PKCS#8 PEM) of a --credential certificate.
+    #[arg(long, value_name = "FILE", requires = "credential")]
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// The scope the daemon requests.
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+
+    /// A file with an access token the daemon got (or - for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub token: Option<PathBuf>,
+
+    /// The API's rules, as keycred api-policy --format json writes them.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// Warn about certificates that end within DAYS.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub warn_days: u32,
+
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

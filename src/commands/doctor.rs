@@ -1,0 +1,43 @@
+//! `keycred doctor`: clap arguments → a doctor request → the workflow → the findings, and their exit code.
+
+use keycred::workflow::doctor::{self, DoctorRequest};
+use keycred::workflow::prove::CredentialSource;
+
+use crate::cli::DoctorArgs;
+use crate::terminal;
+
+pub fn run(args: DoctorArgs) -> anyhow::Result<i32> {
+    let token = match &args.token {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| keycred::Error::io("standard input", e))?;
+            Some(text)
+        }
+        Some(path) => Some(keycred::input::read_text(path)?),
+        None => None,
+    };
+    let request = DoctorRequest {
+        client: args.client.clone(),
+        api: args.api.clone(),
+        credential: args.credential.as_ref().map(|path| match &args.key {
+            Some(key) => CredentialSource::KeyAndCert {
+                key: key.clone(),
+                cert: path.clone(),
+            },
+            None => CredentialSource::Pfx(path.clone()),
+        }),
+        scope: args.scope.clone(),
+        token,
+        rules: args.rules.clone(),
+        warn: time::Duration::days(i64::from(args.warn_days)),
+    };
+    let passwords = super::password_sources(&args.password, None);
+    let diagnosis = doctor::doctor(&request, &passwords, time::OffsetDateTime::now_utc())?;
+    if args.json {
+        terminal::print_json(&keycred::report::doctor::doctor_json(&diagnosis));
+    } else {
+        terminal::print(&keycred::report::doctor::doctor_text(&diagnosis));
+    }
+    Ok(diagnosis.exit_code)
+}

@@ -1,0 +1,437 @@
+//! `keycred doctor`: a healthy client, API, credential, scope and rules give no finding; each test below breaks
+//! exactly one thing and asserts the finding's id, its symptom and its fix.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const API_APP: &str = "c0ffee00-1111-4222-8333-444455556666";
+const CLIENT_APP: &str = "11111111-2222-3333-4444-555555555555";
+const ROLE: &str = "0f9a3c2b-1d4e-4f5a-8b6c-7d8e9f0a1b2c";
+
+/// A healthy pair: the daemon's credential registered on the client, the client requesting the API's role.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let made = new_credential(dir.path(), &["--no-pfx"]);
+        let fragment: Value = serde_json::from_slice(
+            &fs::read(made["files"]["keyCredentials"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        let mut api: Value =
+            serde_json::from_slice(&fs::read(fixture("manifest-graph.json")).unwrap()).unwrap();
+        api["appId"] = json!(API_APP);
+        api["identifierUris"] = json!(["api://contoso-orders"]);
+        api["api"]["requestedAccessTokenVersion"] = json!(2);
+        api["appRoles"] = json!([{
+            "allowedMemberTypes": ["Application"], "description": "Read orders.", "displayName": "Read",
+            "id": ROLE, "isEnabled": true, "value": "Orders.Read"
+        }]);
+        let mut client: Value =
+            serde_json::from_slice(&fs::read(fixture("manifest-graph.json")).unwrap()).unwrap();
+        client["id"] = json!("2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c11");
+        client["appId"] = json!(CLIENT_APP);
+        client["keyCredentials"] = fragment["keyCredentials"].clone();
+        client["passwordCredentials"] = json!([]);
+        client["requiredResourceAccess"] =
+            json!([{"resourceAppId": API_APP, "resourceAccess": [{"id": ROLE, "type": "Role"}]}]);
+        let setup = Setup { dir };
+        setup.write("api.json", &api);
+        setup.write("client.json", &client);
+        let rules = stdout(
+            &keycred()
+                .args(["api-policy", "--tenant", TENANT, "--manifest"])
+                .arg(setup.path("api.json"))
+                .args(["--role", "Orders.Read", "--format", "json"])
+                .output()
+                .unwrap(),
+        );
+        fs::write(setup.path("rules.json"), rules).unwrap();
+        setup
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, value: &Value) {
+        fs::write(
+            self.path(name),
+            serde_json::to_string_pretty(value).unwrap(),
+        )
+        .unwrap();
+    }
+
+    fn read(&self, name: &str) -> Value {
+        serde_json::from_slice(&fs::read(self.path(name)).unwrap()).unwrap()
+    }
+
+    fn doctor(&self, extra: &[&str]) -> std::process::Output {
+        keycred()
+            .arg("doctor")
+            .arg("--client")
+            .arg(self.path("client.json"))
+            .arg("--api")
+            .arg(self.path("api.json"))
+            .arg("--credential")
+            .arg(self.path("daemon.pem"))
+            .arg("--key")
+            .arg(self.path("daemon.key"))
+            .args(if extra.contains(&"--scope") {
+                &[][..]
+            } else {
+                &["--scope", "api://contoso-orders/.default"][..]
+            })
+            .arg("--rules")
+            .arg(self.path("rules.json"))
+            .args(["--json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+}
+
+/// The findings of a run, by id.
+fn findings(out: &std::process::Output) -> Vec<Value> {
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    report["findings"].as_array().unwrap().clone()
+}
+
+fn assert_finding(out: &std::process::Output, code: i32, id: &str, symptom: &str, fix: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let all = findings(out);
+    let found = all
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {all:?}"));
+    assert!(
+        found["symptom"].as_str().unwrap().contains(symptom),
+        "{found}"
+    );
+    assert!(found["fix"].as_str().unwrap().contains(fix), "{found}");
+}
+
+#[test]
+fn a_healthy_setup_has_no_finding() {
+    let setup = Setup::new();
+    let out = setup.doctor(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(findings(&out).is_empty());
+    let out = keycred()
+        .arg("doctor")
+        .arg("--client")
+        .arg(setup.path("client.json"))
+        .arg("--api")
+        .arg(setup.path("api.json"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("checked client, api, roles: 0 errors, 0 warnings: nothing found"));
+}
+
+#[test]
+fn an_unregistered_or_mismatched_credential() {
+    let setup = Setup::new();
+    let other = setup.path("other");
+    new_credential(&other, &["--no-pfx"]);
+    let out = keycred()
+        .arg("doctor")
+        .arg("--client")
+        .arg(setup.path("client.json"))
+        .arg("--credential")
+        .arg(other.join("daemon.pem"))
+        .arg("--key")
+        .arg(other.join("daemon.key"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_finding(
+        &out,
+        4,
+        "credential.not-registered",
+        "AADSTS700027",
+        "keycred rotate --cert",
+    );
+    assert_finding(
+        &out,
+        4,
+        "credential.unmatched-registration",
+        "a key nobody here holds",
+        "--remove-key-id",
+    );
+    // The key of another credential beside the certificate.
+    let out = keycred()
+        .arg("doctor")
+        .arg("--credential")
+        .arg(setup.path("daemon.pem"))
+        .arg("--key")
+        .arg(other.join("daemon.key"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_finding(
+        &out,
+        4,
+        "credential.key-mismatch",
+        "does not verify",
+        "NAME.key",
+    );
+}
+
+#[test]
+fn a_scope_that_names_no_api() {
+    let setup = Setup::new();
+    let out = setup.doctor(&["--scope", "api://contoso-order/.default"]);
+    assert_finding(
+        &out,
+        4,
+        "scope.unknown-resource",
+        "AADSTS500011",
+        "api://contoso-orders/.default",
+    );
+    let out = setup.doctor(&["--scope", "api://contoso-orders/Orders.Read"]);
+    assert_finding(&out, 4, "scope.not-default", "AADSTS1002012", "/.default");
+    let out = setup.doctor(&["--scope", "https://graph.microsoft.com/.default"]);
+    assert_finding(
+        &out,
+        4,
+        "scope.graph",
+        "401",
+        "api://contoso-orders/.default",
+    );
+    // The appId works as well as the URI.
+    let out = setup.doctor(&["--scope", &format!("{API_APP}/.default")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn roles_the_client_cannot_get() {
+    let setup = Setup::new();
+    let mut client = setup.read("client.json");
+    client["requiredResourceAccess"][0]["resourceAccess"][0]["type"] = json!("Scope");
+    setup.write("client.json", &client);
+    let out = setup.doctor(&[]);
+    assert_finding(
+        &out,
+        4,
+        "roles.scope-entry",
+        "type Role",
+        "keycred manifest grant",
+    );
+    assert_finding(
+        &out,
+        4,
+        "roles.required-not-grantable",
+        "missing role",
+        "keycred manifest grant",
+    );
+
+    client["requiredResourceAccess"] = json!([]);
+    setup.write("client.json", &client);
+    assert_finding(
+        &setup.doctor(&[]),
+        4,
+        "roles.not-requested",
+        "without roles",
+        "keycred manifest grant",
+    );
+
+    client["requiredResourceAccess"] =
+        json!([{"resourceAppId": API_APP, "resourceAccess": [{"id": ROLE, "type": "Role"}]}]);
+    setup.write("client.json", &client);
+    let mut api = setup.read("api.json");
+    api["appRoles"][0]["allowedMemberTypes"] = json!(["User"]);
+    setup.write("api.json", &api);
+    assert_finding(
+        &setup.doctor(&[]),
+        4,
+        "roles.user-only",
+        "without that role",
+        "--member-types both",
+    );
+}
+
+#[test]
+fn rules_that_refuse_every_token_the_api_gets() {
+    let setup = Setup::new();
+    // Rules for v1 tokens, while the API's registration asks for v2.
+    let rules = stdout(
+        &keycred()
+            .args([
+                "api-policy",
+                "--tenant",
+                TENANT,
+                "--token-version",
+                "1",
+                "--audience",
+                "api://contoso-orders",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap(),
+    );
+    fs::write(setup.path("rules.json"), rules).unwrap();
+    let out = setup.doctor(&[]);
+    assert_finding(
+        &out,
+        4,
+        "api.version-mismatch",
+        "401",
+        "keycred api-policy --manifest",
+    );
+    assert_finding(
+        &out,
+        4,
+        "api.audience-mismatch",
+        "401",
+        "keycred api-policy --manifest",
+    );
+}
+
+#[test]
+fn hygiene_warnings_alone_exit_3() {
+    let setup = Setup::new();
+    let mut client = setup.read("client.json");
+    client["passwordCredentials"] =
+        json!([{"keyId": "30000000-0000-4000-8000-000000000000", "displayName": "old"}]);
+    setup.write("client.json", &client);
+    let out = setup.doctor(&[]);
+    assert_finding(
+        &out,
+        3,
+        "client.secret-beside-certificate",
+        "anyone with the secret",
+        "Client secrets",
+    );
+}
+
+/// An unsigned token with these claims (doctor reads claims; it never needs the signature).
+fn token(dir: &Path, claims: Value) -> PathBuf {
+    let part = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let path = dir.join("token.txt");
+    fs::write(
+        &path,
+        format!(
+            "{}.{}.c2ln",
+            part(&json!({"alg": "RS256", "typ": "JWT"})),
+            part(&claims)
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_token_the_api_would_refuse() {
+    let setup = Setup::new();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let good = json!({
+        "aud": API_APP, "iss": format!("https://login.microsoftonline.com/{TENANT}/v2.0"), "azp": CLIENT_APP,
+        "roles": ["Orders.Read"], "ver": "2.0", "exp": now + 3600
+    });
+    let path = token(setup.dir.path(), good.clone());
+    let out = setup.doctor(&["--token", path.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for (claim, value, id) in [
+        ("aud", json!("api://contoso-orders"), "token.audience"),
+        (
+            "iss",
+            json!(format!("https://sts.windows.net/{TENANT}/")),
+            "token.issuer",
+        ),
+        ("roles", json!([]), "token.roles-missing"),
+        ("exp", json!(now - 60), "token.expired"),
+        (
+            "azp",
+            json!("99999999-0000-4000-8000-000000000000"),
+            "token.wrong-app",
+        ),
+    ] {
+        let mut claims = good.clone();
+        claims[claim] = value;
+        let path = token(setup.dir.path(), claims);
+        let out = setup.doctor(&["--token", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(4));
+        assert!(
+            findings(&out).iter().any(|f| f["id"] == id),
+            "{id}: {:?}",
+            findings(&out)
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_an_error_never_a_healthy_verdict() {
+    let setup = Setup::new();
+    // A certificate given as a manifest.
+    let out = keycred()
+        .arg("doctor")
+        .arg("--client")
+        .arg(setup.path("daemon.pem"))
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "--client");
+    // Broken JSON.
+    fs::write(setup.path("broken.json"), "{\"appId\": ").unwrap();
+    let out = keycred()
+        .arg("doctor")
+        .arg("--api")
+        .arg(setup.path("broken.json"))
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "--api");
+    // The same app twice.
+    let out = keycred()
+        .arg("doctor")
+        .arg("--client")
+        .arg(setup.path("client.json"))
+        .arg("--api")
+        .arg(setup.path("client.json"))
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "the same app");
+    // Rules that are not rules.
+    let out = keycred()
+        .arg("doctor")
+        .arg("--api")
+        .arg(setup.path("api.json"))
+        .arg("--rules")
+        .arg(setup.path("client.json"))
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "not an API's rules");
+    // Nothing to check is no verdict at all.
+    let out = keycred().arg("doctor").output().unwrap();
+    assert_fails(&out, 2, "nothing to check");
+}
