@@ -435,3 +435,69 @@ fn bad_input_is_an_error_never_a_healthy_verdict() {
     let out = keycred().arg("doctor").output().unwrap();
     assert_fails(&out, 2, "nothing to check");
 }
+
+#[test]
+fn an_unregistered_certificate_fails_at_the_oauth_server_as_doctor_predicts() {
+    let setup = Setup::new();
+    // The OAuth test server trusts the certificate the client manifest holds (daemon.pem).
+    let Some(server) = crate::flow::OidcServer::launch(
+        TENANT,
+        CLIENT_APP,
+        &setup.path("daemon.pem"),
+        ("99999999-8888-4777-8666-555555555555", "unused secret"),
+        None,
+    ) else {
+        return;
+    };
+    let other = setup.path("other");
+    new_credential(&other, &["--no-pfx"]);
+    let predicted = keycred()
+        .arg("doctor")
+        .arg("--client")
+        .arg(setup.path("client.json"))
+        .arg("--credential")
+        .arg(other.join("daemon.pem"))
+        .arg("--key")
+        .arg(other.join("daemon.key"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_finding(
+        &predicted,
+        4,
+        "credential.not-registered",
+        "AADSTS700027",
+        "keycred rotate --cert",
+    );
+    let token = |dir: &Path| {
+        keycred()
+            .args([
+                "token",
+                "--tenant",
+                TENANT,
+                "--client-id",
+                CLIENT_APP,
+                "--scope",
+                "api://keycred-test/.default",
+                "--authority",
+            ])
+            .arg(server.authority())
+            .arg("--cert")
+            .arg(dir.join("daemon.pem"))
+            .arg("--key")
+            .arg(dir.join("daemon.key"))
+            .output()
+            .unwrap()
+    };
+    // The real flow: the registered certificate gets a token, the other one is refused.
+    stdout(&token(setup.dir.path()));
+    assert_fails(&token(&other), 1, "invalid_client");
+    // And with the registered one, doctor finds nothing about the credential.
+    let fine = setup.doctor(&[]);
+    assert_eq!(
+        fine.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fine.stdout)
+    );
+}

@@ -1538,3 +1538,49 @@ fn at_a_terminal_the_plan_is_applied_only_on_a_yes() {
         2
     );
 }
+
+#[test]
+fn self_rotation_where_the_app_may_not_read_itself_names_object_id() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = live_tenant(Vec::new(), "") else {
+        return;
+    };
+    // The same tenant, but the app may not read its own registration.
+    let mut apps: Value = {
+        let mut response = ureq::get(format!("{}/_test/apps", tenant.graph.url()))
+            .call()
+            .unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    apps[0]["selfRead"] = json!(false);
+    let locked = GraphServer::start(&tenant.oidc, &apps, &tenant.dir.path().join("locked"));
+    let out = keycred()
+        .args([
+            "graph",
+            "rotate",
+            "--self",
+            "--app",
+            AUTOMATION,
+            "--force-renewal",
+            "--no-pfx",
+            "--apply",
+            "--graph-url",
+        ])
+        .arg(locked.url())
+        .arg("--authority")
+        .arg(tenant.oidc.authority())
+        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+        .arg(tenant.dir.path().join("automation.pem"))
+        .arg("--key")
+        .arg(tenant.dir.path().join("automation.key"))
+        .args(["--out"])
+        .arg(tenant.dir.path().join("certs"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("Authorization_RequestDenied"), "{said}");
+    assert!(said.contains("--object-id"), "{said}");
+}

@@ -45,6 +45,8 @@ function normalizeApp(app) {
     appId: app.appId,
     displayName: app.displayName ?? null,
     owners: app.owners ?? [],
+    // Whether the app may read its own registration (Graph allows it only with a permission in some tenants).
+    selfRead: app.selfRead ?? true,
     keyCredentials: (app.keyCredentials ?? []).map((k) => credentialFromKey(k.key, k)),
     passwordCredentials: app.passwordCredentials ?? [],
     extra: app.extra ?? {},
@@ -255,7 +257,7 @@ async function route(req, url, who, body) {
   const action = one[2];
   const self = who.appId === app.appId;
   if (req.method === 'GET' && !action) {
-    if (!allowed(who, app, false) && !self) throw denied();
+    if (!allowed(who, app, false) && !(self && app.selfRead)) throw denied();
     const select = url.searchParams.get('$select')?.split(',');
     return [200, appWire(app, select, Boolean(select?.includes('keyCredentials')))];
   }
