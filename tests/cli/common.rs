@@ -253,3 +253,35 @@ pub fn rotate_orders(manifest: &Path, out: &Path, extra: &[&str]) -> std::proces
         .output()
         .unwrap()
 }
+
+/// A key (PKCS#8 PEM) and a self-signed certificate (PEM) made by Python's `cryptography`, valid from `start` to
+/// `end` hours from now: for dates keycred itself refuses to make (a certificate that has ended, or not begun).
+pub fn certificate_by_python(key: &Path, cert: &Path, start: i64, end: i64) {
+    run_peer(
+        "python3",
+        &[
+            "-c",
+            r#"
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Python Daemon")])
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(hours=int(sys.argv[3])))
+        .not_valid_after(now + datetime.timedelta(hours=int(sys.argv[4]))).sign(key, hashes.SHA256()))
+open(sys.argv[1], "wb").write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()))
+open(sys.argv[2], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+"#,
+            key.to_str().unwrap(),
+            cert.to_str().unwrap(),
+            &start.to_string(),
+            &end.to_string(),
+        ],
+    );
+}

@@ -501,3 +501,135 @@ fn an_unregistered_certificate_fails_at_the_oauth_server_as_doctor_predicts() {
         String::from_utf8_lossy(&fine.stdout)
     );
 }
+
+#[test]
+fn the_clients_own_credentials_and_the_apis_names() {
+    let setup = Setup::new();
+    let client = setup.read("client.json");
+    let with = |credentials: Vec<Value>| {
+        let mut c = client.clone();
+        c["keyCredentials"] = Value::Array(credentials);
+        setup.write("client2.json", &c);
+        keycred()
+            .arg("doctor")
+            .arg("--client")
+            .arg(setup.path("client2.json"))
+            .arg("--json")
+            .output()
+            .unwrap()
+    };
+    let a = "00000000-0000-4000-8000-00000000000a";
+    assert_finding(
+        &with(vec![key_credential(a, "CN=A", -400, -1)]),
+        4,
+        "client.no-valid-certificate",
+        "AADSTS700027",
+        "keycred rotate",
+    );
+    assert_finding(
+        &with(vec![key_credential(a, "CN=A", -300, 10)]),
+        3,
+        "client.renewal-due",
+        "once it has ended",
+        "keycred rotate",
+    );
+    assert_finding(
+        &with(vec![key_credential(a, "CN=A", -10, 800)]),
+        3,
+        "client.long-lived-certificate",
+        "longer",
+        "--days 365",
+    );
+    let dup = with(vec![
+        key_credential(a, "CN=A", -10, 300),
+        key_credential(a, "CN=B", -10, 300),
+    ]);
+    assert_finding(
+        &dup,
+        4,
+        "client.duplicate-key-id",
+        "Entra refuses",
+        "--repair-key-ids",
+    );
+
+    // An API without identifier URIs, and a role that is disabled or unknown.
+    let mut api = setup.read("api.json");
+    api["identifierUris"] = json!([]);
+    setup.write("api.json", &api);
+    let out = keycred()
+        .arg("doctor")
+        .arg("--api")
+        .arg(setup.path("api.json"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_finding(
+        &out,
+        3,
+        "api.no-identifier-uri",
+        "appId",
+        "--identifier-uri",
+    );
+    api["appRoles"][0]["isEnabled"] = json!(false);
+    setup.write("api.json", &api);
+    assert_finding(
+        &setup.doctor(&["--scope", &format!("{API_APP}/.default")]),
+        4,
+        "roles.disabled",
+        "without that role",
+        "enable",
+    );
+    api["appRoles"] = json!([]);
+    setup.write("api.json", &api);
+    assert_finding(
+        &setup.doctor(&["--scope", &format!("{API_APP}/.default")]),
+        4,
+        "roles.unknown-role",
+        "without that role",
+        "keycred manifest grant",
+    );
+}
+
+#[test]
+fn a_credential_that_ended_or_ends_soon() {
+    let setup = Setup::new();
+    // The fixture certificate ends in 2036: with a warning window past that, it is "expiring".
+    let out = keycred()
+        .arg("doctor")
+        .arg("--credential")
+        .arg(fixture("openssl-rsa.pem"))
+        .arg("--key")
+        .arg(fixture("openssl-rsa.key"))
+        .args(["--warn-days", "5000", "--json"])
+        .output()
+        .unwrap();
+    assert_finding(
+        &out,
+        3,
+        "credential.expiring",
+        "once it has ended",
+        "keycred rotate",
+    );
+    if !python_cryptography_available() {
+        return;
+    }
+    let dir = setup.dir.path();
+    for (name, start, end, id) in [
+        ("ended", -48, -1, "credential.expired"),
+        ("later", 24, 48, "credential.not-yet-valid"),
+    ] {
+        let key = dir.join(format!("{name}.key"));
+        let cert = dir.join(format!("{name}.pem"));
+        certificate_by_python(&key, &cert, start, end);
+        let out = keycred()
+            .arg("doctor")
+            .arg("--credential")
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert_finding(&out, 4, id, "AADSTS700027", "");
+    }
+}

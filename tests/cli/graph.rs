@@ -1448,29 +1448,11 @@ fn self_rotation_with_an_expired_certificate_is_refused_before_anything_is_sent(
     };
     let dir = tenant.dir.path();
     // A key and a certificate that ended an hour ago, made by Python's cryptography.
-    run_peer(
-        "python3",
-        &[
-            "-c",
-            r#"
-import datetime, sys
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Expired Daemon")])
-now = datetime.datetime.now(datetime.timezone.utc)
-cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=30))
-        .not_valid_after(now - datetime.timedelta(hours=1)).sign(key, hashes.SHA256()))
-open(sys.argv[1], "wb").write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption()))
-open(sys.argv[2], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
-"#,
-            dir.join("expired.key").to_str().unwrap(),
-            dir.join("expired.pem").to_str().unwrap(),
-        ],
+    certificate_by_python(
+        &dir.join("expired.key"),
+        &dir.join("expired.pem"),
+        -30 * 24,
+        -1,
     );
     let out = keycred()
         .args([
