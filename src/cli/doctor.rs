@@ -9,7 +9,7 @@ use super::shared::PasswordArgs;
 /// `keycred doctor`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Every input is optional; each check runs when its inputs are there, and nothing is sent anywhere. Exit codes: 0 nothing found, 3 warnings only (it works, but not for long or by accident), 4 at least one error (the flow fails); 1 and 2 for unreadable or wrong input, as everywhere.\n\nExamples:\n  keycred doctor --client client.json --api api.json --credential daemon.pfx \\\n    --password-file daemon.pfx.password --scope api://contoso-orders/.default\n  keycred doctor --api api.json --rules rules.json --token token.txt"
+    after_help = "Every input is optional; each check runs when its inputs are there, and nothing is sent anywhere. Exit codes: 0 nothing found, 3 warnings only (it works, but not for long or by accident), 4 at least one error (the flow fails); 1 and 2 for unreadable or wrong input, as everywhere.\n\nExamples:\n  keycred doctor --client client.json --api api.json --credential daemon.pfx \\\n    --password-file daemon.pfx.password --scope api://contoso-orders/.default\n  keycred doctor --client-app CLIENT_APP_ID --api-app API_APP_ID --token-file graph.token\n  keycred doctor --api api.json --rules rules.json --token token.txt"
 )]
 pub struct DoctorArgs {
     /// The client (daemon) app's manifest, either format.
@@ -27,7 +27,7 @@ pub struct DoctorArgs {
 
     /// The private key (PKCS#8 PEM) of a --credential certificate.
     #[arg(long, value_name = "FILE", requires = "credential")]
-    pub key: Option<PathBuf>,
+    pub credential_key: Option<PathBuf>,
 
     #[command(flatten)]
     pub password: PasswordArgs,
@@ -47,6 +47,20 @@ pub struct DoctorArgs {
     /// Warn about certificates that end within DAYS.
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub warn_days: u32,
+
+    /// Read the client app live through Microsoft Graph: its registration (unless --client is given), its
+    /// service principal and its app role assignments (admin consent); with --api-app.
+    #[arg(long, value_name = "APP_ID", requires = "api_app")]
+    pub client_app: Option<String>,
+
+    /// Read the API app live through Microsoft Graph (unless --api is given); with --client-app.
+    #[arg(long, value_name = "APP_ID", requires = "client_app")]
+    pub api_app: Option<String>,
+
+    /// How --client-app and --api-app reach Microsoft Graph (as for keycred graph apps; needs
+    /// Application.Read.All).
+    #[command(flatten)]
+    pub graph: super::graph::GraphConnectArgs,
 
     /// Print the findings as JSON.
     #[arg(long)]

@@ -20,20 +20,35 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<i32> {
     let request = DoctorRequest {
         client: args.client.clone(),
         api: args.api.clone(),
-        credential: args.credential.as_ref().map(|path| match &args.key {
-            Some(key) => CredentialSource::KeyAndCert {
-                key: key.clone(),
-                cert: path.clone(),
-            },
-            None => CredentialSource::Pfx(path.clone()),
-        }),
+        credential: args
+            .credential
+            .as_ref()
+            .map(|path| match &args.credential_key {
+                Some(key) => CredentialSource::KeyAndCert {
+                    key: key.clone(),
+                    cert: path.clone(),
+                },
+                None => CredentialSource::Pfx(path.clone()),
+            }),
         scope: args.scope.clone(),
         token,
         rules: args.rules.clone(),
         warn: time::Duration::days(i64::from(args.warn_days)),
+        live: match (&args.client_app, &args.api_app) {
+            (Some(client), Some(api)) => Some(doctor::LiveApps {
+                client_app: keycred::workflow::tenant::parse_app(client)?,
+                api_app: keycred::workflow::tenant::parse_app(api)?,
+            }),
+            _ => None,
+        },
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let graph = match request.live {
+        Some(_) => Some(super::graph_connect(&args.graph, now)?),
+        None => None,
     };
     let passwords = super::password_sources(&args.password, None);
-    let diagnosis = doctor::doctor(&request, &passwords, time::OffsetDateTime::now_utc())?;
+    let diagnosis = doctor::doctor(&request, graph.as_ref(), &passwords, now)?;
     if args.json {
         terminal::print_json(&keycred::report::doctor::doctor_json(&diagnosis));
     } else {

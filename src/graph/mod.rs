@@ -325,6 +325,41 @@ impl GraphClient {
         Ok(self.send("GET", &url, None, false)?.body)
     }
 
+    /// The service principal of `app_id` in this tenant, or `None` when it has none (the app was never consented
+    /// to or created here).
+    pub fn service_principal(&self, app_id: Uuid) -> Result<Option<Value>> {
+        let url = format!("{}/v1.0/servicePrincipals(appId='{app_id}')", self.base);
+        match self.send("GET", &url, None, false) {
+            Ok(answer) => Ok(Some(answer.body)),
+            Err(Error::Graph(failure)) if failure.code == "Request_ResourceNotFound" => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The app roles granted to a service principal (`appRoleAssignments`: what admin consent gave it), every page.
+    pub fn app_role_assignments(&self, service_principal: &str) -> Result<Vec<Value>> {
+        let mut url = format!(
+            "{}/v1.0/servicePrincipals/{service_principal}/appRoleAssignments",
+            self.base
+        );
+        let mut all = Vec::new();
+        loop {
+            let answer = self.send("GET", &url, None, false)?;
+            all.extend(
+                answer
+                    .body
+                    .get("value")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            match answer.body.get("@odata.nextLink").and_then(Value::as_str) {
+                Some(next) => url = next.to_owned(),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// `PATCH /applications/{id}` with the whole `keyCredentials` collection: Graph replaces it, so every
     /// credential to keep must be in `credentials`.
     pub fn patch_key_credentials(&self, object_id: Uuid, credentials: &[Value]) -> Result<()> {

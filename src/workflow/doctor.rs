@@ -33,6 +33,26 @@ pub struct DoctorRequest {
     pub rules: Option<PathBuf>,
     /// The renewal window.
     pub warn: time::Duration,
+    /// Read the two apps live through Microsoft Graph (`--client-app`, `--api-app`): their registrations (where
+    /// no file is given), their service principals and the client's app role assignments (admin consent).
+    pub live: Option<LiveApps>,
+}
+
+/// The apps `doctor` reads through Graph.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveApps {
+    /// The client (daemon) app's appId.
+    pub client_app: Uuid,
+    /// The API app's appId.
+    pub api_app: Uuid,
+}
+
+/// What Graph says of the two apps.
+struct Live {
+    client_sp: Option<Value>,
+    api_sp: Option<Value>,
+    /// The API's app role ids the client's service principal was granted.
+    granted: Vec<Uuid>,
 }
 
 /// How bad a finding is.
@@ -93,10 +113,12 @@ struct Inputs {
 /// Runs every check whose inputs are there.
 pub fn doctor(
     request: &DoctorRequest,
+    graph: Option<&crate::graph::GraphClient>,
     passwords: &PasswordSources,
     now: OffsetDateTime,
 ) -> Result<Diagnosis> {
-    if request.client.is_none()
+    if request.live.is_none()
+        && request.client.is_none()
         && request.api.is_none()
         && request.credential.is_none()
         && request.scope.is_none()
@@ -114,17 +136,28 @@ pub fn doctor(
         Manifest::read(path, bytes, crate::manifest::document::FormatChoice::Detect)
             .map_err(|e| Error::Invalid(format!("{flag} {}: {e}", path.display())))
     };
+    let live_app = |id: Uuid, flag: &str| -> Result<Manifest> {
+        let client = graph.ok_or_else(|| Error::Invalid(format!("{flag}: no Graph connection")))?;
+        let (app, _) = super::tenant::find(client, id, None)?;
+        super::tenant::as_manifest(app, &format!("application {id}"))
+    };
+    let client_manifest = match (&request.client, &request.live) {
+        (Some(p), _) => Some(read_manifest(p, "--client")?),
+        (None, Some(live)) => Some(live_app(live.client_app, "--client-app")?),
+        (None, None) => None,
+    };
+    let api_manifest = match (&request.api, &request.live) {
+        (Some(p), _) => Some(read_manifest(p, "--api")?),
+        (None, Some(live)) => Some(live_app(live.api_app, "--api-app")?),
+        (None, None) => None,
+    };
+    let live = match (&request.live, graph) {
+        (Some(apps), Some(client)) => Some(read_live(client, apps)?),
+        _ => None,
+    };
     let inputs = Inputs {
-        client: request
-            .client
-            .as_ref()
-            .map(|p| read_manifest(p, "--client"))
-            .transpose()?,
-        api: request
-            .api
-            .as_ref()
-            .map(|p| read_manifest(p, "--api"))
-            .transpose()?,
+        client: client_manifest,
+        api: api_manifest,
         credential: request
             .credential
             .as_ref()
@@ -176,6 +209,10 @@ pub fn doctor(
             role_checks(client, api, inputs.rules.as_ref(), &mut findings);
         }
     }
+    if let (Some(live), Some(apps)) = (&live, &request.live) {
+        checked.push("tenant");
+        live_checks(live, apps, &inputs, &mut findings);
+    }
     if let Some(claims) = &inputs.token {
         checked.push("token");
         token_checks(claims, &inputs, now, &mut findings);
@@ -191,6 +228,111 @@ pub fn doctor(
         checked,
         exit_code,
     })
+}
+
+fn read_live(client: &crate::graph::GraphClient, apps: &LiveApps) -> Result<Live> {
+    let client_sp = client.service_principal(apps.client_app)?;
+    let api_sp = client.service_principal(apps.api_app)?;
+    let api_sp_id = api_sp
+        .as_ref()
+        .and_then(|sp| sp.get("id")?.as_str().map(str::to_owned));
+    let granted = match (&client_sp, &api_sp_id) {
+        (Some(sp), Some(api_sp_id)) => {
+            let sp_id = sp.get("id").and_then(Value::as_str).unwrap_or_default();
+            client
+                .app_role_assignments(sp_id)?
+                .iter()
+                .filter(|a| a.get("resourceId").and_then(Value::as_str) == Some(api_sp_id.as_str()))
+                .filter_map(|a| a.get("appRoleId")?.as_str()?.parse().ok())
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(Live {
+        client_sp,
+        api_sp,
+        granted,
+    })
+}
+
+fn live_checks(live: &Live, apps: &LiveApps, inputs: &Inputs, findings: &mut Vec<Finding>) {
+    if live.client_sp.is_none() {
+        findings.push(finding(
+            "client.no-service-principal",
+            Severity::Error,
+            "client",
+            format!(
+                "the client app {} has no service principal in this tenant",
+                apps.client_app
+            ),
+            "AADSTS700016 (the application was not found in the directory)",
+            format!(
+                "create it: az ad sp create --id {} (or consent to the app in the portal)",
+                apps.client_app
+            ),
+        ));
+    }
+    if live.api_sp.is_none() {
+        findings.push(finding(
+            "api.no-service-principal",
+            Severity::Error,
+            "api",
+            format!(
+                "the API app {} has no service principal in this tenant",
+                apps.api_app
+            ),
+            "AADSTS500011 (the resource principal was not found in the tenant)",
+            format!("create it: az ad sp create --id {}", apps.api_app),
+        ));
+    }
+    let (Some(client), Some(api)) = (&inputs.client, &inputs.api) else {
+        return;
+    };
+    if live.client_sp.is_none() || live.api_sp.is_none() {
+        return;
+    }
+    let roles = api.role_summaries();
+    let requested = client
+        .root()
+        .get("requiredResourceAccess")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            e.get("resourceAppId")
+                .and_then(Value::as_str)
+                .and_then(|id| Uuid::parse_str(id).ok())
+                == Some(apps.api_app)
+        })
+        .flat_map(|e| {
+            e.get("resourceAccess")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|a| a.get("type").and_then(Value::as_str) == Some("Role"))
+        .filter_map(|a| a.get("id")?.as_str()?.parse::<Uuid>().ok());
+    for role in requested {
+        if !live.granted.contains(&role) {
+            let value = roles
+                .iter()
+                .find(|(_, id, ..)| *id == role)
+                .map(|(v, ..)| v.clone())
+                .unwrap_or_else(|| role.to_string());
+            findings.push(finding(
+                "roles.not-consented",
+                Severity::Error,
+                "roles",
+                format!(
+                    "the client requests {value}, but its service principal was never granted it (no admin consent)"
+                ),
+                "a token without that role until an admin consents",
+                "grant admin consent: the client app > API permissions > Grant admin consent (or az ad app \
+                 permission admin-consent --id CLIENT_APP_ID)"
+                    .into(),
+            ));
+        }
+    }
 }
 
 fn load_credential(

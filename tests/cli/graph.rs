@@ -1566,3 +1566,92 @@ fn self_rotation_where_the_app_may_not_read_itself_names_object_id() {
     assert!(said.contains("Authorization_RequestDenied"), "{said}");
     assert!(said.contains("--object-id"), "{said}");
 }
+
+#[test]
+fn doctor_reads_service_principals_and_consent_live() {
+    if !node_ready() {
+        return;
+    }
+    const API: &str = "c0ffee00-1111-4222-8333-444455556666";
+    const CLIENT: &str = "d0d0d0d0-1111-4222-8333-444455556666";
+    const ROLE: &str = "0f9a3c2b-1d4e-4f5a-8b6c-7d8e9f0a1b2c";
+    let tenant_with = |assignments: Value, api_sp: bool| {
+        json!([
+            {"id": "60000000-0000-4000-8000-000000000001", "appId": API, "displayName": "Orders API",
+             "servicePrincipal": api_sp,
+             "extra": {"identifierUris": ["api://contoso-orders"], "api": {"requestedAccessTokenVersion": 2},
+                       "appRoles": [{"allowedMemberTypes": ["Application"], "description": "Read.", "displayName": "Read",
+                                     "id": ROLE, "isEnabled": true, "value": "Orders.Read"}]}},
+            {"id": "60000000-0000-4000-8000-000000000002", "appId": CLIENT, "displayName": "Orders Daemon",
+             "assignments": assignments,
+             "extra": {"requiredResourceAccess": [{"resourceAppId": API, "resourceAccess": [{"id": ROLE, "type": "Role"}]}]}}
+        ])
+    };
+    let doctor = |tenant: &Tenant| {
+        keycred()
+            .args([
+                "doctor",
+                "--client-app",
+                CLIENT,
+                "--api-app",
+                API,
+                "--json",
+                "--graph-url",
+            ])
+            .arg(tenant.graph.url())
+            .arg("--authority")
+            .arg(tenant.oidc.authority())
+            .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+            .arg(tenant.dir.path().join("automation.pem"))
+            .arg("--key")
+            .arg(tenant.dir.path().join("automation.key"))
+            .output()
+            .unwrap()
+    };
+    let ids = |out: &std::process::Output| -> Vec<String> {
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Requested, never consented.
+    let Some(tenant) = Tenant::start(&tenant_with(json!([]), true), "Application.Read.All") else {
+        return;
+    };
+    let out = doctor(&tenant);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        ids(&out).contains(&"roles.not-consented".to_owned()),
+        "{:?}",
+        ids(&out)
+    );
+    drop(tenant);
+    // Consented: no finding about it.
+    let Some(tenant) = Tenant::start(
+        &tenant_with(json!([{"resourceAppId": API, "appRoleId": ROLE}]), true),
+        "Application.Read.All",
+    ) else {
+        return;
+    };
+    let out = doctor(&tenant);
+    assert!(
+        !ids(&out).contains(&"roles.not-consented".to_owned()),
+        "{:?}",
+        ids(&out)
+    );
+    drop(tenant);
+    // No service principal for the API in this tenant.
+    let Some(tenant) = Tenant::start(&tenant_with(json!([]), false), "Application.Read.All") else {
+        return;
+    };
+    let out = doctor(&tenant);
+    assert!(
+        ids(&out).contains(&"api.no-service-principal".to_owned()),
+        "{:?}",
+        ids(&out)
+    );
+}

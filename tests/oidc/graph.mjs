@@ -47,6 +47,10 @@ function normalizeApp(app) {
     owners: app.owners ?? [],
     // Whether the app may read its own registration (Graph allows it only with a permission in some tenants).
     selfRead: app.selfRead ?? true,
+    // Its service principal in this tenant (none when false), and the app roles it was granted (admin consent):
+    // [{resourceAppId, appRoleId}].
+    servicePrincipal: app.servicePrincipal ?? true,
+    assignments: app.assignments ?? [],
     keyCredentials: (app.keyCredentials ?? []).map((k) => credentialFromKey(k.key, k)),
     passwordCredentials: app.passwordCredentials ?? [],
     extra: app.extra ?? {},
@@ -248,8 +252,34 @@ async function checkProof(app, proof) {
   if (payload.exp - payload.nbf > 600 || seconds < payload.nbf - 300 || seconds > payload.exp) throw bad();
 }
 
+// A service principal's id: the application's object id with its first group changed.
+const spId = (app) => `5${app.id.slice(1)}`;
+
+function servicePrincipals(req, path, who) {
+  if (req.method !== 'GET') throw new GraphError(405, 'Request_BadRequest', 'Only GET is served here.');
+  if (!allowed(who, null, false)) throw denied();
+  let m = /^\/v1\.0\/servicePrincipals\(appId='([^']*)'\)$/.exec(path);
+  if (m) {
+    const app = apps.find((a) => a.appId === m[1] && a.servicePrincipal);
+    if (!app) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`);
+    return [200, { id: spId(app), appId: app.appId, displayName: app.displayName }];
+  }
+  m = /^\/v1\.0\/servicePrincipals\/([^/]+)\/appRoleAssignments$/.exec(path);
+  if (m) {
+    const app = apps.find((a) => a.servicePrincipal && spId(a) === m[1]);
+    if (!app) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`);
+    const value = app.assignments.flatMap((g) => {
+      const resource = apps.find((a) => a.appId === g.resourceAppId && a.servicePrincipal);
+      return resource ? [{ id: randomUUID(), principalId: spId(app), resourceId: spId(resource), appRoleId: g.appRoleId }] : [];
+    });
+    return [200, { value }];
+  }
+  throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
+}
+
 async function route(req, url, who, body) {
   const path = url.pathname;
+  if (path.startsWith('/v1.0/servicePrincipals')) return servicePrincipals(req, path, who);
   if (req.method === 'GET' && path === '/v1.0/applications') return [200, listApplications(url, req, who)];
   const one = /^\/v1\.0\/applications(\(appId='[^']*'\)|\/[^/]+)(\/addKey|\/removeKey)?$/.exec(path);
   if (!one) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
