@@ -329,6 +329,34 @@ fn hygiene_warnings_alone_exit_3() {
         "anyone with the secret",
         "Client secrets",
     );
+    // One that never ends, and one that lives ten years.
+    client["passwordCredentials"] = json!([
+        {"keyId": "30000000-0000-4000-8000-000000000001", "displayName": "forever", "startDateTime": days_from_now(-1)},
+        {"keyId": "30000000-0000-4000-8000-000000000002", "displayName": "decade", "startDateTime": days_from_now(-1),
+         "endDateTime": days_from_now(3650)}
+    ]);
+    setup.write("client.json", &client);
+    let out = setup.doctor(&[]);
+    assert_finding(
+        &out,
+        3,
+        "client.long-lived-secret",
+        "leaked secret",
+        "replace it with the certificate",
+    );
+    let whats: Vec<String> = findings(&out)
+        .iter()
+        .filter(|f| f["id"] == "client.long-lived-secret")
+        .map(|f| f["what"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        whats.iter().any(|w| w.contains("forever never expires")),
+        "{whats:?}"
+    );
+    assert!(
+        whats.iter().any(|w| w.contains("decade lives 3651 days")),
+        "{whats:?}"
+    );
 }
 
 /// An unsigned token with these claims (doctor reads claims; it never needs the signature).
@@ -632,4 +660,173 @@ fn a_credential_that_ended_or_ends_soon() {
             .unwrap();
         assert_finding(&out, 4, id, "AADSTS700027", "");
     }
+}
+
+/// The real flow for the setup, on the OAuth test server: its API (api://keycred-test, v2 tokens, aud
+/// c0ffee00-…) is the setup's API, and the setup's client is registered there with the setup's certificate.
+struct Flow {
+    server: crate::flow::OidcServer,
+}
+
+impl Flow {
+    fn start(setup: &Setup, roles: &str) -> Option<Flow> {
+        let mut api = setup.read("api.json");
+        api["identifierUris"] = json!(["api://keycred-test"]);
+        setup.write("api.json", &api);
+        let server = crate::flow::OidcServer::launch_with_env(
+            TENANT,
+            CLIENT_APP,
+            &setup.path("daemon.pem"),
+            ("99999999-8888-4777-8666-555555555555", "unused secret"),
+            None,
+            &[("TOKEN_ROLES", roles)],
+        )?;
+        let rules = stdout(
+            &keycred()
+                .args(["api-policy", "--tenant", TENANT, "--manifest"])
+                .arg(setup.path("api.json"))
+                .args(["--role", "Orders.Read", "--format", "json", "--authority"])
+                .arg(server.authority())
+                .output()
+                .unwrap(),
+        );
+        fs::write(setup.path("rules.json"), rules).unwrap();
+        Some(Flow { server })
+    }
+
+    fn token(&self, setup: &Setup, scope: &str) -> std::process::Output {
+        keycred()
+            .args([
+                "token",
+                "--tenant",
+                TENANT,
+                "--client-id",
+                CLIENT_APP,
+                "--scope",
+                scope,
+                "--authority",
+            ])
+            .arg(self.server.authority())
+            .arg("--cert")
+            .arg(setup.path("daemon.pem"))
+            .arg("--key")
+            .arg(setup.path("daemon.key"))
+            .output()
+            .unwrap()
+    }
+
+    /// `keycred decode` with the setup's rules, as the API would check the token.
+    fn api_checks(&self, setup: &Setup, token: &str) -> std::process::Output {
+        let rules = setup.read("rules.json");
+        let line = rules["decode"].as_str().unwrap().to_owned();
+        let args: Vec<String> = line.split_whitespace().skip(1).map(str::to_owned).collect();
+        keycred()
+            .args(&args)
+            .write_stdin(token.to_owned())
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn the_real_flow_fails_exactly_where_doctor_says() {
+    let setup = Setup::new();
+    let Some(flow) = Flow::start(&setup, "Orders.Read") else {
+        return;
+    };
+    let scope = "api://keycred-test/.default";
+    // Healthy: no finding, a token, and the API's rules accept it.
+    let token = stdout(&flow.token(&setup, scope)).trim().to_owned();
+    fs::write(setup.path("token.txt"), &token).unwrap();
+    let out = setup.doctor(&[
+        "--scope",
+        scope,
+        "--token",
+        setup.path("token.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stdout(&flow.api_checks(&setup, &token));
+
+    // A scope naming no API: AADSTS500011 predicted, and the server refuses the resource.
+    let wrong = "api://keycred-tset/.default";
+    assert_finding(
+        &setup.doctor(&["--scope", wrong]),
+        4,
+        "scope.unknown-resource",
+        "AADSTS500011",
+        scope.trim_end_matches("/.default"),
+    );
+    assert_fails(&flow.token(&setup, wrong), 1, "AADSTS500011");
+
+    // Rules for v1 tokens while the API gets v2 ones: predicted, and the v2 token is refused on its issuer.
+    let v1 = stdout(
+        &keycred()
+            .args([
+                "api-policy",
+                "--tenant",
+                TENANT,
+                "--token-version",
+                "1",
+                "--audience",
+                "api://keycred-test",
+                "--format",
+                "json",
+                "--authority",
+            ])
+            .arg(flow.server.authority())
+            .output()
+            .unwrap(),
+    );
+    let v2_rules = fs::read(setup.path("rules.json")).unwrap();
+    fs::write(setup.path("rules.json"), v1).unwrap();
+    let predicted = setup.doctor(&["--scope", scope]);
+    assert_finding(
+        &predicted,
+        4,
+        "api.version-mismatch",
+        "401",
+        "keycred api-policy --manifest",
+    );
+    assert_finding(
+        &predicted,
+        4,
+        "api.audience-mismatch",
+        "401 for every token (audience)",
+        "keycred api-policy --manifest",
+    );
+    // The API refuses the v2 token: its audience is the appId, not the URI the v1 rules expect.
+    assert_fails(&flow.api_checks(&setup, &token), 1, "audience");
+    fs::write(setup.path("rules.json"), v2_rules).unwrap();
+}
+
+#[test]
+fn a_role_never_granted_gives_a_token_the_api_refuses_as_doctor_says() {
+    let setup = Setup::new();
+    // The server grants the client no role.
+    let Some(flow) = Flow::start(&setup, "") else {
+        return;
+    };
+    let token = stdout(&flow.token(&setup, "api://keycred-test/.default"))
+        .trim()
+        .to_owned();
+    fs::write(setup.path("token.txt"), &token).unwrap();
+    let out = setup.doctor(&[
+        "--scope",
+        "api://keycred-test/.default",
+        "--token",
+        setup.path("token.txt").to_str().unwrap(),
+    ]);
+    assert_finding(
+        &out,
+        4,
+        "token.roles-missing",
+        "missing role",
+        "keycred manifest grant",
+    );
+    assert_fails(&flow.api_checks(&setup, &token), 1, "missing role");
 }

@@ -18,7 +18,7 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const [tenant, clientId, certPath, secretClientId, secret] = process.argv.slice(2);
 const v2 = 'api://keycred-test';
@@ -50,9 +50,11 @@ const requested = (ctx) => {
   const scope = String(ctx.oidc.params.scope || '');
   if (scope.startsWith(`${v1}/`)) return v1;
   if (scope.startsWith(`${v2}/`)) return v2;
-  const resource = scope.replace(/\/\.default$/, '');
-  return isGraph(resource) ? resource : v2;
+  // Any other resource is asked for as given: like Entra (AADSTS500011), the server then refuses a resource it
+  // does not know (invalid_target).
+  return scope.replace(/\/\.default$/, '');
 };
+const knownResource = (indicator) => indicator === v1 || indicator === v2 || isGraph(indicator);
 
 // With GRAPH_STATE_FILE (a file the tests write with the Graph test server's URL), every application of that
 // tenant is a client, registered with the certificates Graph holds for it now, as Entra trusts the app's current
@@ -137,7 +139,12 @@ const configuration = {
       enabled: true,
       defaultResource: requested,
       useGrantedResource: () => true,
-      getResourceServerInfo: (ctx, indicator) => resourceServer(indicator),
+      getResourceServerInfo: (ctx, indicator) => {
+        if (!knownResource(indicator)) {
+          throw new errors.InvalidTarget(`AADSTS500011: The resource principal named ${indicator} was not found in the tenant.`);
+        }
+        return resourceServer(indicator);
+      },
     },
   },
   extraTokenClaims: () => ({ roles, tid: tenant, idtyp: 'app' }),
