@@ -14,6 +14,12 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+mod after;
+mod new;
+
+use after::{name_the_signer, new_credential_source, retire, verify_token};
+use new::{earlier_certificate, make, New};
+
 use super::provision::{CredentialSpec, Issue};
 use super::tenant;
 use crate::credential::CertificateInfo;
@@ -511,124 +517,6 @@ fn plan_and_apply(
     Ok(())
 }
 
-/// The new credential's files as a token client reads them: the key file with the PEM certificate, or the PFX.
-fn new_credential_source(files: &[(FileRole, String)]) -> Result<super::prove::CredentialSource> {
-    use super::prove::CredentialSource;
-    let path = |role: FileRole| {
-        files
-            .iter()
-            .find(|(r, _)| *r == role)
-            .map(|(_, p)| PathBuf::from(p))
-    };
-    let cer = path(FileRole::Cer).ok_or_else(|| {
-        Error::Refused("--verify: no certificate file of the new credential to sign in with".into())
-    })?;
-    let sibling = |ext: &str| {
-        let candidate = cer.with_extension(ext);
-        candidate.exists().then_some(candidate)
-    };
-    match (
-        path(FileRole::Key).or_else(|| sibling("key")),
-        path(FileRole::Pfx).or_else(|| sibling("pfx")),
-    ) {
-        (Some(key), _) => Ok(CredentialSource::KeyAndCert { key, cert: cer }),
-        (None, Some(pfx)) => Ok(CredentialSource::Pfx(pfx)),
-        (None, None) => Err(Error::Refused(format!(
-            "--verify: {} has no private key beside it (NAME.key or NAME.pfx) to sign in with",
-            cer.display()
-        ))),
-    }
-}
-
-/// Requests a token as the app with its new certificate, retrying while Entra has not replicated it yet
-/// (AADSTS700027); `false` when the time is up.
-fn verify_token(
-    verify: &Verify,
-    app_id: &str,
-    source: &super::prove::CredentialSource,
-    passwords: &PasswordSources,
-) -> Result<bool> {
-    let deadline = std::time::Instant::now() + verify.timeout;
-    let request = crate::flow::token::TokenRequest {
-        authority: verify.authority.clone(),
-        tenant: verify.tenant.clone(),
-        client_id: app_id.to_owned(),
-        scope: verify.scope.clone(),
-        timeout: std::time::Duration::from_secs(30),
-        cache: None,
-    };
-    let credential = super::prove::TokenCredential::Certificate(
-        source.clone(),
-        crate::flow::jwt::Algorithm::Ps256,
-    );
-    loop {
-        match super::prove::token(&request, &credential, passwords, OffsetDateTime::now_utc()) {
-            Ok(_) => return Ok(true),
-            Err(Error::Entra {
-                code: Some(700027), ..
-            }) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(
-                    std::time::Duration::from_secs(5).min(deadline - std::time::Instant::now()),
-                );
-            }
-            Err(Error::Entra {
-                code: Some(700027), ..
-            }) => return Ok(false),
-            Err(other) => return Err(other),
-        }
-    }
-}
-
-/// Removes the credential the new one replaced (the valid one that ended last before), once the new one got a
-/// token: by PATCH in admin mode (the app re-read first), by removeKey proven with the new certificate in `--self`.
-#[allow(clippy::too_many_arguments)]
-fn retire(
-    client: &GraphClient,
-    rotation: &mut AppRotation,
-    object_id: Uuid,
-    reference: AppRef,
-    source: &super::prove::CredentialSource,
-    passwords: &PasswordSources,
-    self_service: bool,
-    now: OffsetDateTime,
-) -> Result<()> {
-    let plan = rotation.plan.as_ref().expect("a rotated app has a plan");
-    let Some(previous) = plan
-        .current
-        .filter(|i| plan.existing[*i] == Disposition::Keep)
-        .and_then(|i| rotation.existing[i].key_id)
-    else {
-        return Ok(());
-    };
-    if self_service {
-        let new = super::prove::load_credential(source, passwords)?;
-        let signer = crate::flow::graph::Signer {
-            certificate: &new.certificate,
-            key: &new.key,
-        };
-        client.remove_key(
-            object_id,
-            &crate::flow::graph::remove_key_body(&signer, object_id, previous, now)?,
-        )?;
-    } else {
-        let app = client.application(reference, Some(SELECT))?;
-        let entries = key_credentials(&app);
-        let kept: Vec<Value> = entries
-            .into_iter()
-            .filter(|k| {
-                k.get("keyId").and_then(Value::as_str) != Some(previous.to_string().as_str())
-            })
-            .map(|mut k| {
-                k["key"] = Value::Null;
-                k
-            })
-            .collect();
-        client.patch_key_credentials(object_id, &kept)?;
-    }
-    rotation.retired = Some(previous);
-    Ok(())
-}
-
 /// Refuses a `--report` path that holds anything but an earlier `graph rotate` report, before anything is sent.
 pub fn check_report_target(path: &Path) -> Result<()> {
     if !path.exists() {
@@ -649,124 +537,6 @@ pub fn check_report_target(path: &Path) -> Result<()> {
             path.display()
         )))
     }
-}
-
-/// A refused proof says which certificate signed it: the one to look for among the app's credentials.
-fn name_the_signer(error: Error, signer: &CertificateInfo) -> Error {
-    match error {
-        Error::Graph(mut failure) if failure.code == "Authentication_MissingOrMalformed" => {
-            let signed = format!(
-                "the proof was signed by {} (SHA-1 {}, valid until {}): that certificate must be one of the app's",
-                signer.subject,
-                signer.thumbprints.render(crate::credential::ThumbprintForm::Hex),
-                crate::time_fmt::rfc3339_utc(signer.not_after)
-            );
-            failure.hint = Some(match failure.hint {
-                Some(hint) => format!("{signed}; {hint}"),
-                None => signed,
-            });
-            Error::Graph(failure)
-        }
-        other => other,
-    }
-}
-
-/// The new credential: made by this run, or found in the app's folder from an earlier one.
-enum New {
-    Made(Box<Made>),
-    Reused(Box<CertificateInfo>),
-}
-
-struct Made {
-    issue: Issue,
-    credential: crate::provision::NewCredential,
-}
-
-impl New {
-    fn certificate(&self) -> &CertificateInfo {
-        match self {
-            New::Made(made) => &made.credential.certificate,
-            New::Reused(cert) => cert,
-        }
-    }
-}
-
-/// Makes the app's new key and certificate (not yet written).
-fn make(
-    request: &GraphRotateRequest,
-    existing: &[ExistingCredential],
-    rotation: &AppRotation,
-    folder: &Path,
-    passwords: &PasswordSources,
-    now: OffsetDateTime,
-) -> Result<Made> {
-    let base = &request.credential;
-    let subject = if !base.subject.is_empty() {
-        base.subject.clone()
-    } else {
-        crate::manifest::existing::newest_subject(existing).unwrap_or_else(|| {
-            format!(
-                "CN={}",
-                rotation.display_name.as_deref().unwrap_or(&rotation.app_id)
-            )
-        })
-    };
-    let mut spec = CredentialSpec {
-        subject,
-        key_size: base.key_size,
-        hash: base.hash,
-        days: base.days,
-        not_after: base.not_after.clone(),
-        pfx: base.pfx.as_ref().map(|p| super::provision::PfxSpec {
-            profile: p.profile,
-            password: match &p.password {
-                super::provision::NewPassword::Generate => super::provision::NewPassword::Generate,
-                _ => super::provision::NewPassword::FromSources,
-            },
-        }),
-        out: folder.to_path_buf(),
-        name: base.name.clone(),
-        force: false,
-        key_file: base.key_file,
-        pem_bundle: base.pem_bundle,
-    };
-    spec.name = Some(super::rotate_app::rotated_files_name(&spec, now)?);
-    let issue = Issue::prepare(spec, passwords, now, crate::secret::random_bytes()?)?;
-    let credential = issue.create()?;
-    Ok(Made { issue, credential })
-}
-
-/// A certificate an earlier run made in `folder` that the app does not hold yet and that is valid now: a run
-/// that stopped after writing the files and before Graph confirmed the change uploads it instead of making
-/// another.
-fn earlier_certificate(
-    folder: &Path,
-    existing: &[ExistingCredential],
-    now: OffsetDateTime,
-) -> Result<Option<(PathBuf, CertificateInfo)>> {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return Ok(None);
-    };
-    let mut found: Vec<(PathBuf, CertificateInfo)> = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("cer") {
-            continue;
-        }
-        let bytes = crate::input::read_file(&path)?;
-        let cert = CertificateInfo::from_der(&bytes).map_err(|reason| Error::NotACertificate {
-            path: path.clone(),
-            reason,
-        })?;
-        let held = existing
-            .iter()
-            .any(|c| c.thumbprint == Some(cert.thumbprints.sha1));
-        if !held && cert.status(now) == crate::credential::Status::Valid {
-            found.push((path, cert));
-        }
-    }
-    found.sort_by_key(|(_, cert)| cert.not_after);
-    Ok(found.pop())
 }
 
 fn text(value: &Value, key: &str) -> Option<String> {

@@ -1,402 +1,9 @@
-//! The doctor workflow (`keycred doctor`): cross-checks what it is given (the client's and the API's app
-//! registrations, the daemon's credential, the scope it requests, a token it got, the API's rules) and names
-//! every mismatch that makes the client credentials flow fail, with the symptom it causes and the fix. Each check
-//! runs when its inputs are there; nothing is sent anywhere.
+//! The doctor's offline checks, one function per area: the client, the credential, the scope, the API (with its
+//! rules), the roles between client and API, and a token.
 
-use std::path::PathBuf;
+use super::*;
 
-use serde_json::Value;
-use time::OffsetDateTime;
-use uuid::Uuid;
-
-use super::prove::CredentialSource;
-use crate::credential::{CertificateInfo, Status};
-use crate::error::{Error, Result};
-use crate::input::{self, PasswordSources};
-use crate::manifest::{ExistingCredential, Manifest};
-use crate::rotation::{standing, Standing};
-
-/// What the doctor is given; every input is optional.
-#[derive(Debug, Default)]
-pub struct DoctorRequest {
-    /// The client (daemon) app's manifest.
-    pub client: Option<PathBuf>,
-    /// The resource (API) app's manifest.
-    pub api: Option<PathBuf>,
-    /// The credential the daemon signs with.
-    pub credential: Option<CredentialSource>,
-    /// The scope the daemon requests.
-    pub scope: Option<String>,
-    /// An access token the daemon got (compact JWT).
-    pub token: Option<String>,
-    /// The API's rules, as `keycred api-policy --format json` writes them.
-    pub rules: Option<PathBuf>,
-    /// The renewal window.
-    pub warn: time::Duration,
-    /// Read the two apps live through Microsoft Graph (`--client-app`, `--api-app`): their registrations (where
-    /// no file is given), their service principals and the client's app role assignments (admin consent).
-    pub live: Option<LiveApps>,
-}
-
-/// The apps `doctor` reads through Graph.
-#[derive(Debug, Clone, Copy)]
-pub struct LiveApps {
-    /// The client (daemon) app's appId.
-    pub client_app: Uuid,
-    /// The API app's appId.
-    pub api_app: Uuid,
-}
-
-/// What Graph says of the two apps.
-struct Live {
-    client_sp: Option<Value>,
-    api_sp: Option<Value>,
-    /// The API's app role ids the client's service principal was granted.
-    granted: Vec<Uuid>,
-}
-
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// It works today, but not for long, or works by accident.
-    Warning,
-    /// The flow fails.
-    Error,
-}
-
-impl Severity {
-    /// The word in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-/// One finding.
-#[derive(Debug, Clone)]
-pub struct Finding {
-    /// A stable id (`credential.not-registered`), for scripts and for README's table.
-    pub id: &'static str,
-    /// How bad.
-    pub severity: Severity,
-    /// What it is about: `client`, `api`, `credential`, `scope`, `token`.
-    pub area: &'static str,
-    /// What is wrong, with the values that disagree.
-    pub what: String,
-    /// What it causes: the AADSTS code, "token without roles", "API answers 401".
-    pub symptom: String,
-    /// The fix, as a keycred command where there is one.
-    pub fix: String,
-}
-
-/// What the doctor found, and what it checked.
-#[derive(Debug)]
-pub struct Diagnosis {
-    /// Every finding, errors first.
-    pub findings: Vec<Finding>,
-    /// The checks that ran (areas), for "nothing found" to mean something.
-    pub checked: Vec<&'static str>,
-    /// 0 nothing found, 3 warnings only, 4 at least one error (as `check`'s: works but needs care / fails).
-    pub exit_code: i32,
-}
-
-struct Inputs {
-    client: Option<Manifest>,
-    api: Option<Manifest>,
-    credential: Option<(CertificateInfo, Option<bool>)>,
-    rules: Option<Value>,
-    token: Option<Value>,
-}
-
-/// Runs every check whose inputs are there.
-pub fn doctor(
-    request: &DoctorRequest,
-    graph: Option<&crate::graph::GraphClient>,
-    passwords: &PasswordSources,
-    now: OffsetDateTime,
-) -> Result<Diagnosis> {
-    if request.live.is_none()
-        && request.client.is_none()
-        && request.api.is_none()
-        && request.credential.is_none()
-        && request.scope.is_none()
-        && request.token.is_none()
-        && request.rules.is_none()
-    {
-        return Err(Error::Invalid(
-            "nothing to check: give any of --client CLIENT.json, --api API.json, --credential FILE, --scope SCOPE, \
-             --token FILE, --rules FILE"
-                .into(),
-        ));
-    }
-    let read_manifest = |path: &PathBuf, flag: &str| -> Result<Manifest> {
-        let bytes = input::read_file(path)?;
-        Manifest::read(path, bytes, crate::manifest::document::FormatChoice::Detect)
-            .map_err(|e| Error::Invalid(format!("{flag} {}: {e}", path.display())))
-    };
-    let live_app = |id: Uuid, flag: &str| -> Result<Manifest> {
-        let client = graph.ok_or_else(|| Error::Invalid(format!("{flag}: no Graph connection")))?;
-        let (app, _) = super::tenant::find(client, id, None)?;
-        super::tenant::as_manifest(app, &format!("application {id}"))
-    };
-    let client_manifest = match (&request.client, &request.live) {
-        (Some(p), _) => Some(read_manifest(p, "--client")?),
-        (None, Some(live)) => Some(live_app(live.client_app, "--client-app")?),
-        (None, None) => None,
-    };
-    let api_manifest = match (&request.api, &request.live) {
-        (Some(p), _) => Some(read_manifest(p, "--api")?),
-        (None, Some(live)) => Some(live_app(live.api_app, "--api-app")?),
-        (None, None) => None,
-    };
-    let live = match (&request.live, graph) {
-        (Some(apps), Some(client)) => Some(read_live(client, apps)?),
-        _ => None,
-    };
-    let inputs = Inputs {
-        client: client_manifest,
-        api: api_manifest,
-        credential: request
-            .credential
-            .as_ref()
-            .map(|source| load_credential(source, passwords))
-            .transpose()?,
-        rules: request.rules.as_deref().map(read_rules).transpose()?,
-        token: request
-            .token
-            .as_ref()
-            .map(|t| crate::flow::decode::parse(t).map(|(_, claims)| claims))
-            .transpose()
-            .map_err(|e| Error::Invalid(format!("--token: {e}")))?,
-    };
-    if let (Some(client), Some(api)) = (&inputs.client, &inputs.api) {
-        if client.app_id().is_some() && client.app_id() == api.app_id() {
-            return Err(Error::Invalid(format!(
-                "--client and --api are the same app ({}): --client is the daemon's registration, --api the \
-                 resource app it calls",
-                client.app_id().unwrap_or_default()
-            )));
-        }
-    }
-    let mut findings = Vec::new();
-    let mut checked = Vec::new();
-    if let Some(client) = &inputs.client {
-        checked.push("client");
-        client_checks(client, now, request.warn, &mut findings)?;
-    }
-    if let Some((cert, key_matches)) = &inputs.credential {
-        checked.push("credential");
-        credential_checks(
-            cert,
-            *key_matches,
-            inputs.client.as_ref(),
-            now,
-            request.warn,
-            &mut findings,
-        )?;
-    }
-    if let Some(scope) = &request.scope {
-        checked.push("scope");
-        scope_checks(scope, inputs.api.as_ref(), &mut findings);
-    }
-    if let Some(api) = &inputs.api {
-        checked.push("api");
-        api_checks(api, inputs.rules.as_ref(), &mut findings)?;
-        if let Some(client) = &inputs.client {
-            checked.push("roles");
-            role_checks(client, api, inputs.rules.as_ref(), &mut findings);
-        }
-    }
-    if let (Some(live), Some(apps)) = (&live, &request.live) {
-        checked.push("tenant");
-        live_checks(live, apps, &inputs, &mut findings);
-    }
-    if let Some(claims) = &inputs.token {
-        checked.push("token");
-        token_checks(claims, &inputs, now, &mut findings);
-    }
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let exit_code = match findings.iter().map(|f| f.severity).max() {
-        None => crate::exit::SUCCESS,
-        Some(Severity::Warning) => crate::exit::RENEWAL_DUE,
-        Some(Severity::Error) => crate::exit::EXPIRED,
-    };
-    Ok(Diagnosis {
-        findings,
-        checked,
-        exit_code,
-    })
-}
-
-fn read_live(client: &crate::graph::GraphClient, apps: &LiveApps) -> Result<Live> {
-    let client_sp = client.service_principal(apps.client_app)?;
-    let api_sp = client.service_principal(apps.api_app)?;
-    let api_sp_id = api_sp
-        .as_ref()
-        .and_then(|sp| sp.get("id")?.as_str().map(str::to_owned));
-    let granted = match (&client_sp, &api_sp_id) {
-        (Some(sp), Some(api_sp_id)) => {
-            let sp_id = sp.get("id").and_then(Value::as_str).unwrap_or_default();
-            client
-                .app_role_assignments(sp_id)?
-                .iter()
-                .filter(|a| a.get("resourceId").and_then(Value::as_str) == Some(api_sp_id.as_str()))
-                .filter_map(|a| a.get("appRoleId")?.as_str()?.parse().ok())
-                .collect()
-        }
-        _ => Vec::new(),
-    };
-    Ok(Live {
-        client_sp,
-        api_sp,
-        granted,
-    })
-}
-
-fn live_checks(live: &Live, apps: &LiveApps, inputs: &Inputs, findings: &mut Vec<Finding>) {
-    if live.client_sp.is_none() {
-        findings.push(finding(
-            "client.no-service-principal",
-            Severity::Error,
-            "client",
-            format!(
-                "the client app {} has no service principal in this tenant",
-                apps.client_app
-            ),
-            "AADSTS700016 (the application was not found in the directory)",
-            format!(
-                "create it: az ad sp create --id {} (or consent to the app in the portal)",
-                apps.client_app
-            ),
-        ));
-    }
-    if live.api_sp.is_none() {
-        findings.push(finding(
-            "api.no-service-principal",
-            Severity::Error,
-            "api",
-            format!(
-                "the API app {} has no service principal in this tenant",
-                apps.api_app
-            ),
-            "AADSTS500011 (the resource principal was not found in the tenant)",
-            format!("create it: az ad sp create --id {}", apps.api_app),
-        ));
-    }
-    let (Some(client), Some(api)) = (&inputs.client, &inputs.api) else {
-        return;
-    };
-    if live.client_sp.is_none() || live.api_sp.is_none() {
-        return;
-    }
-    let roles = api.role_summaries();
-    let requested = client
-        .root()
-        .get("requiredResourceAccess")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|e| {
-            e.get("resourceAppId")
-                .and_then(Value::as_str)
-                .and_then(|id| Uuid::parse_str(id).ok())
-                == Some(apps.api_app)
-        })
-        .flat_map(|e| {
-            e.get("resourceAccess")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter(|a| a.get("type").and_then(Value::as_str) == Some("Role"))
-        .filter_map(|a| a.get("id")?.as_str()?.parse::<Uuid>().ok());
-    for role in requested {
-        if !live.granted.contains(&role) {
-            let value = roles
-                .iter()
-                .find(|(_, id, ..)| *id == role)
-                .map(|(v, ..)| v.clone())
-                .unwrap_or_else(|| role.to_string());
-            findings.push(finding(
-                "roles.not-consented",
-                Severity::Error,
-                "roles",
-                format!(
-                    "the client requests {value}, but its service principal was never granted it (no admin consent)"
-                ),
-                "a token without that role until an admin consents",
-                "grant admin consent: the client app > API permissions > Grant admin consent (or az ad app \
-                 permission admin-consent --id CLIENT_APP_ID)"
-                    .into(),
-            ));
-        }
-    }
-}
-
-fn load_credential(
-    source: &CredentialSource,
-    passwords: &PasswordSources,
-) -> Result<(CertificateInfo, Option<bool>)> {
-    match source {
-        CredentialSource::Pfx(path) => {
-            let (cert, key) = crate::credential::load_file(path, passwords)?.into_leaf();
-            let matches = key.as_ref().and_then(|k| k.matches(&cert));
-            Ok((cert, matches))
-        }
-        CredentialSource::KeyAndCert { key, cert } => {
-            let (cert, _) = crate::credential::load_file(cert, passwords)?.into_leaf();
-            let key = super::prove::read_key(key)?;
-            let matches = key.matches(&cert);
-            Ok((cert, matches))
-        }
-    }
-}
-
-fn read_rules(path: &std::path::Path) -> Result<Value> {
-    let text = input::read_text(path)?;
-    let rules = input::parse_json(&text, &path.display().to_string())?;
-    if rules.get("issuers").and_then(Value::as_array).is_none()
-        || rules.get("audiences").and_then(Value::as_array).is_none()
-    {
-        return Err(Error::Invalid(format!(
-            "--rules {}: not an API's rules (no issuers and audiences): give what keycred api-policy --format json \
-             writes",
-            path.display()
-        )));
-    }
-    Ok(rules)
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
-
-fn finding(
-    id: &'static str,
-    severity: Severity,
-    area: &'static str,
-    what: String,
-    symptom: &str,
-    fix: String,
-) -> Finding {
-    Finding {
-        id,
-        severity,
-        area,
-        what,
-        symptom: symptom.to_owned(),
-        fix,
-    }
-}
-
-fn client_checks(
+pub(super) fn client_checks(
     client: &Manifest,
     now: OffsetDateTime,
     warn: time::Duration,
@@ -517,7 +124,7 @@ fn client_checks(
     Ok(())
 }
 
-fn credential_checks(
+pub(super) fn credential_checks(
     cert: &CertificateInfo,
     key_matches: Option<bool>,
     client: Option<&Manifest>,
@@ -629,11 +236,11 @@ fn credential_checks(
 }
 
 /// The resource a `.default` scope names (`api://orders/.default` → `api://orders`).
-fn scope_resource(scope: &str) -> Option<&str> {
+pub(super) fn scope_resource(scope: &str) -> Option<&str> {
     scope.strip_suffix("/.default")
 }
 
-fn api_names(api: &Manifest) -> Vec<String> {
+pub(super) fn api_names(api: &Manifest) -> Vec<String> {
     let mut names = api.identifier_uris();
     if let Some(app_id) = api.app_id() {
         names.push(format!("api://{app_id}"));
@@ -642,7 +249,7 @@ fn api_names(api: &Manifest) -> Vec<String> {
     names
 }
 
-fn scope_checks(scope: &str, api: Option<&Manifest>, findings: &mut Vec<Finding>) {
+pub(super) fn scope_checks(scope: &str, api: Option<&Manifest>, findings: &mut Vec<Finding>) {
     let Some(resource) = scope_resource(scope) else {
         findings.push(finding(
             "scope.not-default",
@@ -693,11 +300,15 @@ fn scope_checks(scope: &str, api: Option<&Manifest>, findings: &mut Vec<Finding>
     }
 }
 
-fn api_version(api: &Manifest) -> Result<u8> {
+pub(super) fn api_version(api: &Manifest) -> Result<u8> {
     api.access_token_version()
 }
 
-fn api_checks(api: &Manifest, rules: Option<&Value>, findings: &mut Vec<Finding>) -> Result<()> {
+pub(super) fn api_checks(
+    api: &Manifest,
+    rules: Option<&Value>,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
     let source = api.source().to_owned();
     if api.identifier_uris().is_empty() {
         findings.push(finding(
@@ -755,7 +366,7 @@ fn api_checks(api: &Manifest, rules: Option<&Value>, findings: &mut Vec<Finding>
     Ok(())
 }
 
-fn role_checks(
+pub(super) fn role_checks(
     client: &Manifest,
     api: &Manifest,
     rules: Option<&Value>,
@@ -886,7 +497,12 @@ fn role_checks(
     }
 }
 
-fn token_checks(claims: &Value, inputs: &Inputs, now: OffsetDateTime, findings: &mut Vec<Finding>) {
+pub(super) fn token_checks(
+    claims: &Value,
+    inputs: &Inputs,
+    now: OffsetDateTime,
+    findings: &mut Vec<Finding>,
+) {
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
     if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
         if exp < now.unix_timestamp() {

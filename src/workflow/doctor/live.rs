@@ -1,0 +1,113 @@
+//! The doctor's live checks through Microsoft Graph: service principals and admin consent.
+
+use super::*;
+
+pub(super) fn read_live(client: &crate::graph::GraphClient, apps: &LiveApps) -> Result<Live> {
+    let client_sp = client.service_principal(apps.client_app)?;
+    let api_sp = client.service_principal(apps.api_app)?;
+    let api_sp_id = api_sp
+        .as_ref()
+        .and_then(|sp| sp.get("id")?.as_str().map(str::to_owned));
+    let granted = match (&client_sp, &api_sp_id) {
+        (Some(sp), Some(api_sp_id)) => {
+            let sp_id = sp.get("id").and_then(Value::as_str).unwrap_or_default();
+            client
+                .app_role_assignments(sp_id)?
+                .iter()
+                .filter(|a| a.get("resourceId").and_then(Value::as_str) == Some(api_sp_id.as_str()))
+                .filter_map(|a| a.get("appRoleId")?.as_str()?.parse().ok())
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(Live {
+        client_sp,
+        api_sp,
+        granted,
+    })
+}
+
+pub(super) fn live_checks(
+    live: &Live,
+    apps: &LiveApps,
+    inputs: &Inputs,
+    findings: &mut Vec<Finding>,
+) {
+    if live.client_sp.is_none() {
+        findings.push(finding(
+            "client.no-service-principal",
+            Severity::Error,
+            "client",
+            format!(
+                "the client app {} has no service principal in this tenant",
+                apps.client_app
+            ),
+            "AADSTS700016 (the application was not found in the directory)",
+            format!(
+                "create it: az ad sp create --id {} (or consent to the app in the portal)",
+                apps.client_app
+            ),
+        ));
+    }
+    if live.api_sp.is_none() {
+        findings.push(finding(
+            "api.no-service-principal",
+            Severity::Error,
+            "api",
+            format!(
+                "the API app {} has no service principal in this tenant",
+                apps.api_app
+            ),
+            "AADSTS500011 (the resource principal was not found in the tenant)",
+            format!("create it: az ad sp create --id {}", apps.api_app),
+        ));
+    }
+    let (Some(client), Some(api)) = (&inputs.client, &inputs.api) else {
+        return;
+    };
+    if live.client_sp.is_none() || live.api_sp.is_none() {
+        return;
+    }
+    let roles = api.role_summaries();
+    let requested = client
+        .root()
+        .get("requiredResourceAccess")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            e.get("resourceAppId")
+                .and_then(Value::as_str)
+                .and_then(|id| Uuid::parse_str(id).ok())
+                == Some(apps.api_app)
+        })
+        .flat_map(|e| {
+            e.get("resourceAccess")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|a| a.get("type").and_then(Value::as_str) == Some("Role"))
+        .filter_map(|a| a.get("id")?.as_str()?.parse::<Uuid>().ok());
+    for role in requested {
+        if !live.granted.contains(&role) {
+            let value = roles
+                .iter()
+                .find(|(_, id, ..)| *id == role)
+                .map(|(v, ..)| v.clone())
+                .unwrap_or_else(|| role.to_string());
+            findings.push(finding(
+                "roles.not-consented",
+                Severity::Error,
+                "roles",
+                format!(
+                    "the client requests {value}, but its service principal was never granted it (no admin consent)"
+                ),
+                "a token without that role until an admin consents",
+                "grant admin consent: the client app > API permissions > Grant admin consent (or az ad app \
+                 permission admin-consent --id CLIENT_APP_ID)"
+                    .into(),
+            ));
+        }
+    }
+}

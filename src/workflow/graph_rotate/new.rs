@@ -1,0 +1,106 @@
+//! The new credential of an app: made here (not yet written), or found in the app's folder from an earlier run.
+
+use super::*;
+
+/// The new credential: made by this run, or found in the app's folder from an earlier one.
+pub(super) enum New {
+    Made(Box<Made>),
+    Reused(Box<CertificateInfo>),
+}
+
+pub(super) struct Made {
+    pub(super) issue: Issue,
+    pub(super) credential: crate::provision::NewCredential,
+}
+
+impl New {
+    pub(super) fn certificate(&self) -> &CertificateInfo {
+        match self {
+            New::Made(made) => &made.credential.certificate,
+            New::Reused(cert) => cert,
+        }
+    }
+}
+
+/// Makes the app's new key and certificate (not yet written).
+pub(super) fn make(
+    request: &GraphRotateRequest,
+    existing: &[ExistingCredential],
+    rotation: &AppRotation,
+    folder: &Path,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<Made> {
+    let base = &request.credential;
+    let subject = if !base.subject.is_empty() {
+        base.subject.clone()
+    } else {
+        crate::manifest::existing::newest_subject(existing).unwrap_or_else(|| {
+            format!(
+                "CN={}",
+                rotation.display_name.as_deref().unwrap_or(&rotation.app_id)
+            )
+        })
+    };
+    let mut spec = CredentialSpec {
+        subject,
+        key_size: base.key_size,
+        hash: base.hash,
+        days: base.days,
+        not_after: base.not_after.clone(),
+        pfx: base
+            .pfx
+            .as_ref()
+            .map(|p| crate::workflow::provision::PfxSpec {
+                profile: p.profile,
+                password: match &p.password {
+                    crate::workflow::provision::NewPassword::Generate => {
+                        crate::workflow::provision::NewPassword::Generate
+                    }
+                    _ => crate::workflow::provision::NewPassword::FromSources,
+                },
+            }),
+        out: folder.to_path_buf(),
+        name: base.name.clone(),
+        force: false,
+        key_file: base.key_file,
+        pem_bundle: base.pem_bundle,
+    };
+    spec.name = Some(crate::workflow::rotate_app::rotated_files_name(&spec, now)?);
+    let issue = Issue::prepare(spec, passwords, now, crate::secret::random_bytes()?)?;
+    let credential = issue.create()?;
+    Ok(Made { issue, credential })
+}
+
+/// A certificate an earlier run made in `folder` that the app does not hold yet and that is valid now: a run
+/// that stopped after writing the files and before Graph confirmed the change uploads it instead of making
+/// another.
+pub(super) fn earlier_certificate(
+    folder: &Path,
+    existing: &[ExistingCredential],
+    now: OffsetDateTime,
+) -> Result<Option<(PathBuf, CertificateInfo)>> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(None);
+    };
+    let mut found: Vec<(PathBuf, CertificateInfo)> = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("cer") {
+            continue;
+        }
+        let bytes = crate::input::read_file(&path)?;
+        let cert = CertificateInfo::from_der(&bytes).map_err(|reason| Error::NotACertificate {
+            path: path.clone(),
+            reason,
+        })?;
+        let held = existing
+            .iter()
+            .any(|c| c.thumbprint == Some(cert.thumbprints.sha1));
+        if !held && cert.status(now) == crate::credential::Status::Valid {
+            found.push((path, cert));
+        }
+    }
+    found.sort_by_key(|(_, cert)| cert.not_after);
+    Ok(found.pop())
+}
