@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use super::shared::{CredentialOptions, PasswordArgs};
+use super::shared::{CredentialOptions, PasswordArgs, PolicyArgs};
 
 /// `keycred graph …`
 #[derive(Debug, Subcommand)]
@@ -262,26 +262,8 @@ pub struct GraphRotateArgs {
     #[command(flatten)]
     pub credential: CredentialOptions,
 
-    /// Only rotate an app whose newest valid credential ends within DAYS.
-    #[arg(
-        long,
-        value_name = "DAYS",
-        default_value_t = 30,
-        conflicts_with = "force_renewal"
-    )]
-    pub renew_within: u32,
-
-    /// Add a new credential even where the current one is not due.
-    #[arg(long)]
-    pub force_renewal: bool,
-
-    /// Remove credentials that have expired.
-    #[arg(long)]
-    pub prune_expired: bool,
-
-    /// Keep at most N credentials per app, the new one included.
-    #[arg(long, value_name = "N")]
-    pub keep: Option<usize>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     /// Send the changes (without it: the plan only).
     #[arg(long)]

@@ -3,7 +3,7 @@
 use clap::Args;
 use std::path::PathBuf;
 
-use super::shared::{CredentialOptions, Format};
+use super::shared::{CredentialOptions, Format, PolicyArgs};
 
 /// `keycred rotate`
 #[derive(Debug, Args)]
@@ -37,27 +37,8 @@ pub struct RotateArgs {
     #[command(flatten)]
     pub credential: CredentialOptions,
 
-    /// Only rotate when the newest valid credential ends within DAYS (otherwise report "not due" and change
-    /// nothing), so a scheduled run adds a credential only when one is due.
-    #[arg(
-        long,
-        value_name = "DAYS",
-        default_value_t = 30,
-        conflicts_with = "force_renewal"
-    )]
-    pub renew_within: u32,
-
-    /// Add the new credential even when the current one is not due (an early, deliberate rotation).
-    #[arg(long)]
-    pub force_renewal: bool,
-
-    /// Remove credentials that have expired.
-    #[arg(long)]
-    pub prune_expired: bool,
-
-    /// Keep at most N credentials, the new one included; the earliest-ending go first.
-    #[arg(long, value_name = "N")]
-    pub keep: Option<usize>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     /// Write the updated manifest here (atomically).
     #[arg(long, value_name = "FILE", conflicts_with = "in_place")]

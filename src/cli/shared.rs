@@ -148,3 +148,29 @@ pub enum Format {
     /// Azure AD Graph (endDate, value): the older portal manifest.
     Legacy,
 }
+
+/// What a rotation may do: shared by `rotate` and `graph rotate`.
+#[derive(Debug, Args, Clone)]
+pub struct PolicyArgs {
+    /// Only rotate when the newest valid credential ends within DAYS (otherwise report "not due" and change
+    /// nothing), so a scheduled run adds a credential only when one is due.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 30,
+        conflicts_with = "force_renewal"
+    )]
+    pub renew_within: u32,
+
+    /// Add the new credential even when the current one is not due (an early, deliberate rotation).
+    #[arg(long)]
+    pub force_renewal: bool,
+
+    /// Remove credentials that have expired.
+    #[arg(long)]
+    pub prune_expired: bool,
+
+    /// Keep at most N credentials, the new one included; the earliest-ending go first.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+}

@@ -185,10 +185,10 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
         all: args.all,
         filter: args.filter.clone(),
         policy: keycred::rotation::Policy {
-            renew_within: (!args.force_renewal)
-                .then(|| time::Duration::days(i64::from(args.renew_within))),
-            prune_expired: args.prune_expired,
-            keep: args.keep,
+            renew_within: (!args.policy.force_renewal)
+                .then(|| time::Duration::days(i64::from(args.policy.renew_within))),
+            prune_expired: args.policy.prune_expired,
+            keep: args.policy.keep,
             remove_key_ids: Vec::new(),
         },
         credential: super::credential_spec(

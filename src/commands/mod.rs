@@ -20,7 +20,7 @@ mod templates;
 mod thumbprint;
 mod token;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use keycred::credential::{self, Loaded, SignatureHash};
 use keycred::export::PfxProfile;
@@ -168,8 +168,17 @@ impl From<cli::Format> for keycred::manifest::ManifestFormat {
 pub fn credential_source(
     args: &cli::ClientCertArgs,
 ) -> Option<keycred::workflow::prove::CredentialSource> {
+    certificate_source(args.pfx.as_ref(), args.key.as_ref(), args.cert.as_ref())
+}
+
+/// A PFX, or a key with its certificate, as the flags of a command name them.
+fn certificate_source(
+    pfx: Option<&PathBuf>,
+    key: Option<&PathBuf>,
+    cert: Option<&PathBuf>,
+) -> Option<keycred::workflow::prove::CredentialSource> {
     use keycred::workflow::prove::CredentialSource;
-    match (&args.pfx, &args.key, &args.cert) {
+    match (pfx, key, cert) {
         (Some(pfx), _, _) => Some(CredentialSource::Pfx(pfx.clone())),
         (None, Some(key), Some(cert)) => Some(CredentialSource::KeyAndCert {
             key: key.clone(),
@@ -217,15 +226,7 @@ pub fn auth_passwords(args: &GraphConnectArgs) -> keycred::input::PasswordSource
 pub fn automation_credential(
     args: &GraphConnectArgs,
 ) -> Option<keycred::workflow::prove::CredentialSource> {
-    use keycred::workflow::prove::CredentialSource;
-    match (&args.pfx, &args.key, &args.cert) {
-        (Some(pfx), _, _) => Some(CredentialSource::Pfx(pfx.clone())),
-        (None, Some(key), Some(cert)) => Some(CredentialSource::KeyAndCert {
-            key: key.clone(),
-            cert: cert.clone(),
-        }),
-        _ => None,
-    }
+    certificate_source(args.pfx.as_ref(), args.key.as_ref(), args.cert.as_ref())
 }
 
 /// The Graph client the connection options describe: a token from a file or the environment, or one keycred

@@ -73,10 +73,10 @@ fn request(args: &RotateArgs) -> anyhow::Result<RotateRequest> {
         },
         new,
         policy: Policy {
-            renew_within: (!args.force_renewal)
-                .then(|| Duration::days(i64::from(args.renew_within))),
-            prune_expired: args.prune_expired,
-            keep: args.keep,
+            renew_within: (!args.policy.force_renewal)
+                .then(|| Duration::days(i64::from(args.policy.renew_within))),
+            prune_expired: args.policy.prune_expired,
+            keep: args.policy.keep,
             remove_key_ids,
         },
         output: match (&args.manifest_out, args.in_place) {

@@ -142,6 +142,26 @@ pub struct AppRotation {
     pub error: Option<String>,
 }
 
+impl AppRotation {
+    /// An app before anything is known of it.
+    fn nothing_yet(id: String, action: AppAction) -> AppRotation {
+        AppRotation {
+            id,
+            app_id: String::new(),
+            display_name: None,
+            existing: Vec::new(),
+            plan: None,
+            added: None,
+            reused: false,
+            files: Vec::new(),
+            action,
+            verified: None,
+            retired: None,
+            error: None,
+        }
+    }
+}
+
 /// The whole run.
 #[derive(Debug)]
 pub struct GraphRotateOutcome {
@@ -244,20 +264,7 @@ pub fn graph_rotate(
         .map(|(slot, id)| {
             slot.into_inner()
                 .expect("no worker panics holding a slot")
-                .unwrap_or_else(|| AppRotation {
-                    id: id.to_string(),
-                    app_id: String::new(),
-                    display_name: None,
-                    existing: Vec::new(),
-                    plan: None,
-                    added: None,
-                    reused: false,
-                    files: Vec::new(),
-                    action: AppAction::NotStarted,
-                    verified: None,
-                    retired: None,
-                    error: None,
-                })
+                .unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
         })
         .collect();
     Ok(GraphRotateOutcome {
@@ -276,20 +283,7 @@ fn rotate_one(
     passwords: &PasswordSources,
     now: OffsetDateTime,
 ) -> AppRotation {
-    let mut rotation = AppRotation {
-        id: id.to_string(),
-        app_id: String::new(),
-        display_name: None,
-        existing: Vec::new(),
-        plan: None,
-        added: None,
-        reused: false,
-        files: Vec::new(),
-        action: AppAction::Failed,
-        verified: None,
-        retired: None,
-        error: None,
-    };
+    let mut rotation = AppRotation::nothing_yet(id.to_string(), AppAction::Failed);
     if let Err(error) = plan_and_apply(client, request, id, signer, passwords, now, &mut rotation) {
         rotation.action = AppAction::Failed;
         rotation.error = Some(error.to_string());
