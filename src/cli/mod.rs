@@ -8,6 +8,7 @@ mod assertion;
 mod batch;
 mod check;
 mod config;
+mod csr;
 mod decode;
 mod doctor;
 mod grant;
@@ -27,6 +28,7 @@ pub use assertion::*;
 pub use batch::*;
 pub use check::*;
 pub use config::*;
+pub use csr::*;
 pub use decode::*;
 pub use doctor::*;
 pub use grant::*;
@@ -68,6 +70,8 @@ pub struct Cli {
 pub enum Command {
     /// Create an RSA key and a self-signed certificate, with CER, PEM, key, PFX and keyCredentials files.
     New(NewArgs),
+    /// A private key and a certificate request (PKCS#10) for the organisation's CA.
+    Csr(Box<CsrArgs>),
     /// Show what a certificate or PFX holds: subject, validity, key, thumbprints, expiry.
     Inspect(InspectArgs),
     /// Print certificate thumbprints (SHA-1 hex, base64, x5t, SHA-256 hex, x5t#S256).

@@ -8,6 +8,7 @@ mod assertion;
 mod batch;
 mod check;
 mod config;
+mod csr;
 mod decode;
 mod doctor;
 mod grant;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::Rotate(args) => rotate::run(*args),
         Command::Graph(command) => graph::run(command),
         Command::New(args) => new::run(args),
+        Command::Csr(args) => csr::run(*args),
         Command::Inspect(args) => inspect::run(args),
         Command::Thumbprint(args) => thumbprint::run(args),
         Command::Assertion(args) => assertion::run(args),

@@ -185,6 +185,44 @@ pub fn build_certificate(request: &CertRequest, key: &PrivateKey) -> Result<Vec<
     Ok(cert.der().to_vec())
 }
 
+/// A PKCS#10 certificate request (PEM) for `subject` with `key`: the key usages and the `clientAuth` extended key
+/// usage a client credential needs, and `dns` as subject alternative names, asked for in an extension request,
+/// signed with `key` (`hash`). What the CA returns is imported with `keycred import`.
+pub fn build_request(
+    subject: &super::Subject,
+    dns: &[String],
+    key: &PrivateKey,
+    hash: super::SignatureHash,
+) -> Result<String> {
+    key.require_rsa("the request's key")?;
+    let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der());
+    let signer = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, hash.rcgen_algorithm())
+        .map_err(|e| Error::Generation(e.to_string()))?;
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = subject.to_distinguished_name()?;
+    params.subject_alt_names = dns
+        .iter()
+        .map(|name| {
+            rcgen::string::Ia5String::try_from(name.as_str())
+                .map(rcgen::SanType::DnsName)
+                .map_err(|_| {
+                    Error::Invalid(format!(
+                        "--dns {name:?} is not a DNS name (ASCII letters, digits, '-', '.')"
+                    ))
+                })
+        })
+        .collect::<Result<_>>()?;
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params
+        .serialize_request(&signer)
+        .and_then(|request| request.pem())
+        .map_err(|e| Error::Generation(e.to_string()))
+}
+
 struct Pkcs8Algorithm {
     oid: String,
     parameter_oid: Option<String>,

@@ -5,6 +5,7 @@ mod admin_safety;
 mod api_policy;
 mod app_roles;
 mod batch;
+mod ca;
 mod common;
 mod config;
 mod doctor;
