@@ -1,10 +1,10 @@
-//! `keycred csr`.
+//! `keycred csr` and `keycred import`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use super::shared::Hash;
+use super::shared::{Format, Hash, PasswordArgs, PfxProfile};
 
 /// `keycred csr`
 #[derive(Debug, Args)]
@@ -46,6 +46,64 @@ pub struct CsrArgs {
     pub name: Option<String>,
 
     /// Replace existing files (a key it replaces is kept as NAME.key.bak).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keycred import`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Takes what the CA returned (DER, PEM, a PEM chain, or a PKCS#7 .p7b as AD CS web enrollment gives it), finds the certificate for --key, orders its chain, checks it (RSA of at least 2048 bits, a SHA-2 signature, valid now, key usage and extended key usage that allow client authentication, CA certificates valid now) and writes what keycred new writes: NAME.cer and NAME.pem of the certificate, NAME.chain.pem, NAME.pfx with the key and the whole chain, the optional bundle and the keyCredentials fragment.\n\nExample:\n  keycred import --cert issued.p7b --key ca-certs/daemon.key \\\n    --out ca-certs --name daemon --generate-password"
+)]
+pub struct ImportArgs {
+    /// What the CA returned: DER, PEM, a PEM chain, or a PKCS#7 .p7b.
+    #[arg(long, value_name = "ISSUED")]
+    pub cert: PathBuf,
+
+    /// More CA certificates (intermediates, the root), in any of those forms; repeat for more.
+    #[arg(long, value_name = "FILE")]
+    pub chain: Vec<PathBuf>,
+
+    /// The private key the request was made with (keycred csr's NAME.key).
+    #[arg(long, value_name = "NAME.key")]
+    pub key: PathBuf,
+
+    /// Folder to write the files into; created (owner-only) if it does not exist.
+    #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+
+    /// Base name of the files.
+    #[arg(long, short = 'n')]
+    pub name: String,
+
+    /// PFX encryption: modern (AES-256) or legacy (3DES, for Windows Server 2016 and older).
+    #[arg(long, value_enum, default_value_t = PfxProfile::Modern)]
+    pub pfx_profile: PfxProfile,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Generate a random PFX password and write it to NAME.pfx.password (owner-only).
+    #[arg(long, conflicts_with = "password_file")]
+    pub generate_password: bool,
+
+    /// Do not write a PFX.
+    #[arg(long, conflicts_with_all = ["password_file", "generate_password"])]
+    pub no_pfx: bool,
+
+    /// Also write NAME.bundle.pem: the private key, the certificate and its chain in one PEM (owner-only).
+    #[arg(long)]
+    pub pem_bundle: bool,
+
+    /// Shape of the keyCredentials fragment.
+    #[arg(long, value_enum, default_value_t = Format::Graph)]
+    pub format: Format,
+
+    /// Replace existing files (a PFX or password it replaces is kept as FILE.bak).
     #[arg(long)]
     pub force: bool,
 

@@ -72,6 +72,9 @@ pub enum Command {
     New(NewArgs),
     /// A private key and a certificate request (PKCS#10) for the organisation's CA.
     Csr(Box<CsrArgs>),
+    /// What the CA returned (DER, PEM, chain, .p7b) made into keycred's files: CER, PEM, PFX with the chain,
+    /// keyCredentials.
+    Import(Box<ImportArgs>),
     /// Show what a certificate or PFX holds: subject, validity, key, thumbprints, expiry.
     Inspect(InspectArgs),
     /// Print certificate thumbprints (SHA-1 hex, base64, x5t, SHA-256 hex, x5t#S256).

@@ -54,6 +54,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
         Command::Graph(command) => graph::run(command),
         Command::New(args) => new::run(args),
         Command::Csr(args) => csr::run(*args),
+        Command::Import(args) => csr::import(*args),
         Command::Inspect(args) => inspect::run(args),
         Command::Thumbprint(args) => thumbprint::run(args),
         Command::Assertion(args) => assertion::run(args),

@@ -58,7 +58,12 @@ impl PrivateKey {
         let kind = match algorithm.oid.as_str() {
             OID_RSA => {
                 let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(der)
-                    .map_err(|e| format!("the RSA private key is malformed ({e})"))?;
+                    .map_err(|e| match e.to_string().as_str() {
+                        "TooSmall" => "the RSA key is smaller than 2048 bits: Entra ID requires at least 2048 \
+                                       (make a new key: keycred csr, or keycred new)"
+                            .to_owned(),
+                        other => format!("the RSA private key is malformed ({other})"),
+                    })?;
                 KeyKind::Rsa {
                     bits: pair.public_modulus_len() * 8,
                 }

@@ -4,7 +4,7 @@
 
 mod pfx;
 
-pub use pfx::{pfx, PfxProfile, PFX_ITERATIONS};
+pub use pfx::{pfx, pfx_with_chain, PfxProfile, PFX_ITERATIONS};
 
 use zeroize::Zeroizing;
 

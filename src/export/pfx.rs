@@ -43,12 +43,27 @@ pub fn pfx(
     password: &Password,
     profile: PfxProfile,
 ) -> Result<Vec<u8>> {
+    pfx_with_chain(key, cert, &[], password, profile)
+}
+
+/// As [`pfx`], with the CA certificates that issued `cert` after it, leaf first, as Windows and OpenSSL expect.
+pub fn pfx_with_chain(
+    key: &PrivateKey,
+    cert: &CertificateInfo,
+    chain: &[CertificateInfo],
+    password: &Password,
+    profile: PfxProfile,
+) -> Result<Vec<u8>> {
     key.require_rsa("the PFX key")?;
     let p12_key = p12_keystore::PrivateKey::from_der(key.pkcs8_der())
         .map_err(|e| Error::PfxExport(e.to_string()))?;
     let p12_cert =
         Certificate::from_der(cert.der()).map_err(|e| Error::PfxExport(e.to_string()))?;
-    let chain = PrivateKeyChain::new(cert.thumbprints.sha1.to_vec(), p12_key, [p12_cert]);
+    let mut certs = vec![p12_cert];
+    for ca in chain {
+        certs.push(Certificate::from_der(ca.der()).map_err(|e| Error::PfxExport(e.to_string()))?);
+    }
+    let chain = PrivateKeyChain::new(cert.thumbprints.sha1.to_vec(), p12_key, certs);
     let alias = cert
         .common_name
         .clone()

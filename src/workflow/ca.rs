@@ -97,3 +97,161 @@ pub fn csr(request: &CsrRequest) -> Result<CsrOutcome> {
         existing_key: request.key.clone(),
     })
 }
+
+/// One import of what the CA returned.
+#[derive(Debug)]
+pub struct ImportRequest {
+    /// The issued certificate: DER, PEM, a PEM chain, or a PKCS#7 `.p7b`.
+    pub cert: PathBuf,
+    /// More CA certificates (intermediates, the root), in any of those forms.
+    pub chain: Vec<PathBuf>,
+    /// The private key the request was made with (PKCS#8 PEM).
+    pub key: PathBuf,
+    /// The folder.
+    pub out: PathBuf,
+    /// The files' base name.
+    pub name: String,
+    /// The PFX (key, leaf and chain), or none.
+    pub pfx: Option<super::provision::PfxSpec>,
+    /// Also write `NAME.bundle.pem` (key, leaf and chain).
+    pub pem_bundle: bool,
+    /// The keyCredentials fragment's format.
+    pub format: crate::manifest::ManifestFormat,
+    /// Replace existing files (keys, PFX and passwords are kept as `.bak`).
+    pub force: bool,
+}
+
+/// What `keycred import` wrote.
+#[derive(Debug)]
+pub struct ImportOutcome {
+    /// The certificate for the key.
+    pub leaf: credential::CertificateInfo,
+    /// Its keyId.
+    pub key_id: uuid::Uuid,
+    /// Its CA certificates, nearest first.
+    pub chain: Vec<credential::CertificateInfo>,
+    /// The files written, as (what, path).
+    pub files: Vec<(&'static str, PathBuf)>,
+    /// What works but deserves a look.
+    pub warnings: Vec<String>,
+}
+
+/// Reads, checks and writes what the CA returned, all or nothing.
+pub fn import(
+    request: &ImportRequest,
+    passwords: &crate::input::PasswordSources,
+    now: time::OffsetDateTime,
+) -> Result<ImportOutcome> {
+    use crate::provision::FileRole;
+    crate::provision::validate_name(&request.name)?;
+    let key = crate::workflow::prove::read_key(&request.key)?;
+    let mut certs = Vec::new();
+    for path in std::iter::once(&request.cert).chain(&request.chain) {
+        certs.extend(credential::issued::certificates_in(
+            path,
+            &crate::input::read_file(path)?,
+        )?);
+    }
+    let issued =
+        credential::issued::assemble(certs, &key, &request.cert.display().to_string(), now)?;
+    let layout = crate::provision::OutputLayout {
+        dir: request.out.clone(),
+        name: request.name.clone(),
+    };
+    let leaf = &issued.leaf;
+    let key_id = leaf.key_id();
+    let chain_pem: String = issued
+        .chain
+        .iter()
+        .map(|c| crate::export::certificate_pem(c.der()))
+        .collect();
+    let mut files: Vec<(&'static str, OutputFile)> = vec![
+        (
+            "certificate, DER: upload this in the portal",
+            OutputFile::new(
+                layout.path(FileRole::Cer),
+                leaf.der().to_vec(),
+                Access::Public,
+            ),
+        ),
+        (
+            "certificate, PEM",
+            OutputFile::new(
+                layout.path(FileRole::Pem),
+                crate::export::certificate_pem(leaf.der()),
+                Access::Public,
+            ),
+        ),
+    ];
+    if !chain_pem.is_empty() {
+        files.push((
+            "the CA certificates, PEM, nearest first",
+            OutputFile::new(
+                request.out.join(format!("{}.chain.pem", request.name)),
+                chain_pem.clone(),
+                Access::Public,
+            ),
+        ));
+    }
+    if let Some(spec) = &request.pfx {
+        let (password, written) = match &spec.password {
+            super::provision::NewPassword::Generate => (crate::secret::Password::generate()?, true),
+            super::provision::NewPassword::Given(p) => {
+                (crate::secret::Password::new(p.expose().to_owned()), false)
+            }
+            super::provision::NewPassword::FromSources => (passwords.new_pfx()?, false),
+        };
+        let der =
+            crate::export::pfx_with_chain(&key, leaf, &issued.chain, &password, spec.profile)?;
+        files.push((
+            "PKCS#12: key, certificate and chain (owner-only)",
+            OutputFile::new(layout.path(FileRole::Pfx), der, Access::Secret),
+        ));
+        if written {
+            files.push((
+                "PFX password (owner-only)",
+                OutputFile::new(
+                    layout.path(FileRole::PfxPassword),
+                    format!("{}\n", password.expose()),
+                    Access::Secret,
+                ),
+            ));
+        }
+    }
+    if request.pem_bundle {
+        let bundle = format!(
+            "{}{}{}",
+            crate::export::private_key_pem(&key).as_str(),
+            crate::export::certificate_pem(leaf.der()),
+            chain_pem
+        );
+        files.push((
+            "private key, certificate and chain, PEM (owner-only)",
+            OutputFile::new(layout.path(FileRole::Bundle), bundle, Access::Secret),
+        ));
+    }
+    files.push((
+        "keyCredentials manifest fragment",
+        OutputFile::new(
+            layout.path(FileRole::KeyCredentials),
+            crate::manifest::KeyCredentialsDocument::new(&[(leaf, key_id)], request.format)
+                .render(false),
+            Access::Public,
+        ),
+    ));
+    if fsio::output_dir_state(&request.out)? == fsio::OutputDir::Missing {
+        fsio::create_output_dir(&request.out, true)?;
+    }
+    let (whats, outputs): (Vec<&'static str>, Vec<OutputFile>) = files.into_iter().unzip();
+    fsio::write_all(&outputs, request.force)?;
+    Ok(ImportOutcome {
+        leaf: issued.leaf.clone(),
+        key_id,
+        chain: issued.chain,
+        files: whats
+            .into_iter()
+            .zip(outputs.into_iter().map(|f| f.path))
+            .collect(),
+        warnings: issued.warnings,
+    })
+}
