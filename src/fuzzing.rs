@@ -22,6 +22,12 @@ const NOW: OffsetDateTime = datetime!(2027-01-01 12:00 UTC);
 
 /// Certificate, key and PFX loading (`inspect`, `thumbprint`, `rotate --cert`, `--current-pfx`).
 pub fn load_credential(data: &[u8]) {
+    // What a CA returns (`keycred import`): DER, PEM, chains, PKCS#7.
+    if let Ok(certs) = credential::issued::certificates_in(Path::new("fuzz"), data) {
+        for cert in &certs {
+            let _ = cert.entra_problems();
+        }
+    }
     let Ok(loaded) = credential::load(Path::new("fuzz"), data, || Ok(Password::new("fuzz".into())))
     else {
         return;

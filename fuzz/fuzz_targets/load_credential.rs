@@ -1,4 +1,4 @@
-//! Certificate, key and PFX loading: any bytes, as `inspect`, `thumbprint` and `rotate --cert` read them.
+//! Certificate, key and PFX loading: any bytes, as `inspect`, `thumbprint`, `rotate --cert` and `import` read them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
