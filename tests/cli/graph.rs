@@ -260,6 +260,31 @@ fn the_scan_reads_every_page_and_judges_every_app() {
         .collect();
     assert_eq!(ids.len(), 3, "a fresh client-request-id per request");
 
+    // --cache keeps the automation app's Graph token in the user's cache, owner-only.
+    let cache = tenant.dir.path().join("cache");
+    for _ in 0..2 {
+        let out = tenant
+            .keycred("apps")
+            .arg("--cache")
+            .env("XDG_CACHE_HOME", &cache)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let cached = cache.join("keycred/tokens.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&cached).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
     // An OData filter, as given.
     let out = tenant
         .keycred("apps")
@@ -1642,6 +1667,34 @@ fn doctor_reads_service_principals_and_consent_live() {
         !ids(&out).contains(&"roles.not-consented".to_owned()),
         "{:?}",
         ids(&out)
+    );
+    // A manifest file of another app beside --client-app is an error, never a verdict.
+    let other = tenant.dir.path().join("other.json");
+    std::fs::write(&other, r#"{"id": "x", "appId": "99999999-0000-4000-8000-000000000000", "api": {}, "keyCredentials": []}"#).unwrap();
+    let out = keycred()
+        .args([
+            "doctor",
+            "--client-app",
+            CLIENT,
+            "--api-app",
+            API,
+            "--client",
+        ])
+        .arg(&other)
+        .arg("--graph-url")
+        .arg(tenant.graph.url())
+        .arg("--authority")
+        .arg(tenant.oidc.authority())
+        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+        .arg(tenant.dir.path().join("automation.pem"))
+        .arg("--key")
+        .arg(tenant.dir.path().join("automation.key"))
+        .output()
+        .unwrap();
+    assert_fails(
+        &out,
+        2,
+        "the manifest is of the app 99999999-0000-4000-8000-000000000000",
     );
     drop(tenant);
     // No service principal for the API in this tenant.

@@ -159,6 +159,21 @@ pub fn doctor(
         (None, Some(live)) => Some(live_app(live.api_app, "--api-app")?),
         (None, None) => None,
     };
+    // A file given beside --client-app / --api-app must be that app's manifest.
+    if let Some(apps) = &request.live {
+        for (manifest, wanted, flag) in [
+            (&client_manifest, apps.client_app, "--client"),
+            (&api_manifest, apps.api_app, "--api"),
+        ] {
+            let found = manifest.as_ref().and_then(Manifest::app_id);
+            if let Some(found) = found.filter(|f| Uuid::parse_str(f).ok() != Some(wanted)) {
+                return Err(Error::Invalid(format!(
+                    "{flag}: the manifest is of the app {found}, not of {wanted} ({flag}-app): give the manifest of \
+                     the same app, or leave the file out to read it live"
+                )));
+            }
+        }
+    }
     let live = match (&request.live, graph) {
         (Some(apps), Some(client)) => Some(read_live(client, apps)?),
         _ => None,
