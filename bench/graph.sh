@@ -47,7 +47,7 @@ apps = [{"id": f"10000000-0000-4000-8000-{i:012}", "appId": f"20000000-0000-4000
 json.dump(apps, open(path, "w"))
 PY
   node tests/oidc/graph.mjs "$oidc/$tenant/discovery/v2.0/keys" "$tenant" "$dir/seed.json" > "$dir/graph.out" 2>/dev/null &
-  pids+=("$!")
+  local graph_pid="$!" # measure runs in a subshell: stop this server here, not in cleanup
   for _ in $(seq 100); do grep -q listening "$dir/graph.out" 2>/dev/null && break; sleep 0.1; done
   local graph="http://127.0.0.1:$(awk '{print $2}' "$dir/graph.out")"
   local connect=(--graph-url "$graph" --authority "$oidc" --tenant "$tenant" --client-id "$client"
@@ -60,6 +60,7 @@ PY
   /usr/bin/time -f '%M' -o "$dir/plan.rss" "$keycred" graph rotate --all "${connect[@]}" --no-pfx \
     --out "$dir/certs" --json > /dev/null 2>&1
   end="$(now_ms)"; plan_ms=$((end - start))
+  kill "$graph_pid" 2>/dev/null || true
   echo "$scan_ms $(tail -n1 "$dir/scan.rss") $plan_ms $(tail -n1 "$dir/plan.rss")"
 }
 

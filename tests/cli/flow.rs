@@ -353,30 +353,43 @@ impl OidcServer {
             eprintln!("SKIPPED: oidc-provider is not installed (npm ci --prefix tests/oidc)");
             return None;
         }
-        let mut command = StdCommand::new("node");
-        command
-            .arg(folder.join("server.mjs"))
-            .args([tenant, client])
-            .arg(cert_pem)
-            .args([secret_client, secret])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        if let Some(tls) = tls {
-            command.env("TLS_CERT", &tls.cert).env("TLS_KEY", &tls.key);
-        }
-        command.envs(env.iter().copied());
-        let mut child = command.spawn().expect("node starts");
-        // The first line, or a failure after a minute (never a test run that hangs).
-        let stdout = child.stdout.take().unwrap();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = sender.send(line);
-        });
-        let Ok(line) = receiver.recv_timeout(std::time::Duration::from_secs(60)) else {
-            let _ = child.kill();
-            panic!("oidc-provider printed nothing for a minute");
+        // The first line, "listening PORT". A start that prints nothing is retried (twice) before the test fails,
+        // with what node said on its standard error: seen once in a while on a loaded machine.
+        let mut attempts = Vec::new();
+        let (child, line) = loop {
+            let stderr = tempfile::NamedTempFile::new().unwrap();
+            let mut command = StdCommand::new("node");
+            command
+                .arg(folder.join("server.mjs"))
+                .args([tenant, client])
+                .arg(cert_pem)
+                .args([secret_client, secret])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(stderr.reopen().unwrap());
+            if let Some(tls) = tls {
+                command.env("TLS_CERT", &tls.cert).env("TLS_KEY", &tls.key);
+            }
+            command.envs(env.iter().copied());
+            let mut child = command.spawn().expect("node starts");
+            let stdout = child.stdout.take().unwrap();
+            let (sender, receiver) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let _ = BufReader::new(stdout).read_line(&mut line);
+                let _ = sender.send(line);
+            });
+            match receiver.recv_timeout(std::time::Duration::from_secs(20)) {
+                Ok(line) => break (child, line),
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    attempts.push(std::fs::read_to_string(stderr.path()).unwrap_or_default());
+                    if attempts.len() == 3 {
+                        panic!("oidc-provider printed nothing within 20 s, three times; its stderr: {attempts:?}");
+                    }
+                }
+            }
         };
         let port = line
             .trim()

@@ -31,6 +31,7 @@ impl GraphServer {
             .arg(oidc.jwks(TENANT))
             .arg(TENANT)
             .arg(&seed)
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
