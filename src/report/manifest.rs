@@ -43,6 +43,23 @@ pub(crate) fn credential_status(
     }
 }
 
+/// One certificate credential in `--json`, as `check` and `graph apps` both show it.
+pub(crate) fn credential_json(
+    c: &crate::manifest::ExistingCredential,
+    now: OffsetDateTime,
+    warn: time::Duration,
+) -> Value {
+    json!({
+        "keyId": c.key_id,
+        "displayName": c.display_name,
+        "thumbprint": c.thumbprint.map(|t| crate::credential::thumbprint::upper_hex(&t)),
+        "startDateTime": rfc3339_utc(c.start),
+        "endDateTime": rfc3339_utc(c.end),
+        "daysLeft": (c.end - now).whole_days(),
+        "status": credential_status(c, now, warn),
+    })
+}
+
 /// `check` as text: a verdict line per file, then a line per credential.
 pub fn check_text(files: &[CheckedFile], now: OffsetDateTime, warn: time::Duration) -> String {
     let mut out = String::new();
@@ -118,15 +135,7 @@ pub fn check_json(
             "verdict": f.verdict_str(),
             "expiry": f.verdict.as_str(),
             "problems": f.problems,
-            "credentials": f.credentials.iter().map(|c| json!({
-                "keyId": c.key_id,
-                "displayName": c.display_name,
-                "thumbprint": c.thumbprint.map(|t| crate::credential::thumbprint::upper_hex(&t)),
-                "startDateTime": rfc3339_utc(c.start),
-                "endDateTime": rfc3339_utc(c.end),
-                "daysLeft": (c.end - now).whole_days(),
-                "status": credential_status(c, now, warn),
-            })).collect::<Vec<_>>(),
+            "credentials": f.credentials.iter().map(|c| credential_json(c, now, warn)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "errors": errors.iter().map(|(file, error)| json!({"file": file, "error": error})).collect::<Vec<_>>(),
     })

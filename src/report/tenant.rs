@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::manifest::credential_status;
+use super::manifest::{credential_json, credential_status};
 use crate::rotation::Disposition;
 use crate::time_fmt::rfc3339_utc;
 use crate::workflow::graph_rotate::GraphRotateOutcome;
@@ -118,15 +118,7 @@ fn app_json(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -
         "displayName": app.display_name,
         "verdict": app.verdict.as_str(),
         "problems": app.problems,
-        "certificates": app.certificates.iter().map(|c| json!({
-            "keyId": c.key_id,
-            "displayName": c.display_name,
-            "thumbprint": c.thumbprint.map(|t| crate::credential::thumbprint::upper_hex(&t)),
-            "startDateTime": rfc3339_utc(c.start),
-            "endDateTime": rfc3339_utc(c.end),
-            "daysLeft": (c.end - now).whole_days(),
-            "status": credential_status(c, now, warn),
-        })).collect::<Vec<_>>(),
+        "certificates": app.certificates.iter().map(|c| credential_json(c, now, warn)).collect::<Vec<_>>(),
         "secrets": app.secrets.iter().map(secret_json).collect::<Vec<_>>(),
     })
 }
