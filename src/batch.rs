@@ -76,6 +76,10 @@ pub struct Settings {
     pub no_pfx: Option<bool>,
     /// Also write NAME.bundle.pem (key and certificate in one PEM).
     pub pem_bundle: Option<bool>,
+    /// Take the new certificate from the organisation's CA, in two runs (as `rotate --ca`).
+    pub ca: Option<bool>,
+    /// CA certificates for the CA's answers that lack them (as `rotate --chain`).
+    pub ca_chain: Option<Vec<PathBuf>>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +102,8 @@ struct AppEntry {
     keep: Option<usize>,
     no_pfx: Option<bool>,
     pem_bundle: Option<bool>,
+    ca: Option<bool>,
+    ca_chain: Option<Vec<PathBuf>>,
 }
 
 #[derive(Deserialize)]
@@ -265,7 +271,28 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
             keep: entry.keep.or(defaults.keep),
             no_pfx: entry.no_pfx.or(defaults.no_pfx),
             pem_bundle: entry.pem_bundle.or(defaults.pem_bundle),
+            ca: entry.ca.or(defaults.ca),
+            ca_chain: entry
+                .ca_chain
+                .or_else(|| defaults.ca_chain.clone())
+                .map(|chain| chain.iter().map(|c| resolve(base, c)).collect()),
         };
+        if settings.ca == Some(true) {
+            if entry.manifest.is_none() && !entry.graph.unwrap_or(false) {
+                problems.push(at(
+                    "ca = true is for rotations (a manifest, or graph = true); for a new app's first certificate \
+                     from your CA run keycred csr, then keycred import"
+                        .into(),
+                ));
+            }
+            if settings.days.is_some() || settings.not_after.is_some() {
+                problems.push(at(
+                    "ca = true: your CA decides the certificate's validity; drop days and not_after".into(),
+                ));
+            }
+        } else if settings.ca_chain.is_some() {
+            problems.push(at("ca_chain is for ca = true rows".into()));
+        }
         if settings.days.is_some() && settings.not_after.is_some() {
             problems.push(at("sets both days and not_after; use one".into()));
         }

@@ -9,11 +9,14 @@
 //! - **workflows** ([`workflow`]): [`workflow::provision`] (`new`), [`workflow::rotate_app`] (`rotate` and each
 //!   batch app), [`workflow::batch_app`], [`workflow::check`], [`workflow::app_roles`], [`workflow::grant`]
 //!   (`manifest grant`), [`workflow::graph`], [`workflow::prove`] (`assertion`, `token`, `decode`),
-//!   [`workflow::deploy`] (`config`), [`workflow::api_policy`]. A typed request in, a typed outcome out; no
+//!   [`workflow::deploy`] (`config`), [`workflow::api_policy`], [`workflow::ca`] (`csr`, `import`),
+//!   [`workflow::ca_rotation`] (the two runs of a rotation with the organisation's CA, for `rotate`, batch and
+//!   `graph rotate`), [`workflow::tenant`] and [`workflow::graph_rotate`] (`graph apps`, `show`, `rotate`, through
+//!   the one Graph client, [`graph`]), [`workflow::doctor`]. A typed request in, a typed outcome out; no
 //!   argument parsing, printing, prompting or environment.
 //! - **domain and renderers**: [`credential`], [`manifest`], [`rotation`] (the pure planner), [`flow`] (JWTs,
 //!   Graph bodies), [`batch`] (plans), and the pure renderers [`export`], [`manifest`]'s documents, [`deploy`],
-//!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow).
+//!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow, tenant, doctor).
 //! - **the writer and the inputs**: [`fsio`] (atomic writes, owner-only secrets, locks, backups) and [`input`]
 //!   (size limit, BOM, strict JSON, password sources), which every front end uses through the workflows; below
 //!   them [`error`], which depends on nothing of keycred's but [`interrupt`]'s signal names.

@@ -74,6 +74,10 @@ pub enum FileRole {
     KeyCredentials,
     /// `NAME.bundle.pem`: private key and certificate in one PEM (`--pem-bundle`).
     Bundle,
+    /// `NAME.chain.pem`: a CA-issued certificate's CA certificates, nearest first.
+    Chain,
+    /// `NAME.csr`: the PKCS#10 request for the organisation's CA.
+    Request,
 }
 
 impl FileRole {
@@ -87,6 +91,8 @@ impl FileRole {
             FileRole::PfxPassword => ".pfx.password",
             FileRole::KeyCredentials => ".keycredentials.json",
             FileRole::Bundle => ".bundle.pem",
+            FileRole::Chain => ".chain.pem",
+            FileRole::Request => ".csr",
         }
     }
 
@@ -100,6 +106,8 @@ impl FileRole {
             FileRole::PfxPassword => "PFX password (owner-only)",
             FileRole::KeyCredentials => "keyCredentials manifest fragment",
             FileRole::Bundle => "private key + certificate, PEM (owner-only): azure-identity, az login --certificate",
+            FileRole::Chain => "the CA certificates, PEM, nearest first",
+            FileRole::Request => "the certificate request (PKCS#10, PEM): send it to your CA",
         }
     }
 
@@ -113,6 +121,8 @@ impl FileRole {
             FileRole::PfxPassword => "pfxPassword",
             FileRole::KeyCredentials => "keyCredentials",
             FileRole::Bundle => "bundle",
+            FileRole::Chain => "chain",
+            FileRole::Request => "request",
         }
     }
 }
@@ -180,7 +190,7 @@ pub fn default_name(common_name: &str) -> String {
 }
 
 /// Every role a credential's files can have, for checking that a name is free.
-pub const ALL_ROLES: [FileRole; 7] = [
+pub const ALL_ROLES: [FileRole; 9] = [
     FileRole::Cer,
     FileRole::Pem,
     FileRole::Key,
@@ -188,6 +198,8 @@ pub const ALL_ROLES: [FileRole; 7] = [
     FileRole::PfxPassword,
     FileRole::KeyCredentials,
     FileRole::Bundle,
+    FileRole::Chain,
+    FileRole::Request,
 ];
 
 /// The name of a rotated credential's files: `BASE-YYYYMMDD` after the certificate's start date, then
@@ -263,6 +275,8 @@ pub fn render_files(
                     .into_bytes(),
                 Access::Public,
             ),
+            // A self-signed credential has neither; `roles` never lists them.
+            FileRole::Chain | FileRole::Request => continue,
         };
         files.push((role, OutputFile::new(layout.path(role), contents, access)));
     }

@@ -232,7 +232,7 @@ pub struct GraphShowArgs {
 /// `keycred graph rotate`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Admin mode, with Application.ReadWrite.OwnedBy (apps the automation app owns) or Application.ReadWrite.All. Without --apply it prints the plan and sends nothing. With --apply, per app: the new certificate's files are written to OUT/APPID/ first, the app is read again and left alone if its credentials changed since the plan, one PATCH sends every credential kept (by keyId, key null) and the new one, and the app is read once more to confirm. The app's last valid credential is never removed. Running the same command again after a stop finishes the job: a certificate already made for an app but not yet on it is uploaded, not made again.\n\nExamples:\n  keycred graph rotate --all --token-file graph.token --out certs --no-pfx\n  keycred graph rotate --app 11111111-2222-3333-4444-555555555555 --token-file graph.token \\\n    --out certs --generate-password --prune-expired --apply"
+    after_help = "Admin mode, with Application.ReadWrite.OwnedBy (apps the automation app owns) or Application.ReadWrite.All. Without --apply it prints the plan and sends nothing. With --apply, per app: the new certificate's files are written to OUT/APPID/ first, the app is read again and left alone if its credentials changed since the plan, one PATCH sends every credential kept (by keyId, key null) and the new one, and the app is read once more to confirm. The app's last valid credential is never removed. Running the same command again after a stop finishes the job: a certificate already made for an app but not yet on it is uploaded, not made again.\n\nExamples:\n  keycred graph rotate --all --token-file graph.token --out certs --no-pfx\n  keycred graph rotate --app 11111111-2222-3333-4444-555555555555 --token-file graph.token \\\n    --out certs --generate-password --prune-expired --apply\n  keycred graph rotate --all --token-file graph.token --out certs --ca --apply   (twice: requests, then imports)"
 )]
 pub struct GraphRotateArgs {
     #[command(flatten)]
@@ -258,6 +258,17 @@ pub struct GraphRotateArgs {
     /// Subject of the new certificates; default: each app's newest credential's, else CN=<its display name>.
     #[arg(long, short = 's')]
     pub subject: Option<String>,
+
+    /// Take the new certificates from your organisation's CA, in two runs. With --apply, the first run writes a
+    /// key and a request (OUT/APPID/NAME-YYYYMMDD.csr) for every due app and sends nothing; put each CA answer
+    /// beside its request as NAME-YYYYMMDD.issued.cer (or .crt, .pem, .p7b) and run again: keycred imports the
+    /// answers and sends them as it sends made certificates.
+    #[arg(long, conflicts_with_all = ["days", "years", "not_after", "no_key"])]
+    pub ca: bool,
+
+    /// More CA certificates (intermediates, the root) for --ca's imports; repeat for more.
+    #[arg(long, value_name = "FILE", requires = "ca")]
+    pub chain: Vec<PathBuf>,
 
     #[command(flatten)]
     pub credential: CredentialOptions,

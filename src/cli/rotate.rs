@@ -8,7 +8,7 @@ use super::shared::{CredentialOptions, Format, PolicyArgs};
 /// `keycred rotate`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The new credential is added beside the current one; nothing else in the manifest changes. Its files are named NAME-YYYYMMDD after the certificate's start date (NAME from --name, else the CN; -2, -3, ... when that name is taken), so they never replace the current credential's files. Without --in-place or --manifest-out the updated manifest goes to standard output and the summary to standard error.\n\nExamples:\n  keycred rotate --manifest app.json --subject 'CN=Orders Daemon' \\\n    --out certs --generate-password --prune-expired --in-place\n  keycred rotate --manifest app.json --cert next.cer --in-place\n  keycred rotate --manifest app.json \\\n    --remove-key-id 00000000-0000-0000-0000-000000000000 --in-place"
+    after_help = "The new credential is added beside the current one; nothing else in the manifest changes. Its files are named NAME-YYYYMMDD after the certificate's start date (NAME from --name, else the CN; -2, -3, ... when that name is taken), so they never replace the current credential's files. Without --in-place or --manifest-out the updated manifest goes to standard output and the summary to standard error.\n\nExamples:\n  keycred rotate --manifest app.json --subject 'CN=Orders Daemon' \\\n    --out certs --generate-password --prune-expired --in-place\n  keycred rotate --manifest app.json --cert next.cer --in-place\n  keycred rotate --manifest app.json --ca --out certs --in-place   (twice: request, then import)\n  keycred rotate --manifest app.json \\\n    --remove-key-id 00000000-0000-0000-0000-000000000000 --in-place"
 )]
 pub struct RotateArgs {
     /// The app manifest (Graph or legacy format) to add the new credential to.
@@ -23,6 +23,17 @@ pub struct RotateArgs {
     /// hold it yet: the renewal window only decides whether keycred makes a certificate.
     #[arg(long, value_name = "CERT")]
     pub cert: Option<PathBuf>,
+
+    /// Take the new certificate from your organisation's CA, in two runs. The first that finds the app due writes
+    /// NAME-YYYYMMDD.key and NAME-YYYYMMDD.csr and adds nothing; send the request to the CA, put its answer beside
+    /// the request as NAME-YYYYMMDD.issued.cer (or .crt, .pem, .p7b), and run again: keycred imports it as keycred
+    /// import does and adds it. The CA decides the validity.
+    #[arg(long, conflicts_with_all = ["cert", "days", "years", "not_after", "no_key"])]
+    pub ca: bool,
+
+    /// More CA certificates (intermediates, the root) for --ca's import, when the answer lacks them; repeat for more.
+    #[arg(long, value_name = "FILE", requires = "ca")]
+    pub chain: Vec<PathBuf>,
 
     /// The manifest's format, when its fields cannot tell (a manifest with id and appId is the Graph format).
     #[arg(long, value_enum)]

@@ -168,6 +168,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
             "provisioned": count("provisioned"),
             "rotated": count("rotated"),
             "skipped": count("skipped"),
+            "requested": count("requested"),
             "failed": failed,
             "interrupted": count("interrupted"),
             "notStarted": count("not started"),
@@ -195,6 +196,12 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
             count("skipped"),
             failed,
         );
+        if count("requested") > 0 {
+            line.push_str(&format!(
+                ", {} requested from the CA (run again once its answers are beside the requests)",
+                count("requested")
+            ));
+        }
         if let Some(signal) = signal {
             line.push_str(&format!(
                 ", {} interrupted (nothing written), {} not started: stopped by {}",

@@ -218,6 +218,7 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
         retire_previous: args.retire_previous,
         jobs: args.jobs,
         per_app_folder: true,
+        ca: args.ca.then(|| args.chain.clone()),
         self_service: match args.self_service {
             false => None,
             true => Some(graph_rotate::SelfService {

@@ -49,6 +49,10 @@ fn request(args: &RotateArgs) -> anyhow::Result<RotateRequest> {
         .collect::<keycred::Result<Vec<_>>>()?;
     let new = match (&args.cert, &args.subject) {
         (Some(cert), _) => Some(NewCredentialSource::Given(cert.clone())),
+        (None, subject) if args.ca => Some(NewCredentialSource::FromCa {
+            spec: super::credential_spec(subject.as_deref().unwrap_or_default(), &args.credential)?,
+            chain: args.chain.clone(),
+        }),
         // Only a removal.
         (None, None) if !remove_key_ids.is_empty() => None,
         // An empty subject: the workflow takes the manifest's newest credential's.

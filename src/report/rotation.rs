@@ -74,11 +74,43 @@ pub fn rotate_text(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Stri
         out.push_str(&format!("* repair  {line}\n"));
     }
     if !outcome.changed {
-        out.push_str("no change\n");
+        if outcome.files.is_empty() {
+            out.push_str("no change\n");
+        } else {
+            // A CA rotation's first step writes the request, and its answer's files end it, without (yet) changing the
+            // manifest.
+            out.push_str("no change to the manifest\n");
+            if !outcome.dry_run {
+                out.push_str(&rotate_next_steps(outcome));
+            }
+        }
     } else if !outcome.dry_run {
         out.push_str(&rotate_next_steps(outcome));
     }
     out
+}
+
+/// Where a CA rotation stands, for `--json` (rotate, batch reports, graph rotate).
+pub fn ca_step_json(step: &crate::workflow::ca_rotation::CaStep) -> Value {
+    use crate::workflow::ca_rotation::CaStep;
+    match step {
+        CaStep::Requested { subject, csr, key } => json!({
+            "step": step.as_str(),
+            "subject": subject,
+            "request": csr.display().to_string(),
+            "key": key.display().to_string(),
+        }),
+        CaStep::Waiting { csr, answer } => json!({
+            "step": step.as_str(),
+            "request": csr.display().to_string(),
+            "answer": answer.display().to_string(),
+        }),
+        CaStep::Imported { answer, chain } => json!({
+            "step": step.as_str(),
+            "answer": answer.display().to_string(),
+            "chain": chain,
+        }),
+    }
 }
 
 /// The files a rotation wrote, and what to do with each.
@@ -130,6 +162,8 @@ fn rotate_next_steps(outcome: &crate::workflow::rotate_app::RotateOutcome) -> St
         }
     }
     match (&outcome.add_key_proof, &manifest) {
+        // A CA request: the plan's line above says what to do with it.
+        _ if !outcome.changed => {}
         (Some(body), Some(manifest)) => out.push_str(&format!(
             "next: use ONE of the two, not both: send {} as POST https://graph.microsoft.com/v1.0/applications/{{object-id}}/addKey \
              with a token the app gets with its current certificate (adds the new one, keeps the others), or apply {manifest} \
@@ -230,5 +264,6 @@ pub fn rotate_json(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Valu
         },
         "patchOut": outcome.patch_out.as_ref().map(|p| p.display().to_string()),
         "addKeyProof": outcome.add_key_proof.as_ref().map(|p| p.display().to_string()),
+        "ca": outcome.ca.as_ref().map(ca_step_json),
     })
 }

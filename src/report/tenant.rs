@@ -158,6 +158,7 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
                 .collect::<serde_json::Map<String, Value>>(),
             "verified": a.verified,
             "retired": a.retired,
+            "ca": a.ca.as_ref().map(super::rotation::ca_step_json),
             "error": a.error,
         })).collect::<Vec<_>>(),
     })
@@ -228,12 +229,17 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
     };
     use crate::workflow::graph_rotate::AppAction;
     out.push_str(&format!(
-        "{} apps: {} rotated, {} planned, {} skipped, {} failed{}{}\n",
+        "{} apps: {} rotated, {} planned, {} skipped, {} failed{}{}{}\n",
         outcome.apps.len(),
         count(AppAction::Rotated),
         count(AppAction::Planned),
         count(AppAction::Skipped),
         count(AppAction::Failed),
+        match (count(AppAction::Requested), count(AppAction::Waiting)) {
+            (0, 0) => String::new(),
+            (requested, waiting) =>
+                format!(", {requested} requested from the CA, {waiting} waiting for its answer"),
+        },
         match outcome.interrupted_by {
             Some(signal) => format!(
                 ", {} not started: stopped by {}",

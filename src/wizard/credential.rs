@@ -26,6 +26,8 @@ pub(super) struct CredentialAnswers {
     /// Typed at the hidden prompt.
     pub password: Option<Password>,
     pub format: ManifestFormat,
+    /// From the organisation's CA: a key and a request now, the CA's certificate imported later (no `days`).
+    pub ca: bool,
 }
 
 impl CredentialAnswers {
@@ -35,7 +37,7 @@ impl CredentialAnswers {
             subject: self.subject.clone(),
             key_size: self.key_size,
             hash: SignatureHash::Sha256,
-            days: Some(self.days),
+            days: (!self.ca).then_some(self.days),
             not_after: None,
             pfx: self.pfx.map(|profile| PfxSpec {
                 profile,
@@ -56,13 +58,15 @@ impl CredentialAnswers {
     /// The flags of `keycred new` (and `rotate`) for the same credential, never with a secret.
     pub fn flags(&self) -> String {
         let mut flags = format!(
-            "--subject {} --out {} --name {} --days {} --key-size {}",
+            "--subject {} --out {} --name {}",
             quote(&self.subject),
             quote(&self.out.display().to_string()),
             quote(&self.name),
-            self.days,
-            self.key_size
         );
+        if !self.ca {
+            flags.push_str(&format!(" --days {}", self.days));
+        }
+        flags.push_str(&format!(" --key-size {}", self.key_size));
         match self.pfx {
             None => flags.push_str(" --no-pfx"),
             Some(profile) => {
@@ -77,8 +81,17 @@ impl CredentialAnswers {
         flags
     }
 
-    /// `keycred new` with the same answers.
+    /// `keycred new` with the same answers (`keycred csr` for a certificate from the CA).
     pub fn new_command(&self) -> String {
+        if self.ca {
+            return format!(
+                "keycred csr --subject {} --out {} --name {} --key-size {}",
+                quote(&self.subject),
+                quote(&self.out.display().to_string()),
+                quote(&self.name),
+                self.key_size
+            );
+        }
         format!(
             "keycred new {} --format {}",
             self.flags(),
@@ -88,12 +101,14 @@ impl CredentialAnswers {
 }
 
 /// Asks for the credential. `format` is the fragment format when it is already fixed (a rotation follows its
-/// manifest's), so it is not asked.
+/// manifest's), so it is not asked; `rotating` says the credential joins a manifest (a CA's certificate then
+/// arrives in a later run, which makes the PFX).
 pub(super) fn ask_credential(
     term: &Term,
     out: &Path,
     default_subject: Option<&str>,
     format: Option<ManifestFormat>,
+    rotating: bool,
 ) -> anyhow::Result<CredentialAnswers> {
     let subject = text(
         term,
@@ -101,34 +116,52 @@ pub(super) fn ask_credential(
         default_subject,
         |s| Subject::parse(s).map(drop).map_err(super::prompts::said),
     )?;
-    let days = text(
+    let ca = select(
         term,
-        "Validity in days (Microsoft recommends at most 365)",
-        Some("365"),
-        |d| match d.parse::<u32>() {
-            Ok(n) if (1..=keycred::credential::request::MAX_DAYS).contains(&n) => Ok(()),
-            _ => Err(format!(
-                "give a whole number of days from 1 to {}",
-                keycred::credential::request::MAX_DAYS
-            )),
-        },
-    )?;
+        "Where does the certificate come from?",
+        &[
+            "Self-signed: made here, now",
+            "Certificate from our CA: a key and a request now, the CA's answer imported later",
+        ],
+        0,
+    )? == 1;
+    let days = if ca {
+        "0".to_owned()
+    } else {
+        text(
+            term,
+            "Validity in days (Microsoft recommends at most 365)",
+            Some("365"),
+            |d| match d.parse::<u32>() {
+                Ok(n) if (1..=keycred::credential::request::MAX_DAYS).contains(&n) => Ok(()),
+                _ => Err(format!(
+                    "give a whole number of days from 1 to {}",
+                    keycred::credential::request::MAX_DAYS
+                )),
+            },
+        )?
+    };
     let key_size = [2048, 3072, 4096][select(
         term,
         "RSA key size",
         &["2048 (Entra's minimum)", "3072", "4096"],
         0,
     )?];
-    let pfx_choice = select(
-        term,
-        "PFX file (key + certificate, for Windows and most SDKs)",
-        &[
-            "Modern PFX: AES-256 (OpenSSL 3, current Windows and .NET)",
-            "Legacy PFX: 3DES (Windows Server 2016, older .NET Framework)",
-            "No PFX",
-        ],
-        0,
-    )?;
+    // A request alone has no PFX: keycred import makes it with the CA's certificate.
+    let pfx_choice = if ca && !rotating {
+        2
+    } else {
+        select(
+            term,
+            "PFX file (key + certificate, for Windows and most SDKs)",
+            &[
+                "Modern PFX: AES-256 (OpenSSL 3, current Windows and .NET)",
+                "Legacy PFX: 3DES (Windows Server 2016, older .NET Framework)",
+                "No PFX",
+            ],
+            0,
+        )?
+    };
     let (generate, password) = if pfx_choice == 2 {
         (false, None)
     } else {
@@ -147,6 +180,7 @@ pub(super) fn ask_credential(
     };
     let format = match format {
         Some(format) => format,
+        None if ca => ManifestFormat::Graph,
         None => ask_format(term, "keyCredentials fragment format")?,
     };
     let cn = Subject::parse(&subject)?.common_name().to_owned();
@@ -160,6 +194,15 @@ pub(super) fn ask_credential(
                 dir: out.to_path_buf(),
                 name: name.to_owned(),
             };
+            if ca {
+                let csr = out.join(format!("{name}.csr"));
+                if csr.exists() {
+                    return Err(format!(
+                        "{} already exists: choose another name",
+                        csr.display()
+                    ));
+                }
+            }
             check_targets(&layout, pfx_choice != 2, generate, false).map_err(super::prompts::said)
         },
     )?;
@@ -177,6 +220,7 @@ pub(super) fn ask_credential(
         generate,
         password,
         format,
+        ca,
     })
 }
 
@@ -207,7 +251,12 @@ impl CredentialAnswers {
                 Subject::parse(&self.subject)
                     .map_or_else(|_| self.subject.clone(), |s| s.to_string())
             ),
-            format!("validity      {} days from now", self.days),
+            if self.ca {
+                "certificate   from your CA: a request now; its validity is the CA's to decide"
+                    .to_owned()
+            } else {
+                format!("validity      {} days from now", self.days)
+            },
             format!(
                 "key           RSA {}, sha256WithRSAEncryption",
                 self.key_size
@@ -231,7 +280,7 @@ impl CredentialAnswers {
             time::OffsetDateTime::now_utc(),
             [1; 16],
         );
-        if let Ok(request) = request {
+        if let (Ok(request), false) = (request, self.ca) {
             for warning in request.warnings() {
                 lines.push(format!("warning       {warning}"));
             }

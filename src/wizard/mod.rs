@@ -20,6 +20,7 @@ use keycred::input::PasswordSources;
 use keycred::interrupt::Interrupt;
 use keycred::provision;
 use keycred::report::{self, NewSummary};
+use keycred::shell::word as quote;
 use keycred::workflow::app_roles;
 use keycred::workflow::provision::ProvisionRequest;
 use keycred::workflow::rotate_app;
@@ -130,6 +131,7 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             &out,
             default_subject.as_deref(),
             fixed,
+            rotating.is_some(),
         )?)
     };
     let roles = if matches!(goal, Goal::Roles | Goal::Both) {
@@ -173,7 +175,12 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             name: c.name.clone(),
         };
         let files = preview_files.unwrap_or_else(|| {
-            provision::OutputLayout::roles(c.pfx.is_some(), c.generate)
+            let roles = if c.ca {
+                vec![provision::FileRole::Key, provision::FileRole::Request]
+            } else {
+                provision::OutputLayout::roles(c.pfx.is_some(), c.generate)
+            };
+            roles
                 .into_iter()
                 .map(|role| (role, layout.path(role).display().to_string()))
                 .collect()
@@ -234,7 +241,42 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             }
             terminal::print(&report::rotate_text(&outcome));
             commands.push(r.command(c));
-            next_steps.push("Apply the updated manifest (portal: App registrations > your app > Manifest, or Graph PATCH). Move the app to the new certificate, then prune the old one once it has expired (keycred rotate --prune-expired).".to_owned());
+            match outcome.ca.as_ref().and_then(|step| step.not_added_because()) {
+                // The CA's answer comes later: what to do with the request, and the command that finishes it.
+                Some(step) => next_steps.push(format!(
+                    "Send the request to your CA: {step} (with the command below, or this wizard again)."
+                )),
+                None => next_steps.push("Apply the updated manifest (portal: App registrations > your app > Manifest, or Graph PATCH). Move the app to the new certificate, then prune the old one once it has expired (keycred rotate --prune-expired).".to_owned()),
+            }
+        } else if c.ca {
+            let outcome = keycred::workflow::ca::csr(&keycred::workflow::ca::CsrRequest {
+                subject: c.subject.clone(),
+                dns: Vec::new(),
+                key_size: c.key_size,
+                hash: keycred::credential::SignatureHash::Sha256,
+                key: None,
+                out: c.out.clone(),
+                name: c.name.clone(),
+                force: false,
+            })?;
+            terminal::print(&format!(
+                "Created a certificate request for {}\n  {}  the request (PKCS#10, PEM)\n  {}  the private key (owner-only)\n",
+                outcome.subject,
+                outcome.csr.display(),
+                outcome.key.as_ref().map_or_else(String::new, |k| k.display().to_string()),
+            ));
+            commands.push(c.new_command());
+            next_steps.push(format!(
+                "Send {} to your CA (AD CS web enrollment, step-ca, openssl ca, a vendor); the private key stays here.",
+                outcome.csr.display()
+            ));
+            next_steps.push(format!(
+                "When the CA has issued the certificate: keycred import --cert ISSUED.cer [--chain CHAIN.pem] --key {} --out {} --name {} --generate-password; then register NAME.cer on the client app (keycred rotate --cert {} --manifest app.json does it safely).",
+                quote(&outcome.key.as_ref().map_or_else(String::new, |k| k.display().to_string())),
+                quote(&c.out.display().to_string()),
+                quote(&c.name),
+                quote(&c.out.join(format!("{}.cer", c.name)).display().to_string()),
+            ));
         } else {
             let made = keycred::workflow::provision::provision(
                 ProvisionRequest {

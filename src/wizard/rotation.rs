@@ -30,7 +30,14 @@ impl RotationAnswers {
         RotateRequest {
             manifest: self.manifest.clone(),
             format: keycred::workflow::rotate_app::FormatChoice::Detect,
-            new: Some(NewCredentialSource::Make(credential.spec())),
+            new: Some(if credential.ca {
+                NewCredentialSource::FromCa {
+                    spec: credential.spec(),
+                    chain: Vec::new(),
+                }
+            } else {
+                NewCredentialSource::Make(credential.spec())
+            }),
             policy: Policy {
                 renew_within: None,
                 prune_expired: self.prune_expired,
@@ -57,6 +64,9 @@ impl RotationAnswers {
             quote(&r.manifest.display().to_string()),
             c.flags()
         );
+        if c.ca {
+            line.push_str(" --ca");
+        }
         if r.prune_expired {
             line.push_str(" --prune-expired");
         }

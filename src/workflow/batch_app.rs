@@ -1,6 +1,7 @@
 //! One app of a batch plan: its row becomes the same request `keycred new` or `keycred rotate --in-place` would
 //! make, and runs through the same workflow. The batch front end only schedules apps and reports on them.
 
+use super::ca_rotation::CaStep;
 use super::provision::{self, CredentialSpec, NewPassword, PfxSpec, ProvisionRequest};
 use super::rotate_app::{self, FormatChoice, ManifestOutput, NewCredentialSource, RotateRequest};
 use crate::batch::{BatchApp, FormatName, HashName, ProfileName};
@@ -21,6 +22,8 @@ pub enum AppResult {
     Rotated,
     /// Nothing was due.
     Skipped,
+    /// Its certificate was requested from the CA (`ca = true`): the key and the request are written.
+    Requested,
 }
 
 impl AppResult {
@@ -30,6 +33,7 @@ impl AppResult {
             AppResult::Provisioned => "provisioned",
             AppResult::Rotated => "rotated",
             AppResult::Skipped => "skipped",
+            AppResult::Requested => "requested",
         }
     }
 }
@@ -89,10 +93,14 @@ pub fn rotate_request(app: &BatchApp, generate_password: bool) -> Option<RotateR
             Some(FormatName::Legacy) => FormatChoice::Fallback(ManifestFormat::Legacy),
             None => FormatChoice::Detect,
         },
-        new: Some(NewCredentialSource::Make(credential_spec(
-            app,
-            generate_password,
-        ))),
+        new: Some(if app.settings.ca == Some(true) {
+            NewCredentialSource::FromCa {
+                spec: credential_spec(app, generate_password),
+                chain: app.settings.ca_chain.clone().unwrap_or_default(),
+            }
+        } else {
+            NewCredentialSource::Make(credential_spec(app, generate_password))
+        }),
         policy: Policy {
             renew_within: Some(time::Duration::days(i64::from(app.renew_within()))),
             prune_expired: app.settings.prune_expired.unwrap_or(false),
@@ -138,6 +146,8 @@ fn tenant_row(
         retire_previous: false,
         jobs: 1,
         per_app_folder: false,
+        ca: (app.settings.ca == Some(true))
+            .then(|| app.settings.ca_chain.clone().unwrap_or_default()),
     };
     let outcome = graph_rotate::graph_rotate(
         client,
@@ -173,7 +183,13 @@ fn tenant_row(
                 .map(|(cert, _)| cert.thumbprints.render(ThumbprintForm::Hex)),
             files: rotation.files,
         }),
-        AppAction::Skipped => Ok(AppOutcome {
+        AppAction::Requested => Ok(AppOutcome {
+            result: AppResult::Requested,
+            detail: rotation.plan.and_then(|p| p.skipped).unwrap_or_default(),
+            thumbprint: None,
+            files: rotation.files,
+        }),
+        AppAction::Skipped | AppAction::Waiting => Ok(AppOutcome {
             result: AppResult::Skipped,
             detail: rotation
                 .plan
@@ -217,7 +233,15 @@ pub fn run_app(
             .iter()
             .filter(|d| matches!(d, crate::rotation::Disposition::Remove(_)))
             .count();
-        return Ok(if outcome.changed {
+        let requested = matches!(outcome.ca, Some(CaStep::Requested { .. }));
+        return Ok(if requested && !outcome.changed {
+            AppOutcome {
+                result: AppResult::Requested,
+                detail: outcome.plan.skipped.unwrap_or_default(),
+                thumbprint: None,
+                files: outcome.files,
+            }
+        } else if outcome.changed {
             AppOutcome {
                 result: AppResult::Rotated,
                 detail: match &outcome.added {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::credential::{self, KeySize, PrivateKey, SignatureHash, Subject};
 use crate::error::{Error, Result};
 use crate::fsio::{self, Access, OutputFile};
+use crate::provision::FileRole;
 
 /// One certificate request.
 #[derive(Debug, Clone)]
@@ -142,7 +143,51 @@ pub fn import(
     passwords: &crate::input::PasswordSources,
     now: time::OffsetDateTime,
 ) -> Result<ImportOutcome> {
-    use crate::provision::FileRole;
+    prepare_import(request, passwords, now)?.write(request.force)
+}
+
+/// What the CA returned, read and checked, with the files it makes (not yet written).
+pub struct PreparedImport {
+    /// What the import gives; its `files` are those to be written.
+    pub outcome: ImportOutcome,
+    roles: Vec<FileRole>,
+    outputs: Vec<OutputFile>,
+    create_dir: Option<PathBuf>,
+    key: PathBuf,
+}
+
+impl PreparedImport {
+    /// The credential's files, with their roles: the key (already there, not written again), then those to be
+    /// written.
+    pub fn files(&self) -> Vec<(FileRole, String)> {
+        std::iter::once((FileRole::Key, self.key.display().to_string()))
+            .chain(
+                self.roles
+                    .iter()
+                    .zip(&self.outputs)
+                    .map(|(role, file)| (*role, file.path.display().to_string())),
+            )
+            .collect()
+    }
+
+    /// Writes every file, all or nothing (`force` replaces existing ones, keeping secrets as `.bak`).
+    pub fn write(self, force: bool) -> Result<ImportOutcome> {
+        if let Some(dir) = &self.create_dir {
+            if fsio::output_dir_state(dir)? == fsio::OutputDir::Missing {
+                fsio::create_output_dir(dir, true)?;
+            }
+        }
+        fsio::write_all(&self.outputs, force)?;
+        Ok(self.outcome)
+    }
+}
+
+/// Reads and checks what the CA returned and prepares its files; writes nothing.
+pub fn prepare_import(
+    request: &ImportRequest,
+    passwords: &crate::input::PasswordSources,
+    now: time::OffsetDateTime,
+) -> Result<PreparedImport> {
     crate::provision::validate_name(&request.name)?;
     let key = crate::workflow::prove::read_key(&request.key)?;
     let mut certs = Vec::new();
@@ -165,32 +210,33 @@ pub fn import(
         .iter()
         .map(|c| crate::export::certificate_pem(c.der()))
         .collect();
-    let mut files: Vec<(&'static str, OutputFile)> = vec![
+    let file = |role: FileRole, what: &'static str, bytes: Vec<u8>, access: Access| {
         (
+            role,
+            what,
+            OutputFile::new(layout.path(role), bytes, access),
+        )
+    };
+    let mut files = vec![
+        file(
+            FileRole::Cer,
             "certificate, DER: upload this in the portal",
-            OutputFile::new(
-                layout.path(FileRole::Cer),
-                leaf.der().to_vec(),
-                Access::Public,
-            ),
+            leaf.der().to_vec(),
+            Access::Public,
         ),
-        (
+        file(
+            FileRole::Pem,
             "certificate, PEM",
-            OutputFile::new(
-                layout.path(FileRole::Pem),
-                crate::export::certificate_pem(leaf.der()),
-                Access::Public,
-            ),
+            crate::export::certificate_pem(leaf.der()).into_bytes(),
+            Access::Public,
         ),
     ];
     if !chain_pem.is_empty() {
-        files.push((
+        files.push(file(
+            FileRole::Chain,
             "the CA certificates, PEM, nearest first",
-            OutputFile::new(
-                request.out.join(format!("{}.chain.pem", request.name)),
-                chain_pem.clone(),
-                Access::Public,
-            ),
+            chain_pem.clone().into_bytes(),
+            Access::Public,
         ));
     }
     if let Some(spec) = &request.pfx {
@@ -203,18 +249,18 @@ pub fn import(
         };
         let der =
             crate::export::pfx_with_chain(&key, leaf, &issued.chain, &password, spec.profile)?;
-        files.push((
+        files.push(file(
+            FileRole::Pfx,
             "PKCS#12: key, certificate and chain (owner-only)",
-            OutputFile::new(layout.path(FileRole::Pfx), der, Access::Secret),
+            der,
+            Access::Secret,
         ));
         if written {
-            files.push((
+            files.push(file(
+                FileRole::PfxPassword,
                 "PFX password (owner-only)",
-                OutputFile::new(
-                    layout.path(FileRole::PfxPassword),
-                    format!("{}\n", password.expose()),
-                    Access::Secret,
-                ),
+                format!("{}\n", password.expose()).into_bytes(),
+                Access::Secret,
             ));
         }
     }
@@ -225,33 +271,44 @@ pub fn import(
             crate::export::certificate_pem(leaf.der()),
             chain_pem
         );
-        files.push((
+        files.push(file(
+            FileRole::Bundle,
             "private key, certificate and chain, PEM (owner-only)",
-            OutputFile::new(layout.path(FileRole::Bundle), bundle, Access::Secret),
+            bundle.into_bytes(),
+            Access::Secret,
         ));
     }
-    files.push((
+    files.push(file(
+        FileRole::KeyCredentials,
         "keyCredentials manifest fragment",
-        OutputFile::new(
-            layout.path(FileRole::KeyCredentials),
-            crate::manifest::KeyCredentialsDocument::new(&[(leaf, key_id)], request.format)
-                .render(false),
-            Access::Public,
-        ),
+        crate::manifest::KeyCredentialsDocument::new(&[(leaf, key_id)], request.format)
+            .render(false)
+            .into_bytes(),
+        Access::Public,
     ));
-    if fsio::output_dir_state(&request.out)? == fsio::OutputDir::Missing {
-        fsio::create_output_dir(&request.out, true)?;
+    let missing = fsio::output_dir_state(&request.out)? == fsio::OutputDir::Missing;
+    let mut roles = Vec::new();
+    let mut whats = Vec::new();
+    let mut outputs = Vec::new();
+    for (role, what, output) in files {
+        roles.push(role);
+        whats.push((what, output.path.clone()));
+        outputs.push(output);
     }
-    let (whats, outputs): (Vec<&'static str>, Vec<OutputFile>) = files.into_iter().unzip();
-    fsio::write_all(&outputs, request.force)?;
-    Ok(ImportOutcome {
-        leaf: issued.leaf.clone(),
-        key_id,
-        chain: issued.chain,
-        files: whats
-            .into_iter()
-            .zip(outputs.into_iter().map(|f| f.path))
-            .collect(),
-        warnings: issued.warnings,
+    if !missing {
+        fsio::check_targets(&outputs, request.force)?;
+    }
+    Ok(PreparedImport {
+        outcome: ImportOutcome {
+            leaf: issued.leaf.clone(),
+            key_id,
+            chain: issued.chain,
+            files: whats,
+            warnings: issued.warnings,
+        },
+        roles,
+        outputs,
+        create_dir: missing.then(|| request.out.clone()),
+        key: request.key.clone(),
     })
 }

@@ -85,7 +85,7 @@ fn a_plan_of_22_apps_with_one_broken() {
     let report: Value = serde_json::from_slice(&fs::read(&report_path).unwrap()).unwrap();
     assert_eq!(
         report["counts"],
-        json!({"provisioned": 12, "rotated": 8, "skipped": 2, "failed": 1, "interrupted": 0, "notStarted": 0})
+        json!({"provisioned": 12, "rotated": 8, "skipped": 2, "requested": 0, "failed": 1, "interrupted": 0, "notStarted": 0})
     );
     let broken = report["apps"]
         .as_array()

@@ -197,12 +197,12 @@ fn bad_requests_are_refused_before_a_key_is_made() {
 }
 
 /// OpenSSL as the organisation's CA: a root, an intermediate under it, and a certificate for a keycred request.
-struct Ca {
+pub struct Ca {
     dir: tempfile::TempDir,
 }
 
 impl Ca {
-    fn new() -> Option<Ca> {
+    pub fn new() -> Option<Ca> {
         if !peer_available("openssl", &["version"]) {
             return None;
         }
@@ -273,12 +273,58 @@ impl Ca {
         Some(Ca { dir })
     }
 
-    fn path(&self, name: &str) -> std::path::PathBuf {
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
         self.dir.path().join(name)
     }
 
+    /// The intermediate's name and key, signed by the root for `start` to `end` days from now (Python's
+    /// `cryptography`, for dates OpenSSL 3.0's `x509 -req` cannot set); returns its PEM path.
+    /// `None` (skipped) without it outside CI.
+    pub fn reissue_intermediate(
+        &self,
+        start: i64,
+        end: i64,
+        name: &str,
+    ) -> Option<std::path::PathBuf> {
+        if !python_cryptography_available() {
+            return None;
+        }
+        let out = self.path(name);
+        run_peer(
+            "python3",
+            &[
+                "-c",
+                "import sys, datetime\n\
+from cryptography import x509\n\
+from cryptography.hazmat.primitives import hashes, serialization\n\
+root = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())\n\
+root_key = serialization.load_pem_private_key(open(sys.argv[2], 'rb').read(), None)\n\
+key = serialization.load_pem_private_key(open(sys.argv[3], 'rb').read(), None)\n\
+now = datetime.datetime.now(datetime.timezone.utc)\n\
+cert = (x509.CertificateBuilder()\n\
+    .subject_name(x509.Name.from_rfc4514_string('CN=Contoso Issuing CA'))\n\
+    .issuer_name(root.subject)\n\
+    .public_key(key.public_key())\n\
+    .serial_number(x509.random_serial_number())\n\
+    .not_valid_before(now + datetime.timedelta(days=int(sys.argv[4])))\n\
+    .not_valid_after(now + datetime.timedelta(days=int(sys.argv[5])))\n\
+    .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)\n\
+    .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False), critical=True)\n\
+    .sign(root_key, hashes.SHA256()))\n\
+open(sys.argv[6], 'wb').write(cert.public_bytes(serialization.Encoding.PEM))\n",
+                self.path("root.pem").to_str().unwrap(),
+                self.path("root.key").to_str().unwrap(),
+                self.path("inter.key").to_str().unwrap(),
+                &start.to_string(),
+                &end.to_string(),
+                out.to_str().unwrap(),
+            ],
+        );
+        Some(out)
+    }
+
     /// Issues a certificate for `csr` from the intermediate, valid for `days`; returns its PEM path.
-    fn issue(&self, csr: &std::path::Path, days: &str, name: &str) -> std::path::PathBuf {
+    pub fn issue(&self, csr: &std::path::Path, days: &str, name: &str) -> std::path::PathBuf {
         let out = self.path(name);
         run_peer(
             "openssl",
@@ -577,8 +623,11 @@ fn what_cannot_be_a_credential_is_refused_and_nothing_written() {
         ],
     );
     let small = ca.issue(&ca.path("small.csr"), "30", "small.pem");
-    // PKCS#8 form of the small key, as keycred reads keys.
     fs::write(ca.path("garbage.cer"), "not a certificate at all").unwrap();
+    // The intermediate again (its name and key), as the root signed it for a time that has passed.
+    let Some(expired) = ca.reissue_intermediate(-400, -5, "expired.pem") else {
+        return;
+    };
     let cases: Vec<(std::path::PathBuf, std::path::PathBuf, &str)> = vec![
         (
             leaf.clone(),
@@ -597,8 +646,18 @@ fn what_cannot_be_a_credential_is_refused_and_nothing_written() {
             work.join("daemon.key"),
             "garbage.cer",
         ),
+        (
+            leaf.clone(),
+            work.join("daemon.key"),
+            "the CA certificate CN=Contoso Issuing CA is not valid now",
+        ),
     ];
     for (cert, key, expected) in cases {
+        let chain = if expected.contains("not valid now") {
+            vec!["--chain".into(), expired.clone()]
+        } else {
+            Vec::new()
+        };
         let out_dir = ca.path("refused");
         let out = keycred()
             .args(["import", "--cert"])
@@ -608,9 +667,34 @@ fn what_cannot_be_a_credential_is_refused_and_nothing_written() {
             .arg("--out")
             .arg(&out_dir)
             .args(["--name", "daemon", "--no-pfx"])
+            .args(&chain)
             .output()
             .unwrap();
         assert_fails(&out, 1, expected);
         assert!(!out_dir.exists(), "{expected}: nothing written");
     }
+
+    // An intermediate that ends before the certificate: imported, with a warning that names the date.
+    let short = ca
+        .reissue_intermediate(-10, 20, "short.pem")
+        .expect("Python cryptography ran above");
+    let out = keycred()
+        .args(["import", "--cert"])
+        .arg(&leaf)
+        .arg("--chain")
+        .arg(&short)
+        .arg("--key")
+        .arg(work.join("daemon.key"))
+        .arg("--out")
+        .arg(ca.path("short-out"))
+        .args(["--name", "daemon", "--no-pfx"])
+        .output()
+        .unwrap();
+    stdout(&out);
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warning.contains("the CA certificate CN=Contoso Issuing CA ends")
+            && warning.contains("renew the chain by then"),
+        "{warning}"
+    );
 }

@@ -235,6 +235,20 @@ pub fn graph_manifest(path: &Path, key_credentials: Vec<serde_json::Value>) -> P
     path.to_path_buf()
 }
 
+/// The Graph manifest of an app whose one credential, `CN=Orders Daemon` (keyId `0f0e0d0c-…-050403020100`),
+/// ends in 10 days: due for rotation. Written to `path`; returns `path`.
+pub fn due_orders_manifest(path: &Path) -> PathBuf {
+    graph_manifest(
+        path,
+        vec![key_credential(
+            "0f0e0d0c-0b0a-4908-8706-050403020100",
+            "CN=Orders Daemon",
+            -300,
+            10,
+        )],
+    )
+}
+
 /// `keycred rotate --manifest MANIFEST --subject 'CN=Orders Daemon' --no-pfx --name orders --out OUT EXTRA…`.
 pub fn rotate_orders(manifest: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     keycred()

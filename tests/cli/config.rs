@@ -46,6 +46,15 @@ impl Setup {
     /// A registered credential `daemon`, an unregistered one `stranger`, and the https server; `None` (skipped)
     /// when a peer is missing outside CI.
     fn start() -> Option<Setup> {
+        Setup::start_with(|dir| {
+            credential(dir, "daemon");
+            credential(dir, "stranger");
+            Some(dir.join("daemon.pem"))
+        })
+    }
+
+    /// The https server with the certificate `register` leaves in the folder registered for the client.
+    fn start_with(register: impl FnOnce(&Path) -> Option<PathBuf>) -> Option<Setup> {
         let libraries = peer_available("python3", &["-c", "import azure.identity, msal"]);
         let msal_node = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/oidc/node_modules/@azure/msal-node")
@@ -58,13 +67,12 @@ impl Setup {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
-        credential(dir.path(), "daemon");
-        credential(dir.path(), "stranger");
+        let registered = register(dir.path())?;
         let tls = Tls::new(dir.path());
         let server = OidcServer::launch(
             TENANT,
             CLIENT,
-            &dir.path().join("daemon.pem"),
+            &registered,
             ("unused", "unused"),
             Some(&tls),
         )?;
@@ -599,4 +607,64 @@ fn config_refuses_files_that_do_not_belong_together_and_never_overwrites() {
             p("daemon.bundle.pem")
         )
     );
+}
+
+#[test]
+fn msal_python_gets_a_token_with_a_certificate_from_the_ca() {
+    // The client's certificate comes from OpenSSL as a two-level CA, through keycred csr and keycred import.
+    let Some(setup) = Setup::start_with(|dir| {
+        let ca = crate::ca::Ca::new()?;
+        let pw = dir.join("daemon.pw");
+        std::fs::write(&pw, format!("{PASSWORD}\n")).unwrap();
+        run_keycred_stdout(&[
+            "csr",
+            "--subject",
+            "CN=Contoso Daemon",
+            "--out",
+            dir.to_str().unwrap(),
+            "--name",
+            "daemon",
+        ]);
+        let leaf = ca.issue(&dir.join("daemon.csr"), "300", "leaf.pem");
+        run_keycred_stdout(&[
+            "import",
+            "--cert",
+            leaf.to_str().unwrap(),
+            "--chain",
+            ca.path("inter.pem").to_str().unwrap(),
+            "--key",
+            dir.join("daemon.key").to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+            "--name",
+            "daemon",
+            "--pem-bundle",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ]);
+        Some(dir.join("daemon.pem"))
+    }) else {
+        return;
+    };
+    let (pfx, pw, pem, key) = (
+        setup.path("daemon.pfx"),
+        setup.path("daemon.pw"),
+        setup.path("daemon.pem"),
+        setup.path("daemon.key"),
+    );
+    let issuer = run_peer("openssl", &["x509", "-noout", "-issuer", "-in", &pem]);
+    assert!(issuer.contains("Contoso Issuing CA"), "{issuer}");
+    for (files, env) in [
+        (
+            vec!["--pfx", pfx.as_str(), "--password-file", pw.as_str()],
+            setup.password_env(),
+        ),
+        (vec!["--cert", pem.as_str(), "--key", key.as_str()], vec![]),
+    ] {
+        let (snippet, _) = setup.config("msal-python", &files);
+        token_for_the_app(
+            &setup.python(&snippet, &env),
+            &format!("MSAL Python, CA-issued, {files:?}"),
+        );
+    }
 }

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use crate::common::*;
 use crate::flow::OidcServer;
 
-const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const AUTOMATION: &str = "a0a0a0a0-1111-4222-8333-444455556666";
+pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+pub const AUTOMATION: &str = "a0a0a0a0-1111-4222-8333-444455556666";
 
 /// The Graph test server, killed on drop.
 pub struct GraphServer {
@@ -132,7 +132,7 @@ fn fixture_key() -> String {
 }
 
 /// `count` apps: app i is healthy, due, expired or without a certificate by i % 4, and every fifth has a secret.
-fn tenant_apps(count: usize) -> Value {
+pub fn tenant_apps(count: usize) -> Value {
     let key = fixture_key();
     let apps: Vec<Value> = (0..count)
         .map(|i| {
@@ -189,7 +189,7 @@ fn path_of(entry: &Value) -> String {
 
 /// Whether the test servers can run (Node.js with `npm ci --prefix tests/oidc`). Missing locally: reported as
 /// skipped. Missing with CI=true: a failure.
-fn node_ready() -> bool {
+pub fn node_ready() -> bool {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
     let ready = folder.join("node_modules/jose").exists() && peer_available("node", &["--version"]);
     if !ready {
@@ -549,7 +549,7 @@ fn show_writes_the_manifest_with_its_certificates_for_offline_use() {
 }
 
 /// The credentials of one app as the Graph server holds them now.
-fn held(tenant: &Tenant, object_id: &str) -> Vec<Value> {
+pub fn held(tenant: &Tenant, object_id: &str) -> Vec<Value> {
     let mut response = ureq::get(format!("{}/_test/apps", tenant.graph.url()))
         .call()
         .unwrap();
@@ -564,7 +564,7 @@ fn held(tenant: &Tenant, object_id: &str) -> Vec<Value> {
         .clone()
 }
 
-fn patches(tenant: &Tenant) -> Vec<Value> {
+pub fn patches(tenant: &Tenant) -> Vec<Value> {
     tenant
         .graph
         .log()

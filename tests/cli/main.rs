@@ -6,6 +6,7 @@ mod api_policy;
 mod app_roles;
 mod batch;
 mod ca;
+mod ca_rotation;
 mod common;
 mod config;
 mod doctor;

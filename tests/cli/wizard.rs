@@ -46,6 +46,15 @@ fn choose(p: &mut PtySession, prompt: &str, n: usize) {
     answer(p, prompt, &DOWN.repeat(n));
 }
 
+/// The equivalent command the wizard prints last, starting with `prefix` (plain words), after checking that it
+/// exited with 0.
+fn printed_command(p: &mut PtySession, prefix: &str) -> String {
+    p.exp_string("The same run without the wizard").unwrap();
+    let line = p.exp_regex(&format!("{prefix} [^\\r\\n]+")).unwrap().1;
+    assert_eq!(exit_code(p), 0);
+    line
+}
+
 fn exit_code(p: &mut PtySession) -> i32 {
     match p.process.wait().unwrap() {
         rexpect::process::wait::WaitStatus::Exited(_, code) => code,
@@ -61,6 +70,7 @@ fn credential_path_writes_what_new_writes() {
     choose(&mut p, "What do you want to prepare?", 0);
     answer(&mut p, "Output folder", "");
     answer(&mut p, "Certificate subject", "CN=Wizard Daemon,O=Contoso");
+    choose(&mut p, "Where does the certificate come from?", 0);
     answer(&mut p, "Validity in days", "90");
     choose(&mut p, "RSA key size", 0);
     choose(&mut p, "PFX file", 0);
@@ -90,9 +100,7 @@ fn credential_path_writes_what_new_writes() {
     p.exp_string("PFX           modern profile, generated password")
         .unwrap();
     confirm(&mut p, "Write these files?", "y");
-    p.exp_string("The same run without the wizard:").unwrap();
-    let line = p.exp_regex(r"keycred new [^\r\n]+").unwrap().1;
-    assert_eq!(exit_code(&mut p), 0);
+    let line = printed_command(&mut p, "keycred new");
     assert_eq!(
         line,
         "keycred new --subject 'CN=Wizard Daemon,O=Contoso' --out . --name wizard-daemon --days 90 --key-size 2048 --pfx-profile modern --generate-password --format graph"
@@ -168,6 +176,7 @@ fn both_path_with_a_corrected_role_and_its_equivalent_commands_agree() {
     choose(&mut p, "What do you want to prepare?", 2);
     answer(&mut p, "Output folder", "");
     answer(&mut p, "Certificate subject", "Orders Daemon");
+    choose(&mut p, "Where does the certificate come from?", 0);
     answer(&mut p, "Validity in days", "");
     choose(&mut p, "RSA key size", 1);
     choose(&mut p, "PFX file", 2);
@@ -339,6 +348,7 @@ fn template_roles_path_and_typed_password() {
     choose(&mut p, "What do you want to prepare?", 0);
     answer(&mut p, "Output folder", "");
     answer(&mut p, "Certificate subject", "Typed");
+    choose(&mut p, "Where does the certificate come from?", 0);
     answer(&mut p, "Validity in days", "");
     choose(&mut p, "RSA key size", 0);
     choose(&mut p, "PFX file", 1);
@@ -390,6 +400,7 @@ fn rotation_path_updates_the_manifest_in_place() {
         "Certificate subject (a name, or CN=...,O=...) [CN=Fixture Daemon, O=Contoso Test]",
         "",
     );
+    choose(&mut p, "Where does the certificate come from?", 0);
     answer(&mut p, "Validity in days", "");
     choose(&mut p, "RSA key size", 0);
     choose(&mut p, "PFX file", 2);
@@ -402,12 +413,7 @@ fn rotation_path_updates_the_manifest_in_place() {
     let planned = p.exp_regex(r"next-\d{8}\.cer").unwrap().1;
     confirm(&mut p, "Write these files?", "y");
     p.exp_string("+ add").unwrap();
-    p.exp_string("The same run without the wizard").unwrap();
-    let line = p
-        .exp_regex(r"keycred rotate --manifest [^\r\n]+")
-        .unwrap()
-        .1;
-    assert_eq!(exit_code(&mut p), 0);
+    let line = printed_command(&mut p, "keycred rotate --manifest");
     assert!(
         line.contains("--manifest app.json") && line.contains("--prune-expired --in-place"),
         "{line}"
@@ -448,6 +454,7 @@ fn cancelling_anywhere_writes_nothing_and_exits_130() {
     choose(&mut p, "What do you want to prepare?", 0);
     answer(&mut p, "Output folder", "");
     answer(&mut p, "Certificate subject", "Cancelled");
+    choose(&mut p, "Where does the certificate come from?", 0);
     p.exp_string("Validity in days").unwrap();
     p.send_control('c').unwrap();
     assert_eq!(exit_code(&mut p), 130);
@@ -457,6 +464,7 @@ fn cancelling_anywhere_writes_nothing_and_exits_130() {
     choose(&mut p, "What do you want to prepare?", 0);
     answer(&mut p, "Output folder", "");
     answer(&mut p, "Certificate subject", "Declined");
+    choose(&mut p, "Where does the certificate come from?", 0);
     answer(&mut p, "Validity in days", "");
     choose(&mut p, "RSA key size", 0);
     choose(&mut p, "PFX file", 2);
@@ -481,4 +489,93 @@ fn off_a_terminal_it_names_the_commands_to_use() {
         stderr.contains("keycred new --subject") && stderr.contains("keycred manifest app-roles"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_certificate_from_the_ca_is_requested_then_finished_by_the_printed_commands() {
+    let Some(ca) = crate::ca::Ca::new() else {
+        return;
+    };
+    // A new credential from the CA: the key and the request, no validity or PFX question.
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(dir.path());
+    choose(&mut p, "What do you want to prepare?", 0);
+    answer(&mut p, "Output folder", "");
+    answer(&mut p, "Certificate subject", "CN=CA Daemon,O=Contoso");
+    choose(&mut p, "Where does the certificate come from?", 1);
+    choose(&mut p, "RSA key size", 0);
+    answer(&mut p, "Base name for the files", "");
+    p.exp_string("from your CA").unwrap();
+    confirm(&mut p, "Write these files?", "y");
+    p.exp_string("Send ").unwrap();
+    p.exp_string("keycred import --cert ISSUED.cer").unwrap();
+    let line = printed_command(&mut p, "keycred csr");
+    assert_eq!(
+        line,
+        "keycred csr --subject 'CN=CA Daemon,O=Contoso' --out . --name ca-daemon --key-size 2048"
+    );
+    assert_eq!(names_in(dir.path()), ["ca-daemon.csr", "ca-daemon.key"]);
+    let verified = run_peer(
+        "openssl",
+        &[
+            "req",
+            "-verify",
+            "-noout",
+            "-subject",
+            "-in",
+            dir.path().join("ca-daemon.csr").to_str().unwrap(),
+        ],
+    );
+    assert!(verified.contains("CN = CA Daemon"), "{verified}");
+
+    // A rotation from the CA: the request now; the printed rotate command imports the CA's answer later.
+    let manifest = due_orders_manifest(&dir.path().join("app.json"));
+    let before = fs::read(&manifest).unwrap();
+    let mut p = spawn(dir.path());
+    choose(&mut p, "What do you want to prepare?", 3);
+    answer(&mut p, "App manifest to rotate", "app.json");
+    confirm(&mut p, "Remove credentials that have expired?", "n");
+    confirm(&mut p, "in place", "y");
+    answer(&mut p, "Output folder", "certs");
+    answer(&mut p, "Certificate subject", "");
+    choose(&mut p, "Where does the certificate come from?", 1);
+    choose(&mut p, "RSA key size", 0);
+    choose(&mut p, "PFX file", 2);
+    answer(&mut p, "Base name for the files", "orders");
+    p.exp_string("the certificate is requested from your CA")
+        .unwrap();
+    confirm(&mut p, "Write these files?", "y");
+    let line = printed_command(&mut p, "keycred rotate --manifest");
+    assert!(
+        line.contains(" --ca") && line.contains("--in-place") && !line.contains("--days"),
+        "{line}"
+    );
+    assert_eq!(
+        fs::read(&manifest).unwrap(),
+        before,
+        "the request changes no manifest"
+    );
+    let certs = dir.path().join("certs");
+    let csr = rotated_file(&certs, "orders", ".csr");
+    let leaf = ca.issue(&csr, "300", "orders.leaf.pem");
+    fs::copy(&leaf, csr.with_extension("issued.pem")).unwrap();
+    run_printed(&line, dir.path());
+    let doc = read_json(&manifest);
+    assert_eq!(doc["keyCredentials"].as_array().unwrap().len(), 2, "{doc}");
+    let cer = rotated_file(&certs, "orders", ".cer");
+    assert_eq!(
+        doc["keyCredentials"][1]["customKeyIdentifier"],
+        keycred_thumbprint_base64(&cer),
+    );
+}
+
+/// The certificate's SHA-1 thumbprint, base64, as Graph's customKeyIdentifier holds it.
+fn keycred_thumbprint_base64(cer: &Path) -> String {
+    let hex = openssl_fingerprint(cer, "DER", "sha1");
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -58,6 +58,9 @@ pub struct GraphRotateRequest {
     /// Each app's files go to `credential.out/{appId}/` (`graph rotate`); else to `credential.out` itself (a batch
     /// row, whose folder is already its own).
     pub per_app_folder: bool,
+    /// Take the new certificates from the organisation's CA, in two runs ([`super::ca_rotation`]), with these CA
+    /// certificates for answers that lack them; `None` makes self-signed ones.
+    pub ca: Option<Vec<std::path::PathBuf>>,
 }
 
 /// `--verify`: where each app gets its token with the new certificate, and for how long keycred waits while Entra
@@ -98,6 +101,10 @@ pub enum AppAction {
     Failed,
     /// A signal stopped the run before this app was started.
     NotStarted,
+    /// Its certificate was requested from the CA (`--ca`): the key and the request are written, nothing is sent.
+    Requested,
+    /// Its request waits for the CA's answer (`--ca`).
+    Waiting,
 }
 
 impl AppAction {
@@ -109,6 +116,8 @@ impl AppAction {
             AppAction::Rotated => "rotated",
             AppAction::Failed => "failed",
             AppAction::NotStarted => "not started",
+            AppAction::Requested => "requested",
+            AppAction::Waiting => "waiting for the CA",
         }
     }
 }
@@ -140,6 +149,8 @@ pub struct AppRotation {
     pub retired: Option<Uuid>,
     /// Why it failed, with Graph's code and request-id where Graph said no.
     pub error: Option<String>,
+    /// Where its CA rotation stands (`--ca`).
+    pub ca: Option<super::ca_rotation::CaStep>,
 }
 
 impl AppRotation {
@@ -158,6 +169,7 @@ impl AppRotation {
             verified: None,
             retired: None,
             error: None,
+            ca: None,
         }
     }
 }
@@ -339,28 +351,63 @@ fn plan_and_apply(
     } else {
         request.credential.out.clone()
     };
-    let (plan, new) = if !precheck.renewal_due {
-        (precheck, None)
-    } else {
-        let new = match earlier_certificate(&folder, &existing, now)? {
-            Some((path, cert)) => {
-                rotation.files = vec![(FileRole::Cer, path.display().to_string())];
-                New::Reused(Box::new(cert))
-            }
-            None => New::Made(Box::new(make(
-                request, &existing, rotation, &folder, passwords, now,
-            )?)),
-        };
-        let cert = new.certificate();
-        let candidate = Candidate {
-            thumbprint: cert.thumbprints.sha1,
-            start: cert.not_before,
-            end: cert.not_after,
-        };
-        (
-            rotation::plan(&existing, Some(&candidate), now, &request.policy)?,
-            Some(new),
-        )
+    let ca_next = match &request.ca {
+        Some(chain) => Some(super::ca_rotation::next(
+            new::spec(request, &existing, rotation, &folder)?,
+            chain,
+            precheck.renewal_due,
+            ManifestFormat::Graph,
+            passwords,
+            now,
+        )?),
+        None => None,
+    };
+    let mut ca_request = None;
+    let (plan, new) = match ca_next {
+        // The CA's answer to a request an earlier run made when the app was due: added whenever new.
+        Some(super::ca_rotation::Next::Import(prepared, step)) => {
+            rotation.ca = Some(step);
+            let new = New::Imported(prepared);
+            let given = Policy {
+                renew_within: None,
+                ..request.policy.clone()
+            };
+            (
+                rotation::plan(&existing, Some(&new.candidate()), now, &given)?,
+                Some(new),
+            )
+        }
+        Some(super::ca_rotation::Next::Request(csr, step)) => {
+            let mut plan = precheck;
+            plan.skipped = step.not_added_because();
+            rotation.ca = Some(step);
+            ca_request = Some(csr);
+            (plan, None)
+        }
+        Some(super::ca_rotation::Next::Waiting(step)) => {
+            let mut plan = precheck;
+            plan.skipped = step.not_added_because();
+            rotation.ca = Some(step);
+            (plan, None)
+        }
+        _ if !precheck.renewal_due => (precheck, None),
+        _ => {
+            let new = match earlier_certificate(&folder, &existing, now)? {
+                Some((path, cert)) => {
+                    rotation.files = vec![(FileRole::Cer, path.display().to_string())];
+                    New::Reused(Box::new(cert))
+                }
+                // A CA run whose import wrote its files but sent nothing takes that certificate above; a due app
+                // without one gets a request from ca_rotation::next.
+                None => New::Made(Box::new(make(
+                    request, &existing, rotation, &folder, passwords, now,
+                )?)),
+            };
+            (
+                rotation::plan(&existing, Some(&new.candidate()), now, &request.policy)?,
+                Some(new),
+            )
+        }
     };
     rotation.reused = matches!(new, Some(New::Reused(_)));
     if let (Some(new), true) = (&new, plan.add) {
@@ -375,6 +422,31 @@ fn plan_and_apply(
             *d == Disposition::Keep && standing(c.start, c.end, now) == Standing::Valid
         });
     rotation.plan = Some(plan);
+    if let Some(csr) = &ca_request {
+        // Phase one of a CA rotation: the key and the request are written (with --apply); nothing is sent, not even
+        // what the policy would prune, so the app changes once, when its new certificate arrives.
+        rotation.files = [FileRole::Key, FileRole::Request]
+            .into_iter()
+            .map(|role| {
+                let path = folder.join(format!("{}{}", csr.name, role.suffix()));
+                (role, path.display().to_string())
+            })
+            .collect();
+        if request.apply {
+            super::ca::csr(csr)?;
+            rotation.action = AppAction::Requested;
+        } else {
+            rotation.action = AppAction::Planned;
+        }
+        return Ok(());
+    }
+    if matches!(
+        rotation.ca,
+        Some(super::ca_rotation::CaStep::Waiting { .. })
+    ) {
+        rotation.action = AppAction::Waiting;
+        return Ok(());
+    }
     if !changes {
         rotation.action = AppAction::Skipped;
         return Ok(());
@@ -392,10 +464,15 @@ fn plan_and_apply(
     let plan = rotation.plan.as_ref().expect("set above");
 
     // The key is on disk before anything is sent.
-    if let Some(New::Made(made)) = &new {
-        if plan.add {
+    match new {
+        Some(New::Made(made)) if plan.add => {
             rotation.files = made.issue.write(&made.credential, ManifestFormat::Graph)?;
         }
+        Some(New::Imported(prepared)) => {
+            rotation.files = prepared.files();
+            prepared.write(false)?;
+        }
+        _ => {}
     }
     // Read-modify-write without an ETag: read again right before writing.
     let again = client.application(reference, Some(SELECT))?;

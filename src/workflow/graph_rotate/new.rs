@@ -6,6 +6,8 @@ use super::*;
 pub(super) enum New {
     Made(Box<Made>),
     Reused(Box<CertificateInfo>),
+    /// The CA's answer to an earlier run's request (`--ca`), read and checked.
+    Imported(Box<crate::workflow::ca::PreparedImport>),
 }
 
 pub(super) struct Made {
@@ -18,6 +20,17 @@ impl New {
         match self {
             New::Made(made) => &made.credential.certificate,
             New::Reused(cert) => cert,
+            New::Imported(prepared) => &prepared.outcome.leaf,
+        }
+    }
+
+    /// The planner's view of it.
+    pub(super) fn candidate(&self) -> Candidate {
+        let cert = self.certificate();
+        Candidate {
+            thumbprint: cert.thumbprints.sha1,
+            start: cert.not_before,
+            end: cert.not_after,
         }
     }
 }
@@ -31,6 +44,21 @@ pub(super) fn make(
     passwords: &PasswordSources,
     now: OffsetDateTime,
 ) -> Result<Made> {
+    let mut spec = spec(request, existing, rotation, folder)?;
+    spec.name = Some(crate::workflow::rotate_app::rotated_files_name(&spec, now)?);
+    let issue = Issue::prepare(spec, passwords, now, crate::secret::random_bytes()?)?;
+    let credential = issue.create()?;
+    Ok(Made { issue, credential })
+}
+
+/// The app's new credential as the request describes it, in `folder`: the subject given, else the app's newest
+/// credential's, else `CN={displayName}`; the files' base name as given (else from the CN), not yet dated.
+pub(super) fn spec(
+    request: &GraphRotateRequest,
+    existing: &[ExistingCredential],
+    rotation: &AppRotation,
+    folder: &Path,
+) -> Result<CredentialSpec> {
     let base = &request.credential;
     let subject = if !base.subject.is_empty() {
         base.subject.clone()
@@ -42,7 +70,7 @@ pub(super) fn make(
             )
         })
     };
-    let mut spec = CredentialSpec {
+    Ok(CredentialSpec {
         subject,
         key_size: base.key_size,
         hash: base.hash,
@@ -65,11 +93,7 @@ pub(super) fn make(
         force: false,
         key_file: base.key_file,
         pem_bundle: base.pem_bundle,
-    };
-    spec.name = Some(crate::workflow::rotate_app::rotated_files_name(&spec, now)?);
-    let issue = Issue::prepare(spec, passwords, now, crate::secret::random_bytes()?)?;
-    let credential = issue.create()?;
-    Ok(Made { issue, credential })
+    })
 }
 
 /// A certificate an earlier run made in `folder` that the app does not hold yet and that is valid now: a run

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::ca_rotation::{self, CaStep, Next};
 use super::graph as proof;
 use super::provision::{CredentialSpec, Issue};
 use crate::credential::{self, CertificateInfo};
@@ -33,6 +34,15 @@ pub enum NewCredentialSource {
     Make(CredentialSpec),
     /// A certificate made elsewhere (DER, PEM or PFX).
     Given(PathBuf),
+    /// A certificate from the organisation's CA, in two runs ([`super::ca_rotation`]): a due app gets a key and a
+    /// request; a later run imports the CA's answer (with `chain`, CA certificates the answer lacks) and adds it.
+    /// `spec` as for [`NewCredentialSource::Make`]; its validity settings are the CA's to decide.
+    FromCa {
+        /// The subject, key size and hash of the request; the PFX and bundle of the import.
+        spec: CredentialSpec,
+        /// More CA certificates for the import.
+        chain: Vec<PathBuf>,
+    },
 }
 
 /// Where the updated manifest goes.
@@ -133,6 +143,8 @@ pub struct RotateOutcome {
     pub warnings: Vec<String>,
     /// The moment the plan was made for.
     pub now: OffsetDateTime,
+    /// Where a CA rotation ([`NewCredentialSource::FromCa`]) stands after this run.
+    pub ca: Option<CaStep>,
 }
 
 /// Runs one rotation. A signal recorded in `interrupt` before the first file is written stops it with nothing
@@ -177,19 +189,27 @@ pub fn rotate_app(
     let mut manifest = Manifest::read(&request.manifest, original.clone(), request.format)?;
     let mut existing = manifest.key_credentials()?;
     let repaired = repair_key_ids(&request, &mut manifest, &mut existing)?;
+    let subject_or_newest = |subject: &mut String| -> Result<()> {
+        if subject.is_empty() {
+            *subject = newest_subject(&existing).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "--subject: {} has no credential whose displayName or certificate names a subject (CN=…) to \
+                     reuse; give --subject",
+                    request.manifest.display()
+                ))
+            })?;
+        }
+        Ok(())
+    };
     let new_source = match request.new {
         Some(NewCredentialSource::Make(mut spec)) => {
-            if spec.subject.is_empty() {
-                spec.subject = newest_subject(&existing).ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "--subject: {} has no credential whose displayName or certificate names a subject (CN=…) to \
-                         reuse; give --subject",
-                        request.manifest.display()
-                    ))
-                })?;
-            }
+            subject_or_newest(&mut spec.subject)?;
             spec.name = Some(rotated_files_name(&spec, now)?);
             Some(NewCredentialSource::Make(spec))
+        }
+        Some(NewCredentialSource::FromCa { mut spec, chain }) => {
+            subject_or_newest(&mut spec.subject)?;
+            Some(NewCredentialSource::FromCa { spec, chain })
         }
         other => other,
     };
@@ -237,16 +257,59 @@ pub fn rotate_app(
     };
     // Not due, or nothing to add: nothing is made; only what the policy removes (if anything) changes.
     let precheck = rotation::plan(&existing, None, now, &policy)?;
+    let mut ca_step = None;
+    let mut ca_request = None;
     let (plan, new) = match new_source {
-        Some(source) if precheck.renewal_due => {
-            let new = NewOne::make(source, passwords, now)?;
-            let candidate = Candidate {
-                thumbprint: new.certificate().thumbprints.sha1,
-                start: new.certificate().not_before,
-                end: new.certificate().not_after,
-            };
+        Some(NewCredentialSource::FromCa { spec, chain }) => {
+            let next = ca_rotation::next(
+                spec,
+                &chain,
+                precheck.renewal_due,
+                manifest.format(),
+                passwords,
+                now,
+            )?;
+            match next {
+                // The CA's answer to a request an earlier run made when the app was due: added whenever new.
+                Next::Import(prepared, step) => {
+                    ca_step = Some(step);
+                    let new = NewOne::Imported(prepared);
+                    let given = Policy {
+                        renew_within: None,
+                        ..policy.clone()
+                    };
+                    (
+                        rotation::plan(&existing, Some(&new.candidate()), now, &given)?,
+                        Some(new),
+                    )
+                }
+                Next::Request(csr, step) => {
+                    let mut plan = precheck;
+                    plan.skipped = step.not_added_because();
+                    ca_request = Some(csr);
+                    ca_step = Some(step);
+                    (plan, None)
+                }
+                Next::Waiting(step) => {
+                    let mut plan = precheck;
+                    plan.skipped = step.not_added_because();
+                    ca_step = Some(step);
+                    (plan, None)
+                }
+                Next::Nothing => (precheck, None),
+            }
+        }
+        Some(NewCredentialSource::Given(path)) if precheck.renewal_due => {
+            let new = NewOne::given(&path, passwords)?;
             (
-                rotation::plan(&existing, Some(&candidate), now, &policy)?,
+                rotation::plan(&existing, Some(&new.candidate()), now, &policy)?,
+                Some(new),
+            )
+        }
+        Some(NewCredentialSource::Make(spec)) if precheck.renewal_due => {
+            let new = NewOne::made(spec, passwords, now)?;
+            (
+                rotation::plan(&existing, Some(&new.candidate()), now, &policy)?,
                 Some(new),
             )
         }
@@ -298,20 +361,45 @@ pub fn rotate_app(
         changed,
         warnings,
         now,
+        ca: ca_step,
     };
+    if let Some(NewOne::Imported(prepared)) = &new {
+        outcome
+            .warnings
+            .extend(prepared.outcome.warnings.iter().cloned());
+    }
     if request.dry_run {
-        if let (Some(NewOne::Made(issue, _)), true) = (&new, outcome.plan.add) {
-            outcome.files = issue.planned_files();
+        match (&new, &ca_request) {
+            (Some(NewOne::Made(issue, _)), _) if outcome.plan.add => {
+                outcome.files = issue.planned_files()
+            }
+            (Some(NewOne::Imported(prepared)), _) => outcome.files = prepared.files(),
+            (_, Some(csr)) => outcome.files = requested_files(csr),
+            _ => {}
         }
         return Ok(outcome);
     }
     // The last moment to stop cleanly: nothing has been written yet.
     interrupt.check()?;
 
-    // Certificate files first (only when the credential is really added), then the manifest, then the bodies.
-    if let (Some(NewOne::Made(issue, credential)), true) = (&new, outcome.plan.add) {
-        outcome.files = issue.write(credential, manifest.format())?;
-        outcome.created_dir = issue.create_dir.then(|| issue.layout.dir.clone());
+    // Certificate files first (a made one only when the credential is really added; the CA's answer always, which
+    // ends its request), then the manifest, then the bodies.
+    match new {
+        Some(NewOne::Made(issue, credential)) if outcome.plan.add => {
+            outcome.files = issue.write(&credential, manifest.format())?;
+            outcome.created_dir = issue.create_dir.then(|| issue.layout.dir.clone());
+        }
+        Some(NewOne::Imported(prepared)) => {
+            outcome.files = prepared.files();
+            prepared.write(false)?;
+        }
+        _ => {}
+    }
+    if let Some(csr) = &ca_request {
+        let missing = fsio::output_dir_state(&csr.out)? == fsio::OutputDir::Missing;
+        super::ca::csr(csr)?;
+        outcome.files = requested_files(csr);
+        outcome.created_dir = missing.then(|| csr.out.clone());
     }
     let rendered = manifest.render();
     let mut files = Vec::new();
@@ -387,36 +475,51 @@ pub(crate) fn rotated_files_name(spec: &CredentialSpec, now: OffsetDateTime) -> 
     ))
 }
 
+/// The files a CA request writes.
+fn requested_files(csr: &super::ca::CsrRequest) -> Vec<(FileRole, String)> {
+    [FileRole::Key, FileRole::Request]
+        .into_iter()
+        .map(|role| {
+            (
+                role,
+                csr.out
+                    .join(format!("{}{}", csr.name, role.suffix()))
+                    .display()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
 /// The credential to rotate in, made or read.
 enum NewOne {
     Made(Box<Issue>, Box<NewCredential>),
     Given(Box<CertificateInfo>),
+    Imported(Box<super::ca::PreparedImport>),
 }
 
 impl NewOne {
-    fn make(
-        source: NewCredentialSource,
+    fn given(path: &std::path::Path, passwords: &PasswordSources) -> Result<NewOne> {
+        let (cert, _) = credential::load_file(path, passwords)?.into_leaf();
+        cert.require_entra_usable(path)?;
+        Ok(NewOne::Given(Box::new(cert)))
+    }
+
+    fn made(
+        spec: CredentialSpec,
         passwords: &PasswordSources,
         now: OffsetDateTime,
     ) -> Result<NewOne> {
-        match source {
-            NewCredentialSource::Given(path) => {
-                let (cert, _) = credential::load_file(&path, passwords)?.into_leaf();
-                cert.require_entra_usable(&path)?;
-                Ok(NewOne::Given(Box::new(cert)))
-            }
-            NewCredentialSource::Make(spec) => {
-                let issue = Issue::prepare(spec, passwords, now, crate::secret::random_bytes()?)?;
-                let credential = issue.create()?;
-                Ok(NewOne::Made(Box::new(issue), Box::new(credential)))
-            }
-        }
+        let issue = Issue::prepare(spec, passwords, now, crate::secret::random_bytes()?)?;
+        let credential = issue.create()?;
+        Ok(NewOne::Made(Box::new(issue), Box::new(credential)))
     }
 
     fn certificate(&self) -> &CertificateInfo {
         match self {
             NewOne::Made(_, credential) => &credential.certificate,
             NewOne::Given(cert) => cert,
+            NewOne::Imported(prepared) => &prepared.outcome.leaf,
         }
     }
 
@@ -424,6 +527,16 @@ impl NewOne {
         match self {
             NewOne::Made(_, credential) => credential.key_id,
             NewOne::Given(cert) => cert.key_id(),
+            NewOne::Imported(prepared) => prepared.outcome.key_id,
+        }
+    }
+
+    fn candidate(&self) -> Candidate {
+        let cert = self.certificate();
+        Candidate {
+            thumbprint: cert.thumbprints.sha1,
+            start: cert.not_before,
+            end: cert.not_after,
         }
     }
 }
@@ -497,183 +610,4 @@ fn patch_body(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn manifest(dir: &Path, ends: &[(i64, &str)]) -> PathBuf {
-        let now = OffsetDateTime::now_utc();
-        let creds: Vec<Value> = ends
-            .iter()
-            .map(|(end, key_id)| {
-                json!({
-                    "customKeyIdentifier": null,
-                    "displayName": "CN=Orders Daemon",
-                    "endDateTime": crate::time_fmt::rfc3339_utc(now + time::Duration::days(*end)),
-                    "key": null,
-                    "keyId": key_id,
-                    "startDateTime": crate::time_fmt::rfc3339_utc(now - time::Duration::days(300)),
-                    "type": "AsymmetricX509Cert",
-                    "usage": "Verify"
-                })
-            })
-            .collect();
-        let path = dir.join("app.json");
-        let doc = json!({"api": {}, "keyCredentials": creds, "zLast": [1, {"kept": true}]});
-        std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-        path
-    }
-
-    fn request(manifest: PathBuf, out: &Path) -> RotateRequest {
-        let mut spec = CredentialSpec::new("CN=Orders Daemon", out);
-        spec.name = Some("orders".into());
-        RotateRequest {
-            manifest,
-            format: FormatChoice::Detect,
-            new: Some(NewCredentialSource::Make(spec)),
-            policy: Policy {
-                renew_within: Some(time::Duration::days(30)),
-                prune_expired: true,
-                keep: None,
-                remove_key_ids: Vec::new(),
-            },
-            output: ManifestOutput::InPlace,
-            patch_out: None,
-            add_key_proof: None,
-            repair_key_ids: false,
-            dry_run: false,
-            force: false,
-        }
-    }
-
-    const A: &str = "00000000-0000-4000-8000-00000000000a";
-    const B: &str = "00000000-0000-4000-8000-00000000000b";
-
-    #[test]
-    fn adds_beside_the_current_one_prunes_and_keeps_a_backup() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = manifest(dir.path(), &[(10, A), (-5, B)]);
-        let before = std::fs::read(&path).unwrap();
-        let outcome = rotate_app(
-            request(path.clone(), dir.path()),
-            &PasswordSources::default(),
-            &Interrupt::none(),
-        )
-        .unwrap();
-        assert!(outcome.changed && outcome.plan.add);
-        assert_eq!(outcome.plan.existing[0], Disposition::Keep);
-        assert!(matches!(outcome.plan.existing[1], Disposition::Remove(_)));
-        assert_eq!(
-            outcome.backup.as_deref(),
-            Some(dir.path().join("app.json.bak").as_path())
-        );
-        assert_eq!(
-            std::fs::read(dir.path().join("app.json.bak")).unwrap(),
-            before
-        );
-        let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        assert_eq!(doc["keyCredentials"][0]["keyId"], A);
-        assert_eq!(
-            doc["keyCredentials"][1]["keyId"],
-            outcome.added.as_ref().unwrap().key_id.to_string()
-        );
-        assert_eq!(doc["zLast"], json!([1, {"kept": true}]));
-        assert_eq!(
-            outcome.files.len(),
-            4,
-            "cer, pem, key, fragment: {:?}",
-            outcome.files
-        );
-        assert!(!dir.path().join("app.json.lock").exists());
-    }
-
-    #[test]
-    fn not_due_changes_nothing_and_makes_no_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = manifest(dir.path(), &[(200, A)]);
-        let before = std::fs::read(&path).unwrap();
-        let outcome = rotate_app(
-            request(path.clone(), dir.path()),
-            &PasswordSources::default(),
-            &Interrupt::none(),
-        )
-        .unwrap();
-        assert!(!outcome.changed && outcome.candidate.is_none());
-        assert!(outcome
-            .plan
-            .skipped
-            .as_deref()
-            .unwrap()
-            .starts_with("not due"));
-        assert_eq!(std::fs::read(&path).unwrap(), before);
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no backup, no files"
-        );
-    }
-
-    #[test]
-    fn refusals_leave_everything_as_it_was() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = manifest(dir.path(), &[(10, A), (20, A)]);
-        let before = std::fs::read(&path).unwrap();
-        let run = |change: fn(&mut RotateRequest)| {
-            let mut request = request(path.clone(), dir.path());
-            change(&mut request);
-            rotate_app(request, &PasswordSources::default(), &Interrupt::none())
-                .unwrap_err()
-                .to_string()
-        };
-        let err = run(|_| {});
-        assert!(err.contains(&format!("keyId {A} is used 2 times")), "{err}");
-        let err = run(|r| r.output = ManifestOutput::File(r.manifest.clone()));
-        assert!(err.contains("use --in-place"), "{err}");
-        let err = run(|r| {
-            r.repair_key_ids = true;
-            r.policy.keep = Some(0);
-        });
-        assert!(err.contains("lock the app out"), "{err}");
-        let err = run(|r| {
-            r.repair_key_ids = true;
-            r.new = Some(NewCredentialSource::Given(PathBuf::from(
-                "/nonexistent/next.cer",
-            )));
-        });
-        assert!(err.contains("next.cer"), "{err}");
-        let interrupted = {
-            let mut r = request(path.clone(), dir.path());
-            r.repair_key_ids = true;
-            let interrupt = Interrupt::none();
-            interrupt.raise(2);
-            rotate_app(r, &PasswordSources::default(), &interrupt).unwrap_err()
-        };
-        assert!(
-            matches!(interrupted, Error::Interrupted(2)),
-            "{interrupted}"
-        );
-        assert_eq!(std::fs::read(&path).unwrap(), before);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn the_manifest_can_be_returned_instead_of_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = manifest(dir.path(), &[(10, A)]);
-        let mut r = request(path.clone(), dir.path());
-        r.output = ManifestOutput::Returned;
-        r.dry_run = true;
-        let outcome = rotate_app(r, &PasswordSources::default(), &Interrupt::none()).unwrap();
-        assert!(outcome.dry_run && outcome.plan.add && outcome.manifest_text.is_none());
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "a dry run writes nothing"
-        );
-        let mut r = request(path, dir.path());
-        r.output = ManifestOutput::Returned;
-        let outcome = rotate_app(r, &PasswordSources::default(), &Interrupt::none()).unwrap();
-        let text = outcome.manifest_text.unwrap();
-        assert!(text.contains(&outcome.added.unwrap().key_id.to_string()));
-    }
-}
+mod tests;

@@ -1,0 +1,291 @@
+//! Rotation with certificates from the organisation's CA, in two runs. A run that finds an app due and no request
+//! waiting writes the new key and a request (`BASE-YYYYMMDD.key`, `BASE-YYYYMMDD.csr`) and adds nothing. The admin
+//! sends the request to the CA and puts its answer beside the request as `BASE-YYYYMMDD.issued.cer` (or `.crt`,
+//! `.pem`, `.p7b`). The next run imports that answer as `keycred import` does and adds the certificate. Runs in
+//! between report the request as waiting and make no other. The state is the files alone, so `rotate`, `batch`
+//! and `graph rotate` share it, and a run can stop anywhere.
+
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use super::ca::{CsrRequest, ImportRequest, PreparedImport};
+use super::provision::CredentialSpec;
+use crate::credential::Subject;
+use crate::error::Result;
+use crate::input::PasswordSources;
+use crate::manifest::ManifestFormat;
+
+/// The names the CA's answer to `STEM.csr` may have, beside it: `STEM` followed by one of these.
+pub const ANSWER_SUFFIXES: [&str; 4] = [".issued.cer", ".issued.crt", ".issued.pem", ".issued.p7b"];
+
+/// Where an app stands in a CA rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaStep {
+    /// Phase one: the new key and the request for the CA (written, or in a plan or dry run to be written).
+    Requested {
+        /// The request's subject.
+        subject: String,
+        /// `STEM.csr`.
+        csr: PathBuf,
+        /// `STEM.key`.
+        key: PathBuf,
+    },
+    /// An earlier run's request; the CA's answer is not beside it yet.
+    Waiting {
+        /// `STEM.csr`.
+        csr: PathBuf,
+        /// Where the answer is looked for first (`STEM.issued.cer`).
+        answer: PathBuf,
+    },
+    /// Phase two: the CA's answer, imported (or, in a plan or dry run, read and checked).
+    Imported {
+        /// The answer.
+        answer: PathBuf,
+        /// Its CA certificates' subjects, nearest first.
+        chain: Vec<String>,
+    },
+}
+
+impl CaStep {
+    /// The word in JSON and reports.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CaStep::Requested { .. } => "requested",
+            CaStep::Waiting { .. } => "waiting",
+            CaStep::Imported { .. } => "imported",
+        }
+    }
+
+    /// Why no certificate is added yet, for the plan (`None` once imported).
+    pub fn not_added_because(&self) -> Option<String> {
+        match self {
+            CaStep::Requested { csr, .. } => Some(format!(
+                "the certificate is requested from your CA: send {} to it, put its answer at {}, and run again \
+                 to add it",
+                csr.display(),
+                answer_names(csr)
+            )),
+            CaStep::Waiting { csr, .. } => Some(format!(
+                "waiting for your CA's answer to {}: put it at {} and run again; no new request is made meanwhile",
+                csr.display(),
+                answer_names(csr)
+            )),
+            CaStep::Imported { .. } => None,
+        }
+    }
+}
+
+/// Where the answer to `csr` goes, as shown to the admin: `STEM.issued.cer (or .crt, .pem, .p7b)`.
+fn answer_names(csr: &Path) -> String {
+    let others: Vec<&str> = ANSWER_SUFFIXES[1..]
+        .iter()
+        .map(|suffix| suffix.trim_start_matches(".issued"))
+        .collect();
+    format!(
+        "{}{} (or {})",
+        csr.with_extension("").display(),
+        ANSWER_SUFFIXES[0],
+        others.join(", ")
+    )
+}
+
+/// What this run does for one due (or waiting) app.
+pub(crate) enum Next {
+    /// Write a key and a request.
+    Request(CsrRequest, CaStep),
+    /// A request waits for the CA.
+    Waiting(CaStep),
+    /// The CA answered: its files, checked and ready to write, and the certificate to add.
+    Import(Box<PreparedImport>, CaStep),
+    /// Not due and nothing waiting.
+    Nothing,
+}
+
+/// A request an earlier run wrote whose certificate is not imported yet.
+struct Pending {
+    stem: String,
+    csr: PathBuf,
+    key: PathBuf,
+}
+
+/// Decides (and prepares, writing nothing) this run's step for the credential `spec` describes in `spec.out`:
+/// the CA's answer to a waiting request is imported whether or not the policy finds the app due (the request
+/// was made when it was); else a due app gets a request.
+pub(crate) fn next(
+    spec: CredentialSpec,
+    chain: &[PathBuf],
+    due: bool,
+    format: ManifestFormat,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<Next> {
+    let base = match &spec.name {
+        Some(name) => name.clone(),
+        None => crate::provision::default_name(Subject::parse(&spec.subject)?.common_name()),
+    };
+    crate::provision::validate_name(&base)?;
+    if let Some(pending) = pending(&spec.out, &base) {
+        let answer = ANSWER_SUFFIXES
+            .iter()
+            .map(|suffix| spec.out.join(format!("{}{suffix}", pending.stem)))
+            .find(|path| path.exists());
+        let Some(answer) = answer else {
+            return Ok(Next::Waiting(CaStep::Waiting {
+                answer: spec
+                    .out
+                    .join(format!("{}{}", pending.stem, ANSWER_SUFFIXES[0])),
+                csr: pending.csr,
+            }));
+        };
+        let prepared = super::ca::prepare_import(
+            &ImportRequest {
+                cert: answer.clone(),
+                chain: chain.to_vec(),
+                key: pending.key,
+                out: spec.out.clone(),
+                name: pending.stem,
+                pfx: spec.pfx,
+                pem_bundle: spec.pem_bundle,
+                format,
+                force: false,
+            },
+            passwords,
+            now,
+        )?;
+        let step = CaStep::Imported {
+            answer,
+            chain: prepared
+                .outcome
+                .chain
+                .iter()
+                .map(|c| c.subject.clone())
+                .collect(),
+        };
+        return Ok(Next::Import(Box::new(prepared), step));
+    }
+    if !due {
+        return Ok(Next::Nothing);
+    }
+    let stem = crate::provision::rotated_name(&spec.out, &base, now.date(), |path| {
+        path.exists() || path.is_symlink()
+    });
+    let request = CsrRequest {
+        subject: spec.subject.clone(),
+        dns: Vec::new(),
+        key_size: spec.key_size,
+        hash: spec.hash,
+        key: None,
+        out: spec.out.clone(),
+        name: stem.clone(),
+        force: false,
+    };
+    let step = CaStep::Requested {
+        subject: Subject::parse(&spec.subject)?.to_string(),
+        csr: spec.out.join(format!("{stem}.csr")),
+        key: spec.out.join(format!("{stem}.key")),
+    };
+    Ok(Next::Request(request, step))
+}
+
+/// The newest request for `base` in `dir` (`BASE.csr` or `BASE-…` with digits) that has its key beside it and
+/// no imported certificate (`STEM.cer`) yet.
+fn pending(dir: &Path, base: &str) -> Option<Pending> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut found: Vec<Pending> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let stem = name.strip_suffix(".csr")?;
+            let dated = stem
+                .strip_prefix(base)?
+                .strip_prefix('-')
+                .is_some_and(|rest| {
+                    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '-')
+                });
+            if stem != base && !dated {
+                return None;
+            }
+            let key = dir.join(format!("{stem}.key"));
+            (key.is_file() && !dir.join(format!("{stem}.cer")).exists()).then(|| Pending {
+                stem: stem.to_owned(),
+                csr: entry.path(),
+                key,
+            })
+        })
+        .collect();
+    // Dated names sort by date.
+    found.sort_by(|a, b| a.stem.cmp(&b.stem));
+    found.pop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(dir: &Path, names: &[&str]) {
+        for name in names {
+            std::fs::write(dir.join(name), b"x").unwrap();
+        }
+    }
+
+    #[test]
+    fn a_request_is_pending_while_its_key_is_there_and_its_certificate_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let stem = |p: Option<Pending>| p.map(|p| p.stem);
+        assert_eq!(stem(pending(dir.path(), "orders")), None, "an empty folder");
+        // Another app's request, one without its key, and a name that only starts like ours are not ours.
+        touch(
+            dir.path(),
+            &[
+                "billing-20261201.csr",
+                "billing-20261201.key",
+                "orders-20261101.csr",
+                "orders-extra.csr",
+                "orders-extra.key",
+            ],
+        );
+        assert_eq!(stem(pending(dir.path(), "orders")), None);
+        touch(
+            dir.path(),
+            &[
+                "orders-20261101.key",
+                "orders-20261201.csr",
+                "orders-20261201.key",
+            ],
+        );
+        assert_eq!(
+            stem(pending(dir.path(), "orders")).as_deref(),
+            Some("orders-20261201"),
+            "the newest"
+        );
+        // Imported: its certificate is there, so the earlier request is the one still waiting.
+        touch(dir.path(), &["orders-20261201.cer"]);
+        assert_eq!(
+            stem(pending(dir.path(), "orders")).as_deref(),
+            Some("orders-20261101")
+        );
+        touch(dir.path(), &["orders-20261101.cer"]);
+        assert_eq!(stem(pending(dir.path(), "orders")), None);
+        assert_eq!(stem(pending(&dir.path().join("missing"), "orders")), None);
+    }
+
+    #[test]
+    fn the_steps_say_where_the_answer_goes() {
+        let step = CaStep::Waiting {
+            csr: PathBuf::from("certs/orders-20261201.csr"),
+            answer: PathBuf::from("certs/orders-20261201.issued.cer"),
+        };
+        assert_eq!(step.as_str(), "waiting");
+        assert_eq!(
+            step.not_added_because().unwrap(),
+            "waiting for your CA's answer to certs/orders-20261201.csr: put it at certs/orders-20261201.issued.cer \
+             (or .crt, .pem, .p7b) and run again; no new request is made meanwhile"
+        );
+        let done = CaStep::Imported {
+            answer: PathBuf::from("a.issued.p7b"),
+            chain: Vec::new(),
+        };
+        assert_eq!(done.not_added_because(), None);
+    }
+}
