@@ -116,9 +116,24 @@ pub enum Command {
         after_help = "Example:\n  keycred completions bash > ~/.local/share/bash-completion/completions/keycred"
     )]
     Completions(CompletionsArgs),
-    /// Print keycred's man page (roff).
-    #[command(after_help = "Example:\n  keycred man > ~/.local/share/man/man1/keycred.1")]
-    Man,
+    /// Print keycred's man page (roff), or write one page per command with --out.
+    #[command(
+        after_help = "It writes keycred.1 and one page per command (keycred-new.1, keycred-graph-rotate.1, ...).\n\nExamples:\n  keycred man --out ~/.local/share/man/man1\n  keycred man > keycred.1"
+    )]
+    Man(ManArgs),
+}
+
+/// `keycred man`
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write keycred.1 and a page for every command (keycred-new.1, keycred-graph-rotate.1, ...) into this folder,
+    /// created if it does not exist; without it the top page goes to standard output.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+
+    /// Replace pages that exist (from an earlier version).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// `keycred completions`

@@ -71,18 +71,63 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<i32> {
             terminal::print(&String::from_utf8_lossy(&out));
             Ok(keycred::exit::SUCCESS)
         }
-        Command::Man => {
-            use clap::CommandFactory as _;
-            let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .map_err(|e| keycred::Error::io("standard output", e))?;
-            terminal::print(&String::from_utf8_lossy(&out));
-            Ok(keycred::exit::SUCCESS)
-        }
+        Command::Man(args) => man(&args),
         Command::Manifest(ManifestCommand::KeyCredentials(args)) => key_credentials::run(args),
         Command::Manifest(ManifestCommand::Grant(args)) => grant::run(args),
     }
+}
+
+/// `keycred man`: the top page to standard output, or with `--out` one page per command, each as its name says
+/// (`keycred-graph-rotate.1`), so that the top page's `keycred-new(1)` and the others are there to read.
+fn man(args: &cli::ManArgs) -> anyhow::Result<i32> {
+    use clap::CommandFactory as _;
+    let render = |command: clap::Command| -> keycred::Result<Vec<u8>> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command)
+            .render(&mut page)
+            .map_err(|e| keycred::Error::io("a man page", e))?;
+        Ok(page)
+    };
+    let Some(dir) = &args.out else {
+        terminal::print(&String::from_utf8_lossy(&render(Cli::command())?));
+        return Ok(keycred::exit::SUCCESS);
+    };
+    // Built, the commands know their full names (keycred-graph-rotate), which name their pages.
+    let mut top = Cli::command().disable_help_subcommand(true);
+    top.build();
+    let mut pages = Vec::new();
+    let mut pending = vec![top];
+    while let Some(command) = pending.pop() {
+        pending.extend(
+            command
+                .get_subcommands()
+                .filter(|c| !c.is_hide_set())
+                .cloned(),
+        );
+        let name = command
+            .get_display_name()
+            .unwrap_or_else(|| command.get_name())
+            .to_owned();
+        let file = dir.join(format!("{name}.1"));
+        pages.push(keycred::fsio::OutputFile::new(
+            file,
+            render(command)?,
+            keycred::fsio::Access::Public,
+        ));
+    }
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    if keycred::fsio::output_dir_state(dir)? == keycred::fsio::OutputDir::Missing {
+        keycred::fsio::create_output_dir(dir, false)?;
+    }
+    keycred::fsio::write_all(&pages, args.force)?;
+    terminal::print(&format!(
+        "wrote {} man pages to {}: keycred.1 and one per command; read them with man keycred (when {} is on MANPATH) or man -l {}\n",
+        pages.len(),
+        dir.display(),
+        dir.display(),
+        dir.join("keycred.1").display()
+    ));
+    Ok(keycred::exit::SUCCESS)
 }
 
 /// The password sources of a command: its files, the environment, and the terminal's prompt.

@@ -299,3 +299,32 @@ open(sys.argv[2], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
         ],
     );
 }
+
+/// The commands `keycred help` lists, and those of each command group, as page names (`keycred-graph-rotate`).
+pub fn commands(prefix: &[&str]) -> Vec<String> {
+    let mut args: Vec<&str> = prefix.to_vec();
+    args.push("--help");
+    let help = stdout(&keycred().args(&args).output().unwrap());
+    let listed: Vec<String> = help
+        .split("Commands:\n")
+        .nth(1)
+        .map(|rest| {
+            rest.lines()
+                .take_while(|l| l.starts_with("  "))
+                // A command's line; its description's wrapped lines are indented further.
+                .filter(|l| !l.starts_with("   "))
+                .filter_map(|l| l.split_whitespace().next())
+                .filter(|name| *name != "help")
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut names = Vec::new();
+    for name in listed {
+        let mut path = prefix.to_vec();
+        path.push(&name);
+        names.push(format!("keycred-{}", path.join("-")));
+        names.extend(commands(&path));
+    }
+    names
+}

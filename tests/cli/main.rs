@@ -17,6 +17,7 @@ mod graph;
 mod hardening;
 mod inspect;
 mod key_credentials;
+mod man;
 mod merge_props;
 mod new;
 mod peers;

@@ -47,8 +47,11 @@ fn examples(readme: &str) -> Vec<Example> {
                 "text" => line
                     .strip_prefix("$ ")
                     .filter(|l| l.starts_with("keycred ")),
+                // `mkdir -p` too: the install lines must work in a fresh home.
                 "sh" => Some(line.as_str()).filter(|l| {
-                    l.starts_with("keycred ") || l.starts_with("cargo run --release -- ")
+                    l.starts_with("keycred ")
+                        || l.starts_with("cargo run --release -- ")
+                        || l.starts_with("mkdir -p ")
                 }),
                 _ => None,
             };
@@ -145,7 +148,7 @@ fn tenant_of(command: &str) -> String {
         return words[i + 1].to_owned();
     }
     command
-        .split("127.0.0.1:44515/")
+        .split("https://login.microsoftonline.com/")
         .nth(1)
         .and_then(|rest| rest.split('/').next())
         .unwrap_or("contoso.onmicrosoft.com")
@@ -163,13 +166,9 @@ fn readme_examples_run_as_shown() {
         examples.len()
     );
     let root = tempfile::tempdir().unwrap();
+    // A fresh home: README's install lines make the folders they need.
     let home = root.path().join("home");
-    for dir in [
-        ".local/share/bash-completion/completions",
-        ".local/share/man/man1",
-    ] {
-        fs::create_dir_all(home.join(dir)).unwrap();
-    }
+    fs::create_dir_all(&home).unwrap();
     let mut server = None;
     let mut current_section = String::new();
     let mut dir = root.path().to_path_buf();
@@ -234,7 +233,14 @@ fn readme_examples_run_as_shown() {
             }
         }
         let mut command = example.command.clone();
-        if command.contains("http://127.0.0.1:44515") {
+        // README shows Entra itself. The commands that talk to it or name it (a token, a JWKS, an API's token
+        // rules) go to the tests' OAuth server instead, laid out as Entra: its URL for Entra's, and `--authority`
+        // where a token request or the rules name none.
+        let entra = "https://login.microsoftonline.com";
+        let names_authority = ["keycred token ", "keycred api-policy "]
+            .iter()
+            .find(|c| command.starts_with(**c));
+        if names_authority.is_some() || command.contains(&format!("--jwks {entra}/")) {
             // One server per section and tenant, with the section's contoso-daemon certificate registered.
             let tenant = tenant_of(&command);
             let key = (current_section.clone(), tenant.clone());
@@ -253,8 +259,11 @@ fn readme_examples_run_as_shown() {
                 .map(|s| (key, s));
             }
             let Some((_, server)) = &server else { continue };
-            let port = server.authority().rsplit(':').next().unwrap().to_owned();
-            command = command.replace("127.0.0.1:44515", &format!("127.0.0.1:{port}"));
+            let local = server.authority();
+            command = command.replace(entra, &local);
+            if let Some(start) = names_authority.filter(|_| !command.contains("--authority")) {
+                command = command.replacen(start, &format!("{start}--authority {local} "), 1);
+            }
         }
         let shell = command
             .split(' ')
@@ -298,4 +307,92 @@ fn readme_examples_run_as_shown() {
             );
         }
     }
+}
+
+/// The long flags `keycred COMMAND --help` lists (not --help and --version).
+fn flags_of(command: &[&str]) -> Vec<String> {
+    let mut args = command.to_vec();
+    args.push("--help");
+    let help = stdout(&keycred().args(&args).output().unwrap());
+    let options = help.split("Options:\n").nth(1).unwrap_or_default();
+    options
+        .lines()
+        // An option's own line: indented 2 (with a short form) or 6 spaces; its description's lines are deeper.
+        .filter(|l| {
+            let text = l.trim_start();
+            matches!(l.len() - text.len(), 2 | 6) && text.starts_with('-')
+        })
+        .filter_map(|l| {
+            l.trim_start()
+                .split([',', ' '])
+                .find(|w| w.starts_with("--"))
+        })
+        .filter(|f| !matches!(*f, "--help" | "--version"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn readme_lists_every_flag_of_every_command_and_no_other() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut checked = 0;
+    for page in commands(&[]) {
+        let words: Vec<&str> = page.trim_start_matches("keycred-").split('-').collect();
+        // Command names with dashes (api-policy, add-key, key-credentials, app-roles): as clap spells them.
+        let command: Vec<String> = match words.as_slice() {
+            ["api", "policy"] => vec!["api-policy".into()],
+            ["graph", "add", "key"] => vec!["graph".into(), "add-key".into()],
+            ["graph", "remove", "key"] => vec!["graph".into(), "remove-key".into()],
+            ["manifest", "key", "credentials"] => vec!["manifest".into(), "key-credentials".into()],
+            ["manifest", "app", "roles"] => vec!["manifest".into(), "app-roles".into()],
+            other => other.iter().map(|w| (*w).to_owned()).collect(),
+        };
+        let command: Vec<&str> = command.iter().map(String::as_str).collect();
+        let flags = flags_of(&command);
+        if !commands(&command).is_empty() || flags.is_empty() {
+            continue; // a group (graph, manifest), or no flags (wizard)
+        }
+        // `new` has its own table; every other command a block of its flags.
+        let block = if command == ["new"] {
+            readme
+                .split("#### `keycred new`")
+                .nth(1)
+                .unwrap()
+                .split("\n#### ")
+                .next()
+                .unwrap()
+        } else {
+            let summary = format!(
+                "<summary>Every flag of <code>keycred {}</code></summary>",
+                command.join(" ")
+            );
+            readme
+                .split(&summary)
+                .nth(1)
+                .unwrap_or_else(|| panic!("README has no {summary}"))
+                .split("</details>")
+                .next()
+                .unwrap()
+        };
+        for flag in &flags {
+            assert!(
+                block.contains(&format!("`{flag}")),
+                "README's table for keycred {} lacks {flag}",
+                command.join(" ")
+            );
+        }
+        if command != ["new"] {
+            for row in block.lines().filter(|l| l.starts_with("| `--")) {
+                let listed = row[3..].split(['`', ' ']).next().unwrap();
+                assert!(
+                    flags.iter().any(|f| f == listed),
+                    "README lists {listed} for keycred {}, which has no such flag",
+                    command.join(" ")
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 24, "checked {checked} commands");
 }
