@@ -23,17 +23,15 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// A Graph manifest as the portal writes it for a new app registration: no `api`, no credential.
 fn portal_manifest(dir: &Path, name: &str, key_credentials: Value) -> PathBuf {
-    let doc = json!({
+    ManifestBuilder::fields(json!({
         "id": "2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10",
         "appId": "6e8b1c2d-3f4a-4b5c-8d9e-0a1b2c3d4e5f",
         "displayName": "Orders Daemon",
         "keyCredentials": key_credentials,
         "requiredResourceAccess": [],
         "signInAudience": "AzureADMyOrg"
-    });
-    let path = dir.join(name);
-    fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-    path
+    }))
+    .write(&dir.join(name))
 }
 
 /// `keycred new` in `dir` with the default (CN-derived) name; returns the keyCredentials entries it wrote.
@@ -276,20 +274,14 @@ fn api_manifest(dir: &Path, legacy: bool) -> PathBuf {
         {"allowedMemberTypes": ["User"], "description": "Users.", "displayName": "User",
          "id": "33333333-3333-4333-8333-333333333333", "isEnabled": true, "value": "Orders.User"}
     ]);
-    let mut doc: Value = serde_json::from_slice(
-        &fs::read(fixture(if legacy {
-            "manifest-legacy.json"
-        } else {
-            "manifest-graph.json"
-        }))
-        .unwrap(),
-    )
-    .unwrap();
-    doc["appId"] = json!("aaaaaaaa-0000-4000-8000-000000000001");
-    doc["appRoles"] = roles;
-    let path = dir.join("api.json");
-    fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-    path
+    ManifestBuilder::fixture(if legacy {
+        "manifest-legacy.json"
+    } else {
+        "manifest-graph.json"
+    })
+    .field("appId", json!("aaaaaaaa-0000-4000-8000-000000000001"))
+    .field("appRoles", roles)
+    .write(&dir.join("api.json"))
 }
 
 #[test]
@@ -493,12 +485,10 @@ fn a_legacy_manifest_gives_the_subject_from_its_certificates() {
         &fs::read(made["files"]["keyCredentials"].as_str().unwrap()).unwrap(),
     )
     .unwrap();
-    let mut doc: Value =
-        serde_json::from_slice(&fs::read(fixture("manifest-legacy.json")).unwrap()).unwrap();
-    doc["keyCredentials"] = fragment["keyCredentials"].clone();
-    assert!(doc["keyCredentials"][0]["value"].is_string());
-    let manifest = dir.path().join("legacy.json");
-    fs::write(&manifest, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    assert!(fragment["keyCredentials"][0]["value"].is_string());
+    let manifest = ManifestBuilder::fixture("manifest-legacy.json")
+        .field("keyCredentials", fragment["keyCredentials"].clone())
+        .write(&dir.path().join("legacy.json"));
     let out = keycred()
         .args(["rotate", "--manifest"])
         .arg(&manifest)

@@ -222,17 +222,125 @@ pub fn key_credential(key_id: &str, display_name: &str, start: i64, end: i64) ->
     })
 }
 
+/// The one builder of the tests' app manifests: a realistic one from a fixture, or exactly the fields given, with
+/// the credentials, roles and fields a test needs.
+pub struct ManifestBuilder {
+    doc: serde_json::Value,
+}
+
+impl ManifestBuilder {
+    /// The realistic Graph manifest, `tests/fixtures/manifest-graph.json` (or another fixture of that folder).
+    pub fn fixture(name: &str) -> ManifestBuilder {
+        ManifestBuilder {
+            doc: serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap(),
+        }
+    }
+
+    /// The realistic Graph manifest.
+    pub fn realistic() -> ManifestBuilder {
+        ManifestBuilder::fixture("manifest-graph.json")
+    }
+
+    /// A manifest of exactly these top-level fields.
+    pub fn fields(fields: serde_json::Value) -> ManifestBuilder {
+        ManifestBuilder { doc: fields }
+    }
+
+    /// Its `keyCredentials`.
+    pub fn credentials(self, credentials: Vec<serde_json::Value>) -> ManifestBuilder {
+        self.field("keyCredentials", serde_json::Value::Array(credentials))
+    }
+
+    /// `keyCredentials` valid over these day ranges from now (without their certificates, as Graph returns
+    /// them): credential i has keyId `00000000-0000-4000-8000-{i:012}`, `subject(i)` as its displayName and a
+    /// customKeyIdentifier of its own.
+    pub fn ranges(
+        self,
+        ranges: &[(i64, i64)],
+        subject: impl Fn(usize) -> String,
+    ) -> ManifestBuilder {
+        let credentials = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, (start, end))| {
+                let mut entry = key_credential(
+                    &format!("00000000-0000-4000-8000-{i:012}"),
+                    &subject(i),
+                    *start,
+                    *end,
+                );
+                entry["customKeyIdentifier"] = format!(
+                    "{}=",
+                    char::from(b'A' + u8::try_from(i % 26).unwrap())
+                        .to_string()
+                        .repeat(27)
+                )
+                .into();
+                entry
+            })
+            .collect();
+        self.credentials(credentials)
+    }
+
+    /// One top-level field, set or replaced.
+    pub fn field(mut self, name: &str, value: serde_json::Value) -> ManifestBuilder {
+        self.doc[name] = value;
+        self
+    }
+
+    /// A field inside, at a JSON pointer (`/api/requestedAccessTokenVersion`) that the manifest has.
+    pub fn set(mut self, pointer: &str, value: serde_json::Value) -> ManifestBuilder {
+        *self
+            .doc
+            .pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("the manifest has no {pointer}")) = value;
+        self
+    }
+
+    /// The manifest as pretty JSON.
+    pub fn text(&self) -> String {
+        serde_json::to_string_pretty(&self.doc).unwrap()
+    }
+
+    /// Written to `path` (its folder created); returns `path`.
+    pub fn write(self, path: &Path) -> PathBuf {
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        std::fs::write(path, self.text()).unwrap();
+        path.to_path_buf()
+    }
+}
+
 /// The realistic Graph manifest (`tests/fixtures/manifest-graph.json`) with these `keyCredentials`, written to
 /// `path` (its folder created); returns `path`.
 pub fn graph_manifest(path: &Path, key_credentials: Vec<serde_json::Value>) -> PathBuf {
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(fixture("manifest-graph.json")).unwrap()).unwrap();
-    doc["keyCredentials"] = serde_json::Value::Array(key_credentials);
-    if let Some(folder) = path.parent() {
-        std::fs::create_dir_all(folder).unwrap();
-    }
-    std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-    path.to_path_buf()
+    ManifestBuilder::realistic()
+        .credentials(key_credentials)
+        .write(path)
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Standard output as JSON, whatever the exit code (`check` and `doctor` exit non-zero on purpose).
+pub fn output_json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// `keycred ARGS`, which must succeed; its standard output, trimmed.
+pub fn keycred_stdout(args: &[&str]) -> String {
+    stdout(&keycred().args(args).output().unwrap())
+        .trim()
+        .to_owned()
 }
 
 /// The Graph manifest of an app whose one credential, `CN=Orders Daemon` (keyId `0f0e0d0c-…-050403020100`),

@@ -295,8 +295,8 @@ fn msal_python_and_msal_node_get_tokens_from_their_snippets() {
         setup.path("daemon.pem"),
         setup.path("daemon.key"),
     );
-    let sha256 = run_keycred_stdout(&["thumbprint", "--form", "sha256", &pem]);
-    let sha1 = run_keycred_stdout(&["thumbprint", "--form", "sha1", &pem]);
+    let sha256 = keycred_stdout(&["thumbprint", "--form", "sha256", &pem]);
+    let sha1 = keycred_stdout(&["thumbprint", "--form", "sha1", &pem]);
 
     // MSAL Python: the PFX path form, the SHA-256 form (key + certificate, PEM or DER) and the SHA-1 form.
     for (files, env, marker) in [
@@ -385,12 +385,6 @@ fn msal_python_and_msal_node_get_tokens_from_their_snippets() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn run_keycred_stdout(args: &[&str]) -> String {
-    stdout(&keycred().args(args).output().unwrap())
-        .trim()
-        .to_owned()
 }
 
 #[test]
@@ -539,7 +533,7 @@ fn config_refuses_files_that_do_not_belong_together_and_never_overwrites() {
         .as_str()
         .unwrap()
         .contains("AzureAd__ClientCredentials__0__CertificatePassword"));
-    let sha1 = run_keycred_stdout(&["thumbprint", "--form", "sha1", &p("daemon.pem")]);
+    let sha1 = keycred_stdout(&["thumbprint", "--form", "sha1", &p("daemon.pem")]);
     let out = config(&[
         "--for",
         "msal-dotnet",
@@ -572,7 +566,7 @@ fn config_refuses_files_that_do_not_belong_together_and_never_overwrites() {
         section["AzureAd"]["ClientCredentials"][0],
         serde_json::json!({"SourceType": "KeyVault", "KeyVaultUrl": "https://contoso.vault.azure.net", "KeyVaultCertificateName": "daemon"})
     );
-    let deployed = run_keycred_stdout(&[
+    let deployed = keycred_stdout(&[
         "config",
         "--for",
         "env",
@@ -589,7 +583,7 @@ fn config_refuses_files_that_do_not_belong_together_and_never_overwrites() {
         deployed.contains("\nAZURE_CLIENT_CERTIFICATE_PATH=/etc/contoso-daemon/daemon.bundle.pem"),
         "{deployed}"
     );
-    let az = run_keycred_stdout(&[
+    let az = keycred_stdout(&[
         "config",
         "--for",
         "az",
@@ -616,7 +610,7 @@ fn msal_python_gets_a_token_with_a_certificate_from_the_ca() {
         let ca = crate::ca::Ca::new()?;
         let pw = dir.join("daemon.pw");
         std::fs::write(&pw, format!("{PASSWORD}\n")).unwrap();
-        run_keycred_stdout(&[
+        keycred_stdout(&[
             "csr",
             "--subject",
             "CN=Contoso Daemon",
@@ -626,7 +620,7 @@ fn msal_python_gets_a_token_with_a_certificate_from_the_ca() {
             "daemon",
         ]);
         let leaf = ca.issue(&dir.join("daemon.csr"), "300", "leaf.pem");
-        run_keycred_stdout(&[
+        keycred_stdout(&[
             "import",
             "--cert",
             leaf.to_str().unwrap(),

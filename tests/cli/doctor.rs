@@ -27,26 +27,29 @@ impl Setup {
             &fs::read(made["files"]["keyCredentials"].as_str().unwrap()).unwrap(),
         )
         .unwrap();
-        let mut api: Value =
-            serde_json::from_slice(&fs::read(fixture("manifest-graph.json")).unwrap()).unwrap();
-        api["appId"] = json!(API_APP);
-        api["identifierUris"] = json!(["api://contoso-orders"]);
-        api["api"]["requestedAccessTokenVersion"] = json!(2);
-        api["appRoles"] = json!([{
-            "allowedMemberTypes": ["Application"], "description": "Read orders.", "displayName": "Read",
-            "id": ROLE, "isEnabled": true, "value": "Orders.Read"
-        }]);
-        let mut client: Value =
-            serde_json::from_slice(&fs::read(fixture("manifest-graph.json")).unwrap()).unwrap();
-        client["id"] = json!("2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c11");
-        client["appId"] = json!(CLIENT_APP);
-        client["keyCredentials"] = fragment["keyCredentials"].clone();
-        client["passwordCredentials"] = json!([]);
-        client["requiredResourceAccess"] =
-            json!([{"resourceAppId": API_APP, "resourceAccess": [{"id": ROLE, "type": "Role"}]}]);
         let setup = Setup { dir };
-        setup.write("api.json", &api);
-        setup.write("client.json", &client);
+        ManifestBuilder::realistic()
+            .field("appId", json!(API_APP))
+            .field("identifierUris", json!(["api://contoso-orders"]))
+            .set("/api/requestedAccessTokenVersion", json!(2))
+            .field(
+                "appRoles",
+                json!([{
+                    "allowedMemberTypes": ["Application"], "description": "Read orders.", "displayName": "Read",
+                    "id": ROLE, "isEnabled": true, "value": "Orders.Read"
+                }]),
+            )
+            .write(&setup.path("api.json"));
+        ManifestBuilder::realistic()
+            .field("id", json!("2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c11"))
+            .field("appId", json!(CLIENT_APP))
+            .field("keyCredentials", fragment["keyCredentials"].clone())
+            .field("passwordCredentials", json!([]))
+            .field(
+                "requiredResourceAccess",
+                json!([{"resourceAppId": API_APP, "resourceAccess": [{"id": ROLE, "type": "Role"}]}]),
+            )
+            .write(&setup.path("client.json"));
         let rules = stdout(
             &keycred()
                 .args(["api-policy", "--tenant", TENANT, "--manifest"])

@@ -25,23 +25,14 @@ fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
 }
 
 fn manifest_text(credentials: Vec<Value>) -> String {
-    serde_json::to_string_pretty(&json!({
+    ManifestBuilder::fields(json!({
         "id": "8b0f0000-0000-0000-0000-000000000001",
         "api": {"requestedAccessTokenVersion": 2},
-        "keyCredentials": credentials,
+        "keyCredentials": [],
         "zUnknown": {"kept": [1, 2, 3]}
     }))
-    .unwrap()
-}
-
-/// Standard output as JSON, whatever the exit code (check exits non-zero on purpose).
-fn stdout_json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    .credentials(credentials)
+    .text()
 }
 
 fn check(files: &[&Path], extra: &[&str]) -> std::process::Output {
@@ -303,7 +294,7 @@ fn duplicate_key_ids_are_reported_refused_and_repaired_only_when_told() {
         stdout.contains(&format!("app.json: INVALID (3 credentials): Entra refuses it as it is; fix the problems below\n  problem: keyId {KEY_A} is used 2 times (keyCredentials[0], keyCredentials[2])")),
         "{stdout}"
     );
-    let report = stdout_json(&check(&[&manifest], &["--json"]));
+    let report = output_json(&check(&[&manifest], &["--json"]));
     assert_eq!(report["verdict"], "invalid");
     assert_eq!(report["exitCode"], 1);
     assert_eq!(report["files"][0]["expiry"], "healthy");
@@ -498,7 +489,7 @@ fn check_says_what_it_expected_and_names_each_state() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let report = stdout_json(&check(&[&empty], &["--json"]));
+    let report = output_json(&check(&[&empty], &["--json"]));
     assert_eq!(report["verdict"], "no-credentials");
     assert_eq!(report["exitCode"], 4);
 

@@ -111,34 +111,25 @@ fn examples(readme: &str) -> Vec<Example> {
     out
 }
 
+/// The small Graph manifest README's examples assume, with credentials over these day ranges and, with `roles`,
+/// one application role.
 fn graph_manifest(path: &Path, ranges: &[(i64, i64)], roles: bool) {
-    let now = time::OffsetDateTime::now_utc();
-    let at = |days: i64| keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days));
-    let credentials: Vec<_> = ranges
-        .iter()
-        .enumerate()
-        .map(|(i, (start, end))| {
-            json!({
-                "customKeyIdentifier": "VyID1rpdPCiyWx3MPzu/G1T2mWk=", "displayName": "CN=Orders Daemon",
-                "endDateTime": at(*end), "key": null, "keyId": format!("00000000-0000-4000-8000-00000000000{i}"),
-                "startDateTime": at(*start), "type": "AsymmetricX509Cert", "usage": "Verify"
-            })
-        })
-        .collect();
-    let mut doc = json!({
+    let mut manifest = ManifestBuilder::fields(json!({
         "id": "2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10",
         "appId": "11111111-2222-3333-4444-555555555555",
         "api": {"requestedAccessTokenVersion": 2},
-        "keyCredentials": credentials,
-    });
+    }))
+    .ranges(ranges, |_| "CN=Orders Daemon".into());
     if roles {
-        doc["appRoles"] = json!([{
-            "allowedMemberTypes": ["Application"], "description": "Export orders.", "displayName": "Export",
-            "id": "00000000-0000-4000-8000-0000000000e1", "isEnabled": true, "value": "Orders.Export"
-        }]);
+        manifest = manifest.field(
+            "appRoles",
+            json!([{
+                "allowedMemberTypes": ["Application"], "description": "Export orders.", "displayName": "Export",
+                "id": "00000000-0000-4000-8000-0000000000e1", "isEnabled": true, "value": "Orders.Export"
+            }]),
+        );
     }
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    manifest.write(path);
 }
 
 /// The tenant a command talks to: its --tenant, else the path segment after the server's address.
@@ -245,7 +236,7 @@ fn readme_examples_run_as_shown() {
             let tenant = tenant_of(&command);
             let key = (current_section.clone(), tenant.clone());
             if server.as_ref().map(|(k, _)| k) != Some(&key) {
-                server = crate::flow::OidcServer::launch(
+                server = crate::flow::OidcServer::launch_with_env(
                     &tenant,
                     "11111111-2222-3333-4444-555555555555",
                     &if dir.join("certs/contoso-daemon.pem").exists() {
@@ -255,6 +246,8 @@ fn readme_examples_run_as_shown() {
                     },
                     ("x", "y"),
                     None,
+                    // The API as README's orders-api.json names it.
+                    &[("API_URI", "api://contoso-orders")],
                 )
                 .map(|s| (key, s));
             }

@@ -3,38 +3,15 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
+use serde_json::Value;
 
 use crate::common::*;
 
-fn at(days: i64) -> String {
-    keycred::time_fmt::rfc3339_utc(OffsetDateTime::now_utc() + Duration::days(days))
-}
-
 /// A Graph manifest (the realistic fixture) whose keyCredentials run over the given day ranges from now.
 fn manifest_with(dir: &Path, name: &str, ranges: &[(i64, i64)]) -> PathBuf {
-    let mut doc: Value =
-        serde_json::from_slice(&fs::read(fixture("manifest-graph.json")).unwrap()).unwrap();
-    doc["keyCredentials"] = ranges
-        .iter()
-        .enumerate()
-        .map(|(i, (start, end))| {
-            json!({
-                "customKeyIdentifier": format!("{}=", ["A", "B", "C", "D", "E"][i].repeat(27)),
-                "displayName": format!("CN=credential {i}"),
-                "endDateTime": at(*end),
-                "key": null,
-                "keyId": format!("00000000-0000-4000-8000-{i:012}"),
-                "startDateTime": at(*start),
-                "type": "AsymmetricX509Cert",
-                "usage": "Verify"
-            })
-        })
-        .collect();
-    let path = dir.join(name);
-    fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-    path
+    ManifestBuilder::realistic()
+        .ranges(ranges, |i| format!("CN=credential {i}"))
+        .write(&dir.join(name))
 }
 
 fn check(files: &[&Path], extra: &[&str]) -> std::process::Output {

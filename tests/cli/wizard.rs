@@ -141,11 +141,6 @@ fn run_printed(line: &str, dir: &Path) {
     );
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&fs::read(path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 /// A fragment without what must differ between runs (ids, key material, times).
 fn comparable(doc: &Value) -> Value {
     match doc {

@@ -21,8 +21,9 @@ import { createServer } from 'node:https';
 import Provider, { errors } from 'oidc-provider';
 
 const [tenant, clientId, certPath, secretClientId, secret] = process.argv.slice(2);
-const v2 = 'api://keycred-test';
-const v1 = 'api://keycred-test-v1';
+// API_URI names the API as another test's documents do (README's: api://contoso-orders).
+const v2 = process.env.API_URI || 'api://keycred-test';
+const v1 = `${v2}-v1`;
 const API_APP_ID = 'c0ffee00-1111-4222-8333-444455556666';
 const scopes = [`${v2}/.default`, `${v1}/.default`];
 const roles = (process.env.TOKEN_ROLES ?? 'Orders.Read').split(',').filter(Boolean);
