@@ -389,3 +389,53 @@ fn readme_lists_every_flag_of_every_command_and_no_other() {
     }
     assert!(checked >= 24, "checked {checked} commands");
 }
+
+/// A heading's anchor as GitHub makes it: lowercase, punctuation dropped (but `-` and `_`), spaces as `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+#[test]
+fn readme_links_reach_its_headings_and_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["README.md", "CONTRIBUTING.md"] {
+        let text = fs::read_to_string(root.join(name)).unwrap();
+        let mut in_code = false;
+        let mut anchors = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            if line.starts_with("```") {
+                in_code = !in_code;
+            }
+            if !in_code && line.starts_with('#') {
+                anchors.insert(anchor(line.trim_start_matches('#')));
+            }
+        }
+        let mut links = 0;
+        for piece in text.split("](").skip(1) {
+            let target = piece.split(')').next().unwrap();
+            if let Some(fragment) = target.strip_prefix('#') {
+                assert!(
+                    anchors.contains(fragment),
+                    "{name}: no heading for #{fragment}"
+                );
+                links += 1;
+            } else if !target.contains("://") {
+                assert!(
+                    root.join(target).exists(),
+                    "{name}: {target} does not exist"
+                );
+                links += 1;
+            }
+        }
+        assert!(
+            links > 0 || name == "CONTRIBUTING.md",
+            "{name}: no links checked"
+        );
+    }
+}
