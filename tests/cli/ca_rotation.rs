@@ -222,12 +222,14 @@ fn results(report: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn graph_rotate_requests_for_every_due_app_then_sends_the_cas_certificates() {
-    use crate::graph::{held, node_ready, patches, tenant_apps, Tenant};
+    use crate::graph::{held, live_tenant, node_ready, patches, tenant_apps};
     if !node_ready() {
         return;
     }
     let Some(ca) = Ca::new() else { return };
-    let Some(tenant) = Tenant::start(&tenant_apps(4), "Application.ReadWrite.All") else {
+    // The OAuth server trusts what Graph holds for each app, so --verify signs in with the CA's certificates.
+    let apps = tenant_apps(4).as_array().unwrap().clone();
+    let Some(tenant) = live_tenant(apps, "Application.ReadWrite.All") else {
         return;
     };
     let out = tenant.dir.path().join("certs");
@@ -242,11 +244,11 @@ fn graph_rotate_requests_for_every_due_app_then_sends_the_cas_certificates() {
                 .unwrap(),
         )
     };
-    // App 0 is healthy; 1 is due, 2 expired, 3 has no certificate.
+    // App 0 is healthy; 1 is due, 2 expired, 3 has no certificate; the automation app (last) is healthy.
     let plan = run(&[]);
     assert_eq!(
         results(&plan),
-        ["skipped", "planned", "planned", "planned"],
+        ["skipped", "planned", "planned", "planned", "skipped"],
         "{plan}"
     );
     assert_eq!(plan["apps"][1]["ca"]["step"], "requested", "{plan}");
@@ -256,7 +258,7 @@ fn graph_rotate_requests_for_every_due_app_then_sends_the_cas_certificates() {
     let first = run(&["--apply"]);
     assert_eq!(
         results(&first),
-        ["skipped", "requested", "requested", "requested"],
+        ["skipped", "requested", "requested", "requested", "skipped"],
         "{first}"
     );
     assert!(patches(&tenant).is_empty(), "phase one sends nothing");
@@ -279,24 +281,27 @@ fn graph_rotate_requests_for_every_due_app_then_sends_the_cas_certificates() {
             "skipped",
             "waiting for the CA",
             "waiting for the CA",
-            "waiting for the CA"
+            "waiting for the CA",
+            "skipped"
         ],
         "{waiting}"
     );
     assert!(patches(&tenant).is_empty());
 
-    // Phase two: the answers are imported and sent, one PATCH per app, beside what each app holds.
+    // Phase two: the answers are imported and sent, one PATCH per app, beside what each app holds, and each
+    // app gets a token with its CA-issued certificate.
     assert_eq!(answer_all(&ca, &out), 3);
-    let second = run(&["--apply"]);
+    let second = run(&["--apply", "--verify"]);
     assert_eq!(
         results(&second),
-        ["skipped", "rotated", "rotated", "rotated"],
+        ["skipped", "rotated", "rotated", "rotated", "skipped"],
         "{second}"
     );
     assert_eq!(patches(&tenant).len(), 3);
     for i in 1..4 {
         let app = &second["apps"][i];
         assert_eq!(app["ca"]["step"], "imported", "{app}");
+        assert_eq!(app["verified"], true, "{app}");
         let held = held(&tenant, &format!("10000000-0000-4000-8000-{i:012}"));
         let new = held
             .iter()
@@ -325,7 +330,7 @@ fn graph_rotate_requests_for_every_due_app_then_sends_the_cas_certificates() {
     }
     // Done: nothing is due, nothing waits.
     let third = run(&["--apply"]);
-    assert_eq!(results(&third), ["skipped"; 4], "{third}");
+    assert_eq!(results(&third), ["skipped"; 5], "{third}");
     assert_eq!(patches(&tenant).len(), 3);
 }
 
@@ -452,4 +457,65 @@ fn a_batch_plan_requests_for_its_due_apps_then_rotates_them() {
     let bad = batch("bad.toml", false);
     assert_fails(&bad, 1, "ca = true is for rotations");
     assert_fails(&bad, 1, "your CA decides the certificate's validity");
+}
+
+#[test]
+fn an_app_rolls_its_own_key_to_a_cas_certificate_with_proofs() {
+    use crate::graph::{live_tenant, node_ready, AUTOMATION};
+    if !node_ready() {
+        return;
+    }
+    let Some(ca) = Ca::new() else { return };
+    let Some(tenant) = live_tenant(Vec::new(), "Application.ReadWrite.All") else {
+        return;
+    };
+    let out = tenant.dir.path().join("certs");
+    let run = |extra: &[&str]| {
+        json(
+            &tenant
+                .keycred("rotate")
+                .args(["--self", "--app", AUTOMATION, "--force-renewal", "--ca"])
+                .args(["--no-pfx", "--apply", "--json", "--out"])
+                .arg(&out)
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
+    };
+    let first = run(&[]);
+    assert_eq!(results(&first), ["requested"], "{first}");
+    assert!(
+        tenant.graph.log().iter().all(|e| e["method"] == "GET"),
+        "phase one sends nothing"
+    );
+    assert_eq!(answer_all(&ca, &out), 1);
+    // The app proves itself with its current certificate, adds the CA's, signs in with it, then removes the old.
+    let second = run(&["--verify", "--retire-previous"]);
+    let app = &second["apps"][0];
+    assert_eq!(
+        (
+            app["result"].as_str(),
+            app["verified"].as_bool(),
+            app["ca"]["step"].as_str()
+        ),
+        (Some("rotated"), Some(true), Some("imported")),
+        "{second}"
+    );
+    assert_eq!(app["retired"], "50000000-0000-4000-8000-000000000001");
+    let actions: Vec<String> = tenant
+        .graph
+        .log()
+        .iter()
+        .filter(|e| e["method"] == "POST")
+        .map(|e| {
+            e["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(actions, ["addKey", "removeKey"]);
 }

@@ -920,7 +920,7 @@ fn an_app_rolls_its_own_key_with_a_proof_and_no_permission() {
 
 /// A tenant whose OAuth server trusts, for every app, the certificates Graph holds for it now (as Entra does):
 /// the automation app is one of the apps, registered with its own certificate.
-fn live_tenant(mut apps: Vec<Value>, roles: &str) -> Option<Tenant> {
+pub fn live_tenant(mut apps: Vec<Value>, roles: &str) -> Option<Tenant> {
     let dir = tempfile::tempdir().unwrap();
     stdout(
         &keycred()
