@@ -23,13 +23,18 @@ pub struct GraphServer {
 impl GraphServer {
     /// Starts the server with `apps` as the tenant, trusting tokens signed by `oidc`'s keys.
     pub fn start(oidc: &OidcServer, apps: &Value, dir: &Path) -> GraphServer {
+        GraphServer::start_in(oidc, TENANT, apps, dir)
+    }
+
+    /// As [`GraphServer::start`], for the tenant `tenant` (an id or a domain, as `oidc` was started for).
+    pub fn start_in(oidc: &OidcServer, tenant: &str, apps: &Value, dir: &Path) -> GraphServer {
         std::fs::create_dir_all(dir).unwrap();
         let seed = dir.join("graph-seed.json");
         std::fs::write(&seed, serde_json::to_vec(apps).unwrap()).unwrap();
         let mut child = StdCommand::new("node")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/graph.mjs"))
-            .arg(oidc.jwks(TENANT))
-            .arg(TENANT)
+            .arg(oidc.jwks(tenant))
+            .arg(tenant)
             .arg(&seed)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -44,9 +44,10 @@ fn examples(readme: &str) -> Vec<Example> {
         while i < block.len() {
             let line = &block[i];
             let start = match lang {
+                // `openssl` too: README's CA step, with OpenSSL as the CA.
                 "text" => line
                     .strip_prefix("$ ")
-                    .filter(|l| l.starts_with("keycred ")),
+                    .filter(|l| l.starts_with("keycred ") || l.starts_with("openssl ")),
                 // `mkdir -p` too: the install lines must work in a fresh home.
                 "sh" => Some(line.as_str()).filter(|l| {
                     l.starts_with("keycred ")
@@ -132,6 +133,86 @@ fn graph_manifest(path: &Path, ranges: &[(i64, i64)], roles: bool) {
     manifest.write(path);
 }
 
+/// The tenant README's `graph` examples talk to (`contoso.onmicrosoft.com`): the OAuth server, trusting for each
+/// app the certificates Graph holds for it (as Entra does), and the Graph server with three apps: the Orders API
+/// (its certificate due in 10 days, and a secret), the Orders Daemon (its certificate, `current.pem`, due in 20
+/// days), and the automation app `11111111-…` (its certificate `automation.pfx`, with Graph permission). Its
+/// Graph token is left in `graph.token`.
+fn graph_tenant(dir: &Path) -> Option<(crate::flow::OidcServer, crate::graph::GraphServer)> {
+    use base64::Engine as _;
+    let tenant = "contoso.onmicrosoft.com";
+    let automation = "11111111-2222-3333-4444-555555555555";
+    let made = keycred()
+        .args([
+            "new",
+            "-s",
+            "CN=Rotation Automation",
+            "--name",
+            "automation",
+            "--password-file",
+        ])
+        .arg(dir.join("current.pw"))
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap();
+    stdout(&made);
+    let der = |name: &str| {
+        base64::engine::general_purpose::STANDARD.encode(fs::read(dir.join(name)).unwrap())
+    };
+    let at = |days: i64| days_from_now(days);
+    let apps = json!([
+        {"id": "2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10", "appId": "6e8b1c2d-3f4a-4b5c-8d9e-0a1b2c3d4e5f",
+         "displayName": "Contoso Orders API",
+         "keyCredentials": [{"key": base64::engine::general_purpose::STANDARD.encode(fs::read(fixture("openssl-rsa.cer")).unwrap()),
+                             "keyId": "3c1f1b7e-9a2d-4e8f-b6a5-0d9c8b7a6f5e", "displayName": "CN=Orders Daemon",
+                             "startDateTime": at(-355), "endDateTime": at(10)}],
+         "passwordCredentials": [{"keyId": "8e2a5c1d-2b3f-4a6e-9c8d-7f6e5d4c3b2a", "displayName": "old secret",
+                                  "endDateTime": "2027-03-01T00:00:00Z", "hint": "abc", "secretText": null}]},
+        {"id": "3c1e4b7f-7a1b-4d6f-8e8b-2a7a3c2b0d21", "appId": "7f9c2d3e-4a5b-4c6d-9e0f-1a2b3c4d5e6f",
+         "displayName": "Contoso Orders Daemon",
+         "keyCredentials": [{"key": der("current.cer"), "keyId": "4d2a6c8e-1b3d-4f5a-8c7e-9d0b1a2c3e4f",
+                             "displayName": "CN=Orders Daemon", "startDateTime": at(-345), "endDateTime": at(20)}]},
+        {"id": "40000000-0000-4000-8000-000000000001", "appId": automation, "displayName": "Rotation Automation",
+         "keyCredentials": [{"key": der("automation.cer"), "keyId": "50000000-0000-4000-8000-000000000001"}]},
+    ]);
+    let state = dir.join("graph-url.txt");
+    let oidc = crate::flow::OidcServer::launch_with_env(
+        tenant,
+        automation,
+        &dir.join("automation.pem"),
+        ("x", "y"),
+        None,
+        &[
+            ("GRAPH_ROLES", "Application.ReadWrite.All"),
+            ("GRAPH_STATE_FILE", state.to_str().unwrap()),
+        ],
+    )?;
+    let graph =
+        crate::graph::GraphServer::start_in(&oidc, tenant, &apps, &dir.join("graph-server"));
+    fs::write(&state, graph.url()).unwrap();
+    let token = keycred()
+        .args([
+            "token",
+            "--tenant",
+            tenant,
+            "--client-id",
+            automation,
+            "--scope",
+        ])
+        .arg(format!("{}/.default", graph.url()))
+        .arg("--authority")
+        .arg(oidc.authority())
+        .arg("--pfx")
+        .arg(dir.join("automation.pfx"))
+        .arg("--password-file")
+        .arg(dir.join("current.pw"))
+        .output()
+        .unwrap();
+    fs::write(dir.join("graph.token"), stdout(&token)).unwrap();
+    Some((oidc, graph))
+}
+
 /// The tenant a command talks to: its --tenant, else the path segment after the server's address.
 fn tenant_of(command: &str) -> String {
     let words: Vec<&str> = command.split_whitespace().collect();
@@ -161,6 +242,7 @@ fn readme_examples_run_as_shown() {
     let home = root.path().join("home");
     fs::create_dir_all(&home).unwrap();
     let mut server = None;
+    let mut tenant: Option<(String, crate::flow::OidcServer, crate::graph::GraphServer)> = None;
     let mut current_section = String::new();
     let mut dir = root.path().to_path_buf();
     for example in &examples {
@@ -189,6 +271,32 @@ fn readme_examples_run_as_shown() {
                 serde_json::to_string_pretty(&api).unwrap(),
             )
             .unwrap();
+            // The CA README's csr and import examples use: an issuing CA, made by OpenSSL.
+            if peer_available("openssl", &["version"]) {
+                let p = |name: &str| dir.join(name).display().to_string();
+                run_peer(
+                    "openssl",
+                    &[
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "rsa:2048",
+                        "-nodes",
+                        "-keyout",
+                        &p("issuing-ca.key"),
+                        "-out",
+                        &p("issuing-ca.pem"),
+                        "-subj",
+                        "/CN=Contoso Issuing CA",
+                        "-days",
+                        "30",
+                        "-addext",
+                        "basicConstraints=critical,CA:true",
+                        "-addext",
+                        "keyUsage=critical,keyCertSign,cRLSign",
+                    ],
+                );
+            }
             let pw = dir.join("current.pw");
             fs::write(&pw, "a current pfx password\n").unwrap();
             for (name, subject) in [
@@ -257,6 +365,26 @@ fn readme_examples_run_as_shown() {
             if let Some(start) = names_authority.filter(|_| !command.contains("--authority")) {
                 command = command.replacen(start, &format!("{start}--authority {local} "), 1);
             }
+        }
+        // `keycred graph` goes to the Graph test server, holding the apps README's examples show (add-key and
+        // remove-key without --send only print their bodies).
+        let talks_to_graph = ["apps ", "show ", "rotate "]
+            .iter()
+            .any(|sub| command.starts_with(&format!("keycred graph {sub}")))
+            || (command.starts_with("keycred graph ") && command.contains(" --send"));
+        if let Some(rest) = command.strip_prefix("keycred graph ").filter(|_| talks_to_graph) {
+            if tenant.as_ref().map(|(s, _, _)| s) != Some(&current_section) {
+                tenant = graph_tenant(&dir).map(|(o, g)| (current_section.clone(), o, g));
+            }
+            let Some((_, oidc, graph)) = &tenant else {
+                continue;
+            };
+            let (sub, args) = rest.split_once(' ').unwrap_or((rest, ""));
+            command = format!(
+                "keycred graph {sub} --graph-url {} --authority {} {args}",
+                graph.url(),
+                oidc.authority()
+            );
         }
         let shell = command
             .split(' ')
