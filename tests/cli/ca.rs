@@ -69,24 +69,7 @@ fn openssl_verifies_the_request_and_issues_from_it() {
     // OpenSSL as the CA issues a certificate from it, with the requested extensions.
     let ca_key = dir.path().join("ca.key");
     let ca_cert = dir.path().join("ca.pem");
-    run_peer(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            ca_key.to_str().unwrap(),
-            "-out",
-            ca_cert.to_str().unwrap(),
-            "-subj",
-            "/CN=Test Root",
-            "-days",
-            "30",
-        ],
-    );
+    openssl_self_signed(&ca_key, &ca_cert, "/CN=Test Root", "30", &[]);
     let issued = dir.path().join("issued.pem");
     run_peer(
         "openssl",
@@ -213,22 +196,12 @@ impl Ca {
             "basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n",
         )
         .unwrap();
-        run_peer(
-            "openssl",
+        openssl_self_signed(
+            &dir.path().join("root.key"),
+            &dir.path().join("root.pem"),
+            "/CN=Contoso Root",
+            "3650",
             &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                &p("root.key"),
-                "-out",
-                &p("root.pem"),
-                "-subj",
-                "/CN=Contoso Root",
-                "-days",
-                "3650",
                 "-addext",
                 "basicConstraints=critical,CA:true",
                 "-addext",

@@ -93,6 +93,27 @@ pub fn openssl_fingerprint(cert: &Path, inform: &str, digest: &str) -> String {
         .replace(':', "")
 }
 
+/// `openssl req -x509`: a new RSA-2048 key at `key` and a self-signed certificate for it at `cert`, with this
+/// subject (`/CN=…`), valid for `days`, and `extra` arguments (`-addext …`).
+pub fn openssl_self_signed(key: &Path, cert: &Path, subject: &str, days: &str, extra: &[&str]) {
+    let args = [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key.to_str().unwrap(),
+        "-out",
+        cert.to_str().unwrap(),
+        "-subj",
+        subject,
+        "-days",
+        days,
+    ];
+    run_peer("openssl", &[&args[..], extra].concat());
+}
+
 /// Asserts the run succeeded (showing stderr if not) and returns its stdout.
 pub fn stdout(output: &std::process::Output) -> String {
     assert!(

@@ -307,24 +307,7 @@ fn keycred_agrees_with_openssl_on_files_openssl_made_now() {
     let key = dir.path().join("k.pem");
     let cert = dir.path().join("c.pem");
     let pfx = dir.path().join("c.pfx");
-    run_peer(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            path_str(&key),
-            "-out",
-            path_str(&cert),
-            "-days",
-            "30",
-            "-subj",
-            "/CN=Made By OpenSSL",
-        ],
-    );
+    openssl_self_signed(&key, &cert, "/CN=Made By OpenSSL", "30", &[]);
     run_peer(
         "openssl",
         &[

@@ -273,23 +273,12 @@ fn readme_examples_run_as_shown() {
             .unwrap();
             // The CA README's csr and import examples use: an issuing CA, made by OpenSSL.
             if peer_available("openssl", &["version"]) {
-                let p = |name: &str| dir.join(name).display().to_string();
-                run_peer(
-                    "openssl",
+                openssl_self_signed(
+                    &dir.join("issuing-ca.key"),
+                    &dir.join("issuing-ca.pem"),
+                    "/CN=Contoso Issuing CA",
+                    "30",
                     &[
-                        "req",
-                        "-x509",
-                        "-newkey",
-                        "rsa:2048",
-                        "-nodes",
-                        "-keyout",
-                        &p("issuing-ca.key"),
-                        "-out",
-                        &p("issuing-ca.pem"),
-                        "-subj",
-                        "/CN=Contoso Issuing CA",
-                        "-days",
-                        "30",
                         "-addext",
                         "basicConstraints=critical,CA:true",
                         "-addext",
@@ -372,7 +361,10 @@ fn readme_examples_run_as_shown() {
             .iter()
             .any(|sub| command.starts_with(&format!("keycred graph {sub}")))
             || (command.starts_with("keycred graph ") && command.contains(" --send"));
-        if let Some(rest) = command.strip_prefix("keycred graph ").filter(|_| talks_to_graph) {
+        if let Some(rest) = command
+            .strip_prefix("keycred graph ")
+            .filter(|_| talks_to_graph)
+        {
             if tenant.as_ref().map(|(s, _, _)| s) != Some(&current_section) {
                 tenant = graph_tenant(&dir).map(|(o, g)| (current_section.clone(), o, g));
             }
