@@ -7,11 +7,12 @@ use super::shared::PasswordArgs;
 /// `keycred decode`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit code 1 when a check fails, naming the claim (expired, audience, issuer, signature, missing role). Without --verify-cert or --jwks nothing is verified: the token is only shown.\n\nExample:\n  keycred token … | keycred decode - \\\n    --jwks https://login.microsoftonline.com/contoso.onmicrosoft.com/discovery/v2.0/keys \\\n    --audience api://contoso-orders --require-role Orders.Read"
+    after_help = "Exit code 1 when a check fails, naming the claim (expired, audience, issuer, signature, missing role). Without --verify-cert or --jwks nothing is verified: the token is only shown. The token comes from a file or standard input, never the command line (which every user of the machine can see).\n\nExample:\n  keycred token … | keycred decode - \\\n    --jwks https://login.microsoftonline.com/contoso.onmicrosoft.com/discovery/v2.0/keys \\\n    --audience api://contoso-orders --require-role Orders.Read"
 )]
 pub struct DecodeArgs {
-    /// The JWT, or - to read it from standard input.
-    #[arg(value_name = "TOKEN")]
+    /// A file holding the JWT, or - to read it from standard input. Never the token itself: a command line is
+    /// visible to every user of the machine.
+    #[arg(value_name = "TOKEN_FILE|-")]
     pub token: String,
 
     /// Verify the signature with this certificate (DER, PEM or PFX).

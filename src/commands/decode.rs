@@ -1,4 +1,4 @@
-//! `keycred decode`: a token (argument or standard input) → the checks an API would make → what it says.
+//! `keycred decode`: a token (a file or standard input) → the checks an API would make → what it says.
 
 use std::io::Read as _;
 
@@ -15,8 +15,18 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<i32> {
             .read_to_string(&mut text)
             .map_err(|e| keycred::Error::io("standard input", e))?;
         text.trim().to_owned()
+    } else if looks_like_a_jwt(&args.token) {
+        return Err(keycred::Error::Invalid(
+            "the token is on the command line, where every user of the machine can see it (ps, shell history): \
+             give a file that holds it, or - and the token on standard input (keycred decode - < token.txt)"
+                .into(),
+        )
+        .into());
     } else {
-        args.token.clone()
+        let path = std::path::Path::new(&args.token);
+        String::from_utf8_lossy(&keycred::input::read_file(path)?)
+            .trim()
+            .to_owned()
     };
     let key = match (&args.verify_cert, &args.jwks) {
         (Some(cert), _) => Some(KeySource::Certificate(cert.clone())),
@@ -44,4 +54,16 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<i32> {
         terminal::print(&keycred::report::decode_text(&decoded, now));
     }
     Ok(keycred::exit::SUCCESS)
+}
+
+/// A compact JWS: three base64url parts, the first a JSON header (`eyJ`).
+fn looks_like_a_jwt(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3
+        && text.starts_with("eyJ")
+        && parts[..2].iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }

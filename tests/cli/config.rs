@@ -176,7 +176,8 @@ fn token_for_the_app(out: &std::process::Output, what: &str) -> Value {
     );
     let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let decoded = keycred()
-        .args(["decode", &token, "--json"])
+        .args(["decode", "-", "--json"])
+        .write_stdin(token)
         .output()
         .unwrap();
     let claims = json(&decoded)["claims"].clone();

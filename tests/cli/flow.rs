@@ -513,8 +513,9 @@ fn tokens_from_a_real_oauth_server_with_a_certificate_and_a_secret_then_decoded(
     let jwks = server.jwks(TENANT);
     let decode = |extra: &[&str]| {
         keycred()
-            .args(["decode", &access_token, "--jwks", &jwks])
+            .args(["decode", "-", "--jwks", &jwks])
             .args(extra)
+            .write_stdin(access_token.clone())
             .output()
             .unwrap()
     };
@@ -976,8 +977,9 @@ fn decode_checks_tokens_as_an_api_would() {
     let url = format!("{}/discovery/v2.0/keys", served.authority());
     let decode = |token: &str, extra: &[&str]| {
         keycred()
-            .args(["decode", token])
+            .args(["decode", "-"])
             .args(extra)
+            .write_stdin(token.to_owned())
             .output()
             .unwrap()
     };
@@ -1090,6 +1092,33 @@ fn decode_checks_tokens_as_an_api_would() {
     assert_eq!(doc["verified"], false);
     assert_eq!(doc["claims"]["roles"], json!(["Orders.Read"]));
     assert!(doc["times"]["exp"].as_str().unwrap().ends_with("min)"));
+    // A token on the command line is refused (every user of the machine sees it), naming the two ways that work;
+    // a file holding it is read.
+    let on_argv = keycred().args(["decode", &t("good")]).output().unwrap();
+    assert_fails(
+        &on_argv,
+        2,
+        "on the command line, where every user of the machine can see it",
+    );
+    assert_fails(&on_argv, 2, "keycred decode - < token.txt");
+    assert!(
+        !String::from_utf8_lossy(&on_argv.stderr).contains(&t("good")),
+        "the refusal does not repeat the token"
+    );
+    let file = dir.path().join("token.txt");
+    std::fs::write(&file, format!("{}\n", t("good"))).unwrap();
+    let from_file = keycred()
+        .arg("decode")
+        .arg(&file)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(json(&from_file)["claims"]["roles"], json!(["Orders.Read"]));
+    assert_fails(
+        &keycred().args(["decode", "missing.txt"]).output().unwrap(),
+        1,
+        "missing.txt",
+    );
     // Malformed input and a JWKS URL that is not https.
     assert_fails(&decode("not-a-token", &[]), 1, "not a JWT");
     assert_fails(
