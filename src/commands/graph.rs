@@ -120,14 +120,24 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
         terminal::print(&render::apps_json_start(now, request.warn));
     }
     let mut first = true;
-    let outcome = tenant::scan(&client, &request, now, |app| {
+    let scanned = tenant::scan(&client, &request, now, |app| {
         if args.json {
             terminal::print(&render::apps_json_entry(app, now, request.warn, first));
         } else {
             terminal::print(&render::app_text(app, now, request.warn));
         }
         first = false;
-    })?;
+    });
+    let outcome = match scanned {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // What was printed stays JSON: closed, marked incomplete, with the error (also on standard error).
+            if args.json {
+                terminal::print(&render::apps_json_stopped(&error, !first));
+            }
+            return Err(error.into());
+        }
+    };
     if args.json {
         terminal::print(&render::apps_json_end(&outcome, !first));
     } else {

@@ -104,10 +104,21 @@ pub fn apps_json_entry(
 /// The end of `graph apps --json`: the counts.
 pub fn apps_json_end(outcome: &ScanOutcome, any: bool) -> String {
     format!(
-        "{}],\n  \"pages\": {},\n  \"exitCode\": {}\n}}\n",
+        "{}],\n  \"complete\": true,\n  \"pages\": {},\n  \"exitCode\": {}\n}}\n",
         if any { "\n  " } else { "" },
         outcome.pages,
         outcome.exit_code
+    )
+}
+
+/// The end of `graph apps --json` when Graph (or the connection) stopped the scan: the apps printed so far stand,
+/// and the document says it is incomplete and why, so that it stays JSON a script can read.
+pub fn apps_json_stopped(error: &crate::Error, any: bool) -> String {
+    format!(
+        "{}],\n  \"complete\": false,\n  \"error\": {},\n  \"exitCode\": {}\n}}\n",
+        if any { "\n  " } else { "" },
+        Value::String(error.to_string()),
+        error.exit_code()
     )
 }
 

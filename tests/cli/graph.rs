@@ -318,6 +318,47 @@ fn the_scan_reads_every_page_and_judges_every_app() {
 }
 
 #[test]
+fn a_scan_that_graph_stops_midway_still_prints_json_that_says_so() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(250), "Application.Read.All") else {
+        return;
+    };
+    // The second page is refused (not a fault keycred retries).
+    tenant.graph.faults(
+        json!([{"status": 403, "code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}]),
+        2,
+    );
+    let out = tenant
+        .keycred("apps")
+        .args(["--page-size", "100", "--json"])
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "Authorization_RequestDenied");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    assert_eq!(report["complete"], false, "{report}");
+    assert_eq!(
+        report["apps"].as_array().unwrap().len(),
+        100,
+        "the first page, as printed"
+    );
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization_RequestDenied"),
+        "{report}"
+    );
+    assert_eq!(report["exitCode"], 1);
+}
+
+#[test]
 fn an_advanced_filter_sends_consistency_level_on_every_page() {
     if !node_ready() {
         return;
