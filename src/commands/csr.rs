@@ -3,7 +3,6 @@
 
 use keycred::credential::{SignatureHash, Subject};
 use keycred::workflow::ca::{self, CsrRequest};
-use serde_json::json;
 
 use crate::cli::{CsrArgs, Hash, ImportArgs};
 use crate::terminal;
@@ -27,34 +26,10 @@ pub fn run(args: CsrArgs) -> anyhow::Result<i32> {
         name: name.clone(),
         force: args.force,
     })?;
-    let key = outcome
-        .key
-        .clone()
-        .or_else(|| outcome.existing_key.clone())
-        .expect("a request has a key");
     if args.json {
-        terminal::print_json(&json!({
-            "subject": outcome.subject,
-            "csr": outcome.csr.display().to_string(),
-            "key": key.display().to_string(),
-            "keyWritten": outcome.key.is_some(),
-        }));
+        terminal::print_json(&keycred::report::ca::csr_json(&outcome));
     } else {
-        terminal::print(&format!(
-            "Created a certificate request for {}\nfiles\n  {}  the request (PKCS#10, PEM): send it to your CA\n{}next: \
-             when the CA has issued the certificate, keycred import --cert ISSUED.cer [--chain CHAIN.pem] --key {} \
-             --out {} --name {name}\nsecrets: {} is the private key and stays here, owner-only: the CA never needs it\n",
-            outcome.subject,
-            outcome.csr.display(),
-            outcome
-                .key
-                .as_ref()
-                .map(|k| format!("  {}  the private key, PKCS#8 PEM (owner-only)\n", k.display()))
-                .unwrap_or_default(),
-            key.display(),
-            args.out.display(),
-            key.display(),
-        ));
+        terminal::print(&keycred::report::ca::csr_text(&outcome));
     }
     Ok(keycred::exit::SUCCESS)
 }
@@ -90,42 +65,10 @@ pub fn import(args: ImportArgs) -> anyhow::Result<i32> {
     for warning in &outcome.warnings {
         terminal::warn(warning);
     }
-    let leaf = &outcome.leaf;
     if args.json {
-        terminal::print_json(&json!({
-            "subject": leaf.subject,
-            "issuer": leaf.issuer,
-            "notBefore": keycred::time_fmt::rfc3339_utc(leaf.not_before),
-            "notAfter": keycred::time_fmt::rfc3339_utc(leaf.not_after),
-            "keyId": outcome.key_id,
-            "thumbprints": keycred::report::thumbprints_json(&leaf.thumbprints),
-            "chain": outcome.chain.iter().map(|c| c.subject.clone()).collect::<Vec<_>>(),
-            "files": outcome.files.iter().map(|(_, p)| p.display().to_string()).collect::<Vec<_>>(),
-            "warnings": outcome.warnings,
-        }));
+        terminal::print_json(&keycred::report::ca::import_json(&outcome));
     } else {
-        let mut text = format!(
-            "Imported the certificate for {} issued by {}\n  valid     {} to {}\n  keyId     {}\n  sha1      {}\n  chain     {}\nfiles\n",
-            leaf.subject,
-            leaf.issuer,
-            keycred::time_fmt::rfc3339_utc(leaf.not_before),
-            keycred::time_fmt::rfc3339_utc(leaf.not_after),
-            outcome.key_id,
-            leaf.thumbprints.render(keycred::credential::ThumbprintForm::Hex),
-            if outcome.chain.is_empty() {
-                "(none given)".to_owned()
-            } else {
-                outcome.chain.iter().map(|c| c.subject.clone()).collect::<Vec<_>>().join(" <- ")
-            }
-        );
-        for (what, path) in &outcome.files {
-            text.push_str(&format!("  {}  {what}\n", path.display()));
-        }
-        text.push_str(&format!(
-            "next: register the certificate beside the app's others: keycred rotate --cert {} --manifest app.json --in-place\n",
-            args.out.join(format!("{}.cer", args.name)).display()
-        ));
-        terminal::print(&text);
+        terminal::print(&keycred::report::ca::import_text(&outcome));
     }
     Ok(keycred::exit::SUCCESS)
 }
