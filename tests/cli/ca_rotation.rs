@@ -519,3 +519,52 @@ fn an_app_rolls_its_own_key_to_a_cas_certificate_with_proofs() {
         .collect();
     assert_eq!(actions, ["addKey", "removeKey"]);
 }
+
+#[test]
+fn a_batch_row_in_the_tenant_requests_then_sends_the_cas_certificate() {
+    use crate::graph::{held, node_ready, patches, tenant_apps, Tenant, AUTOMATION, TENANT};
+    if !node_ready() {
+        return;
+    }
+    let Some(ca) = Ca::new() else { return };
+    let Some(tenant) = Tenant::start(&tenant_apps(2), "Application.ReadWrite.All") else {
+        return;
+    };
+    let dir = tenant.dir.path();
+    fs::write(
+        dir.join("plan.toml"),
+        "[defaults]\nout = \"certs\"\nno_pfx = true\nca = true\n\n\
+         [[app]]\nname = \"due\"\ngraph = true\napp_id = \"20000000-0000-4000-8000-000000000001\"\n",
+    )
+    .unwrap();
+    let batch = || {
+        json(
+            &keycred()
+                .arg("batch")
+                .arg(dir.join("plan.toml"))
+                .args(["--json", "--graph-url"])
+                .arg(tenant.graph.url())
+                .arg("--authority")
+                .arg(tenant.oidc.authority())
+                .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+                .arg(dir.join("automation.pem"))
+                .arg("--key")
+                .arg(dir.join("automation.key"))
+                .output()
+                .unwrap(),
+        )
+    };
+    let first = batch();
+    assert_eq!(results(&first), ["requested"], "{first}");
+    assert!(patches(&tenant).is_empty(), "phase one sends nothing");
+    only(&dir.join("certs/due"), ".csr");
+    assert_eq!(answer_all(&ca, &dir.join("certs")), 1);
+    let second = batch();
+    assert_eq!(results(&second), ["rotated"], "{second}");
+    assert_eq!(patches(&tenant).len(), 1);
+    assert_eq!(
+        held(&tenant, "10000000-0000-4000-8000-000000000001").len(),
+        2,
+        "the CA's certificate beside the one it replaces"
+    );
+}
