@@ -522,7 +522,7 @@ fn an_app_rolls_its_own_key_to_a_cas_certificate_with_proofs() {
 
 #[test]
 fn a_batch_row_in_the_tenant_requests_then_sends_the_cas_certificate() {
-    use crate::graph::{held, node_ready, patches, tenant_apps, Tenant, AUTOMATION, TENANT};
+    use crate::graph::{held, node_ready, patches, tenant_apps, Tenant};
     if !node_ready() {
         return;
     }
@@ -537,23 +537,7 @@ fn a_batch_row_in_the_tenant_requests_then_sends_the_cas_certificate() {
          [[app]]\nname = \"due\"\ngraph = true\napp_id = \"20000000-0000-4000-8000-000000000001\"\n",
     )
     .unwrap();
-    let batch = || {
-        json(
-            &keycred()
-                .arg("batch")
-                .arg(dir.join("plan.toml"))
-                .args(["--json", "--graph-url"])
-                .arg(tenant.graph.url())
-                .arg("--authority")
-                .arg(tenant.oidc.authority())
-                .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
-                .arg(dir.join("automation.pem"))
-                .arg("--key")
-                .arg(dir.join("automation.key"))
-                .output()
-                .unwrap(),
-        )
-    };
+    let batch = || json(&tenant.batch(&dir.join("plan.toml")).output().unwrap());
     let first = batch();
     assert_eq!(results(&first), ["requested"], "{first}");
     assert!(patches(&tenant).is_empty(), "phase one sends nothing");

@@ -113,17 +113,34 @@ impl Tenant {
         Some(Tenant { dir, oidc, graph })
     }
 
+    /// The connection options of the automation app: the Graph and OAuth servers, and its certificate.
+    pub fn connection(&self) -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> =
+            ["--graph-url".into(), self.graph.url().into()].into();
+        args.extend(["--authority".into(), self.oidc.authority().into()]);
+        for arg in ["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"] {
+            args.push(arg.into());
+        }
+        args.push(self.dir.path().join("automation.pem").into());
+        args.push("--key".into());
+        args.push(self.dir.path().join("automation.key").into());
+        args
+    }
+
+    /// `keycred batch PLAN --json` connected as the automation app (for `graph = true` rows).
+    pub fn batch(&self, plan: &Path) -> assert_cmd::Command {
+        let mut cmd = keycred();
+        cmd.arg("batch")
+            .arg(plan)
+            .arg("--json")
+            .args(self.connection());
+        cmd
+    }
+
     /// `keycred graph SUBCOMMAND` connected as the automation app.
     pub fn keycred(&self, subcommand: &str) -> assert_cmd::Command {
         let mut cmd = keycred();
-        cmd.args(["graph", subcommand, "--graph-url"])
-            .arg(self.graph.url())
-            .args(["--authority"])
-            .arg(self.oidc.authority())
-            .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
-            .arg(self.dir.path().join("automation.pem"))
-            .arg("--key")
-            .arg(self.dir.path().join("automation.key"));
+        cmd.args(["graph", subcommand]).args(self.connection());
         cmd
     }
 }
@@ -1219,14 +1236,8 @@ fn a_stopped_rotation_finishes_on_the_next_run_without_duplicates() {
     };
     let out = tenant.dir.path().join("certs");
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("keycred"))
-        .args(["graph", "rotate", "--graph-url"])
-        .arg(tenant.graph.url())
-        .arg("--authority")
-        .arg(tenant.oidc.authority())
-        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
-        .arg(tenant.dir.path().join("automation.pem"))
-        .arg("--key")
-        .arg(tenant.dir.path().join("automation.key"))
+        .args(["graph", "rotate"])
+        .args(tenant.connection())
         .args([
             "--all", "--no-pfx", "--apply", "--jobs", "1", "--json", "--out",
         ])
@@ -1461,22 +1472,7 @@ fn batch_rows_rotate_apps_in_the_tenant_through_the_same_path() {
          [[app]]\nname = \"local\"\nsubject = \"CN=Local\"\n",
     )
     .unwrap();
-    let batch = |plan: &str| {
-        keycred()
-            .arg("batch")
-            .arg(dir.join(plan))
-            .arg("--json")
-            .args(["--graph-url"])
-            .arg(tenant.graph.url())
-            .arg("--authority")
-            .arg(tenant.oidc.authority())
-            .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
-            .arg(dir.join("automation.pem"))
-            .arg("--key")
-            .arg(dir.join("automation.key"))
-            .output()
-            .unwrap()
-    };
+    let batch = |plan: &str| tenant.batch(&dir.join(plan)).output().unwrap();
     let report = json(&batch("plan.toml"));
     let results: Vec<&str> = report["apps"]
         .as_array()
