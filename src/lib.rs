@@ -16,7 +16,9 @@
 //!   argument parsing, printing, prompting or environment.
 //! - **domain and renderers**: [`credential`], [`manifest`], [`rotation`] (the pure planner), [`flow`] (JWTs,
 //!   Graph bodies), [`batch`] (plans), and the pure renderers [`export`], [`manifest`]'s documents, [`deploy`],
-//!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow, tenant, doctor).
+//!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow, ca, tenant, doctor;
+//!   it renders the workflows' typed outcomes, so it is the one renderer that reads workflow types, and nothing
+//!   below it reads report).
 //! - **the writer and the inputs**: [`fsio`] (atomic writes, owner-only secrets, locks, backups) and [`input`]
 //!   (size limit, BOM, strict JSON, password sources), which every front end uses through the workflows; below
 //!   them [`error`], which depends on nothing of keycred's but [`interrupt`]'s signal names.

@@ -4,30 +4,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::time_fmt::rfc3339_utc;
-
-/// One input of `keycred check`, read and judged.
-#[derive(Debug)]
-pub struct CheckedFile {
-    /// The file name as given.
-    pub file: String,
-    /// Its credentials (one, for a certificate file).
-    pub credentials: Vec<crate::manifest::ExistingCredential>,
-    /// Its verdict.
-    pub verdict: crate::rotation::Verdict,
-    /// What makes the file invalid as it is (e.g. a repeated keyId), which Entra would reject.
-    pub problems: Vec<String>,
-}
-
-impl CheckedFile {
-    /// The verdict word for JSON: `invalid` when the file has problems, else the expiry verdict.
-    pub fn verdict_str(&self) -> &'static str {
-        if self.problems.is_empty() {
-            self.verdict.as_str()
-        } else {
-            "invalid"
-        }
-    }
-}
+use crate::workflow::check::CheckedFile;
 
 pub(crate) fn credential_status(
     c: &crate::manifest::ExistingCredential,

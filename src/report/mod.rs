@@ -20,7 +20,7 @@ pub use credential::{
     validity_phrase, NewSummary,
 };
 pub use flow::{decode_json, decode_text};
-pub use manifest::{check_json, check_text, grant_json, grant_text, CheckedFile};
+pub use manifest::{check_json, check_text, grant_json, grant_text};
 pub use rotation::{ca_step_json, rotate_json, rotate_text};
 
 use serde_json::{Map, Value};

@@ -10,8 +10,31 @@ use crate::error::{Error, Result};
 use crate::input::{self, PasswordSources};
 use crate::manifest::existing::{describe_duplicate_key_ids, duplicate_key_ids};
 use crate::manifest::{ExistingCredential, Manifest, ManifestFormat};
-use crate::report::CheckedFile;
 use crate::rotation;
+
+/// One input of `keycred check`, read and judged.
+#[derive(Debug)]
+pub struct CheckedFile {
+    /// The file name as given.
+    pub file: String,
+    /// Its credentials (one, for a certificate file).
+    pub credentials: Vec<crate::manifest::ExistingCredential>,
+    /// Its verdict.
+    pub verdict: crate::rotation::Verdict,
+    /// What makes the file invalid as it is (e.g. a repeated keyId), which Entra would reject.
+    pub problems: Vec<String>,
+}
+
+impl CheckedFile {
+    /// The verdict word for JSON: `invalid` when the file has problems, else the expiry verdict.
+    pub fn verdict_str(&self) -> &'static str {
+        if self.problems.is_empty() {
+            self.verdict.as_str()
+        } else {
+            "invalid"
+        }
+    }
+}
 
 /// One `check` run.
 #[derive(Debug, Clone)]

@@ -210,14 +210,16 @@ fn templates_listing() {
     insta::assert_snapshot!(stdout_of(&["templates"]));
 }
 
-fn checked(now: time::OffsetDateTime) -> (Vec<report::CheckedFile>, time::Duration) {
+fn checked(
+    now: time::OffsetDateTime,
+) -> (Vec<keycred::workflow::check::CheckedFile>, time::Duration) {
     let text = std::fs::read_to_string(fixture("manifest-legacy.json")).unwrap();
     let manifest = keycred::manifest::Manifest::parse(&text, "manifest-legacy.json", None).unwrap();
     let credentials = manifest.key_credentials().unwrap();
     let warn = time::Duration::days(30);
     let verdict = keycred::rotation::verdict(&credentials, now, warn);
     (
-        vec![report::CheckedFile {
+        vec![keycred::workflow::check::CheckedFile {
             file: "manifest-legacy.json".into(),
             credentials,
             verdict,
