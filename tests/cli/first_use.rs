@@ -83,22 +83,14 @@ fn fragments_come_with_the_advice_not_to_paste_over_live_credentials() {
 #[test]
 fn rotate_renews_only_when_due_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    let at = |days: i64| keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days));
-    let manifest = dir.path().join("app.json");
-    fs::write(
-        &manifest,
-        serde_json::to_string_pretty(&json!({
-            "api": {},
-            "keyCredentials": [{
-                "customKeyIdentifier": null, "displayName": "CN=Orders", "endDateTime": at(364), "key": null,
-                "keyId": "00000000-0000-4000-8000-000000000001", "startDateTime": at(-1),
-                "type": "AsymmetricX509Cert", "usage": "Verify"
-            }]
-        }))
-        .unwrap(),
-    )
-    .unwrap();
+    let manifest = ManifestBuilder::fields(json!({"api": {}}))
+        .credentials(vec![key_credential(
+            "00000000-0000-4000-8000-000000000001",
+            "CN=Orders",
+            -1,
+            364,
+        )])
+        .write(&dir.path().join("app.json"));
     let rotate = |extra: &[&str]| {
         keycred()
             .args(["rotate", "--manifest"])
@@ -169,27 +161,17 @@ fn thumbprint_forms_accept_the_printed_labels() {
 #[test]
 fn rotate_defaults_the_subject_lists_its_files_and_says_what_next() {
     let dir = tempfile::tempdir().unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    let at = |days: i64| keycred::time_fmt::rfc3339_utc(now + time::Duration::days(days));
-    let manifest = dir.path().join("app.json");
-    let credential = |key_id: &str, name: &str, end: i64| {
-        json!({
-            "customKeyIdentifier": null, "displayName": name, "endDateTime": at(end), "key": null,
-            "keyId": key_id, "startDateTime": at(-300), "type": "AsymmetricX509Cert", "usage": "Verify"
-        })
-    };
-    fs::write(
-        &manifest,
-        serde_json::to_string_pretty(&json!({
-            "api": {},
-            "keyCredentials": [
-                credential("00000000-0000-4000-8000-000000000001", "CN=Old Name", -5),
-                credential("00000000-0000-4000-8000-000000000002", "CN=Orders Daemon, O=Contoso", 10),
-            ]
-        }))
-        .unwrap(),
-    )
-    .unwrap();
+    let credential = |key_id: &str, name: &str, end: i64| key_credential(key_id, name, -300, end);
+    let manifest = ManifestBuilder::fields(json!({"api": {}}))
+        .credentials(vec![
+            credential("00000000-0000-4000-8000-000000000001", "CN=Old Name", -5),
+            credential(
+                "00000000-0000-4000-8000-000000000002",
+                "CN=Orders Daemon, O=Contoso",
+                10,
+            ),
+        ])
+        .write(&dir.path().join("app.json"));
     let out = keycred()
         .args(["rotate", "--manifest"])
         .arg(&manifest)
@@ -253,12 +235,13 @@ fn rotate_defaults_the_subject_lists_its_files_and_says_what_next() {
     assert!(made["files"].get("key-credentials").is_none());
 
     // No subject anywhere to reuse: a usage error naming the flag.
-    let bare = dir.path().join("bare.json");
-    fs::write(
-        &bare,
-        serde_json::to_string(&json!({"api": {}, "keyCredentials": [credential("00000000-0000-4000-8000-000000000003", "not a DN", 10)]})).unwrap(),
-    )
-    .unwrap();
+    let bare = ManifestBuilder::fields(json!({"api": {}}))
+        .credentials(vec![credential(
+            "00000000-0000-4000-8000-000000000003",
+            "not a DN",
+            10,
+        )])
+        .write(&dir.path().join("bare.json"));
     let out = keycred()
         .args(["rotate", "--manifest"])
         .arg(&bare)
