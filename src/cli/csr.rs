@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::shared::{Format, Hash, PasswordArgs, PfxProfile};
+use super::shared::{Format, Hash, PfxOptions};
 
 /// `keycred csr`
 #[derive(Debug, Args)]
@@ -80,24 +80,8 @@ pub struct ImportArgs {
     #[arg(long, short = 'n')]
     pub name: String,
 
-    /// PFX encryption: modern (AES-256) or legacy (3DES, for Windows Server 2016 and older).
-    #[arg(long, value_enum, default_value_t = PfxProfile::Modern)]
-    pub pfx_profile: PfxProfile,
-
     #[command(flatten)]
-    pub password: PasswordArgs,
-
-    /// Generate a random PFX password and write it to NAME.pfx.password (owner-only).
-    #[arg(long, conflicts_with = "password_file")]
-    pub generate_password: bool,
-
-    /// Do not write a PFX.
-    #[arg(long, conflicts_with_all = ["password_file", "generate_password"])]
-    pub no_pfx: bool,
-
-    /// Also write NAME.bundle.pem: the private key, the certificate and its chain in one PEM (owner-only).
-    #[arg(long)]
-    pub pem_bundle: bool,
+    pub pfx: PfxOptions,
 
     /// Shape of the keyCredentials fragment.
     #[arg(long, value_enum, default_value_t = Format::Graph)]

@@ -91,6 +91,21 @@ pub struct CredentialOptions {
     #[arg(long, value_enum, default_value_t = Hash::Sha256)]
     pub hash: Hash,
 
+    #[command(flatten)]
+    pub pfx: PfxOptions,
+
+    /// Do not write NAME.key: the private key is then only in the (encrypted) PFX (so not with --no-pfx).
+    #[arg(long)]
+    pub no_key: bool,
+
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The PFX and the PEM bundle of a credential, as `new`, `rotate`, `graph rotate` and `import` write them.
+#[derive(Debug, Args, Clone)]
+pub struct PfxOptions {
     /// PFX encryption: modern (AES-256, opens in OpenSSL 3) or legacy (3DES, for Windows Server 2016 and older).
     #[arg(long, value_enum, default_value_t = PfxProfile::Modern)]
     pub pfx_profile: PfxProfile,
@@ -106,18 +121,11 @@ pub struct CredentialOptions {
     #[arg(long, conflicts_with_all = ["password_file", "generate_password"])]
     pub no_pfx: bool,
 
-    /// Also write NAME.bundle.pem: private key and certificate in one PEM (owner-only), as azure-identity's
-    /// CertificateCredential and az login --service-principal --certificate take them.
+    /// Also write NAME.bundle.pem: the private key and the certificate (with a CA-issued one's chain) in one PEM
+    /// (owner-only), as azure-identity's CertificateCredential and az login --service-principal --certificate take
+    /// them.
     #[arg(long)]
     pub pem_bundle: bool,
-
-    /// Do not write NAME.key: the private key is then only in the (encrypted) PFX (so not with --no-pfx).
-    #[arg(long)]
-    pub no_key: bool,
-
-    /// Replace existing files.
-    #[arg(long)]
-    pub force: bool,
 }
 
 /// Signature hash.

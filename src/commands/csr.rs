@@ -35,8 +35,7 @@ pub fn run(args: CsrArgs) -> anyhow::Result<i32> {
 }
 
 pub fn import(args: ImportArgs) -> anyhow::Result<i32> {
-    use keycred::workflow::provision::{NewPassword, PfxSpec};
-    let passwords = super::password_sources(&args.password, None);
+    let passwords = super::password_sources(&args.pfx.password, None);
     let outcome = ca::import(
         &ca::ImportRequest {
             cert: args.cert.clone(),
@@ -44,18 +43,8 @@ pub fn import(args: ImportArgs) -> anyhow::Result<i32> {
             key: args.key.clone(),
             out: args.out.clone(),
             name: args.name.clone(),
-            pfx: (!args.no_pfx).then(|| PfxSpec {
-                profile: match args.pfx_profile {
-                    crate::cli::PfxProfile::Modern => keycred::export::PfxProfile::Modern,
-                    crate::cli::PfxProfile::Legacy => keycred::export::PfxProfile::Legacy,
-                },
-                password: if args.generate_password {
-                    NewPassword::Generate
-                } else {
-                    NewPassword::FromSources
-                },
-            }),
-            pem_bundle: args.pem_bundle,
+            pfx: super::pfx_spec(&args.pfx),
+            pem_bundle: args.pfx.pem_bundle,
             format: args.format.into(),
             force: args.force,
         },

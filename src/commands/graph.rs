@@ -257,7 +257,7 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
         // Checked before anything is sent: a run must not end unable to say what it did.
         graph_rotate::check_report_target(report)?;
     }
-    let passwords = super::password_sources(&args.credential.password, None);
+    let passwords = super::password_sources(&args.credential.pfx.password, None);
     let interrupt = keycred::interrupt::Interrupt::install()?;
     // With --all the count is known once Graph has listed the apps: plain lines then, a bar for named apps.
     let progress = terminal::Progress::new(if args.all { 0 } else { args.apps.len() });

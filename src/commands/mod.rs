@@ -172,22 +172,27 @@ pub fn credential_spec(
         },
         days,
         not_after: options.not_after.clone(),
-        pfx: (!options.no_pfx).then(|| PfxSpec {
-            profile: match options.pfx_profile {
-                cli::PfxProfile::Modern => PfxProfile::Modern,
-                cli::PfxProfile::Legacy => PfxProfile::Legacy,
-            },
-            password: if options.generate_password {
-                NewPassword::Generate
-            } else {
-                NewPassword::FromSources
-            },
-        }),
+        pfx: pfx_spec(&options.pfx),
         out: options.out.clone(),
         name: options.name.clone(),
         force: options.force,
         key_file: !options.no_key,
-        pem_bundle: options.pem_bundle,
+        pem_bundle: options.pfx.pem_bundle,
+    })
+}
+
+/// The PFX the options ask for (`None` with `--no-pfx`), its password generated or from the sources.
+pub fn pfx_spec(options: &cli::PfxOptions) -> Option<PfxSpec> {
+    (!options.no_pfx).then(|| PfxSpec {
+        profile: match options.pfx_profile {
+            cli::PfxProfile::Modern => PfxProfile::Modern,
+            cli::PfxProfile::Legacy => PfxProfile::Legacy,
+        },
+        password: if options.generate_password {
+            NewPassword::Generate
+        } else {
+            NewPassword::FromSources
+        },
     })
 }
 

@@ -8,7 +8,7 @@ use crate::cli::NewArgs;
 use crate::terminal;
 
 pub fn run(args: NewArgs) -> anyhow::Result<i32> {
-    let passwords = super::password_sources(&args.credential.password, None);
+    let passwords = super::password_sources(&args.credential.pfx.password, None);
     let request = ProvisionRequest {
         credential: super::credential_spec(&args.subject, &args.credential)?,
         format: args.format.into(),

@@ -21,7 +21,7 @@ pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
     }
     let interrupt = Interrupt::install()?;
     let passwords = super::password_sources(
-        &args.credential.password,
+        &args.credential.pfx.password,
         args.current_password_file.as_deref(),
     );
     let outcome = rotate_app::rotate_app(request(&args)?, &passwords, &interrupt)?;

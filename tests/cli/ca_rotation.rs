@@ -134,6 +134,39 @@ fn rotate_requests_then_imports_the_cas_answer() {
     let text = stdout(&text);
     assert!(text.contains("waiting for your CA's answer to"), "{text}");
 
+    // An answer that is not for the request's key (the CA signed another one) is refused: nothing is written, and
+    // the request still waits.
+    let stranger = dir.path().join("stranger");
+    openssl_self_signed(
+        &stranger.with_extension("key"),
+        &stranger.with_extension("pem"),
+        "/CN=Stranger",
+        "30",
+        &[],
+    );
+    let wrong = csr.with_extension("issued.pem");
+    fs::copy(stranger.with_extension("pem"), &wrong).unwrap();
+    let refused = keycred()
+        .args(["rotate", "--manifest"])
+        .arg(&manifest)
+        .args(["--ca", "--no-pfx", "--name", "orders", "--out"])
+        .arg(&certs)
+        .arg("--in-place")
+        .output()
+        .unwrap();
+    assert_fails(
+        &refused,
+        1,
+        "none of its certificates is for the key given (CN=Stranger)",
+    );
+    assert_fails(&refused, 1, "issued.pem");
+    assert_eq!(fs::read(&manifest).unwrap(), before);
+    assert!(
+        !csr.with_extension("cer").exists(),
+        "no certificate file for the request"
+    );
+    fs::remove_file(&wrong).unwrap();
+
     // Phase two: the answer beside the request is imported and added beside the current credential.
     let p7b = answer(&ca, &csr, "300");
     let second = rotate_ca(&manifest, &certs, &[]);
