@@ -52,17 +52,25 @@ fn answer(ca: &Ca, csr: &Path, days: &str) -> PathBuf {
     out
 }
 
-fn rotate_ca(manifest: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
-    let run = keycred()
+/// `keycred rotate --manifest MANIFEST --ca --no-pfx --name orders --out OUT EXTRA…`.
+fn rotate_ca_run(manifest: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    keycred()
         .args(["rotate", "--manifest"])
         .arg(manifest)
         .args(["--ca", "--no-pfx", "--name", "orders", "--out"])
         .arg(out)
-        .args(["--in-place", "--json"])
         .args(extra)
         .output()
-        .unwrap();
-    json(&run)
+        .unwrap()
+}
+
+/// The same, `--in-place --json`: its summary.
+fn rotate_ca(manifest: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    json(&rotate_ca_run(
+        manifest,
+        out,
+        &[&["--in-place", "--json"], extra].concat(),
+    ))
 }
 
 #[test]
@@ -123,15 +131,7 @@ fn rotate_requests_then_imports_the_cas_answer() {
     );
     assert_eq!(only(&certs, ".csr"), csr);
     assert_eq!(fs::read(&manifest).unwrap(), before);
-    let text = keycred()
-        .args(["rotate", "--manifest"])
-        .arg(&manifest)
-        .args(["--ca", "--no-pfx", "--name", "orders", "--out"])
-        .arg(&certs)
-        .arg("--dry-run")
-        .output()
-        .unwrap();
-    let text = stdout(&text);
+    let text = stdout(&rotate_ca_run(&manifest, &certs, &["--dry-run"]));
     assert!(text.contains("waiting for your CA's answer to"), "{text}");
 
     // An answer that is not for the request's key (the CA signed another one) is refused: nothing is written, and
@@ -146,14 +146,7 @@ fn rotate_requests_then_imports_the_cas_answer() {
     );
     let wrong = csr.with_extension("issued.pem");
     fs::copy(stranger.with_extension("pem"), &wrong).unwrap();
-    let refused = keycred()
-        .args(["rotate", "--manifest"])
-        .arg(&manifest)
-        .args(["--ca", "--no-pfx", "--name", "orders", "--out"])
-        .arg(&certs)
-        .arg("--in-place")
-        .output()
-        .unwrap();
+    let refused = rotate_ca_run(&manifest, &certs, &["--in-place"]);
     assert_fails(
         &refused,
         1,
