@@ -115,16 +115,33 @@ impl Tenant {
 
     /// The connection options of the automation app: the Graph and OAuth servers, and its certificate.
     pub fn connection(&self) -> Vec<std::ffi::OsString> {
-        let mut args: Vec<std::ffi::OsString> =
-            ["--graph-url".into(), self.graph.url().into()].into();
-        args.extend(["--authority".into(), self.oidc.authority().into()]);
-        for arg in ["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"] {
-            args.push(arg.into());
-        }
+        self.connection_via(&self.graph)
+    }
+
+    /// As [`Tenant::connection`], to another Graph server of this tenant.
+    pub fn connection_via(&self, graph: &GraphServer) -> Vec<std::ffi::OsString> {
+        let mut args = self.servers(graph);
+        args.push("--cert".into());
         args.push(self.dir.path().join("automation.pem").into());
         args.push("--key".into());
         args.push(self.dir.path().join("automation.key").into());
         args
+    }
+
+    /// The servers and the automation app's ids, without a credential: `--graph-url`, `--authority`, `--tenant`,
+    /// `--client-id`.
+    pub fn servers(&self, graph: &GraphServer) -> Vec<std::ffi::OsString> {
+        [
+            "--graph-url".into(),
+            graph.url().into(),
+            "--authority".into(),
+            self.oidc.authority().into(),
+            "--tenant".into(),
+            TENANT.into(),
+            "--client-id".into(),
+            AUTOMATION.into(),
+        ]
+        .into()
     }
 
     /// `keycred batch PLAN --json` connected as the automation app (for `graph = true` rows).
@@ -946,15 +963,8 @@ fn an_app_rolls_its_own_key_with_a_proof_and_no_permission() {
             "--force-renewal",
             "--no-pfx",
             "--apply",
-            "--graph-url",
         ])
-        .arg(other.url())
-        .args(["--authority"])
-        .arg(tenant.oidc.authority())
-        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
-        .arg(tenant.dir.path().join("automation.pem"))
-        .arg("--key")
-        .arg(tenant.dir.path().join("automation.key"))
+        .args(tenant.connection_via(&other))
         .args(["--out"])
         .arg(tenant.dir.path().join("certs2"))
         .output()
@@ -1396,17 +1406,8 @@ fn add_key_and_remove_key_send_their_bodies_as_the_app_itself() {
                 "--current-pfx",
             ])
             .arg(&bundle)
-            .args([
-                "--send",
-                "--tenant",
-                TENANT,
-                "--client-id",
-                AUTOMATION,
-                "--graph-url",
-            ])
-            .arg(tenant.graph.url())
-            .arg("--authority")
-            .arg(tenant.oidc.authority())
+            .arg("--send")
+            .args(tenant.servers(&tenant.graph))
             .args(extra)
             .output()
             .unwrap()
@@ -1437,19 +1438,8 @@ fn add_key_and_remove_key_send_their_bodies_as_the_app_itself() {
             "--current-pfx",
         ])
         .arg(&bundle)
-        .args([
-            "--key-id",
-            &new_id,
-            "--send",
-            "--tenant",
-            TENANT,
-            "--client-id",
-            AUTOMATION,
-            "--graph-url",
-        ])
-        .arg(tenant.graph.url())
-        .arg("--authority")
-        .arg(tenant.oidc.authority())
+        .args(["--key-id", &new_id, "--send"])
+        .args(tenant.servers(&tenant.graph))
         .output()
         .unwrap();
     assert_fails(&out, 1, "Request_ResourceNotFound");
@@ -1532,12 +1522,9 @@ fn self_rotation_with_an_expired_certificate_is_refused_before_anything_is_sent(
             "--force-renewal",
             "--no-pfx",
             "--apply",
-            "--graph-url",
         ])
-        .arg(tenant.graph.url())
-        .arg("--authority")
-        .arg(tenant.oidc.authority())
-        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
+        .args(tenant.servers(&tenant.graph))
+        .arg("--cert")
         .arg(dir.join("expired.pem"))
         .arg("--key")
         .arg(dir.join("expired.key"))
@@ -1561,14 +1548,8 @@ fn at_a_terminal_the_plan_is_applied_only_on_a_yes() {
     let run = |key: &str| {
         let mut command = StdCommand::new(env!("CARGO_BIN_EXE_keycred"));
         command
-            .args(["graph", "rotate", "--all", "--no-pfx", "--graph-url"])
-            .arg(tenant.graph.url())
-            .arg("--authority")
-            .arg(tenant.oidc.authority())
-            .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
-            .arg(tenant.dir.path().join("automation.pem"))
-            .arg("--key")
-            .arg(tenant.dir.path().join("automation.key"))
+            .args(["graph", "rotate", "--all", "--no-pfx"])
+            .args(tenant.connection())
             .arg("--out")
             .arg(tenant.dir.path().join("certs"))
             .env("TERM", "xterm");
@@ -1616,15 +1597,8 @@ fn self_rotation_where_the_app_may_not_read_itself_names_object_id() {
             "--force-renewal",
             "--no-pfx",
             "--apply",
-            "--graph-url",
         ])
-        .arg(locked.url())
-        .arg("--authority")
-        .arg(tenant.oidc.authority())
-        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
-        .arg(tenant.dir.path().join("automation.pem"))
-        .arg("--key")
-        .arg(tenant.dir.path().join("automation.key"))
+        .args(tenant.connection_via(&locked))
         .args(["--out"])
         .arg(tenant.dir.path().join("certs"))
         .output()
@@ -1657,22 +1631,8 @@ fn doctor_reads_service_principals_and_consent_live() {
     };
     let doctor = |tenant: &Tenant| {
         keycred()
-            .args([
-                "doctor",
-                "--client-app",
-                CLIENT,
-                "--api-app",
-                API,
-                "--json",
-                "--graph-url",
-            ])
-            .arg(tenant.graph.url())
-            .arg("--authority")
-            .arg(tenant.oidc.authority())
-            .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
-            .arg(tenant.dir.path().join("automation.pem"))
-            .arg("--key")
-            .arg(tenant.dir.path().join("automation.key"))
+            .args(["doctor", "--client-app", CLIENT, "--api-app", API, "--json"])
+            .args(tenant.connection())
             .output()
             .unwrap()
     };
@@ -1724,14 +1684,7 @@ fn doctor_reads_service_principals_and_consent_live() {
             "--client",
         ])
         .arg(&other)
-        .arg("--graph-url")
-        .arg(tenant.graph.url())
-        .arg("--authority")
-        .arg(tenant.oidc.authority())
-        .args(["--tenant", TENANT, "--client-id", AUTOMATION, "--cert"])
-        .arg(tenant.dir.path().join("automation.pem"))
-        .arg("--key")
-        .arg(tenant.dir.path().join("automation.key"))
+        .args(tenant.connection())
         .output()
         .unwrap();
     assert_fails(
