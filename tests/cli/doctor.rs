@@ -78,6 +78,16 @@ impl Setup {
         serde_json::from_slice(&fs::read(self.path(name)).unwrap()).unwrap()
     }
 
+    /// `keycred doctor` with only these inputs: (flag, a file of this setup).
+    fn doctor_only(&self, inputs: &[(&str, &str)]) -> std::process::Output {
+        let mut command = keycred();
+        command.arg("doctor");
+        for (flag, name) in inputs {
+            command.arg(flag).arg(self.path(name));
+        }
+        command.output().unwrap()
+    }
+
     fn doctor(&self, extra: &[&str]) -> std::process::Output {
         keycred()
             .arg("doctor")
@@ -140,14 +150,7 @@ fn a_healthy_setup_has_no_finding() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert!(findings(&out).is_empty());
-    let out = keycred()
-        .arg("doctor")
-        .arg("--client")
-        .arg(setup.path("client.json"))
-        .arg("--api")
-        .arg(setup.path("api.json"))
-        .output()
-        .unwrap();
+    let out = setup.doctor_only(&[("--client", "client.json"), ("--api", "api.json")]);
     assert!(String::from_utf8_lossy(&out.stdout)
         .contains("checked client, api, roles: 0 errors, 0 warnings: nothing found"));
 }
@@ -426,41 +429,17 @@ fn a_token_the_api_would_refuse() {
 fn bad_input_is_an_error_never_a_healthy_verdict() {
     let setup = Setup::new();
     // A certificate given as a manifest.
-    let out = keycred()
-        .arg("doctor")
-        .arg("--client")
-        .arg(setup.path("daemon.pem"))
-        .output()
-        .unwrap();
+    let out = setup.doctor_only(&[("--client", "daemon.pem")]);
     assert_fails(&out, 2, "--client");
     // Broken JSON.
     fs::write(setup.path("broken.json"), "{\"appId\": ").unwrap();
-    let out = keycred()
-        .arg("doctor")
-        .arg("--api")
-        .arg(setup.path("broken.json"))
-        .output()
-        .unwrap();
+    let out = setup.doctor_only(&[("--api", "broken.json")]);
     assert_fails(&out, 2, "--api");
     // The same app twice.
-    let out = keycred()
-        .arg("doctor")
-        .arg("--client")
-        .arg(setup.path("client.json"))
-        .arg("--api")
-        .arg(setup.path("client.json"))
-        .output()
-        .unwrap();
+    let out = setup.doctor_only(&[("--client", "client.json"), ("--api", "client.json")]);
     assert_fails(&out, 2, "the same app");
     // Rules that are not rules.
-    let out = keycred()
-        .arg("doctor")
-        .arg("--api")
-        .arg(setup.path("api.json"))
-        .arg("--rules")
-        .arg(setup.path("client.json"))
-        .output()
-        .unwrap();
+    let out = setup.doctor_only(&[("--api", "api.json"), ("--rules", "client.json")]);
     assert_fails(&out, 2, "not an API's rules");
     // Nothing to check is no verdict at all.
     let out = keycred().arg("doctor").output().unwrap();
