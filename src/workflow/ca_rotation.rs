@@ -14,7 +14,7 @@ use super::provision::CredentialSpec;
 use crate::credential::Subject;
 use crate::error::Result;
 use crate::input::PasswordSources;
-use crate::manifest::ManifestFormat;
+use crate::manifest::{ExistingCredential, ManifestFormat};
 
 /// The names the CA's answer to `STEM.csr` may have, beside it: `STEM` followed by one of these.
 pub const ANSWER_SUFFIXES: [&str; 4] = [".issued.cer", ".issued.crt", ".issued.pem", ".issued.p7b"];
@@ -98,6 +98,9 @@ pub(crate) enum Next {
     Waiting(CaStep),
     /// The CA answered: its files, checked and ready to write, and the certificate to add.
     Import(Box<PreparedImport>, CaStep),
+    /// An earlier run imported the CA's answer (`STEM.cer` beside the request) but the app does not hold it yet:
+    /// that certificate is added, and nothing is asked of the CA again.
+    Imported(PathBuf, CaStep),
     /// Not due and nothing waiting.
     Nothing,
 }
@@ -112,10 +115,12 @@ struct Pending {
 /// Decides (and prepares, writing nothing) this run's step for the credential `spec` describes in `spec.out`:
 /// the CA's answer to a waiting request is imported whether or not the policy finds the app due (the request
 /// was made when it was); else a due app gets a request.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn next(
     spec: CredentialSpec,
     chain: &[PathBuf],
     due: bool,
+    existing: &[ExistingCredential],
     format: ManifestFormat,
     passwords: &PasswordSources,
     now: OffsetDateTime,
@@ -125,6 +130,15 @@ pub(crate) fn next(
         None => crate::provision::default_name(Subject::parse(&spec.subject)?.common_name()),
     };
     crate::provision::validate_name(&base)?;
+    if let Some(cer) = imported_not_held(&spec.out, &base, existing, now)? {
+        return Ok(Next::Imported(
+            cer.clone(),
+            CaStep::Imported {
+                answer: cer,
+                chain: Vec::new(),
+            },
+        ));
+    }
     if let Some(pending) = pending(&spec.out, &base) {
         let answer = ANSWER_SUFFIXES
             .iter()
@@ -188,10 +202,12 @@ pub(crate) fn next(
     Ok(Next::Request(request, step))
 }
 
-/// The newest request for `base` in `dir` (`BASE.csr` or `BASE-…` with digits) that has its key beside it and
-/// no imported certificate (`STEM.cer`) yet.
-fn pending(dir: &Path, base: &str) -> Option<Pending> {
-    let entries = std::fs::read_dir(dir).ok()?;
+/// The requests for `base` in `dir` (`BASE.csr` or `BASE-…` with digits) with their key beside them, oldest
+/// first (dated names sort by date).
+fn requests(dir: &Path, base: &str) -> Vec<Pending> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut found: Vec<Pending> = entries
         .flatten()
         .filter_map(|entry| {
@@ -207,16 +223,50 @@ fn pending(dir: &Path, base: &str) -> Option<Pending> {
                 return None;
             }
             let key = dir.join(format!("{stem}.key"));
-            (key.is_file() && !dir.join(format!("{stem}.cer")).exists()).then(|| Pending {
+            key.is_file().then(|| Pending {
                 stem: stem.to_owned(),
                 csr: entry.path(),
                 key,
             })
         })
         .collect();
-    // Dated names sort by date.
     found.sort_by(|a, b| a.stem.cmp(&b.stem));
-    found.pop()
+    found
+}
+
+/// The newest request for `base` in `dir` with no imported certificate (`STEM.cer`) yet.
+fn pending(dir: &Path, base: &str) -> Option<Pending> {
+    requests(dir, base)
+        .into_iter()
+        .rfind(|p| !dir.join(format!("{}.cer", p.stem)).exists())
+}
+
+/// The newest imported certificate (`STEM.cer` of a request for `base`) that is valid now and that the app
+/// does not hold.
+fn imported_not_held(
+    dir: &Path,
+    base: &str,
+    existing: &[ExistingCredential],
+    now: OffsetDateTime,
+) -> Result<Option<PathBuf>> {
+    for request in requests(dir, base).into_iter().rev() {
+        let cer = dir.join(format!("{}.cer", request.stem));
+        if !cer.exists() {
+            continue;
+        }
+        let cert = crate::credential::CertificateInfo::from_der(&crate::input::read_file(&cer)?)
+            .map_err(|reason| crate::error::Error::NotACertificate {
+                path: cer.clone(),
+                reason,
+            })?;
+        let held = existing
+            .iter()
+            .any(|c| c.thumbprint == Some(cert.thumbprints.sha1));
+        if !held && cert.status(now) == crate::credential::Status::Valid {
+            return Ok(Some(cer));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

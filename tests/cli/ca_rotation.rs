@@ -578,3 +578,130 @@ fn a_batch_row_in_the_tenant_requests_then_sends_the_cas_certificate() {
         "the CA's certificate beside the one it replaces"
     );
 }
+
+#[test]
+fn a_ca_rotation_stopped_before_graph_took_the_certificate_sends_it_on_the_next_run() {
+    use crate::graph::{held, node_ready, patches, tenant_apps, Tenant};
+    if !node_ready() {
+        return;
+    }
+    let Some(ca) = Ca::new() else { return };
+    let Some(tenant) = Tenant::start(&tenant_apps(2), "Application.ReadWrite.All") else {
+        return;
+    };
+    let out = tenant.dir.path().join("certs");
+    let folder = out.join("20000000-0000-4000-8000-000000000001");
+    let run = || {
+        tenant
+            .keycred("rotate")
+            .args(["--app", "20000000-0000-4000-8000-000000000001", "--ca"])
+            .args(["--no-pfx", "--apply", "--json", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(results(&json(&run())), ["requested"]);
+    // The CA answers in DER, as STEM.issued.cer.
+    let csr = only(&folder, ".csr");
+    let pem = ca.issue(&csr, "300", "answer.pem");
+    run_peer(
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            pem.to_str().unwrap(),
+            "-outform",
+            "DER",
+            "-out",
+            csr.with_extension("issued.cer").to_str().unwrap(),
+        ],
+    );
+    // Graph refuses the PATCH (the third request: read, read again, PATCH): the import's files are written,
+    // the app is unchanged.
+    tenant.graph.faults(
+        serde_json::json!([{"status": 403, "code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}]),
+        3,
+    );
+    let stopped = run();
+    assert_eq!(
+        stopped.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&stopped.stdout)
+    );
+    assert!(
+        csr.with_extension("cer").exists(),
+        "the imported certificate is on disk"
+    );
+    assert_eq!(
+        held(&tenant, "10000000-0000-4000-8000-000000000001").len(),
+        1
+    );
+    // Graph answers again: the next run sends the imported certificate; it asks the CA for nothing new.
+    tenant.graph.faults(serde_json::json!([]), 0);
+    let again = json(&run());
+    let app = &again["apps"][0];
+    assert_eq!(app["result"], "rotated", "{again}");
+    assert_eq!(app["added"]["reused"], true, "{again}");
+    assert_eq!(only(&folder, ".csr"), csr, "no second request");
+    assert_eq!(
+        patches(&tenant)
+            .iter()
+            .filter(|p| p["status"] == 200 || p["status"] == 204)
+            .count(),
+        1
+    );
+    let held = held(&tenant, "10000000-0000-4000-8000-000000000001");
+    use base64::Engine as _;
+    let cer = fs::read(csr.with_extension("cer")).unwrap();
+    assert!(
+        held.iter()
+            .any(|k| k["key"] == base64::engine::general_purpose::STANDARD.encode(&cer)),
+        "{held:?}"
+    );
+}
+
+#[test]
+fn an_answer_imported_by_hand_is_added_by_the_next_rotation_without_a_new_request() {
+    let Some(ca) = Ca::new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = due_orders_manifest(&dir.path().join("app.json"));
+    let certs = dir.path().join("certs");
+    assert_eq!(rotate_ca(&manifest, &certs, &[])["ca"]["step"], "requested");
+    let csr = only(&certs, ".csr");
+    let stem = csr.file_stem().unwrap().to_str().unwrap().to_owned();
+    // The admin imports the answer with keycred import (or a run stopped after its import): STEM.cer is there,
+    // the manifest does not hold it.
+    let answer = ca.issue(&csr, "300", "answer.pem");
+    stdout(
+        &keycred()
+            .args(["import", "--cert"])
+            .arg(&answer)
+            .arg("--key")
+            .arg(csr.with_extension("key"))
+            .arg("--out")
+            .arg(&certs)
+            .args(["--name", &stem, "--no-pfx"])
+            .output()
+            .unwrap(),
+    );
+    let next = rotate_ca(&manifest, &certs, &[]);
+    assert_eq!(next["changed"], true, "{next}");
+    assert_eq!(next["ca"]["step"], "imported", "{next}");
+    let sha1 = openssl_fingerprint(&csr.with_extension("cer"), "DER", "sha1");
+    assert_eq!(
+        next["added"]["thumbprints"]["sha1"]
+            .as_str()
+            .unwrap()
+            .to_uppercase(),
+        sha1
+    );
+    assert_eq!(only(&certs, ".csr"), csr, "nothing asked of the CA again");
+    assert_eq!(
+        read_json(&manifest)["keyCredentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

@@ -351,21 +351,37 @@ fn plan_and_apply(
     } else {
         request.credential.out.clone()
     };
-    let ca_next = match &request.ca {
-        Some(chain) => Some(super::ca_rotation::next(
+    // A certificate an earlier run made (or imported from the CA) and did not get onto the app is sent now, rather
+    // than a new one made or requested.
+    let earlier = if precheck.renewal_due {
+        earlier_certificate(&folder, &existing, now)?
+    } else {
+        None
+    };
+    let ca_next = match (&request.ca, &earlier) {
+        (Some(chain), None) => Some(super::ca_rotation::next(
             new::spec(request, &existing, rotation, &folder)?,
             chain,
             precheck.renewal_due,
+            &existing,
             ManifestFormat::Graph,
             passwords,
             now,
         )?),
-        None => None,
+        _ => None,
     };
     let mut ca_request = None;
-    let (plan, new) = match ca_next {
+    let (plan, new) = match (earlier, ca_next) {
+        (Some((path, cert)), _) => {
+            rotation.files = vec![(FileRole::Cer, path.display().to_string())];
+            let new = New::Reused(Box::new(cert));
+            (
+                rotation::plan(&existing, Some(&new.candidate()), now, &request.policy)?,
+                Some(new),
+            )
+        }
         // The CA's answer to a request an earlier run made when the app was due: added whenever new.
-        Some(super::ca_rotation::Next::Import(prepared, step)) => {
+        (None, Some(super::ca_rotation::Next::Import(prepared, step))) => {
             rotation.ca = Some(step);
             let new = New::Imported(prepared);
             let given = Policy {
@@ -377,32 +393,45 @@ fn plan_and_apply(
                 Some(new),
             )
         }
-        Some(super::ca_rotation::Next::Request(csr, step)) => {
+        // Imported by an earlier run (or by hand) while the app was not due, and not on it yet: added whenever new,
+        // as the CA's answer is. (When the app is due, the earlier certificate above is that one.)
+        (None, Some(super::ca_rotation::Next::Imported(cer, step))) => {
+            rotation.ca = Some(step);
+            let cert =
+                crate::credential::CertificateInfo::from_der(&crate::input::read_file(&cer)?)
+                    .map_err(|reason| Error::NotACertificate {
+                        path: cer.clone(),
+                        reason,
+                    })?;
+            rotation.files = vec![(FileRole::Cer, cer.display().to_string())];
+            let new = New::Reused(Box::new(cert));
+            let given = Policy {
+                renew_within: None,
+                ..request.policy.clone()
+            };
+            (
+                rotation::plan(&existing, Some(&new.candidate()), now, &given)?,
+                Some(new),
+            )
+        }
+        (None, Some(super::ca_rotation::Next::Request(csr, step))) => {
             let mut plan = precheck;
             plan.skipped = step.not_added_because();
             rotation.ca = Some(step);
             ca_request = Some(csr);
             (plan, None)
         }
-        Some(super::ca_rotation::Next::Waiting(step)) => {
+        (None, Some(super::ca_rotation::Next::Waiting(step))) => {
             let mut plan = precheck;
             plan.skipped = step.not_added_because();
             rotation.ca = Some(step);
             (plan, None)
         }
-        _ if !precheck.renewal_due => (precheck, None),
-        _ => {
-            let new = match earlier_certificate(&folder, &existing, now)? {
-                Some((path, cert)) => {
-                    rotation.files = vec![(FileRole::Cer, path.display().to_string())];
-                    New::Reused(Box::new(cert))
-                }
-                // A CA run whose import wrote its files but sent nothing takes that certificate above; a due app
-                // without one gets a request from ca_rotation::next.
-                None => New::Made(Box::new(make(
-                    request, &existing, rotation, &folder, passwords, now,
-                )?)),
-            };
+        (None, _) if !precheck.renewal_due => (precheck, None),
+        (None, _) => {
+            let new = New::Made(Box::new(make(
+                request, &existing, rotation, &folder, passwords, now,
+            )?));
             (
                 rotation::plan(&existing, Some(&new.candidate()), now, &request.policy)?,
                 Some(new),

@@ -110,7 +110,12 @@ pub(super) fn earlier_certificate(
     let mut found: Vec<(PathBuf, CertificateInfo)> = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("cer") {
+        // A CA's answer (`STEM.issued.cer`) is not one: it is imported first, with its checks and its files.
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !name.ends_with(".cer") || name.ends_with(".issued.cer") {
             continue;
         }
         let bytes = crate::input::read_file(&path)?;

@@ -265,6 +265,7 @@ pub fn rotate_app(
                 spec,
                 &chain,
                 precheck.renewal_due,
+                &existing,
                 manifest.format(),
                 passwords,
                 now,
@@ -274,6 +275,19 @@ pub fn rotate_app(
                 Next::Import(prepared, step) => {
                     ca_step = Some(step);
                     let new = NewOne::Imported(prepared);
+                    let given = Policy {
+                        renew_within: None,
+                        ..policy.clone()
+                    };
+                    (
+                        rotation::plan(&existing, Some(&new.candidate()), now, &given)?,
+                        Some(new),
+                    )
+                }
+                // Imported by an earlier run (or by hand) and not yet added: added now.
+                Next::Imported(cer, step) => {
+                    ca_step = Some(step);
+                    let new = NewOne::given(&cer, passwords)?;
                     let given = Policy {
                         renew_within: None,
                         ..policy.clone()
