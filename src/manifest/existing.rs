@@ -304,3 +304,22 @@ pub(crate) fn json_type(value: &Value) -> String {
         Value::Object(_) => "an object".into(),
     }
 }
+
+/// The certificate in the DER file `path` when it is valid at `now` and none of `existing` is it (by
+/// thumbprint): a certificate made or imported for the app that has not reached it yet.
+pub fn unheld_certificate(
+    path: &std::path::Path,
+    existing: &[ExistingCredential],
+    now: OffsetDateTime,
+) -> Result<Option<CertificateInfo>> {
+    let cert = CertificateInfo::from_der(&crate::input::read_file(path)?).map_err(|reason| {
+        crate::error::Error::NotACertificate {
+            path: path.to_owned(),
+            reason,
+        }
+    })?;
+    let held = existing
+        .iter()
+        .any(|c| c.thumbprint == Some(cert.thumbprints.sha1));
+    Ok((!held && cert.status(now) == crate::credential::Status::Valid).then_some(cert))
+}

@@ -100,7 +100,7 @@ pub(crate) enum Next {
     Import(Box<PreparedImport>, CaStep),
     /// An earlier run imported the CA's answer (`STEM.cer` beside the request) but the app does not hold it yet:
     /// that certificate is added, and nothing is asked of the CA again.
-    Imported(PathBuf, CaStep),
+    Imported(PathBuf, Box<crate::credential::CertificateInfo>, CaStep),
     /// Not due and nothing waiting.
     Nothing,
 }
@@ -130,9 +130,10 @@ pub(crate) fn next(
         None => crate::provision::default_name(Subject::parse(&spec.subject)?.common_name()),
     };
     crate::provision::validate_name(&base)?;
-    if let Some(cer) = imported_not_held(&spec.out, &base, existing, now)? {
+    if let Some((cer, cert)) = imported_not_held(&spec.out, &base, existing, now)? {
         return Ok(Next::Imported(
             cer.clone(),
+            Box::new(cert),
             CaStep::Imported {
                 answer: cer,
                 chain: Vec::new(),
@@ -248,22 +249,14 @@ fn imported_not_held(
     base: &str,
     existing: &[ExistingCredential],
     now: OffsetDateTime,
-) -> Result<Option<PathBuf>> {
+) -> Result<Option<(PathBuf, crate::credential::CertificateInfo)>> {
     for request in requests(dir, base).into_iter().rev() {
         let cer = dir.join(format!("{}.cer", request.stem));
         if !cer.exists() {
             continue;
         }
-        let cert = crate::credential::CertificateInfo::from_der(&crate::input::read_file(&cer)?)
-            .map_err(|reason| crate::error::Error::NotACertificate {
-                path: cer.clone(),
-                reason,
-            })?;
-        let held = existing
-            .iter()
-            .any(|c| c.thumbprint == Some(cert.thumbprints.sha1));
-        if !held && cert.status(now) == crate::credential::Status::Valid {
-            return Ok(Some(cer));
+        if let Some(cert) = crate::manifest::existing::unheld_certificate(&cer, existing, now)? {
+            return Ok(Some((cer, cert)));
         }
     }
     Ok(None)

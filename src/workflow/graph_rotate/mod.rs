@@ -395,16 +395,10 @@ fn plan_and_apply(
         }
         // Imported by an earlier run (or by hand) while the app was not due, and not on it yet: added whenever new,
         // as the CA's answer is. (When the app is due, the earlier certificate above is that one.)
-        (None, Some(super::ca_rotation::Next::Imported(cer, step))) => {
+        (None, Some(super::ca_rotation::Next::Imported(cer, cert, step))) => {
             rotation.ca = Some(step);
-            let cert =
-                crate::credential::CertificateInfo::from_der(&crate::input::read_file(&cer)?)
-                    .map_err(|reason| Error::NotACertificate {
-                        path: cer.clone(),
-                        reason,
-                    })?;
             rotation.files = vec![(FileRole::Cer, cer.display().to_string())];
-            let new = New::Reused(Box::new(cert));
+            let new = New::Reused(cert);
             let given = Policy {
                 renew_within: None,
                 ..request.policy.clone()

@@ -118,15 +118,7 @@ pub(super) fn earlier_certificate(
         if !name.ends_with(".cer") || name.ends_with(".issued.cer") {
             continue;
         }
-        let bytes = crate::input::read_file(&path)?;
-        let cert = CertificateInfo::from_der(&bytes).map_err(|reason| Error::NotACertificate {
-            path: path.clone(),
-            reason,
-        })?;
-        let held = existing
-            .iter()
-            .any(|c| c.thumbprint == Some(cert.thumbprints.sha1));
-        if !held && cert.status(now) == crate::credential::Status::Valid {
+        if let Some(cert) = crate::manifest::existing::unheld_certificate(&path, existing, now)? {
             found.push((path, cert));
         }
     }

@@ -285,7 +285,7 @@ pub fn rotate_app(
                     )
                 }
                 // Imported by an earlier run (or by hand) and not yet added: added now.
-                Next::Imported(cer, step) => {
+                Next::Imported(cer, _, step) => {
                     ca_step = Some(step);
                     let new = NewOne::given(&cer, passwords)?;
                     let given = Policy {
