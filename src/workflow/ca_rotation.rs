@@ -90,6 +90,17 @@ fn answer_names(csr: &Path) -> String {
     )
 }
 
+/// A plan that adds nothing, saying why when a CA rotation holds it back (requested, or waiting).
+pub(crate) fn with_ca_reason(
+    mut plan: crate::rotation::Plan,
+    step: Option<&CaStep>,
+) -> crate::rotation::Plan {
+    if let Some(reason) = step.and_then(CaStep::not_added_because) {
+        plan.skipped = Some(reason);
+    }
+    plan
+}
+
 /// What this run does for one due (or waiting) app.
 pub(crate) enum Next {
     /// Write a key and a request.

@@ -370,67 +370,49 @@ fn plan_and_apply(
         )?),
         _ => None,
     };
+    // What the CA issued (or an earlier run imported) is added whenever it is new: the request was made when the app
+    // was due.
+    let issued = Policy {
+        renew_within: None,
+        ..request.policy.clone()
+    };
     let mut ca_request = None;
-    let (plan, new) = match (earlier, ca_next) {
+    let (new, planned_with) = match (earlier, ca_next) {
         (Some((path, cert)), _) => {
             rotation.files = vec![(FileRole::Cer, path.display().to_string())];
-            let new = New::Reused(Box::new(cert));
-            (
-                rotation::plan(&existing, Some(&new.candidate()), now, &request.policy)?,
-                Some(new),
-            )
+            (Some(New::Reused(Box::new(cert))), &request.policy)
         }
-        // The CA's answer to a request an earlier run made when the app was due: added whenever new.
         (None, Some(super::ca_rotation::Next::Import(prepared, step))) => {
             rotation.ca = Some(step);
-            let new = New::Imported(prepared);
-            let given = Policy {
-                renew_within: None,
-                ..request.policy.clone()
-            };
-            (
-                rotation::plan(&existing, Some(&new.candidate()), now, &given)?,
-                Some(new),
-            )
+            (Some(New::Imported(prepared)), &issued)
         }
-        // Imported by an earlier run (or by hand) while the app was not due, and not on it yet: added whenever new,
-        // as the CA's answer is. (When the app is due, the earlier certificate above is that one.)
+        // Imported while the app was not due, and not on it yet (when it is due, the earlier certificate above is
+        // that one).
         (None, Some(super::ca_rotation::Next::Imported(cer, cert, step))) => {
             rotation.ca = Some(step);
             rotation.files = vec![(FileRole::Cer, cer.display().to_string())];
-            let new = New::Reused(cert);
-            let given = Policy {
-                renew_within: None,
-                ..request.policy.clone()
-            };
-            (
-                rotation::plan(&existing, Some(&new.candidate()), now, &given)?,
-                Some(new),
-            )
+            (Some(New::Reused(cert)), &issued)
         }
         (None, Some(super::ca_rotation::Next::Request(csr, step))) => {
-            let mut plan = precheck;
-            plan.skipped = step.not_added_because();
             rotation.ca = Some(step);
             ca_request = Some(csr);
-            (plan, None)
+            (None, &request.policy)
         }
         (None, Some(super::ca_rotation::Next::Waiting(step))) => {
-            let mut plan = precheck;
-            plan.skipped = step.not_added_because();
             rotation.ca = Some(step);
-            (plan, None)
+            (None, &request.policy)
         }
-        (None, _) if !precheck.renewal_due => (precheck, None),
-        (None, _) => {
-            let new = New::Made(Box::new(make(
+        (None, _) if !precheck.renewal_due => (None, &request.policy),
+        (None, _) => (
+            Some(New::Made(Box::new(make(
                 request, &existing, rotation, &folder, passwords, now,
-            )?));
-            (
-                rotation::plan(&existing, Some(&new.candidate()), now, &request.policy)?,
-                Some(new),
-            )
-        }
+            )?))),
+            &request.policy,
+        ),
+    };
+    let plan = match &new {
+        Some(new) => rotation::plan(&existing, Some(&new.candidate()), now, planned_with)?,
+        None => super::ca_rotation::with_ca_reason(precheck, rotation.ca.as_ref()),
     };
     rotation.reused = matches!(new, Some(New::Reused(_)));
     if let (Some(new), true) = (&new, plan.add) {

@@ -257,9 +257,15 @@ pub fn rotate_app(
     };
     // Not due, or nothing to add: nothing is made; only what the policy removes (if anything) changes.
     let precheck = rotation::plan(&existing, None, now, &policy)?;
+    // What the CA issued (or an earlier run imported) is added whenever it is new, as a named certificate is: the
+    // request was made when the app was due.
+    let issued = Policy {
+        renew_within: None,
+        ..policy.clone()
+    };
     let mut ca_step = None;
     let mut ca_request = None;
-    let (plan, new) = match new_source {
+    let (new, planned_with) = match new_source {
         Some(NewCredentialSource::FromCa { spec, chain }) => {
             let next = ca_rotation::next(
                 spec,
@@ -271,63 +277,37 @@ pub fn rotate_app(
                 now,
             )?;
             match next {
-                // The CA's answer to a request an earlier run made when the app was due: added whenever new.
                 Next::Import(prepared, step) => {
                     ca_step = Some(step);
-                    let new = NewOne::Imported(prepared);
-                    let given = Policy {
-                        renew_within: None,
-                        ..policy.clone()
-                    };
-                    (
-                        rotation::plan(&existing, Some(&new.candidate()), now, &given)?,
-                        Some(new),
-                    )
+                    (Some(NewOne::Imported(prepared)), &issued)
                 }
-                // Imported by an earlier run (or by hand) and not yet added: added now.
                 Next::Imported(cer, _, step) => {
                     ca_step = Some(step);
-                    let new = NewOne::given(&cer, passwords)?;
-                    let given = Policy {
-                        renew_within: None,
-                        ..policy.clone()
-                    };
-                    (
-                        rotation::plan(&existing, Some(&new.candidate()), now, &given)?,
-                        Some(new),
-                    )
+                    (Some(NewOne::given(&cer, passwords)?), &issued)
                 }
                 Next::Request(csr, step) => {
-                    let mut plan = precheck;
-                    plan.skipped = step.not_added_because();
                     ca_request = Some(csr);
                     ca_step = Some(step);
-                    (plan, None)
+                    (None, &policy)
                 }
                 Next::Waiting(step) => {
-                    let mut plan = precheck;
-                    plan.skipped = step.not_added_because();
                     ca_step = Some(step);
-                    (plan, None)
+                    (None, &policy)
                 }
-                Next::Nothing => (precheck, None),
+                Next::Nothing => (None, &policy),
             }
         }
         Some(NewCredentialSource::Given(path)) if precheck.renewal_due => {
-            let new = NewOne::given(&path, passwords)?;
-            (
-                rotation::plan(&existing, Some(&new.candidate()), now, &policy)?,
-                Some(new),
-            )
+            (Some(NewOne::given(&path, passwords)?), &policy)
         }
         Some(NewCredentialSource::Make(spec)) if precheck.renewal_due => {
-            let new = NewOne::made(spec, passwords, now)?;
-            (
-                rotation::plan(&existing, Some(&new.candidate()), now, &policy)?,
-                Some(new),
-            )
+            (Some(NewOne::made(spec, passwords, now)?), &policy)
         }
-        _ => (precheck, None),
+        _ => (None, &policy),
+    };
+    let plan = match &new {
+        Some(new) => rotation::plan(&existing, Some(&new.candidate()), now, planned_with)?,
+        None => ca_rotation::with_ca_reason(precheck, ca_step.as_ref()),
     };
     warnings.extend(plan.warnings.iter().cloned());
 
