@@ -237,6 +237,17 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// OpenSSL as the CA, and a tenant of `count` apps (`None`, skipped, when a peer is missing outside CI).
+fn ca_and_tenant(count: usize) -> Option<(Ca, crate::graph::Tenant)> {
+    if !crate::graph::node_ready() {
+        return None;
+    }
+    let ca = Ca::new()?;
+    let apps = crate::graph::tenant_apps(count);
+    let tenant = crate::graph::Tenant::start(&apps, "Application.ReadWrite.All")?;
+    Some((ca, tenant))
+}
+
 fn results(report: &serde_json::Value) -> Vec<String> {
     report["apps"]
         .as_array()
@@ -548,12 +559,8 @@ fn an_app_rolls_its_own_key_to_a_cas_certificate_with_proofs() {
 
 #[test]
 fn a_batch_row_in_the_tenant_requests_then_sends_the_cas_certificate() {
-    use crate::graph::{held, node_ready, patches, tenant_apps, Tenant};
-    if !node_ready() {
-        return;
-    }
-    let Some(ca) = Ca::new() else { return };
-    let Some(tenant) = Tenant::start(&tenant_apps(2), "Application.ReadWrite.All") else {
+    use crate::graph::{held, patches};
+    let Some((ca, tenant)) = ca_and_tenant(2) else {
         return;
     };
     let dir = tenant.dir.path();
@@ -581,12 +588,8 @@ fn a_batch_row_in_the_tenant_requests_then_sends_the_cas_certificate() {
 
 #[test]
 fn a_ca_rotation_stopped_before_graph_took_the_certificate_sends_it_on_the_next_run() {
-    use crate::graph::{held, node_ready, patches, tenant_apps, Tenant};
-    if !node_ready() {
-        return;
-    }
-    let Some(ca) = Ca::new() else { return };
-    let Some(tenant) = Tenant::start(&tenant_apps(2), "Application.ReadWrite.All") else {
+    use crate::graph::{held, patches};
+    let Some((ca, tenant)) = ca_and_tenant(2) else {
         return;
     };
     let out = tenant.dir.path().join("certs");
