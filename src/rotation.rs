@@ -61,12 +61,13 @@ pub fn standing(start: OffsetDateTime, end: OffsetDateTime, now: OffsetDateTime)
     }
 }
 
-/// The index of the credential that is valid at `now` and ends last: the one an app relies on.
+/// The index of the client credential that is valid at `now` and ends last: the one an app relies on (a `Sign`
+/// key never is).
 pub fn current(existing: &[ExistingCredential], now: OffsetDateTime) -> Option<usize> {
     existing
         .iter()
         .enumerate()
-        .filter(|(_, c)| standing(c.start, c.end, now) == Standing::Valid)
+        .filter(|(_, c)| !c.signs() && standing(c.start, c.end, now) == Standing::Valid)
         .max_by_key(|(_, c)| c.end)
         .map(|(i, _)| i)
 }
@@ -180,6 +181,14 @@ pub fn plan(
     }
 
     for id in &policy.remove_key_ids {
+        if let Some(signing) = existing.iter().find(|c| c.key_id == Some(*id) && c.signs()) {
+            return Err(Error::Refused(format!(
+                "--remove-key-id {id}: {} is a signing key (usage Sign: SAML or token signing), not a client \
+                 credential, and a rotation never removes one; nothing was written. Renew or remove it where it is \
+                 used (the enterprise application's SAML settings)",
+                signing.label()
+            )));
+        }
         if !existing.iter().any(|c| c.key_id == Some(*id)) {
             let ids: Vec<String> = existing.iter().map(ExistingCredential::label).collect();
             return Err(Error::Refused(format!(
@@ -196,7 +205,11 @@ pub fn plan(
     let mut dispositions: Vec<Disposition> = existing
         .iter()
         .map(|c| {
-            if c.key_id
+            if c.signs() {
+                // Not a client credential: a rotation leaves it exactly as it is.
+                Disposition::Keep
+            } else if c
+                .key_id
                 .is_some_and(|id| policy.remove_key_ids.contains(&id))
             {
                 Disposition::Remove("asked for with --remove-key-id".into())
@@ -211,7 +224,7 @@ pub fn plan(
     if let Some(limit) = policy.keep {
         let new_count = usize::from(add);
         let mut kept: Vec<usize> = (0..existing.len())
-            .filter(|i| dispositions[*i] == Disposition::Keep)
+            .filter(|i| dispositions[*i] == Disposition::Keep && !existing[*i].signs())
             .collect();
         // Earliest-ending first; the new credential is never the one to go.
         kept.sort_by_key(|i| existing[*i].end);
@@ -230,10 +243,9 @@ pub fn plan(
             ));
         }
     }
-    let remaining_valid = existing
-        .iter()
-        .zip(&dispositions)
-        .any(|(c, d)| *d == Disposition::Keep && standing(c.start, c.end, now) == Standing::Valid);
+    let remaining_valid = existing.iter().zip(&dispositions).any(|(c, d)| {
+        *d == Disposition::Keep && !c.signs() && standing(c.start, c.end, now) == Standing::Valid
+    });
     let asked_valid: Vec<String> = existing
         .iter()
         .filter(|c| {
@@ -281,8 +293,69 @@ mod tests {
             start: NOW + Duration::days(start_days),
             end: NOW + Duration::days(end_days),
             kind: "AsymmetricX509Cert".into(),
+            usage: "Verify".into(),
             certificate: None,
         }
+    }
+
+    /// A SAML-style signing key: `usage` Sign.
+    fn signing(index: usize, start_days: i64, end_days: i64, tp: u8) -> ExistingCredential {
+        ExistingCredential {
+            usage: "Sign".into(),
+            ..cred(index, start_days, end_days, tp)
+        }
+    }
+
+    #[test]
+    fn signing_keys_are_no_client_credentials_and_are_never_removed() {
+        // The only Verify certificate ends in 9 days; a Sign key is valid for 299.
+        let existing = [
+            signing(0, -66, 299, 1),
+            cred(1, -356, 9, 2),
+            signing(2, -400, -5, 3),
+        ];
+        assert_eq!(current(&existing, NOW), Some(1));
+        assert_eq!(
+            verdict(&existing, NOW, Duration::days(30)),
+            Verdict::RenewalDue
+        );
+        let plan = plan(
+            &existing,
+            Some(&candidate(9)),
+            NOW,
+            &policy(Some(30), true, Some(1)),
+        )
+        .unwrap();
+        assert!(plan.renewal_due && plan.add);
+        assert_eq!(
+            plan.current,
+            Some(1),
+            "the one the new certificate replaces"
+        );
+        assert_eq!(plan.existing[0], Disposition::Keep);
+        assert_eq!(
+            plan.existing[2],
+            Disposition::Keep,
+            "an expired Sign key is not pruned"
+        );
+        assert!(
+            matches!(plan.existing[1], Disposition::Remove(_)),
+            "--keep 1 counts client credentials"
+        );
+        let asked = Policy {
+            remove_key_ids: vec![existing[0].key_id.unwrap()],
+            ..policy(Some(30), false, None)
+        };
+        let error = super::plan(&existing, None, NOW, &asked)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("signing key"), "{error}");
+        // Signing keys alone are no client credential at all.
+        assert_eq!(
+            verdict(&[signing(0, -10, 300, 1)], NOW, Duration::days(30)),
+            Verdict::NoCredentials
+        );
+        assert_eq!(current(&[signing(0, -10, 300, 1)], NOW), None);
     }
 
     fn candidate(tp: u8) -> Candidate {
@@ -570,12 +643,11 @@ impl Verdict {
 /// The verdict for a set of credentials: it follows the credential that is valid now and ends last. Expired
 /// leftovers do not by themselves make it worse.
 pub fn verdict(existing: &[ExistingCredential], now: OffsetDateTime, warn: Duration) -> Verdict {
+    // Only client credentials count: an app whose only certificates are signing keys has none.
+    let mut clients = existing.iter().filter(|c| !c.signs()).peekable();
     match current(existing, now).map(|i| existing[i].end) {
-        None if existing.is_empty() => Verdict::NoCredentials,
-        None if existing
-            .iter()
-            .any(|c| standing(c.start, c.end, now) == Standing::NotYetValid) =>
-        {
+        None if clients.peek().is_none() => Verdict::NoCredentials,
+        None if clients.any(|c| standing(c.start, c.end, now) == Standing::NotYetValid) => {
             Verdict::NotYetValid
         }
         None => Verdict::Expired,
@@ -600,6 +672,7 @@ mod verdict_tests {
             start: NOW + Duration::days(start_days),
             end: NOW + Duration::days(end_days),
             kind: String::new(),
+            usage: String::new(),
             certificate: None,
         }
     }

@@ -40,11 +40,20 @@ pub struct ExistingCredential {
     pub end: OffsetDateTime,
     /// `type`, e.g. `AsymmetricX509Cert`.
     pub kind: String,
+    /// `usage`: `Verify` for a client credential, `Sign` for a SAML or token signing key (empty when absent).
+    pub usage: String,
     /// The certificate, when the manifest carries it (`key` / `value` not null).
     pub certificate: Option<CertificateInfo>,
 }
 
 impl ExistingCredential {
+    /// Whether this is a signing key (`usage` `Sign`: SAML or token signing, an `X509CertAndPassword` or a
+    /// symmetric key). It cannot authenticate the app, so it is no client credential: verdicts, due dates,
+    /// subjects and "the credential the new one replaces" leave it out, and no rotation removes it.
+    pub fn signs(&self) -> bool {
+        self.usage.eq_ignore_ascii_case("Sign")
+    }
+
     /// Whether the manifest carries the certificate bytes (needed for a Graph PATCH that keeps it).
     pub fn has_key(&self) -> bool {
         self.certificate.is_some()
@@ -175,7 +184,9 @@ impl Manifest {
                 let kind = text("type", "a string such as \"AsymmetricX509Cert\"")?
                     .unwrap_or_default()
                     .to_owned();
-                text("usage", "a string such as \"Verify\"")?;
+                let usage = text("usage", "a string such as \"Verify\"")?
+                    .unwrap_or_default()
+                    .to_owned();
                 let thumbprint = certificate
                     .as_ref()
                     .map(|c| c.thumbprints.sha1)
@@ -188,6 +199,7 @@ impl Manifest {
                     start: date(start_key)?,
                     end: date(end_key)?,
                     kind,
+                    usage,
                     certificate,
                 })
             })
@@ -229,6 +241,7 @@ impl ExistingCredential {
             start: cert.not_before,
             end: cert.not_after,
             kind: "AsymmetricX509Cert".to_owned(),
+            usage: "Verify".to_owned(),
             certificate: Some(cert),
         }
     }
@@ -237,7 +250,10 @@ impl ExistingCredential {
 /// The subject of the credential that ends last, when its `displayName` is a DN (`CN=…`, as Graph and keycred
 /// write it): the default subject of the next certificate.
 pub fn newest_subject(existing: &[ExistingCredential]) -> Option<String> {
-    let newest = existing.iter().max_by_key(|c| c.end)?;
+    let newest = existing
+        .iter()
+        .filter(|c| !c.signs())
+        .max_by_key(|c| c.end)?;
     newest
         .display_name
         .clone()

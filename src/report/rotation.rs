@@ -17,11 +17,16 @@ pub(crate) fn credential_line(
         .map(|t| crate::credential::thumbprint::upper_hex(&t))
         .unwrap_or_else(|| "(no thumbprint)".into());
     format!(
-        "{thumbprint}  {}  {} to {} ({} days left)",
+        "{thumbprint}  {}  {} to {} ({} days left){}",
         c.label(),
         rfc3339_utc(c.start),
         rfc3339_utc(c.end),
-        (c.end - now).whole_days()
+        (c.end - now).whole_days(),
+        if c.signs() {
+            "  signing key (usage Sign): not a client credential, left as it is"
+        } else {
+            ""
+        }
     )
 }
 

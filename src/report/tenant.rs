@@ -31,7 +31,9 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
     }
     for c in &app.certificates {
         out.push_str(&format!(
-            "  cert    {}  {}  ends {}  {:>5} days  {}{}\n",
+            "  {}    {}  {}  ends {}  {:>5} days  {}{}\n",
+            // A signing key (SAML, token signing) is shown as what it is: never a client credential.
+            if c.signs() { "sign" } else { "cert" },
             c.thumbprint
                 .map(|t| crate::credential::thumbprint::upper_hex(&t))
                 .unwrap_or_else(|| "(no thumbprint)".into()),

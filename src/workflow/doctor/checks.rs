@@ -25,7 +25,7 @@ pub(super) fn client_checks(
     }
     let valid: Vec<&ExistingCredential> = credentials
         .iter()
-        .filter(|c| standing(c.start, c.end, now) == Standing::Valid)
+        .filter(|c| !c.signs() && standing(c.start, c.end, now) == Standing::Valid)
         .collect();
     if valid.is_empty() {
         findings.push(finding(
@@ -212,7 +212,7 @@ pub(super) fn credential_checks(
         for other in registered
             .iter()
             .filter(|c| c.thumbprint != Some(cert.thumbprints.sha1))
-            .filter(|c| standing(c.start, c.end, now) == Standing::Valid)
+            .filter(|c| !c.signs() && standing(c.start, c.end, now) == Standing::Valid)
         {
             findings.push(finding(
                 "credential.unmatched-registration",
