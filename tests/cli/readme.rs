@@ -5,7 +5,7 @@
 //! to run), must appear in what keycred printed. So README cannot drift from the program.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
 use serde_json::json;
@@ -243,11 +243,26 @@ fn readme_examples_run_as_shown() {
     fs::create_dir_all(&home).unwrap();
     let mut server = None;
     let mut tenant: Option<(String, crate::flow::OidcServer, crate::graph::GraphServer)> = None;
+    let mut tenant_tried: Option<String> = None;
     let mut current_section = String::new();
     let mut dir = root.path().to_path_buf();
+    // The files that skipped steps would have written (a peer is missing): a later step that reads one is skipped
+    // too, and says so, rather than failing for the missing file.
+    let mut not_written: Vec<PathBuf> = Vec::new();
     for example in &examples {
         if example.command == "keycred wizard" {
             continue; // interactive: its pty tests are in tests/cli/wizard.rs
+        }
+        let outputs = outputs_of(&example.command);
+        if let Some(file) = example
+            .command
+            .split_whitespace()
+            .filter(|word| !outputs.iter().any(|o| o == word))
+            .find(|word| not_written.contains(&dir.join(word)))
+        {
+            let why = format!("it reads {file}, which a skipped step writes");
+            skip(example, &why, &dir, &mut not_written);
+            continue;
         }
         if example.section != current_section {
             current_section = example.section.clone();
@@ -348,7 +363,15 @@ fn readme_examples_run_as_shown() {
                 )
                 .map(|s| (key, s));
             }
-            let Some((_, server)) = &server else { continue };
+            let Some((_, server)) = &server else {
+                skip(
+                    example,
+                    "the OAuth test server's packages are missing",
+                    &dir,
+                    &mut not_written,
+                );
+                continue;
+            };
             let local = server.authority();
             command = command.replace(entra, &local);
             if let Some(start) = names_authority.filter(|_| !command.contains("--authority")) {
@@ -365,10 +388,18 @@ fn readme_examples_run_as_shown() {
             .strip_prefix("keycred graph ")
             .filter(|_| talks_to_graph)
         {
-            if tenant.as_ref().map(|(s, _, _)| s) != Some(&current_section) {
+            // Started once per section (it makes the automation app's files there), whether or not it could start.
+            if tenant_tried.as_ref() != Some(&current_section) {
+                tenant_tried = Some(current_section.clone());
                 tenant = graph_tenant(&dir).map(|(o, g)| (current_section.clone(), o, g));
             }
             let Some((_, oidc, graph)) = &tenant else {
+                skip(
+                    example,
+                    "the test servers' packages are missing",
+                    &dir,
+                    &mut not_written,
+                );
                 continue;
             };
             let (sub, args) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -412,6 +443,8 @@ fn readme_examples_run_as_shown() {
             example.section
         );
         assert!(!printed.contains("panicked"), "{printed}");
+        // What this step wrote is there for the steps after it.
+        not_written.retain(|path| !outputs.iter().any(|o| dir.join(o) == *path));
         if let Some(first) = &example.first_output {
             assert!(
                 printed.contains(first.as_str()),
@@ -420,6 +453,22 @@ fn readme_examples_run_as_shown() {
             );
         }
     }
+}
+
+/// Says that `example` is skipped and why; the files it would have written are missing for the steps after it.
+fn skip(example: &Example, why: &str, dir: &Path, not_written: &mut Vec<PathBuf>) {
+    eprintln!("SKIPPED: README example `{}`: {why}", example.command);
+    not_written.extend(outputs_of(&example.command).iter().map(|o| dir.join(o)));
+}
+
+/// The files a README command writes: after `>`, `--out` and `--report`.
+fn outputs_of(command: &str) -> Vec<String> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|pair| matches!(pair[0], ">" | "--out" | "--report"))
+        .map(|pair| pair[1].to_owned())
+        .collect()
 }
 
 /// The long flags `keycred COMMAND --help` lists (not --help and --version).
