@@ -95,9 +95,17 @@ pub fn output_dir_state(dir: &Path) -> Result<OutputDir> {
     }
 }
 
-/// Creates an output folder (and its parents); the folder itself owner-only (0700) when it will hold secrets.
+/// Creates an output folder (and its missing parents): 0700 when it will hold secrets, parents included, else
+/// 0755; the umask can narrow these, never widen them.
 pub fn create_output_dir(dir: &Path, secret: bool) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|e| Error::OutputDir {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(if secret { 0o700 } else { 0o755 });
+    }
+    builder.create(dir).map_err(|e| Error::OutputDir {
         path: dir.to_owned(),
         reason: format!("cannot be created ({})", crate::error::io_reason(&e)),
     })?;
@@ -129,18 +137,145 @@ pub fn check_targets(files: &[OutputFile], force: bool) -> Result<()> {
     Ok(())
 }
 
+/// What a file holds, as far as `--force` cares: a secret of one kind is only ever replaced by the same kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    PrivateKey,
+    Pfx,
+    Password,
+    Other,
+}
+
+impl Holds {
+    fn of(path: &Path, bytes: &[u8]) -> Holds {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 20)]);
+        if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
+            Holds::PrivateKey
+        } else if is_pkcs12(bytes) {
+            Holds::Pfx
+        } else if name.ends_with(".password") {
+            Holds::Password
+        } else {
+            Holds::Other
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Holds::PrivateKey => "a private key",
+            Holds::Pfx => "a PFX (a private key and its certificate)",
+            Holds::Password => "a password",
+            Holds::Other => "other content",
+        }
+    }
+}
+
+/// A DER PKCS#12 file: `SEQUENCE { INTEGER 3, … }`.
+fn is_pkcs12(bytes: &[u8]) -> bool {
+    let header = match bytes.get(1) {
+        Some(&n) if n < 0x80 => 2,
+        Some(&n) if (0x81..=0x84).contains(&n) => 2 + usize::from(n - 0x80),
+        _ => return false,
+    };
+    bytes.first() == Some(&0x30) && bytes.get(header..header + 3) == Some(&[0x02, 0x01, 0x03])
+}
+
+/// The one rule of `--force`: a file that holds a private key, a PFX or a password is never replaced by anything
+/// else (a fragment, a configuration, a body), and what replaces any file never has wider permissions than it had.
+/// Returns the mode the new file gets (`None`: its own).
+fn check_replacement(file: &OutputFile) -> Result<Option<u32>> {
+    let Ok(meta) = fs::symlink_metadata(&file.path) else {
+        return Ok(None);
+    };
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    let old = fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    let was = Holds::of(&file.path, &old);
+    // Only a secret file can hold a secret: a fragment written over `NAME.pfx.password` is no password.
+    let will = match file.access {
+        Access::Secret => Holds::of(&file.path, &file.contents),
+        Access::Public => Holds::Other,
+    };
+    if was != Holds::Other && was != will {
+        return Err(Error::Refused(format!(
+            "{} holds {}, which --force never replaced with {}: nothing was written. Write to another file",
+            file.path.display(),
+            was.words(),
+            will.words()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        Ok(Some(meta.permissions().mode() & 0o777))
+    }
+    #[cfg(not(unix))]
+    Ok(None)
+}
+
+/// Refuses to write a secret into a folder other users may write to (they could swap or link the files around
+/// it), unless the folder is sticky (as `/tmp` is: nobody can rename or remove another user's files there).
+fn check_secret_folder(file: &OutputFile) -> Result<()> {
+    #[cfg(unix)]
+    if file.access == Access::Secret {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = parent_dir(&file.path).unwrap_or(Path::new("."));
+        if let Ok(meta) = fs::metadata(dir) {
+            let mode = meta.permissions().mode();
+            if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+                return Err(Error::OutputDir {
+                    path: dir.to_owned(),
+                    reason: format!(
+                        "other users may write to it (mode {:o}), so keycred writes no key, PFX or password there: \
+                         make it yours alone (chmod go-w) or choose another folder",
+                        mode & 0o7777
+                    ),
+                });
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
 /// Writes every file atomically, all or nothing. On failure, the files this call had already put in place
-/// (that did not exist before) are removed again, and the error names the file that failed.
+/// (that did not exist before) are removed again, and the error names the file that failed. With `force` (the
+/// user's `--force`) an existing file is replaced under [`check_replacement`]'s rule and kept as its backup.
 pub fn write_all(files: &[OutputFile], force: bool) -> Result<()> {
+    write_files(files, force, force)
+}
+
+/// Writes files that keycred itself keeps up to date (a token cache, a run's report), replacing the earlier
+/// ones without a backup, atomically and under the same rule as `--force`.
+pub fn replace_own(files: &[OutputFile]) -> Result<()> {
+    write_files(files, true, false)
+}
+
+fn write_files(files: &[OutputFile], force: bool, backup: bool) -> Result<()> {
     check_targets(files, force)?;
-    let mut staged = Vec::with_capacity(files.len());
+    let mut modes = Vec::with_capacity(files.len());
     for file in files {
-        staged.push(stage(file)?);
+        check_secret_folder(file)?;
+        modes.push(if force {
+            check_replacement(file)?
+        } else {
+            None
+        });
+    }
+    let mut staged = Vec::with_capacity(files.len());
+    for (file, old_mode) in files.iter().zip(&modes) {
+        staged.push(stage(file, *old_mode)?);
     }
     let mut placed: Vec<&Path> = Vec::new();
     for (file, temp) in files.iter().zip(staged) {
-        // --force never loses a key: a secret file it replaces stays beside it as FILE.bak (or .bak.N).
-        if force && file.access == Access::Secret {
+        // --force never loses what it replaces: the file stays beside it as FILE.bak (or .bak.N).
+        if backup {
             keep_as_backup(&file.path)?;
         }
         let result = if force {
@@ -178,20 +313,43 @@ pub fn keep_as_backup(path: &Path) -> Result<Option<PathBuf>> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() => {
             let backup = backup_path(path);
-            if fs::hard_link(path, &backup).is_err() {
-                // A file system without hard links: a copy, owner-only like the original secret.
-                fs::copy(path, &backup).map_err(|e| Error::io(&backup, e))?;
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt as _;
-                    fs::set_permissions(&backup, fs::Permissions::from_mode(0o600))
-                        .map_err(|e| Error::io(&backup, e))?;
+            match fs::hard_link(path, &backup) {
+                Ok(()) => {}
+                // Taken since it was chosen (another writer, or a link planted there): never written through.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(Error::Refused(format!(
+                        "{}: the backup's name was taken while keycred wrote it; nothing was replaced. Look at who \
+                         else writes to {}",
+                        backup.display(),
+                        parent_dir(path).unwrap_or(Path::new(".")).display()
+                    )))
                 }
+                // A file system without hard links: an owner-only copy, created new (never through a link).
+                Err(_) => copy_as_secret(path, &backup)?,
             }
             Ok(Some(backup))
         }
         _ => Ok(None),
     }
+}
+
+/// Copies `from` to the new file `to`, created exclusively (a file or link already there fails) and owner-only.
+fn copy_as_secret(from: &Path, to: &Path) -> Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    let mut source = fs::OpenOptions::new();
+    source.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        source.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut input = source.open(from).map_err(|e| Error::io(from, e))?;
+    let mut output = options.open(to).map_err(|e| Error::io(to, e))?;
+    std::io::copy(&mut input, &mut output)
+        .and_then(|_| output.sync_all())
+        .map_err(|e| Error::io(to, e))
 }
 
 /// Writes one public file (a fragment, a configuration) atomically, creating its folder if it is missing; an
@@ -232,6 +390,37 @@ pub fn refuse_replacing_a_manifest(path: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Why `path` is not the user's own: `None` when it is owned by the user keycred runs as, is not a symbolic link,
+/// and no other user may write it (no group or other write bit), as OpenSSH's StrictModes asks of `~/.ssh`. What
+/// keycred finds in a folder and then trusts (an earlier run's certificate, a token cache) must pass this.
+pub fn not_private(path: &Path) -> Option<String> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) => return Some(crate::error::io_reason(&e)),
+    };
+    if meta.file_type().is_symlink() {
+        return Some("it is a symbolic link".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let me = rustix::process::geteuid().as_raw();
+        if meta.uid() != me {
+            return Some(format!(
+                "it belongs to user id {}, not to this user ({me})",
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Some(format!(
+                "other users may write it (mode {:o})",
+                meta.mode() & 0o7777
+            ));
+        }
+    }
+    None
 }
 
 /// An exclusive lock on a file being updated in place, held as an OS file lock (`flock`) on `FILE.lock`.
@@ -358,7 +547,7 @@ pub fn update_in_place(target: &Path, original: &[u8], contents: Vec<u8>) -> Res
         &[OutputFile::new(&backup, original.to_vec(), Access::Public)],
         false,
     )?;
-    write_all(&[OutputFile::new(target, contents, Access::Public)], true)?;
+    replace_own(&[OutputFile::new(target, contents, Access::Public)])?;
     Ok(backup)
 }
 
@@ -369,7 +558,10 @@ fn parent_dir(path: &Path) -> Option<&Path> {
     }
 }
 
-fn stage(file: &OutputFile) -> Result<tempfile::NamedTempFile> {
+/// Writes `file` to a temporary file beside its target, with its mode narrowed to `old_mode` (the mode of the
+/// file it replaces) where that is narrower.
+fn stage(file: &OutputFile, old_mode: Option<u32>) -> Result<tempfile::NamedTempFile> {
+    let mode = file.access.mode() & old_mode.unwrap_or(0o777);
     let dir = parent_dir(&file.path).unwrap_or(Path::new("."));
     let name = file
         .path
@@ -382,7 +574,7 @@ fn stage(file: &OutputFile) -> Result<tempfile::NamedTempFile> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(fs::Permissions::from_mode(file.access.mode()));
+        builder.permissions(fs::Permissions::from_mode(mode));
     }
     let mut temp = builder
         .tempfile_in(dir)
@@ -392,7 +584,7 @@ fn stage(file: &OutputFile) -> Result<tempfile::NamedTempFile> {
         // The umask may have narrowed the mode at creation; set it exactly.
         use std::os::unix::fs::PermissionsExt as _;
         temp.as_file()
-            .set_permissions(fs::Permissions::from_mode(file.access.mode()))
+            .set_permissions(fs::Permissions::from_mode(mode))
             .map_err(|e| Error::io(&file.path, e))?;
     }
     temp.write_all(&file.contents)

@@ -219,7 +219,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<i32> {
             serde_json::to_string_pretty(&report).expect("JSON values serialize")
         );
         // A report is the run's output: each run replaces the last one's (atomically).
-        fsio::write_all(&[OutputFile::new(path, text, Access::Public)], true)?;
+        fsio::replace_own(&[OutputFile::new(path, text, Access::Public)])?;
     }
     if let Some(signal) = signal {
         return Ok(128 + signal);

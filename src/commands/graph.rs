@@ -114,13 +114,14 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
         page_size: args.page_size,
     };
     let client = super::graph_connect(&args.connect, now)?;
+    let interrupt = keycred::interrupt::Interrupt::install()?;
     use keycred::report::tenant as render;
     // Printed as the pages arrive: memory holds one page, however large the tenant.
     if args.json {
         terminal::print(&render::apps_json_start(now, request.warn));
     }
     let mut first = true;
-    let scanned = tenant::scan(&client, &request, now, |app| {
+    let scanned = tenant::scan(&client, &request, now, &interrupt, |app| {
         if args.json {
             terminal::print(&render::apps_json_entry(app, now, request.warn, first));
         } else {
@@ -283,17 +284,14 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
         terminal::print(&keycred::report::tenant::rotate_text(&outcome));
     }
     if let Some(path) = &args.report {
-        keycred::fsio::write_all(
-            &[keycred::fsio::OutputFile::new(
-                path,
-                format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&report).expect("JSON values serialize")
-                ),
-                keycred::fsio::Access::Public,
-            )],
-            true,
-        )?;
+        keycred::fsio::replace_own(&[keycred::fsio::OutputFile::new(
+            path,
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&report).expect("JSON values serialize")
+            ),
+            keycred::fsio::Access::Public,
+        )])?;
     }
     let planned = outcome
         .apps

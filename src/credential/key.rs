@@ -128,14 +128,28 @@ impl PrivateKey {
     /// anything that cannot be compared answers `None`.
     pub fn matches(&self, cert: &CertificateInfo) -> Option<bool> {
         match (&self.kind, &cert.key) {
-            (KeyKind::Rsa { .. }, KeyKind::Rsa { .. }) => {
-                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&self.pkcs8).ok()?;
-                Some(pair.public_key().as_ref() == cert.subject_public_key())
+            (KeyKind::Rsa { .. }, KeyKind::Rsa { .. })
+            | (KeyKind::Ec { .. }, KeyKind::Ec { .. }) => {
+                Some(self.public_key()? == cert.subject_public_key())
             }
-            (KeyKind::Ec { .. }, KeyKind::Ec { .. }) => {
+            (KeyKind::Other { .. }, _) | (_, KeyKind::Other { .. }) => None,
+            // An RSA key and an EC certificate, or the other way round.
+            _ => Some(false),
+        }
+    }
+
+    /// The public half, as a certificate's subject public key bits hold it
+    /// ([`CertificateInfo::subject_public_key`]); `None` for a kind keycred cannot compute it for.
+    pub fn public_key(&self) -> Option<Vec<u8>> {
+        match &self.kind {
+            KeyKind::Rsa { .. } => {
+                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&self.pkcs8).ok()?;
+                Some(pair.public_key().as_ref().to_vec())
+            }
+            KeyKind::Ec { .. } => {
                 use aws_lc_rs::signature::{
-                    EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING,
-                    ECDSA_P521_SHA512_ASN1_SIGNING,
+                    EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING,
+                    ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1_SIGNING,
                 };
                 [
                     &ECDSA_P256_SHA256_ASN1_SIGNING,
@@ -144,11 +158,9 @@ impl PrivateKey {
                 ]
                 .into_iter()
                 .find_map(|alg| EcdsaKeyPair::from_pkcs8(alg, &self.pkcs8).ok())
-                .map(|pair| pair.public_key().as_ref() == cert.subject_public_key())
+                .map(|pair| pair.public_key().as_ref().to_vec())
             }
-            (KeyKind::Other { .. }, _) | (_, KeyKind::Other { .. }) => None,
-            // An RSA key and an EC certificate, or the other way round.
-            _ => Some(false),
+            KeyKind::Other { .. } => None,
         }
     }
 }

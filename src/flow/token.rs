@@ -104,21 +104,58 @@ pub fn check_scope(scope: &str) -> Result<()> {
     Ok(())
 }
 
-/// The HTTP agent: rustls on aws-lc-rs, the platform's trust store, proxies from the environment, a time limit.
-pub fn agent(timeout: std::time::Duration) -> ureq::Agent {
+/// The HTTP agent for requests to `url`: rustls on aws-lc-rs, the platform's trust store, a time limit, and
+/// proxies from the environment except for this machine (a secret for a loopback test server never goes to a
+/// proxy, in clear or not). Redirects are never followed: a token request, a Graph page or a key set that answers
+/// with one is refused by [`refuse_redirect`], so that a secret or a bearer token never goes to, and no answer or
+/// key is taken from, a server other than the one named.
+pub fn agent(url: &str, timeout: std::time::Duration) -> ureq::Agent {
     use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(RootCerts::PlatformVerifier)
         .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
         .build();
-    ureq::Agent::config_builder()
+    let loopback = url
+        .parse::<ureq::http::Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(super::authority::is_loopback))
+        .unwrap_or(false);
+    let builder = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
+        .max_redirects(0)
         .tls_config(tls)
-        .user_agent(format!("keycred/{}", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
+        .user_agent(format!("keycred/{}", env!("CARGO_PKG_VERSION")));
+    let builder = if loopback {
+        builder.proxy(None)
+    } else {
+        builder
+    };
+    builder.build().into()
+}
+
+/// Refuses an answer that is a redirect (3xx): keycred sends credentials and takes keys only where it was told.
+/// `what` names the request (`--jwks URL`, `POST /v1.0/applications`, the token endpoint's URL).
+pub fn refuse_redirect(status: u16, location: Option<&str>, what: &str, flag: &str) -> Result<()> {
+    if !(300..400).contains(&status) {
+        return Ok(());
+    }
+    Err(Error::Network(format!(
+        "{what} answered with a redirect (HTTP {status}) to {}: keycred follows no redirect, so that a secret, a \
+         token or a trusted key never goes to or comes from another server; check {flag}, and give the URL the \
+         redirect names only if you trust it",
+        location.map_or_else(|| "no location".to_owned(), |l| format!("{l:?}"))
+    )))
+}
+
+/// The `Location` header of an answer, if it has one.
+pub fn location<B>(response: &ureq::http::Response<B>) -> Option<String> {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// A network failure in words: what failed, with which URL (or host), and what to check.
@@ -294,11 +331,12 @@ pub fn get_token(
     }
     let url = request.authority.token_url(&request.tenant);
     let fields = form(request, credential, now, Uuid::new_v4())?;
-    let mut response = agent(request.timeout)
+    let mut response = agent(&url, request.timeout)
         .post(&url)
         .send_form(fields.iter().map(|(k, v)| (*k, v.as_str())))
         .map_err(|e| network_error(e, &url, request.timeout))?;
     let status = response.status().as_u16();
+    refuse_redirect(status, location(&response).as_deref(), &url, "--authority")?;
     let body = response
         .body_mut()
         .read_to_string()
@@ -401,6 +439,20 @@ impl TokenCache {
             use std::os::unix::fs::PermissionsExt as _;
             let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
+        // A token served from the cache is trusted as the tenant's answer: only a folder and a file that are the
+        // user's alone may hold it.
+        for place in [dir, path] {
+            if place == path && std::fs::symlink_metadata(path).is_err() {
+                continue;
+            }
+            if let Some(reason) = fsio::not_private(place) {
+                return Err(Error::Refused(format!(
+                    "the token cache {}: {reason}; keycred neither reads nor writes tokens there. Make it yours \
+                     alone (chown, chmod go-w), remove it, or run without --cache",
+                    place.display()
+                )));
+            }
+        }
         // Concurrent runs wait their turn rather than fail: the lock is held for a read or a write only.
         let mut tries = 0;
         loop {
@@ -452,7 +504,7 @@ impl TokenCache {
             },
         );
         let text = serde_json::to_string_pretty(&file).expect("the cache serializes");
-        fsio::write_all(&[OutputFile::new(path, text, Access::Secret)], true)
+        fsio::replace_own(&[OutputFile::new(path, text, Access::Secret)])
     }
 }
 
@@ -563,6 +615,55 @@ mod tests {
             !std::fs::read_to_string(&path).unwrap().contains("one"),
             "no secret in the cache"
         );
+    }
+
+    fn a_token(now: OffsetDateTime) -> Token {
+        Token {
+            access_token: "at".into(),
+            token_type: "Bearer".into(),
+            expires_in: 3600,
+            expires_on: now.unix_timestamp() + 3600,
+            from_cache: false,
+        }
+    }
+
+    #[test]
+    fn storing_keeps_no_backups_of_earlier_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keycred/tokens.json");
+        let now = OffsetDateTime::from_unix_timestamp(1_000_000).unwrap();
+        for key in ["a", "b", "c"] {
+            TokenCache::store(&path, key, &a_token(now), now).unwrap();
+        }
+        let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["tokens.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_others_can_write_or_own_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keycred/tokens.json");
+        let now = OffsetDateTime::from_unix_timestamp(1_000_000).unwrap();
+        TokenCache::store(&path, "k", &a_token(now), now).unwrap();
+        // A planted (or loosened) file: another user could have written a token of their choosing into it.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let error = TokenCache::open(&path).unwrap_err().to_string();
+        assert!(error.contains("other users may write it"), "{error}");
+        assert!(TokenCache::store(&path, "k", &a_token(now), now).is_err());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(TokenCache::open(&path).is_ok());
+        // Owned by another user (root can give it away; others cannot, and then only the mode is checked).
+        if std::os::unix::fs::chown(&path, Some(65534), None).is_ok() {
+            let error = TokenCache::open(&path).unwrap_err().to_string();
+            assert!(error.contains("belongs to user id 65534"), "{error}");
+        } else {
+            assert_ne!(rustix::process::geteuid().as_raw(), 0, "root can chown");
+        }
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub struct GraphClient {
     token: Arc<Password>,
     agent: ureq::Agent,
     max_retries: u32,
+    timeout: Duration,
     deadline: Instant,
     throttle: Arc<Throttle>,
 }
@@ -126,8 +127,9 @@ impl GraphClient {
         Ok(GraphClient {
             base: base.trim_end_matches('/').to_owned(),
             token: Arc::new(token),
-            agent: crate::flow::token::agent(timeout),
+            agent: crate::flow::token::agent(base, timeout),
             max_retries,
+            timeout,
             deadline: Instant::now() + timeout,
             throttle,
         })
@@ -150,6 +152,7 @@ impl GraphClient {
         let mut attempt = 0u32;
         loop {
             self.throttle.wait();
+            self.within_deadline(&what)?;
             let answer = self.send_once(method, url, body, eventual, &what)?;
             if (200..300).contains(&answer.status) {
                 return Ok(Answer {
@@ -245,6 +248,12 @@ impl GraphClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
+        crate::flow::token::refuse_redirect(
+            status,
+            header("location").as_deref(),
+            what,
+            "--graph-url",
+        )?;
         let request_id = header("request-id");
         let retry_after = header("retry-after")
             .and_then(|v| v.trim().parse::<u64>().ok())
@@ -270,6 +279,18 @@ impl GraphClient {
         })
     }
 
+    /// Fails once the run's `--timeout` has passed: it bounds the whole run, however many pages or retries.
+    fn within_deadline(&self, what: &str) -> Result<()> {
+        if Instant::now() < self.deadline {
+            return Ok(());
+        }
+        Err(Error::Network(format!(
+            "{what}: the run passed its --timeout ({} s) and stopped here; nothing more was sent. Give a longer \
+             --timeout for a larger tenant",
+            self.timeout.as_secs()
+        )))
+    }
+
     /// Every application the token may read, page by page (`$top` up to 999): `each` gets one page's
     /// applications at a time, so memory holds one page however large the tenant is. `filter` is an OData
     /// `$filter`; one that is not `appId eq '…'` is sent with `ConsistencyLevel: eventual` and `$count=true`, as
@@ -293,6 +314,7 @@ impl GraphClient {
                 url.push_str("&$count=true");
             }
         }
+        let mut pages = Pages::new(&self.base);
         loop {
             let answer = self.send("GET", &url, None, eventual)?;
             let page = answer
@@ -307,9 +329,9 @@ impl GraphClient {
                     ))
                 })?;
             each(page)?;
-            match answer.body.get("@odata.nextLink").and_then(Value::as_str) {
+            match pages.next(&answer.body)? {
                 // Followed exactly as given: the skip token is Graph's, never rebuilt.
-                Some(next) => url = next.to_owned(),
+                Some(next) => url = next,
                 None => return Ok(()),
             }
         }
@@ -343,6 +365,7 @@ impl GraphClient {
             self.base
         );
         let mut all = Vec::new();
+        let mut pages = Pages::new(&self.base);
         loop {
             let answer = self.send("GET", &url, None, false)?;
             all.extend(
@@ -353,8 +376,8 @@ impl GraphClient {
                     .cloned()
                     .unwrap_or_default(),
             );
-            match answer.body.get("@odata.nextLink").and_then(Value::as_str) {
-                Some(next) => url = next.to_owned(),
+            match pages.next(&answer.body)? {
+                Some(next) => url = next,
                 None => return Ok(all),
             }
         }
@@ -378,6 +401,80 @@ impl GraphClient {
     pub fn remove_key(&self, object_id: Uuid, body: &Value) -> Result<()> {
         let url = format!("{}/v1.0/applications/{object_id}/removeKey", self.base);
         self.send("POST", &url, Some(body), false).map(drop)
+    }
+}
+
+/// The pages of one listing: each `@odata.nextLink` is followed only to the origin (scheme, host and port) of the
+/// Graph URL keycred was given, since it carries the bearer token, and never twice, since a link that comes back
+/// would page for ever.
+struct Pages {
+    origin: Option<Origin>,
+    seen: std::collections::HashSet<String>,
+}
+
+/// A URL's origin, as the browser's same-origin rule compares it; a URL with a user-info part has none.
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    fn of(url: &str) -> Option<Origin> {
+        let uri: ureq::http::Uri = url.parse().ok()?;
+        let authority = uri.authority()?;
+        if authority.as_str().contains('@') {
+            return None;
+        }
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let port = match (authority.port_u16(), scheme.as_str()) {
+            (Some(port), _) => port,
+            (None, "https") => 443,
+            (None, "http") => 80,
+            _ => return None,
+        };
+        Some(Origin {
+            host: authority.host().to_ascii_lowercase(),
+            scheme,
+            port,
+        })
+    }
+}
+
+impl Pages {
+    fn new(base: &str) -> Pages {
+        Pages {
+            origin: Origin::of(base),
+            seen: std::collections::HashSet::new(),
+        }
+    }
+
+    /// The next page's URL from a page's body, checked; `None` on the last page.
+    fn next(&mut self, body: &Value) -> Result<Option<String>> {
+        let Some(link) = body.get("@odata.nextLink") else {
+            return Ok(None);
+        };
+        // Shown quoted, its control characters escaped: it is Graph's text, not ours.
+        let shown = link.to_string();
+        let Some(link) = link.as_str() else {
+            return Err(Error::Network(format!(
+                "Graph's page has an @odata.nextLink that is not a URL ({shown}); the scan stopped there"
+            )));
+        };
+        if self.origin.is_none() || Origin::of(link) != self.origin {
+            return Err(Error::Network(format!(
+                "Graph's page names an @odata.nextLink on another origin than --graph-url ({shown}): keycred sends \
+                 its token only to the Graph URL it was given, so the scan stopped there"
+            )));
+        }
+        if !self.seen.insert(link.to_owned()) {
+            return Err(Error::Network(format!(
+                "Graph's page names an @odata.nextLink it named before ({shown}): following it again would page for \
+                 ever, so the scan stopped there"
+            )));
+        }
+        Ok(Some(link.to_owned()))
     }
 }
 
@@ -439,6 +536,49 @@ mod tests {
             "keyCredentials%2Fany(k:k%2FendDateTime%20le%202027-01-01T00:00:00Z)"
         );
         assert_eq!(encode("appId eq 'x'"), "appId%20eq%20'x'");
+    }
+
+    #[test]
+    fn next_links_stay_on_the_graph_origin() {
+        let mut pages = Pages::new("http://127.0.0.1:4000");
+        let next = |pages: &mut Pages, link: &str| {
+            pages.next(&serde_json::json!({"@odata.nextLink": link}))
+        };
+        assert!(next(
+            &mut pages,
+            "http://127.0.0.1:4000/v1.0/applications?$skiptoken=1"
+        )
+        .is_ok());
+        for other in [
+            "http://127.0.0.1:40001/v1.0/applications",
+            "http://127.0.0.1:4001/v1.0/applications",
+            "https://127.0.0.1:4000/v1.0/applications",
+            "http://localhost:4000/v1.0/applications",
+            "http://127.0.0.1:4000@evil.example/v1.0/applications",
+            "//127.0.0.1:4000/v1.0/applications",
+            "/v1.0/applications",
+        ] {
+            let error = next(&mut pages, other).unwrap_err().to_string();
+            assert!(error.contains("another origin"), "{other}: {error}");
+        }
+        let again = next(
+            &mut pages,
+            "http://127.0.0.1:4000/v1.0/applications?$skiptoken=1",
+        );
+        assert!(again.unwrap_err().to_string().contains("named before"));
+        let mut public = Pages::new("https://graph.microsoft.com");
+        assert!(next(
+            &mut public,
+            "https://graph.microsoft.com:443/v1.0/applications?$skiptoken=x"
+        )
+        .is_ok());
+        assert!(next(&mut public, "http://graph.microsoft.com/v1.0/applications").is_err());
+        assert!(next(
+            &mut public,
+            "https://graph.microsoft.com.evil.example/v1.0/applications"
+        )
+        .is_err());
+        assert_eq!(public.next(&serde_json::json!({})).unwrap(), None);
     }
 
     #[test]

@@ -86,6 +86,13 @@ pub fn csr(request: &CsrRequest) -> Result<CsrOutcome> {
             crate::export::private_key_pem(&key).as_bytes().to_vec(),
             Access::Secret,
         ));
+        // The record that this key is keycred's, so that a rotation sends the CA's answer for it and no other.
+        files.push(super::made::record(
+            &request.out,
+            &request.name,
+            &super::made::public_key_of(&key)?,
+            None,
+        ));
     }
     if missing {
         fsio::create_output_dir(&request.out, true)?;

@@ -164,6 +164,7 @@ pub(crate) fn next(
                 csr: pending.csr,
             }));
         };
+        let stem = pending.stem.clone();
         let prepared = super::ca::prepare_import(
             &ImportRequest {
                 cert: answer.clone(),
@@ -179,6 +180,17 @@ pub(crate) fn next(
             passwords,
             now,
         )?;
+        if let Some(why) =
+            super::made::not_made_here(&spec.out, &stem, &answer, &prepared.outcome.leaf)?
+        {
+            return Err(crate::error::Error::Refused(format!(
+                "{}: the CA's answer is not imported, because {why}: keycred adds a CA's certificate only for a \
+                 request it made itself (its record is {}). If you made this request, add the certificate by name \
+                 (keycred rotate --cert, or keycred import and then graph add-key)",
+                answer.display(),
+                super::made::record_path(&spec.out, &stem).display()
+            )));
+        }
         let step = CaStep::Imported {
             answer,
             chain: prepared
@@ -267,7 +279,10 @@ fn imported_not_held(
             continue;
         }
         if let Some(cert) = crate::manifest::existing::unheld_certificate(&cer, existing, now)? {
-            return Ok(Some((cer, cert)));
+            // Only for a key keycred made here (a planted request, key and certificate are not ours to send).
+            if super::made::not_made_here(dir, &request.stem, &cer, &cert)?.is_none() {
+                return Ok(Some((cer, cert)));
+            }
         }
     }
     Ok(None)

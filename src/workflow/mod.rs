@@ -14,6 +14,7 @@ pub mod doctor;
 pub mod grant;
 pub mod graph;
 pub mod graph_rotate;
+pub mod made;
 pub mod prove;
 pub mod provision;
 pub mod rotate_app;

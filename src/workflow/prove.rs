@@ -220,11 +220,17 @@ fn fetch(url: &str, timeout: std::time::Duration) -> Result<String> {
         "--jwks",
         "https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys",
     )?;
-    let mut response = token::agent(timeout)
+    let mut response = token::agent(url, timeout)
         .get(url)
         .call()
         .map_err(|e| token::network_error(e, url, timeout))?;
     let status = response.status().as_u16();
+    token::refuse_redirect(
+        status,
+        token::location(&response).as_deref(),
+        &format!("--jwks {url}"),
+        "--jwks",
+    )?;
     if status != 200 {
         return Err(Error::Network(format!("--jwks {url}: HTTP {status}")));
     }

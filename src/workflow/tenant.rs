@@ -182,11 +182,13 @@ fn verdict_index(verdict: Verdict) -> usize {
 }
 
 /// Scans the tenant's app registrations page by page, handing each app to `each` as its page arrives, so memory
-/// holds one page however large the tenant is.
+/// holds one page however large the tenant is. A signal recorded in `interrupt` stops the scan after the page in
+/// flight.
 pub fn scan(
     client: &GraphClient,
     request: &ScanRequest,
     now: OffsetDateTime,
+    interrupt: &crate::interrupt::Interrupt,
     mut each: impl FnMut(&AppSummary),
 ) -> Result<ScanOutcome> {
     let filter = match (&request.filter, request.expiring_within) {
@@ -209,6 +211,7 @@ pub fn scan(
         graph::SCAN_SELECT,
         request.page_size,
         |page| {
+            interrupt.check()?;
             outcome.pages += 1;
             for app in page {
                 let summary = summarize(app, now, request.warn)?;

@@ -509,7 +509,16 @@ fn a_certificate_from_the_ca_is_requested_then_finished_by_the_printed_commands(
         line,
         "keycred csr --subject 'CN=CA Daemon,O=Contoso' --out . --name ca-daemon --key-size 2048"
     );
-    assert_eq!(names_in(dir.path()), ["ca-daemon.csr", "ca-daemon.key"]);
+    // The request, its key, and keycred's owner-only record that it made the key (a rotation sends the CA's answer
+    // only for such a key).
+    assert_eq!(
+        names_in(dir.path()),
+        [
+            "ca-daemon.csr",
+            "ca-daemon.key",
+            "ca-daemon.keycred-state.json"
+        ]
+    );
     let verified = run_peer(
         "openssl",
         &[

@@ -242,6 +242,7 @@ pub fn graph_rotate(
             "id",
             crate::graph::MAX_PAGE,
             |page| {
+                interrupt.check()?;
                 ids.extend(
                     page.iter()
                         .filter_map(|a| a.get("id")?.as_str()?.parse::<Uuid>().ok()),
@@ -339,6 +340,14 @@ fn plan_and_apply(
     rotation.id = object_id.to_string();
     rotation.app_id = text(&app, "appId").unwrap_or_default();
     rotation.display_name = text(&app, "displayName");
+    // The appId names the app's folder: only a GUID may (never `..`, a slash or an absolute path from Graph).
+    if Uuid::try_parse(&rotation.app_id).is_err() {
+        return Err(Error::Network(format!(
+            "application {object_id}: Graph gave its appId as {:?}, which is not a GUID; nothing was written or \
+             sent for this app",
+            rotation.app_id
+        )));
+    }
     let entries = key_credentials(&app);
     let manifest = tenant::as_manifest(app, &format!("application {}", rotation.app_id))?;
     rotation.existing = manifest.key_credentials()?;
@@ -424,7 +433,9 @@ fn plan_and_apply(
     // Never leave an app without a valid certificate credential.
     let valid_after = plan.add
         || existing.iter().zip(&plan.existing).any(|(c, d)| {
-            *d == Disposition::Keep && standing(c.start, c.end, now) == Standing::Valid
+            *d == Disposition::Keep
+                && !c.signs()
+                && standing(c.start, c.end, now) == Standing::Valid
         });
     rotation.plan = Some(plan);
     if let Some(csr) = &ca_request {
@@ -472,6 +483,18 @@ fn plan_and_apply(
     match new {
         Some(New::Made(made)) if plan.add => {
             rotation.files = made.issue.write(&made.credential, ManifestFormat::Graph)?;
+            let cer = made.issue.path(FileRole::Cer);
+            let (dir, stem) = super::made::dir_and_stem(&cer).expect("a .cer file");
+            let cert = &made.credential.certificate;
+            crate::fsio::write_all(
+                &[super::made::record(
+                    dir,
+                    stem,
+                    cert.subject_public_key(),
+                    Some(cert),
+                )],
+                false,
+            )?;
         }
         Some(New::Imported(prepared)) => {
             rotation.files = prepared.files();

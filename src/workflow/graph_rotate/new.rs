@@ -119,7 +119,11 @@ pub(super) fn earlier_certificate(
             continue;
         }
         if let Some(cert) = crate::manifest::existing::unheld_certificate(&path, existing, now)? {
-            found.push((path, cert));
+            // Only a certificate keycred made here, for a key it made, is sent: never one planted beside them.
+            let (dir, stem) = super::super::made::dir_and_stem(&path).expect("a .cer file");
+            if super::super::made::not_made_here(dir, stem, &path, &cert)?.is_none() {
+                found.push((path, cert));
+            }
         }
     }
     found.sort_by_key(|(_, cert)| cert.not_after);

@@ -1,0 +1,133 @@
+//! keycred's own record of the keys it made for a rotation, and the check that a certificate found in a folder is
+//! one of them.
+//!
+//! A rotation that stopped after writing its files finishes on the next run by sending the certificate it made
+//! (or the CA's answer to the request it made) instead of making another. That certificate is found in the app's
+//! folder, and whoever can write there could plant one of their own: its key would then be trusted by the app.
+//! So when keycred makes a key for a rotation (a new credential, or a CA request) it writes `STEM.keycred-state.json`
+//! beside it, owner-only, naming the key by the SHA-256 of its public half (and, when the certificate exists, its
+//! SHA-1 thumbprint). A certificate found later is reused only when that record names its key, the private key
+//! beside it is that key, and the folder, the record and the certificate are the user's own and writable by no
+//! other user. All of it is checked before anything is sent.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::credential::thumbprint::upper_hex;
+use crate::credential::{CertificateInfo, PrivateKey};
+use crate::error::{Error, Result};
+use crate::fsio::{self, Access, OutputFile};
+
+/// The record's file name after the credential's base name.
+pub const SUFFIX: &str = ".keycred-state.json";
+
+/// The record of the key made for the files named `stem` in `dir`.
+pub fn record_path(dir: &Path, stem: &str) -> PathBuf {
+    dir.join(format!("{stem}{SUFFIX}"))
+}
+
+/// The record for a key whose public half is `public_key` (and, when the certificate exists, its thumbprint), as
+/// a file to write with the key's own files.
+pub fn record(
+    dir: &Path,
+    stem: &str,
+    public_key: &[u8],
+    cert: Option<&CertificateInfo>,
+) -> OutputFile {
+    let body = json!({
+        "keycred": "the key of these files was made by keycred; a rotation reuses a certificate only for it",
+        "keySha256": upper_hex(&Sha256::digest(public_key)),
+        "thumbprint": cert.map(|c| upper_hex(&c.thumbprints.sha1)),
+    });
+    OutputFile::new(
+        record_path(dir, stem),
+        format!("{body:#}\n").into_bytes(),
+        Access::Secret,
+    )
+}
+
+/// Whether the certificate `cert`, read from `found` in `dir` (`STEM.cer`, or the CA's answer to `STEM.csr`), is
+/// one keycred made (or had issued) for a key it made for the files named `stem`: `Ok(None)` when it is,
+/// `Ok(Some(why not))` when it is not ours to send. A folder that is not the user's own, or that other users may
+/// write to, is an error: nothing found there can be trusted.
+pub fn not_made_here(
+    dir: &Path,
+    stem: &str,
+    found: &Path,
+    cert: &CertificateInfo,
+) -> Result<Option<String>> {
+    if let Some(reason) = fsio::not_private(dir) {
+        return Err(Error::Refused(format!(
+            "{}: {reason}; keycred trusts no certificate found in a folder another user can change, and sent \
+             nothing for this app. Make the folder yours alone (chown, chmod go-w) or give another --out",
+            dir.display()
+        )));
+    }
+    if let Some(reason) = fsio::not_private(found) {
+        return Ok(Some(format!("{}: {reason}", found.display())));
+    }
+    let path = record_path(dir, stem);
+    if let Some(reason) = fsio::not_private(&path) {
+        return Ok(Some(format!(
+            "no record of keycred's that it made its key ({}: {reason})",
+            path.display()
+        )));
+    }
+    let record: Value = match crate::input::read_file(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    {
+        Some(record) => record,
+        None => return Ok(Some(format!("{} is not keycred's record", path.display()))),
+    };
+    let key_sha256 = upper_hex(&Sha256::digest(cert.subject_public_key()));
+    if record.get("keySha256").and_then(Value::as_str) != Some(key_sha256.as_str()) {
+        return Ok(Some(format!(
+            "its key is not the one {} names",
+            path.display()
+        )));
+    }
+    if let Some(thumbprint) = record.get("thumbprint").and_then(Value::as_str) {
+        if thumbprint != upper_hex(&cert.thumbprints.sha1) {
+            return Ok(Some(format!(
+                "it is not the certificate {} names",
+                path.display()
+            )));
+        }
+    }
+    let key_path = dir.join(format!("{stem}.key"));
+    if key_path.exists() {
+        if let Some(reason) = fsio::not_private(&key_path) {
+            return Ok(Some(format!("{}: {reason}", key_path.display())));
+        }
+        let key = crate::workflow::prove::read_key(&key_path)?;
+        if key.matches(cert) != Some(true) {
+            return Ok(Some(format!(
+                "{} is not its private key",
+                key_path.display()
+            )));
+        }
+    } else if !dir.join(format!("{stem}.pfx")).exists() {
+        return Ok(Some("its private key is not beside it".into()));
+    }
+    Ok(None)
+}
+
+/// A key's public half, as [`record`] takes it, for a key that has no certificate yet.
+pub fn public_key_of(key: &PrivateKey) -> Result<Vec<u8>> {
+    key.public_key().ok_or_else(|| {
+        Error::Invalid("the key's public half cannot be computed for its record".into())
+    })
+}
+
+/// The folder and base name of `DIR/STEM.cer`.
+pub fn dir_and_stem(cer: &Path) -> Option<(&Path, &str)> {
+    let stem = cer.file_name()?.to_str()?.strip_suffix(".cer")?;
+    let dir = match cer.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some((dir, stem))
+}

@@ -1,0 +1,629 @@
+//! The security round's attacks, each reproduced against hostile servers on 127.0.0.1 ([`crate::loopback`]):
+//! where a bearer token, a secret or a key may go, and what a Graph answer may make keycred do.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::loopback::{Loopback, Reply};
+
+/// A page counter for the servers that page for ever: each page links to a new one.
+static PAGE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+
+/// A token file for `--token-file`.
+fn token_file(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("graph.token");
+    std::fs::write(&path, "secret-graph-token\n").unwrap();
+    path
+}
+
+fn app(i: usize) -> Value {
+    json!({
+        "id": format!("10000000-0000-4000-8000-{i:012}"),
+        "appId": format!("20000000-0000-4000-8000-{i:012}"),
+        "displayName": format!("App {i}"),
+        "keyCredentials": [],
+        "passwordCredentials": [],
+    })
+}
+
+/// `graph apps --json` against `graph`, bounded so that a run that never ends fails the test instead of hanging it.
+fn graph_apps(graph: &str, dir: &Path, extra: &[&str]) -> std::process::Output {
+    keycred()
+        .args([
+            "graph",
+            "apps",
+            "--json",
+            "--graph-url",
+            graph,
+            "--token-file",
+        ])
+        .arg(token_file(dir))
+        .args(extra)
+        .timeout(Duration::from_secs(40))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_next_link_to_another_origin_never_gets_the_token() {
+    let thief = Loopback::start(|_, _| Reply::json(200, json!({"value": []})));
+    let dir = tempfile::tempdir().unwrap();
+    let thief_port = thief.port;
+    // Each link leaves the Graph origin: another port, another scheme, another host name for the same address, a
+    // user-info part naming the Graph host before the real one, and the Graph port extended as a string.
+    let links: Vec<Box<dyn Fn(u16) -> String + Send + Sync>> = vec![
+        Box::new(move |_| format!("http://127.0.0.1:{thief_port}/v1.0/applications?$skiptoken=a")),
+        Box::new(move |own| format!("https://127.0.0.1:{own}/v1.0/applications?$skiptoken=b")),
+        Box::new(move |_| format!("http://localhost:{thief_port}/v1.0/applications?$skiptoken=c")),
+        Box::new(move |own| {
+            format!("http://127.0.0.1:{own}@127.0.0.1:{thief_port}/v1.0/applications?$skiptoken=d")
+        }),
+        Box::new(move |own| format!("http://127.0.0.1:{own}0/v1.0/applications?$skiptoken=e")),
+    ];
+    for link in links {
+        let graph = Loopback::start(move |request, own| {
+            if request.target.contains("skiptoken") {
+                Reply::json(200, json!({"value": []}))
+            } else {
+                Reply::json(
+                    200,
+                    json!({"value": [app(0)], "@odata.nextLink": link(own)}),
+                )
+            }
+        });
+        let out = graph_apps(&graph.url(), dir.path(), &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_ne!(out.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("@odata.nextLink") && stderr.contains("another origin"),
+            "{stderr}"
+        );
+        assert_eq!(
+            graph.received().len(),
+            1,
+            "only the first page was asked for"
+        );
+        assert_eq!(
+            graph.received()[0].header("authorization"),
+            Some("Bearer secret-graph-token"),
+            "the Graph URL itself gets the token"
+        );
+        // The JSON report says the scan is incomplete; it is still one document.
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["complete"], false);
+    }
+    assert!(
+        thief.received().is_empty(),
+        "the other origin was asked: {:?}",
+        thief.received()
+    );
+}
+
+#[test]
+fn a_redirect_from_graph_is_not_followed() {
+    let thief = Loopback::start(|_, _| Reply::json(200, json!({"value": []})));
+    let target = format!("{}/v1.0/applications", thief.url());
+    let graph = Loopback::start(move |_, _| Reply::redirect(307, &target));
+    let dir = tempfile::tempdir().unwrap();
+    let out = graph_apps(&graph.url(), dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "an empty tenant elsewhere: {stderr}"
+    );
+    assert!(stderr.contains("redirect"), "{stderr}");
+    assert!(
+        stderr.contains(&thief.url()),
+        "the error names the link: {stderr}"
+    );
+    assert!(thief.received().is_empty());
+}
+
+#[test]
+fn a_redirect_from_the_token_endpoint_is_not_followed() {
+    let thief = Loopback::start(|_, _| {
+        Reply::json(
+            200,
+            json!({"access_token": "from-elsewhere", "token_type": "Bearer", "expires_in": 3600}),
+        )
+    });
+    let target = format!("{}/token", thief.url());
+    let authority = Loopback::start(move |_, _| Reply::redirect(302, &target));
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cr3t-value\n").unwrap();
+    let out = keycred()
+        .args(["token", "--tenant", TENANT, "--client-id", CLIENT])
+        .args([
+            "--scope",
+            "api://contoso-orders/.default",
+            "--authority",
+            &authority.url(),
+        ])
+        .arg("--client-secret-file")
+        .arg(&secret)
+        .timeout(Duration::from_secs(40))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("from-elsewhere"));
+    assert!(stderr.contains("redirect"), "{stderr}");
+    assert!(thief.received().is_empty());
+}
+
+#[test]
+fn a_redirected_jwks_is_not_trusted() {
+    let thief = Loopback::start(|_, _| Reply::json(200, json!({"keys": []})));
+    let target = format!("{}/keys", thief.url());
+    let jwks = Loopback::start(move |_, _| Reply::redirect(302, &target));
+    let dir = tempfile::tempdir().unwrap();
+    let assertion = keycred()
+        .args([
+            "assertion",
+            "--tenant",
+            TENANT,
+            "--client-id",
+            CLIENT,
+            "--key",
+        ])
+        .arg(fixture("openssl-rsa.key"))
+        .arg("--cert")
+        .arg(fixture("openssl-rsa.cer"))
+        .output()
+        .unwrap();
+    let token = dir.path().join("token.txt");
+    std::fs::write(&token, stdout(&assertion)).unwrap();
+    let out = keycred()
+        .arg("decode")
+        .arg(&token)
+        .args(["--jwks", &format!("{}/keys", jwks.url())])
+        .timeout(Duration::from_secs(40))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("redirect"), "{stderr}");
+    assert!(thief.received().is_empty());
+}
+
+#[test]
+fn a_loopback_authority_is_never_sent_through_a_proxy() {
+    let proxy = Loopback::start(|_, _| Reply::json(502, json!({})));
+    let authority = Loopback::start(|_, _| {
+        Reply::json(
+            200,
+            json!({"access_token": "local", "token_type": "Bearer", "expires_in": 3600}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cr3t-value\n").unwrap();
+    let out = keycred()
+        .args(["token", "--tenant", TENANT, "--client-id", CLIENT])
+        .args(["--scope", "api://contoso-orders/.default"])
+        .args([
+            "--authority",
+            &format!("http://localhost:{}", authority.port),
+        ])
+        .arg("--client-secret-file")
+        .arg(&secret)
+        .env("HTTPS_PROXY", proxy.url())
+        .env("HTTP_PROXY", proxy.url())
+        .env("ALL_PROXY", proxy.url())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .timeout(Duration::from_secs(40))
+        .output()
+        .unwrap();
+    assert!(
+        proxy.received().is_empty(),
+        "the proxy got {:?}",
+        proxy.received()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(authority.received().len(), 1);
+}
+
+#[test]
+fn a_repeated_next_link_ends_the_scan() {
+    let graph = Loopback::start(|_, own| {
+        Reply::json(
+            200,
+            json!({"value": [app(0)], "@odata.nextLink": format!("http://127.0.0.1:{own}/v1.0/applications?$skiptoken=same")}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = graph_apps(&graph.url(), dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("again"), "{stderr}");
+    assert!(
+        graph.received().len() <= 3,
+        "{} pages",
+        graph.received().len()
+    );
+}
+
+#[test]
+fn an_endless_chain_of_pages_stops_at_the_timeout() {
+    let graph = Loopback::start(|request, own| {
+        let _ = request;
+        let n = PAGE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Reply::json(
+            200,
+            json!({"value": [app(0)], "@odata.nextLink": format!("http://127.0.0.1:{own}/v1.0/applications?$skiptoken={n}x")}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let out = graph_apps(&graph.url(), dir.path(), &["--timeout", "3"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("--timeout"), "{stderr}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn sigterm_stops_a_scan_at_once() {
+    let graph = Loopback::start(|request, own| {
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = request;
+        let n = PAGE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Reply::json(
+            200,
+            json!({"value": [app(0)], "@odata.nextLink": format!("http://127.0.0.1:{own}/v1.0/applications?$skiptoken={n}x")}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("keycred"))
+        .args([
+            "graph",
+            "apps",
+            "--json",
+            "--graph-url",
+            &graph.url(),
+            "--token-file",
+        ])
+        .arg(token_file(dir.path()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let status = status.expect("the scan went on after SIGTERM");
+    assert_eq!(status.code(), Some(143));
+}
+
+#[test]
+fn an_app_id_from_graph_never_becomes_a_path() {
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD
+        .encode(std::fs::read(fixture("openssl-rsa.cer")).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("certs");
+    for evil in ["../escaped", "/tmp/keycred-escaped-abs"] {
+        let application = json!({
+            "id": "10000000-0000-4000-8000-000000000001",
+            "appId": evil,
+            "displayName": "Evil",
+            "keyCredentials": [{
+                "key": key,
+                "keyId": "00000000-0000-4000-8000-000000000001",
+                "displayName": "CN=Evil",
+                "type": "AsymmetricX509Cert",
+                "usage": "Verify",
+                "startDateTime": days_from_now(-300),
+                "endDateTime": days_from_now(10),
+            }],
+        });
+        let graph = Loopback::start(move |request, _| {
+            if request.method == "PATCH" {
+                Reply::json(204, Value::Null)
+            } else if request.target.contains("$top") {
+                Reply::json(200, json!({"value": [application]}))
+            } else if request.target.contains("(appId=") {
+                Reply::json(
+                    404,
+                    json!({"error": {"code": "Request_ResourceNotFound", "message": "not found"}}),
+                )
+            } else {
+                Reply::json(200, application.clone())
+            }
+        });
+        let out = keycred()
+            .args([
+                "graph",
+                "rotate",
+                "--all",
+                "--apply",
+                "--no-pfx",
+                "--graph-url",
+                &graph.url(),
+            ])
+            .arg("--token-file")
+            .arg(token_file(dir.path()))
+            .arg("--out")
+            .arg(&out_dir)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_ne!(out.status.code(), Some(0), "{text}{stderr}");
+        assert!(
+            format!("{text}{stderr}").contains("not a GUID"),
+            "{text}{stderr}"
+        );
+        assert!(!dir.path().join("escaped").exists());
+        assert!(!Path::new("/tmp/keycred-escaped-abs").exists());
+        assert!(
+            graph.received().iter().all(|r| r.method == "GET"),
+            "nothing is sent for it"
+        );
+    }
+}
+
+/// A one-app tenant on a [`Loopback`] that keeps what a PATCH sends; `refuse_patches` answers the first N PATCHes
+/// with 403.
+struct OneAppTenant {
+    graph: Loopback,
+    app: std::sync::Arc<std::sync::Mutex<Value>>,
+}
+
+const OBJECT_ID: &str = "10000000-0000-4000-8000-000000000007";
+const APP_ID: &str = "20000000-0000-4000-8000-000000000007";
+
+impl OneAppTenant {
+    fn start(refuse_patches: usize) -> OneAppTenant {
+        use base64::Engine as _;
+        let key = base64::engine::general_purpose::STANDARD
+            .encode(std::fs::read(fixture("openssl-rsa.cer")).unwrap());
+        let app = std::sync::Arc::new(std::sync::Mutex::new(json!({
+            "id": OBJECT_ID,
+            "appId": APP_ID,
+            "displayName": "Orders Daemon",
+            "keyCredentials": [{
+                "key": key,
+                "keyId": "00000000-0000-4000-8000-000000000007",
+                "displayName": "CN=Orders Daemon",
+                "type": "AsymmetricX509Cert",
+                "usage": "Verify",
+                "startDateTime": days_from_now(-300),
+                "endDateTime": days_from_now(10),
+            }],
+        })));
+        let state = std::sync::Arc::clone(&app);
+        let refused = std::sync::atomic::AtomicUsize::new(0);
+        let graph = Loopback::start(move |request, _| {
+            let mut app = state.lock().unwrap();
+            if request.method == "PATCH" {
+                if refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < refuse_patches {
+                    return Reply::json(
+                        403,
+                        json!({"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}}),
+                    );
+                }
+                let body: Value = serde_json::from_str(&request.body).unwrap();
+                app["keyCredentials"] = body["keyCredentials"].clone();
+                Reply::json(204, Value::Null)
+            } else if request.target.contains("$top") {
+                Reply::json(200, json!({"value": [app.clone()]}))
+            } else if request.target.contains("(appId=") {
+                Reply::json(
+                    404,
+                    json!({"error": {"code": "Request_ResourceNotFound", "message": "not found"}}),
+                )
+            } else {
+                Reply::json(200, app.clone())
+            }
+        });
+        OneAppTenant { graph, app }
+    }
+
+    /// `graph rotate --all --apply` into `out`.
+    fn rotate(&self, dir: &Path, out: &Path) -> std::process::Output {
+        keycred()
+            .args([
+                "graph",
+                "rotate",
+                "--all",
+                "--apply",
+                "--no-pfx",
+                "--json",
+                "--graph-url",
+                &self.graph.url(),
+            ])
+            .arg("--token-file")
+            .arg(token_file(dir))
+            .arg("--out")
+            .arg(out)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    }
+
+    /// The certificates (base64 DER) the PATCHes sent.
+    fn sent_keys(&self) -> Vec<String> {
+        self.graph
+            .received()
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .flat_map(|r| {
+                let body: Value = serde_json::from_str(&r.body).unwrap();
+                body["keyCredentials"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|k| k["key"].as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+fn base64_of(path: &Path) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).unwrap())
+}
+
+#[test]
+fn a_certificate_planted_in_the_apps_folder_is_never_uploaded() {
+    let tenant = OneAppTenant::start(0);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("certs");
+    let folder = out.join(APP_ID);
+    std::fs::create_dir_all(&folder).unwrap();
+    // Someone who can write into the folder plants a certificate of their own key, with its key beside it.
+    stdout(
+        &keycred()
+            .args([
+                "new",
+                "-s",
+                "CN=Orders Daemon",
+                "--name",
+                "planted",
+                "--no-pfx",
+                "--out",
+            ])
+            .arg(&folder)
+            .output()
+            .unwrap(),
+    );
+    let planted = base64_of(&folder.join("planted.cer"));
+    let run = tenant.rotate(dir.path(), &out);
+    let report = output_json(&run);
+    assert_eq!(report["apps"][0]["result"], "rotated", "{report}");
+    assert_eq!(report["apps"][0]["added"]["reused"], false, "{report}");
+    let sent = tenant.sent_keys();
+    assert_eq!(sent.len(), 1, "one new certificate: {sent:?}");
+    assert_ne!(sent[0], planted, "the planted certificate was uploaded");
+    // The one sent is the one keycred made, with its record beside it.
+    let made: Vec<String> = names_in(&folder)
+        .into_iter()
+        .filter(|n| n.ends_with(".keycred-state.json"))
+        .collect();
+    assert_eq!(made.len(), 1, "{:?}", names_in(&folder));
+    let stem = made[0].trim_end_matches(".keycred-state.json");
+    assert_eq!(sent[0], base64_of(&folder.join(format!("{stem}.cer"))));
+    let held = tenant.app.lock().unwrap()["keyCredentials"].clone();
+    assert_eq!(held.as_array().unwrap().len(), 2, "{held}");
+}
+
+#[test]
+fn a_stopped_run_sends_the_certificate_it_made_and_no_swapped_one() {
+    let tenant = OneAppTenant::start(1);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("certs");
+    let folder = out.join(APP_ID);
+    // The first run writes its files, then Graph refuses the PATCH.
+    let first = tenant.rotate(dir.path(), &out);
+    assert_ne!(first.status.code(), Some(0));
+    let made = names_in(&folder)
+        .into_iter()
+        .find(|n| n.ends_with(".cer"))
+        .unwrap();
+    let made_cer = folder.join(&made);
+    let ours = base64_of(&made_cer);
+
+    // Someone swaps the made certificate for one of theirs (keeping the name): it is not sent.
+    let evil = tempfile::tempdir().unwrap();
+    stdout(
+        &keycred()
+            .args([
+                "new",
+                "-s",
+                "CN=Orders Daemon",
+                "--name",
+                "evil",
+                "--no-pfx",
+                "--out",
+            ])
+            .arg(evil.path())
+            .output()
+            .unwrap(),
+    );
+    std::fs::copy(evil.path().join("evil.cer"), &made_cer).unwrap();
+    let before = tenant.sent_keys().len();
+    let swapped = tenant.rotate(dir.path(), &out);
+    let report = output_json(&swapped);
+    assert_eq!(report["apps"][0]["added"]["reused"], false, "{report}");
+    let sent = tenant.sent_keys()[before..].to_vec();
+    assert_eq!(sent.len(), 1, "{report}");
+    assert_ne!(sent[0], base64_of(&evil.path().join("evil.cer")));
+    assert_ne!(sent[0], ours, "its file holds another certificate now");
+}
+
+#[test]
+fn a_stopped_run_is_finished_with_the_certificate_it_made() {
+    let tenant = OneAppTenant::start(1);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("certs");
+    let folder = out.join(APP_ID);
+    assert_ne!(tenant.rotate(dir.path(), &out).status.code(), Some(0));
+    let made = names_in(&folder)
+        .into_iter()
+        .find(|n| n.ends_with(".cer"))
+        .unwrap();
+    let second = output_json(&tenant.rotate(dir.path(), &out));
+    assert_eq!(second["apps"][0]["result"], "rotated", "{second}");
+    assert_eq!(second["apps"][0]["added"]["reused"], true, "{second}");
+    // The refused PATCH and the one that landed sent the same certificate.
+    let ours = base64_of(&folder.join(made));
+    assert_eq!(tenant.sent_keys(), [ours.clone(), ours]);
+}
+
+#[test]
+fn a_folder_other_users_may_write_is_not_trusted() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tenant = OneAppTenant::start(1);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("certs");
+    let folder = out.join(APP_ID);
+    assert_ne!(tenant.rotate(dir.path(), &out).status.code(), Some(0));
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let before = tenant.sent_keys().len();
+    let run = tenant.rotate(dir.path(), &out);
+    let report = output_json(&run);
+    assert_eq!(report["apps"][0]["result"], "failed", "{report}");
+    assert!(
+        report["apps"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("other users may write it"),
+        "{report}"
+    );
+    assert_eq!(tenant.sent_keys().len(), before, "nothing was sent");
+}
