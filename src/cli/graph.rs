@@ -247,9 +247,15 @@ pub struct GraphRotateArgs {
     )]
     pub apps: Vec<String>,
 
-    /// Every app the token may read (with --filter, those it matches).
+    /// Every app the token may read that holds a certificate credential (with --filter, those it matches); apps
+    /// with secrets only or no credential are listed apart and left alone.
     #[arg(long)]
     pub all: bool,
+
+    /// With --all, also give the apps that hold no certificate credential (secrets only, or nothing) their first
+    /// certificate. A named --app always gets one.
+    #[arg(long, requires = "all")]
+    pub include_without_certificate: bool,
 
     /// An OData $filter for --all.
     #[arg(long, value_name = "ODATA", requires = "all")]
@@ -294,7 +300,8 @@ pub struct GraphRotateArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub verify_timeout: u64,
 
-    /// After a verified rotation, remove the credential the new one replaces (only once its token worked).
+    /// With --self: after a verified rotation, remove the credential the new one replaces (only once its token
+    /// worked). Refused in an admin's run, whose new key is not yet where the app runs.
     #[arg(long, requires = "verify")]
     pub retire_previous: bool,
 

@@ -194,6 +194,7 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
     let request = GraphRotateRequest {
         apps,
         all: args.all,
+        include_without_certificate: args.include_without_certificate,
         filter: args.filter.clone(),
         policy: keycred::rotation::Policy {
             renew_within: (!args.policy.force_renewal)

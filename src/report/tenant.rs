@@ -177,6 +177,35 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
     })
 }
 
+/// After an admin's rotation, where the new key must go before the credential it replaces can go: the key is
+/// only in `--out`, and the app's daemon still signs with the old one.
+fn deploy_step(app: &crate::workflow::graph_rotate::AppRotation) -> String {
+    use crate::provision::FileRole;
+    if app.action != crate::workflow::graph_rotate::AppAction::Rotated || app.added.is_none() {
+        return String::new();
+    }
+    let Some((_, key)) = [FileRole::Pfx, FileRole::Bundle, FileRole::Key]
+        .iter()
+        .find_map(|role| app.files.iter().find(|(r, _)| r == role))
+    else {
+        return String::new();
+    };
+    let replaced = app
+        .plan
+        .as_ref()
+        .and_then(|p| p.current.filter(|i| p.existing[*i] == Disposition::Keep))
+        .and_then(|i| app.existing.get(i)?.key_id);
+    format!(
+        "    next: deploy {key} where the app runs{}\n",
+        match replaced {
+            Some(id) => format!(
+                "; then remove keyId {id}, which the new certificate replaces, once nothing signs in with it"
+            ),
+            None => String::new(),
+        }
+    )
+}
+
 /// `graph rotate` as text: per app its keyCredentials diff as `rotate` shows it, then the counts.
 pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
     let now = outcome.now;
@@ -236,18 +265,29 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
         if let Some(error) = &app.error {
             out.push_str(&format!("  error: {error}\n"));
         }
+        if !outcome.self_service {
+            out.push_str(&deploy_step(app));
+        }
     }
     let count = |action: crate::workflow::graph_rotate::AppAction| {
         outcome.apps.iter().filter(|a| a.action == action).count()
     };
     use crate::workflow::graph_rotate::AppAction;
     out.push_str(&format!(
-        "{} apps: {} rotated, {} planned, {} skipped, {} failed{}{}{}\n",
+        "{} app{}: {} rotated, {} planned, {} skipped, {} failed{}{}{}{}\n",
         outcome.apps.len(),
+        if outcome.apps.len() == 1 { "" } else { "s" },
         count(AppAction::Rotated),
         count(AppAction::Planned),
         count(AppAction::Skipped),
         count(AppAction::Failed),
+        match count(AppAction::NoCertificate) {
+            0 => String::new(),
+            n => format!(
+                ", {n} without a certificate left alone (--app ID or --include-without-certificate gives {} one)",
+                if n == 1 { "it" } else { "each" }
+            ),
+        },
         match (count(AppAction::Requested), count(AppAction::Waiting)) {
             (0, 0) => String::new(),
             (requested, waiting) =>

@@ -129,6 +129,7 @@ fn tenant_row(
     let request = GraphRotateRequest {
         apps: vec![app_id],
         all: false,
+        include_without_certificate: false,
         filter: None,
         policy: Policy {
             renew_within: Some(time::Duration::days(i64::from(app.renew_within()))),

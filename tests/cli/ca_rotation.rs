@@ -274,7 +274,14 @@ fn graph_rotate_requests_for_every_due_app_then_sends_the_cas_certificates() {
         json(
             &tenant
                 .keycred("rotate")
-                .args(["--all", "--ca", "--no-pfx", "--json", "--out"])
+                .args([
+                    "--all",
+                    "--include-without-certificate",
+                    "--ca",
+                    "--no-pfx",
+                    "--json",
+                    "--out",
+                ])
                 .arg(&out)
                 .args(extra)
                 .output()

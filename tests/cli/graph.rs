@@ -665,7 +665,14 @@ fn rotate_plans_then_applies_the_whole_collection_and_touches_no_healthy_app() {
     let run = |extra: &[&str]| {
         tenant
             .keycred("rotate")
-            .args(["--all", "--no-pfx", "--json", "--out"])
+            // Every app, those without a certificate too (they get their first).
+            .args([
+                "--all",
+                "--include-without-certificate",
+                "--no-pfx",
+                "--json",
+                "--out",
+            ])
             .arg(&out)
             .args(extra)
             .output()
@@ -1040,35 +1047,28 @@ fn verify_then_retire_the_previous_credential_in_admin_and_self_mode() {
         return;
     };
     let out = tenant.dir.path().join("certs");
-    let report = json(
-        &tenant
-            .keycred("rotate")
-            .args([
-                "--app",
-                "20000000-0000-4000-8000-000000000001",
-                "--no-pfx",
-                "--apply",
-                "--verify",
-            ])
-            .args(["--retire-previous", "--json", "--out"])
-            .arg(&out)
-            .output()
-            .unwrap(),
-    );
-    let app = &report["apps"][0];
+    // Admin mode: the new key is only in --out, so the credential it replaces is never removed in the same run
+    // (the daemon would be locked out); refused before anything is made or sent.
+    let refused = tenant
+        .keycred("rotate")
+        .args([
+            "--app",
+            "20000000-0000-4000-8000-000000000001",
+            "--no-pfx",
+            "--apply",
+            "--verify",
+        ])
+        .args(["--retire-previous", "--json", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_fails(&refused, 2, "--retire-previous works with --self only");
+    assert!(patches(&tenant).is_empty());
+    assert!(!out.exists(), "nothing was made");
     assert_eq!(
-        (app["result"].as_str(), app["verified"].as_bool()),
-        (Some("rotated"), Some(true)),
-        "{report}"
+        held(&tenant, "10000000-0000-4000-8000-000000000001").len(),
+        1
     );
-    assert_eq!(app["retired"], "00000000-0000-4000-8000-000000000001");
-    let now_held = held(&tenant, "10000000-0000-4000-8000-000000000001");
-    assert_eq!(
-        now_held.len(),
-        1,
-        "only the new, verified credential: {now_held:?}"
-    );
-    assert_eq!(now_held[0]["keyId"], app["added"]["keyId"]);
 
     // --self: the automation app rolls its own key, proves the new one signs in, then removes the old one.
     let report = json(
@@ -1153,14 +1153,7 @@ fn a_whole_tenant_rotation_with_verify_and_retire_then_run_again() {
         tenant
             .keycred("rotate")
             .args([
-                "--all",
-                "--no-pfx",
-                "--apply",
-                "--verify",
-                "--retire-previous",
-                "--jobs",
-                "2",
-                "--out",
+                "--all", "--no-pfx", "--apply", "--verify", "--jobs", "2", "--out",
             ])
             .arg(&out)
             .arg("--report")
@@ -1190,19 +1183,20 @@ fn a_whole_tenant_rotation_with_verify_and_retire_then_run_again() {
                 "{app}"
             ),
             1 => {
-                // Due: the new one verified, the one it replaces retired.
+                // Due: the new one verified beside the one it replaces (an admin's run retires nothing).
                 assert_eq!(app["verified"], true, "{app}");
-                assert_eq!(now_held.len(), 1, "{app}");
-                assert_eq!(now_held[0]["keyId"], app["added"]["keyId"]);
+                assert_eq!(now_held.len(), 2, "{app}");
+                assert_eq!(now_held[1]["keyId"], app["added"]["keyId"]);
             }
             2 => {
                 // Expired: nothing valid to retire; the expired one stays until --prune-expired.
                 assert_eq!(app["verified"], true, "{app}");
                 assert_eq!(now_held.len(), 2, "{app}");
             }
+            // No certificate credential: --all leaves it alone.
             _ => assert_eq!(
-                (app["verified"].as_bool(), now_held.len()),
-                (Some(true), 1),
+                (app["result"].as_str(), now_held.len()),
+                (Some("no certificate"), 0),
                 "{app}"
             ),
         }
@@ -1233,7 +1227,7 @@ fn a_whole_tenant_rotation_with_verify_and_retire_then_run_again() {
         .as_array()
         .unwrap()
         .iter()
-        .all(|a| a["result"] == "skipped"));
+        .all(|a| a["result"] == "skipped" || a["result"] == "no certificate"));
 }
 
 #[test]
@@ -1249,7 +1243,14 @@ fn a_stopped_rotation_finishes_on_the_next_run_without_duplicates() {
         .args(["graph", "rotate"])
         .args(tenant.connection())
         .args([
-            "--all", "--no-pfx", "--apply", "--jobs", "1", "--json", "--out",
+            "--all",
+            "--include-without-certificate",
+            "--no-pfx",
+            "--apply",
+            "--jobs",
+            "1",
+            "--json",
+            "--out",
         ])
         .arg(&out)
         .stdout(Stdio::piped())
@@ -1287,7 +1288,13 @@ fn a_stopped_rotation_finishes_on_the_next_run_without_duplicates() {
     // Again: the rest is done, and every due app has exactly one new credential.
     let again = tenant
         .keycred("rotate")
-        .args(["--all", "--no-pfx", "--apply", "--out"])
+        .args([
+            "--all",
+            "--include-without-certificate",
+            "--no-pfx",
+            "--apply",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
@@ -1337,7 +1344,14 @@ fn a_rotation_run_waits_out_throttling_and_never_retries_sooner() {
     let out = tenant
         .keycred("rotate")
         .args([
-            "--all", "--no-pfx", "--apply", "--jobs", "2", "--json", "--out",
+            "--all",
+            "--include-without-certificate",
+            "--no-pfx",
+            "--apply",
+            "--jobs",
+            "2",
+            "--json",
+            "--out",
         ])
         .arg(tenant.dir.path().join("certs"))
         .output()

@@ -193,3 +193,229 @@ fn force_keeps_a_backup_of_what_it_replaces_and_never_widens_its_mode() {
         assert_eq!(mode(&backup), 0o600, "{name}");
     }
 }
+
+mod tenant {
+    //! The tenant rotation's choices: which apps `--all` touches, which credentials are client credentials, and
+    //! what an admin's run leaves for the daemon.
+
+    use serde_json::{json, Value};
+
+    use crate::common::*;
+    use crate::graph::{held, live_tenant, node_ready, patches, tenant_apps, Tenant};
+
+    fn rotate(tenant: &Tenant, args: &[&str]) -> std::process::Output {
+        tenant
+            .keycred("rotate")
+            .args(args)
+            .arg("--out")
+            .arg(tenant.dir.path().join("certs"))
+            .output()
+            .unwrap()
+    }
+
+    fn patched(tenant: &Tenant, object_id: &str) -> bool {
+        patches(tenant)
+            .iter()
+            .any(|e| e["path"].as_str().unwrap().ends_with(object_id))
+    }
+
+    #[test]
+    fn all_leaves_apps_without_a_certificate_alone_unless_asked() {
+        if !node_ready() {
+            return;
+        }
+        // Apps 3 and 7 hold no certificate credential (app 0 and app 5 hold a secret beside theirs).
+        let Some(tenant) = live_tenant(
+            tenant_apps(8).as_array().unwrap().clone(),
+            "Application.ReadWrite.All",
+        ) else {
+            return;
+        };
+        let bare = [
+            "10000000-0000-4000-8000-000000000003",
+            "10000000-0000-4000-8000-000000000007",
+        ];
+        let plan = rotate(&tenant, &["--all", "--no-pfx"]);
+        let text = stdout(&plan);
+        assert!(
+            text.contains("2 without a certificate left alone (--app ID or --include-without-certificate gives each one)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("20000000-0000-4000-8000-000000000003  App 3  no certificate"),
+            "{text}"
+        );
+        let applied = output_json(&rotate(
+            &tenant,
+            &["--all", "--no-pfx", "--apply", "--json"],
+        ));
+        for id in bare {
+            let app = applied["apps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["id"] == id)
+                .unwrap();
+            assert_eq!(app["result"], "no certificate", "{app}");
+            assert!(
+                !patched(&tenant, id),
+                "{id} got a certificate nobody asked for"
+            );
+            assert!(held(&tenant, id).is_empty());
+        }
+        assert!(!tenant
+            .dir
+            .path()
+            .join("certs/20000000-0000-4000-8000-000000000003")
+            .exists());
+        // Named, an app gets its first certificate; so does every bare app with the flag.
+        let named = output_json(&rotate(
+            &tenant,
+            &[
+                "--app",
+                "20000000-0000-4000-8000-000000000003",
+                "--no-pfx",
+                "--apply",
+                "--json",
+            ],
+        ));
+        assert_eq!(named["apps"][0]["result"], "rotated", "{named}");
+        let asked = output_json(&rotate(
+            &tenant,
+            &[
+                "--all",
+                "--include-without-certificate",
+                "--no-pfx",
+                "--apply",
+                "--json",
+            ],
+        ));
+        let app7 = asked["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == bare[1])
+            .unwrap();
+        assert_eq!(app7["result"], "rotated", "{asked}");
+        assert_eq!(held(&tenant, bare[1]).len(), 1);
+    }
+
+    #[test]
+    fn an_admins_run_says_where_the_new_key_must_go_and_retires_nothing() {
+        if !node_ready() {
+            return;
+        }
+        let Some(tenant) = live_tenant(
+            tenant_apps(2).as_array().unwrap().clone(),
+            "Application.ReadWrite.All",
+        ) else {
+            return;
+        };
+        let pw = tenant.dir.path().join("new.pw");
+        std::fs::write(&pw, "a new pfx password\n").unwrap();
+        let run = rotate(
+            &tenant,
+            &[
+                "--app",
+                "20000000-0000-4000-8000-000000000001",
+                "--apply",
+                "--password-file",
+                pw.to_str().unwrap(),
+            ],
+        );
+        let text = stdout(&run);
+        let pfx = names_in(
+            &tenant
+                .dir
+                .path()
+                .join("certs/20000000-0000-4000-8000-000000000001"),
+        )
+        .into_iter()
+        .find(|n| n.ends_with(".pfx"))
+        .unwrap();
+        assert!(
+            text.contains(&format!(
+                "next: deploy {}/certs/20000000-0000-4000-8000-000000000001/{pfx} where the app runs; then remove keyId \
+                 00000000-0000-4000-8000-000000000001, which the new certificate replaces, once nothing signs in with it",
+                tenant.dir.path().display()
+            )),
+            "{text}"
+        );
+        assert_eq!(
+            held(&tenant, "10000000-0000-4000-8000-000000000001").len(),
+            2
+        );
+        assert!(text.contains("1 app: 1 rotated"), "{text}");
+    }
+
+    #[test]
+    fn signing_keys_are_shown_as_such_and_kept_by_a_rotation() {
+        if !node_ready() {
+            return;
+        }
+        use base64::Engine as _;
+        let key = base64::engine::general_purpose::STANDARD
+            .encode(std::fs::read(fixture("openssl-rsa.cer")).unwrap());
+        let object_id = "10000000-0000-4000-8000-000000000009";
+        // Its only client certificate ends in 9 days; a SAML signing key is valid for 299.
+        let app = json!({
+            "id": object_id,
+            "appId": "20000000-0000-4000-8000-000000000009",
+            "displayName": "Orders Portal",
+            "keyCredentials": [
+                {"key": key, "keyId": "00000000-0000-4000-8000-00000000000a", "displayName": "CN=SAML Signing",
+                 "type": "AsymmetricX509Cert", "usage": "Sign",
+                 "startDateTime": days_from_now(-66), "endDateTime": days_from_now(299)},
+                {"key": key, "keyId": "00000000-0000-4000-8000-00000000000b", "displayName": "CN=Orders Portal Daemon",
+                 "type": "AsymmetricX509Cert", "usage": "Verify",
+                 "startDateTime": days_from_now(-356), "endDateTime": days_from_now(9)},
+            ],
+        });
+        let Some(tenant) = live_tenant(vec![app], "Application.ReadWrite.All") else {
+            return;
+        };
+        let scan = tenant.keycred("apps").arg("--json").output().unwrap();
+        let report = output_json(&scan);
+        let listed = report["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == object_id)
+            .unwrap()
+            .clone();
+        assert_eq!(listed["verdict"], "renewal-due", "{listed}");
+        assert_eq!(scan.status.code(), Some(3));
+        let text = String::from_utf8_lossy(&tenant.keycred("apps").output().unwrap().stdout)
+            .lines()
+            .skip_while(|l| !l.contains("Orders Portal"))
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(text.contains("\n  sign "), "{text}");
+
+        let rotated = output_json(&rotate(
+            &tenant,
+            &["--all", "--no-pfx", "--apply", "--json"],
+        ));
+        let entry = rotated["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == object_id)
+            .unwrap()
+            .clone();
+        assert_eq!(entry["result"], "rotated", "{entry}");
+        let now_held = held(&tenant, object_id);
+        let signing: Vec<&Value> = now_held.iter().filter(|k| k["usage"] == "Sign").collect();
+        assert_eq!(signing.len(), 1, "{now_held:?}");
+        assert_eq!(signing[0]["keyId"], "00000000-0000-4000-8000-00000000000a");
+        let new = now_held
+            .iter()
+            .find(|k| k["keyId"] == entry["added"]["keyId"])
+            .unwrap();
+        assert_eq!(
+            new["displayName"], "CN=Orders Portal Daemon",
+            "the subject of the client certificate"
+        );
+    }
+}

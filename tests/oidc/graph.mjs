@@ -69,8 +69,9 @@ function credentialFromKey(key, given = {}) {
     key,
     keyId: given.keyId ?? randomUUID(),
     startDateTime: given.startDateTime ?? new Date(cert.validFrom).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    type: 'AsymmetricX509Cert',
-    usage: 'Verify',
+    // A seeded SAML-style signing key keeps its usage; everything added through the API is Verify (checked there).
+    type: given.type ?? 'AsymmetricX509Cert',
+    usage: given.usage ?? 'Verify',
     x5t: sha1.toString('base64url'),
     cert,
   };

@@ -96,7 +96,8 @@ async function tenantClient(id) {
   if (!app) return undefined;
   const now = Date.now();
   const keys = app.keyCredentials
-    .filter((k) => k.key && Date.parse(k.startDateTime) <= now + 300000 && now <= Date.parse(k.endDateTime))
+    // Only Verify certificates authenticate an app, as in Entra: a Sign key (SAML, token signing) never does.
+    .filter((k) => k.key && k.usage === 'Verify' && Date.parse(k.startDateTime) <= now + 300000 && now <= Date.parse(k.endDateTime))
     .map((k) => ({ ...new X509Certificate(Buffer.from(k.key, 'base64')).publicKey.export({ format: 'jwk' }), use: 'sig' }));
   return {
     client_id: id,

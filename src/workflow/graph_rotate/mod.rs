@@ -35,8 +35,11 @@ use crate::rotation::{self, standing, Candidate, Disposition, Plan, Policy, Stan
 pub struct GraphRotateRequest {
     /// The apps (appId or object id); empty with `all`.
     pub apps: Vec<Uuid>,
-    /// Every app the token may read (with `filter`, those it matches).
+    /// Every app the token may read that holds a certificate credential (with `filter`, those it matches).
     pub all: bool,
+    /// With `all`, also the apps that hold no certificate credential (secrets only, or nothing): each gets its
+    /// first certificate. Without it they are listed apart and left alone.
+    pub include_without_certificate: bool,
     /// An OData `$filter` for `all`.
     pub filter: Option<String>,
     /// The planner's policy.
@@ -105,6 +108,9 @@ pub enum AppAction {
     Requested,
     /// Its request waits for the CA's answer (`--ca`).
     Waiting,
+    /// `--all` found no certificate credential on it (secrets only, or nothing): left alone, never given a first
+    /// certificate unless named or `--include-without-certificate`.
+    NoCertificate,
 }
 
 impl AppAction {
@@ -118,6 +124,7 @@ impl AppAction {
             AppAction::NotStarted => "not started",
             AppAction::Requested => "requested",
             AppAction::Waiting => "waiting for the CA",
+            AppAction::NoCertificate => "no certificate",
         }
     }
 }
@@ -185,6 +192,9 @@ pub struct GraphRotateOutcome {
     pub now: OffsetDateTime,
     /// The signal that stopped the run, if one did.
     pub interrupted_by: Option<i32>,
+    /// The apps rolled their own keys (`--self`); else an admin's run, whose new keys are in `--out` and must
+    /// still be deployed where each app runs.
+    pub self_service: bool,
 }
 
 /// The app properties a rotation reads: its keys included, which Graph returns only when `$select` names
@@ -202,6 +212,16 @@ pub fn graph_rotate(
     interrupt: &crate::interrupt::Interrupt,
     done: &(dyn Fn(&AppRotation) + Sync),
 ) -> Result<GraphRotateOutcome> {
+    if request.retire_previous && request.self_service.is_none() {
+        return Err(Error::Invalid(
+            "--retire-previous works with --self only: in an admin's run the new key is only in --out, not yet where \
+             the app runs, so removing the credential it replaces in the same run locks the app's daemon out. \
+             Deploy each new certificate first, then remove the old credential once nothing signs in with it (the \
+             portal's Certificates & secrets), or let the daemon rotate itself with graph rotate --self \
+             --retire-previous"
+                .into(),
+        ));
+    }
     if request.retire_previous && request.verify.is_none() {
         return Err(Error::Invalid(
             "--retire-previous removes the old credential only once the new one got a token: give --verify too".into(),
@@ -236,17 +256,30 @@ pub fn graph_rotate(
         None => None,
     };
     let mut ids: Vec<Uuid> = request.apps.clone();
+    let mut left_alone = Vec::new();
     if request.all {
+        // The listing's credential metadata (no keys) tells which apps hold a certificate credential.
         client.applications(
             request.filter.as_deref(),
-            "id",
+            "id,appId,displayName,keyCredentials",
             crate::graph::MAX_PAGE,
             |page| {
                 interrupt.check()?;
-                ids.extend(
-                    page.iter()
-                        .filter_map(|a| a.get("id")?.as_str()?.parse::<Uuid>().ok()),
-                );
+                for app in page {
+                    let Some(id) = app.get("id").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let Ok(id) = id.parse::<Uuid>() else { continue };
+                    if request.include_without_certificate || holds_client_certificate(&app) {
+                        ids.push(id);
+                    } else {
+                        let mut rotation =
+                            AppRotation::nothing_yet(id.to_string(), AppAction::NoCertificate);
+                        rotation.app_id = text(&app, "appId").unwrap_or_default();
+                        rotation.display_name = text(&app, "displayName");
+                        left_alone.push(rotation);
+                    }
+                }
                 Ok(())
             },
         )?;
@@ -271,7 +304,7 @@ pub fn graph_rotate(
             });
         }
     });
-    let apps = slots
+    let mut apps: Vec<AppRotation> = slots
         .into_iter()
         .zip(&ids)
         .map(|(slot, id)| {
@@ -280,11 +313,14 @@ pub fn graph_rotate(
                 .unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
         })
         .collect();
+    // Listed apart, after the apps the run worked on.
+    apps.extend(left_alone);
     Ok(GraphRotateOutcome {
         apps,
         applied: request.apply,
         now,
         interrupted_by: interrupt.signal(),
+        self_service: request.self_service.is_some(),
     })
 }
 
@@ -640,6 +676,16 @@ pub fn check_report_target(path: &Path) -> Result<()> {
 
 fn text(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Whether a listed application holds a client certificate credential: a `keyCredentials` entry that is not a
+/// signing key (`usage` `Sign`).
+fn holds_client_certificate(app: &Value) -> bool {
+    key_credentials(app).iter().any(|k| {
+        !k.get("usage")
+            .and_then(Value::as_str)
+            .is_some_and(|u| u.eq_ignore_ascii_case("Sign"))
+    })
 }
 
 fn key_credentials(app: &Value) -> Vec<Value> {
