@@ -5,6 +5,7 @@
 //! so a typo in app 180 does not stop a run halfway: unknown keys, duplicate names, bad subjects and two apps
 //! sharing an output folder or a manifest are reported with their line.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
@@ -152,6 +153,24 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// Where each line starts, for many look-ups of a line number in one text.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        LineIndex {
+            starts: text.match_indices('\n').map(|(i, _)| i + 1).collect(),
+        }
+    }
+
+    /// The 1-based line of `offset`, as [`line_of`] counts it.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset) + 1
+    }
+}
+
 /// Joins `path` onto `base` unless absolute, and removes `.` and `..` lexically, for comparing targets.
 fn resolve(base: &Path, path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
@@ -192,11 +211,17 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
     let mut apps: Vec<BatchApp> = Vec::with_capacity(plan.app.len());
     // Every problem of every app, so that one run shows them all.
     let mut problems: Vec<String> = Vec::new();
+    // What earlier rows took (a name, a folder, a manifest), with the index of the row that took it: a plan of
+    // tens of thousands of rows is checked in linear time.
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut folders: HashMap<String, usize> = HashMap::new();
+    let mut manifests: HashMap<PathBuf, usize> = HashMap::new();
+    let lines = LineIndex::new(text);
     for entry in plan.app {
-        let line = line_of(text, entry.name.span().start);
+        let line = lines.line_of(entry.name.span().start);
         let name = entry.name.into_inner();
         let at = |reason: String| format!("line {line}, app {name:?}: {}", in_plan_words(&reason));
-        if let Some(other) = apps.iter().find(|a| a.name == name) {
+        if let Some(other) = names.get(&name).map(|&i| &apps[i]) {
             problems.push(format!(
                 "line {line}: app name {name:?} is already used on line {}; names must be unique",
                 other.line
@@ -310,10 +335,8 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
         )
         .join(&name);
         // Compared case-insensitively: on macOS and Windows `Orders` and `orders` are one folder.
-        let same_folder = |a: &BatchApp| {
-            a.out_dir.to_string_lossy().to_lowercase() == out_dir.to_string_lossy().to_lowercase()
-        };
-        if let Some(other) = apps.iter().find(|a| same_folder(a)) {
+        let folder = out_dir.to_string_lossy().to_lowercase();
+        if let Some(other) = folders.get(&folder).map(|&i| &apps[i]) {
             problems.push(at(format!(
                 "writes to {}, as app {:?} on line {} does; every app needs its own folder",
                 out_dir.display(),
@@ -324,7 +347,7 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
         }
         let manifest = entry.manifest.map(|m| resolve(base, &m));
         if let Some(path) = &manifest {
-            if let Some(other) = apps.iter().find(|a| a.manifest.as_ref() == Some(path)) {
+            if let Some(other) = manifests.get(path).map(|&i| &apps[i]) {
                 problems.push(at(format!(
                     "rotates {}, as app {:?} on line {} does; two runs on one manifest would race",
                     path.display(),
@@ -333,6 +356,11 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
                 )));
                 continue;
             }
+        }
+        names.insert(name.clone(), apps.len());
+        folders.insert(folder, apps.len());
+        if let Some(path) = &manifest {
+            manifests.insert(path.clone(), apps.len());
         }
         apps.push(BatchApp {
             name,
@@ -448,6 +476,15 @@ pub fn check_manifests(apps: &[BatchApp], source: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_line_index_counts_as_line_of_does() {
+        let text = "a\nbb\n\nccc\n";
+        let lines = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(lines.line_of(offset), line_of(text, offset), "{offset}");
+        }
+    }
+
     use super::*;
 
     const PLAN: &str = r#"

@@ -26,27 +26,76 @@ pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 /// The UTF-8 byte-order mark Windows PowerShell 5.1 and Notepad put at the start of a file.
 pub const UTF8_BOM: &str = "\u{feff}";
 
-/// Reads an input file, refusing a folder and anything larger than [`MAX_INPUT_BYTES`].
+/// How long keycred waits for an input that is not a regular file (a pipe such as `<(…)`, a FIFO, a device) to
+/// deliver its contents: a FIFO nobody writes to would otherwise block the run for ever.
+pub const NON_FILE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads an input file, refusing a folder and anything larger than [`MAX_INPUT_BYTES`]. A pipe, FIFO or device is
+/// read within [`NON_FILE_WAIT`].
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    if file.metadata().map_err(|e| Error::io(path, e))?.is_dir() {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
         return Err(Error::Input {
             path: path.to_owned(),
             reason: "is a folder; give a file".into(),
         });
     }
-    // Read one byte past the limit rather than trusting the size the file system reports (pipes report 0).
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(Error::Input {
+    if meta.is_file() {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        return read_limited(file).map_err(|reason| Error::Input {
             path: path.to_owned(),
-            reason: "is larger than 16 MiB, the most keycred reads from one input (certificates, PFX files, \
-                     manifests, plans and roles files are far smaller): is this the right file?"
-                .into(),
+            reason,
         });
+    }
+    // Opening a FIFO blocks until a writer comes, and reading until it writes: both happen on a thread of their
+    // own, which the run stops waiting for.
+    let (sent, received) = std::sync::mpsc::channel();
+    let owned = path.to_owned();
+    std::thread::spawn(move || {
+        let read = std::fs::File::open(&owned)
+            .map_err(|e| Error::io(&owned, e))
+            .and_then(|file| {
+                read_limited(file).map_err(|reason| Error::Input {
+                    path: owned.clone(),
+                    reason,
+                })
+            });
+        let _ = sent.send(read);
+    });
+    received
+        .recv_timeout(NON_FILE_WAIT)
+        .unwrap_or_else(|_| {
+            Err(Error::Input {
+                path: path.to_owned(),
+                reason: format!(
+                    "is not a regular file (a pipe, a FIFO or a device) and gave nothing to read within {} s: is \
+                     anything writing to it? Give a file",
+                    NON_FILE_WAIT.as_secs()
+                ),
+            })
+        })
+}
+
+/// Standard input, with the same 16 MiB limit as a file.
+pub fn read_stdin() -> Result<Vec<u8>> {
+    read_limited(std::io::stdin().lock()).map_err(|reason| Error::Input {
+        path: PathBuf::from("standard input"),
+        reason,
+    })
+}
+
+/// Reads at most [`MAX_INPUT_BYTES`]: one byte past the limit is read rather than trusting the size the file
+/// system reports (pipes report 0). `Err` is the reason, for [`Error::Input`].
+fn read_limited(source: impl std::io::Read) -> std::result::Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    source
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot be read ({})", io_reason(&e)))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err("is larger than 16 MiB, the most keycred reads from one input (certificates, PFX files, \
+                    manifests, plans, roles files and tokens are far smaller): is this the right input?"
+            .into());
     }
     Ok(bytes)
 }
@@ -332,14 +381,23 @@ impl PasswordSources {
     }
 }
 
-/// Reads a password file given with `flag`. A file that cannot be read is an unreadable input (exit 1).
+/// Reads a secret file given with `flag` (a password, a client secret, a token). A file that cannot be read is an
+/// unreadable input (exit 1); a path that names no file is never repeated in the error, since it may be the secret
+/// itself, typed where its file belongs.
 pub fn password_file(file: &Path, flag: &str) -> Result<Password> {
-    let contents = std::fs::read(file).map_err(|e| Error::Input {
-        path: file.to_owned(),
-        reason: format!(
-            "cannot read the {flag} file ({}); check the path",
-            io_reason(&e)
-        ),
+    if std::fs::metadata(file).is_err() {
+        return Err(Error::Refused(format!(
+            "cannot read the {flag} file: what was given is not a readable file (it is not repeated here, in case \
+             it is the secret itself: then it is now in your shell's history; change it). Give the path of a file \
+             whose first line holds it"
+        )));
+    }
+    let contents = read_file(file).map_err(|e| match e {
+        Error::Input { path, reason } => Error::Input {
+            path,
+            reason: format!("cannot be read as the {flag} file: {reason}"),
+        },
+        other => other,
     })?;
     Password::from_file_contents(&contents, &format!("{flag} {}", file.display()))
 }

@@ -8,6 +8,8 @@ mod wizard;
 use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() {
+    // Before any secret is read: no core file will hold one.
+    keycred::secret::no_core_dumps();
     // The matches are kept beside the parsed struct: app-roles ties per-role options to the --role they follow,
     // which only the argument positions tell.
     let matches = cli::Cli::command().get_matches();
@@ -15,7 +17,7 @@ fn main() {
     let code = match commands::run(cli, &matches) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("keycred: error: {error:#}");
+            terminal::eprint_line(&format!("keycred: error: {error:#}"));
             error
                 .downcast_ref::<keycred::Error>()
                 .map_or(keycred::exit::FAILURE, keycred::Error::exit_code)

@@ -71,6 +71,26 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     Ok(bytes)
 }
 
+/// Keeps this process's memory out of core dumps: the core size limit 0 (soft and hard) and the process marked
+/// not dumpable, as ssh-agent and gpg-agent do. A run holds a bearer token, a client secret or a private key in
+/// memory, and a crash or a `kill -QUIT` would otherwise write them to a core file any admin tool may collect.
+/// Best effort: where the system refuses, the run goes on.
+pub fn no_core_dumps() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{setrlimit, Resource, Rlimit};
+        let _ = setrlimit(
+            Resource::Core,
+            Rlimit {
+                current: Some(0),
+                maximum: Some(0),
+            },
+        );
+        let _ =
+            rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,30 +31,61 @@ pub fn password_prompt() -> Option<Prompt> {
     interactive().then(|| Box::new(prompt) as Prompt)
 }
 
-/// Writes `text` to standard output.
+/// Text for a person's terminal: every control character but the line break and the tab is shown escaped
+/// (`\u{1b}`), so that a name from Graph or a certificate (an app's display name, a subject) cannot move the
+/// cursor, rewrite a verdict already printed, or retitle the window. JSON needs nothing of the kind: serde_json
+/// escapes control characters in strings itself.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Writes `text` to standard output, its control characters escaped ([`escape_controls`]).
 pub fn print(text: &str) {
+    write_stdout(&escape_controls(text));
+}
+
+fn write_stdout(text: &str) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     // A closed pipe (keycred … | head) is not an error worth reporting.
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-/// Pretty JSON with a trailing newline.
+/// Pretty JSON with a trailing newline, exactly as serialized.
 pub fn print_json(value: &serde_json::Value) {
-    print(&format!(
+    write_stdout(&format!(
         "{}\n",
         serde_json::to_string_pretty(value).expect("JSON values serialize")
     ));
 }
 
+/// A line on standard error for a person, its control characters escaped.
+pub fn eprint_line(text: &str) {
+    eprintln!("{}", escape_controls(text));
+}
+
 /// A warning on standard error.
 pub fn warn(text: &str) {
-    eprintln!("keycred: warning: {text}");
+    eprint_line(&format!("keycred: warning: {text}"));
 }
 
 /// A note on standard error.
 pub fn note(text: &str) {
-    eprintln!("keycred: note: {text}");
+    eprint_line(&format!("keycred: note: {text}"));
 }
 
 /// A progress bar on a terminal; one plain line per app otherwise (logs, CI, cron).
@@ -92,9 +123,9 @@ impl Progress {
         match self {
             Progress::Bar(bar) => {
                 bar.inc(1);
-                bar.set_message(format!("{}: {}", name, action));
+                bar.set_message(escape_controls(&format!("{name}: {action}")).into_owned());
                 if action == "failed" {
-                    bar.println(format!("{}: failed: {}", name, detail));
+                    bar.println(escape_controls(&format!("{name}: failed: {detail}")));
                 }
             }
             Progress::Lines { total, done } => {
@@ -104,8 +135,8 @@ impl Progress {
                     total => format!("{n}/{total}"),
                 };
                 match detail {
-                    "" => eprintln!("[{count}] {name}: {action}"),
-                    detail => eprintln!("[{count}] {name}: {action} ({detail})"),
+                    "" => eprint_line(&format!("[{count}] {name}: {action}")),
+                    detail => eprint_line(&format!("[{count}] {name}: {action} ({detail})")),
                 }
             }
         }
@@ -116,5 +147,23 @@ impl Progress {
         if let Progress::Bar(bar) = self {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(escape_controls("App 1\tok\n"), "App 1\tok\n");
+        assert_eq!(
+            escape_controls("Evil\u{1b}[2K\rhealthy\u{7}\u{9b}31m"),
+            "Evil\\u{1b}[2K\\u{d}healthy\\u{7}\\u{9b}31m"
+        );
+        assert!(matches!(
+            escape_controls("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -43,7 +43,7 @@ pub struct DecodeArgs {
     pub password: PasswordArgs,
 
     /// Seconds to wait for a JWKS URL.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = super::shared::seconds)]
     pub timeout: u64,
 
     /// Print JSON.

@@ -160,7 +160,7 @@ pub struct GraphConnectArgs {
     pub max_retries: u32,
 
     /// Seconds the whole run may take, waits included.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = super::shared::seconds)]
     pub timeout: u64,
 }
 
@@ -297,7 +297,7 @@ pub struct GraphRotateArgs {
     pub verify: bool,
 
     /// Seconds --verify waits for a new certificate to work.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = super::shared::seconds)]
     pub verify_timeout: u64,
 
     /// With --self: after a verified rotation, remove the credential the new one replaces (only once its token

@@ -182,3 +182,16 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
 }
+
+/// The longest wait any `--timeout` takes: a week (a larger number would overflow the clock's arithmetic).
+pub const MAX_SECONDS: u64 = 7 * 24 * 60 * 60;
+
+/// A number of seconds for a `--timeout`: 1 to a week.
+pub fn seconds(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if (1..=MAX_SECONDS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds from 1 to {MAX_SECONDS} (a week)"
+        )),
+    }
+}

@@ -41,7 +41,7 @@ pub struct TokenArgs {
     pub cache: bool,
 
     /// Seconds to wait for the token endpoint.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = super::shared::seconds)]
     pub timeout: u64,
 
     /// Print access_token, token_type, expires_in, expires_on and fromCache as JSON.

@@ -30,11 +30,11 @@ pub fn run(args: AppRolesArgs, positions: &clap::ArgMatches) -> anyhow::Result<i
         terminal::note(note);
     }
     if let (Some(backup), Some(manifest)) = (&outcome.backup, &merged) {
-        eprintln!(
+        terminal::eprint_line(&format!(
             "keycred: updated {} (the previous version is in {})",
             manifest.display(),
             backup.display()
-        );
+        ));
     }
     terminal::print(&outcome.stdout);
     Ok(keycred::exit::SUCCESS)

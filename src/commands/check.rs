@@ -20,11 +20,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
         now,
     );
     for (_, error) in &outcome.errors {
-        eprintln!("keycred: error: {error}");
+        terminal::eprint_line(&format!("keycred: error: {error}"));
     }
     for file in &outcome.files {
         for problem in &file.problems {
-            eprintln!("keycred: error: {}: {problem}", file.file);
+            terminal::eprint_line(&format!("keycred: error: {}: {problem}", file.file));
         }
     }
     if args.json {

@@ -1,7 +1,5 @@
 //! `keycred decode`: a token (a file or standard input) → the checks an API would make → what it says.
 
-use std::io::Read as _;
-
 use keycred::workflow::prove::{self, DecodeRequest, KeySource};
 
 use crate::cli::DecodeArgs;
@@ -9,12 +7,9 @@ use crate::terminal;
 
 pub fn run(args: DecodeArgs) -> anyhow::Result<i32> {
     let token = if args.token == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .take(keycred::input::MAX_INPUT_BYTES)
-            .read_to_string(&mut text)
-            .map_err(|e| keycred::Error::io("standard input", e))?;
-        text.trim().to_owned()
+        String::from_utf8_lossy(&keycred::input::read_stdin()?)
+            .trim()
+            .to_owned()
     } else if looks_like_a_jwt(&args.token) {
         return Err(keycred::Error::Invalid(
             "the token is on the command line, where every user of the machine can see it (ps, shell history): \

@@ -9,10 +9,7 @@ use crate::terminal;
 pub fn run(args: DoctorArgs) -> anyhow::Result<i32> {
     let token = match &args.token {
         Some(path) if path.as_os_str() == "-" => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .map_err(|e| keycred::Error::io("standard input", e))?;
-            Some(text)
+            Some(String::from_utf8_lossy(&keycred::input::read_stdin()?).into_owned())
         }
         Some(path) => Some(keycred::input::read_text(path)?),
         None => None,

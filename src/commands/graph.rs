@@ -97,7 +97,7 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
     if proof.out.is_none() {
         terminal::print(&outcome.text);
     }
-    eprintln!("keycred: the proof is valid for 10 minutes; send the body before then");
+    terminal::eprint_line("keycred: the proof is valid for 10 minutes; send the body before then");
     Ok(keycred::exit::SUCCESS)
 }
 

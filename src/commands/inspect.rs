@@ -16,11 +16,11 @@ pub fn run(args: InspectArgs) -> anyhow::Result<i32> {
     for file in &files {
         for cert in &file.certificates {
             for problem in cert.entra_problems() {
-                eprintln!(
-                    "keycred: warning: {} ({}): {problem}",
+                terminal::warn(&format!(
+                    "{} ({}): {problem}",
                     file.path.display(),
                     cert.subject
-                );
+                ));
             }
         }
     }

@@ -23,12 +23,12 @@ pub fn run(args: KeyCredentialsArgs) -> anyhow::Result<i32> {
                         keycred::time_fmt::rfc3339_utc(cert.not_after)
                     );
                 }
-                eprintln!(
-                    "keycred: warning: {} ({}) expired on {}; Entra will refuse this entry",
+                terminal::warn(&format!(
+                    "{} ({}) expired on {}; Entra will refuse this entry",
                     file.path.display(),
                     cert.subject,
                     keycred::time_fmt::rfc3339_utc(cert.not_after)
-                );
+                ));
             }
             entries.push((cert, cert.key_id()));
         }

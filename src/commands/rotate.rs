@@ -32,7 +32,7 @@ pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
     if args.json {
         terminal::print_json(&keycred::report::rotate_json(&outcome));
     } else if let Some(manifest) = &outcome.manifest_text {
-        eprint!("{diff}");
+        eprint!("{}", terminal::escape_controls(&diff));
         terminal::print(manifest);
     } else {
         terminal::print(&diff);

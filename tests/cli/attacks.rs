@@ -627,3 +627,255 @@ fn a_folder_other_users_may_write_is_not_trusted() {
     );
     assert_eq!(tenant.sent_keys().len(), before, "nothing was sent");
 }
+
+#[test]
+fn terminal_escapes_in_names_from_graph_are_shown_not_obeyed() {
+    // An expired app whose name tries to erase its line and print a healthy verdict instead.
+    let name = "Evil\u{1b}[2K\r\u{1b}[32mhealthy\u{1b}[0m\u{7}";
+    let application = json!({
+        "id": "10000000-0000-4000-8000-000000000001",
+        "appId": "20000000-0000-4000-8000-000000000001",
+        "displayName": name,
+        "keyCredentials": [{
+            "key": Value::Null,
+            "customKeyIdentifier": Value::Null,
+            "keyId": "00000000-0000-4000-8000-000000000001",
+            "displayName": format!("CN={name}"),
+            "type": "AsymmetricX509Cert",
+            "usage": "Verify",
+            "startDateTime": days_from_now(-400),
+            "endDateTime": days_from_now(-5),
+        }],
+        "passwordCredentials": [],
+    });
+    let graph = Loopback::start(move |_, _| Reply::json(200, json!({"value": [application]})));
+    let dir = tempfile::tempdir().unwrap();
+    let text = keycred()
+        .args(["graph", "apps", "--graph-url", &graph.url(), "--token-file"])
+        .arg(token_file(dir.path()))
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert_eq!(text.status.code(), Some(4), "{printed}");
+    assert!(
+        !printed
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{printed:?}"
+    );
+    assert!(
+        printed.contains("Evil\\u{1b}[2K\\u{d}\\u{1b}[32mhealthy"),
+        "{printed}"
+    );
+    // JSON keeps the name exactly (escaped as JSON escapes it).
+    let json_out = graph_apps(&graph.url(), dir.path(), &[]);
+    let report: Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert_eq!(report["apps"][0]["displayName"], name);
+}
+
+#[test]
+fn a_fifo_given_as_an_input_does_not_block_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("cert.pem");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let start = Instant::now();
+    let out = keycred()
+        .arg("inspect")
+        .arg(&fifo)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    // A pipe that does deliver (as `<(…)` gives) is read as before.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cat {} > {} & exec {} inspect {}",
+            fixture("openssl-rsa.pem").display(),
+            fifo.display(),
+            assert_cmd::cargo::cargo_bin("keycred").display(),
+            fifo.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn standard_input_has_the_same_limit_as_a_file() {
+    let big = vec![b'a'; 17 * 1024 * 1024];
+    for args in [vec!["doctor", "--token", "-"], vec!["decode", "-"]] {
+        let out = keycred()
+            .args(&args)
+            .write_stdin(big.clone())
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("larger than 16 MiB"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_secret_given_where_its_file_belongs_is_never_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "Sup3r-Secret-Value-123";
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl";
+    let runs: Vec<Vec<&str>> = vec![
+        vec![
+            "token",
+            "--tenant",
+            TENANT,
+            "--client-id",
+            CLIENT,
+            "--scope",
+            "api://x/.default",
+            "--client-secret-file",
+            secret,
+        ],
+        vec![
+            "graph",
+            "apps",
+            "--graph-url",
+            "http://127.0.0.1:9",
+            "--token-file",
+            jwt,
+        ],
+        vec![
+            "new",
+            "-s",
+            "CN=X",
+            "--out",
+            ".",
+            "--name",
+            "x",
+            "--password-file",
+            secret,
+        ],
+    ];
+    for args in runs {
+        let out = keycred()
+            .args(&args)
+            .current_dir(dir.path())
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("not a readable file"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains(secret) && !stderr.contains(jwt),
+            "{args:?}: {stderr}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
+    }
+    assert!(names_in(dir.path()).is_empty(), "nothing written");
+}
+
+#[test]
+fn an_enormous_timeout_is_refused_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    let token = token.to_str().unwrap();
+    for (args, flag) in [
+        (
+            vec![
+                "graph",
+                "apps",
+                "--graph-url",
+                "http://127.0.0.1:9",
+                "--token-file",
+                token,
+                "--timeout",
+                "18446744073709551615",
+            ],
+            "--timeout",
+        ),
+        (
+            vec![
+                "token",
+                "--tenant",
+                TENANT,
+                "--client-id",
+                CLIENT,
+                "--scope",
+                "api://x/.default",
+                "--client-secret-file",
+                token,
+                "--timeout",
+                "0",
+            ],
+            "--timeout",
+        ),
+    ] {
+        let out = keycred().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains("a week"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn no_core_file_can_hold_the_runs_secrets() {
+    // A token request that waits: the process is alive, holding its secret, while its limits are read.
+    let authority = Loopback::start(|_, _| {
+        std::thread::sleep(Duration::from_secs(3));
+        Reply::json(
+            200,
+            json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cr3t-value\n").unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -c unlimited && exec {} token --tenant {TENANT} --client-id {CLIENT} --scope api://x/.default \
+             --authority {} --client-secret-file {}",
+            assert_cmd::cargo::cargo_bin("keycred").display(),
+            authority.url(),
+            secret.display()
+        ))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Wait until the request is on its way.
+    let start = Instant::now();
+    while authority.received().is_empty() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let _ = child.wait();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap()
+        .split_whitespace()
+        .skip(4)
+        .take(2)
+        .collect::<Vec<_>>();
+    assert_eq!(core, ["0", "0"], "{limits}");
+}
