@@ -691,6 +691,29 @@ mod tests {
     }
 
     #[test]
+    fn a_backup_copy_never_goes_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("daemon.key");
+        fs::write(&key, "old key").unwrap();
+        // Another user's file, and a link to it planted at the backup's name.
+        let theirs = dir.path().join("theirs");
+        fs::write(&theirs, "").unwrap();
+        let planted = dir.path().join("daemon.key.bak");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&theirs, &planted).unwrap();
+        assert!(copy_as_secret(&key, &planted).is_err());
+        assert_eq!(
+            fs::read_to_string(&theirs).unwrap(),
+            "",
+            "nothing went through the link"
+        );
+        // The backup itself goes to the next free name, owner-only.
+        let backup = keep_as_backup(&key).unwrap().unwrap();
+        assert_eq!(backup, dir.path().join("daemon.key.bak.1"));
+        assert_eq!(fs::read_to_string(&backup).unwrap(), "old key");
+    }
+
+    #[test]
     fn backups_are_numbered_and_never_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("m.json");

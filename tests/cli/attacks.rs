@@ -879,3 +879,84 @@ fn no_core_file_can_hold_the_runs_secrets() {
         .collect::<Vec<_>>();
     assert_eq!(core, ["0", "0"], "{limits}");
 }
+
+#[test]
+fn no_secret_is_written_where_other_users_can_write() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = keycred()
+        .args([
+            "new",
+            "-s",
+            "CN=Shared",
+            "--name",
+            "daemon",
+            "--generate-password",
+            "--out",
+        ])
+        .arg(&shared)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("other users may write to it"), "{stderr}");
+    assert!(names_in(&shared).is_empty(), "{:?}", names_in(&shared));
+    // A sticky folder (as /tmp is) is fine: nobody can rename or remove another user's files there.
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    stdout(
+        &keycred()
+            .args([
+                "new",
+                "-s",
+                "CN=Shared",
+                "--name",
+                "daemon",
+                "--generate-password",
+                "--out",
+            ])
+            .arg(&shared)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        std::fs::metadata(shared.join("daemon.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn folders_made_for_keys_are_owner_only_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000 && exec {} new -s CN=Daemon --name daemon --no-pfx --out {}",
+            assert_cmd::cargo::cargo_bin("keycred").display(),
+            dir.path().join("a/b/c").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for folder in ["a", "a/b", "a/b/c"] {
+        let mode = std::fs::metadata(dir.path().join(folder))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o700, "{folder}");
+    }
+    let key = std::fs::metadata(dir.path().join("a/b/c/daemon.key")).unwrap();
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+}
