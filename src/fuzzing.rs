@@ -150,6 +150,39 @@ pub fn plan(text: &str) {
     let _ = crate::batch::parse_plan(text, "plan.toml", Path::new("/fuzz"));
 }
 
+/// A page of applications as Graph answers `GET /applications` (or anything in its place): its `@odata.nextLink`
+/// checked against the Graph origins keycred may be given, and each application summarized and judged as the
+/// tenant scan does.
+pub fn graph_page(text: &str) {
+    let Ok(page) = crate::input::parse_json(text, "page") else {
+        return;
+    };
+    for base in [
+        "https://graph.microsoft.com",
+        "http://127.0.0.1:4000",
+        "http://[::1]:8080",
+    ] {
+        let mut pages = crate::graph::Pages::new(base);
+        if let Ok(Some(next)) = pages.next(&page) {
+            // A link followed once is refused the second time.
+            assert!(pages.next(&page).is_err(), "{next} was followed twice");
+        }
+    }
+    for app in page
+        .get("value")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Ok(summary) =
+            crate::workflow::tenant::summarize(app.clone(), NOW, Duration::days(30))
+        {
+            let _ = crate::report::tenant::app_text(&summary, NOW, Duration::days(30));
+            let _ = rotation::verdict(&summary.certificates, NOW, Duration::days(30));
+        }
+    }
+}
+
 /// Roles files (JSON and TOML) and role templates (`manifest app-roles --roles-file / --template-file`).
 pub fn roles(text: &str) {
     for name in ["roles.json", "roles.toml", "roles"] {

@@ -202,6 +202,11 @@ pub struct GraphAppsArgs {
     #[arg(long, value_name = "N", default_value_t = 999)]
     pub page_size: usize,
 
+    /// Count apps that hold no certificate at all in the exit code (4), as --filter does; else they are listed as
+    /// "without a certificate" and do not fail the scan.
+    #[arg(long)]
+    pub require_credential: bool,
+
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

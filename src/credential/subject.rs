@@ -227,8 +227,47 @@ fn unescape(value: &str) -> String {
     out
 }
 
+/// The subject of a certificate named after something else (an app's display name, which Graph lets hold any
+/// text): `CN=` with the DN's special characters escaped, control characters and surrounding spaces dropped, and
+/// cut to the 64 characters a CN may have; `fallback` (an appId) when nothing is left. It always parses.
+pub fn common_name_subject(name: &str, fallback: &str) -> String {
+    let cleaned: String = name.chars().filter(|c| !c.is_control()).collect();
+    let source = match cleaned.trim() {
+        "" => fallback.trim(),
+        trimmed => trimmed,
+    };
+    let value: String = source.chars().take(MAX_ATTRIBUTE_LEN).collect();
+    let mut out = String::from("CN=");
+    for (i, c) in value.trim_end().chars().enumerate() {
+        if matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=') || (i == 0 && c == '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_display_name_always_makes_a_subject() {
+        let long = "Orders ".repeat(20);
+        for (name, cn) in [
+            ("Contoso, Orders + Billing", "Contoso, Orders + Billing"),
+            ("a=b;c<d>\"e\\f", "a=b;c<d>\"e\\f"),
+            ("#1 app", "#1 app"),
+            ("   ", "20000000-0000-4000-8000-000000000001"),
+            ("tab\there\u{1b}[2K", "tabhere[2K"),
+        ] {
+            let subject = common_name_subject(name, "20000000-0000-4000-8000-000000000001");
+            let parsed =
+                Subject::parse(&subject).unwrap_or_else(|e| panic!("{name:?}: {subject}: {e}"));
+            assert_eq!(parsed.common_name(), cn, "{name:?}");
+        }
+        let subject = Subject::parse(&common_name_subject(&long, "x")).unwrap();
+        assert_eq!(subject.common_name(), long[..64].trim_end());
+    }
+
     use super::*;
 
     #[test]

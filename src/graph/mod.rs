@@ -407,7 +407,7 @@ impl GraphClient {
 /// The pages of one listing: each `@odata.nextLink` is followed only to the origin (scheme, host and port) of the
 /// Graph URL keycred was given, since it carries the bearer token, and never twice, since a link that comes back
 /// would page for ever.
-struct Pages {
+pub(crate) struct Pages {
     origin: Option<Origin>,
     seen: std::collections::HashSet<String>,
 }
@@ -443,7 +443,7 @@ impl Origin {
 }
 
 impl Pages {
-    fn new(base: &str) -> Pages {
+    pub(crate) fn new(base: &str) -> Pages {
         Pages {
             origin: Origin::of(base),
             seen: std::collections::HashSet::new(),
@@ -451,7 +451,7 @@ impl Pages {
     }
 
     /// The next page's URL from a page's body, checked; `None` on the last page.
-    fn next(&mut self, body: &Value) -> Result<Option<String>> {
+    pub(crate) fn next(&mut self, body: &Value) -> Result<Option<String>> {
         let Some(link) = body.get("@odata.nextLink") else {
             return Ok(None);
         };

@@ -67,16 +67,23 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
 pub fn scan_summary_text(outcome: &ScanOutcome) -> String {
     use crate::rotation::Verdict;
     format!(
-        "{} apps: {} healthy, {} renewal due, {} expired, {} not yet valid, {} without a certificate; {} with \
-         secrets ({} pages)\n",
+        "{} app{}: {} healthy, {} renewal due, {} expired, {} not yet valid, {} without a certificate{}; {} with \
+         secrets ({} page{})\n",
         outcome.apps,
+        if outcome.apps == 1 { "" } else { "s" },
         outcome.count(Verdict::Healthy),
         outcome.count(Verdict::RenewalDue),
         outcome.count(Verdict::Expired),
         outcome.count(Verdict::NotYetValid),
         outcome.count(Verdict::NoCredentials),
+        if outcome.count(Verdict::NoCredentials) > 0 && !outcome.no_credential_counts {
+            " (listed, not counted in the exit code: --require-credential counts them)"
+        } else {
+            ""
+        },
         outcome.with_secrets,
-        outcome.pages
+        outcome.pages,
+        if outcome.pages == 1 { "" } else { "s" }
     )
 }
 

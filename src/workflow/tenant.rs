@@ -147,6 +147,10 @@ pub struct ScanRequest {
     pub warn: time::Duration,
     /// Applications per page (Graph: at most 999).
     pub page_size: usize,
+    /// An app with no certificate credential at all counts in the exit code (4); else it is listed as such but
+    /// does not fail the scan (API apps, SPAs and public clients hold none by design). A filter counts them too:
+    /// the admin chose those apps.
+    pub require_credential: bool,
 }
 
 /// What the scan found: counts only, since the apps go to `each` as their pages arrive.
@@ -162,6 +166,8 @@ pub struct ScanOutcome {
     pub pages: usize,
     /// The exit code: the worst verdict (0, 3, 4), as `check`'s.
     pub exit_code: i32,
+    /// Whether apps without a certificate counted in the exit code.
+    pub no_credential_counts: bool,
 }
 
 impl ScanOutcome {
@@ -204,7 +210,10 @@ pub fn scan(
         )),
         (None, None) => None,
     };
-    let mut outcome = ScanOutcome::default();
+    let mut outcome = ScanOutcome {
+        no_credential_counts: request.require_credential || filter.is_some(),
+        ..ScanOutcome::default()
+    };
     let mut worst: Option<Verdict> = None;
     client.applications(
         filter.as_deref(),
@@ -218,7 +227,9 @@ pub fn scan(
                 outcome.apps += 1;
                 outcome.by_verdict[verdict_index(summary.verdict)] += 1;
                 outcome.with_secrets += usize::from(!summary.secrets.is_empty());
-                worst = worst.max(Some(summary.verdict));
+                if summary.verdict != Verdict::NoCredentials || outcome.no_credential_counts {
+                    worst = worst.max(Some(summary.verdict));
+                }
                 each(&summary);
             }
             Ok(())
@@ -239,7 +250,11 @@ pub fn as_manifest(app: Value, source: &str) -> Result<Manifest> {
     Manifest::from_graph_object(root, source)
 }
 
-fn summarize(app: Value, now: OffsetDateTime, warn: time::Duration) -> Result<AppSummary> {
+pub(crate) fn summarize(
+    app: Value,
+    now: OffsetDateTime,
+    warn: time::Duration,
+) -> Result<AppSummary> {
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
     let id = text(&app, "id").unwrap_or_default();
     let app_id = text(&app, "appId").unwrap_or_default();

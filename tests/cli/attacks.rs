@@ -411,14 +411,30 @@ impl OneAppTenant {
         use base64::Engine as _;
         let key = base64::engine::general_purpose::STANDARD
             .encode(std::fs::read(fixture("openssl-rsa.cer")).unwrap());
+        OneAppTenant::named(
+            refuse_patches,
+            "Orders Daemon",
+            "CN=Orders Daemon",
+            json!(key),
+        )
+    }
+
+    /// The app named `display_name`, its certificate credential named `credential_name`, with `key` (the
+    /// certificate, or null as Graph lists it).
+    fn named(
+        refuse_patches: usize,
+        display_name: &str,
+        credential_name: &str,
+        key: Value,
+    ) -> OneAppTenant {
         let app = std::sync::Arc::new(std::sync::Mutex::new(json!({
             "id": OBJECT_ID,
             "appId": APP_ID,
-            "displayName": "Orders Daemon",
+            "displayName": display_name,
             "keyCredentials": [{
                 "key": key,
                 "keyId": "00000000-0000-4000-8000-000000000007",
-                "displayName": "CN=Orders Daemon",
+                "displayName": credential_name,
                 "type": "AsymmetricX509Cert",
                 "usage": "Verify",
                 "startDateTime": days_from_now(-300),
@@ -887,27 +903,8 @@ fn no_secret_is_written_where_other_users_can_write() {
     let shared = dir.path().join("shared");
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let out = keycred()
-        .args([
-            "new",
-            "-s",
-            "CN=Shared",
-            "--name",
-            "daemon",
-            "--generate-password",
-            "--out",
-        ])
-        .arg(&shared)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("other users may write to it"), "{stderr}");
-    assert!(names_in(&shared).is_empty(), "{:?}", names_in(&shared));
-    // A sticky folder (as /tmp is) is fine: nobody can rename or remove another user's files there.
-    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
-    stdout(
-        &keycred()
+    let make = || {
+        keycred()
             .args([
                 "new",
                 "-s",
@@ -919,8 +916,16 @@ fn no_secret_is_written_where_other_users_can_write() {
             ])
             .arg(&shared)
             .output()
-            .unwrap(),
-    );
+            .unwrap()
+    };
+    let out = make();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("other users may write to it"), "{stderr}");
+    assert!(names_in(&shared).is_empty(), "{:?}", names_in(&shared));
+    // A sticky folder (as /tmp is) is fine: nobody can rename or remove another user's files there.
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    stdout(&make());
     assert_eq!(
         std::fs::metadata(shared.join("daemon.key"))
             .unwrap()
@@ -959,4 +964,84 @@ fn folders_made_for_keys_are_owner_only_whatever_the_umask() {
     }
     let key = std::fs::metadata(dir.path().join("a/b/c/daemon.key")).unwrap();
     assert_eq!(key.permissions().mode() & 0o777, 0o600);
+}
+
+/// The scan's exit code (the first-admin round, item 11), on a loopback Graph: apps that never had a certificate
+/// are listed, not counted.
+#[test]
+fn apps_that_never_had_a_certificate_do_not_fail_the_scan_unless_asked() {
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD
+        .encode(std::fs::read(fixture("openssl-rsa.cer")).unwrap());
+    let healthy = json!({
+        "id": "10000000-0000-4000-8000-000000000001",
+        "appId": "20000000-0000-4000-8000-000000000001",
+        "displayName": "Daemon",
+        "keyCredentials": [{"key": key, "keyId": "00000000-0000-4000-8000-000000000001", "displayName": "CN=Daemon",
+                            "type": "AsymmetricX509Cert", "usage": "Verify",
+                            "startDateTime": days_from_now(-10), "endDateTime": days_from_now(300)}],
+        "passwordCredentials": [],
+    });
+    let graph = Loopback::start(move |_, _| Reply::json(200, json!({"value": [healthy, app(2)]})));
+    let dir = tempfile::tempdir().unwrap();
+    let scan = |extra: &[&str]| {
+        keycred()
+            .args(["graph", "apps", "--graph-url", &graph.url(), "--token-file"])
+            .arg(token_file(dir.path()))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = scan(&[]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("2 apps: 1 healthy, 0 renewal due, 0 expired, 0 not yet valid, 1 without a certificate (listed, not counted in the exit code: --require-credential counts them); 0 with secrets (1 page)"), "{text}");
+    assert_eq!(scan(&["--require-credential"]).status.code(), Some(4));
+}
+
+/// The first-admin round, item 16: a display name Graph allows never fails the app's new certificate.
+#[test]
+fn any_display_name_gives_a_subject() {
+    let long = "Contoso Orders Processing Daemon For The Northern Region Warehouses";
+    for (name, cn) in [
+        (
+            "Contoso, Orders + Billing",
+            "CN=Contoso\\, Orders \\+ Billing",
+        ),
+        (long, &format!("CN={}", &long[..64].trim_end())[..]),
+        ("    ", &format!("CN={APP_ID}")[..]),
+    ] {
+        // Neither the credential's name nor its certificate (not read) gives a subject: the app's display name does.
+        let tenant = OneAppTenant::named(0, name, "uploaded by the portal", Value::Null);
+        let dir = tempfile::tempdir().unwrap();
+        let out = tenant.rotate(dir.path(), &dir.path().join("certs"));
+        let report = output_json(&out);
+        assert_eq!(report["apps"][0]["result"], "rotated", "{name:?}: {report}");
+        let sent = tenant.sent_keys();
+        assert_eq!(sent.len(), 1);
+        let der_file = dir.path().join("sent.cer");
+        use base64::Engine as _;
+        std::fs::write(
+            &der_file,
+            base64::engine::general_purpose::STANDARD
+                .decode(&sent[0])
+                .unwrap(),
+        )
+        .unwrap();
+        let subject = run_peer(
+            "openssl",
+            &[
+                "x509",
+                "-inform",
+                "DER",
+                "-noout",
+                "-subject",
+                "-nameopt",
+                "RFC2253",
+                "-in",
+                der_file.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(subject.trim(), format!("subject={cn}"), "{name:?}");
+    }
 }

@@ -47,6 +47,11 @@ fn plan_corpus_and_regressions() {
 }
 
 #[test]
+fn graph_page_corpus_and_regressions() {
+    replay("graph_page", |b| text(keycred::fuzzing::graph_page)(b));
+}
+
+#[test]
 fn roles_corpus_and_regressions() {
     replay("roles", |b| text(keycred::fuzzing::roles)(b));
 }

@@ -347,7 +347,7 @@ fn the_scan_reads_every_page_and_judges_every_app() {
         text.contains("20000000-0000-4000-8000-000000000001  App 1  renewal-due"),
         "{text}"
     );
-    assert!(text.contains("250 apps: 63 healthy, 63 renewal due, 62 expired, 0 not yet valid, 62 without a certificate; 50 with secrets (1 pages)"), "{text}");
+    assert!(text.contains("250 apps: 63 healthy, 63 renewal due, 62 expired, 0 not yet valid, 62 without a certificate (listed, not counted in the exit code: --require-credential counts them); 50 with secrets (1 page)"), "{text}");
     assert!(text.contains("1 secret (a certificate is safer)"), "{text}");
 }
 

@@ -64,9 +64,10 @@ pub(super) fn spec(
         base.subject.clone()
     } else {
         crate::manifest::existing::newest_subject(existing).unwrap_or_else(|| {
-            format!(
-                "CN={}",
-                rotation.display_name.as_deref().unwrap_or(&rotation.app_id)
+            // Graph lets a display name hold anything: `,`, `+`, 200 characters, only spaces.
+            crate::credential::subject::common_name_subject(
+                rotation.display_name.as_deref().unwrap_or_default(),
+                &rotation.app_id,
             )
         })
     };
