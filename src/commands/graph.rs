@@ -272,7 +272,7 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
         &interrupt,
         &|app: &graph_rotate::AppRotation| {
             progress.done(
-                &app.app_id,
+                app.label(),
                 app.action.as_str(),
                 app.error.as_deref().unwrap_or(""),
             )

@@ -220,7 +220,7 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
     for app in &outcome.apps {
         out.push_str(&format!(
             "{}  {}  {}\n",
-            app.app_id,
+            app.label(),
             app.display_name.as_deref().unwrap_or("(no name)"),
             match (app.action, outcome.applied) {
                 (crate::workflow::graph_rotate::AppAction::Planned, _) =>

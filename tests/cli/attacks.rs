@@ -1045,3 +1045,42 @@ fn any_display_name_gives_a_subject() {
         assert_eq!(subject.trim(), format!("subject={cn}"), "{name:?}");
     }
 }
+
+/// The first-admin round, item 18: an app that failed before it was read is still named on every line.
+#[test]
+fn every_line_names_its_app() {
+    let graph = Loopback::start(|_, _| {
+        Reply::json(
+            404,
+            json!({"error": {"code": "Request_ResourceNotFound", "message": "Resource does not exist."}}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let missing = "20000000-0000-4000-8000-0000000000ff";
+    let out = keycred()
+        .args([
+            "graph",
+            "rotate",
+            "--app",
+            missing,
+            "--graph-url",
+            &graph.url(),
+            "--token-file",
+        ])
+        .arg(token_file(dir.path()))
+        .arg("--out")
+        .arg(dir.path().join("certs"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let progress = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}{progress}");
+    assert!(
+        text.contains(&format!("{missing}  (no name)  failed")),
+        "{text}"
+    );
+    assert!(
+        progress.contains(&format!("{missing}: failed")),
+        "{progress}"
+    );
+}

@@ -161,6 +161,16 @@ pub struct AppRotation {
 }
 
 impl AppRotation {
+    /// The app's name for a line of output: its appId, else (an app not started, or not read) the id it was
+    /// listed or named by.
+    pub fn label(&self) -> &str {
+        if self.app_id.is_empty() {
+            &self.id
+        } else {
+            &self.app_id
+        }
+    }
+
     /// An app before anything is known of it.
     fn nothing_yet(id: String, action: AppAction) -> AppRotation {
         AppRotation {
