@@ -216,18 +216,25 @@ pub fn secrets_advice(files: &[(FileRole, String)]) -> Vec<String> {
     let mut lines = Vec::new();
     match pfx {
         Some(pfx) => {
-            let removable: Vec<&str> = [key, password].into_iter().flatten().collect();
-            if removable.is_empty() {
-                lines.push(format!(
+            // The password file opens the PFX for every later step (token, config, doctor): it is moved to a
+            // secret store once the PFX is deployed, never deleted before.
+            let keep_password = password
+                .map(|password| {
+                    format!(
+                        "; {password} opens it (keycred token, config and doctor read it): once the PFX is \
+                         deployed, move it into your secret store"
+                    )
+                })
+                .unwrap_or_default();
+            match key {
+                None => lines.push(format!(
                     "secrets: {pfx} is the only copy of the private key (encrypted with your password): import it \
-                     where the app runs (Key Vault, or the certificate store) and keep it owner-only"
-                ));
-            } else {
-                lines.push(format!(
-                    "secrets: import {pfx} where the app runs (Key Vault, or the certificate store), then delete {} \
-                     from this folder: {pfx} keeps the private key",
-                    removable.join(" and ")
-                ));
+                     where the app runs (Key Vault, or the certificate store) and keep it owner-only{keep_password}"
+                )),
+                Some(key) => lines.push(format!(
+                    "secrets: import {pfx} where the app runs (Key Vault, or the certificate store), then delete {key} \
+                     from this folder: {pfx} keeps the private key{keep_password}"
+                )),
             }
         }
         None => {

@@ -419,3 +419,34 @@ mod tenant {
         );
     }
 }
+
+/// Item 10: the secrets advice never tells the admin to delete the password file the next steps read.
+#[test]
+fn the_secrets_advice_keeps_the_password_the_walkthrough_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = keycred()
+        .args([
+            "new",
+            "-s",
+            "CN=Contoso Daemon",
+            "--name",
+            "contoso-daemon",
+            "--generate-password",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let line = text.lines().find(|l| l.starts_with("secrets:")).unwrap();
+    let deleted = line.split("delete ").nth(1).unwrap_or_default();
+    let deleted = deleted.split(" from this folder").next().unwrap();
+    assert!(deleted.ends_with("contoso-daemon.key"), "{line}");
+    assert!(!deleted.contains(".pfx.password"), "{line}");
+    assert!(
+        line.contains(
+            "contoso-daemon.pfx.password opens it (keycred token, config and doctor read it)"
+        ),
+        "{line}"
+    );
+}
