@@ -104,7 +104,26 @@ pub fn grant(request: GrantRequest) -> Result<GrantOutcome> {
                      editor or GET /applications/{id} gives it"
                 .into(),
         })?;
-    let chosen = choose_roles(&api, &request)?;
+    let chosen = match choose_roles(&api, &request) {
+        Ok(chosen) => chosen,
+        Err(error) => {
+            // The client offering what the API lacks: the two were given the other way round.
+            let swapped = read_manifest(&request.client)
+                .ok()
+                .is_some_and(|client| choose_roles(&client, &request).is_ok());
+            if swapped {
+                return Err(Error::Refused(format!(
+                    "{error}\n  --api and --client look swapped: {} offers the role(s) asked for. --api takes the API's \
+                     manifest (the resource app whose roles are granted), --client the daemon's (the app that gets \
+                     them): keycred manifest grant --api {} --client {} …",
+                    request.client.display(),
+                    request.client.display(),
+                    request.api.display()
+                )));
+            }
+            return Err(error);
+        }
+    };
 
     let _lock = (request.output == GrantOutput::InPlace && !request.dry_run)
         .then(|| fsio::Lock::acquire(&request.client))

@@ -450,3 +450,46 @@ fn the_secrets_advice_keeps_the_password_the_walkthrough_reads() {
         "{line}"
     );
 }
+
+/// Item 12: `manifest grant` with `--api` and `--client` the other way round says so.
+#[test]
+fn grant_says_when_api_and_client_look_swapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = ManifestBuilder::realistic()
+        .field(
+            "appRoles",
+            serde_json::json!([{"allowedMemberTypes": ["Application"], "description": "Read orders.",
+                "displayName": "Read", "id": "11111111-1111-4111-8111-111111111111", "isEnabled": true,
+                "value": "Orders.Read"}]),
+        )
+        .write(&dir.path().join("orders-api.json"));
+    let client = ManifestBuilder::realistic()
+        .field("appRoles", serde_json::json!([]))
+        .write(&dir.path().join("client.json"));
+    let before = std::fs::read(&api).unwrap();
+    let out = keycred()
+        .args([
+            "manifest",
+            "grant",
+            "--role",
+            "Orders.Read",
+            "--in-place",
+            "--api",
+        ])
+        .arg(&client)
+        .arg("--client")
+        .arg(&api)
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "--api and --client look swapped");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "--api {} --client {}",
+            api.display(),
+            client.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&api).unwrap(), before, "nothing written");
+}
