@@ -493,3 +493,32 @@ fn grant_says_when_api_and_client_look_swapped() {
     );
     assert_eq!(std::fs::read(&api).unwrap(), before, "nothing written");
 }
+
+/// Item 14: an expired `--cert` is refused as README's exit codes say (1), naming the file.
+#[test]
+fn an_expired_cert_is_refused_naming_it() {
+    if !python_cryptography_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("old.key"), dir.path().join("old.pem"));
+    certificate_by_python(&key, &cert, -24 * 400, -24 * 5);
+    let manifest = due_orders_manifest(&dir.path().join("app.json"));
+    let before = std::fs::read(&manifest).unwrap();
+    let out = keycred()
+        .args(["rotate", "--in-place", "--manifest"])
+        .arg(&manifest)
+        .arg("--cert")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert_fails(
+        &out,
+        1,
+        &format!(
+            "{}: the certificate (CN=Python Daemon) expired on",
+            cert.display()
+        ),
+    );
+    assert_eq!(std::fs::read(&manifest).unwrap(), before);
+}

@@ -283,7 +283,7 @@ pub fn rotate_app(
                 }
                 Next::Imported(cer, _, step) => {
                     ca_step = Some(step);
-                    (Some(NewOne::given(&cer, passwords)?), &issued)
+                    (Some(NewOne::given(&cer, passwords, now)?), &issued)
                 }
                 Next::Request(csr, step) => {
                     ca_request = Some(csr);
@@ -298,7 +298,7 @@ pub fn rotate_app(
             }
         }
         Some(NewCredentialSource::Given(path)) if precheck.renewal_due => {
-            (Some(NewOne::given(&path, passwords)?), &policy)
+            (Some(NewOne::given(&path, passwords, now)?), &policy)
         }
         Some(NewCredentialSource::Make(spec)) if precheck.renewal_due => {
             (Some(NewOne::made(spec, passwords, now)?), &policy)
@@ -493,9 +493,22 @@ enum NewOne {
 }
 
 impl NewOne {
-    fn given(path: &std::path::Path, passwords: &PasswordSources) -> Result<NewOne> {
+    fn given(
+        path: &std::path::Path,
+        passwords: &PasswordSources,
+        now: OffsetDateTime,
+    ) -> Result<NewOne> {
         let (cert, _) = credential::load_file(path, passwords)?.into_leaf();
         cert.require_entra_usable(path)?;
+        if cert.status(now) == credential::Status::Expired {
+            return Err(Error::Refused(format!(
+                "{}: the certificate ({}) expired on {}, and Entra refuses an expired credential; nothing was \
+                 written. Make its successor (keycred new, or keycred rotate without --cert)",
+                path.display(),
+                cert.subject,
+                crate::time_fmt::rfc3339_utc(cert.not_after)
+            )));
+        }
         Ok(NewOne::Given(Box::new(cert)))
     }
 
