@@ -202,6 +202,32 @@ pub fn build_certificate(request: &CertRequest, key: &PrivateKey) -> Result<Vec<
     Ok(cert.der().to_vec())
 }
 
+/// Checks a DNS name for a subject alternative name as a CA checks it: dot-separated labels of 1 to 63 ASCII
+/// letters, digits and `-` (not at a label's ends), 253 characters at most, and at most a leading `*.` wildcard.
+pub fn check_dns_name(name: &str) -> Result<()> {
+    let fail = |why: &str| {
+        Err(Error::Invalid(format!(
+            "--dns {name:?} is not a DNS name: {why} (such as daemon.contoso.com, or *.contoso.com)"
+        )))
+    };
+    let host = name.strip_prefix("*.").unwrap_or(name);
+    if host.is_empty() || name.len() > 253 {
+        return fail("it must have 1 to 253 characters");
+    }
+    for label in host.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return fail("each dot-separated label has 1 to 63 characters");
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return fail("a label holds only ASCII letters, digits and '-'");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return fail("a label neither starts nor ends with '-'");
+        }
+    }
+    Ok(())
+}
+
 /// A PKCS#10 certificate request (PEM) for `subject` with `key`: the key usages and the `clientAuth` extended key
 /// usage a client credential needs, and `dns` as subject alternative names, asked for in an extension request,
 /// signed with `key` (`hash`). What the CA returns is imported with `keycred import`.
@@ -220,13 +246,10 @@ pub fn build_request(
     params.subject_alt_names = dns
         .iter()
         .map(|name| {
+            check_dns_name(name)?;
             rcgen::string::Ia5String::try_from(name.as_str())
                 .map(rcgen::SanType::DnsName)
-                .map_err(|_| {
-                    Error::Invalid(format!(
-                        "--dns {name:?} is not a DNS name (ASCII letters, digits, '-', '.')"
-                    ))
-                })
+                .map_err(|_| Error::Invalid(format!("--dns {name:?} is not ASCII")))
         })
         .collect::<Result<_>>()?;
     params.key_usages = vec![
@@ -266,4 +289,20 @@ fn pkcs8_algorithm(der: &[u8]) -> std::result::Result<Pkcs8Algorithm, String> {
         .and_then(|o| o.as_oid().ok())
         .map(|o| o.to_id_string());
     Ok(Pkcs8Algorithm { oid, parameter_oid })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_dns_name;
+
+    #[test]
+    fn dns_names_are_checked_as_a_ca_checks_them() {
+        for good in ["daemon.contoso.com", "*.contoso.com", "a", "x-1.y"] {
+            assert!(check_dns_name(good).is_ok(), "{good}");
+        }
+        let long = "a".repeat(64);
+        for bad in ["bad name!", "", "a..b", "-a.b", "a-.b", "*", "a.*.b", "ümlaut.de", &long] {
+            assert!(check_dns_name(bad).is_err(), "{bad}");
+        }
+    }
 }
