@@ -6,6 +6,11 @@ use crate::cli::DecodeArgs;
 use crate::terminal;
 
 pub fn run(args: DecodeArgs) -> anyhow::Result<i32> {
+    let source = if args.token == "-" {
+        "standard input".to_owned()
+    } else {
+        args.token.clone()
+    };
     let token = if args.token == "-" {
         String::from_utf8_lossy(&keycred::input::read_stdin()?)
             .trim()
@@ -42,7 +47,13 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<i32> {
     };
     let now = time::OffsetDateTime::now_utc();
     let passwords = super::password_sources(&args.password, None);
-    let decoded = prove::decode(&request, &passwords, now)?;
+    // What the token itself fails (not a JWT, a signature, a claim) names where the token came from.
+    let decoded = prove::decode(&request, &passwords, now).map_err(|error| match error {
+        keycred::Error::TokenCheck(reason) => {
+            keycred::Error::TokenCheck(format!("{source}: {reason}"))
+        }
+        other => other,
+    })?;
     if args.json {
         terminal::print_json(&keycred::report::decode_json(&decoded, now));
     } else {

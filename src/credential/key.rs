@@ -301,7 +301,17 @@ mod tests {
             assert!(check_dns_name(good).is_ok(), "{good}");
         }
         let long = "a".repeat(64);
-        for bad in ["bad name!", "", "a..b", "-a.b", "a-.b", "*", "a.*.b", "ümlaut.de", &long] {
+        for bad in [
+            "bad name!",
+            "",
+            "a..b",
+            "-a.b",
+            "a-.b",
+            "*",
+            "a.*.b",
+            "ümlaut.de",
+            &long,
+        ] {
             assert!(check_dns_name(bad).is_err(), "{bad}");
         }
     }

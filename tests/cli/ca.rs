@@ -159,7 +159,11 @@ fn bad_requests_are_refused_before_a_key_is_made() {
         (vec!["--subject", "CN=A", "--key-size", "1024"], 2, "1024"),
         (vec!["--subject", "CN=A", "--dns", "dä.example"], 2, "--dns"),
         // ASCII, but no DNS name: it was put in the request.
-        (vec!["--subject", "CN=A", "--dns", "bad name!"], 2, "is not a DNS name"),
+        (
+            vec!["--subject", "CN=A", "--dns", "bad name!"],
+            2,
+            "is not a DNS name",
+        ),
         (
             vec!["--subject", "CN=A", "--key", "/nonexistent/k.key"],
             1,

@@ -522,3 +522,19 @@ fn an_expired_cert_is_refused_naming_it() {
     );
     assert_eq!(std::fs::read(&manifest).unwrap(), before);
 }
+
+/// Item 14: decode names where the token came from when the token is what fails.
+#[test]
+fn decode_names_its_file_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token.txt");
+    std::fs::write(&file, "garbage\n").unwrap();
+    let out = keycred().arg("decode").arg(&file).output().unwrap();
+    assert_fails(&out, 1, &format!("{}: not a JWT", file.display()));
+    let out = keycred()
+        .args(["decode", "-"])
+        .write_stdin("garbage")
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "standard input: not a JWT");
+}
