@@ -11,7 +11,9 @@
 //!   (`manifest grant`), [`workflow::graph`], [`workflow::prove`] (`assertion`, `token`, `decode`),
 //!   [`workflow::deploy`] (`config`), [`workflow::api_policy`], [`workflow::ca`] (`csr`, `import`),
 //!   [`workflow::ca_rotation`] (the two runs of a rotation with the organisation's CA, for `rotate`, batch and
-//!   `graph rotate`), [`workflow::tenant`] and [`workflow::graph_rotate`] (`graph apps`, `show`, `rotate`, through
+//!   `graph rotate`), [`workflow::made`] (the record of the keys keycred made, which decides whether a
+//!   certificate found in a folder may be sent), [`workflow::tenant`] and [`workflow::graph_rotate`] (`graph
+//!   apps`, `show`, `rotate`, through
 //!   the one Graph client, [`graph`]), [`workflow::doctor`]. A typed request in, a typed outcome out; no
 //!   argument parsing, printing, prompting or environment.
 //! - **domain and renderers**: [`credential`], [`manifest`], [`rotation`] (the pure planner), [`flow`] (JWTs,

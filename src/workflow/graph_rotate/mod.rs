@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 mod after;
 mod new;
+mod select;
 
 use after::{name_the_signer, new_credential_source, retire, verify_token};
 use new::{earlier_certificate, make, New};
@@ -265,35 +266,7 @@ pub fn graph_rotate(
         }
         None => None,
     };
-    let mut ids: Vec<Uuid> = request.apps.clone();
-    let mut left_alone = Vec::new();
-    if request.all {
-        // The listing's credential metadata (no keys) tells which apps hold a certificate credential.
-        client.applications(
-            request.filter.as_deref(),
-            "id,appId,displayName,keyCredentials",
-            crate::graph::MAX_PAGE,
-            |page| {
-                interrupt.check()?;
-                for app in page {
-                    let Some(id) = app.get("id").and_then(Value::as_str) else {
-                        continue;
-                    };
-                    let Ok(id) = id.parse::<Uuid>() else { continue };
-                    if request.include_without_certificate || holds_client_certificate(&app) {
-                        ids.push(id);
-                    } else {
-                        let mut rotation =
-                            AppRotation::nothing_yet(id.to_string(), AppAction::NoCertificate);
-                        rotation.app_id = text(&app, "appId").unwrap_or_default();
-                        rotation.display_name = text(&app, "displayName");
-                        left_alone.push(rotation);
-                    }
-                }
-                Ok(())
-            },
-        )?;
-    }
+    let (ids, left_alone) = select::apps(client, &request, interrupt)?;
     let slots: Vec<std::sync::Mutex<Option<AppRotation>>> =
         ids.iter().map(|_| std::sync::Mutex::new(None)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -684,21 +657,11 @@ pub fn check_report_target(path: &Path) -> Result<()> {
     }
 }
 
-fn text(value: &Value, key: &str) -> Option<String> {
+pub(super) fn text(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// Whether a listed application holds a client certificate credential: a `keyCredentials` entry that is not a
-/// signing key (`usage` `Sign`).
-fn holds_client_certificate(app: &Value) -> bool {
-    key_credentials(app).iter().any(|k| {
-        !k.get("usage")
-            .and_then(Value::as_str)
-            .is_some_and(|u| u.eq_ignore_ascii_case("Sign"))
-    })
-}
-
-fn key_credentials(app: &Value) -> Vec<Value> {
+pub(super) fn key_credentials(app: &Value) -> Vec<Value> {
     app.get("keyCredentials")
         .and_then(Value::as_array)
         .cloned()
