@@ -266,7 +266,8 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
             }
             (false, None, _) => None,
         };
-        // A tenant row may leave the subject to the app (its newest credential's, else its display name).
+        // A tenant row may leave the subject to the app (its newest credential's, else its display name), and a
+        // manifest row to the manifest (its newest credential's), as rotate does.
         let subject = match entry.subject {
             Some(subject) => {
                 let subject = subject.into_inner();
@@ -275,10 +276,12 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
                 }
                 subject
             }
-            None if entry.graph.unwrap_or(false) => String::new(),
+            None if entry.graph.unwrap_or(false) || entry.manifest.is_some() => String::new(),
             None => {
                 problems.push(at(
-                    "subject is missing: a row without graph = true needs the certificate's subject".into(),
+                    "subject is missing: a row that provisions a new app (no manifest, no graph = true) needs the \
+                     certificate's subject"
+                        .into(),
                 ));
                 String::new()
             }

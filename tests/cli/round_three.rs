@@ -538,3 +538,52 @@ fn decode_names_its_file_in_errors() {
         .unwrap();
     assert_fails(&out, 1, "standard input: not a JWT");
 }
+
+/// Item 13: a batch row with a manifest and no subject takes the subject from the manifest, as `rotate` does.
+#[test]
+fn a_batch_row_takes_its_subject_from_its_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    due_orders_manifest(&dir.path().join("app.json"));
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        "[[app]]\nname = \"orders\"\nmanifest = \"app.json\"\nno_pfx = true\nout = \"certs\"\n",
+    )
+    .unwrap();
+    let out = keycred()
+        .arg("batch")
+        .arg(dir.path().join("plan.toml"))
+        .output()
+        .unwrap();
+    stdout(&out);
+    let cer = names_in(&dir.path().join("certs/orders"))
+        .into_iter()
+        .find(|n| n.ends_with(".cer"))
+        .unwrap();
+    let subject = run_peer(
+        "openssl",
+        &[
+            "x509",
+            "-inform",
+            "DER",
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "RFC2253",
+            "-in",
+            dir.path().join("certs/orders").join(cer).to_str().unwrap(),
+        ],
+    );
+    assert_eq!(subject.trim(), "subject=CN=Orders Daemon");
+    // A row that provisions a new app still needs one, in the plan's words.
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        "[[app]]\nname = \"billing\"\n",
+    )
+    .unwrap();
+    let out = keycred()
+        .arg("batch")
+        .arg(dir.path().join("plan.toml"))
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "subject is missing");
+}
