@@ -258,7 +258,11 @@ pub fn prepare_import(
             crate::export::pfx_with_chain(&key, leaf, &issued.chain, &password, spec.profile)?;
         files.push(file(
             FileRole::Pfx,
-            "PKCS#12: key, certificate and chain (owner-only)",
+            if chain_pem.is_empty() {
+                "PKCS#12: key and certificate (owner-only)"
+            } else {
+                "PKCS#12: key, certificate and chain (owner-only)"
+            },
             der,
             Access::Secret,
         ));
@@ -280,7 +284,11 @@ pub fn prepare_import(
         );
         files.push(file(
             FileRole::Bundle,
-            "private key, certificate and chain, PEM (owner-only)",
+            if chain_pem.is_empty() {
+                "private key and certificate, PEM (owner-only)"
+            } else {
+                "private key, certificate and chain, PEM (owner-only)"
+            },
             bundle.into_bytes(),
             Access::Secret,
         ));

@@ -587,3 +587,53 @@ fn a_batch_row_takes_its_subject_from_its_manifest() {
         .unwrap();
     assert_fails(&out, 1, "subject is missing");
 }
+
+/// Item 14: `import` without a chain does not list a chain in its files.
+#[test]
+fn import_without_a_chain_lists_no_chain() {
+    let Some(ca) = crate::ca::Ca::new() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    stdout(
+        &keycred()
+            .args([
+                "csr",
+                "--subject",
+                "CN=Orders Daemon",
+                "--name",
+                "orders",
+                "--out",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap(),
+    );
+    let answer = ca.issue(&dir.path().join("orders.csr"), "300", "answer.pem");
+    let out = keycred()
+        .args(["import", "--cert"])
+        .arg(&answer)
+        .arg("--key")
+        .arg(dir.path().join("orders.key"))
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--name", "orders", "--generate-password", "--pem-bundle"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("PKCS#12: key and certificate (owner-only)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("private key and certificate, PEM (owner-only)"),
+        "{text}"
+    );
+    assert!(!text.contains("and chain"), "{text}");
+}
