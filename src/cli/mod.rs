@@ -46,9 +46,10 @@ use clap::{Args, Parser, Subcommand};
 
 /// Prepare and prove certificate credentials for Microsoft Entra ID app registrations.
 ///
-/// keycred makes RSA keys and self-signed certificates, exports them as CER, PEM, PKCS#8 and PFX, computes
-/// every thumbprint form, and writes the keyCredentials manifest fragments that Entra ID and Microsoft Graph
-/// expect.
+/// keycred makes RSA keys with self-signed certificates or requests for your CA, exports CER, PEM, PKCS#8, PFX
+/// and bundles, computes every thumbprint form, writes the keyCredentials, appRoles and requiredResourceAccess
+/// JSON of the manifests, gets a token as the daemon will, configures the daemon and the API, finds why a flow
+/// fails, and rotates certificates in manifest files or in the tenant through Microsoft Graph.
 #[derive(Debug, Parser)]
 #[command(
     name = "keycred",
@@ -95,7 +96,8 @@ pub enum Command {
     Wizard,
     /// Provision or rotate many app registrations from a plan file, in parallel.
     Batch(BatchArgs),
-    /// Microsoft Graph request bodies an app can send itself to add or remove its certificates.
+    /// The tenant through Microsoft Graph: scan the app registrations, show one, rotate their certificates (a
+    /// plan, then --apply), and the addKey / removeKey bodies an app sends itself.
     #[command(subcommand)]
     Graph(GraphCommand),
     /// Sign a client assertion (the JWT an app sends instead of a secret) with a certificate credential.

@@ -119,10 +119,32 @@ fn man(args: &cli::ManArgs) -> anyhow::Result<i32> {
     if keycred::fsio::output_dir_state(dir)? == keycred::fsio::OutputDir::Missing {
         keycred::fsio::create_output_dir(dir, false)?;
     }
-    keycred::fsio::write_all(&pages, args.force)?;
+    // keycred's own pages (an earlier `man --out`) are refreshed as they are; any other file there is replaced
+    // only with --force.
+    let (own, others): (Vec<_>, Vec<_>) = pages.into_iter().partition(|page| {
+        keycred::input::read_file(&page.path).is_ok_and(|old| {
+            String::from_utf8_lossy(&old)
+                .lines()
+                .take(5)
+                .any(|line| line.starts_with(".TH keycred"))
+        })
+    });
+    if let Some(taken) = others
+        .iter()
+        .find(|page| !args.force && std::fs::symlink_metadata(&page.path).is_ok())
+    {
+        return Err(keycred::Error::Refused(format!(
+            "{} exists and is not a keycred man page: nothing was written; pass --force to replace it (kept as its \
+             .bak), or choose another --out",
+            taken.path.display()
+        ))
+        .into());
+    }
+    keycred::fsio::write_all(&others, args.force)?;
+    keycred::fsio::replace_own(&own)?;
     terminal::print(&format!(
         "wrote {} man pages to {}: keycred.1 and one per command; read them with man keycred (when {} is on MANPATH) or man -l {}\n",
-        pages.len(),
+        own.len() + others.len(),
         dir.display(),
         dir.display(),
         dir.join("keycred.1").display()

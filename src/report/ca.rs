@@ -52,7 +52,7 @@ pub fn csr_text(outcome: &CsrOutcome) -> String {
     }
     text.push_str(&format!(
         "next: when the CA has issued the certificate, keycred import --cert ISSUED.cer [--chain CHAIN.pem] --key {} \
-         --out {} --name {name}\nsecrets: {} is the private key and stays here, owner-only: the CA never needs it\n",
+         --out {} --name {name} --generate-password (or --password-file FILE for the PFX's password, or --no-pfx)\nsecrets: {} is the private key and stays here, owner-only: the CA never needs it\n",
         key.display(),
         out.display(),
         key.display()

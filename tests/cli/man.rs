@@ -55,13 +55,28 @@ fn man_writes_a_page_for_every_command_that_man_renders() {
             );
         }
     }
-    // Pages that exist are replaced only with --force.
+    // keycred's own pages are refreshed by the next run (an upgrade's install line); another file of a page's name
+    // is replaced only with --force, and kept as its backup.
+    stdout(&keycred().args(["man", "--out"]).arg(&dir).output().unwrap());
+    std::fs::write(dir.join("keycred-new.1"), "my own notes\n").unwrap();
     let again = keycred().args(["man", "--out"]).arg(&dir).output().unwrap();
-    assert_fails(&again, 1, "already exists");
+    assert_fails(
+        &again,
+        1,
+        "keycred-new.1 exists and is not a keycred man page",
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keycred-new.1")).unwrap(),
+        "my own notes\n"
+    );
     let forced = keycred()
         .args(["man", "--force", "--out"])
         .arg(&dir)
         .output()
         .unwrap();
     stdout(&forced);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keycred-new.1.bak")).unwrap(),
+        "my own notes\n"
+    );
 }
