@@ -272,29 +272,42 @@ fn write_files(files: &[OutputFile], force: bool, backup: bool) -> Result<()> {
     for (file, old_mode) in files.iter().zip(&modes) {
         staged.push(stage(file, *old_mode)?);
     }
-    let mut placed: Vec<&Path> = Vec::new();
+    // What this call has put in place, each with the backup holding what it replaced: undone, newest first, when
+    // a later file fails, so that a failed run leaves the earlier set whole (never a new .cer beside an old .key).
+    let mut placed: Vec<(&Path, Option<PathBuf>)> = Vec::new();
     for (file, temp) in files.iter().zip(staged) {
+        let existed = fs::symlink_metadata(&file.path).is_ok();
         // --force never loses what it replaces: the file stays beside it as FILE.bak (or .bak.N).
-        if backup {
-            keep_as_backup(&file.path)?;
-        }
+        let kept = if backup {
+            match keep_as_backup(&file.path) {
+                Ok(kept) => kept,
+                Err(e) => {
+                    undo(&placed);
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         let result = if force {
             temp.persist(&file.path).map(drop)
         } else {
             temp.persist_noclobber(&file.path).map(drop)
         };
         if let Err(e) = result {
-            for path in &placed {
-                let _ = fs::remove_file(path);
+            // This file is as it was: its new backup is one name too many.
+            if let Some(kept) = &kept {
+                let _ = fs::remove_file(kept);
             }
+            undo(&placed);
             return Err(if e.error.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::Exists(file.path.clone())
             } else {
                 Error::io(&file.path, e.error)
             });
         }
-        if !force {
-            placed.push(&file.path);
+        if kept.is_some() || !existed {
+            placed.push((&file.path, kept));
         }
     }
     if let Some(dir) = files.first().and_then(|f| parent_dir(&f.path)) {
@@ -304,6 +317,16 @@ fn write_files(files: &[OutputFile], force: bool, backup: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Puts back what [`write_files`] replaced (the backup renamed over the new file) and removes what it added.
+fn undo(placed: &[(&Path, Option<PathBuf>)]) {
+    for (path, backup) in placed.iter().rev() {
+        let _ = match backup {
+            Some(backup) => fs::rename(backup, path),
+            None => fs::remove_file(path),
+        };
+    }
 }
 
 /// Keeps an existing file as its next numbered backup (`FILE.bak`, `FILE.bak.1`, …) by linking it there, so the

@@ -1084,3 +1084,63 @@ fn every_line_names_its_app() {
         "{progress}"
     );
 }
+
+/// Item 9: a `--force` that fails partway leaves the earlier set of files whole (it left a new `.cer` beside the
+/// old `.key`). The failure is real: another user's key in a sticky folder cannot be replaced by this user.
+#[test]
+fn a_failed_force_leaves_the_earlier_set_whole() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if rustix::process::geteuid().as_raw() != 0 || !peer_available("setpriv", &["--version"]) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs as root with setpriv (util-linux): this test needs a second user"
+        );
+        eprintln!("SKIPPED: a second local user needs root and setpriv");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let as_user = |subject: &str, extra: &[&str]| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid", "1000", "--regid", "1000", "--clear-groups"])
+            .arg(assert_cmd::cargo::cargo_bin("keycred"))
+            .args([
+                "new", "-s", subject, "--name", "daemon", "--no-pfx", "--out",
+            ])
+            .arg(&shared)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = as_user("CN=First", &[]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // The key now belongs to another user (readable, but not this user's to replace in a sticky folder).
+    let key = shared.join("daemon.key");
+    std::os::unix::fs::chown(&key, Some(2000), Some(2000)).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let names = names_in(&shared);
+    let before: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(shared.join(n)).unwrap())
+        .collect();
+    let forced = as_user("CN=Second", &["--force"]);
+    let stderr = String::from_utf8_lossy(&forced.stderr).into_owned();
+    assert_eq!(forced.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        names_in(&shared),
+        names,
+        "no new file and no stray backup: {stderr}"
+    );
+    let after: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(shared.join(n)).unwrap())
+        .collect();
+    assert!(before == after, "the earlier set changed: {stderr}");
+}
