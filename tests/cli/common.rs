@@ -114,6 +114,24 @@ pub fn openssl_self_signed(key: &Path, cert: &Path, subject: &str, days: &str, e
     run_peer("openssl", &[&args[..], extra].concat());
 }
 
+/// The subject of a DER certificate as OpenSSL prints it (`subject=` and the RFC 2253 form).
+pub fn openssl_subject_der(cert: &Path) -> String {
+    run_peer(
+        "openssl",
+        &[
+            "x509",
+            "-inform",
+            "DER",
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "RFC2253",
+            "-in",
+            cert.to_str().unwrap(),
+        ],
+    )
+}
+
 /// Asserts the run succeeded (showing stderr if not) and returns its stdout.
 pub fn stdout(output: &std::process::Output) -> String {
     assert!(

@@ -559,20 +559,7 @@ fn a_batch_row_takes_its_subject_from_its_manifest() {
         .into_iter()
         .find(|n| n.ends_with(".cer"))
         .unwrap();
-    let subject = run_peer(
-        "openssl",
-        &[
-            "x509",
-            "-inform",
-            "DER",
-            "-noout",
-            "-subject",
-            "-nameopt",
-            "RFC2253",
-            "-in",
-            dir.path().join("certs/orders").join(cer).to_str().unwrap(),
-        ],
-    );
+    let subject = openssl_subject_der(&dir.path().join("certs/orders").join(cer));
     assert_eq!(subject.trim(), "subject=CN=Orders Daemon");
     // A row that provisions a new app still needs one, in the plan's words.
     std::fs::write(
