@@ -137,6 +137,9 @@ pub fn check_targets(files: &[OutputFile], force: bool) -> Result<()> {
     Ok(())
 }
 
+/// How much of a file [`Holds::of`] looks at: a PEM key's header or a PFX's first bytes are well within it.
+const SNIFF_BYTES: usize = 1 << 20;
+
 /// What a file holds, as far as `--force` cares: a secret of one kind is only ever replaced by the same kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Holds {
@@ -152,7 +155,7 @@ impl Holds {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 20)]);
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(SNIFF_BYTES)]);
         if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
             Holds::PrivateKey
         } else if is_pkcs12(bytes) {
@@ -194,7 +197,13 @@ fn check_replacement(file: &OutputFile) -> Result<Option<u32>> {
     if !meta.is_file() {
         return Ok(None);
     }
-    let old = fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    // Only its beginning: a large file is never read whole to tell what it holds.
+    let mut old = Vec::new();
+    fs::File::open(&file.path)
+        .and_then(|f| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, SNIFF_BYTES as u64), &mut old)
+        })
+        .map_err(|e| Error::io(&file.path, e))?;
     let was = Holds::of(&file.path, &old);
     // Only a secret file can hold a secret: a fragment written over `NAME.pfx.password` is no password.
     let will = match file.access {
