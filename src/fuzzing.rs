@@ -71,7 +71,7 @@ pub fn manifest(text: &str) {
             let _ = describe_duplicate_key_ids(&duplicate_key_ids(&existing));
             let _ = rotation::verdict(&existing, NOW, Duration::days(30));
             let candidate = Candidate {
-                thumbprint: [0xAB; 20],
+                thumbprint: Some([0xAB; 20]),
                 start: NOW - Duration::minutes(5),
                 end: NOW + Duration::days(365),
             };

@@ -30,6 +30,28 @@ pub(crate) fn credential_line(
     )
 }
 
+/// The `+ add` line of a certificate a plan would make: no key is made for a plan, so no thumbprint or keyId.
+pub(crate) fn to_make_line(to_make: &crate::rotation::ToMake, when: &str) -> String {
+    format!(
+        "+ add     a new certificate, made {when} (its thumbprint and keyId exist from then)  {} to {}  {}\n",
+        rfc3339_utc(to_make.start),
+        rfc3339_utc(to_make.end),
+        to_make.subject
+    )
+}
+
+/// `"added"` in a plan's JSON for a certificate not made yet.
+pub(crate) fn to_make_json(to_make: &crate::rotation::ToMake) -> Value {
+    json!({
+        "keyId": null,
+        "thumbprint": null,
+        "subject": to_make.subject,
+        "startDateTime": rfc3339_utc(to_make.start),
+        "endDateTime": rfc3339_utc(to_make.end),
+        "madeWhenApplied": true,
+    })
+}
+
 /// `rotate` as text: the keyCredentials diff.
 pub fn rotate_text(outcome: &crate::workflow::rotate_app::RotateOutcome) -> String {
     use crate::rotation::Disposition;
@@ -54,8 +76,9 @@ pub fn rotate_text(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Stri
             )),
         }
     }
-    match &outcome.added {
-        Some(added) => {
+    match (&outcome.added, &outcome.to_make) {
+        (None, Some(to_make)) => out.push_str(&to_make_line(to_make, "when run without --dry-run")),
+        (Some(added), _) => {
             let cert = &added.certificate;
             out.push_str(&format!(
                 "+ add     {}  keyId {}  {} to {}  {}\n",
@@ -66,7 +89,7 @@ pub fn rotate_text(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Stri
                 cert.subject
             ))
         }
-        None => out.push_str(&format!(
+        (None, None) => out.push_str(&format!(
             "  (no credential added: {})\n",
             outcome
                 .plan
@@ -251,7 +274,7 @@ pub fn rotate_json(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Valu
             "startDateTime": rfc3339_utc(added.certificate.not_before),
             "endDateTime": rfc3339_utc(added.certificate.not_after),
             "thumbprints": thumbprints_json(&added.certificate.thumbprints),
-        })),
+        })).or_else(|| outcome.to_make.as_ref().map(to_make_json)),
         "skipped": outcome.plan.skipped,
         "kept": pairs().filter(|(_, d)| **d == Disposition::Keep).map(|(c, _)| json!({
             "index": c.index,

@@ -167,7 +167,7 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
                 "thumbprint": cert.thumbprints.render(crate::credential::ThumbprintForm::Hex),
                 "endDateTime": crate::time_fmt::rfc3339_utc(cert.not_after),
                 "reused": a.reused,
-            })),
+            })).or_else(|| a.to_make.as_ref().map(super::rotation::to_make_json)),
             "removed": a.plan.as_ref().map(|p| a.existing.iter().zip(&p.existing)
                 .filter_map(|(c, d)| match d {
                     Disposition::Remove(reason) => Some(json!({"keyId": c.key_id, "reason": reason})),
@@ -252,12 +252,23 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
                         ""
                     }
                 )),
+                (None, _) if app.to_make.is_some() => out.push_str(&format!(
+                    "  {}",
+                    super::rotation::to_make_line(
+                        app.to_make.as_ref().expect("checked"),
+                        "with --apply"
+                    )
+                )),
                 (None, Some(skipped)) => out.push_str(&format!("    (nothing added: {skipped})\n")),
                 (None, None) => {}
             }
         }
         for (_, path) in &app.files {
-            out.push_str(&format!("    file    {path}\n"));
+            if app.action == crate::workflow::graph_rotate::AppAction::Planned {
+                out.push_str(&format!("    would write {path}\n"));
+            } else {
+                out.push_str(&format!("    file    {path}\n"));
+            }
         }
         match app.verified {
             Some(true) => out.push_str("    verified: the new certificate got a token\n"),

@@ -31,12 +31,36 @@ pub struct Policy {
 /// The facts of the credential to add.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate {
-    /// Its SHA-1 thumbprint.
-    pub thumbprint: [u8; 20],
+    /// Its SHA-1 thumbprint; `None` for a certificate the plan makes when it is applied (see [`ToMake`]), which
+    /// is new by construction.
+    pub thumbprint: Option<[u8; 20]>,
     /// Start of validity.
     pub start: OffsetDateTime,
     /// End of validity.
     pub end: OffsetDateTime,
+}
+
+/// A certificate a plan adds that does not exist yet: a plan (a dry run, `graph rotate` without `--apply`) makes
+/// no key, so its thumbprint and keyId are known only when the plan is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToMake {
+    /// The subject it will have.
+    pub subject: String,
+    /// Start of validity, as made now.
+    pub start: OffsetDateTime,
+    /// End of validity, as made now.
+    pub end: OffsetDateTime,
+}
+
+impl ToMake {
+    /// The planner's view of it.
+    pub fn candidate(&self) -> Candidate {
+        Candidate {
+            thumbprint: None,
+            start: self.start,
+            end: self.end,
+        }
+    }
 }
 
 /// Where a credential stands at a moment, with a five-minute allowance for clocks that run behind.
@@ -161,7 +185,7 @@ pub fn plan(
         Some(candidate) => {
             if let Some(same) = existing
                 .iter()
-                .find(|c| c.thumbprint == Some(candidate.thumbprint))
+                .find(|c| candidate.thumbprint.is_some() && c.thumbprint == candidate.thumbprint)
             {
                 skipped = Some(format!(
                     "the certificate is already present ({})",

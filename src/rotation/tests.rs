@@ -81,7 +81,7 @@ fn signing_keys_are_no_client_credentials_and_are_never_removed() {
 
 fn candidate(tp: u8) -> Candidate {
     Candidate {
-        thumbprint: [tp; 20],
+        thumbprint: Some([tp; 20]),
         start: NOW - Duration::minutes(5),
         end: NOW + Duration::days(365),
     }
@@ -233,6 +233,24 @@ fn clock_skew_allowance() {
     );
     // The moment of expiry itself is still valid.
     assert_eq!(standing(NOW - Duration::days(1), NOW, NOW), Standing::Valid);
+}
+
+#[test]
+fn a_certificate_still_to_make_is_new_even_beside_credentials_without_a_thumbprint() {
+    // A manifest entry with no customKeyIdentifier has no thumbprint; the plan's certificate has none yet either,
+    // and the two are not "the same certificate".
+    let bare = ExistingCredential {
+        thumbprint: None,
+        ..cred(0, -300, 10, 0)
+    };
+    let to_make = ToMake {
+        subject: "CN=app".into(),
+        start: NOW - Duration::minutes(5),
+        end: NOW + Duration::days(365),
+    };
+    let plan = plan(&[bare], Some(&to_make.candidate()), NOW, &Policy::default()).unwrap();
+    assert!(plan.add, "{plan:?}");
+    assert_eq!(plan.skipped, None);
 }
 
 #[test]

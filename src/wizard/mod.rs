@@ -246,7 +246,8 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
                 Some(step) => next_steps.push(format!(
                     "Send the request to your CA: {step} (with the command below, or this wizard again)."
                 )),
-                None => next_steps.push("Apply the updated manifest (portal: App registrations > your app > Manifest, or Graph PATCH). Move the app to the new certificate, then prune the old one once it has expired (keycred rotate --prune-expired).".to_owned()),
+                // What to do with the credential the new one replaces is the rotation's own advice, printed above.
+                None => next_steps.push("Apply the updated manifest (portal: App registrations > your app > Manifest, or Graph PATCH), then move the app to the new certificate.".to_owned()),
             }
         } else if c.ca {
             let outcome = keycred::workflow::ca::csr(&keycred::workflow::ca::CsrRequest {

@@ -263,6 +263,15 @@ impl Issue {
             .collect())
     }
 
+    /// What [`Issue::create`] would make, without making a key: for a plan.
+    pub fn to_make(&self) -> crate::rotation::ToMake {
+        crate::rotation::ToMake {
+            subject: self.request.subject.to_string(),
+            start: self.request.not_before,
+            end: self.request.not_after,
+        }
+    }
+
     /// The files [`Issue::write`] writes, with their roles, in its order: for a plan shown before writing.
     pub fn planned_files(&self) -> Vec<(FileRole, String)> {
         let pfx = self.pfx.as_ref();

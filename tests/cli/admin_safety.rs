@@ -883,7 +883,7 @@ fn rotate_json_describes_the_added_certificate() {
                 "--subject",
                 "CN=Orders Daemon",
                 "--no-pfx",
-                "--dry-run",
+                "--in-place",
                 "--json",
                 "--out",
             ])

@@ -26,6 +26,7 @@ mod peers;
 mod randomness;
 mod readme;
 mod rotation;
+mod round_four;
 mod round_three;
 mod schemas;
 mod snapshots;

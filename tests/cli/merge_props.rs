@@ -157,7 +157,7 @@ proptest! {
         let existing = manifest.key_credentials().unwrap();
         let now = time::OffsetDateTime::now_utc();
         let candidate = Candidate {
-            thumbprint: [0xAB; 20],
+            thumbprint: Some([0xAB; 20]),
             start: now - time::Duration::minutes(5),
             end: now + time::Duration::days(365),
         };

@@ -404,11 +404,31 @@ fn rotation_path_updates_the_manifest_in_place() {
     // The diff is shown before anything is written, then confirmed.
     p.exp_string("dry run: nothing written").unwrap();
     p.exp_string("+ add").unwrap();
+    // No thumbprint or keyId before the certificate exists: what the admin confirms is what is written.
+    let preview = p.exp_string("Summary: keycred will write").unwrap();
+    assert!(
+        preview.contains("a new certificate, made when run without --dry-run")
+            && !preview.split_whitespace().any(|w| w.len() == 40
+                && w.bytes().all(|b| b.is_ascii_hexdigit())
+                && w != "572203D6BA5D3C28B25B1DCC3F3BBF1B54F69969"),
+        "{preview}"
+    );
     // The summary names the files as the rotation will write them: dated, never the current credential's names.
     let planned = p.exp_regex(r"next-\d{8}\.cer").unwrap().1;
     confirm(&mut p, "Write these files?", "y");
     p.exp_string("+ add").unwrap();
-    let line = printed_command(&mut p, "keycred rotate --manifest");
+    // One advice for the credential the new one replaces, not two that disagree.
+    let done = p.exp_string("The same run without the wizard").unwrap();
+    assert_eq!(
+        done.matches("--remove-key-id").count() + done.matches("prune the old one").count(),
+        1,
+        "{done}"
+    );
+    let line = p
+        .exp_regex("keycred rotate --manifest [^\\r\\n]+")
+        .unwrap()
+        .1;
+    assert_eq!(exit_code(&mut p), 0);
     assert!(
         line.contains("--manifest app.json") && line.contains("--prune-expired --in-place"),
         "{line}"

@@ -145,6 +145,9 @@ pub struct AppRotation {
     pub plan: Option<Plan>,
     /// The certificate added (or to be added).
     pub added: Option<(CertificateInfo, Uuid)>,
+    /// In a plan, the certificate `--apply` would make and add: a plan makes no key, so it has no thumbprint or
+    /// keyId yet.
+    pub to_make: Option<crate::rotation::ToMake>,
     /// The certificate came from an earlier run's files in the app's folder.
     pub reused: bool,
     /// The credential files written.
@@ -181,6 +184,7 @@ impl AppRotation {
             existing: Vec::new(),
             plan: None,
             added: None,
+            to_make: None,
             reused: false,
             files: Vec::new(),
             action,
@@ -432,9 +436,7 @@ fn plan_and_apply(
         }
         (None, _) if !precheck.renewal_due => (None, &request.policy),
         (None, _) => (
-            Some(New::Made(Box::new(make(
-                request, &existing, rotation, &folder, passwords, now,
-            )?))),
+            Some(make(request, &existing, rotation, &folder, passwords, now)?),
             &request.policy,
         ),
     };
@@ -444,9 +446,13 @@ fn plan_and_apply(
     };
     rotation.reused = matches!(new, Some(New::Reused(_)));
     if let (Some(new), true) = (&new, plan.add) {
-        let cert = new.certificate().clone();
-        let key_id = cert.key_id();
-        rotation.added = Some((cert, key_id));
+        if let Some(cert) = new.certificate() {
+            rotation.added = Some((cert.clone(), cert.key_id()));
+        }
+        if let New::ToMake(issue, to_make) = new {
+            rotation.to_make = Some(to_make.clone());
+            rotation.files = issue.planned_files();
+        }
     }
     let changes = plan.changes();
     // Never leave an app without a valid certificate credential.

@@ -5,6 +5,8 @@ use super::*;
 /// The new credential: made by this run, or found in the app's folder from an earlier one.
 pub(super) enum New {
     Made(Box<Made>),
+    /// In a plan (no `--apply`): what would be made, checked, with no key made.
+    ToMake(Box<Issue>, crate::rotation::ToMake),
     Reused(Box<CertificateInfo>),
     /// The CA's answer to an earlier run's request (`--ca`), read and checked.
     Imported(Box<crate::workflow::ca::PreparedImport>),
@@ -16,26 +18,32 @@ pub(super) struct Made {
 }
 
 impl New {
-    pub(super) fn certificate(&self) -> &CertificateInfo {
+    /// The certificate, when it exists.
+    pub(super) fn certificate(&self) -> Option<&CertificateInfo> {
         match self {
-            New::Made(made) => &made.credential.certificate,
-            New::Reused(cert) => cert,
-            New::Imported(prepared) => &prepared.outcome.leaf,
+            New::Made(made) => Some(&made.credential.certificate),
+            New::ToMake(..) => None,
+            New::Reused(cert) => Some(cert),
+            New::Imported(prepared) => Some(&prepared.outcome.leaf),
         }
     }
 
     /// The planner's view of it.
     pub(super) fn candidate(&self) -> Candidate {
-        let cert = self.certificate();
-        Candidate {
-            thumbprint: cert.thumbprints.sha1,
-            start: cert.not_before,
-            end: cert.not_after,
+        match (self, self.certificate()) {
+            (New::ToMake(_, to_make), _) => to_make.candidate(),
+            (_, Some(cert)) => Candidate {
+                thumbprint: Some(cert.thumbprints.sha1),
+                start: cert.not_before,
+                end: cert.not_after,
+            },
+            (_, None) => unreachable!("only a certificate to make has none"),
         }
     }
 }
 
-/// Makes the app's new key and certificate (not yet written).
+/// Makes the app's new key and certificate (not yet written); for a plan (no `--apply`), only checks what would
+/// be made: a plan makes no key.
 pub(super) fn make(
     request: &GraphRotateRequest,
     existing: &[ExistingCredential],
@@ -43,12 +51,16 @@ pub(super) fn make(
     folder: &Path,
     passwords: &PasswordSources,
     now: OffsetDateTime,
-) -> Result<Made> {
+) -> Result<New> {
     let mut spec = spec(request, existing, rotation, folder)?;
     spec.name = Some(crate::workflow::rotate_app::rotated_files_name(&spec, now)?);
     let issue = Issue::prepare(spec, passwords, now, crate::secret::random_bytes()?)?;
+    if !request.apply {
+        let to_make = issue.to_make();
+        return Ok(New::ToMake(Box::new(issue), to_make));
+    }
     let credential = issue.create()?;
-    Ok(Made { issue, credential })
+    Ok(New::Made(Box::new(Made { issue, credential })))
 }
 
 /// The app's new credential as the request describes it, in `folder`: the subject given, else the app's newest

@@ -123,6 +123,9 @@ pub struct RotateOutcome {
     pub added: Option<Added>,
     /// The certificate of the candidate, whether or not it was added.
     pub candidate: Option<CertificateInfo>,
+    /// In a dry run, the certificate the run would make and add: no key is made for a plan, so it has no
+    /// thumbprint or keyId yet.
+    pub to_make: Option<rotation::ToMake>,
     /// Repeated keyIds given new ones, as `keyCredentials[i]: keyId A (repeated) -> B`.
     pub repaired: Vec<String>,
     /// The credential files written (in a dry run: to be written), with their roles.
@@ -300,9 +303,10 @@ pub fn rotate_app(
         Some(NewCredentialSource::Given(path)) if precheck.renewal_due => {
             (Some(NewOne::given(&path, passwords, now)?), &policy)
         }
-        Some(NewCredentialSource::Make(spec)) if precheck.renewal_due => {
-            (Some(NewOne::made(spec, passwords, now)?), &policy)
-        }
+        Some(NewCredentialSource::Make(spec)) if precheck.renewal_due => (
+            Some(NewOne::made(spec, passwords, now, request.dry_run)?),
+            &policy,
+        ),
         _ => (None, &policy),
     };
     let plan = match &new {
@@ -312,18 +316,24 @@ pub fn rotate_app(
     warnings.extend(plan.warnings.iter().cloned());
 
     let added = match (&new, plan.add) {
-        (Some(new), true) => {
-            let key_id = new.key_id();
-            let entry =
-                KeyCredentialsDocument::new(&[(new.certificate(), key_id)], manifest.format())
-                    .entries()[0]
-                    .clone();
-            Some(Added {
-                certificate: new.certificate().clone(),
-                key_id,
-                entry,
-            })
-        }
+        (Some(new), true) => new
+            .certificate()
+            .zip(new.key_id())
+            .map(|(certificate, key_id)| {
+                let entry =
+                    KeyCredentialsDocument::new(&[(certificate, key_id)], manifest.format())
+                        .entries()[0]
+                        .clone();
+                Added {
+                    certificate: certificate.clone(),
+                    key_id,
+                    entry,
+                }
+            }),
+        _ => None,
+    };
+    let to_make = match (&new, plan.add) {
+        (Some(NewOne::ToMake(_, to_make)), true) => Some(to_make.clone()),
         _ => None,
     };
     let updated = rotation::apply_plan(
@@ -344,7 +354,8 @@ pub fn rotate_app(
         existing,
         plan,
         added,
-        candidate: new.as_ref().map(|n| n.certificate().clone()),
+        candidate: new.as_ref().and_then(|n| n.certificate().cloned()),
+        to_make,
         repaired,
         files: Vec::new(),
         created_dir: None,
@@ -364,7 +375,7 @@ pub fn rotate_app(
     }
     if request.dry_run {
         match (&new, &ca_request) {
-            (Some(NewOne::Made(issue, _)), _) if outcome.plan.add => {
+            (Some(NewOne::Made(issue, _) | NewOne::ToMake(issue, _)), _) if outcome.plan.add => {
                 outcome.files = issue.planned_files()
             }
             (Some(NewOne::Imported(prepared)), _) => outcome.files = prepared.files(),
@@ -488,6 +499,8 @@ fn requested_files(csr: &super::ca::CsrRequest) -> Vec<(FileRole, String)> {
 /// The credential to rotate in, made or read.
 enum NewOne {
     Made(Box<Issue>, Box<NewCredential>),
+    /// In a dry run: what would be made, with no key made.
+    ToMake(Box<Issue>, rotation::ToMake),
     Given(Box<CertificateInfo>),
     Imported(Box<super::ca::PreparedImport>),
 }
@@ -512,38 +525,50 @@ impl NewOne {
         Ok(NewOne::Given(Box::new(cert)))
     }
 
+    /// Makes the key and certificate, or in a dry run only checks the spec and says what would be made.
     fn made(
         spec: CredentialSpec,
         passwords: &PasswordSources,
         now: OffsetDateTime,
+        dry_run: bool,
     ) -> Result<NewOne> {
         let issue = Issue::prepare(spec, passwords, now, crate::secret::random_bytes()?)?;
+        if dry_run {
+            let to_make = issue.to_make();
+            return Ok(NewOne::ToMake(Box::new(issue), to_make));
+        }
         let credential = issue.create()?;
         Ok(NewOne::Made(Box::new(issue), Box::new(credential)))
     }
 
-    fn certificate(&self) -> &CertificateInfo {
+    /// The certificate, when it exists.
+    fn certificate(&self) -> Option<&CertificateInfo> {
         match self {
-            NewOne::Made(_, credential) => &credential.certificate,
-            NewOne::Given(cert) => cert,
-            NewOne::Imported(prepared) => &prepared.outcome.leaf,
+            NewOne::Made(_, credential) => Some(&credential.certificate),
+            NewOne::ToMake(..) => None,
+            NewOne::Given(cert) => Some(cert),
+            NewOne::Imported(prepared) => Some(&prepared.outcome.leaf),
         }
     }
 
-    fn key_id(&self) -> Uuid {
+    fn key_id(&self) -> Option<Uuid> {
         match self {
-            NewOne::Made(_, credential) => credential.key_id,
-            NewOne::Given(cert) => cert.key_id(),
-            NewOne::Imported(prepared) => prepared.outcome.key_id,
+            NewOne::Made(_, credential) => Some(credential.key_id),
+            NewOne::ToMake(..) => None,
+            NewOne::Given(cert) => Some(cert.key_id()),
+            NewOne::Imported(prepared) => Some(prepared.outcome.key_id),
         }
     }
 
     fn candidate(&self) -> Candidate {
-        let cert = self.certificate();
-        Candidate {
-            thumbprint: cert.thumbprints.sha1,
-            start: cert.not_before,
-            end: cert.not_after,
+        match (self, self.certificate()) {
+            (NewOne::ToMake(_, to_make), _) => to_make.candidate(),
+            (_, Some(cert)) => Candidate {
+                thumbprint: Some(cert.thumbprints.sha1),
+                start: cert.not_before,
+                end: cert.not_after,
+            },
+            (_, None) => unreachable!("only a certificate to make has none"),
         }
     }
 }
