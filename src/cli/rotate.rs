@@ -31,6 +31,11 @@ pub struct RotateArgs {
     #[arg(long, conflicts_with_all = ["cert", "days", "years", "not_after", "no_key"])]
     pub ca: bool,
 
+    /// A DNS name for --ca's request (subject alternative names); repeat for more. Without it the request carries
+    /// the current certificate's DNS names.
+    #[arg(long, value_name = "NAME", requires = "ca")]
+    pub dns: Vec<String>,
+
     /// More CA certificates (intermediates, the root) for --ca's import, when the answer lacks them; repeat for more.
     #[arg(long, value_name = "FILE", requires = "ca")]
     pub chain: Vec<PathBuf>,

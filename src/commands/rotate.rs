@@ -52,6 +52,7 @@ fn request(args: &RotateArgs) -> anyhow::Result<RotateRequest> {
         (None, subject) if args.ca => Some(NewCredentialSource::FromCa {
             spec: super::credential_spec(subject.as_deref().unwrap_or_default(), &args.credential)?,
             chain: args.chain.clone(),
+            dns: (!args.dns.is_empty()).then(|| args.dns.clone()),
         }),
         // Only a removal.
         (None, None) if !remove_key_ids.is_empty() => None,

@@ -90,6 +90,8 @@ pub struct CertificateInfo {
     pub signature_algorithm: String,
     /// SHA-1 and SHA-256 of the DER.
     pub thumbprints: Thumbprints,
+    /// The DNS names of its subject alternative names, in order (a CA template may require them).
+    pub dns_names: Vec<String>,
 }
 
 impl CertificateInfo {
@@ -139,7 +141,21 @@ impl CertificateInfo {
             .next()
             .and_then(|cn| cn.as_str().ok())
             .map(str::to_owned);
+        // A malformed or repeated SAN extension gives no names here; the certificate is still what it is.
+        let dns_names = match cert.subject_alternative_name() {
+            Ok(Some(san)) => san
+                .value
+                .general_names
+                .iter()
+                .filter_map(|name| match name {
+                    x509_parser::extensions::GeneralName::DNSName(dns) => Some((*dns).to_owned()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         Ok(CertificateInfo {
+            dns_names,
             der: der.to_vec(),
             subject_public_key: spki.subject_public_key.data.to_vec(),
             subject: cert.subject().to_string(),

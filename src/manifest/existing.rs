@@ -268,6 +268,18 @@ pub fn newest_subject(existing: &[ExistingCredential]) -> Option<String> {
         })
 }
 
+/// The DNS names (subject alternative names) of the newest client certificate, when the manifest or Graph gives
+/// its certificate: a CA rotation's request carries them.
+pub fn newest_dns_names(existing: &[ExistingCredential]) -> Vec<String> {
+    existing
+        .iter()
+        .filter(|c| !c.signs())
+        .max_by_key(|c| c.end)
+        .and_then(|c| c.certificate.as_ref())
+        .map(|cert| cert.dns_names.clone())
+        .unwrap_or_default()
+}
+
 /// The keyIds that more than one credential carries, each with the positions that carry it, in manifest order.
 /// Entra rejects a keyCredentials collection with a repeated keyId.
 pub fn duplicate_key_ids(existing: &[ExistingCredential]) -> Vec<(Uuid, Vec<usize>)> {

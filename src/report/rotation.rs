@@ -87,7 +87,13 @@ pub fn rotate_text(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Stri
                 rfc3339_utc(cert.not_before),
                 rfc3339_utc(cert.not_after),
                 cert.subject
-            ))
+            ));
+            if let Some(cer) = &outcome.reused {
+                out.push_str(&format!(
+                    "          made by an earlier run for this manifest and not on it yet: {} (no new key made)\n",
+                    cer.display()
+                ));
+            }
         }
         (None, None) => out.push_str(&format!(
             "  (no credential added: {})\n",
@@ -202,7 +208,12 @@ fn rotate_next_steps(outcome: &crate::workflow::rotate_app::RotateOutcome) -> St
             "next: apply {manifest} (portal: App registrations > your app > Manifest, or Graph PATCH){}\n",
             retire_step(outcome, manifest)
         )),
-        _ => {}
+        (_, None) => out.push_str(&format!(
+            "note: the updated manifest was only printed (standard output), not saved, and {} is unchanged. Save \
+             it, or run again with --in-place (or --manifest-out FILE): that run adds the certificate made now, not \
+             another\n",
+            outcome.manifest.display()
+        )),
     }
     for advice in secrets_advice(&outcome.files) {
         out.push_str(&advice);

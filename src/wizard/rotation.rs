@@ -34,6 +34,7 @@ impl RotationAnswers {
                 NewCredentialSource::FromCa {
                     spec: credential.spec(),
                     chain: Vec::new(),
+                    dns: None,
                 }
             } else {
                 NewCredentialSource::Make(credential.spec())

@@ -97,6 +97,7 @@ pub fn rotate_request(app: &BatchApp, generate_password: bool) -> Option<RotateR
             NewCredentialSource::FromCa {
                 spec: credential_spec(app, generate_password),
                 chain: app.settings.ca_chain.clone().unwrap_or_default(),
+                dns: None,
             }
         } else {
             NewCredentialSource::Make(credential_spec(app, generate_password))

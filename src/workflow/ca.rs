@@ -92,6 +92,7 @@ pub fn csr(request: &CsrRequest) -> Result<CsrOutcome> {
             &request.name,
             &super::made::public_key_of(&key)?,
             None,
+            None,
         ));
     }
     if missing {

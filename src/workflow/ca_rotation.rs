@@ -129,6 +129,7 @@ struct Pending {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn next(
     spec: CredentialSpec,
+    dns: &[String],
     chain: &[PathBuf],
     due: bool,
     existing: &[ExistingCredential],
@@ -205,12 +206,16 @@ pub(crate) fn next(
     if !due {
         return Ok(Next::Nothing);
     }
+    // Checked when the plan is made, not when the request is written.
+    for name in dns {
+        crate::credential::key::check_dns_name(name)?;
+    }
     let stem = crate::provision::rotated_name(&spec.out, &base, now.date(), |path| {
         path.exists() || path.is_symlink()
     });
     let request = CsrRequest {
         subject: spec.subject.clone(),
-        dns: Vec::new(),
+        dns: dns.to_vec(),
         key_size: spec.key_size,
         hash: spec.hash,
         key: None,

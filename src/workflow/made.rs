@@ -29,18 +29,23 @@ pub fn record_path(dir: &Path, stem: &str) -> PathBuf {
 }
 
 /// The record for a key whose public half is `public_key` (and, when the certificate exists, its thumbprint), as
-/// a file to write with the key's own files.
+/// a file to write with the key's own files. `made_for` names the manifest a `rotate` made it for: only a later
+/// rotation of that manifest reuses it.
 pub fn record(
     dir: &Path,
     stem: &str,
     public_key: &[u8],
     cert: Option<&CertificateInfo>,
+    made_for: Option<&Path>,
 ) -> OutputFile {
-    let body = json!({
+    let mut body = json!({
         "keycred": "the key of these files was made by keycred; a rotation reuses a certificate only for it",
         "keySha256": upper_hex(&Sha256::digest(public_key)),
         "thumbprint": cert.map(|c| upper_hex(&c.thumbprints.sha1)),
     });
+    if let Some(manifest) = made_for {
+        body["manifest"] = Value::String(manifest_name(manifest));
+    }
     OutputFile::new(
         record_path(dir, stem),
         format!("{body:#}\n").into_bytes(),
@@ -113,6 +118,62 @@ pub fn not_made_here(
         return Ok(Some("its private key is not beside it".into()));
     }
     Ok(None)
+}
+
+/// A manifest as a record names it: its full path, links resolved, so that `./app.json` and `/x/app.json` agree.
+pub fn manifest_name(manifest: &Path) -> String {
+    std::fs::canonicalize(manifest)
+        .unwrap_or_else(|_| manifest.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The manifest the record of `STEM` in `dir` was made for, if it names one.
+fn made_for(dir: &Path, stem: &str) -> Option<String> {
+    let record: Value =
+        serde_json::from_slice(&crate::input::read_file(&record_path(dir, stem)).ok()?).ok()?;
+    record.get("manifest")?.as_str().map(str::to_owned)
+}
+
+/// A certificate an earlier run made in `folder` (for the manifest `made_for`, or for no manifest: a tenant
+/// rotation) that the app does not hold yet and that is valid now: a run that stopped after writing the files and
+/// before the change was saved or sent uses it instead of making another. Only a certificate keycred made there
+/// for a key it made counts, never one planted beside them; the newest ending wins.
+pub fn earlier_certificate(
+    folder: &Path,
+    existing: &[crate::manifest::ExistingCredential],
+    now: time::OffsetDateTime,
+    made_for_manifest: Option<&Path>,
+) -> Result<Option<(PathBuf, CertificateInfo)>> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(None);
+    };
+    let wanted = made_for_manifest.map(manifest_name);
+    let mut found: Vec<(PathBuf, CertificateInfo)> = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        // A CA's answer (`STEM.issued.cer`) is not one: it is imported first, with its checks and its files.
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !name.ends_with(".cer") || name.ends_with(".issued.cer") {
+            continue;
+        }
+        let Some((dir, stem)) = dir_and_stem(&path) else {
+            continue;
+        };
+        if made_for(dir, stem) != wanted {
+            continue;
+        }
+        if let Some(cert) = crate::manifest::existing::unheld_certificate(&path, existing, now)? {
+            if not_made_here(dir, stem, &path, &cert)?.is_none() {
+                found.push((path, cert));
+            }
+        }
+    }
+    found.sort_by_key(|(_, cert)| cert.not_after);
+    Ok(found.pop())
 }
 
 /// A key's public half, as [`record`] takes it, for a key that has no certificate yet.

@@ -220,6 +220,35 @@ impl Issue {
         credential: &NewCredential,
         format: ManifestFormat,
     ) -> Result<Vec<(FileRole, String)>> {
+        self.write_with(credential, format, None)
+    }
+
+    /// As [`Issue::write`], with keycred's record that it made this key (see [`super::made`]) in the same
+    /// all-or-nothing set: for a rotation, whose next run may send the certificate instead of making another.
+    /// `made_for` is the manifest a `rotate` made it for.
+    pub fn write_recorded(
+        &self,
+        credential: &NewCredential,
+        format: ManifestFormat,
+        made_for: Option<&std::path::Path>,
+    ) -> Result<Vec<(FileRole, String)>> {
+        let cert = &credential.certificate;
+        let record = super::made::record(
+            &self.layout.dir,
+            &self.layout.name,
+            cert.subject_public_key(),
+            Some(cert),
+            made_for,
+        );
+        self.write_with(credential, format, Some(record))
+    }
+
+    fn write_with(
+        &self,
+        credential: &NewCredential,
+        format: ManifestFormat,
+        record: Option<OutputFile>,
+    ) -> Result<Vec<(FileRole, String)>> {
         let mut files = domain::render_files(credential, &self.layout, self.pfx.as_ref(), format)?;
         if self.pem_bundle {
             files.push((
@@ -231,10 +260,11 @@ impl Issue {
                 ),
             ));
         }
-        let (roles, outputs): (Vec<_>, Vec<_>) = files
+        let (roles, mut outputs): (Vec<_>, Vec<_>) = files
             .into_iter()
             .filter(|(role, _)| self.key_file || *role != FileRole::Key)
             .unzip();
+        outputs.extend(record);
         if self.create_dir {
             fsio::create_output_dir(&self.layout.dir, true)?;
         }

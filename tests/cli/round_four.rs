@@ -2,9 +2,6 @@
 //! finished by the next run, SANs carried by a CA rotation, a stopped tenant run finished by the next one, and
 //! doctor's fixes that run as printed.
 
-use std::fs;
-use std::path::Path;
-
 use serde_json::Value;
 
 use crate::common::*;
@@ -106,4 +103,212 @@ mod tenant {
             .iter()
             .any(|k| k["keyId"] == added["keyId"]));
     }
+}
+
+#[test]
+fn a_printed_manifest_says_so_and_the_next_run_adds_the_certificate_made_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str| {
+        ManifestBuilder::realistic()
+            .ranges(&[(-300, 10)], |i| format!("CN=credential {i}"))
+            .write(&dir.path().join(name))
+    };
+    let manifest = make("app.json");
+    let other = make("other.json");
+    let certs = dir.path().join("certs");
+    let run = |manifest: &std::path::Path, extra: &[&str]| {
+        keycred()
+            .args(["rotate", "--manifest"])
+            .arg(manifest)
+            .args(["--no-pfx", "--json", "--out"])
+            .arg(&certs)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let text = keycred()
+        .args(["rotate", "--manifest"])
+        .arg(&manifest)
+        .args(["--no-pfx", "--out"])
+        .arg(&certs)
+        .output()
+        .unwrap();
+    assert!(
+        text.status.success(),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    let said = String::from_utf8_lossy(&text.stderr);
+    assert!(
+        said.contains("only printed") && said.contains("--in-place"),
+        "a printed manifest says it was not saved, and how to apply it: {said}"
+    );
+    let keys = || {
+        std::fs::read_dir(&certs)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("key".as_ref()))
+            .count()
+    };
+    let keys_before = keys();
+    let applied = output_json(&run(&manifest, &["--in-place"]));
+    assert_eq!(keys(), keys_before, "no second key for the same manifest");
+    let added = applied["added"]["thumbprints"]["sha1"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let on_disk: Vec<String> = std::fs::read_dir(&certs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension() == Some("cer".as_ref()))
+        .map(|p| stdout(&keycred().arg("thumbprint").arg(&p).output().unwrap()))
+        .collect();
+    assert!(
+        on_disk.iter().any(|t| t.contains(&added)),
+        "the certificate added is one made earlier: {added} in {on_disk:?}"
+    );
+    assert_eq!(
+        read_json(&manifest)["keyCredentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Another manifest in the same folder gets its own certificate, never this one's.
+    let for_other = output_json(&run(&other, &["--in-place"]));
+    assert_ne!(for_other["added"]["thumbprints"]["sha1"], added.as_str());
+    assert_eq!(keys(), keys_before + 1);
+    // A run that asks for another subject gets a certificate of its own.
+    let third = make("third.json");
+    let printed = run_printed(&third, &certs, "CN=One");
+    assert!(printed.status.success());
+    let renamed = output_json(&run(&third, &["--in-place", "--subject", "CN=Two"]));
+    assert_eq!(renamed["added"]["subject"], "CN=Two", "{renamed}");
+}
+
+fn run_printed(
+    manifest: &std::path::Path,
+    certs: &std::path::Path,
+    subject: &str,
+) -> std::process::Output {
+    keycred()
+        .args(["rotate", "--manifest"])
+        .arg(manifest)
+        .args(["--no-pfx", "--subject", subject, "--out"])
+        .arg(certs)
+        .output()
+        .unwrap()
+}
+
+/// The DNS names in a PEM request, as OpenSSL reads them.
+fn requested_dns(csr: &std::path::Path) -> String {
+    let text = run_peer(
+        "openssl",
+        &["req", "-in", csr.to_str().unwrap(), "-noout", "-text"],
+    );
+    text.lines()
+        .find(|l| l.contains("DNS:"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn a_ca_rotation_carries_the_current_dns_names_and_takes_dns_to_change_them() {
+    if !peer_available("openssl", &["version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("current.key");
+    let cert = dir.path().join("current.pem");
+    run_peer(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+            "-days",
+            "10",
+            "-subj",
+            "/CN=Orders Daemon",
+            "-addext",
+            "subjectAltName=DNS:a.contoso.com,DNS:b.contoso.com",
+        ],
+    );
+    let fragment = output_json(
+        &keycred()
+            .args(["manifest", "key-credentials"])
+            .arg(&cert)
+            .output()
+            .unwrap(),
+    );
+    let manifest_for = |name: &str| {
+        ManifestBuilder::realistic()
+            .credentials(fragment["keyCredentials"].as_array().unwrap().clone())
+            .write(&dir.path().join(name))
+    };
+    let request = |manifest: &std::path::Path, out: &str, extra: &[&str]| {
+        let out = dir.path().join(out);
+        let run = keycred()
+            .args(["rotate", "--manifest"])
+            .arg(manifest)
+            .args(["--ca", "--no-pfx", "--in-place", "--out"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        (run, out)
+    };
+    let (run, out) = request(&manifest_for("carried.json"), "carried", &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csr = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension() == Some("csr".as_ref()))
+        .unwrap();
+    assert_eq!(requested_dns(&csr), "DNS:a.contoso.com, DNS:b.contoso.com");
+
+    let (run, out) = request(
+        &manifest_for("changed.json"),
+        "changed",
+        &["--dns", "c.contoso.com"],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csr = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension() == Some("csr".as_ref()))
+        .unwrap();
+    assert_eq!(requested_dns(&csr), "DNS:c.contoso.com");
+
+    let (run, out) = request(&manifest_for("bad.json"), "bad", &["--dns", "bad name!"]);
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stderr).contains("\"bad name!\" is not a DNS name"));
+    assert!(!out.exists(), "nothing written for a bad name");
+    // --dns belongs to --ca.
+    let plain = keycred()
+        .args(["rotate", "--manifest"])
+        .arg(manifest_for("plain.json"))
+        .args(["--dns", "c.contoso.com", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(plain.status.code(), Some(2));
 }

@@ -19,7 +19,7 @@ mod new;
 mod select;
 
 use after::{name_the_signer, new_credential_source, retire, verify_token};
-use new::{earlier_certificate, make, New};
+use new::{make, New};
 
 use super::provision::{CredentialSpec, Issue};
 use super::tenant;
@@ -386,13 +386,15 @@ fn plan_and_apply(
     // A certificate an earlier run made (or imported from the CA) and did not get onto the app is sent now, rather
     // than a new one made or requested.
     let earlier = if precheck.renewal_due {
-        earlier_certificate(&folder, &existing, now)?
+        super::made::earlier_certificate(&folder, &existing, now, None)?
     } else {
         None
     };
     let ca_next = match (&request.ca, &earlier) {
         (Some(chain), None) => Some(super::ca_rotation::next(
             new::spec(request, &existing, rotation, &folder)?,
+            // The current certificate's DNS names, as a CA template that requires them expects.
+            &crate::manifest::existing::newest_dns_names(&existing),
             chain,
             precheck.renewal_due,
             &existing,
@@ -507,19 +509,9 @@ fn plan_and_apply(
     // The key is on disk before anything is sent.
     match new {
         Some(New::Made(made)) if plan.add => {
-            rotation.files = made.issue.write(&made.credential, ManifestFormat::Graph)?;
-            let cer = made.issue.path(FileRole::Cer);
-            let (dir, stem) = super::made::dir_and_stem(&cer).expect("a .cer file");
-            let cert = &made.credential.certificate;
-            crate::fsio::write_all(
-                &[super::made::record(
-                    dir,
-                    stem,
-                    cert.subject_public_key(),
-                    Some(cert),
-                )],
-                false,
-            )?;
+            rotation.files =
+                made.issue
+                    .write_recorded(&made.credential, ManifestFormat::Graph, None)?;
         }
         Some(New::Imported(prepared)) => {
             rotation.files = prepared.files();

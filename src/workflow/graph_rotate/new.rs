@@ -108,37 +108,3 @@ pub(super) fn spec(
         pem_bundle: base.pem_bundle,
     })
 }
-
-/// A certificate an earlier run made in `folder` that the app does not hold yet and that is valid now: a run
-/// that stopped after writing the files and before Graph confirmed the change uploads it instead of making
-/// another.
-pub(super) fn earlier_certificate(
-    folder: &Path,
-    existing: &[ExistingCredential],
-    now: OffsetDateTime,
-) -> Result<Option<(PathBuf, CertificateInfo)>> {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return Ok(None);
-    };
-    let mut found: Vec<(PathBuf, CertificateInfo)> = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        // A CA's answer (`STEM.issued.cer`) is not one: it is imported first, with its checks and its files.
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if !name.ends_with(".cer") || name.ends_with(".issued.cer") {
-            continue;
-        }
-        if let Some(cert) = crate::manifest::existing::unheld_certificate(&path, existing, now)? {
-            // Only a certificate keycred made here, for a key it made, is sent: never one planted beside them.
-            let (dir, stem) = super::super::made::dir_and_stem(&path).expect("a .cer file");
-            if super::super::made::not_made_here(dir, stem, &path, &cert)?.is_none() {
-                found.push((path, cert));
-            }
-        }
-    }
-    found.sort_by_key(|(_, cert)| cert.not_after);
-    Ok(found.pop())
-}

@@ -42,6 +42,9 @@ pub enum NewCredentialSource {
         spec: CredentialSpec,
         /// More CA certificates for the import.
         chain: Vec<PathBuf>,
+        /// The request's DNS names (`--dns`); `None` carries the current certificate's, as a CA template that
+        /// requires them expects.
+        dns: Option<Vec<String>>,
     },
 }
 
@@ -126,6 +129,9 @@ pub struct RotateOutcome {
     /// In a dry run, the certificate the run would make and add: no key is made for a plan, so it has no
     /// thumbprint or keyId yet.
     pub to_make: Option<rotation::ToMake>,
+    /// The `.cer` of the certificate added, when an earlier run made it for this manifest (whose result was only
+    /// printed, or which stopped) and this run added it instead of making another.
+    pub reused: Option<PathBuf>,
     /// Repeated keyIds given new ones, as `keyCredentials[i]: keyId A (repeated) -> B`.
     pub repaired: Vec<String>,
     /// The credential files written (in a dry run: to be written), with their roles.
@@ -210,9 +216,13 @@ pub fn rotate_app(
             spec.name = Some(rotated_files_name(&spec, now)?);
             Some(NewCredentialSource::Make(spec))
         }
-        Some(NewCredentialSource::FromCa { mut spec, chain }) => {
+        Some(NewCredentialSource::FromCa {
+            mut spec,
+            chain,
+            dns,
+        }) => {
             subject_or_newest(&mut spec.subject)?;
-            Some(NewCredentialSource::FromCa { spec, chain })
+            Some(NewCredentialSource::FromCa { spec, chain, dns })
         }
         other => other,
     };
@@ -269,9 +279,11 @@ pub fn rotate_app(
     let mut ca_step = None;
     let mut ca_request = None;
     let (new, planned_with) = match new_source {
-        Some(NewCredentialSource::FromCa { spec, chain }) => {
+        Some(NewCredentialSource::FromCa { spec, chain, dns }) => {
+            let dns = dns.unwrap_or_else(|| crate::manifest::existing::newest_dns_names(&existing));
             let next = ca_rotation::next(
                 spec,
+                &dns,
                 &chain,
                 precheck.renewal_due,
                 &existing,
@@ -303,10 +315,26 @@ pub fn rotate_app(
         Some(NewCredentialSource::Given(path)) if precheck.renewal_due => {
             (Some(NewOne::given(&path, passwords, now)?), &policy)
         }
-        Some(NewCredentialSource::Make(spec)) if precheck.renewal_due => (
-            Some(NewOne::made(spec, passwords, now, request.dry_run)?),
-            &policy,
-        ),
+        Some(NewCredentialSource::Make(spec)) if precheck.renewal_due => {
+            // A certificate an earlier run made for this manifest and did not get onto it (its manifest was only
+            // printed, or the run stopped) is added now, rather than another key made.
+            // Only one with the subject asked for now: a run that asks for another gets its own.
+            let subject = credential::Subject::parse(&spec.subject)?.to_string();
+            match super::made::earlier_certificate(
+                &spec.out,
+                &existing,
+                now,
+                Some(&request.manifest),
+            )?
+            .filter(|(_, cert)| cert.subject == subject)
+            {
+                Some((path, cert)) => (Some(NewOne::Reused(Box::new(cert), path)), &policy),
+                None => (
+                    Some(NewOne::made(spec, passwords, now, request.dry_run)?),
+                    &policy,
+                ),
+            }
+        }
         _ => (None, &policy),
     };
     let plan = match &new {
@@ -356,6 +384,10 @@ pub fn rotate_app(
         added,
         candidate: new.as_ref().and_then(|n| n.certificate().cloned()),
         to_make,
+        reused: match &new {
+            Some(NewOne::Reused(_, path)) => Some(path.clone()),
+            _ => None,
+        },
         repaired,
         files: Vec::new(),
         created_dir: None,
@@ -391,7 +423,8 @@ pub fn rotate_app(
     // ends its request), then the manifest, then the bodies.
     match new {
         Some(NewOne::Made(issue, credential)) if outcome.plan.add => {
-            outcome.files = issue.write(&credential, manifest.format())?;
+            outcome.files =
+                issue.write_recorded(&credential, manifest.format(), Some(&request.manifest))?;
             outcome.created_dir = issue.create_dir.then(|| issue.layout.dir.clone());
         }
         Some(NewOne::Imported(prepared)) => {
@@ -501,6 +534,8 @@ enum NewOne {
     Made(Box<Issue>, Box<NewCredential>),
     /// In a dry run: what would be made, with no key made.
     ToMake(Box<Issue>, rotation::ToMake),
+    /// Made by an earlier run for this manifest and not on it yet: its `.cer`.
+    Reused(Box<CertificateInfo>, PathBuf),
     Given(Box<CertificateInfo>),
     Imported(Box<super::ca::PreparedImport>),
 }
@@ -546,7 +581,7 @@ impl NewOne {
         match self {
             NewOne::Made(_, credential) => Some(&credential.certificate),
             NewOne::ToMake(..) => None,
-            NewOne::Given(cert) => Some(cert),
+            NewOne::Given(cert) | NewOne::Reused(cert, _) => Some(cert),
             NewOne::Imported(prepared) => Some(&prepared.outcome.leaf),
         }
     }
@@ -555,7 +590,7 @@ impl NewOne {
         match self {
             NewOne::Made(_, credential) => Some(credential.key_id),
             NewOne::ToMake(..) => None,
-            NewOne::Given(cert) => Some(cert.key_id()),
+            NewOne::Given(cert) | NewOne::Reused(cert, _) => Some(cert.key_id()),
             NewOne::Imported(prepared) => Some(prepared.outcome.key_id),
         }
     }
