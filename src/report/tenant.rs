@@ -178,6 +178,7 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
                 .collect::<serde_json::Map<String, Value>>(),
             "verified": a.verified,
             "retired": a.retired,
+            "finishing": a.finishing,
             "ca": a.ca.as_ref().map(super::rotation::ca_step_json),
             "error": a.error,
         })).collect::<Vec<_>>(),
@@ -270,6 +271,16 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
                 out.push_str(&format!("    file    {path}\n"));
             }
         }
+        if let Some(key_id) = app.finishing {
+            out.push_str(&format!(
+                "    finish  keyId {key_id}: an earlier run added it and stopped before verifying it; {}\n",
+                if app.action == crate::workflow::graph_rotate::AppAction::Planned {
+                    "--apply verifies it (and with --retire-previous removes the credential it replaced)"
+                } else {
+                    "verified by this run"
+                }
+            ));
+        }
         match app.verified {
             Some(true) => out.push_str("    verified: the new certificate got a token\n"),
             Some(false) => out.push_str("    NOT verified: the new certificate got no token\n"),
@@ -292,10 +303,14 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
     };
     use crate::workflow::graph_rotate::AppAction;
     out.push_str(&format!(
-        "{} app{}: {} rotated, {} planned, {} skipped, {} failed{}{}{}{}\n",
+        "{} app{}: {} rotated, {}{} planned, {} skipped, {} failed{}{}{}{}\n",
         outcome.apps.len(),
         if outcome.apps.len() == 1 { "" } else { "s" },
         count(AppAction::Rotated),
+        match count(AppAction::Finished) {
+            0 => String::new(),
+            n => format!("{n} finished (an earlier run's addition verified), "),
+        },
         count(AppAction::Planned),
         count(AppAction::Skipped),
         count(AppAction::Failed),

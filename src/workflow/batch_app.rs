@@ -185,6 +185,22 @@ fn tenant_row(
                 .map(|(cert, _)| cert.thumbprints.render(ThumbprintForm::Hex)),
             files: rotation.files,
         }),
+        AppAction::Finished => Ok(AppOutcome {
+            result: AppResult::Rotated,
+            detail: format!(
+                "verified keyId {}, which an earlier run added{}",
+                rotation
+                    .finishing
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+                match rotation.retired {
+                    Some(id) => format!(", and removed keyId {id}, which it replaced"),
+                    None => String::new(),
+                }
+            ),
+            thumbprint: None,
+            files: rotation.files,
+        }),
         AppAction::Requested => Ok(AppOutcome {
             result: AppResult::Requested,
             detail: rotation.plan.and_then(|p| p.skipped).unwrap_or_default(),

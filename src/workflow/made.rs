@@ -176,6 +176,72 @@ pub fn earlier_certificate(
     Ok(found.pop())
 }
 
+/// Notes in the record of the certificate `cer` that a token was got with it at `now`: a later run does not
+/// verify it again.
+pub fn mark_verified(cer: &Path, now: time::OffsetDateTime) -> Result<()> {
+    let (dir, stem) = dir_and_stem(cer)
+        .ok_or_else(|| Error::Invalid(format!("{}: not a .cer file", cer.display())))?;
+    let path = record_path(dir, stem);
+    let mut record: Value = serde_json::from_slice(&crate::input::read_file(&path)?)
+        .map_err(|e| Error::Invalid(format!("{}: not keycred's record ({e})", path.display())))?;
+    record["verified"] = Value::String(crate::time_fmt::rfc3339_utc(now));
+    fsio::replace_own(&[OutputFile::new(
+        path,
+        format!("{record:#}\n").into_bytes(),
+        Access::Secret,
+    )])
+}
+
+/// The credential an earlier run of a tenant rotation added and never verified (it stopped after the add
+/// landed, or was run without `--verify`): a certificate keycred made in `folder` for a key it made, that the
+/// app holds as its current client credential, and whose record notes no token got with it. Its `.cer` and its
+/// index among `existing`.
+pub fn unverified_current(
+    folder: &Path,
+    existing: &[crate::manifest::ExistingCredential],
+    now: time::OffsetDateTime,
+) -> Result<Option<(PathBuf, usize)>> {
+    let Some(current) = crate::rotation::current(existing, now) else {
+        return Ok(None);
+    };
+    let Some(thumbprint) = existing[current].thumbprint else {
+        return Ok(None);
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(None);
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some((dir, stem)) = dir_and_stem(&path) else {
+            continue;
+        };
+        let Some(record) = crate::input::read_file(&record_path(dir, stem))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        else {
+            continue;
+        };
+        if record.get("manifest").is_some()
+            || record.get("verified").is_some()
+            || record.get("thumbprint").and_then(Value::as_str)
+                != Some(upper_hex(&thumbprint).as_str())
+        {
+            continue;
+        }
+        let Ok(der) = crate::input::read_file(&path) else {
+            continue;
+        };
+        let Ok(cert) = CertificateInfo::from_der(&der) else {
+            continue;
+        };
+        if cert.thumbprints.sha1 == thumbprint && not_made_here(dir, stem, &path, &cert)?.is_none()
+        {
+            return Ok(Some((path, current)));
+        }
+    }
+    Ok(None)
+}
+
 /// A key's public half, as [`record`] takes it, for a key that has no certificate yet.
 pub fn public_key_of(key: &PrivateKey) -> Result<Vec<u8>> {
     key.public_key().ok_or_else(|| {

@@ -103,6 +103,68 @@ mod tenant {
             .iter()
             .any(|k| k["keyId"] == added["keyId"]));
     }
+
+    #[test]
+    fn a_run_stopped_after_its_add_landed_is_finished_by_the_next_run() {
+        if !node_ready() {
+            return;
+        }
+        let Some(tenant) = live_tenant(
+            tenant_apps(2).as_array().unwrap().clone(),
+            "Application.ReadWrite.All",
+        ) else {
+            return;
+        };
+        let certs = tenant.dir.path().join("certs");
+        let run = |args: &[&str]| {
+            output_json(
+                &tenant
+                    .keycred("rotate")
+                    .args(args)
+                    .args(["--no-pfx", "--apply", "--json", "--out"])
+                    .arg(&certs)
+                    .output()
+                    .unwrap(),
+            )
+        };
+        // The state a SIGKILL leaves after the add landed and before --verify ran: the app holds the new
+        // certificate, nothing has signed in with it.
+        let app1 = ["--app", "20000000-0000-4000-8000-000000000001"];
+        let first = run(&app1);
+        assert_eq!(first["apps"][0]["result"], "rotated", "{first}");
+        let added = first["apps"][0]["added"]["keyId"].clone();
+        // Run again as README says: the addition is verified, not "skipped: not due".
+        let again = run(&[&app1[..], &["--verify"]].concat());
+        let app = &again["apps"][0];
+        assert_eq!(
+            (app["result"].as_str(), app["verified"].as_bool()),
+            (Some("finished"), Some(true)),
+            "{again}"
+        );
+        assert_eq!(app["finishing"], added);
+        // Once finished, it is done.
+        let third = run(&[&app1[..], &["--verify"]].concat());
+        assert_eq!(third["apps"][0]["result"], "skipped", "{third}");
+
+        // An app rolling its own key: the stopped run is finished with the retirement it asked for.
+        let own = ["--self", "--app", crate::graph::AUTOMATION];
+        let added = run(&[&own[..], &["--force-renewal"]].concat());
+        assert_eq!(added["apps"][0]["result"], "rotated", "{added}");
+        assert_eq!(
+            held(&tenant, "40000000-0000-4000-8000-000000000001").len(),
+            2
+        );
+        let finished = run(&[&own[..], &["--verify", "--retire-previous"]].concat());
+        let app = &finished["apps"][0];
+        assert_eq!(app["result"], "finished", "{finished}");
+        assert_eq!(
+            app["retired"], "50000000-0000-4000-8000-000000000001",
+            "{finished}"
+        );
+        let left = held(&tenant, "40000000-0000-4000-8000-000000000001");
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(left[0]["keyId"], added["apps"][0]["added"]["keyId"]);
+    }
 }
 
 #[test]

@@ -87,16 +87,12 @@ pub(super) fn retire(
     object_id: Uuid,
     reference: AppRef,
     source: &crate::workflow::prove::CredentialSource,
+    previous: Option<Uuid>,
     passwords: &PasswordSources,
     self_service: bool,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let plan = rotation.plan.as_ref().expect("a rotated app has a plan");
-    let Some(previous) = plan
-        .current
-        .filter(|i| plan.existing[*i] == Disposition::Keep)
-        .and_then(|i| rotation.existing[i].key_id)
-    else {
+    let Some(previous) = previous else {
         return Ok(());
     };
     if self_service {
@@ -125,6 +121,78 @@ pub(super) fn retire(
         client.patch_key_credentials(object_id, &kept)?;
     }
     rotation.retired = Some(previous);
+    Ok(())
+}
+
+/// Finishes what an earlier run left: the app's current credential is one keycred added (its record is in the
+/// app's folder) and never verified, because that run stopped after the add landed. With `--verify` it gets a
+/// token now, and with `--retire-previous` the credential it replaced (the valid one that ended last before it)
+/// goes, as the earlier run would have done. Nothing to finish leaves the app skipped.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn finish(
+    client: &GraphClient,
+    request: &GraphRotateRequest,
+    object_id: Uuid,
+    reference: AppRef,
+    signer: Option<&crate::workflow::prove::LoadedCredential>,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+    folder: &Path,
+    rotation: &mut AppRotation,
+) -> Result<()> {
+    let (Some(verify), Some((cer, index))) = (
+        &request.verify,
+        crate::workflow::made::unverified_current(folder, &rotation.existing, now)?,
+    ) else {
+        return Ok(());
+    };
+    rotation.finishing = rotation.existing[index].key_id;
+    if !request.apply {
+        rotation.action = AppAction::Planned;
+        return Ok(());
+    }
+    rotation.files = vec![(FileRole::Cer, cer.display().to_string())];
+    let source = new_credential_source(&rotation.files)?;
+    let verified = verify_token(verify, &rotation.app_id, &source, passwords)?;
+    rotation.verified = Some(verified);
+    if !verified {
+        return Err(Error::Refused(format!(
+            "application {}: the credential an earlier run added ({}) got no token within {} s (--verify); the \
+             previous credential was kept",
+            rotation.app_id,
+            cer.display(),
+            verify.timeout.as_secs()
+        )));
+    }
+    crate::workflow::made::mark_verified(&cer, now)?;
+    rotation.action = AppAction::Finished;
+    if request.retire_previous {
+        let finished = &rotation.existing[index];
+        let previous = rotation
+            .existing
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                *i != index
+                    && !c.signs()
+                    && c.end < finished.end
+                    && crate::rotation::standing(c.start, c.end, now)
+                        == crate::rotation::Standing::Valid
+            })
+            .max_by_key(|(_, c)| c.end)
+            .and_then(|(_, c)| c.key_id);
+        retire(
+            client,
+            rotation,
+            object_id,
+            reference,
+            &source,
+            previous,
+            passwords,
+            signer.is_some(),
+            now,
+        )?;
+    }
     Ok(())
 }
 

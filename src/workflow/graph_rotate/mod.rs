@@ -18,7 +18,7 @@ mod after;
 mod new;
 mod select;
 
-use after::{name_the_signer, new_credential_source, retire, verify_token};
+use after::{finish, name_the_signer, new_credential_source, retire, verify_token};
 use new::{make, New};
 
 use super::provision::{CredentialSpec, Issue};
@@ -109,6 +109,9 @@ pub enum AppAction {
     Requested,
     /// Its request waits for the CA's answer (`--ca`).
     Waiting,
+    /// The credential an earlier run added and never verified (it stopped after the add landed) got a token now
+    /// (`--verify`), and with `--retire-previous` the one it replaced went: the earlier run is finished.
+    Finished,
     /// `--all` found no certificate credential on it (secrets only, or nothing): left alone, never given a first
     /// certificate unless named or `--include-without-certificate`.
     NoCertificate,
@@ -126,6 +129,7 @@ impl AppAction {
             AppAction::Requested => "requested",
             AppAction::Waiting => "waiting for the CA",
             AppAction::NoCertificate => "no certificate",
+            AppAction::Finished => "finished",
         }
     }
 }
@@ -158,6 +162,9 @@ pub struct AppRotation {
     pub verified: Option<bool>,
     /// The credential removed after verification (`--retire-previous`).
     pub retired: Option<Uuid>,
+    /// The keyId of the credential an earlier run added and did not verify, which this run verifies (and plans
+    /// to, without `--apply`).
+    pub finishing: Option<Uuid>,
     /// Why it failed, with Graph's code and request-id where Graph said no.
     pub error: Option<String>,
     /// Where its CA rotation stands (`--ca`).
@@ -190,6 +197,7 @@ impl AppRotation {
             action,
             verified: None,
             retired: None,
+            finishing: None,
             error: None,
             ca: None,
         }
@@ -492,6 +500,11 @@ fn plan_and_apply(
     }
     if !changes {
         rotation.action = AppAction::Skipped;
+        if request.verify.is_some() {
+            finish(
+                client, request, object_id, reference, signer, passwords, now, &folder, rotation,
+            )?;
+        }
         return Ok(());
     }
     if !valid_after {
@@ -617,13 +630,25 @@ fn plan_and_apply(
                 verify.timeout.as_secs()
             )));
         }
+        if let Some((_, cer)) = rotation
+            .files
+            .iter()
+            .find(|(role, _)| *role == FileRole::Cer)
+        {
+            super::made::mark_verified(Path::new(cer), now)?;
+        }
         if request.retire_previous {
+            let previous = plan
+                .current
+                .filter(|i| plan.existing[*i] == Disposition::Keep)
+                .and_then(|i| rotation.existing[i].key_id);
             retire(
                 client,
                 rotation,
                 object_id,
                 reference,
                 &source,
+                previous,
                 passwords,
                 signer.is_some(),
                 now,
