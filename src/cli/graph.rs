@@ -164,6 +164,47 @@ pub struct GraphConnectArgs {
     pub timeout: u64,
 }
 
+impl GraphConnectArgs {
+    /// The options as a command line gives them back (files and URLs, never a secret), for a printed command that
+    /// must reach the same tenant the same way.
+    pub fn as_flags(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        if self.cloud != CloudArg::Public {
+            if let Some(value) = clap::ValueEnum::to_possible_value(&self.cloud) {
+                flags.extend(["--cloud".to_owned(), value.get_name().to_owned()]);
+            }
+        }
+        let text = [
+            ("--graph-url", self.graph_url.clone()),
+            ("--tenant", self.tenant.clone()),
+            ("--client-id", self.client_id.clone()),
+            ("--authority", self.authority.clone()),
+        ];
+        let paths = [
+            ("--token-file", &self.token_file),
+            ("--pfx", &self.pfx),
+            ("--key", &self.key),
+            ("--cert", &self.cert),
+            ("--auth-password-file", &self.auth_password_file),
+            ("--client-secret-file", &self.client_secret_file),
+        ];
+        for (flag, value) in text {
+            if let Some(value) = value {
+                flags.extend([flag.to_owned(), value]);
+            }
+        }
+        for (flag, path) in paths {
+            if let Some(path) = path {
+                flags.extend([flag.to_owned(), path.display().to_string()]);
+            }
+        }
+        if self.cache {
+            flags.push("--cache".into());
+        }
+        flags
+    }
+}
+
 /// Microsoft's clouds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CloudArg {

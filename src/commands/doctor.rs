@@ -35,6 +35,15 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<i32> {
             (Some(client), Some(api)) => Some(doctor::LiveApps {
                 client_app: keycred::workflow::tenant::parse_app(client)?,
                 api_app: keycred::workflow::tenant::parse_app(api)?,
+                show: std::iter::once("keycred graph show".to_owned())
+                    .chain(
+                        args.graph
+                            .as_flags()
+                            .iter()
+                            .map(|f| keycred::shell::word(f)),
+                    )
+                    .collect::<Vec<_>>()
+                    .join(" "),
             }),
             _ => None,
         },

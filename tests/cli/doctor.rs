@@ -426,6 +426,34 @@ fn a_token_the_api_would_refuse() {
 }
 
 #[test]
+fn a_token_from_another_authority_is_named_as_such() {
+    let setup = Setup::new();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = json!({
+        "aud": API_APP, "iss": format!("https://login.microsoftonline.us/{TENANT}/v2.0"), "azp": CLIENT_APP,
+        "roles": ["Orders.Read"], "ver": "2.0", "exp": now + 3600
+    });
+    let path = token(setup.dir.path(), claims);
+    let out = setup.doctor(&["--token", path.to_str().unwrap()]);
+    let issuer = findings(&out)
+        .into_iter()
+        .find(|f| f["id"] == "token.issuer")
+        .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&out.stdout)));
+    let (what, fix) = (
+        issuer["what"].as_str().unwrap(),
+        issuer["fix"].as_str().unwrap(),
+    );
+    assert!(
+        what.contains("another authority (login.microsoftonline.us)"),
+        "{what}"
+    );
+    assert!(
+        !fix.contains("token version") && fix.contains("authority"),
+        "{fix}"
+    );
+}
+
+#[test]
 fn bad_input_is_an_error_never_a_healthy_verdict() {
     let setup = Setup::new();
     // A certificate given as a manifest.

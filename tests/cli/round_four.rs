@@ -374,3 +374,87 @@ fn a_ca_rotation_carries_the_current_dns_names_and_takes_dns_to_change_them() {
         .unwrap();
     assert_eq!(plain.status.code(), Some(2));
 }
+
+mod doctor_live {
+    use serde_json::{json, Value};
+
+    use crate::common::*;
+    use crate::graph::{node_ready, Tenant};
+
+    const API: &str = "c0ffee00-1111-4222-8333-444455556666";
+    const CLIENT: &str = "d0d0d0d0-1111-4222-8333-444455556666";
+    const ROLE: &str = "0f9a3c2b-1d4e-4f5a-8b6c-7d8e9f0a1b2c";
+
+    /// The keycred commands in a fix, each as printed (they end at `; `, `, then` or a closing parenthesis).
+    fn commands(fix: &str) -> Vec<String> {
+        fix.match_indices("keycred ")
+            .map(|(at, _)| {
+                let rest = &fix[at..];
+                let end = ["; ", ", then", ")"]
+                    .iter()
+                    .filter_map(|stop| rest.find(stop))
+                    .min()
+                    .unwrap_or(rest.len());
+                rest[..end].to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_fix_doctor_prints_in_live_mode_runs_as_printed() {
+        if !node_ready() {
+            return;
+        }
+        // The client requests nothing of the API: the fix edits both apps' manifests, read live.
+        let apps = json!([
+            {"id": "60000000-0000-4000-8000-000000000001", "appId": API, "displayName": "Orders API",
+             "servicePrincipal": true,
+             "extra": {"identifierUris": ["api://contoso-orders"], "api": {"requestedAccessTokenVersion": 2},
+                       "appRoles": [{"allowedMemberTypes": ["Application"], "description": "Read.", "displayName": "Read",
+                                     "id": ROLE, "isEnabled": true, "value": "Orders.Read"}]}},
+            {"id": "60000000-0000-4000-8000-000000000002", "appId": CLIENT, "displayName": "Orders Daemon",
+             "assignments": [], "extra": {"requiredResourceAccess": []}}
+        ]);
+        let Some(tenant) = Tenant::start(&apps, "Application.Read.All") else {
+            return;
+        };
+        let out = keycred()
+            .current_dir(tenant.dir.path())
+            .args(["doctor", "--client-app", CLIENT, "--api-app", API, "--json"])
+            .args(tenant.connection())
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let fixes: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fix"].as_str().unwrap().to_owned())
+            .collect();
+        let runnable: Vec<String> = fixes.iter().flat_map(|f| commands(f)).collect();
+        assert!(
+            runnable
+                .iter()
+                .any(|c| c.starts_with("keycred manifest grant")),
+            "{fixes:#?}"
+        );
+        for fix in &fixes {
+            let work = tempfile::tempdir().unwrap();
+            for command in commands(fix) {
+                let line = command.replacen("keycred", env!("CARGO_BIN_EXE_keycred"), 1);
+                let ran = std::process::Command::new("sh")
+                    .args(["-c", &line])
+                    .current_dir(work.path())
+                    .output()
+                    .unwrap();
+                assert!(
+                    ran.status.success(),
+                    "{command}\n(from the fix {fix:?}) exited {:?}: {}",
+                    ran.status.code(),
+                    String::from_utf8_lossy(&ran.stderr)
+                );
+            }
+        }
+    }
+}

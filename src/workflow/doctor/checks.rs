@@ -10,6 +10,8 @@ pub(super) fn client_checks(
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let source = client.source().to_owned();
+    // As a command line takes it.
+    let manifest = crate::shell::word(&source);
     let credentials = client.key_credentials()?;
     for problem in crate::manifest::existing::describe_duplicate_key_ids(
         &crate::manifest::existing::duplicate_key_ids(&credentials),
@@ -20,7 +22,7 @@ pub(super) fn client_checks(
             "client",
             problem,
             "Entra refuses the manifest when it is applied",
-            format!("keycred rotate --manifest {source} --repair-key-ids --in-place"),
+            format!("keycred rotate --manifest {manifest} --repair-key-ids --in-place"),
         ));
     }
     let valid: Vec<&ExistingCredential> = credentials
@@ -34,7 +36,17 @@ pub(super) fn client_checks(
             "client",
             format!("{source} holds no certificate credential that is valid now"),
             "AADSTS700027 (no registered certificate verifies the assertion)",
-            format!("keycred rotate --manifest {source} --subject 'CN=…' --out certs --in-place"),
+            format!(
+                "keycred rotate --manifest {manifest} --subject {} --out certs --generate-password --in-place",
+                crate::shell::word(&crate::credential::subject::common_name_subject(
+                    client
+                        .root()
+                        .get("displayName")
+                        .and_then(Value::as_str)
+                        .unwrap_or("Daemon"),
+                    client.app_id().as_deref().unwrap_or("Daemon"),
+                ))
+            ),
         ));
     } else if valid.iter().all(|c| c.end - now <= warn) {
         let last = valid.iter().map(|c| c.end).max().expect("not empty");
@@ -48,7 +60,9 @@ pub(super) fn client_checks(
                 (last - now).whole_days()
             ),
             "AADSTS700027 once it has ended",
-            format!("keycred rotate --manifest {source} --out certs --in-place"),
+            format!(
+                "keycred rotate --manifest {manifest} --out certs --generate-password --in-place"
+            ),
         ));
     }
     for c in &credentials {
@@ -135,6 +149,10 @@ pub(super) fn credential_checks(
     let thumbprint = cert
         .thumbprints
         .render(crate::credential::ThumbprintForm::Hex);
+    let manifest = client.map_or_else(
+        || "CLIENT.json".to_owned(),
+        |c| crate::shell::word(c.source()),
+    );
     if key_matches == Some(false) {
         findings.push(finding(
             "credential.key-mismatch",
@@ -156,7 +174,10 @@ pub(super) fn credential_checks(
                 crate::time_fmt::rfc3339_utc(cert.not_after)
             ),
             "AADSTS700027 (the certificate has expired)",
-            "make and register a new one: keycred rotate --manifest CLIENT.json --out certs --in-place".into(),
+            format!(
+                "make and register a new one: keycred rotate --manifest {manifest} --out certs --generate-password \
+                 --in-place"
+            ),
         )),
         Status::NotYetValid => findings.push(finding(
             "credential.not-yet-valid",
@@ -181,7 +202,7 @@ pub(super) fn credential_checks(
                 (cert.not_after - now).whole_days()
             ),
             "AADSTS700027 once it has ended",
-            "rotate now: keycred rotate --manifest CLIENT.json --out certs --in-place".into(),
+            format!("rotate now: keycred rotate --manifest {manifest} --out certs --generate-password --in-place"),
         )),
         Status::Valid => {}
     }
@@ -205,7 +226,7 @@ pub(super) fn credential_checks(
                 format!(
                     "register it beside the others: keycred rotate --cert CERT --manifest {} --in-place, then apply \
                      the manifest (or upload the .cer in the portal)",
-                    client.source()
+                    crate::shell::word(client.source())
                 ),
             ));
         }
@@ -226,7 +247,7 @@ pub(super) fn credential_checks(
                 "works, but a key nobody here holds can still sign in as the daemon",
                 format!(
                     "once nothing uses it: keycred rotate --manifest {} --remove-key-id {} --in-place",
-                    client.source(),
+                    crate::shell::word(client.source()),
                     other.key_id.map(|id| id.to_string()).unwrap_or_else(|| "KEYID".into())
                 ),
             ));
@@ -292,9 +313,10 @@ pub(super) fn scope_checks(scope: &str, api: Option<&Manifest>, findings: &mut V
             "AADSTS500011 (the resource principal was not found)",
             format!(
                 "request {}/.default, or add {resource} to the API's identifierUris (keycred manifest app-roles \
-                 --merge {} --identifier-uri {resource} --in-place)",
+                 --merge {} --identifier-uri {} --in-place)",
                 names.first().cloned().unwrap_or_else(|| "api://APPID".into()),
-                api.source()
+                crate::shell::word(api.source()),
+                crate::shell::word(resource)
             ),
         ));
     }
@@ -317,7 +339,11 @@ pub(super) fn api_checks(
             "api",
             format!("{source} has no identifierUris"),
             "a scope can name it only by its appId; v1 tokens have no URI audience",
-            format!("keycred manifest app-roles --merge {source} --identifier-uri api://NAME --in-place"),
+            format!(
+                "keycred manifest app-roles --merge {} --identifier-uri api://{} --in-place",
+                crate::shell::word(&source),
+                api.app_id().unwrap_or_else(|| "NAME".into())
+            ),
         ));
     }
     let Some(rules) = rules else { return Ok(()) };
@@ -377,8 +403,8 @@ pub(super) fn role_checks(
     };
     let grant = format!(
         "keycred manifest grant --api {} --client {} --in-place, then grant admin consent",
-        api.source(),
-        client.source()
+        crate::shell::word(api.source()),
+        crate::shell::word(client.source())
     );
     let roles = api.role_summaries();
     let entry = client
@@ -456,7 +482,7 @@ pub(super) fn role_checks(
                         "roles",
                         format!("{value} is offered to users only (allowedMemberTypes has no Application)"),
                         "a token without that role",
-                        format!("allow applications: keycred manifest app-roles --merge {} --role {value} --member-types both --in-place", api.source()),
+                        format!("allow applications: keycred manifest app-roles --merge {} --role {value} --member-types both --in-place", crate::shell::word(api.source())),
                     ));
                 } else if !enabled {
                     findings.push(finding(
@@ -539,17 +565,51 @@ pub(super) fn token_checks(
         }
         let iss = text("iss").unwrap_or_default();
         if !issuers.is_empty() && !issuers.contains(&iss) {
+            let host = |url: &str| {
+                url.split_once("://")
+                    .map(|(_, rest)| {
+                        rest.split('/')
+                            .next()
+                            .unwrap_or_default()
+                            .to_ascii_lowercase()
+                    })
+                    .unwrap_or_default()
+            };
+            let other_authority = !issuers.iter().any(|i| host(i) == host(&iss));
+            let rules_from = match &inputs.api {
+                Some(api) => format!(
+                    "keycred api-policy --manifest {}",
+                    crate::shell::word(api.source())
+                ),
+                None => "keycred api-policy --manifest with the API's manifest".into(),
+            };
             findings.push(finding(
                 "token.issuer",
                 Severity::Error,
                 "token",
-                format!(
-                    "the token's iss is {iss:?} (ver {}); the rules accept {}",
-                    text("ver").unwrap_or_else(|| "?".into()),
-                    issuers.join(", ")
-                ),
+                if other_authority {
+                    format!(
+                        "the token's iss is {iss:?}, from another authority ({}) than the rules accept ({})",
+                        host(&iss),
+                        issuers.join(", ")
+                    )
+                } else {
+                    format!(
+                        "the token's iss is {iss:?} (ver {}); the rules accept {}",
+                        text("ver").unwrap_or_else(|| "?".into()),
+                        issuers.join(", ")
+                    )
+                },
                 "the API answers 401 (issuer)",
-                "match the rules to the token version the API's registration asks for (keycred api-policy --manifest API.json)".into(),
+                if other_authority {
+                    format!(
+                        "get the token from the authority the API trusts (the daemon's authority or cloud: keycred \
+                         config --cloud), or, if {} is the right one, make the rules for it: {rules_from}",
+                        host(&iss)
+                    )
+                } else {
+                    format!("match the rules to the token version the API's registration asks for: {rules_from}")
+                },
             ));
         }
         let required = strings(rules.pointer("/requiredRoles/values"));
@@ -565,8 +625,11 @@ pub(super) fn token_checks(
                     required.join(", ")
                 ),
                 "the API answers 401 (missing role)",
-                "grant the role and admin consent: keycred manifest grant --api API.json --client CLIENT.json --in-place"
-                    .into(),
+                format!(
+                    "grant the role and admin consent: keycred manifest grant --api {} --client {} --in-place",
+                    inputs.api.as_ref().map_or_else(|| "API.json".to_owned(), |a| crate::shell::word(a.source())),
+                    inputs.client.as_ref().map_or_else(|| "CLIENT.json".to_owned(), |c| crate::shell::word(c.source())),
+                ),
             ));
         }
     }

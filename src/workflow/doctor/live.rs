@@ -27,6 +27,39 @@ pub(super) fn read_live(client: &crate::graph::GraphClient, apps: &LiveApps) -> 
     })
 }
 
+/// A fix that edits a manifest names its file; an app read live has none. Such a fix starts by saving the app
+/// (`keycred graph show … --out APPID.json`, with this run's connection) and then names that file, so that it runs
+/// as printed.
+pub(super) fn fixes_for_live_apps(
+    apps: &LiveApps,
+    read_live: [(Option<&Manifest>, Uuid); 2],
+    findings: &mut [Finding],
+) {
+    for finding in findings.iter_mut() {
+        let mut saves = Vec::new();
+        for (manifest, id) in read_live {
+            let Some(manifest) = manifest else { continue };
+            let source = manifest.source();
+            for form in [crate::shell::word(source), source.to_owned()] {
+                if finding.fix.contains(&form) {
+                    let file = format!("{id}.json");
+                    finding.fix = finding.fix.replace(&form, &file);
+                    saves.push(format!("{} --app {id} --out {file}", apps.show));
+                    break;
+                }
+            }
+        }
+        if !saves.is_empty() {
+            finding.fix = format!(
+                "save the app{} first: {}; then {}",
+                if saves.len() == 1 { "" } else { "s" },
+                saves.join("; "),
+                finding.fix
+            );
+        }
+    }
+}
+
 pub(super) fn live_checks(
     live: &Live,
     apps: &LiveApps,
@@ -104,9 +137,11 @@ pub(super) fn live_checks(
                     "the client requests {value}, but its service principal was never granted it (no admin consent)"
                 ),
                 "a token without that role until an admin consents",
-                "grant admin consent: the client app > API permissions > Grant admin consent (or az ad app \
-                 permission admin-consent --id CLIENT_APP_ID)"
-                    .into(),
+                format!(
+                    "grant admin consent: the client app > API permissions > Grant admin consent (or az ad app \
+                     permission admin-consent --id {})",
+                    apps.client_app
+                ),
             ));
         }
     }

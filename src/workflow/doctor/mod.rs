@@ -15,7 +15,7 @@ mod live;
 use checks::{
     api_checks, client_checks, credential_checks, role_checks, scope_checks, token_checks,
 };
-use live::{live_checks, read_live};
+use live::{fixes_for_live_apps, live_checks, read_live};
 
 use super::prove::CredentialSource;
 use crate::credential::{CertificateInfo, Status};
@@ -47,12 +47,15 @@ pub struct DoctorRequest {
 }
 
 /// The apps `doctor` reads through Graph.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LiveApps {
     /// The client (daemon) app's appId.
     pub client_app: Uuid,
     /// The API app's appId.
     pub api_app: Uuid,
+    /// `keycred graph show` with this run's connection options (no secret: files and URLs only), for the fixes
+    /// that edit an app's manifest: they save it first.
+    pub show: String,
 }
 
 /// What Graph says of the two apps.
@@ -239,6 +242,22 @@ pub fn doctor(
     if let Some(claims) = &inputs.token {
         checked.push("token");
         token_checks(claims, &inputs, now, &mut findings);
+    }
+    if let Some(apps) = &request.live {
+        fixes_for_live_apps(
+            apps,
+            [
+                (
+                    inputs.client.as_ref().filter(|_| request.client.is_none()),
+                    apps.client_app,
+                ),
+                (
+                    inputs.api.as_ref().filter(|_| request.api.is_none()),
+                    apps.api_app,
+                ),
+            ],
+            &mut findings,
+        );
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let exit_code = match findings.iter().map(|f| f.severity).max() {
