@@ -48,11 +48,12 @@ fn examples(readme: &str) -> Vec<Example> {
                 "text" => line
                     .strip_prefix("$ ")
                     .filter(|l| l.starts_with("keycred ") || l.starts_with("openssl ")),
-                // `mkdir -p` too: the install lines must work in a fresh home.
+                // `mkdir -p` too: the install lines must work in a fresh home; `tools/lab`: the local tenant.
                 "sh" => Some(line.as_str()).filter(|l| {
                     l.starts_with("keycred ")
                         || l.starts_with("cargo run --release -- ")
                         || l.starts_with("mkdir -p ")
+                        || l.starts_with("tools/lab ")
                 }),
                 _ => None,
             };
@@ -249,6 +250,9 @@ fn readme_examples_run_as_shown() {
     // The files that skipped steps would have written (a peer is missing): a later step that reads one is skipped
     // too, and says so, rather than failing for the missing file.
     let mut not_written: Vec<PathBuf> = Vec::new();
+    // The local tenant README's walkthrough starts with `tools/lab start DIR`: stopped at the end, whatever happens.
+    let mut labs: Vec<Lab> = Vec::new();
+    let mut lab_missing = false;
     for example in &examples {
         if example.command == "keycred wizard" {
             continue; // interactive: its pty tests are in tests/cli/wizard.rs
@@ -336,6 +340,40 @@ fn readme_examples_run_as_shown() {
             }
         }
         let mut command = example.command.clone();
+        // `tools/lab` starts the tests' servers itself; what talks to them names them (`$(cat lab/connection)`).
+        let uses_lab = command.starts_with("tools/lab ") || command.contains("$(cat lab/");
+        if uses_lab {
+            let servers = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/node_modules");
+            let installed = ["oidc-provider", "jose"]
+                .iter()
+                .all(|p| servers.join(p).exists())
+                && peer_available("node", &["--version"]);
+            if !installed || lab_missing {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "the test servers' packages are required when CI=true (npm ci --prefix tests/oidc)"
+                );
+                lab_missing = true;
+                skip(
+                    example,
+                    "the test servers' packages are missing (tools/lab would install them)",
+                    &dir,
+                    &mut not_written,
+                );
+                continue;
+            }
+            if let Some(lab_dir) = command.strip_prefix("tools/lab start ") {
+                labs.push(Lab(dir.join(lab_dir.trim())));
+            }
+            command = command.replacen(
+                "tools/lab",
+                &Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tools/lab")
+                    .display()
+                    .to_string(),
+                1,
+            );
+        }
         // README shows Entra itself. The commands that talk to it or name it (a token, a JWKS, an API's token
         // rules) go to the tests' OAuth server instead, laid out as Entra: its URL for Entra's, and `--authority`
         // where a token request or the rules name none.
@@ -343,7 +381,8 @@ fn readme_examples_run_as_shown() {
         let names_authority = ["keycred token ", "keycred api-policy "]
             .iter()
             .find(|c| command.starts_with(**c));
-        if names_authority.is_some() || command.contains(&format!("--jwks {entra}/")) {
+        if !uses_lab && (names_authority.is_some() || command.contains(&format!("--jwks {entra}/")))
+        {
             // One server per section and tenant, with the section's contoso-daemon certificate registered.
             let tenant = tenant_of(&command);
             let key = (current_section.clone(), tenant.clone());
@@ -386,7 +425,7 @@ fn readme_examples_run_as_shown() {
             || (command.starts_with("keycred graph ") && command.contains(" --send"));
         if let Some(rest) = command
             .strip_prefix("keycred graph ")
-            .filter(|_| talks_to_graph)
+            .filter(|_| talks_to_graph && !uses_lab)
         {
             // Started once per section (it makes the automation app's files there), whether or not it could start.
             if tenant_tried.as_ref() != Some(&current_section) {
@@ -428,6 +467,7 @@ fn readme_examples_run_as_shown() {
             .env("KEYCRED_CURRENT_PFX_PASSWORD", "a current pfx password")
             .env("KEYCRED_PFX_PASSWORD", "a current pfx password")
             .env("XDG_CACHE_HOME", root.path().join("cache"))
+            .env("KEYCRED", env!("CARGO_BIN_EXE_keycred"))
             .output()
             .unwrap();
         let printed = format!(
@@ -452,6 +492,18 @@ fn readme_examples_run_as_shown() {
                 example.command
             );
         }
+    }
+}
+
+/// A local tenant `tools/lab` started, stopped when the test ends (passing or not).
+struct Lab(PathBuf);
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = StdCommand::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/lab"))
+            .arg("stop")
+            .arg(&self.0)
+            .output();
     }
 }
 
