@@ -11,6 +11,10 @@ use crate::terminal;
 pub fn run(args: AppRolesArgs, positions: &clap::ArgMatches) -> anyhow::Result<i32> {
     let specs = gather_specs(&args, positions)?;
     let merged = args.merge.clone();
+    let merged_to = args
+        .out
+        .clone()
+        .or_else(|| args.merge.clone().filter(|_| args.in_place));
     let outcome = app_roles::app_roles(AppRolesRequest {
         specs,
         stable_ids: args.stable_ids,
@@ -29,14 +33,21 @@ pub fn run(args: AppRolesArgs, positions: &clap::ArgMatches) -> anyhow::Result<i
     for note in &outcome.notes {
         terminal::note(note);
     }
-    if let (Some(backup), Some(manifest)) = (&outcome.backup, &merged) {
-        terminal::eprint_line(&format!(
-            "keycred: updated {} (the previous version is in {})",
-            manifest.display(),
-            backup.display()
-        ));
-    }
+    let printed = !outcome.stdout.is_empty();
     terminal::print(&outcome.stdout);
+    if let Some(manifest) = &merged {
+        let text = keycred::report::manifest::app_roles_merge_text(
+            &outcome,
+            manifest,
+            merged_to.as_deref(),
+        );
+        // Standard output holds the JSON when the manifest or a fragment was printed.
+        if printed {
+            terminal::eprint_line(text.trim_end());
+        } else {
+            terminal::print(&text);
+        }
+    }
     Ok(keycred::exit::SUCCESS)
 }
 

@@ -178,6 +178,62 @@ pub fn grant_text(outcome: &crate::workflow::grant::GrantOutcome) -> String {
     out
 }
 
+/// `manifest app-roles --merge MANIFEST`: the roles it added, disabled or removed, where the merged manifest went,
+/// and the next step. `written` is the manifest's path when it was written (`--in-place` or `--out`).
+pub fn app_roles_merge_text(
+    outcome: &crate::workflow::app_roles::AppRolesOutcome,
+    manifest: &std::path::Path,
+    written: Option<&std::path::Path>,
+) -> String {
+    let mut out = format!("appRoles of {}\n", manifest.display());
+    for change in &outcome.changes {
+        let mark = match change.change {
+            "added" => "+",
+            "removed" => "-",
+            _ => "~",
+        };
+        out.push_str(&format!(
+            "{mark} role    {}  {}  ({})\n",
+            change.id, change.value, change.change
+        ));
+    }
+    if outcome.changes.is_empty() {
+        out.push_str("  (no role changed)\n");
+    }
+    if let Some(backup) = &outcome.backup {
+        out.push_str(&format!(
+            "files\n  {}  the manifest as it was before this run\n",
+            backup.display()
+        ));
+    }
+    let added: Vec<&str> = outcome
+        .changes
+        .iter()
+        .filter(|c| c.change == "added")
+        .map(|c| c.value.as_str())
+        .collect();
+    match written {
+        Some(path) => out.push_str(&format!(
+            "next: apply {} (portal: App registrations > the API app > Manifest, or Graph PATCH){}\n",
+            path.display(),
+            match added.first() {
+                Some(role) => format!(
+                    "; then request a role for a client app: keycred manifest grant --api {} --client CLIENT.json \
+                     --role {} --in-place",
+                    crate::shell::word(&path.display().to_string()),
+                    crate::shell::word(role)
+                ),
+                None => String::new(),
+            }
+        )),
+        None => out.push_str(
+            "the merged manifest was printed, not saved: --in-place writes it back (keeping a backup), --out FILE \
+             writes it elsewhere\n",
+        ),
+    }
+    out
+}
+
 /// `manifest grant --json`.
 pub fn grant_json(outcome: &crate::workflow::grant::GrantOutcome) -> Value {
     json!({

@@ -46,6 +46,17 @@ pub struct AppRolesRequest {
     pub force: bool,
 }
 
+/// What a merge did to one role of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    /// `added`, `disabled` or `removed`.
+    pub change: &'static str,
+    /// The role's value.
+    pub value: String,
+    /// Its id.
+    pub id: uuid::Uuid,
+}
+
 /// What an app-roles run produced.
 #[derive(Debug, Default)]
 pub struct AppRolesOutcome {
@@ -57,6 +68,8 @@ pub struct AppRolesOutcome {
     pub backup: Option<PathBuf>,
     /// Notes for the user (roles the client app cannot request).
     pub notes: Vec<String>,
+    /// With `merge`: the roles it added, disabled or removed, in that order.
+    pub changes: Vec<RoleChange>,
 }
 
 /// Validates the roles and writes or returns the outputs the request asks for.
@@ -79,6 +92,7 @@ pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
         (Some(path), true) => Some(fsio::Lock::acquire(path)?),
         _ => None,
     };
+    let mut changes = Vec::new();
     let (resource, summaries, original) = match &args.merge {
         Some(path) => {
             let bytes = input::read_file(path)?;
@@ -105,15 +119,14 @@ pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
                         .into(),
                 ));
             }
+            let before = manifest.role_summaries();
             manifest.merge_roles(set.as_ref(), &args.disable, &args.remove)?;
             if let Some(uri) = &args.identifier_uri {
                 manifest.add_identifier_uri(uri)?;
             }
-            (
-                manifest.render(),
-                manifest.role_summaries(),
-                Some((path.clone(), bytes)),
-            )
+            let after = manifest.role_summaries();
+            changes = role_changes(&before, &after);
+            (manifest.render(), after, Some((path.clone(), bytes)))
         }
         None => {
             let set = RoleSet::build(specs, id_policy(args, None, &mut notes)?, &[])?;
@@ -163,7 +176,33 @@ pub fn app_roles(request: AppRolesRequest) -> Result<AppRolesOutcome> {
 
     let mut outcome = write_outputs(args, resource, client, original)?;
     outcome.notes = notes;
+    outcome.changes = changes;
     Ok(outcome)
+}
+
+/// The roles a merge added, disabled and removed, from the manifest's roles before and after it.
+fn role_changes(
+    before: &[(String, uuid::Uuid, bool, bool)],
+    after: &[(String, uuid::Uuid, bool, bool)],
+) -> Vec<RoleChange> {
+    let change = |change, (value, id): (&String, &uuid::Uuid)| RoleChange {
+        change,
+        value: value.clone(),
+        id: *id,
+    };
+    let added = after
+        .iter()
+        .filter(|a| !before.iter().any(|b| b.1 == a.1))
+        .map(|a| change("added", (&a.0, &a.1)));
+    let disabled = after
+        .iter()
+        .filter(|a| !a.3 && before.iter().any(|b| b.1 == a.1 && b.3))
+        .map(|a| change("disabled", (&a.0, &a.1)));
+    let removed = before
+        .iter()
+        .filter(|b| !after.iter().any(|a| a.1 == b.1))
+        .map(|b| change("removed", (&b.0, &b.1)));
+    added.chain(disabled).chain(removed).collect()
 }
 
 /// How new role ids are chosen. They are stable whenever something names the API: an explicit namespace, else

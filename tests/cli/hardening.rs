@@ -787,7 +787,7 @@ fn backups_are_numbered_so_no_run_replaces_an_older_one() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("app.json.bak.2"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("app.json.bak.2"));
     assert!(dir.path().join("app.json.bak.2").exists());
 }
 

@@ -458,3 +458,70 @@ mod doctor_live {
         }
     }
 }
+
+#[test]
+fn an_in_place_role_merge_lists_what_it_changed_and_the_next_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = dir.path().join("orders-api.json");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/orders-api.json"),
+        &api,
+    )
+    .unwrap();
+    let out = keycred()
+        .current_dir(dir.path())
+        .args(["manifest", "app-roles", "--merge", "orders-api.json"])
+        .args([
+            "--role",
+            "Orders.Write:Write orders:Create orders.",
+            "--disable",
+            "Orders.Read",
+            "--in-place",
+        ])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let written = read_json(&api);
+    let new_id = written["appRoles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["value"] == "Orders.Write")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains(&format!("+ role    {new_id}  Orders.Write  (added)")),
+        "{text}"
+    );
+    assert!(
+        text.contains("~ role    5b3f8c2e-1d4a-4e6b-9f7c-2a1b3c4d5e6f  Orders.Read  (disabled)"),
+        "{text}"
+    );
+    assert!(text.contains("orders-api.json.bak"), "{text}");
+    let next = text
+        .lines()
+        .find(|l| l.starts_with("next: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        next.contains("keycred manifest grant --api orders-api.json --client CLIENT.json --role Orders.Write --in-place"),
+        "{next}"
+    );
+    // Printed rather than written: the JSON stays alone on standard output, the summary goes to standard error.
+    let printed = keycred()
+        .current_dir(dir.path())
+        .args([
+            "manifest",
+            "app-roles",
+            "--merge",
+            "orders-api.json",
+            "--role",
+            "Orders.X",
+        ])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert!(json["appRoles"].is_array());
+    assert!(String::from_utf8_lossy(&printed.stderr).contains("printed, not saved"));
+}
