@@ -190,6 +190,11 @@ fn pem_error(error: &pem::PemError) -> String {
 
 fn load_pfx(path: &Path, bytes: &[u8], password: &Password) -> Result<Loaded> {
     use p12_keystore::error::Error as P12Error;
+    // The work is counted first: a PFX may ask for any number of 1,000,000-round derivations.
+    super::pfx_work::check_work(bytes, password.expose()).map_err(|reason| Error::Pfx {
+        path: path.to_owned(),
+        reason,
+    })?;
     let archive = p12_keystore::Pkcs12Archive::from_pkcs12(bytes, password.expose()).map_err(
         |e| match e {
             // Without a MAC, a wrong password shows up as bad padding after decryption.

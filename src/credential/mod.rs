@@ -4,6 +4,7 @@ pub mod certificate;
 pub mod issued;
 pub mod key;
 pub mod load;
+pub mod pfx_work;
 pub mod request;
 pub mod subject;
 pub mod thumbprint;

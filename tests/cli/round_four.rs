@@ -525,3 +525,73 @@ fn an_in_place_role_merge_lists_what_it_changed_and_the_next_step() {
     assert!(json["appRoles"].is_array());
     assert!(String::from_utf8_lossy(&printed.stderr).contains("printed, not saved"));
 }
+
+/// A PFX without a MAC whose one plain safe repeats a shrouded key bag `bags` times, each asking for `rounds`
+/// PBKDF2 iterations: `key` (PKCS#8 DER) encrypted with the password `pw`, so that every bag decrypts.
+fn costly_pfx(key_der: &[u8], bags: usize, rounds: u32) -> Vec<u8> {
+    use der::asn1::{Any, ObjectIdentifier, OctetString};
+    use der::{Decode, Encode};
+    let oid = |s: &str| ObjectIdentifier::new_unwrap(s);
+    let params =
+        pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(rounds, &[7; 16], [9; 16])
+            .unwrap();
+    let key = pkcs12::pbe_params::EncryptedPrivateKeyInfo {
+        encryption_algorithm: spki::AlgorithmIdentifierOwned {
+            oid: oid("1.2.840.113549.1.5.13"),
+            parameters: Some(Any::from_der(&params.to_der().unwrap()).unwrap()),
+        },
+        encrypted_data: OctetString::new(params.encrypt("pw", key_der).unwrap()).unwrap(),
+    };
+    let bag = pkcs12::safe_bag::SafeBag {
+        bag_id: oid("1.2.840.113549.1.12.10.1.2"),
+        bag_value: key.to_der().unwrap(),
+        bag_attributes: None,
+    };
+    let contents: pkcs12::safe_bag::SafeContents = vec![bag; bags];
+    let data = |bytes: Vec<u8>| cms::content_info::ContentInfo {
+        content_type: oid("1.2.840.113549.1.7.1"),
+        content: Any::from_der(&OctetString::new(bytes).unwrap().to_der().unwrap()).unwrap(),
+    };
+    let safes = vec![data(contents.to_der().unwrap())];
+    pkcs12::pfx::Pfx {
+        version: pkcs12::pfx::Version::V3,
+        auth_safe: data(safes.to_der().unwrap()),
+        mac_data: None,
+    }
+    .to_der()
+    .unwrap()
+}
+
+#[test]
+fn a_pfx_asking_for_endless_key_derivation_is_refused_before_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = keycred()
+        .args(["new", "-s", "CN=Costly", "--no-pfx", "--name", "k", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let key = pem::parse(std::fs::read(dir.path().join("k.key")).unwrap())
+        .unwrap()
+        .into_contents();
+    let pfx = dir.path().join("costly.pfx");
+    // 20 valid key bags of 1,000,000 rounds: 20 million iterations, many seconds of CPU for nothing.
+    std::fs::write(&pfx, costly_pfx(&key, 20, 1_000_000)).unwrap();
+    let out = keycred()
+        .args(["inspect"])
+        .arg(&pfx)
+        .env("KEYCRED_PFX_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "key-derivation iterations in all");
+    assert_fails(&out, 1, "costly.pfx");
+    // A few cheap bags are read (every key decrypted; it lacks only a certificate).
+    std::fs::write(&pfx, costly_pfx(&key, 3, 2048)).unwrap();
+    let out = keycred()
+        .args(["inspect"])
+        .arg(&pfx)
+        .env("KEYCRED_PFX_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "the PFX holds no certificate");
+}
