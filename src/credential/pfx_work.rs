@@ -50,10 +50,11 @@ impl Budget {
     }
 }
 
-/// `Err(why)` when reading the PFX `bytes` with `password` would cost more than [`WORK_LIMIT`] iterations.
-pub fn check_work(bytes: &[u8], password: &str) -> Result<(), String> {
+/// The key-derivation iterations reading the PFX `bytes` with `password` costs (what this could count of it), or
+/// `Err(why)` when that is more than [`WORK_LIMIT`].
+pub fn check_work(bytes: &[u8], password: &str) -> Result<u64, String> {
     let Ok(pfx) = Pfx::from_der(bytes) else {
-        return Ok(());
+        return Ok(0);
     };
     let mut budget = Budget(0);
     if let Some(mac) = &pfx.mac_data {
@@ -64,11 +65,11 @@ pub fn check_work(bytes: &[u8], password: &str) -> Result<(), String> {
         )?;
     }
     if pfx.auth_safe.content_type != DATA {
-        return Ok(());
+        return Ok(budget.0);
     }
     let Some(safes) = octets(&pfx.auth_safe).and_then(|d| Vec::<ContentInfo>::from_der(&d).ok())
     else {
-        return Ok(());
+        return Ok(budget.0);
     };
     for safe in &safes {
         let contents = match safe.content_type {
@@ -107,7 +108,7 @@ pub fn check_work(bytes: &[u8], password: &str) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    Ok(budget.0)
 }
 
 /// The bytes of a `data` content (an OCTET STRING).
@@ -173,5 +174,54 @@ fn decrypt(algorithm: &AlgorithmIdentifierOwned, data: &[u8], password: &str) ->
             }
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential::request::{CertRequest, ValidityEnd};
+    use crate::credential::{KeySize, SignatureHash, Subject};
+    use crate::export::{PfxProfile, PFX_ITERATIONS};
+    use crate::secret::Password;
+
+    fn keycreds_pfx(profile: PfxProfile) -> Vec<u8> {
+        let now = time::OffsetDateTime::now_utc();
+        let request = CertRequest::new(
+            Subject::parse("CN=Work").unwrap(),
+            KeySize::from_bits(2048).unwrap(),
+            SignatureHash::Sha256,
+            ValidityEnd::Days(30),
+            now,
+            [1; 16],
+        )
+        .unwrap();
+        let made = crate::provision::create(&request, uuid::Uuid::nil()).unwrap();
+        crate::export::pfx(
+            &made.key,
+            &made.certificate,
+            &Password::new("pw".into()),
+            profile,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_derivation_of_keycreds_own_pfx_is_counted() {
+        // The MAC, the encrypted certificate safe and the key bag, in both profiles; the key bag is counted only if
+        // the safes were read (the modern one's through PBES2, the legacy one's through PKCS#12 3DES).
+        for profile in [PfxProfile::Modern, PfxProfile::Legacy] {
+            let pfx = keycreds_pfx(profile);
+            assert_eq!(
+                check_work(&pfx, "pw"),
+                Ok(3 * u64::from(PFX_ITERATIONS)),
+                "{profile:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_read_costs_nothing_here_and_is_left_to_the_library() {
+        assert_eq!(check_work(b"not a pfx", "pw"), Ok(0));
     }
 }
