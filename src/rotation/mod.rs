@@ -52,6 +52,17 @@ pub struct ToMake {
     pub end: OffsetDateTime,
 }
 
+impl Candidate {
+    /// An existing certificate as the planner sees it.
+    pub fn of(cert: &crate::credential::CertificateInfo) -> Candidate {
+        Candidate {
+            thumbprint: Some(cert.thumbprints.sha1),
+            start: cert.not_before,
+            end: cert.not_after,
+        }
+    }
+}
+
 impl ToMake {
     /// The planner's view of it.
     pub fn candidate(&self) -> Candidate {

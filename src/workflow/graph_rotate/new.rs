@@ -32,11 +32,7 @@ impl New {
     pub(super) fn candidate(&self) -> Candidate {
         match (self, self.certificate()) {
             (New::ToMake(_, to_make), _) => to_make.candidate(),
-            (_, Some(cert)) => Candidate {
-                thumbprint: Some(cert.thumbprints.sha1),
-                start: cert.not_before,
-                end: cert.not_after,
-            },
+            (_, Some(cert)) => Candidate::of(cert),
             (_, None) => unreachable!("only a certificate to make has none"),
         }
     }

@@ -598,11 +598,7 @@ impl NewOne {
     fn candidate(&self) -> Candidate {
         match (self, self.certificate()) {
             (NewOne::ToMake(_, to_make), _) => to_make.candidate(),
-            (_, Some(cert)) => Candidate {
-                thumbprint: Some(cert.thumbprints.sha1),
-                start: cert.not_before,
-                end: cert.not_after,
-            },
+            (_, Some(cert)) => Candidate::of(cert),
             (_, None) => unreachable!("only a certificate to make has none"),
         }
     }
