@@ -342,9 +342,14 @@ fn undo(placed: &[(&Path, Option<PathBuf>)]) {
 /// rename that replaces `path` leaves the old content in place under the backup's name; returns the backup, or
 /// `None` when there was no file.
 pub fn keep_as_backup(path: &Path) -> Result<Option<PathBuf>> {
+    keep_as_backup_at(path, backup_path(path))
+}
+
+/// [`keep_as_backup`] at the name `backup` chosen for it: whatever appears there after the choice (another writer,
+/// or a link another user planted in the window) is never written through.
+fn keep_as_backup_at(path: &Path, backup: PathBuf) -> Result<Option<PathBuf>> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() => {
-            let backup = backup_path(path);
             match fs::hard_link(path, &backup) {
                 Ok(()) => {}
                 // Taken since it was chosen (another writer, or a link planted there): never written through.

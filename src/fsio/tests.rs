@@ -119,6 +119,39 @@ fn a_backup_copy_never_goes_through_a_link() {
 }
 
 #[test]
+fn a_link_planted_after_the_backup_name_was_chosen_gets_nothing() {
+    // The race: keycred picks the first free backup name, and another user plants a link there before keycred
+    // creates it. Played here by planting right after the choice.
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("daemon.key");
+    fs::write(&key, "old key").unwrap();
+    let theirs = dir.path().join("theirs");
+    fs::write(&theirs, "").unwrap();
+    #[cfg(unix)]
+    if rustix::process::geteuid().is_root() {
+        // Another user's file, writable by all: a followed link would hand them the key.
+        use std::os::unix::fs::PermissionsExt as _;
+        std::os::unix::fs::chown(&theirs, Some(2000), Some(2000)).unwrap();
+        fs::set_permissions(&theirs, fs::Permissions::from_mode(0o666)).unwrap();
+    }
+    let chosen = backup_path(&key);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&theirs, &chosen).unwrap();
+    let refused = keep_as_backup_at(&key, chosen.clone()).unwrap_err();
+    assert!(refused.to_string().contains("was taken"), "{refused}");
+    assert_eq!(
+        fs::read_to_string(&theirs).unwrap(),
+        "",
+        "the key went through the link"
+    );
+    assert_eq!(
+        fs::read_to_string(&key).unwrap(),
+        "old key",
+        "nothing was replaced"
+    );
+}
+
+#[test]
 fn backups_are_numbered_and_never_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("m.json");
