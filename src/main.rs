@@ -23,5 +23,15 @@ fn main() {
                 .map_or(keycred::exit::FAILURE, keycred::Error::exit_code)
         }
     };
+    // Output that could not be written is cut: the run failed, whatever it decided.
+    let code = match terminal::stdout_failure() {
+        Some(why) => {
+            terminal::eprint_line(&format!(
+                "keycred: error: writing to standard output failed ({why}): what was printed is incomplete"
+            ));
+            keycred::exit::FAILURE
+        }
+        None => code,
+    };
     std::process::exit(code);
 }

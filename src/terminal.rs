@@ -58,11 +58,30 @@ pub fn print(text: &str) {
     write_stdout(&escape_controls(text));
 }
 
+/// The first failed write to standard output, other than a closed pipe: the run fails with it.
+static STDOUT_FAILURE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 fn write_stdout(text: &str) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    // A closed pipe (keycred … | head) is not an error worth reporting.
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        // A closed pipe (keycred … | head) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        // A full disk or an I/O error: what was printed is cut, and nobody may trust it.
+        Err(e) => {
+            let mut failure = STDOUT_FAILURE.lock().unwrap_or_else(|p| p.into_inner());
+            failure.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// Why writing to standard output failed, if it did (not for a closed pipe): the run then exits 1.
+pub fn stdout_failure() -> Option<String> {
+    STDOUT_FAILURE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
 }
 
 /// Pretty JSON with a trailing newline, exactly as serialized.

@@ -595,3 +595,38 @@ fn a_pfx_asking_for_endless_key_derivation_is_refused_before_any() {
         .unwrap();
     assert_fails(&out, 1, "the PFX holds no certificate");
 }
+
+#[test]
+fn a_failed_write_to_standard_output_fails_the_run() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = ManifestBuilder::realistic()
+        .ranges(&[(-300, 10)], |i| format!("CN=credential {i}"))
+        .write(&dir.path().join("app.json"));
+    let keycred = || std::process::Command::new(assert_cmd::cargo::cargo_bin("keycred"));
+    // A disk that is full: the printed JSON or manifest is cut, and a scheduler must not trust it.
+    for args in [
+        vec!["check", "--json"],
+        vec!["rotate", "--no-pfx", "--out", "certs", "--manifest"],
+    ] {
+        let out = keycred()
+            .current_dir(dir.path())
+            .args(&args)
+            .arg(&manifest)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_fails(&out, 1, "standard output");
+    }
+    // A closed pipe (keycred … | head) is no error: the verdict's exit code stands.
+    let mut child = keycred()
+        .args(["check", "--json"])
+        .arg(&manifest)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(3));
+}
