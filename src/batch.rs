@@ -422,21 +422,11 @@ pub fn in_plan_words(message: &str) -> String {
 /// Refuses a `--report` path that holds anything but an earlier run's report (a manifest, a plan, a key), before
 /// any app runs. An earlier report is replaced: a report is a run's output.
 pub fn check_report_target(path: &Path) -> Result<()> {
-    let meta = match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(path, e)),
-        Ok(meta) => meta,
-    };
-    let is_report = meta.is_file()
-        && crate::input::read_file(path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .and_then(|value| value.as_object().cloned())
-            .is_some_and(|report| {
-                ["plan", "startedAt", "counts", "apps"]
-                    .iter()
-                    .all(|key| report.contains_key(*key))
-            });
+    let is_report = crate::fsio::check_report_target(path, |report| {
+        ["plan", "startedAt", "counts", "apps"]
+            .iter()
+            .all(|key| report.contains_key(*key))
+    })?;
     if is_report {
         Ok(())
     } else {

@@ -632,3 +632,22 @@ fn stage(file: &OutputFile, old_mode: Option<u32>) -> Result<tempfile::NamedTemp
 
 #[cfg(test)]
 mod tests;
+
+/// Whether `--report PATH` may be written: nothing is there yet, or a regular file (never a link) that holds an
+/// earlier report, as `is_report` recognises one. A report is a run's output and replaces the earlier one; it never
+/// replaces anything else (a manifest, a plan, a key), nor writes through a link. Checked before the run starts.
+pub fn check_report_target(
+    path: &Path,
+    is_report: impl Fn(&serde_json::Map<String, serde_json::Value>) -> bool,
+) -> Result<bool> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(Error::io(path, e)),
+        Ok(meta) => Ok(meta.is_file()
+            && crate::input::read_file(path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .and_then(|value| value.as_object().map(&is_report))
+                .unwrap_or(false)),
+    }
+}

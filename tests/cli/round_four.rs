@@ -630,3 +630,44 @@ fn a_failed_write_to_standard_output_fails_the_run() {
     drop(child.stdout.take());
     assert_eq!(child.wait().unwrap().code(), Some(3));
 }
+
+#[test]
+fn a_report_path_that_is_a_link_is_refused_by_graph_rotate_as_by_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let earlier = dir.path().join("earlier.json");
+    std::fs::write(&earlier, r#"{"applied": true, "apps": []}"#).unwrap();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&earlier, &link).unwrap();
+    std::fs::write(
+        dir.path().join("tok"),
+        "eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.c2ln\n",
+    )
+    .unwrap();
+    let out = keycred()
+        .current_dir(dir.path())
+        .args([
+            "graph",
+            "rotate",
+            "--app",
+            "20000000-0000-4000-8000-000000000001",
+        ])
+        .args([
+            "--graph-url",
+            "http://127.0.0.1:9",
+            "--token-file",
+            "tok",
+            "--no-pfx",
+            "--out",
+            "certs",
+        ])
+        .args(["--report", "link.json"])
+        .output()
+        .unwrap();
+    // Refused before Graph is asked anything (nothing listens on port 9).
+    assert_fails(
+        &out,
+        1,
+        "--report link.json exists and is not a graph rotate report",
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("cannot connect"));
+}

@@ -660,15 +660,9 @@ fn plan_and_apply(
 
 /// Refuses a `--report` path that holds anything but an earlier `graph rotate` report, before anything is sent.
 pub fn check_report_target(path: &Path) -> Result<()> {
-    if !path.exists() {
-        return Ok(());
-    }
-    let earlier = crate::input::read_file(path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-        .is_some_and(|report| {
-            report.get("applied").is_some() && report.get("apps").is_some_and(Value::is_array)
-        });
+    let earlier = crate::fsio::check_report_target(path, |report| {
+        report.contains_key("applied") && report.get("apps").is_some_and(Value::is_array)
+    })?;
     if earlier {
         Ok(())
     } else {
