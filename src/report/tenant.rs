@@ -239,8 +239,8 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
                     }
                 }
             }
-            match (&app.added, &plan.skipped) {
-                (Some((cert, key_id)), _) => out.push_str(&format!(
+            match (&app.added, &app.to_make, &plan.skipped) {
+                (Some((cert, key_id)), _, _) => out.push_str(&format!(
                     "  + add     {}  keyId {key_id}  {} to {}  {}{}\n",
                     cert.thumbprints
                         .render(crate::credential::ThumbprintForm::Hex),
@@ -253,15 +253,14 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
                         ""
                     }
                 )),
-                (None, _) if app.to_make.is_some() => out.push_str(&format!(
+                (None, Some(to_make), _) => out.push_str(&format!(
                     "  {}",
-                    super::rotation::to_make_line(
-                        app.to_make.as_ref().expect("checked"),
-                        "with --apply"
-                    )
+                    super::rotation::to_make_line(to_make, "with --apply")
                 )),
-                (None, Some(skipped)) => out.push_str(&format!("    (nothing added: {skipped})\n")),
-                (None, None) => {}
+                (None, None, Some(skipped)) => {
+                    out.push_str(&format!("    (nothing added: {skipped})\n"))
+                }
+                (None, None, None) => {}
             }
         }
         for (_, path) in &app.files {

@@ -80,10 +80,7 @@ pub fn not_made_here(
             path.display()
         )));
     }
-    let record: Value = match crate::input::read_file(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-    {
+    let record = match read_record(dir, stem) {
         Some(record) => record,
         None => return Ok(Some(format!("{} is not keycred's record", path.display()))),
     };
@@ -128,11 +125,17 @@ pub fn manifest_name(manifest: &Path) -> String {
         .to_string()
 }
 
+/// The record of `STEM` in `dir`, when there is one that parses (whose it is, is [`not_made_here`]'s to check).
+fn read_record(dir: &Path, stem: &str) -> Option<Value> {
+    serde_json::from_slice(&crate::input::read_file(&record_path(dir, stem)).ok()?).ok()
+}
+
 /// The manifest the record of `STEM` in `dir` was made for, if it names one.
 fn made_for(dir: &Path, stem: &str) -> Option<String> {
-    let record: Value =
-        serde_json::from_slice(&crate::input::read_file(&record_path(dir, stem)).ok()?).ok()?;
-    record.get("manifest")?.as_str().map(str::to_owned)
+    read_record(dir, stem)?
+        .get("manifest")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// A certificate an earlier run made in `folder` (for the manifest `made_for`, or for no manifest: a tenant
@@ -215,10 +218,7 @@ pub fn unverified_current(
         let Some((dir, stem)) = dir_and_stem(&path) else {
             continue;
         };
-        let Some(record) = crate::input::read_file(&record_path(dir, stem))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-        else {
+        let Some(record) = read_record(dir, stem) else {
             continue;
         };
         if record.get("manifest").is_some()

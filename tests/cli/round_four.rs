@@ -671,3 +671,24 @@ fn a_report_path_that_is_a_link_is_refused_by_graph_rotate_as_by_batch() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("cannot connect"));
 }
+
+#[test]
+fn tools_lab_names_its_usage_and_stops_only_what_it_started() {
+    let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/lab");
+    let wrong = std::process::Command::new(&lab)
+        .arg("begin")
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr)
+        .contains("usage: tools/lab start [DIR] | tools/lab stop [DIR]"));
+    let dir = tempfile::tempdir().unwrap();
+    let idle = std::process::Command::new(&lab)
+        .arg("stop")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(idle.status.success());
+    assert!(String::from_utf8_lossy(&idle.stdout).contains("no servers run for"));
+    assert!(names_in(dir.path()).is_empty(), "nothing written");
+}
