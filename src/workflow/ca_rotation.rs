@@ -116,6 +116,22 @@ pub(crate) enum Next {
     Nothing,
 }
 
+/// The app a CA step is decided for.
+pub(crate) struct NextFor<'a> {
+    /// The credential, in its folder (`spec.out`).
+    pub(crate) spec: CredentialSpec,
+    /// The request's DNS names.
+    pub(crate) dns: &'a [String],
+    /// More CA certificates for an import.
+    pub(crate) chain: &'a [PathBuf],
+    /// Whether renewal is due.
+    pub(crate) due: bool,
+    /// The app's credentials.
+    pub(crate) existing: &'a [ExistingCredential],
+    /// Their format.
+    pub(crate) format: ManifestFormat,
+}
+
 /// A request an earlier run wrote whose certificate is not imported yet.
 struct Pending {
     stem: String,
@@ -126,17 +142,19 @@ struct Pending {
 /// Decides (and prepares, writing nothing) this run's step for the credential `spec` describes in `spec.out`:
 /// the CA's answer to a waiting request is imported whether or not the policy finds the app due (the request
 /// was made when it was); else a due app gets a request.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn next(
-    spec: CredentialSpec,
-    dns: &[String],
-    chain: &[PathBuf],
-    due: bool,
-    existing: &[ExistingCredential],
-    format: ManifestFormat,
+    for_app: NextFor,
     passwords: &PasswordSources,
     now: OffsetDateTime,
 ) -> Result<Next> {
+    let NextFor {
+        spec,
+        dns,
+        chain,
+        due,
+        existing,
+        format,
+    } = for_app;
     let base = match &spec.name {
         Some(name) => name.clone(),
         None => crate::provision::default_name(Subject::parse(&spec.subject)?.common_name()),

@@ -18,4 +18,5 @@ pub mod made;
 pub mod prove;
 pub mod provision;
 pub mod rotate_app;
+pub mod rotation;
 pub mod tenant;

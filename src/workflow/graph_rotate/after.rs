@@ -1,7 +1,12 @@
 //! What follows an applied rotation: a token with the new certificate (`--verify`), the retirement of the
 //! credential it replaces (`--retire-previous`), and errors that name the certificate that signed a proof.
 
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
 use super::*;
+use crate::workflow::rotation::graph_store::SELECT;
 
 /// The new credential's files as a token client reads them: the key file with the PEM certificate, or the PFX.
 pub(super) fn new_credential_source(
@@ -78,140 +83,145 @@ pub(super) fn verify_token(
     }
 }
 
-/// Removes the credential the new one replaced (the valid one that ended last before), once the new one got a
-/// token: by PATCH in admin mode (the app re-read first), by removeKey proven with the new certificate in `--self`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn retire(
-    client: &GraphClient,
-    rotation: &mut AppRotation,
-    object_id: Uuid,
-    reference: AppRef,
-    source: &crate::workflow::prove::CredentialSource,
-    previous: Option<Uuid>,
-    passwords: &PasswordSources,
-    self_service: bool,
-    now: OffsetDateTime,
-) -> Result<()> {
-    let Some(previous) = previous else {
-        return Ok(());
-    };
-    if self_service {
-        let new = crate::workflow::prove::load_credential(source, passwords)?;
-        let signer = crate::flow::graph::Signer {
-            certificate: &new.certificate,
-            key: &new.key,
+/// What follows an applied rotation, for one app of a run.
+pub(super) struct After<'a> {
+    pub(super) store: &'a GraphStore<'a>,
+    pub(super) request: &'a GraphRotateRequest,
+    pub(super) passwords: &'a PasswordSources,
+    pub(super) now: OffsetDateTime,
+}
+
+impl After<'_> {
+    /// With `--verify`, gets a token with the new certificate (and marks its record), then with
+    /// `--retire-previous` removes the credential it replaced.
+    pub(super) fn verify_and_retire(&self, rotation: &mut AppRotation) -> Result<()> {
+        let Some(verify) = &self.request.verify else {
+            return Ok(());
         };
-        client.remove_key(
-            object_id,
-            &crate::flow::graph::remove_key_body(&signer, object_id, previous, now)?,
-        )?;
-    } else {
-        let app = client.application(reference, Some(SELECT))?;
-        let entries = key_credentials(&app);
-        let kept: Vec<Value> = entries
-            .into_iter()
-            .filter(|k| {
-                k.get("keyId").and_then(Value::as_str) != Some(previous.to_string().as_str())
-            })
-            .map(|mut k| {
-                k["key"] = Value::Null;
-                k
-            })
-            .collect();
-        client.patch_key_credentials(object_id, &kept)?;
-    }
-    rotation.retired = Some(previous);
-    Ok(())
-}
-
-/// Finishes what an earlier run left: the app's current credential is one keycred added (its record is in the
-/// app's folder) and never verified, because that run stopped after the add landed. With `--verify` it gets a
-/// token now, and with `--retire-previous` the credential it replaced (the valid one that ended last before it)
-/// goes, as the earlier run would have done. Nothing to finish leaves the app skipped.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn finish(
-    client: &GraphClient,
-    request: &GraphRotateRequest,
-    object_id: Uuid,
-    reference: AppRef,
-    signer: Option<&crate::workflow::prove::LoadedCredential>,
-    passwords: &PasswordSources,
-    now: OffsetDateTime,
-    folder: &Path,
-    rotation: &mut AppRotation,
-) -> Result<()> {
-    let (Some(verify), Some((cer, index))) = (
-        &request.verify,
-        crate::workflow::made::unverified_current(folder, &rotation.existing, now)?,
-    ) else {
-        return Ok(());
-    };
-    rotation.finishing = rotation.existing[index].key_id;
-    if !request.apply {
-        rotation.action = AppAction::Planned;
-        return Ok(());
-    }
-    rotation.files = vec![(FileRole::Cer, cer.display().to_string())];
-    let source = new_credential_source(&rotation.files)?;
-    let verified = verify_token(verify, &rotation.app_id, &source, passwords)?;
-    rotation.verified = Some(verified);
-    if !verified {
-        return Err(Error::Refused(format!(
-            "application {}: the credential an earlier run added ({}) got no token within {} s (--verify); the \
-             previous credential was kept",
-            rotation.app_id,
-            cer.display(),
-            verify.timeout.as_secs()
-        )));
-    }
-    crate::workflow::made::mark_verified(&cer, now)?;
-    rotation.action = AppAction::Finished;
-    if request.retire_previous {
-        let finished = &rotation.existing[index];
-        let previous = rotation
-            .existing
-            .iter()
-            .enumerate()
-            .filter(|(i, c)| {
-                *i != index
-                    && !c.signs()
-                    && c.end < finished.end
-                    && crate::rotation::standing(c.start, c.end, now)
-                        == crate::rotation::Standing::Valid
-            })
-            .max_by_key(|(_, c)| c.end)
-            .and_then(|(_, c)| c.key_id);
-        retire(
-            client,
-            rotation,
-            object_id,
-            reference,
-            &source,
-            previous,
-            passwords,
-            signer.is_some(),
-            now,
-        )?;
-    }
-    Ok(())
-}
-
-/// A refused proof says which certificate signed it: the one to look for among the app's credentials.
-pub(super) fn name_the_signer(error: Error, signer: &CertificateInfo) -> Error {
-    match error {
-        Error::Graph(mut failure) if failure.code == "Authentication_MissingOrMalformed" => {
-            let signed = format!(
-                "the proof was signed by {} (SHA-1 {}, valid until {}): that certificate must be one of the app's",
-                signer.subject,
-                signer.thumbprints.render(crate::credential::ThumbprintForm::Hex),
-                crate::time_fmt::rfc3339_utc(signer.not_after)
-            );
-            failure.hint = Some(match failure.hint {
-                Some(hint) => format!("{signed}; {hint}"),
-                None => signed,
-            });
-            Error::Graph(failure)
+        let source = new_credential_source(&rotation.files)?;
+        let verified = verify_token(verify, &rotation.app_id, &source, self.passwords)?;
+        rotation.verified = Some(verified);
+        if !verified {
+            return Err(Error::Refused(format!(
+                "application {}: the new certificate got no token within {} s (--verify); the previous credential \
+                 was kept",
+                rotation.app_id,
+                verify.timeout.as_secs()
+            )));
         }
-        other => other,
+        if let Some((_, cer)) = rotation
+            .files
+            .iter()
+            .find(|(role, _)| *role == FileRole::Cer)
+        {
+            crate::workflow::made::mark_verified(Path::new(cer), self.now)?;
+        }
+        if self.request.retire_previous {
+            let previous = rotation.plan.as_ref().and_then(|plan| {
+                plan.current
+                    .filter(|i| plan.existing[*i] == crate::rotation::Disposition::Keep)
+                    .and_then(|i| rotation.existing[i].key_id)
+            });
+            self.retire(rotation, &source, previous)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the credential the new one replaced (the valid one that ended last before), once the new one got
+    /// a token: by PATCH in admin mode (the app re-read first), by removeKey proven with the new certificate in
+    /// `--self`.
+    fn retire(
+        &self,
+        rotation: &mut AppRotation,
+        source: &crate::workflow::prove::CredentialSource,
+        previous: Option<Uuid>,
+    ) -> Result<()> {
+        let Some(previous) = previous else {
+            return Ok(());
+        };
+        let (object_id, reference) = self.store.found()?;
+        let client = self.store.client();
+        if self.request.self_service.is_some() {
+            let new = crate::workflow::prove::load_credential(source, self.passwords)?;
+            let signer = crate::flow::graph::Signer {
+                certificate: &new.certificate,
+                key: &new.key,
+            };
+            client.remove_key(
+                object_id,
+                &crate::flow::graph::remove_key_body(&signer, object_id, previous, self.now)?,
+            )?;
+        } else {
+            let app = client.application(reference, Some(SELECT))?;
+            let kept: Vec<Value> = key_credentials(&app)
+                .into_iter()
+                .filter(|k| {
+                    k.get("keyId").and_then(Value::as_str) != Some(previous.to_string().as_str())
+                })
+                .map(|mut k| {
+                    k["key"] = Value::Null;
+                    k
+                })
+                .collect();
+            client.patch_key_credentials(object_id, &kept)?;
+        }
+        rotation.retired = Some(previous);
+        Ok(())
+    }
+
+    /// Finishes what an earlier run left: the app's current credential is one keycred added (its record is in
+    /// the app's folder) and never verified, because that run stopped after the add landed. With `--verify` it
+    /// gets a token now, and with `--retire-previous` the credential it replaced (the valid one that ended last
+    /// before it) goes, as the earlier run would have done. Nothing to finish leaves the app skipped.
+    pub(super) fn finish(&self, rotation: &mut AppRotation) -> Result<()> {
+        let now = self.now;
+        let (Some(verify), Some((cer, index))) = (
+            &self.request.verify,
+            crate::workflow::made::unverified_current(
+                &self.store.folder(),
+                &rotation.existing,
+                now,
+            )?,
+        ) else {
+            return Ok(());
+        };
+        rotation.finishing = rotation.existing[index].key_id;
+        if !self.request.apply {
+            rotation.action = AppAction::Planned;
+            return Ok(());
+        }
+        rotation.files = vec![(FileRole::Cer, cer.display().to_string())];
+        let source = new_credential_source(&rotation.files)?;
+        let verified = verify_token(verify, &rotation.app_id, &source, self.passwords)?;
+        rotation.verified = Some(verified);
+        if !verified {
+            return Err(Error::Refused(format!(
+                "application {}: the credential an earlier run added ({}) got no token within {} s (--verify); the \
+                 previous credential was kept",
+                rotation.app_id,
+                cer.display(),
+                verify.timeout.as_secs()
+            )));
+        }
+        crate::workflow::made::mark_verified(&cer, now)?;
+        rotation.action = AppAction::Finished;
+        if self.request.retire_previous {
+            let finished = &rotation.existing[index];
+            let previous = rotation
+                .existing
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| {
+                    *i != index
+                        && !c.signs()
+                        && c.end < finished.end
+                        && crate::rotation::standing(c.start, c.end, now)
+                            == crate::rotation::Standing::Valid
+                })
+                .max_by_key(|(_, c)| c.end)
+                .and_then(|(_, c)| c.key_id);
+            self.retire(rotation, &source, previous)?;
+        }
+        Ok(())
     }
 }

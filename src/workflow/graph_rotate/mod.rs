@@ -8,28 +8,27 @@
 //! A run that stopped halfway is finished by running it again: keyIds derive from the certificate, and a
 //! certificate already made for an app in its folder but not on the app yet is uploaded instead of a new one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 mod after;
-mod new;
 mod select;
 
-use after::{finish, name_the_signer, new_credential_source, retire, verify_token};
-use new::{make, New};
+use after::After;
 
-use super::provision::{CredentialSpec, Issue};
-use super::tenant;
+use super::provision::CredentialSpec;
+use super::rotation::graph_store::{key_credentials, text, GraphStore};
+use super::rotation::{NewCredentialSource, Order, Rotation, RunContext, Step};
 use crate::credential::CertificateInfo;
 use crate::error::{Error, Result};
-use crate::graph::{AppRef, GraphClient};
+use crate::graph::GraphClient;
 use crate::input::PasswordSources;
-use crate::manifest::{ExistingCredential, KeyCredentialsDocument, ManifestFormat};
+use crate::manifest::ExistingCredential;
 use crate::provision::FileRole;
-use crate::rotation::{self, standing, Candidate, Disposition, Plan, Policy, Standing};
+use crate::rotation::{Plan, Policy};
 
 /// What `graph rotate` selects and does, the same for every app.
 #[derive(Debug)]
@@ -182,6 +181,27 @@ impl AppRotation {
         }
     }
 
+    /// What the store read and the engine decided, after the engine ran (or stopped).
+    fn take(&mut self, store: &GraphStore, done: Rotation) {
+        if let Some(object_id) = store.object_id {
+            self.id = object_id.to_string();
+            self.app_id.clone_from(&store.app_id);
+            self.display_name.clone_from(&store.display_name);
+        }
+        self.existing = done.existing;
+        self.plan = done.plan;
+        self.added = done.added.map(|a| (a.certificate, a.key_id));
+        self.to_make = done.to_make;
+        self.reused = done.reused.is_some();
+        self.files = match done.reused {
+            Some(reused) if done.files.is_empty() => {
+                vec![(FileRole::Cer, reused.cer.display().to_string())]
+            }
+            _ => done.files,
+        };
+        self.ca = done.ca;
+    }
+
     /// An app before anything is known of it.
     fn nothing_yet(id: String, action: AppAction) -> AppRotation {
         AppRotation {
@@ -219,10 +239,6 @@ pub struct GraphRotateOutcome {
     /// still be deployed where each app runs.
     pub self_service: bool,
 }
-
-/// The app properties a rotation reads: its keys included, which Graph returns only when `$select` names
-/// keyCredentials on one application.
-const SELECT: &str = "id,appId,displayName,keyCredentials";
 
 /// Plans (and with `apply`, applies) a rotation for each app, `request.jobs` at a time; one app's failure does
 /// not stop the others. After a signal recorded in `interrupt`, no new app starts; those in progress finish.
@@ -279,32 +295,18 @@ pub fn graph_rotate(
         None => None,
     };
     let (ids, left_alone) = select::apps(client, &request, interrupt)?;
-    let slots: Vec<std::sync::Mutex<Option<AppRotation>>> =
-        ids.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let jobs = request.jobs.clamp(1, ids.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| loop {
-                if interrupt.signal().is_some() {
-                    break;
-                }
-                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(id) = ids.get(index) else { break };
-                let rotation = rotate_one(client, &request, *id, signer.as_ref(), passwords, now);
-                done(&rotation);
-                *slots[index]
-                    .lock()
-                    .expect("no worker panics holding a slot") = Some(rotation);
-            });
-        }
-    });
-    let mut apps: Vec<AppRotation> = slots
+    let done_apps = super::rotation::runner::run_all(
+        &ids,
+        request.jobs,
+        interrupt,
+        |_, id| rotate_one(client, &request, *id, signer.as_ref(), passwords, now),
+        done,
+    );
+    let mut apps: Vec<AppRotation> = done_apps
         .into_iter()
         .zip(&ids)
-        .map(|(slot, id)| {
-            slot.into_inner()
-                .expect("no worker panics holding a slot")
+        .map(|(rotation, id)| {
+            rotation
                 .unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
         })
         .collect();
@@ -349,313 +351,85 @@ fn plan_and_apply(
     now: OffsetDateTime,
     rotation: &mut AppRotation,
 ) -> Result<()> {
-    let given_object_id = request.self_service.as_ref().and_then(|s| s.object_id);
-    let found = match given_object_id {
-        Some(object_id) => client
-            .application(AppRef::ObjectId(object_id), Some(SELECT))
-            .map(|app| (app, AppRef::ObjectId(object_id))),
-        None => tenant::find(client, id, Some(SELECT)),
+    let mut store = GraphStore::new(
+        client,
+        id,
+        signer,
+        request.self_service.as_ref().and_then(|s| s.object_id),
+        (request.credential.out.clone(), request.per_app_folder),
+    );
+    let spec = app_spec(&request.credential);
+    let order = Order {
+        source: Some(match &request.ca {
+            Some(chain) => NewCredentialSource::FromCa {
+                spec,
+                chain: chain.clone(),
+                dns: None,
+            },
+            None => NewCredentialSource::Make(spec),
+        }),
+        policy: request.policy.clone(),
+        apply: request.apply,
     };
-    let (app, reference) = found.map_err(|error| match (&error, signer) {
-        (Error::Graph(failure), Some(_)) if failure.code == "Authorization_RequestDenied" => Error::Refused(format!(
-            "{error}\n  --self: this app may not read its own registration here, and keycred plans on its \
-             credentials; give --object-id with its object id only where it may, or have an admin run the rotation"
-        )),
-        _ => error,
-    })?;
-    let object_id: Uuid = app
-        .get("id")
-        .and_then(Value::as_str)
-        .and_then(|i| i.parse().ok())
-        .ok_or_else(|| Error::Network(format!("application {id}: Graph gave no object id")))?;
-    rotation.id = object_id.to_string();
-    rotation.app_id = text(&app, "appId").unwrap_or_default();
-    rotation.display_name = text(&app, "displayName");
-    // The appId names the app's folder: only a GUID may (never `..`, a slash or an absolute path from Graph).
-    if Uuid::try_parse(&rotation.app_id).is_err() {
-        return Err(Error::Network(format!(
-            "application {object_id}: Graph gave its appId as {:?}, which is not a GUID; nothing was written or \
-             sent for this app",
-            rotation.app_id
-        )));
-    }
-    let entries = key_credentials(&app);
-    let manifest = tenant::as_manifest(app, &format!("application {}", rotation.app_id))?;
-    rotation.existing = manifest.key_credentials()?;
-    let existing = rotation.existing.clone();
-
-    // Not due: nothing is made.
-    let precheck = rotation::plan(&existing, None, now, &request.policy)?;
-    let folder = if request.per_app_folder {
-        request.credential.out.join(&rotation.app_id)
-    } else {
-        request.credential.out.clone()
+    // In a tenant run an app in progress finishes; a signal only keeps new ones from starting.
+    let interrupt = crate::interrupt::Interrupt::none();
+    let cx = RunContext {
+        now,
+        passwords,
+        interrupt: &interrupt,
     };
-    // A certificate an earlier run made (or imported from the CA) and did not get onto the app is sent now, rather
-    // than a new one made or requested.
-    let earlier = if precheck.renewal_due {
-        super::made::earlier_certificate(&folder, &existing, now, None)?
-    } else {
-        None
+    let mut done = Rotation::default();
+    let result = super::rotation::rotate(&mut store, order, &cx, &mut done);
+    let step = done.step;
+    rotation.take(&store, done);
+    result?;
+    let step = step.expect("a rotation that ends well knows where it stands");
+    let after = After {
+        store: &store,
+        request,
+        passwords,
+        now,
     };
-    let ca_next = match (&request.ca, &earlier) {
-        (Some(chain), None) => Some(super::ca_rotation::next(
-            new::spec(request, &existing, rotation, &folder)?,
-            // The current certificate's DNS names, as a CA template that requires them expects.
-            &crate::manifest::existing::newest_dns_names(&existing),
-            chain,
-            precheck.renewal_due,
-            &existing,
-            ManifestFormat::Graph,
-            passwords,
-            now,
-        )?),
-        _ => None,
-    };
-    // What the CA issued (or an earlier run imported) is added whenever it is new: the request was made when the app
-    // was due.
-    let issued = Policy {
-        renew_within: None,
-        ..request.policy.clone()
-    };
-    let mut ca_request = None;
-    let (new, planned_with) = match (earlier, ca_next) {
-        (Some((path, cert)), _) => {
-            rotation.files = vec![(FileRole::Cer, path.display().to_string())];
-            (Some(New::Reused(Box::new(cert))), &request.policy)
-        }
-        (None, Some(super::ca_rotation::Next::Import(prepared, step))) => {
-            rotation.ca = Some(step);
-            (Some(New::Imported(prepared)), &issued)
-        }
-        // Imported while the app was not due, and not on it yet (when it is due, the earlier certificate above is
-        // that one).
-        (None, Some(super::ca_rotation::Next::Imported(cer, cert, step))) => {
-            rotation.ca = Some(step);
-            rotation.files = vec![(FileRole::Cer, cer.display().to_string())];
-            (Some(New::Reused(cert)), &issued)
-        }
-        (None, Some(super::ca_rotation::Next::Request(csr, step))) => {
-            rotation.ca = Some(step);
-            ca_request = Some(csr);
-            (None, &request.policy)
-        }
-        (None, Some(super::ca_rotation::Next::Waiting(step))) => {
-            rotation.ca = Some(step);
-            (None, &request.policy)
-        }
-        (None, _) if !precheck.renewal_due => (None, &request.policy),
-        (None, _) => (
-            Some(make(request, &existing, rotation, &folder, passwords, now)?),
-            &request.policy,
-        ),
-    };
-    let plan = match &new {
-        Some(new) => rotation::plan(&existing, Some(&new.candidate()), now, planned_with)?,
-        None => super::ca_rotation::with_ca_reason(precheck, rotation.ca.as_ref()),
-    };
-    rotation.reused = matches!(new, Some(New::Reused(_)));
-    if let (Some(new), true) = (&new, plan.add) {
-        if let Some(cert) = new.certificate() {
-            rotation.added = Some((cert.clone(), cert.key_id()));
-        }
-        if let New::ToMake(issue, to_make) = new {
-            rotation.to_make = Some(to_make.clone());
-            rotation.files = issue.planned_files();
-        }
-    }
-    let changes = plan.changes();
-    // Never leave an app without a valid certificate credential.
-    let valid_after = plan.add
-        || existing.iter().zip(&plan.existing).any(|(c, d)| {
-            *d == Disposition::Keep
-                && !c.signs()
-                && standing(c.start, c.end, now) == Standing::Valid
-        });
-    rotation.plan = Some(plan);
-    if let Some(csr) = &ca_request {
-        // Phase one of a CA rotation: the key and the request are written (with --apply); nothing is sent, not even
-        // what the policy would prune, so the app changes once, when its new certificate arrives.
-        rotation.files = [FileRole::Key, FileRole::Request]
-            .into_iter()
-            .map(|role| {
-                let path = folder.join(format!("{}{}", csr.name, role.suffix()));
-                (role, path.display().to_string())
-            })
-            .collect();
-        if request.apply {
-            super::ca::csr(csr)?;
-            rotation.action = AppAction::Requested;
-        } else {
-            rotation.action = AppAction::Planned;
-        }
-        return Ok(());
-    }
-    if matches!(
-        rotation.ca,
-        Some(super::ca_rotation::CaStep::Waiting { .. })
-    ) {
-        rotation.action = AppAction::Waiting;
-        return Ok(());
-    }
-    if !changes {
-        rotation.action = AppAction::Skipped;
-        if request.verify.is_some() {
-            finish(
-                client, request, object_id, reference, signer, passwords, now, &folder, rotation,
-            )?;
-        }
-        return Ok(());
-    }
-    if !valid_after {
-        return Err(Error::Refused(
-            "the plan would leave the app without a valid certificate credential; nothing was sent"
-                .into(),
-        ));
-    }
-    if !request.apply {
-        rotation.action = AppAction::Planned;
-        return Ok(());
-    }
-    let plan = rotation.plan.as_ref().expect("set above");
-
-    // The key is on disk before anything is sent.
-    match new {
-        Some(New::Made(made)) if plan.add => {
-            rotation.files =
-                made.issue
-                    .write_recorded(&made.credential, ManifestFormat::Graph, None)?;
-        }
-        Some(New::Imported(prepared)) => {
-            rotation.files = prepared.files();
-            prepared.write(false)?;
-        }
-        _ => {}
-    }
-    // Read-modify-write without an ETag: read again right before writing.
-    let again = client.application(reference, Some(SELECT))?;
-    if key_credentials(&again) != entries {
-        return Err(Error::Refused(format!(
-            "application {}: its credentials changed since the plan (another run or an admin); nothing was sent. \
-             Run again to plan on what it has now",
-            rotation.app_id
-        )));
-    }
-    let kept: Vec<Value> = entries
-        .iter()
-        .zip(&plan.existing)
-        .filter(|(_, d)| **d == Disposition::Keep)
-        .map(|(entry, _)| {
-            let mut entry = entry.clone();
-            entry["key"] = Value::Null;
-            entry
-        })
-        .collect();
-    let mut body = kept.clone();
-    if let Some((cert, key_id)) = &rotation.added {
-        body.push(
-            KeyCredentialsDocument::new(&[(cert, *key_id)], ManifestFormat::Graph).entries()[0]
-                .clone(),
-        );
-    }
-    match signer {
-        None => client.patch_key_credentials(object_id, &body)?,
-        Some(current) => {
-            let signer = crate::flow::graph::Signer {
-                certificate: &current.certificate,
-                key: &current.key,
-            };
-            // Added first, then removed, each proven by the current certificate (still on the app).
-            if let Some((cert, key_id)) = &mut rotation.added {
-                let added = client
-                    .add_key(
-                        object_id,
-                        &crate::flow::graph::add_key_body(&signer, object_id, cert, now)?,
-                    )
-                    .map_err(|e| name_the_signer(e, &current.certificate))?;
-                // Graph gives the new credential its own keyId.
-                if let Some(id) = added
-                    .get("keyId")
-                    .and_then(Value::as_str)
-                    .and_then(|i| i.parse().ok())
-                {
-                    *key_id = id;
-                    if let Some(last) = body.last_mut() {
-                        last["keyId"] = Value::String(id.to_string());
-                    }
-                }
+    rotation.action = match (step, request.apply) {
+        (Step::Requested, true) => AppAction::Requested,
+        (Step::Waiting, _) => AppAction::Waiting,
+        (Step::Unchanged, _) => {
+            rotation.action = AppAction::Skipped;
+            if request.verify.is_some() {
+                after.finish(rotation)?;
             }
-            for (c, d) in rotation.existing.iter().zip(&plan.existing) {
-                if let (Disposition::Remove(_), Some(key_id)) = (d, c.key_id) {
-                    client
-                        .remove_key(
-                            object_id,
-                            &crate::flow::graph::remove_key_body(&signer, object_id, key_id, now)?,
-                        )
-                        .map_err(|e| name_the_signer(e, &current.certificate))?;
-                }
-            }
+            return Ok(());
         }
-    }
-
-    // Confirm: the new keyId is there, and no kept one is gone.
-    let after = client.application(AppRef::ObjectId(object_id), Some(SELECT))?;
-    let after_ids: Vec<String> = key_credentials(&after)
-        .iter()
-        .filter_map(|k| k.get("keyId")?.as_str().map(str::to_owned))
-        .collect();
-    let missing: Vec<String> = kept
-        .iter()
-        .chain(body.last().filter(|_| rotation.added.is_some()))
-        .filter_map(|k| k.get("keyId")?.as_str().map(str::to_owned))
-        .filter(|id| !after_ids.contains(id))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::Refused(format!(
-            "application {}: after the PATCH, Graph does not list keyId {}; check the app in the portal",
-            rotation.app_id,
-            missing.join(", ")
-        )));
-    }
-    rotation.action = AppAction::Rotated;
-    if let Some(verify) = &request.verify {
-        let source = new_credential_source(&rotation.files)?;
-        let verified = verify_token(verify, &rotation.app_id, &source, passwords)?;
-        rotation.verified = Some(verified);
-        if !verified {
-            return Err(Error::Refused(format!(
-                "application {}: the new certificate got no token within {} s (--verify); the previous credential \
-                 was kept",
-                rotation.app_id,
-                verify.timeout.as_secs()
-            )));
+        (Step::Change, true) => {
+            rotation.action = AppAction::Rotated;
+            return after.verify_and_retire(rotation);
         }
-        if let Some((_, cer)) = rotation
-            .files
-            .iter()
-            .find(|(role, _)| *role == FileRole::Cer)
-        {
-            super::made::mark_verified(Path::new(cer), now)?;
-        }
-        if request.retire_previous {
-            let previous = plan
-                .current
-                .filter(|i| plan.existing[*i] == Disposition::Keep)
-                .and_then(|i| rotation.existing[i].key_id);
-            retire(
-                client,
-                rotation,
-                object_id,
-                reference,
-                &source,
-                previous,
-                passwords,
-                signer.is_some(),
-                now,
-            )?;
-        }
-    }
+        (Step::Requested | Step::Change, false) => AppAction::Planned,
+    };
     Ok(())
+}
+
+/// Each app's credential as the request describes it, its subject and folder still to be decided per app.
+fn app_spec(base: &CredentialSpec) -> CredentialSpec {
+    CredentialSpec {
+        subject: base.subject.clone(),
+        key_size: base.key_size,
+        hash: base.hash,
+        days: base.days,
+        not_after: base.not_after.clone(),
+        pfx: base.pfx.as_ref().map(|p| super::provision::PfxSpec {
+            profile: p.profile,
+            password: match &p.password {
+                super::provision::NewPassword::Generate => super::provision::NewPassword::Generate,
+                _ => super::provision::NewPassword::FromSources,
+            },
+        }),
+        out: base.out.clone(),
+        name: base.name.clone(),
+        force: false,
+        key_file: base.key_file,
+        pem_bundle: base.pem_bundle,
+    }
 }
 
 /// Refuses a `--report` path that holds anything but an earlier `graph rotate` report, before anything is sent.
@@ -672,15 +446,4 @@ pub fn check_report_target(path: &Path) -> Result<()> {
             path.display()
         )))
     }
-}
-
-pub(super) fn text(value: &Value, key: &str) -> Option<String> {
-    value.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-pub(super) fn key_credentials(app: &Value) -> Vec<Value> {
-    app.get("keyCredentials")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
 }

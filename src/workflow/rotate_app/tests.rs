@@ -1,6 +1,9 @@
 //! The rotation workflow's own tests; the command's are in tests/cli.
 
 use super::*;
+use crate::error::Error;
+use crate::rotation::Disposition;
+use serde_json::{json, Value};
 use std::path::Path;
 
 fn manifest(dir: &Path, ends: &[(i64, &str)]) -> PathBuf {

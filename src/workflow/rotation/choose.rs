@@ -1,0 +1,351 @@
+//! The choice of an app's new credential, made once for every store: a certificate an earlier run made for this
+//! app and did not get onto it, the CA's answer to an earlier request (or a new request, or waiting), one made
+//! here, or one the admin names.
+
+use std::path::{Path, PathBuf};
+
+use super::{AppState, NewCredentialSource, Reused, RunContext};
+use crate::credential::{self, CertificateInfo};
+use crate::error::{Error, Result};
+use crate::manifest::existing::{newest_dns_names, newest_subject};
+use crate::manifest::ManifestFormat;
+use crate::provision::{FileRole, NewCredential};
+use crate::rotation::{self as planner, Candidate, Plan, Policy, ToMake};
+use crate::workflow::ca::{CsrRequest, PreparedImport};
+use crate::workflow::ca_rotation::{self, CaStep, Next};
+use crate::workflow::provision::{CredentialSpec, Issue};
+
+/// The credential to rotate in, made or read.
+pub(super) enum New {
+    /// Made by this run (not yet written).
+    Made(Box<Issue>, Box<NewCredential>),
+    /// In a plan: what would be made, checked, with no key made.
+    ToMake(Box<Issue>, ToMake),
+    /// Found in the app's folder: made by an earlier run, or the CA's answer an earlier run imported.
+    Reused(Box<CertificateInfo>, Reused),
+    /// Named by the admin.
+    Given(Box<CertificateInfo>),
+    /// The CA's answer to an earlier run's request, read and checked, not yet written.
+    Imported(Box<PreparedImport>),
+}
+
+impl New {
+    /// The certificate, when it exists.
+    pub(super) fn certificate(&self) -> Option<&CertificateInfo> {
+        match self {
+            New::Made(_, credential) => Some(&credential.certificate),
+            New::ToMake(..) => None,
+            New::Given(cert) | New::Reused(cert, _) => Some(cert),
+            New::Imported(prepared) => Some(&prepared.outcome.leaf),
+        }
+    }
+
+    pub(super) fn key_id(&self) -> Option<uuid::Uuid> {
+        self.certificate().map(CertificateInfo::key_id)
+    }
+
+    /// The planner's view of it.
+    pub(super) fn candidate(&self) -> Candidate {
+        match (self, self.certificate()) {
+            (New::ToMake(_, to_make), _) => to_make.candidate(),
+            (_, Some(cert)) => Candidate::of(cert),
+            (_, None) => unreachable!("only a certificate to make has none"),
+        }
+    }
+
+    pub(super) fn reused(&self) -> Option<Reused> {
+        match self {
+            New::Reused(_, reused) => Some(reused.clone()),
+            _ => None,
+        }
+    }
+
+    pub(super) fn to_make(&self) -> Option<ToMake> {
+        match self {
+            New::ToMake(_, to_make) => Some(to_make.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The choice, and what the plan is made with.
+pub(super) struct Chosen {
+    pub(super) new: Option<New>,
+    /// The policy the plan is made with: a certificate the admin names, or the CA issued, is added whenever it is
+    /// new (the renewal window only decides whether one is made or requested).
+    pub(super) policy: Policy,
+    /// The plan without a new credential (whether renewal is due, what the policy removes).
+    pub(super) precheck: Plan,
+    /// Where a CA rotation stands.
+    pub(super) ca: Option<CaStep>,
+    /// A request to write for the CA.
+    pub(super) request: Option<CsrRequest>,
+}
+
+/// Chooses the new credential for the app `state` describes. `plan_only` makes no key.
+pub(super) fn choose(
+    source: Option<NewCredentialSource>,
+    policy: &Policy,
+    state: &AppState,
+    plan_only: bool,
+    cx: &RunContext,
+) -> Result<Chosen> {
+    let source = source.map(|s| shaped(s, state, cx)).transpose()?;
+    let policy = match &source {
+        Some(NewCredentialSource::Given(_)) => anytime(policy),
+        _ => policy.clone(),
+    };
+    // Not due, or nothing to add: nothing is made; only what the policy removes (if anything) changes.
+    let precheck = planner::plan(&state.existing, None, cx.now, &policy)?;
+    let mut chosen = Chosen {
+        new: None,
+        policy,
+        precheck,
+        ca: None,
+        request: None,
+    };
+    let due = chosen.precheck.renewal_due;
+    // A certificate an earlier run made for this app (same subject) and did not get onto it (its manifest was only
+    // printed, or the run stopped before the change was saved or sent) is added now, rather than another key made
+    // or requested.
+    if let (true, Some(spec)) = (due, source.as_ref().and_then(spec_of)) {
+        let subject = credential::Subject::parse(&spec.subject)?.to_string();
+        if let Some((cer, cert)) = crate::workflow::made::earlier_certificate(
+            &spec.out,
+            &state.existing,
+            cx.now,
+            state.made_for.as_deref(),
+        )?
+        .filter(|(_, cert)| cert.subject == subject)
+        {
+            let reused = Reused {
+                cer,
+                from_ca: false,
+            };
+            chosen.new = Some(New::Reused(Box::new(cert), reused));
+            return Ok(chosen);
+        }
+    }
+    match source {
+        Some(NewCredentialSource::FromCa { spec, chain, dns }) => {
+            let dns = dns.unwrap_or_else(|| newest_dns_names(&state.existing));
+            let next = ca_rotation::next(
+                ca_rotation::NextFor {
+                    spec,
+                    dns: &dns,
+                    chain: &chain,
+                    due,
+                    existing: &state.existing,
+                    format: state.format,
+                },
+                cx.passwords,
+                cx.now,
+            )?;
+            from_ca(&mut chosen, next);
+        }
+        Some(NewCredentialSource::Given(path)) if due => {
+            chosen.new = Some(given(&path, cx)?);
+        }
+        Some(NewCredentialSource::Make(spec)) if due => {
+            chosen.new = Some(made(spec, plan_only, cx)?);
+        }
+        _ => {}
+    }
+    Ok(chosen)
+}
+
+/// The CA's step, as the choice.
+fn from_ca(chosen: &mut Chosen, next: Next) {
+    match next {
+        Next::Import(prepared, step) => {
+            chosen.ca = Some(step);
+            chosen.policy = anytime(&chosen.policy);
+            chosen.new = Some(New::Imported(prepared));
+        }
+        // Imported by an earlier run while the app was not due, and not on it yet.
+        Next::Imported(cer, cert, step) => {
+            chosen.ca = Some(step);
+            chosen.policy = anytime(&chosen.policy);
+            chosen.new = Some(New::Reused(cert, Reused { cer, from_ca: true }));
+        }
+        Next::Request(csr, step) => {
+            chosen.ca = Some(step);
+            chosen.request = Some(csr);
+        }
+        Next::Waiting(step) => chosen.ca = Some(step),
+        Next::Nothing => {}
+    }
+}
+
+/// The policy for a certificate added whenever it is new.
+fn anytime(policy: &Policy) -> Policy {
+    Policy {
+        renew_within: None,
+        ..policy.clone()
+    }
+}
+
+fn spec_of(source: &NewCredentialSource) -> Option<&CredentialSpec> {
+    match source {
+        NewCredentialSource::Make(spec) | NewCredentialSource::FromCa { spec, .. } => Some(spec),
+        NewCredentialSource::Given(_) => None,
+    }
+}
+
+/// The source with the app's folder, its subject (the request's, else the app's newest credential's, else the
+/// store's fallback), and a made certificate's dated file name.
+fn shaped(
+    source: NewCredentialSource,
+    state: &AppState,
+    cx: &RunContext,
+) -> Result<NewCredentialSource> {
+    let shape = |spec: &mut CredentialSpec| -> Result<()> {
+        if let Some(folder) = &state.folder {
+            spec.out = folder.clone();
+        }
+        if spec.subject.is_empty() {
+            spec.subject = newest_subject(&state.existing)
+                .or_else(|| state.fallback_subject.clone())
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "--subject: {} has no credential whose displayName or certificate names a subject (CN=…) \
+                         to reuse; give --subject",
+                        state.label
+                    ))
+                })?;
+        }
+        Ok(())
+    };
+    Ok(match source {
+        NewCredentialSource::Make(mut spec) => {
+            shape(&mut spec)?;
+            spec.name = Some(rotated_files_name(&spec, cx.now)?);
+            NewCredentialSource::Make(spec)
+        }
+        NewCredentialSource::FromCa {
+            mut spec,
+            chain,
+            dns,
+        } => {
+            shape(&mut spec)?;
+            NewCredentialSource::FromCa { spec, chain, dns }
+        }
+        given => given,
+    })
+}
+
+/// The base name of a made credential's files (`--name`, else from the CN), dated so that it never takes the
+/// name of the current credential's files in the same folder.
+fn rotated_files_name(spec: &CredentialSpec, now: time::OffsetDateTime) -> Result<String> {
+    let base = match &spec.name {
+        Some(name) => name.clone(),
+        None => {
+            crate::provision::default_name(credential::Subject::parse(&spec.subject)?.common_name())
+        }
+    };
+    crate::provision::validate_name(&base)?;
+    let start = (now - credential::request::CLOCK_SKEW).date();
+    Ok(crate::provision::rotated_name(
+        &spec.out,
+        &base,
+        start,
+        |path| path.exists() || path.is_symlink(),
+    ))
+}
+
+/// A certificate the admin names: usable by Entra and not expired.
+fn given(path: &Path, cx: &RunContext) -> Result<New> {
+    let (cert, _) = credential::load_file(path, cx.passwords)?.into_leaf();
+    cert.require_entra_usable(path)?;
+    if cert.status(cx.now) == credential::Status::Expired {
+        return Err(Error::Refused(format!(
+            "{}: the certificate ({}) expired on {}, and Entra refuses an expired credential; nothing was \
+             written. Make its successor (keycred new, or keycred rotate without --cert)",
+            path.display(),
+            cert.subject,
+            crate::time_fmt::rfc3339_utc(cert.not_after)
+        )));
+    }
+    Ok(New::Given(Box::new(cert)))
+}
+
+/// Makes the key and certificate (not yet written), or for a plan only checks the spec and says what would be
+/// made: a plan makes no key.
+fn made(spec: CredentialSpec, plan_only: bool, cx: &RunContext) -> Result<New> {
+    let issue = Issue::prepare(spec, cx.passwords, cx.now, crate::secret::random_bytes()?)?;
+    if plan_only {
+        let to_make = issue.to_make();
+        return Ok(New::ToMake(Box::new(issue), to_make));
+    }
+    let credential = issue.create()?;
+    Ok(New::Made(Box::new(issue), Box::new(credential)))
+}
+
+impl Chosen {
+    /// The files the choice writes when applied (made only when the plan adds it; the CA's answer always, which
+    /// ends its request; a request).
+    pub(super) fn planned_files(&self, add: bool) -> Vec<(FileRole, String)> {
+        match (&self.new, &self.request) {
+            (Some(New::Made(issue, _) | New::ToMake(issue, _)), _) if add => issue.planned_files(),
+            (Some(New::Imported(prepared)), _) => prepared.files(),
+            (_, Some(csr)) => requested_files(csr),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Writes them; returns them (empty when there were none) and the folder this created, if any.
+    pub(super) fn write(
+        self,
+        add: bool,
+        format: ManifestFormat,
+        made_for: Option<&Path>,
+    ) -> Result<Written> {
+        match (self.new, &self.request) {
+            (Some(New::Made(issue, credential)), _) if add => Ok(Written {
+                files: issue.write_recorded(&credential, format, made_for)?,
+                created_dir: issue.create_dir.then(|| issue.layout.dir.clone()),
+            }),
+            (Some(New::Imported(prepared)), _) => {
+                let files = prepared.files();
+                prepared.write(false)?;
+                Ok(Written {
+                    files,
+                    created_dir: None,
+                })
+            }
+            (_, Some(csr)) => {
+                let missing =
+                    crate::fsio::output_dir_state(&csr.out)? == crate::fsio::OutputDir::Missing;
+                crate::workflow::ca::csr(csr)?;
+                Ok(Written {
+                    files: requested_files(csr),
+                    created_dir: missing.then(|| csr.out.clone()),
+                })
+            }
+            _ => Ok(Written::default()),
+        }
+    }
+}
+
+/// What [`Chosen::write`] wrote: the files, and the folder it created, if any.
+#[derive(Debug, Default)]
+pub(super) struct Written {
+    pub(super) files: Vec<(FileRole, String)>,
+    pub(super) created_dir: Option<PathBuf>,
+}
+
+/// The files a CA request writes.
+fn requested_files(csr: &CsrRequest) -> Vec<(FileRole, String)> {
+    [FileRole::Key, FileRole::Request]
+        .into_iter()
+        .map(|role| {
+            (
+                role,
+                csr.out
+                    .join(format!("{}{}", csr.name, role.suffix()))
+                    .display()
+                    .to_string(),
+            )
+        })
+        .collect()
+}

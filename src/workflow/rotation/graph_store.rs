@@ -1,0 +1,300 @@
+//! The Graph store: an application in the tenant. It reads the application with its keys (which Graph returns
+//! only when `$select` names keyCredentials on one application), and applies a change by reading it again and
+//! refusing if its credentials changed since the plan (Graph has no ETag for them), then either one
+//! `PATCH /applications/{id}` with the **whole** collection (every credential kept goes back by its keyId with
+//! `key: null`, the new one with its certificate) or, when the app rolls its own keys (`--self`), `addKey` and
+//! `removeKey` proven by its current certificate; and it reads the application once more to confirm that the new
+//! keyId is there and no kept one is gone.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{AppState, Change, LastValid, RunContext, Step, Store};
+use crate::credential::CertificateInfo;
+use crate::error::{Error, Result};
+use crate::graph::{AppRef, GraphClient};
+use crate::manifest::ManifestFormat;
+use crate::rotation::Disposition;
+use crate::workflow::prove::LoadedCredential;
+
+/// The app properties a rotation reads: its keys included.
+pub const SELECT: &str = "id,appId,displayName,keyCredentials";
+
+/// One application in the tenant, and what was learnt of it.
+pub struct GraphStore<'a> {
+    client: &'a GraphClient,
+    /// The id it was named or listed by (appId or object id).
+    id: Uuid,
+    /// Its object id as the admin gave it (`--self --object-id`), for an app that may not read itself by appId.
+    given_object_id: Option<Uuid>,
+    /// `--self`: the app's current credential, which signs the proofs; else an admin's PATCH.
+    signer: Option<&'a LoadedCredential>,
+    /// The folder of its new credential's files: the base folder, or its `{appId}` folder inside it.
+    folder: (PathBuf, bool),
+    /// Its object id, once read.
+    pub object_id: Option<Uuid>,
+    /// How it was found.
+    pub reference: Option<AppRef>,
+    /// Its appId, once read.
+    pub app_id: String,
+    /// Its display name, once read.
+    pub display_name: Option<String>,
+    /// Its `keyCredentials` entries as Graph gave them.
+    entries: Vec<Value>,
+}
+
+impl<'a> GraphStore<'a> {
+    /// The store of the application `id`, its new files under `base` (in `base/{appId}` with `per_app_folder`).
+    pub fn new(
+        client: &'a GraphClient,
+        id: Uuid,
+        signer: Option<&'a LoadedCredential>,
+        given_object_id: Option<Uuid>,
+        folder: (PathBuf, bool),
+    ) -> GraphStore<'a> {
+        GraphStore {
+            client,
+            id,
+            given_object_id,
+            signer,
+            folder,
+            object_id: None,
+            reference: None,
+            app_id: String::new(),
+            display_name: None,
+            entries: Vec::new(),
+        }
+    }
+
+    /// The Graph client.
+    pub fn client(&self) -> &GraphClient {
+        self.client
+    }
+
+    /// The app's folder.
+    pub fn folder(&self) -> PathBuf {
+        match &self.folder {
+            (base, true) => base.join(&self.app_id),
+            (base, false) => base.clone(),
+        }
+    }
+
+    /// Its object id and how it was found, once read.
+    pub fn found(&self) -> Result<(Uuid, AppRef)> {
+        self.object_id
+            .zip(self.reference)
+            .ok_or_else(|| Error::Network(format!("application {}: not read yet", self.id)))
+    }
+
+    fn read_app(&self) -> Result<(Value, AppRef)> {
+        let found = match self.given_object_id {
+            Some(object_id) => self
+                .client
+                .application(AppRef::ObjectId(object_id), Some(SELECT))
+                .map(|app| (app, AppRef::ObjectId(object_id))),
+            None => crate::workflow::tenant::find(self.client, self.id, Some(SELECT)),
+        };
+        found.map_err(|error| match (&error, self.signer) {
+            (Error::Graph(failure), Some(_)) if failure.code == "Authorization_RequestDenied" => {
+                Error::Refused(format!(
+                    "{error}\n  --self: this app may not read its own registration here, and keycred plans on its \
+                     credentials; give --object-id with its object id only where it may, or have an admin run \
+                     the rotation"
+                ))
+            }
+            _ => error,
+        })
+    }
+
+    /// Sends the change by addKey and removeKey, proven by the app's current certificate (still on the app):
+    /// added first, then removed. Returns the keyId Graph gave the new credential.
+    fn send_proven(
+        &self,
+        current: &LoadedCredential,
+        object_id: Uuid,
+        change: &Change,
+        cx: &RunContext,
+    ) -> Result<Option<Uuid>> {
+        let signer = crate::flow::graph::Signer {
+            certificate: &current.certificate,
+            key: &current.key,
+        };
+        let mut given = None;
+        if let Some(added) = change.added {
+            let body =
+                crate::flow::graph::add_key_body(&signer, object_id, &added.certificate, cx.now)?;
+            let answer = self
+                .client
+                .add_key(object_id, &body)
+                .map_err(|e| name_the_signer(e, &current.certificate))?;
+            // Graph gives the new credential its own keyId.
+            given = answer
+                .get("keyId")
+                .and_then(Value::as_str)
+                .and_then(|i| i.parse().ok());
+        }
+        for (c, d) in change.existing.iter().zip(&change.plan.existing) {
+            if let (Disposition::Remove(_), Some(key_id)) = (d, c.key_id) {
+                let body = crate::flow::graph::remove_key_body(&signer, object_id, key_id, cx.now)?;
+                self.client
+                    .remove_key(object_id, &body)
+                    .map_err(|e| name_the_signer(e, &current.certificate))?;
+            }
+        }
+        Ok(given)
+    }
+}
+
+impl Store for GraphStore<'_> {
+    fn read(&mut self, _cx: &RunContext) -> Result<AppState> {
+        let (app, reference) = self.read_app()?;
+        let object_id: Uuid = app
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|i| i.parse().ok())
+            .ok_or_else(|| {
+                Error::Network(format!("application {}: Graph gave no object id", self.id))
+            })?;
+        self.object_id = Some(object_id);
+        self.reference = Some(reference);
+        self.app_id = text(&app, "appId").unwrap_or_default();
+        self.display_name = text(&app, "displayName");
+        // The appId names the app's folder: only a GUID may (never `..`, a slash or an absolute path from Graph).
+        if Uuid::try_parse(&self.app_id).is_err() {
+            return Err(Error::Network(format!(
+                "application {object_id}: Graph gave its appId as {:?}, which is not a GUID; nothing was written \
+                 or sent for this app",
+                self.app_id
+            )));
+        }
+        self.entries = key_credentials(&app);
+        let label = format!("application {}", self.app_id);
+        let manifest = crate::workflow::tenant::as_manifest(app, &label)?;
+        Ok(AppState {
+            existing: manifest.key_credentials()?,
+            format: ManifestFormat::Graph,
+            folder: Some(self.folder()),
+            made_for: None,
+            // Graph lets a display name hold anything: `,`, `+`, 200 characters, only spaces.
+            fallback_subject: Some(crate::credential::subject::common_name_subject(
+                self.display_name.as_deref().unwrap_or_default(),
+                &self.app_id,
+            )),
+            label,
+            last_valid: LastValid::Refuse,
+            notes: Vec::new(),
+        })
+    }
+
+    fn prepare(&mut self, _change: &Change, _cx: &RunContext) -> Result<()> {
+        Ok(())
+    }
+
+    /// Read-modify-write without an ETag: the app is read again right before writing.
+    fn check_unchanged(&mut self, change: &Change, _cx: &RunContext) -> Result<()> {
+        if change.step != Step::Change {
+            return Ok(());
+        }
+        let (_, reference) = self.found()?;
+        let again = self.client.application(reference, Some(SELECT))?;
+        if key_credentials(&again) != self.entries {
+            return Err(Error::Refused(format!(
+                "application {}: its credentials changed since the plan (another run or an admin); nothing was \
+                 sent. Run again to plan on what it has now",
+                self.app_id
+            )));
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, change: &Change, cx: &RunContext) -> Result<Option<Uuid>> {
+        // A CA request changes nothing on the app, not even what the policy would prune, so that the app changes
+        // once, when its new certificate arrives.
+        if change.step != Step::Change {
+            return Ok(None);
+        }
+        let (object_id, _) = self.found()?;
+        let kept: Vec<Value> = self
+            .entries
+            .iter()
+            .zip(&change.plan.existing)
+            .filter(|(_, d)| **d == Disposition::Keep)
+            .map(|(entry, _)| {
+                let mut entry = entry.clone();
+                entry["key"] = Value::Null;
+                entry
+            })
+            .collect();
+        let mut added = change.added.map(|a| a.entry.clone());
+        let given = match self.signer {
+            None => {
+                let body: Vec<Value> = kept.iter().cloned().chain(added.clone()).collect();
+                self.client.patch_key_credentials(object_id, &body)?;
+                None
+            }
+            Some(current) => self.send_proven(current, object_id, change, cx)?,
+        };
+        if let (Some(id), Some(entry)) = (given, &mut added) {
+            entry["keyId"] = Value::String(id.to_string());
+        }
+        // Confirm: the new keyId is there, and no kept one is gone.
+        let after = self
+            .client
+            .application(AppRef::ObjectId(object_id), Some(SELECT))?;
+        let after_ids: Vec<String> = key_credentials(&after)
+            .iter()
+            .filter_map(|k| k.get("keyId")?.as_str().map(str::to_owned))
+            .collect();
+        let missing: Vec<String> = kept
+            .iter()
+            .chain(&added)
+            .filter_map(|k| k.get("keyId")?.as_str().map(str::to_owned))
+            .filter(|id| !after_ids.contains(id))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Refused(format!(
+                "application {}: after the PATCH, Graph does not list keyId {}; check the app in the portal",
+                self.app_id,
+                missing.join(", ")
+            )));
+        }
+        Ok(given)
+    }
+}
+
+/// A refused proof says which certificate signed it: the one to look for among the app's credentials.
+pub fn name_the_signer(error: Error, signer: &CertificateInfo) -> Error {
+    match error {
+        Error::Graph(mut failure) if failure.code == "Authentication_MissingOrMalformed" => {
+            let signed = format!(
+                "the proof was signed by {} (SHA-1 {}, valid until {}): that certificate must be one of the app's",
+                signer.subject,
+                signer
+                    .thumbprints
+                    .render(crate::credential::ThumbprintForm::Hex),
+                crate::time_fmt::rfc3339_utc(signer.not_after)
+            );
+            failure.hint = Some(match failure.hint {
+                Some(hint) => format!("{signed}; {hint}"),
+                None => signed,
+            });
+            Error::Graph(failure)
+        }
+        other => other,
+    }
+}
+
+/// A text property of a Graph object.
+pub fn text(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// An application's `keyCredentials` entries.
+pub fn key_credentials(app: &Value) -> Vec<Value> {
+    app.get("keyCredentials")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
