@@ -172,7 +172,7 @@ pub enum Error {
     TokenCheck(String),
 
     /// The run was interrupted (SIGINT or SIGTERM) before it wrote anything.
-    #[error("interrupted by {}: stopped before writing, so nothing was changed", crate::interrupt::signal_name(*.0))]
+    #[error("interrupted by {}: stopped before writing, so nothing was changed", signal_name(*.0))]
     Interrupted(i32),
 
     /// An I/O error while reading or writing a named file. The OS error is part of the message (not a separate
@@ -232,5 +232,14 @@ impl Error {
             path: path.into(),
             error,
         }
+    }
+}
+
+/// The name of a signal for messages (here, below `interrupt`, because [`Error::Interrupted`] names it too).
+pub fn signal_name(signal: i32) -> String {
+    match signal {
+        2 => "SIGINT".into(),
+        15 => "SIGTERM".into(),
+        other => format!("signal {other}"),
     }
 }

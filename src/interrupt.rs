@@ -68,11 +68,4 @@ impl Interrupt {
     }
 }
 
-/// The name of a signal for messages.
-pub fn signal_name(signal: i32) -> String {
-    match signal {
-        2 => "SIGINT".into(),
-        15 => "SIGTERM".into(),
-        other => format!("signal {other}"),
-    }
-}
+pub use crate::error::signal_name;

@@ -51,15 +51,18 @@ impl Throttle {
         }
     }
 
+    /// Returns once the latest pause has passed: read again after each sleep, because another request may have
+    /// been told to wait longer while this one slept.
     fn wait(&self) {
-        let until = *self
-            .not_before
-            .lock()
-            .expect("the throttle lock is never poisoned");
-        if let Some(until) = until {
+        loop {
+            let until = *self
+                .not_before
+                .lock()
+                .expect("the throttle lock is never poisoned");
             let now = Instant::now();
-            if until > now {
-                std::thread::sleep(until - now);
+            match until {
+                Some(until) if until > now => std::thread::sleep(until - now),
+                _ => return,
             }
         }
     }
@@ -589,5 +592,26 @@ mod tests {
         throttle.hold_until(start + Duration::from_millis(10));
         throttle.wait();
         assert!(start.elapsed() >= Duration::from_millis(50));
+    }
+
+    #[test]
+    fn a_later_retry_after_holds_a_caller_already_waiting() {
+        let throttle = Throttle::default();
+        let start = Instant::now();
+        throttle.hold_until(start + Duration::from_millis(60));
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                throttle.wait();
+                start.elapsed()
+            });
+            // Another request is throttled while the first caller sleeps towards the earlier pause.
+            std::thread::sleep(Duration::from_millis(20));
+            throttle.hold_until(start + Duration::from_millis(250));
+            let woke = waiter.join().unwrap();
+            assert!(
+                woke >= Duration::from_millis(250),
+                "the waiting caller went on after {woke:?}, before the later Retry-After ended"
+            );
+        });
     }
 }
