@@ -8,18 +8,16 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use serde::Deserialize;
-use toml::Spanned;
-
 use crate::credential::{KeySize, Subject};
 use crate::error::{Error, Result};
+
+mod plan_file;
 
 /// The default renewal window of a batch run, so re-running a finished plan changes nothing.
 pub const DEFAULT_RENEW_WITHIN_DAYS: u32 = 30;
 
 /// Signature hash names as plans spell them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashName {
     /// SHA-256.
     Sha256,
@@ -30,8 +28,7 @@ pub enum HashName {
 }
 
 /// PFX profiles as plans spell them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileName {
     /// AES-256.
     Modern,
@@ -40,8 +37,7 @@ pub enum ProfileName {
 }
 
 /// Fragment formats as plans spell them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormatName {
     /// Microsoft Graph.
     Graph,
@@ -50,8 +46,7 @@ pub enum FormatName {
 }
 
 /// Options a plan may set in `[defaults]` and override per app.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     /// Base folder; an app's files go to `out/NAME/`.
     pub out: Option<PathBuf>,
@@ -83,39 +78,6 @@ pub struct Settings {
     pub ca_chain: Option<Vec<PathBuf>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AppEntry {
-    name: Spanned<String>,
-    subject: Option<Spanned<String>>,
-    manifest: Option<PathBuf>,
-    app_id: Option<String>,
-    graph: Option<bool>,
-    out: Option<PathBuf>,
-    days: Option<u32>,
-    not_after: Option<String>,
-    key_size: Option<u32>,
-    hash: Option<HashName>,
-    pfx_profile: Option<ProfileName>,
-    format: Option<FormatName>,
-    renew_within: Option<u32>,
-    prune_expired: Option<bool>,
-    keep: Option<usize>,
-    no_pfx: Option<bool>,
-    pem_bundle: Option<bool>,
-    ca: Option<bool>,
-    ca_chain: Option<Vec<PathBuf>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PlanFile {
-    #[serde(default)]
-    defaults: Settings,
-    #[serde(default)]
-    app: Vec<AppEntry>,
-}
-
 /// One app of a plan, with defaults applied and paths resolved against the plan's folder.
 #[derive(Debug, Clone)]
 pub struct BatchApp {
@@ -133,6 +95,29 @@ pub struct BatchApp {
     pub out_dir: PathBuf,
     /// Every other option, defaults applied.
     pub settings: Settings,
+}
+
+impl Settings {
+    /// These settings, each one not set taken from `defaults`.
+    fn over(self, defaults: &Settings) -> Settings {
+        let defaults = defaults.clone();
+        Settings {
+            out: self.out.or(defaults.out),
+            days: self.days.or(defaults.days),
+            not_after: self.not_after.or(defaults.not_after),
+            key_size: self.key_size.or(defaults.key_size),
+            hash: self.hash.or(defaults.hash),
+            pfx_profile: self.pfx_profile.or(defaults.pfx_profile),
+            format: self.format.or(defaults.format),
+            renew_within: self.renew_within.or(defaults.renew_within),
+            prune_expired: self.prune_expired.or(defaults.prune_expired),
+            keep: self.keep.or(defaults.keep),
+            no_pfx: self.no_pfx.or(defaults.no_pfx),
+            pem_bundle: self.pem_bundle.or(defaults.pem_bundle),
+            ca: self.ca.or(defaults.ca),
+            ca_chain: self.ca_chain.or(defaults.ca_chain),
+        }
+    }
 }
 
 impl BatchApp {
@@ -197,29 +182,25 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
         source_name: source.to_owned(),
         reason,
     };
-    let plan: PlanFile = toml::from_str(text).map_err(|e| {
-        let location = e
-            .span()
-            .map(|s| format!("line {}: ", line_of(text, s.start)))
-            .unwrap_or_default();
-        fail(format!("{location}{}", e.message().trim()))
-    })?;
-    if plan.app.is_empty() {
+    let plan = plan_file::read(text).map_err(fail)?;
+    if plan.apps.is_empty() && plan.problems.is_empty() {
         return Err(fail("has no [[app]] tables".into()));
     }
     let defaults = plan.defaults;
-    let mut apps: Vec<BatchApp> = Vec::with_capacity(plan.app.len());
+    let mut apps: Vec<BatchApp> = Vec::with_capacity(plan.apps.len());
     // Every problem of every app, so that one run shows them all.
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<String> = plan.problems;
     // What earlier rows took (a name, a folder, a manifest), with the index of the row that took it: a plan of
     // tens of thousands of rows is checked in linear time.
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut folders: HashMap<String, usize> = HashMap::new();
     let mut manifests: HashMap<PathBuf, usize> = HashMap::new();
-    let lines = LineIndex::new(text);
-    for entry in plan.app {
-        let line = lines.line_of(entry.name.span().start);
-        let name = entry.name.into_inner();
+    for entry in plan.apps {
+        // A row the reading found wrong (no name, a value of the wrong type) is already a problem; its other
+        // checks wait for it to be read whole.
+        let (line, Some(name), true) = (entry.line, entry.name, entry.read_whole) else {
+            continue;
+        };
         let at = |reason: String| format!("line {line}, app {name:?}: {}", in_plan_words(&reason));
         if let Some(other) = names.get(&name).map(|&i| &apps[i]) {
             problems.push(format!(
@@ -270,7 +251,6 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
         // manifest row to the manifest (its newest credential's), as rotate does.
         let subject = match entry.subject {
             Some(subject) => {
-                let subject = subject.into_inner();
                 if let Err(e) = Subject::parse(&subject) {
                     problems.push(at(e.to_string()));
                 }
@@ -286,25 +266,10 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
                 String::new()
             }
         };
-        let settings = Settings {
-            out: entry.out.or_else(|| defaults.out.clone()),
-            days: entry.days.or(defaults.days),
-            not_after: entry.not_after.or_else(|| defaults.not_after.clone()),
-            key_size: entry.key_size.or(defaults.key_size),
-            hash: entry.hash.or(defaults.hash),
-            pfx_profile: entry.pfx_profile.or(defaults.pfx_profile),
-            format: entry.format.or(defaults.format),
-            renew_within: entry.renew_within.or(defaults.renew_within),
-            prune_expired: entry.prune_expired.or(defaults.prune_expired),
-            keep: entry.keep.or(defaults.keep),
-            no_pfx: entry.no_pfx.or(defaults.no_pfx),
-            pem_bundle: entry.pem_bundle.or(defaults.pem_bundle),
-            ca: entry.ca.or(defaults.ca),
-            ca_chain: entry
-                .ca_chain
-                .or_else(|| defaults.ca_chain.clone())
-                .map(|chain| chain.iter().map(|c| resolve(base, c)).collect()),
-        };
+        let mut settings = entry.settings.over(&defaults);
+        settings.ca_chain = settings
+            .ca_chain
+            .map(|chain| chain.iter().map(|c| resolve(base, c)).collect());
         if settings.ca == Some(true) {
             if entry.manifest.is_none() && !entry.graph.unwrap_or(false) {
                 problems.push(at(
@@ -541,5 +506,25 @@ out = "other"
                 .to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err}");
         }
+    }
+
+    #[test]
+    fn every_type_error_of_a_plan_is_reported_at_once_in_its_words() {
+        let text = "[defaults]\nkey_size = \"big\"\nno_pfx = \"yes\"\n\n[[app]]\nname = \"a\"\nsubject = \"A\"\ndays = -3\nhash = \"md5\"\n\n[[app]]\nsubject = \"B\"\n\n[[app]]\nname = \"c\"\nsubject = \"C\"\ncolour = \"red\"\n";
+        let err = parse_plan(text, "plan.toml", Path::new("/p"))
+            .unwrap_err()
+            .to_string();
+        for expected in [
+            "6 problems, nothing was run",
+            "line 2, [defaults]: key_size must be 2048, 3072 or 4096, not the string \"big\"",
+            "line 3, [defaults]: no_pfx must be true or false (without quotes), not the string \"yes\"",
+            "line 8, app \"a\": days must be a whole number of days, not the number -3",
+            "line 9, app \"a\": hash must be \"sha256\", \"sha384\" or \"sha512\", not the string \"md5\"",
+            "line 11: an [[app]] has no name",
+            "line 17, app \"c\": unknown key \"colour\"",
+        ] {
+            assert!(err.contains(expected), "expected {expected:?} in {err}");
+        }
+        assert!(!err.contains("invalid type"), "{err}");
     }
 }
