@@ -6,31 +6,38 @@
 //!
 //! - **front ends** (in the binary, independent of each other): the commands, the wizard, and batch. Each turns
 //!   what it was given into the same typed requests.
-//! - **workflows** ([`workflow`]): [`workflow::provision`] (`new`), [`workflow::rotate_app`] (`rotate` and each
-//!   batch app), [`workflow::batch_app`], [`workflow::check`], [`workflow::app_roles`], [`workflow::grant`]
+//! - **workflows** ([`workflow`]): [`workflow::provision`] (`new`); [`workflow::rotation`], the one rotation
+//!   engine ([`workflow::rotation::rotate`]: the choice of the new credential, plan, last-valid guard, dry-run
+//!   files, interrupt check and certificate written before any save or send) over a `Store` trait with two
+//!   stores, the manifest store and the Graph store, and its `runner` (workers, progress, signals) for `batch`
+//!   and `graph rotate`;
+//!   [`workflow::rotate_app`] (`rotate` and each batch app: the manifest store's adapter),
+//!   [`workflow::batch_app`] (one plan row), [`workflow::batch_run`] (a whole plan), [`workflow::check`], [`workflow::app_roles`], [`workflow::grant`]
 //!   (`manifest grant`), [`workflow::graph`], [`workflow::prove`] (`assertion`, `token`, `decode`),
 //!   [`workflow::deploy`] (`config`), [`workflow::api_policy`], [`workflow::ca`] (`csr`, `import`),
 //!   [`workflow::ca_rotation`] (the two runs of a rotation with the organisation's CA, for `rotate`, batch and
 //!   `graph rotate`), [`workflow::made`] (the record of the keys keycred made, which decides whether a
 //!   certificate found in a folder may be sent), [`workflow::tenant`] and [`workflow::graph_rotate`] (`graph
-//!   apps`, `show`, `rotate`, through
-//!   the one Graph client, [`graph`]), [`workflow::doctor`]. A typed request in, a typed outcome out; no
+//!   apps`, `show`, `rotate`: the Graph store's adapter, with verification and retirement beside it, through the
+//!   one Graph client, [`graph`]), [`workflow::doctor`]. A typed request in, a typed outcome out; no
 //!   argument parsing, printing, prompting or environment.
 //! - **domain and renderers**: [`credential`], [`manifest`], [`rotation`] (the pure planner), [`flow`] (JWTs,
 //!   Graph bodies), [`batch`] (plans), and the pure renderers [`export`], [`manifest`]'s documents, [`deploy`],
-//!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow, ca, tenant, doctor;
+//!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow, ca, tenant, batch, doctor;
 //!   it renders the workflows' typed outcomes, so it is the one renderer that reads workflow types, and nothing
 //!   below it reads report).
 //! - **the writer and the inputs**: [`fsio`] (atomic writes, owner-only secrets, locks, backups) and [`input`]
 //!   (size limit, BOM, strict JSON, password sources), which every front end uses through the workflows; below
-//!   them [`error`], which depends on nothing of keycred's but [`interrupt`]'s signal names.
+//!   them [`interrupt`] and [`error`], which depends on nothing of keycred's.
 //!
 //! One command through the layers: `keycred rotate --manifest app.json --subject … --in-place` is parsed by
 //! the binary's `commands/rotate.rs` (its flags declared in `cli/rotate.rs`) into a
 //! [`workflow::rotate_app::RotateRequest`] (its new credential a
-//! [`workflow::provision::CredentialSpec`]); [`workflow::rotate_app::rotate_app`] takes the manifest's
-//! [`fsio::Lock`], reads it through [`input`], plans with [`rotation::plan`], makes the certificate through
-//! [`workflow::provision::Issue`], writes files and the manifest through [`fsio`], and returns a
+//! [`workflow::provision::CredentialSpec`]); [`workflow::rotate_app::rotate_app`] hands a manifest store to
+//! the engine ([`workflow::rotation::rotate`]), which has the store take the manifest's [`fsio::Lock`] and read
+//! it through [`input`], plans with [`rotation::plan`], makes the certificate through
+//! [`workflow::provision::Issue`], writes its files through [`fsio`], and has the store save the manifest; the
+//! adapter returns a
 //! [`workflow::rotate_app::RotateOutcome`], which the command prints with [`report::rotate_text`]. A batch row
 //! with the same options builds the same request ([`workflow::batch_app::rotate_request`]).
 //!

@@ -286,14 +286,7 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
         terminal::print(&keycred::report::tenant::rotate_text(&outcome));
     }
     if let Some(path) = &args.report {
-        keycred::fsio::replace_own(&[keycred::fsio::OutputFile::new(
-            path,
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&report).expect("JSON values serialize")
-            ),
-            keycred::fsio::Access::Public,
-        )])?;
+        keycred::fsio::write_report(path, &report)?;
     }
     let planned = outcome
         .apps

@@ -651,3 +651,13 @@ pub fn check_report_target(
                 .unwrap_or(false)),
     }
 }
+
+/// Writes a run's report (pretty JSON, world-readable) at `path`, atomically replacing the earlier run's, which
+/// [`check_report_target`] allowed before the run began. The one writer of `batch` and `graph rotate` reports.
+pub fn write_report(path: &Path, report: &serde_json::Value) -> Result<()> {
+    let text = format!(
+        "{}\n",
+        serde_json::to_string_pretty(report).expect("JSON values serialize")
+    );
+    replace_own(&[OutputFile::new(path, text, Access::Public)])
+}

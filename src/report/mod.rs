@@ -1,12 +1,13 @@
 //! Pure renderers for what the commands print: text for people, JSON for scripts, one file per area:
 //! [`credential`] (inspect, thumbprint, `new`'s summary and the secrets advice), [`manifest`] (check, grant),
-//! [`rotation`] (rotate's diff, next steps and summary), [`flow`] (decode), [`ca`] (csr, import), [`tenant`] (graph)
+//! [`rotation`] (rotate's diff, next steps and summary), [`flow`] (decode), [`ca`] (csr, import), [`batch`] (a plan's run), [`tenant`] (graph)
 //! and [`doctor`]. The daemon's configurations and the
 //! API's rules have their renderers in [`crate::deploy`] and [`crate::policy`].
 //!
 //! Both forms are built from the same facts, and the clock is a parameter, so snapshot tests can pin the
 //! output exactly.
 
+pub mod batch;
 pub mod ca;
 pub mod credential;
 pub mod doctor;

@@ -6,6 +6,7 @@
 pub mod api_policy;
 pub mod app_roles;
 pub mod batch_app;
+pub mod batch_run;
 pub mod ca;
 pub mod ca_rotation;
 pub mod check;
