@@ -275,8 +275,45 @@ impl From<cli::JwtAlg> for keycred::flow::jwt::Algorithm {
 /// The environment variable that can carry a bearer token for Graph.
 const TOKEN_ENV: &str = "KEYCRED_GRAPH_TOKEN";
 
-/// The environment variable that can carry the automation app's client secret.
-const GRAPH_SECRET_ENV: &str = "KEYCRED_CLIENT_SECRET";
+/// The environment variable that can carry a client secret (`token`'s app's, or the automation app's).
+const SECRET_ENV: &str = "KEYCRED_CLIENT_SECRET";
+
+/// The one way a token credential is built from flags (`token`, the Graph commands, batch's tenant rows): the
+/// certificate when one is named, else the secret from `--client-secret-file`, else from `KEYCRED_CLIENT_SECRET`.
+/// `whose` starts the error that none was given ("give the app's credential").
+pub fn token_credential(
+    certificate: Option<(
+        keycred::workflow::prove::CredentialSource,
+        keycred::flow::jwt::Algorithm,
+    )>,
+    secret_file: Option<&std::path::PathBuf>,
+    whose: &str,
+) -> anyhow::Result<TokenCredential> {
+    Ok(match (certificate, secret_file) {
+        (Some((source, alg)), _) => TokenCredential::Certificate(source, alg),
+        (None, Some(file)) => {
+            let secret = keycred::input::password_file(file, "--client-secret-file")?;
+            if secret.expose().is_empty() {
+                return Err(keycred::Error::Invalid(format!(
+                    "the client secret in --client-secret-file {} is empty: put the secret's value in it (the \
+                     portal shows it once, when the secret is added), or give the app's certificate instead",
+                    file.display()
+                ))
+                .into());
+            }
+            TokenCredential::Secret(secret)
+        }
+        (None, None) => match std::env::var(SECRET_ENV) {
+            Ok(secret) if !secret.is_empty() => TokenCredential::Secret(Password::new(secret)),
+            _ => {
+                return Err(keycred::Error::Invalid(format!(
+                    "{whose}: --pfx FILE, --key FILE --cert FILE, --client-secret-file FILE, or set {SECRET_ENV}"
+                ))
+                .into())
+            }
+        },
+    })
+}
 
 pub fn cloud_of(args: &GraphConnectArgs) -> Cloud {
     match args.cloud {
@@ -316,23 +353,11 @@ pub fn graph_connect(
         (None, Some(tenant), Some(client_id)) => GraphAuth::App {
             tenant: tenant.clone(),
             client_id: client_id.clone(),
-            credential: match (automation_credential(args), &args.client_secret_file) {
-                (Some(source), _) => TokenCredential::Certificate(source, keycred::flow::jwt::Algorithm::Ps256),
-                (None, Some(file)) => TokenCredential::Secret(keycred::input::password_file(
-                    file,
-                    "--client-secret-file",
-                )?),
-                (None, None) => match std::env::var(GRAPH_SECRET_ENV) {
-                    Ok(secret) if !secret.is_empty() => TokenCredential::Secret(Password::new(secret)),
-                    _ => {
-                        return Err(keycred::Error::Invalid(format!(
-                            "--client-id {client_id}: give the automation app's credential: --pfx FILE, --key FILE \
-                             --cert FILE, --client-secret-file FILE, or set {GRAPH_SECRET_ENV}"
-                        ))
-                        .into())
-                    }
-                },
-            },
+            credential: token_credential(
+                automation_credential(args).map(|source| (source, keycred::flow::jwt::Algorithm::Ps256)),
+                args.client_secret_file.as_ref(),
+                &format!("--client-id {client_id}: give the automation app's credential"),
+            )?,
             authority: Authority::parse(args.authority.as_deref().unwrap_or(cloud.login()))?,
             cache: match args.cache {
                 false => None,

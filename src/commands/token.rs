@@ -2,15 +2,11 @@
 
 use keycred::flow::authority::Authority;
 use keycred::flow::token::{self, TokenRequest};
-use keycred::secret::Password;
-use keycred::workflow::prove::{self, TokenCredential};
+use keycred::workflow::prove;
 use serde_json::json;
 
 use crate::cli::TokenArgs;
 use crate::terminal;
-
-/// The environment variable that can carry a client secret.
-const SECRET_ENV: &str = "KEYCRED_CLIENT_SECRET";
 
 pub fn run(args: TokenArgs) -> anyhow::Result<i32> {
     let cache = if args.cache {
@@ -32,23 +28,11 @@ pub fn run(args: TokenArgs) -> anyhow::Result<i32> {
     };
     // The scope is checked before anything is read or asked for.
     token::check_scope(&request.scope)?;
-    let credential = match (super::credential_source(&args.credential), &args.client_secret_file) {
-        (Some(source), _) => TokenCredential::Certificate(source, args.alg.into()),
-        (None, Some(file)) => TokenCredential::Secret(
-            keycred::input::password_file(file, "--client-secret-file")?
-                .require_non_empty(&format!("--client-secret-file {}", file.display()))?,
-        ),
-        (None, None) => match std::env::var(SECRET_ENV) {
-            Ok(secret) if !secret.is_empty() => TokenCredential::Secret(Password::new(secret)),
-            _ => {
-                return Err(keycred::Error::Invalid(format!(
-                    "give the app's credential: --pfx FILE, --key FILE --cert FILE, --client-secret-file FILE, \
-                     or set {SECRET_ENV}"
-                ))
-                .into())
-            }
-        },
-    };
+    let credential = super::token_credential(
+        super::credential_source(&args.credential).map(|source| (source, args.alg.into())),
+        args.client_secret_file.as_ref(),
+        "give the app's credential",
+    )?;
     let passwords = super::password_sources(&args.credential.password, None);
     let got = prove::token(
         &request,

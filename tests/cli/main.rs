@@ -11,6 +11,7 @@ mod ca_rotation;
 mod common;
 mod config;
 mod doctor;
+mod engine;
 mod first_use;
 mod flow;
 mod fuzz_corpus;
