@@ -71,6 +71,15 @@ pub struct ProofArgs {
     /// With --send: the login host, instead of the --cloud's.
     #[arg(long = "authority", value_name = "URL", requires = "send")]
     pub authority: Option<String>,
+
+    /// With --send: retries of a throttled (429) or busy (503, 504, 409) request, after Retry-After or with
+    /// backoff.
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "send")]
+    pub max_retries: u32,
+
+    /// With --send: seconds the token and the request may take, waits included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = super::shared::seconds, requires = "send")]
+    pub timeout: u64,
 }
 
 /// `keycred graph add-key`

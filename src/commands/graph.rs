@@ -9,7 +9,7 @@ use keycred::workflow::graph::{self, ProofAction, ProofRequest};
 use keycred::workflow::prove::TokenCredential;
 use keycred::workflow::tenant::{self, GraphAuth, GraphConnection, ScanRequest, ShowRequest};
 
-use crate::cli::{CloudArg, GraphCommand, ProofArgs};
+use crate::cli::{GraphCommand, ProofArgs};
 use crate::terminal;
 
 pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
@@ -46,12 +46,7 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         let (Some(tenant), Some(client_id)) = (&proof.tenant, &proof.client_id) else {
             unreachable!("clap requires --tenant and --client-id with --send")
         };
-        let cloud = match proof.cloud {
-            CloudArg::Public => Cloud::Public,
-            CloudArg::Usgov => Cloud::UsGov,
-            CloudArg::UsgovDod => Cloud::UsGovDod,
-            CloudArg::China => Cloud::China,
-        };
+        let cloud = Cloud::from(proof.cloud);
         // The app's own token, from the same current credential that signs the proof.
         let token_passwords = keycred::input::PasswordSources::from_environment(
             proof
@@ -79,8 +74,8 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
                     )?,
                     cache: None,
                 },
-                timeout: std::time::Duration::from_secs(120),
-                max_retries: 5,
+                timeout: std::time::Duration::from_secs(proof.timeout.max(1)),
+                max_retries: proof.max_retries,
             },
             &token_passwords,
             now,

@@ -315,13 +315,19 @@ pub fn token_credential(
     })
 }
 
-pub fn cloud_of(args: &GraphConnectArgs) -> Cloud {
-    match args.cloud {
-        CloudArg::Public => Cloud::Public,
-        CloudArg::Usgov => Cloud::UsGov,
-        CloudArg::UsgovDod => Cloud::UsGovDod,
-        CloudArg::China => Cloud::China,
+impl From<CloudArg> for Cloud {
+    fn from(cloud: CloudArg) -> Self {
+        match cloud {
+            CloudArg::Public => Cloud::Public,
+            CloudArg::Usgov => Cloud::UsGov,
+            CloudArg::UsgovDod => Cloud::UsGovDod,
+            CloudArg::China => Cloud::China,
+        }
     }
+}
+
+pub fn cloud_of(args: &GraphConnectArgs) -> Cloud {
+    args.cloud.into()
 }
 
 /// The password source of the automation app's PFX: its own, since in `graph rotate` --password-file is the new

@@ -1442,6 +1442,13 @@ fn add_key_and_remove_key_send_their_bodies_as_the_app_itself() {
     // An unknown keyId: Graph's words, exit 1.
     let out = send("remove-key", &["--key-id", &new_id]);
     assert_fails(&out, 1, "No credentials found to be removed.");
+    // --send goes through the connection the other Graph commands use: its retries are --max-retries'.
+    tenant
+        .graph
+        .faults(json!([{"status": 429, "retryAfter": 0}]), 1);
+    let out = send("remove-key", &["--key-id", &new_id, "--max-retries", "1"]);
+    assert_fails(&out, 1, "still refused after 1 retries (--max-retries 1)");
+    tenant.graph.faults(json!([]), 1);
     // A wrong object id: the proof's iss names another object, and Graph says so.
     let out = keycred()
         .args([
