@@ -283,6 +283,15 @@ impl<'a> NewSummary<'a> {
         }
     }
 
+    /// The keyCredentials fragment of the credential made, as its `.keycredentials.json` holds it.
+    pub fn fragment(made: &crate::workflow::provision::Provisioned) -> String {
+        crate::manifest::KeyCredentialsDocument::new(
+            &[(&made.credential.certificate, made.credential.key_id)],
+            made.format,
+        )
+        .render(false)
+    }
+
     /// Text for a person.
     pub fn text(&self) -> String {
         let cert = &self.credential.certificate;

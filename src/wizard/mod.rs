@@ -294,8 +294,7 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
                 dir: c.out.clone(),
                 name: c.name.clone(),
             };
-            let fragment =
-                std::fs::read_to_string(layout.path(provision::FileRole::KeyCredentials))?;
+            let fragment = NewSummary::fragment(&made);
             terminal::print(&NewSummary::of(&made).text());
             terminal::print(&format!("\nkeyCredentials fragment:\n{fragment}"));
             commands.push(c.new_command());
@@ -316,16 +315,23 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
         for note in &outcome.notes {
             terminal::note(note);
         }
+        let written = |path: &std::path::Path| {
+            outcome
+                .written
+                .iter()
+                .find(|(p, _)| p == path)
+                .map_or("", |(_, text)| text.as_str())
+        };
         terminal::print(&format!(
             "\nappRoles fragment ({}):\n{}",
             r.out.display(),
-            std::fs::read_to_string(&r.out)?
+            written(&r.out)
         ));
         if let Some(client) = &r.client_out {
             terminal::print(&format!(
                 "\nrequiredResourceAccess ({}):\n{}",
                 client.display(),
-                std::fs::read_to_string(client)?
+                written(client)
             ));
         }
         // In the order Entra needs them, before the certificate's steps: the roles must exist on the API app

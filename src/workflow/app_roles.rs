@@ -62,8 +62,8 @@ pub struct RoleChange {
 pub struct AppRolesOutcome {
     /// What goes to standard output (empty when everything went to files).
     pub stdout: String,
-    /// The files written.
-    pub written: Vec<PathBuf>,
+    /// The files written, each with what it holds (for a front end to show without reading it back).
+    pub written: Vec<(PathBuf, String)>,
     /// The backup of an in-place merge.
     pub backup: Option<PathBuf>,
     /// Notes for the user (roles the client app cannot request).
@@ -328,7 +328,10 @@ fn write_outputs(
         fsio::create_output_dir(dir, false)?;
     }
     fsio::write_all(&files, args.force)?;
-    outcome.written = files.into_iter().map(|f| f.path).collect();
+    outcome.written = files
+        .into_iter()
+        .map(|f| (f.path, String::from_utf8_lossy(&f.contents).into_owned()))
+        .collect();
 
     let stdout = match (resource_to_stdout, client_to_stdout) {
         (Some(resource), Some(client)) if args.fragment => format!(
