@@ -198,7 +198,7 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
     for entry in plan.apps {
         // A row the reading found wrong (no name, a value of the wrong type) is already a problem; its other
         // checks wait for it to be read whole.
-        let (line, Some(name), true) = (entry.line, entry.name, entry.read_whole) else {
+        let (line, Some(name), true) = (entry.line, entry.name.clone(), entry.read_whole) else {
             continue;
         };
         let at = |reason: String| format!("line {line}, app {name:?}: {}", in_plan_words(&reason));
@@ -213,87 +213,9 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
         if let Err(e) = crate::provision::validate_name(&name) {
             problems.push(at(e.to_string()));
         }
-        let graph_app = match (entry.graph.unwrap_or(false), &entry.app_id, &entry.manifest) {
-            (true, Some(id), None) => match uuid::Uuid::try_parse(id) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    problems.push(at(format!(
-                        "app_id {id:?} is not a GUID: give the app's Application (client) ID"
-                    )));
-                    None
-                }
-            },
-            (true, None, _) => {
-                problems.push(at(
-                    "graph = true needs app_id: the Application (client) ID of the app to rotate in the tenant"
-                        .into(),
-                ));
-                None
-            }
-            (true, Some(_), Some(_)) => {
-                problems.push(at(
-                    "graph = true rotates the app in the tenant; a manifest file is for a local rotation: give one \
-                     of the two"
-                        .into(),
-                ));
-                None
-            }
-            (false, Some(_), _) => {
-                problems.push(at(
-                    "app_id is for graph = true rows (a rotation in the tenant); add graph = true, or drop app_id"
-                        .into(),
-                ));
-                None
-            }
-            (false, None, _) => None,
-        };
-        // A tenant row may leave the subject to the app (its newest credential's, else its display name), and a
-        // manifest row to the manifest (its newest credential's), as rotate does.
-        let subject = match entry.subject {
-            Some(subject) => {
-                if let Err(e) = Subject::parse(&subject) {
-                    problems.push(at(e.to_string()));
-                }
-                subject
-            }
-            None if entry.graph.unwrap_or(false) || entry.manifest.is_some() => String::new(),
-            None => {
-                problems.push(at(
-                    "subject is missing: a row that provisions a new app (no manifest, no graph = true) needs the \
-                     certificate's subject"
-                        .into(),
-                ));
-                String::new()
-            }
-        };
-        let mut settings = entry.settings.over(&defaults);
-        settings.ca_chain = settings
-            .ca_chain
-            .map(|chain| chain.iter().map(|c| resolve(base, c)).collect());
-        if settings.ca == Some(true) {
-            if entry.manifest.is_none() && !entry.graph.unwrap_or(false) {
-                problems.push(at(
-                    "ca = true is for rotations (a manifest, or graph = true); for a new app's first certificate \
-                     from your CA run keycred csr, then keycred import"
-                        .into(),
-                ));
-            }
-            if settings.days.is_some() || settings.not_after.is_some() {
-                problems.push(at(
-                    "ca = true: your CA decides the certificate's validity; drop days and not_after".into(),
-                ));
-            }
-        } else if settings.ca_chain.is_some() {
-            problems.push(at("ca_chain is for ca = true rows".into()));
-        }
-        if settings.days.is_some() && settings.not_after.is_some() {
-            problems.push(at("sets both days and not_after; use one".into()));
-        }
-        if let Some(bits) = settings.key_size {
-            if let Err(e) = KeySize::from_bits(bits) {
-                problems.push(at(e.to_string()));
-            }
-        }
+        let (graph_app, subject, settings) = check_row(&entry, &defaults, base, &mut |reason| {
+            problems.push(at(reason))
+        });
         if problems.len() > before {
             continue;
         }
@@ -344,6 +266,99 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
         return Err(fail(problems_text(&problems)));
     }
     Ok(apps)
+}
+
+/// The checks of one row that need nothing of the others: its tenant target, its subject, and the rules between
+/// its settings (defaults applied). Each problem goes to `report`, in the plan's words.
+fn check_row(
+    entry: &plan_file::AppEntry,
+    defaults: &Settings,
+    base: &Path,
+    report: &mut dyn FnMut(String),
+) -> (Option<uuid::Uuid>, String, Settings) {
+    let graph_app = match (entry.graph.unwrap_or(false), &entry.app_id, &entry.manifest) {
+        (true, Some(id), None) => match uuid::Uuid::try_parse(id) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                report(format!(
+                    "app_id {id:?} is not a GUID: give the app's Application (client) ID"
+                ));
+                None
+            }
+        },
+        (true, None, _) => {
+            report(
+                "graph = true needs app_id: the Application (client) ID of the app to rotate in the tenant"
+                    .into(),
+            );
+            None
+        }
+        (true, Some(_), Some(_)) => {
+            report(
+                "graph = true rotates the app in the tenant; a manifest file is for a local rotation: give one \
+                 of the two"
+                    .into(),
+            );
+            None
+        }
+        (false, Some(_), _) => {
+            report(
+                "app_id is for graph = true rows (a rotation in the tenant); add graph = true, or drop app_id"
+                    .into(),
+            );
+            None
+        }
+        (false, None, _) => None,
+    };
+    // A tenant row may leave the subject to the app (its newest credential's, else its display name), and a
+    // manifest row to the manifest (its newest credential's), as rotate does.
+    let subject = match entry.subject.clone() {
+        Some(subject) => {
+            if let Err(e) = Subject::parse(&subject) {
+                report(e.to_string());
+            }
+            subject
+        }
+        None if entry.graph.unwrap_or(false) || entry.manifest.is_some() => String::new(),
+        None => {
+            report(
+                "subject is missing: a row that provisions a new app (no manifest, no graph = true) needs the \
+                 certificate's subject"
+                    .into(),
+            );
+            String::new()
+        }
+    };
+    let mut settings = entry.settings.clone().over(defaults);
+    settings.ca_chain = settings
+        .ca_chain
+        .map(|chain| chain.iter().map(|c| resolve(base, c)).collect());
+    if settings.ca == Some(true) {
+        if entry.manifest.is_none() && !entry.graph.unwrap_or(false) {
+            report(
+                "ca = true is for rotations (a manifest, or graph = true); for a new app's first certificate \
+                 from your CA run keycred csr, then keycred import"
+                    .into(),
+            );
+        }
+        if settings.days.is_some() || settings.not_after.is_some() {
+            report(
+                "ca = true: your CA decides the certificate's validity; drop days and not_after"
+                    .into(),
+            );
+        }
+    } else if settings.ca_chain.is_some() {
+        report("ca_chain is for ca = true rows".into());
+    }
+    if settings.days.is_some() && settings.not_after.is_some() {
+        report("sets both days and not_after; use one".into());
+    }
+    if let Some(bits) = settings.key_size {
+        if let Err(e) = KeySize::from_bits(bits) {
+            report(e.to_string());
+        }
+    }
+    (graph_app, subject, settings)
 }
 
 /// Several problems as one message: the count, then one per line.
