@@ -214,88 +214,97 @@ fn deploy_step(app: &crate::workflow::graph_rotate::AppRotation) -> String {
     )
 }
 
-/// `graph rotate` as text: per app its keyCredentials diff as `rotate` shows it, then the counts.
-pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
-    let now = outcome.now;
-    let mut out = String::new();
-    for app in &outcome.apps {
+/// One app's lines in `graph rotate`'s text: its verdict, its credentials' fate, files, verification, errors.
+fn app_lines(
+    out: &mut String,
+    app: &crate::workflow::graph_rotate::AppRotation,
+    now: time::OffsetDateTime,
+    self_service: bool,
+) {
+    out.push_str(&format!(
+        "{}  {}  {}\n",
+        app.label(),
+        app.display_name.as_deref().unwrap_or("(no name)"),
+        match app.action {
+            crate::workflow::graph_rotate::AppAction::Planned =>
+                "planned (run with --apply to send it)",
+            action => action.as_str(),
+        }
+    ));
+    if let Some(plan) = &app.plan {
+        for (c, d) in app.existing.iter().zip(&plan.existing) {
+            let line = super::rotation::credential_line(c, now);
+            match d {
+                Disposition::Keep => out.push_str(&format!("    keep    {line}\n")),
+                Disposition::Remove(reason) => {
+                    out.push_str(&format!("  - remove  {line} [{reason}]\n"))
+                }
+            }
+        }
+        match (&app.added, &app.to_make, &plan.skipped) {
+            (Some((cert, key_id)), _, _) => out.push_str(&format!(
+                "  + add     {}  keyId {key_id}  {} to {}  {}{}\n",
+                cert.thumbprints
+                    .render(crate::credential::ThumbprintForm::Hex),
+                rfc3339_utc(cert.not_before),
+                rfc3339_utc(cert.not_after),
+                cert.subject,
+                if app.reused {
+                    "  (made by an earlier run, not yet on the app)"
+                } else {
+                    ""
+                }
+            )),
+            (None, Some(to_make), _) => out.push_str(&format!(
+                "  {}",
+                super::rotation::to_make_line(to_make, "with --apply")
+            )),
+            (None, None, Some(skipped)) => {
+                out.push_str(&format!("    (nothing added: {skipped})\n"))
+            }
+            (None, None, None) => {}
+        }
+    }
+    for (_, path) in &app.files {
+        if app.action == crate::workflow::graph_rotate::AppAction::Planned {
+            out.push_str(&format!("    would write {path}\n"));
+        } else {
+            out.push_str(&format!("    file    {path}\n"));
+        }
+    }
+    if let Some(key_id) = app.finishing {
         out.push_str(&format!(
-            "{}  {}  {}\n",
-            app.label(),
-            app.display_name.as_deref().unwrap_or("(no name)"),
-            match (app.action, outcome.applied) {
-                (crate::workflow::graph_rotate::AppAction::Planned, _) =>
-                    "planned (run with --apply to send it)",
-                (action, _) => action.as_str(),
+            "    finish  keyId {key_id}: an earlier run added it and stopped before verifying it; {}\n",
+            if app.action == crate::workflow::graph_rotate::AppAction::Planned {
+                "--apply verifies it (and with --retire-previous removes the credential it replaced)"
+            } else {
+                "verified by this run"
             }
         ));
-        if let Some(plan) = &app.plan {
-            for (c, d) in app.existing.iter().zip(&plan.existing) {
-                let line = super::rotation::credential_line(c, now);
-                match d {
-                    Disposition::Keep => out.push_str(&format!("    keep    {line}\n")),
-                    Disposition::Remove(reason) => {
-                        out.push_str(&format!("  - remove  {line} [{reason}]\n"))
-                    }
-                }
-            }
-            match (&app.added, &app.to_make, &plan.skipped) {
-                (Some((cert, key_id)), _, _) => out.push_str(&format!(
-                    "  + add     {}  keyId {key_id}  {} to {}  {}{}\n",
-                    cert.thumbprints
-                        .render(crate::credential::ThumbprintForm::Hex),
-                    rfc3339_utc(cert.not_before),
-                    rfc3339_utc(cert.not_after),
-                    cert.subject,
-                    if app.reused {
-                        "  (made by an earlier run, not yet on the app)"
-                    } else {
-                        ""
-                    }
-                )),
-                (None, Some(to_make), _) => out.push_str(&format!(
-                    "  {}",
-                    super::rotation::to_make_line(to_make, "with --apply")
-                )),
-                (None, None, Some(skipped)) => {
-                    out.push_str(&format!("    (nothing added: {skipped})\n"))
-                }
-                (None, None, None) => {}
-            }
-        }
-        for (_, path) in &app.files {
-            if app.action == crate::workflow::graph_rotate::AppAction::Planned {
-                out.push_str(&format!("    would write {path}\n"));
-            } else {
-                out.push_str(&format!("    file    {path}\n"));
-            }
-        }
-        if let Some(key_id) = app.finishing {
-            out.push_str(&format!(
-                "    finish  keyId {key_id}: an earlier run added it and stopped before verifying it; {}\n",
-                if app.action == crate::workflow::graph_rotate::AppAction::Planned {
-                    "--apply verifies it (and with --retire-previous removes the credential it replaced)"
-                } else {
-                    "verified by this run"
-                }
-            ));
-        }
-        match app.verified {
-            Some(true) => out.push_str("    verified: the new certificate got a token\n"),
-            Some(false) => out.push_str("    NOT verified: the new certificate got no token\n"),
-            None => {}
-        }
-        if let Some(retired) = &app.retired {
-            out.push_str(&format!(
-                "    retired keyId {retired} (the credential the new one replaces)\n"
-            ));
-        }
-        if let Some(error) = &app.error {
-            out.push_str(&format!("  error: {error}\n"));
-        }
-        if !outcome.self_service {
-            out.push_str(&deploy_step(app));
-        }
+    }
+    match app.verified {
+        Some(true) => out.push_str("    verified: the new certificate got a token\n"),
+        Some(false) => out.push_str("    NOT verified: the new certificate got no token\n"),
+        None => {}
+    }
+    if let Some(retired) = &app.retired {
+        out.push_str(&format!(
+            "    retired keyId {retired} (the credential the new one replaces)\n"
+        ));
+    }
+    if let Some(error) = &app.error {
+        out.push_str(&format!("  error: {error}\n"));
+    }
+    if !self_service {
+        out.push_str(&deploy_step(app));
+    }
+}
+
+/// `graph rotate` as text: per app its keyCredentials diff as `rotate` shows it, then the counts.
+pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
+    let mut out = String::new();
+    for app in &outcome.apps {
+        app_lines(&mut out, app, outcome.now, outcome.self_service);
     }
     let count = |action: crate::workflow::graph_rotate::AppAction| {
         outcome.apps.iter().filter(|a| a.action == action).count()
