@@ -144,18 +144,8 @@ impl Plan {
     }
 }
 
-/// Plans one rotation.
-pub fn plan(
-    existing: &[ExistingCredential],
-    candidate: Option<&Candidate>,
-    now: OffsetDateTime,
-    policy: &Policy,
-) -> Result<Plan> {
-    if policy.keep == Some(0) {
-        return Err(Error::Invalid(
-            "--keep 0 would remove every credential and lock the app out: use 1 or more".into(),
-        ));
-    }
+/// Warnings about the credentials as found: dates that disagree with their certificates, one certificate twice.
+fn input_warnings(existing: &[ExistingCredential]) -> Vec<String> {
     let mut warnings: Vec<String> = existing
         .iter()
         .filter_map(ExistingCredential::date_mismatch)
@@ -173,6 +163,91 @@ pub fn plan(
             ));
         }
     }
+    warnings
+}
+
+/// Refuses a `--remove-key-id` that names a signing key or no credential at all, before anything is planned.
+fn check_asked_removals(existing: &[ExistingCredential], ids: &[uuid::Uuid]) -> Result<()> {
+    for id in ids {
+        if let Some(signing) = existing.iter().find(|c| c.key_id == Some(*id) && c.signs()) {
+            return Err(Error::Refused(format!(
+                "--remove-key-id {id}: {} is a signing key (usage Sign: SAML or token signing), not a client \
+                 credential, and a rotation never removes one; nothing was written. Renew or remove it where it is \
+                 used (the enterprise application's SAML settings)",
+                signing.label()
+            )));
+        }
+        if !existing.iter().any(|c| c.key_id == Some(*id)) {
+            let ids: Vec<String> = existing.iter().map(ExistingCredential::label).collect();
+            return Err(Error::Refused(format!(
+                "--remove-key-id {id}: the manifest has no credential with keyId {id} (it has {}); nothing was \
+                 written (keycred check MANIFEST lists them)",
+                if ids.is_empty() {
+                    "none".to_owned()
+                } else {
+                    ids.join(", ")
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What happens to each existing credential: signing keys kept, asked-for and (with `prune_expired`) expired ones
+/// removed, then the earliest-ending over `keep` (counting the new one when `add`).
+fn dispositions(
+    existing: &[ExistingCredential],
+    now: OffsetDateTime,
+    policy: &Policy,
+    add: bool,
+) -> Vec<Disposition> {
+    let mut dispositions: Vec<Disposition> = existing
+        .iter()
+        .map(|c| {
+            if c.signs() {
+                // Not a client credential: a rotation leaves it exactly as it is.
+                Disposition::Keep
+            } else if c
+                .key_id
+                .is_some_and(|id| policy.remove_key_ids.contains(&id))
+            {
+                Disposition::Remove("asked for with --remove-key-id".into())
+            } else if policy.prune_expired && standing(c.start, c.end, now) == Standing::Expired {
+                Disposition::Remove(format!("expired on {}", rfc3339_utc(c.end)))
+            } else {
+                Disposition::Keep
+            }
+        })
+        .collect();
+
+    if let Some(limit) = policy.keep {
+        let new_count = usize::from(add);
+        let mut kept: Vec<usize> = (0..existing.len())
+            .filter(|i| dispositions[*i] == Disposition::Keep && !existing[*i].signs())
+            .collect();
+        // Earliest-ending first; the new credential is never the one to go.
+        kept.sort_by_key(|i| existing[*i].end);
+        let excess = (kept.len() + new_count).saturating_sub(limit);
+        for &i in kept.iter().take(excess) {
+            dispositions[i] = Disposition::Remove(format!("over --keep {limit}"));
+        }
+    }
+    dispositions
+}
+
+/// Plans one rotation.
+pub fn plan(
+    existing: &[ExistingCredential],
+    candidate: Option<&Candidate>,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<Plan> {
+    if policy.keep == Some(0) {
+        return Err(Error::Invalid(
+            "--keep 0 would remove every credential and lock the app out: use 1 or more".into(),
+        ));
+    }
+    let mut warnings = input_warnings(existing);
 
     let current = current(existing, now);
     let renewal_due = match (policy.renew_within, current) {
@@ -215,59 +290,8 @@ pub fn plan(
         }
     }
 
-    for id in &policy.remove_key_ids {
-        if let Some(signing) = existing.iter().find(|c| c.key_id == Some(*id) && c.signs()) {
-            return Err(Error::Refused(format!(
-                "--remove-key-id {id}: {} is a signing key (usage Sign: SAML or token signing), not a client \
-                 credential, and a rotation never removes one; nothing was written. Renew or remove it where it is \
-                 used (the enterprise application's SAML settings)",
-                signing.label()
-            )));
-        }
-        if !existing.iter().any(|c| c.key_id == Some(*id)) {
-            let ids: Vec<String> = existing.iter().map(ExistingCredential::label).collect();
-            return Err(Error::Refused(format!(
-                "--remove-key-id {id}: the manifest has no credential with keyId {id} (it has {}); nothing was \
-                 written (keycred check MANIFEST lists them)",
-                if ids.is_empty() {
-                    "none".to_owned()
-                } else {
-                    ids.join(", ")
-                }
-            )));
-        }
-    }
-    let mut dispositions: Vec<Disposition> = existing
-        .iter()
-        .map(|c| {
-            if c.signs() {
-                // Not a client credential: a rotation leaves it exactly as it is.
-                Disposition::Keep
-            } else if c
-                .key_id
-                .is_some_and(|id| policy.remove_key_ids.contains(&id))
-            {
-                Disposition::Remove("asked for with --remove-key-id".into())
-            } else if policy.prune_expired && standing(c.start, c.end, now) == Standing::Expired {
-                Disposition::Remove(format!("expired on {}", rfc3339_utc(c.end)))
-            } else {
-                Disposition::Keep
-            }
-        })
-        .collect();
-
-    if let Some(limit) = policy.keep {
-        let new_count = usize::from(add);
-        let mut kept: Vec<usize> = (0..existing.len())
-            .filter(|i| dispositions[*i] == Disposition::Keep && !existing[*i].signs())
-            .collect();
-        // Earliest-ending first; the new credential is never the one to go.
-        kept.sort_by_key(|i| existing[*i].end);
-        let excess = (kept.len() + new_count).saturating_sub(limit);
-        for &i in kept.iter().take(excess) {
-            dispositions[i] = Disposition::Remove(format!("over --keep {limit}"));
-        }
-    }
+    check_asked_removals(existing, &policy.remove_key_ids)?;
+    let dispositions = dispositions(existing, now, policy, add);
 
     for (c, d) in existing.iter().zip(&dispositions) {
         if matches!(d, Disposition::Remove(_)) && standing(c.start, c.end, now) == Standing::Valid {
