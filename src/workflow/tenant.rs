@@ -250,12 +250,16 @@ pub fn as_manifest(app: Value, source: &str) -> Result<Manifest> {
     Manifest::from_graph_object(root, source)
 }
 
+/// A text property of a Graph object.
+pub fn text(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
 pub(crate) fn summarize(
     app: Value,
     now: OffsetDateTime,
     warn: time::Duration,
 ) -> Result<AppSummary> {
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
     let id = text(&app, "id").unwrap_or_default();
     let app_id = text(&app, "appId").unwrap_or_default();
     let display_name = text(&app, "displayName");

@@ -286,10 +286,7 @@ pub fn name_the_signer(error: Error, signer: &CertificateInfo) -> Error {
     }
 }
 
-/// A text property of a Graph object.
-pub fn text(value: &Value, key: &str) -> Option<String> {
-    value.get(key).and_then(Value::as_str).map(str::to_owned)
-}
+pub use crate::workflow::tenant::text;
 
 /// An application's `keyCredentials` entries.
 pub fn key_credentials(app: &Value) -> Vec<Value> {
