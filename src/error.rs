@@ -6,12 +6,14 @@
 
 use std::path::PathBuf;
 
+use crate::words::{Advice, Flags, Input, Said, Voice};
+
 /// Everything that can go wrong inside keycred's library.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A key size that Entra ID would refuse or that keycred does not offer.
-    #[error("key size {0} is not offered: use --key-size 2048, 3072 or 4096 (Entra ID requires at least 2048)")]
+    #[error("{}", self.say(&Flags))]
     KeySize(u32),
 
     /// The certificate subject could not be parsed.
@@ -25,7 +27,7 @@ pub enum Error {
 
     /// The requested validity period is empty, reversed or out of range.
     #[error("validity: {0}")]
-    Validity(String),
+    Validity(Said),
 
     /// A date given on the command line could not be read.
     #[error("date {input:?} is not a date: use YYYY-MM-DD or RFC 3339 (2027-11-21T10:00:00Z)")]
@@ -90,7 +92,7 @@ pub enum Error {
     PfxExport(String),
 
     /// An output file already exists and `--force` was not given.
-    #[error("{0} already exists: nothing was written; pass --force to replace it (a key, PFX or password it replaces is kept as FILE.bak), or write to another file")]
+    #[error("{}", self.say(&Flags))]
     Exists(PathBuf),
 
     /// The output folder does not exist, is not a folder, or cannot be written.
@@ -99,7 +101,7 @@ pub enum Error {
         /// The folder.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        reason: Said,
     },
 
     /// An app role breaks one of Entra's rules.
@@ -140,6 +142,14 @@ pub enum Error {
     /// A run that cannot go ahead as asked (the message says why and what to do instead).
     #[error("{0}")]
     Refused(String),
+
+    /// A wrong input, in a message that names the request's inputs for each front end to say in its words.
+    #[error("{0}")]
+    Usage(Said),
+
+    /// An input that cannot be used as it is (a file, a folder), in a message that names the request's inputs.
+    #[error("{0}")]
+    Unusable(Said),
 
     /// The token endpoint (or a JWKS URL) could not be reached: DNS, connection, TLS or time-out.
     #[error("{0}")]
@@ -204,9 +214,7 @@ pub fn io_reason(error: &std::io::Error) -> String {
 
 /// What Microsoft Graph answered to a request it refused, in one line with what to do.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("Microsoft Graph refused {what}: {code}: {message} (HTTP {status}{}){}",
-    .request_id.as_ref().map(|r| format!(", request-id {r}")).unwrap_or_default(),
-    .hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+#[error("{}", self.say(&Flags))]
 pub struct GraphFailure {
     /// The request, as `METHOD /v1.0/path`.
     pub what: String,
@@ -219,13 +227,59 @@ pub struct GraphFailure {
     /// Graph's `request-id`, for Microsoft support.
     pub request_id: Option<String>,
     /// What keycred suggests.
-    pub hint: Option<String>,
+    pub hint: Option<Said>,
+}
+
+impl GraphFailure {
+    /// The failure, its hint in a front end's words.
+    pub fn say(&self, voice: &dyn Voice) -> String {
+        format!(
+            "Microsoft Graph refused {}: {}: {} (HTTP {}{}){}",
+            self.what,
+            self.code,
+            self.message,
+            self.status,
+            self.request_id
+                .as_ref()
+                .map(|r| format!(", request-id {r}"))
+                .unwrap_or_default(),
+            self.hint
+                .as_ref()
+                .map(|h| format!("\n  hint: {}", h.say(voice)))
+                .unwrap_or_default()
+        )
+    }
 }
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The message in a front end's words: the inputs it names as `voice` names them (flags, plan keys, prompts).
+    /// `Display` says it in the command line's words.
+    pub fn say(&self, voice: &dyn Voice) -> String {
+        match self {
+            Error::KeySize(bits) => crate::said!(
+                format!("key size {bits} is not offered: use "),
+                Input::KeySize,
+                " 2048, 3072 or 4096 (Entra ID requires at least 2048)"
+            )
+            .say(voice),
+            Error::Validity(said) => format!("validity: {}", said.say(voice)),
+            Error::Exists(path) => crate::said!(
+                format!("{} already exists: nothing was written; ", path.display()),
+                Advice::ReplaceOrWriteElsewhere
+            )
+            .say(voice),
+            Error::OutputDir { path, reason } => {
+                format!("output folder {}: {}", path.display(), reason.say(voice))
+            }
+            Error::Usage(said) | Error::Unusable(said) => said.say(voice),
+            Error::Graph(failure) => failure.say(voice),
+            other => other.to_string(),
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Error::Io {

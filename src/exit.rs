@@ -26,7 +26,8 @@ impl crate::Error {
             | Date { .. }
             | Password(_)
             | Role { .. }
-            | Invalid(_) => USAGE,
+            | Invalid(_)
+            | Usage(_) => USAGE,
             Interrupted(signal) => 128 + signal,
             _ => FAILURE,
         }

@@ -374,9 +374,13 @@ impl PasswordSources {
         if let Some(prompt) = &self.prompt {
             return prompt("PFX password", true)?.require_non_empty("the prompt");
         }
-        Err(Error::Password(format!(
-            "a PFX password is required: pass --password-file PATH or --generate-password, set {PASSWORD_ENV}, \
-             or run in a terminal to be asked; --no-pfx skips the PFX"
+        Err(Error::Usage(crate::said!(
+            format!(
+                "a PFX password is required: pass --password-file PATH or --generate-password, set \
+                 {PASSWORD_ENV}, or run in a terminal to be asked; "
+            ),
+            crate::words::Input::NoPfx,
+            " skips the PFX"
         )))
     }
 }

@@ -28,7 +28,8 @@
 //!   below it reads report).
 //! - **the writer and the inputs**: [`fsio`] (atomic writes, owner-only secrets, locks, backups) and [`input`]
 //!   (size limit, BOM, strict JSON, password sources), which every front end uses through the workflows; below
-//!   them [`interrupt`] and [`error`], which depends on nothing of keycred's.
+//!   them [`interrupt`] and [`error`], which depends on nothing of keycred's but [`words`] (messages that name a
+//!   request's inputs, each front end saying them in its own words: flags, plan keys, prompts).
 //!
 //! One command through the layers: `keycred rotate --manifest app.json --subject … --in-place` is parsed by
 //! the binary's `commands/rotate.rs` (its flags declared in `cli/rotate.rs`) into a
@@ -87,6 +88,7 @@ pub mod rotation;
 pub mod secret;
 pub mod shell;
 pub mod time_fmt;
+pub mod words;
 pub mod workflow;
 
 pub use error::{Error, Result};

@@ -13,6 +13,7 @@ use crate::export::{self, PfxProfile};
 use crate::fsio::{Access, OutputFile};
 use crate::manifest::{KeyCredentialsDocument, ManifestFormat};
 use crate::secret::Password;
+use crate::words::{Advice, Input, Piece, Said};
 
 /// A freshly made credential: the key, its certificate (read back from the DER), and the manifest key id.
 #[derive(Debug)]
@@ -150,21 +151,29 @@ impl OutputLayout {
 
 /// Checks a `--name`: a plain file name, so that every output stays inside `--out`.
 pub fn validate_name(name: &str) -> Result<()> {
-    let problem = if name.is_empty() {
-        Some("is empty")
+    let problem: Option<Vec<Piece>> = if name.is_empty() {
+        Some(vec!["is empty".into()])
     } else if name.contains('/') || name.contains('\\') {
-        Some("contains a path separator; put the folder in --out")
+        Some(vec![
+            "contains a path separator; ".into(),
+            Advice::FolderApart.into(),
+        ])
     } else if name == "." || name == ".." || name.starts_with('.') {
-        Some("starts with '.'; hidden or relative names are not used")
+        Some(vec![
+            "starts with '.'; hidden or relative names are not used".into(),
+        ])
     } else if name.chars().any(char::is_control) {
-        Some("contains a control character")
+        Some(vec!["contains a control character".into()])
     } else {
         None
     };
     match problem {
-        Some(reason) => Err(Error::Invalid(format!(
-            "--name {name:?} {reason}: the name is a plain file name such as contoso-daemon"
-        ))),
+        Some(reason) => {
+            let mut pieces = vec![Input::Name.into(), format!(" {name:?} ").into()];
+            pieces.extend(reason);
+            pieces.push(": the name is a plain file name such as contoso-daemon".into());
+            Err(Error::Usage(Said::from_pieces(pieces)))
+        }
         None => Ok(()),
     }
 }

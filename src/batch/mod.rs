@@ -5,11 +5,13 @@
 //! so a typo in app 180 does not stop a run halfway: unknown keys, duplicate names, bad subjects and two apps
 //! sharing an output folder or a manifest are reported with their line.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::credential::{KeySize, Subject};
 use crate::error::{Error, Result};
+use crate::words::{Advice, Flags, Input, Voice};
 
 mod plan_file;
 
@@ -201,7 +203,7 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
         let (line, Some(name), true) = (entry.line, entry.name.clone(), entry.read_whole) else {
             continue;
         };
-        let at = |reason: String| format!("line {line}, app {name:?}: {}", in_plan_words(&reason));
+        let at = |reason: String| format!("line {line}, app {name:?}: {reason}");
         if let Some(other) = names.get(&name).map(|&i| &apps[i]) {
             problems.push(format!(
                 "line {line}: app name {name:?} is already used on line {}; names must be unique",
@@ -211,7 +213,7 @@ pub fn parse_plan(text: &str, source: &str, base: &Path) -> Result<Vec<BatchApp>
         }
         let before = problems.len();
         if let Err(e) = crate::provision::validate_name(&name) {
-            problems.push(at(e.to_string()));
+            problems.push(at(e.say(&PlanWords)));
         }
         let (graph_app, subject, settings) = check_row(&entry, &defaults, base, &mut |reason| {
             problems.push(at(reason))
@@ -315,7 +317,7 @@ fn check_row(
     let subject = match entry.subject.clone() {
         Some(subject) => {
             if let Err(e) = Subject::parse(&subject) {
-                report(e.to_string());
+                report(e.say(&PlanWords));
             }
             subject
         }
@@ -355,7 +357,7 @@ fn check_row(
     }
     if let Some(bits) = settings.key_size {
         if let Err(e) = KeySize::from_bits(bits) {
-            report(e.to_string());
+            report(e.say(&PlanWords));
         }
     }
     (graph_app, subject, settings)
@@ -373,30 +375,40 @@ fn problems_text(problems: &[String]) -> String {
     }
 }
 
-/// A message from the shared workflows in a plan's words: the options a plan sets are keys (`name`,
-/// `key_size`), not the command line's flags (`--name`, `--key-size`).
-pub fn in_plan_words(message: &str) -> String {
-    let mut text = message.replace(
-        crate::manifest::document::UNDETECTED_FORMAT_ADVICE,
-        "set format = \"graph\" or format = \"legacy\" for this app in the plan",
-    );
-    for (flag, key) in [
-        ("--not-after", "not_after"),
-        ("--key-size", "key_size"),
-        ("--pfx-profile", "pfx_profile"),
-        ("--renew-within", "renew_within"),
-        ("--prune-expired", "prune_expired"),
-        ("--no-pfx", "no_pfx"),
-        ("--pem-bundle", "pem_bundle"),
-        ("--subject", "subject"),
-        ("--name", "name"),
-        ("--days", "days"),
-        ("--keep", "keep"),
-        ("--out", "out"),
-    ] {
-        text = text.replace(flag, key);
+/// A plan's words for the inputs the shared workflows name: the keys a row sets (`name`, `key_size`), not the
+/// command line's flags (`--name`, `--key-size`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlanWords;
+
+impl Voice for PlanWords {
+    fn input(&self, input: Input) -> Cow<'static, str> {
+        Cow::Borrowed(match input {
+            Input::Name => "name",
+            Input::Out => "out",
+            Input::Subject => "subject",
+            Input::Days => "days",
+            Input::NotAfter => "not_after",
+            Input::KeySize => "key_size",
+            Input::Keep => "keep",
+            Input::NoPfx => "no_pfx",
+            Input::NoKey => "no_key",
+        })
     }
-    text
+
+    fn advice(&self, advice: Advice) -> Cow<'static, str> {
+        Cow::Borrowed(match advice {
+            Advice::ChooseFormat => {
+                "set format = \"graph\" or format = \"legacy\" for this app in the plan"
+            }
+            Advice::CertificateNotManifest => {
+                "a row's manifest is the app's manifest (Graph or legacy JSON), not its certificate"
+            }
+            Advice::OutIsAFolder => "out takes a folder",
+            Advice::FolderApart => "put the folder in out",
+            // batch's own flag (--force) is the way to replace a file, as on the command line.
+            Advice::ReplaceOrWriteElsewhere => return Flags.advice(advice),
+        })
+    }
 }
 
 /// Refuses a `--report` path that holds anything but an earlier run's report (a manifest, a plan, a key), before
@@ -449,6 +461,47 @@ pub fn check_manifests(apps: &[BatchApp], source: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn library_errors_name_a_rows_keys_not_flags() {
+        use super::PlanWords;
+        use crate::Error;
+        let failure = crate::error::GraphFailure {
+            what: "PATCH /v1.0/applications/1".into(),
+            status: 400,
+            code: "CredentialInvalidLifetimeAsPerAppPolicy".into(),
+            message: "too long".into(),
+            request_id: None,
+            hint: crate::graph::advice("CredentialInvalidLifetimeAsPerAppPolicy"),
+        };
+        let cases = [
+            (
+                Error::KeySize(1024),
+                "use key_size 2048, 3072 or 4096",
+                "--key-size",
+            ),
+            (
+                Error::Graph(Box::new(failure)),
+                "make the certificate with fewer days",
+                "--days",
+            ),
+            (
+                crate::provision::validate_name("a/b").unwrap_err(),
+                "name \"a/b\" contains a path separator; put the folder in out",
+                "--",
+            ),
+            (
+                Error::Exists("orders.cer".into()),
+                "orders.cer already exists: nothing was written; pass --force",
+                "--out",
+            ),
+        ];
+        for (error, plan, not) in cases {
+            let said = error.say(&PlanWords);
+            assert!(said.contains(plan), "{plan}: {said}");
+            assert!(!said.contains(not), "{not}: {said}");
+        }
+    }
+
     #[test]
     fn the_line_index_counts_as_line_of_does() {
         let text = "a\nbb\n\nccc\n";

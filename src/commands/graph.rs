@@ -269,7 +269,10 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
             progress.done(
                 app.label(),
                 app.action.as_str(),
-                app.error.as_deref().unwrap_or(""),
+                &app.error
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
             )
         },
     )?;

@@ -177,11 +177,9 @@ pub fn credential_spec(
         ));
     }
     let days = match options.years {
-        Some(years) => Some(
-            years
-                .checked_mul(365)
-                .ok_or_else(|| keycred::Error::Validity(format!("--years {years} is too many")))?,
-        ),
+        Some(years) => Some(years.checked_mul(365).ok_or_else(|| {
+            keycred::Error::Validity(format!("--years {years} is too many").into())
+        })?),
         None => options.days,
     };
     Ok(CredentialSpec {

@@ -9,6 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::subject::Subject;
 use crate::error::{Error, Result};
+use crate::words::Input;
 
 /// How far back the certificate's not-before is set, so a token endpoint whose clock runs slightly behind ours
 /// does not see a certificate that is not valid yet.
@@ -117,14 +118,17 @@ impl CertRequest {
             .expect("zero nanoseconds is always valid");
         let not_after = match end {
             ValidityEnd::Days(0) => {
-                return Err(Error::Validity(
-                    "--days 0 gives a certificate that is never valid: use 1 or more (default 365)"
-                        .into(),
-                ))
+                return Err(Error::Validity(crate::said!(
+                    Input::Days,
+                    " 0 gives a certificate that is never valid: use 1 or more (default 365)"
+                )))
             }
             ValidityEnd::Days(days) if days > MAX_DAYS => {
-                return Err(Error::Validity(format!(
-                    "--days {days} is more than {MAX_DAYS} (about 100 years); Microsoft recommends at most 365"
+                return Err(Error::Validity(crate::said!(
+                    Input::Days,
+                    format!(
+                        " {days} is more than {MAX_DAYS} (about 100 years); Microsoft recommends at most 365"
+                    )
                 )))
             }
             ValidityEnd::Days(days) => not_before + Duration::days(i64::from(days)),
@@ -134,16 +138,23 @@ impl CertRequest {
                     .replace_nanosecond(0)
                     .expect("zero nanoseconds is always valid");
                 if at <= not_before {
-                    return Err(Error::Validity(format!(
-                        "--not-after {} is not after the start of validity {} (now minus 5 minutes): the certificate would end before it starts",
-                        crate::time_fmt::rfc3339_utc(at),
-                        crate::time_fmt::rfc3339_utc(not_before)
+                    return Err(Error::Validity(crate::said!(
+                        Input::NotAfter,
+                        format!(
+                            " {} is not after the start of validity {} (now minus 5 minutes): the certificate \
+                             would end before it starts",
+                            crate::time_fmt::rfc3339_utc(at),
+                            crate::time_fmt::rfc3339_utc(not_before)
+                        )
                     )));
                 }
                 if at > not_before + Duration::days(i64::from(MAX_DAYS)) {
-                    return Err(Error::Validity(format!(
-                        "--not-after {} is more than {MAX_DAYS} days away; Microsoft recommends at most 365",
-                        crate::time_fmt::rfc3339_utc(at)
+                    return Err(Error::Validity(crate::said!(
+                        Input::NotAfter,
+                        format!(
+                            " {} is more than {MAX_DAYS} days away; Microsoft recommends at most 365",
+                            crate::time_fmt::rfc3339_utc(at)
+                        )
                     )));
                 }
                 at

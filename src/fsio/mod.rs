@@ -11,6 +11,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::words::{Advice, Input, Said};
 
 /// Who may read a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,19 +55,23 @@ impl OutputFile {
 
 /// Checks that `dir` exists, is a folder, and accepts new files, before any expensive work is done.
 pub fn check_output_dir(dir: &Path) -> Result<()> {
-    let fail = |reason: String| Error::OutputDir {
+    let fail = |reason: Said| Error::OutputDir {
         path: dir.to_owned(),
         reason,
     };
     match fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(fail(
-                "does not exist: create it first (mkdir -p) or choose another --out".into(),
-            ))
+            return Err(fail(crate::said!(
+                "does not exist: create it first (mkdir -p) or choose another ",
+                Input::Out
+            )))
         }
-        Err(e) => return Err(fail(format!("cannot be read ({e})"))),
+        Err(e) => return Err(fail(format!("cannot be read ({e})").into())),
         Ok(meta) if !meta.is_dir() => {
-            return Err(fail("is not a folder: --out takes a folder".into()))
+            return Err(fail(crate::said!(
+                "is not a folder: ",
+                Advice::OutIsAFolder
+            )))
         }
         Ok(_) => {}
     }
@@ -74,7 +79,12 @@ pub fn check_output_dir(dir: &Path) -> Result<()> {
         .prefix(".keycred-probe-")
         .tempfile_in(dir)
         .map(drop)
-        .map_err(|e| fail(format!("is not writable ({e}); choose another --out")))
+        .map_err(|e| {
+            fail(crate::said!(
+                format!("is not writable ({e}); choose another "),
+                Input::Out
+            ))
+        })
 }
 
 /// Whether an output folder is there to write into, or will be created.
@@ -107,7 +117,7 @@ pub fn create_output_dir(dir: &Path, secret: bool) -> Result<()> {
     }
     builder.create(dir).map_err(|e| Error::OutputDir {
         path: dir.to_owned(),
-        reason: format!("cannot be created ({})", crate::error::io_reason(&e)),
+        reason: format!("cannot be created ({})", crate::error::io_reason(&e)).into(),
     })?;
     #[cfg(unix)]
     if secret {
@@ -243,7 +253,8 @@ fn check_secret_folder(file: &OutputFile) -> Result<()> {
                         "other users may write to it (mode {:o}), so keycred writes no key, PFX or password there: \
                          make it yours alone (chmod go-w) or choose another folder",
                         mode & 0o7777
-                    ),
+                    )
+                    .into(),
                 });
             }
         }

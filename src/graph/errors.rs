@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::words::{Input, Said};
 
 /// The `error.code` of a Graph error body.
 pub fn code(body: &Value) -> Option<String> {
@@ -13,8 +14,8 @@ pub fn code(body: &Value) -> Option<String> {
 }
 
 /// What to do about a Graph error code, where keycred knows.
-pub fn advice(code: &str) -> Option<&'static str> {
-    Some(match code {
+pub fn advice(code: &str) -> Option<Said> {
+    let text = match code {
         "Authorization_RequestDenied" => {
             "the token lacks the application permission: reading apps needs Application.Read.All, changing them \
              Application.ReadWrite.OwnedBy (apps the automation app owns) or Application.ReadWrite.All, granted \
@@ -36,8 +37,11 @@ pub fn advice(code: &str) -> Option<&'static str> {
             "a credential's end date is after its certificate's notAfter, or already past"
         }
         "CredentialInvalidLifetimeAsPerAppPolicy" => {
-            "the tenant's app management policy limits certificate lifetimes: make the certificate with fewer \
-             --days"
+            return Some(crate::said!(
+                "the tenant's app management policy limits certificate lifetimes: make the certificate with \
+                 fewer ",
+                Input::Days
+            ))
         }
         "Request_UnsupportedQuery" => {
             "Graph does not support this --filter: an advanced query needs a property Graph can filter on"
@@ -46,7 +50,8 @@ pub fn advice(code: &str) -> Option<&'static str> {
             "Graph is throttling or busy: run again later, or with fewer --jobs"
         }
         _ => return None,
-    })
+    };
+    Some(text.into())
 }
 
 /// The error for a Graph answer `status` with `body` to `what` (`PATCH /v1.0/applications/…`); `extra` says
@@ -69,13 +74,11 @@ pub fn graph_error(
             .and_then(Value::as_str)
             .map(str::to_owned)
     });
-    let mut hint = advice(&code).map(str::to_owned);
-    if let Some(extra) = extra {
-        hint = Some(match hint {
-            Some(hint) => format!("{extra}; {hint}"),
-            None => extra,
-        });
-    }
+    let hint = match (advice(&code), extra) {
+        (Some(hint), Some(extra)) => Some(hint.after(format!("{extra}; "))),
+        (None, Some(extra)) => Some(extra.into()),
+        (hint, None) => hint,
+    };
     Error::Graph(Box::new(crate::error::GraphFailure {
         what: what.to_owned(),
         status,

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::ManifestFormat;
 use crate::error::{Error, Result};
+use crate::words::Advice;
 
 /// Top-level keys only the legacy (Azure AD Graph) manifest has.
 const LEGACY_KEYS: [&str; 6] = [
@@ -28,10 +29,6 @@ const GRAPH_KEYS: [&str; 5] = [
     "isFallbackPublicClient",
     "publicClient",
 ];
-
-/// How the undetected-format error ends. Front ends that spell the option otherwise (a batch plan's
-/// `format = "graph"`) recognise it by this text.
-pub const UNDETECTED_FORMAT_ADVICE: &str = "pass --format graph or --format legacy";
 
 /// How the manifest's format is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,9 +115,12 @@ impl Manifest {
             (Some(asked), _) => asked,
             (None, Some(found)) => found,
             (None, None) => {
-                return Err(fail(format!(
-                    "cannot tell whether this is a Microsoft Graph or a legacy manifest (it has neither id and appId \
-                     nor a field only one format has); {UNDETECTED_FORMAT_ADVICE}"
+                return Err(Error::Unusable(crate::said!(
+                    format!(
+                        "{source}: cannot tell whether this is a Microsoft Graph or a legacy manifest (it has \
+                         neither id and appId nor a field only one format has); "
+                    ),
+                    Advice::ChooseFormat
                 )))
             }
         };
@@ -155,21 +155,17 @@ impl Manifest {
                 Err(_) => false,
             };
         if credential {
-            return Err(Error::Document {
-                source_name: source,
-                reason: "is a certificate, not an app manifest: pass it as --cert to rotate it in, and give the \
-                         app's manifest (Graph or legacy JSON) as --manifest"
-                    .into(),
-            });
+            return Err(Error::Unusable(crate::said!(
+                format!("{source}: is a certificate, not an app manifest: "),
+                Advice::CertificateNotManifest
+            )));
         }
         let text = crate::input::text(path, bytes)?;
         match choice {
             FormatChoice::Detect => Manifest::parse(&text, &source, None),
             FormatChoice::Given(format) => Manifest::parse(&text, &source, Some(format)),
             FormatChoice::Fallback(format) => match Manifest::parse(&text, &source, None) {
-                Err(Error::Document { reason, .. })
-                    if reason.ends_with(UNDETECTED_FORMAT_ADVICE) =>
-                {
+                Err(Error::Unusable(said)) if said.advises(Advice::ChooseFormat) => {
                     Manifest::parse(&text, &source, Some(format))
                 }
                 other => other,

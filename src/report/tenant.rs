@@ -180,7 +180,7 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
             "retired": a.retired,
             "finishing": a.finishing,
             "ca": a.ca.as_ref().map(super::rotation::ca_step_json),
-            "error": a.error,
+            "error": a.error.as_ref().map(ToString::to_string),
         })).collect::<Vec<_>>(),
     })
 }

@@ -243,9 +243,10 @@ pub fn plan(
     policy: &Policy,
 ) -> Result<Plan> {
     if policy.keep == Some(0) {
-        return Err(Error::Invalid(
-            "--keep 0 would remove every credential and lock the app out: use 1 or more".into(),
-        ));
+        return Err(Error::Usage(crate::said!(
+            crate::words::Input::Keep,
+            " 0 would remove every credential and lock the app out: use 1 or more"
+        )));
     }
     let mut warnings = input_warnings(existing);
 

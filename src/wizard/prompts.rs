@@ -1,8 +1,11 @@
 //! The wizard's prompts: each ends the wizard (nothing written) on Esc or Ctrl-C.
 
+use std::borrow::Cow;
+
 use console::{Key, Term};
 use dialoguer::{Confirm, Select};
 use keycred::secret::Password;
+use keycred::words::{Advice, Flags, Input, Voice};
 
 use super::Cancelled;
 
@@ -115,22 +118,39 @@ pub(super) fn new_password(term: &Term) -> anyhow::Result<Password> {
     }
 }
 
-/// A library error as the wizard says it: the messages are written for the command line and name its flags
-/// (--name, --out, --force), which mean nothing at a prompt.
-pub(super) fn said(error: impl std::fmt::Display) -> String {
-    error
-        .to_string()
-        .replace(
-            "pass --force to replace it (a key, PFX or password it replaces is kept as FILE.bak), or write to \
-             another file",
-            "choose another name",
-        )
-        .replace("choose another --out", "choose another folder")
-        .replace(
-            "pass it as --cert to rotate it in, and give the app's manifest (Graph or legacy JSON) as --manifest",
-            "give the app's manifest (Graph or legacy JSON) here",
-        )
-        .replace("--out takes a folder", "give a folder")
-        .replace("put the folder in --out", "the folder is asked separately")
-        .replace("--name ", "the name ")
+/// A library error as the wizard says it: the inputs it names are the answers to the wizard's questions, not the
+/// command line's flags (--name, --out, --force), which mean nothing at a prompt.
+pub(super) fn said(error: keycred::Error) -> String {
+    error.say(&Prompts)
+}
+
+/// The wizard's words for the inputs the library's messages name.
+struct Prompts;
+
+impl Voice for Prompts {
+    fn input(&self, input: Input) -> Cow<'static, str> {
+        Cow::Borrowed(match input {
+            Input::Name => "the name",
+            Input::Out => "folder",
+            Input::Subject => "the subject",
+            Input::Days => "the validity in days",
+            Input::NotAfter => "the end of validity",
+            Input::KeySize => "the key size",
+            Input::Keep => "the number of credentials to keep",
+            Input::NoPfx => "choosing no PFX",
+            Input::NoKey => "no key file",
+            _ => return Flags.input(input),
+        })
+    }
+
+    fn advice(&self, advice: Advice) -> Cow<'static, str> {
+        Cow::Borrowed(match advice {
+            Advice::ReplaceOrWriteElsewhere => "choose another name",
+            Advice::ChooseFormat => "choose the manifest's format",
+            Advice::CertificateNotManifest => "give the app's manifest (Graph or legacy JSON) here",
+            Advice::OutIsAFolder => "give a folder",
+            Advice::FolderApart => "the folder is asked separately",
+            _ => return Flags.advice(advice),
+        })
+    }
 }

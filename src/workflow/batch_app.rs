@@ -216,9 +216,9 @@ fn tenant_row(
             thumbprint: None,
             files: Vec::new(),
         }),
-        _ => Err(Error::Refused(rotation.error.unwrap_or_else(|| {
-            "the rotation in the tenant did not finish".into()
-        }))),
+        _ => Err(rotation
+            .error
+            .unwrap_or_else(|| Error::Refused("the rotation in the tenant did not finish".into()))),
     }
 }
 

@@ -130,7 +130,7 @@ pub fn run_batch(
                         crate::Error::Interrupted(_) => BatchAction::Interrupted,
                         _ => BatchAction::Failed,
                     },
-                    detail: batch::in_plan_words(&format!("{error:#}")),
+                    detail: error.say(&batch::PlanWords),
                     thumbprint: None,
                     files: Vec::new(),
                     seconds: 0.0,

@@ -64,10 +64,13 @@ pub fn not_made_here(
     cert: &CertificateInfo,
 ) -> Result<Option<String>> {
     if let Some(reason) = fsio::not_private(dir) {
-        return Err(Error::Refused(format!(
-            "{}: {reason}; keycred trusts no certificate found in a folder another user can change, and sent \
-             nothing for this app. Make the folder yours alone (chown, chmod go-w) or give another --out",
-            dir.display()
+        return Err(Error::Unusable(crate::said!(
+            format!(
+                "{}: {reason}; keycred trusts no certificate found in a folder another user can change, and sent \
+                 nothing for this app. Make the folder yours alone (chown, chmod go-w) or give another ",
+                dir.display()
+            ),
+            crate::words::Input::Out
         )));
     }
     if let Some(reason) = fsio::not_private(found) {

@@ -16,6 +16,7 @@ use crate::interrupt::Interrupt;
 use crate::manifest::ManifestFormat;
 use crate::provision::{self as domain, FileRole, NewCredential, OutputLayout, PfxOutput};
 use crate::secret::Password;
+use crate::words::Input;
 
 /// Where a new PFX's password comes from.
 #[derive(Debug)]
@@ -149,10 +150,12 @@ impl Issue {
         // can exist in it yet, so there are no targets to check.
         let create_dir = fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing;
         if !spec.key_file && spec.pfx.is_none() {
-            return Err(Error::Invalid(
-                "--no-key with --no-pfx would keep the private key nowhere: drop one of them"
-                    .into(),
-            ));
+            return Err(Error::Usage(crate::said!(
+                Input::NoKey,
+                " with ",
+                Input::NoPfx,
+                " would keep the private key nowhere: drop one of them"
+            )));
         }
         let password_file = matches!(
             spec.pfx,

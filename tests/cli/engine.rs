@@ -54,3 +54,32 @@ fn an_empty_client_secret_file_is_named_as_a_client_secret_by_token_and_graph() 
         );
     }
 }
+
+#[test]
+fn a_batch_error_names_the_files_as_they_are_not_rewritten_as_plan_keys() {
+    // batch used to turn flag names into plan keys by rewriting the library's text, which also rewrote any path
+    // holding one: the manifest `legacy--keep.json` was reported as `legacykeep.json`.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("certs")).unwrap();
+    fs::write(dir.path().join("legacy--keep.json"), "{}").unwrap();
+    fs::write(
+        dir.path().join("plan.toml"),
+        "[[app]]\nname = \"orders--days\"\nsubject = \"CN=Orders\"\nmanifest = \"legacy--keep.json\"\n\
+         no_pfx = true\nout = \"certs\"\n",
+    )
+    .unwrap();
+    let out = keycred()
+        .arg("batch")
+        .arg(dir.path().join("plan.toml"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report = output_json(&out);
+    let detail = report["apps"][0]["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("legacy--keep.json"), "{detail}");
+    assert!(
+        detail.contains("set format = \"graph\" or format = \"legacy\""),
+        "the plan's words for the advice: {detail}"
+    );
+    assert!(!detail.contains("--format"), "{detail}");
+}

@@ -164,8 +164,9 @@ pub struct AppRotation {
     /// The keyId of the credential an earlier run added and did not verify, which this run verifies (and plans
     /// to, without `--apply`).
     pub finishing: Option<Uuid>,
-    /// Why it failed, with Graph's code and request-id where Graph said no.
-    pub error: Option<String>,
+    /// Why it failed, with Graph's code and request-id where Graph said no (kept typed, so that each front end
+    /// says the inputs it names in its own words).
+    pub error: Option<Error>,
     /// Where its CA rotation stands (`--ca`).
     pub ca: Option<super::ca_rotation::CaStep>,
 }
@@ -332,7 +333,7 @@ fn rotate_one(
     let mut rotation = AppRotation::nothing_yet(id.to_string(), AppAction::Failed);
     if let Err(error) = plan_and_apply(client, request, id, signer, passwords, now, &mut rotation) {
         rotation.action = AppAction::Failed;
-        rotation.error = Some(error.to_string());
+        rotation.error = Some(error);
     }
     // What the report shows of the credentials is kept; their certificates (parsed, with their DER) are not, so
     // that a run over thousands of apps holds little per app.

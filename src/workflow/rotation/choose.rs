@@ -11,6 +11,7 @@ use crate::manifest::existing::{newest_dns_names, newest_subject};
 use crate::manifest::ManifestFormat;
 use crate::provision::{FileRole, NewCredential};
 use crate::rotation::{self as planner, Candidate, Plan, Policy, ToMake};
+use crate::words::Input;
 use crate::workflow::ca::{CsrRequest, PreparedImport};
 use crate::workflow::ca_rotation::{self, CaStep, Next};
 use crate::workflow::provision::{CredentialSpec, Issue};
@@ -207,10 +208,14 @@ fn shaped(
             spec.subject = newest_subject(&state.existing)
                 .or_else(|| state.fallback_subject.clone())
                 .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "--subject: {} has no credential whose displayName or certificate names a subject (CN=…) \
-                         to reuse; give --subject",
-                        state.label
+                    Error::Usage(crate::said!(
+                        Input::Subject,
+                        format!(
+                            ": {} has no credential whose displayName or certificate names a subject (CN=…) \
+                             to reuse; give ",
+                            state.label
+                        ),
+                        Input::Subject
                     ))
                 })?;
         }

@@ -277,8 +277,8 @@ pub fn name_the_signer(error: Error, signer: &CertificateInfo) -> Error {
                 crate::time_fmt::rfc3339_utc(signer.not_after)
             );
             failure.hint = Some(match failure.hint {
-                Some(hint) => format!("{signed}; {hint}"),
-                None => signed,
+                Some(hint) => hint.after(format!("{signed}; ")),
+                None => signed.into(),
             });
             Error::Graph(failure)
         }
