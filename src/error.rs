@@ -259,14 +259,14 @@ impl Error {
     /// `Display` says it in the command line's words.
     pub fn say(&self, voice: &dyn Voice) -> String {
         match self {
-            Error::KeySize(bits) => crate::said!(
+            Error::KeySize(bits) => crate::words::said!(
                 format!("key size {bits} is not offered: use "),
                 Input::KeySize,
                 " 2048, 3072 or 4096 (Entra ID requires at least 2048)"
             )
             .say(voice),
             Error::Validity(said) => format!("validity: {}", said.say(voice)),
-            Error::Exists(path) => crate::said!(
+            Error::Exists(path) => crate::words::said!(
                 format!("{} already exists: nothing was written; ", path.display()),
                 Advice::ReplaceOrWriteElsewhere
             )

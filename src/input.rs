@@ -374,7 +374,7 @@ impl PasswordSources {
         if let Some(prompt) = &self.prompt {
             return prompt("PFX password", true)?.require_non_empty("the prompt");
         }
-        Err(Error::Usage(crate::said!(
+        Err(Error::Usage(crate::words::said!(
             format!(
                 "a PFX password is required: pass --password-file PATH or --generate-password, set \
                  {PASSWORD_ENV}, or run in a terminal to be asked; "

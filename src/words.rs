@@ -88,12 +88,12 @@ impl From<Advice> for Piece {
 pub struct Said(Vec<Piece>);
 
 /// A [`Said`] from its pieces: text (`&str`, `String`), [`Input`]s and [`Advice`], in order.
-#[macro_export]
 macro_rules! said {
     ($($piece:expr),+ $(,)?) => {
         $crate::words::Said::from_pieces(vec![$($crate::words::Piece::from($piece)),+])
     };
 }
+pub(crate) use said;
 
 impl Said {
     /// A message of these pieces, in order.
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn a_message_says_its_inputs_in_the_voice_it_is_given() {
-        let message = crate::said!(
+        let message = said!(
             Input::Days,
             format!(" {}: too many; ", 40_000),
             Advice::ChooseFormat

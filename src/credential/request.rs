@@ -118,13 +118,13 @@ impl CertRequest {
             .expect("zero nanoseconds is always valid");
         let not_after = match end {
             ValidityEnd::Days(0) => {
-                return Err(Error::Validity(crate::said!(
+                return Err(Error::Validity(crate::words::said!(
                     Input::Days,
                     " 0 gives a certificate that is never valid: use 1 or more (default 365)"
                 )))
             }
             ValidityEnd::Days(days) if days > MAX_DAYS => {
-                return Err(Error::Validity(crate::said!(
+                return Err(Error::Validity(crate::words::said!(
                     Input::Days,
                     format!(
                         " {days} is more than {MAX_DAYS} (about 100 years); Microsoft recommends at most 365"
@@ -138,7 +138,7 @@ impl CertRequest {
                     .replace_nanosecond(0)
                     .expect("zero nanoseconds is always valid");
                 if at <= not_before {
-                    return Err(Error::Validity(crate::said!(
+                    return Err(Error::Validity(crate::words::said!(
                         Input::NotAfter,
                         format!(
                             " {} is not after the start of validity {} (now minus 5 minutes): the certificate \
@@ -149,7 +149,7 @@ impl CertRequest {
                     )));
                 }
                 if at > not_before + Duration::days(i64::from(MAX_DAYS)) {
-                    return Err(Error::Validity(crate::said!(
+                    return Err(Error::Validity(crate::words::said!(
                         Input::NotAfter,
                         format!(
                             " {} is more than {MAX_DAYS} days away; Microsoft recommends at most 365",

@@ -61,14 +61,14 @@ pub fn check_output_dir(dir: &Path) -> Result<()> {
     };
     match fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(fail(crate::said!(
+            return Err(fail(crate::words::said!(
                 "does not exist: create it first (mkdir -p) or choose another ",
                 Input::Out
             )))
         }
         Err(e) => return Err(fail(format!("cannot be read ({e})").into())),
         Ok(meta) if !meta.is_dir() => {
-            return Err(fail(crate::said!(
+            return Err(fail(crate::words::said!(
                 "is not a folder: ",
                 Advice::OutIsAFolder
             )))
@@ -80,7 +80,7 @@ pub fn check_output_dir(dir: &Path) -> Result<()> {
         .tempfile_in(dir)
         .map(drop)
         .map_err(|e| {
-            fail(crate::said!(
+            fail(crate::words::said!(
                 format!("is not writable ({e}); choose another "),
                 Input::Out
             ))

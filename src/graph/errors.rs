@@ -37,7 +37,7 @@ pub fn advice(code: &str) -> Option<Said> {
             "a credential's end date is after its certificate's notAfter, or already past"
         }
         "CredentialInvalidLifetimeAsPerAppPolicy" => {
-            return Some(crate::said!(
+            return Some(crate::words::said!(
                 "the tenant's app management policy limits certificate lifetimes: make the certificate with \
                  fewer ",
                 Input::Days

@@ -115,7 +115,7 @@ impl Manifest {
             (Some(asked), _) => asked,
             (None, Some(found)) => found,
             (None, None) => {
-                return Err(Error::Unusable(crate::said!(
+                return Err(Error::Unusable(crate::words::said!(
                     format!(
                         "{source}: cannot tell whether this is a Microsoft Graph or a legacy manifest (it has \
                          neither id and appId nor a field only one format has); "
@@ -155,7 +155,7 @@ impl Manifest {
                 Err(_) => false,
             };
         if credential {
-            return Err(Error::Unusable(crate::said!(
+            return Err(Error::Unusable(crate::words::said!(
                 format!("{source}: is a certificate, not an app manifest: "),
                 Advice::CertificateNotManifest
             )));

@@ -243,7 +243,7 @@ pub fn plan(
     policy: &Policy,
 ) -> Result<Plan> {
     if policy.keep == Some(0) {
-        return Err(Error::Usage(crate::said!(
+        return Err(Error::Usage(crate::words::said!(
             crate::words::Input::Keep,
             " 0 would remove every credential and lock the app out: use 1 or more"
         )));

@@ -64,7 +64,7 @@ pub fn not_made_here(
     cert: &CertificateInfo,
 ) -> Result<Option<String>> {
     if let Some(reason) = fsio::not_private(dir) {
-        return Err(Error::Unusable(crate::said!(
+        return Err(Error::Unusable(crate::words::said!(
             format!(
                 "{}: {reason}; keycred trusts no certificate found in a folder another user can change, and sent \
                  nothing for this app. Make the folder yours alone (chown, chmod go-w) or give another ",

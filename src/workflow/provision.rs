@@ -150,7 +150,7 @@ impl Issue {
         // can exist in it yet, so there are no targets to check.
         let create_dir = fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing;
         if !spec.key_file && spec.pfx.is_none() {
-            return Err(Error::Usage(crate::said!(
+            return Err(Error::Usage(crate::words::said!(
                 Input::NoKey,
                 " with ",
                 Input::NoPfx,

@@ -208,7 +208,7 @@ fn shaped(
             spec.subject = newest_subject(&state.existing)
                 .or_else(|| state.fallback_subject.clone())
                 .ok_or_else(|| {
-                    Error::Usage(crate::said!(
+                    Error::Usage(crate::words::said!(
                         Input::Subject,
                         format!(
                             ": {} has no credential whose displayName or certificate names a subject (CN=…) \
