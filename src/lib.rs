@@ -85,6 +85,7 @@ pub mod policy;
 pub mod provision;
 pub mod report;
 pub mod rotation;
+pub mod rules;
 pub mod secret;
 pub mod shell;
 pub mod time_fmt;

@@ -30,6 +30,8 @@ pub enum Input {
     NoPfx,
     /// No key file.
     NoKey,
+    /// The longest validity the tenant's rules allow, given on files.
+    MaxLifetime,
 }
 
 /// Advice whose words differ between front ends more than by an input's name.
@@ -120,6 +122,12 @@ impl Said {
         self
     }
 
+    /// This message, then `more`.
+    pub fn then(mut self, more: impl Into<Said>) -> Said {
+        self.0.extend(more.into().0);
+        self
+    }
+
     /// Whether the message gives this advice.
     pub fn advises(&self, advice: Advice) -> bool {
         self.0.contains(&Piece::Advice(advice))
@@ -168,6 +176,7 @@ impl Voice for Flags {
             Input::Keep => "--keep",
             Input::NoPfx => "--no-pfx",
             Input::NoKey => "--no-key",
+            Input::MaxLifetime => "--max-lifetime",
         })
     }
 

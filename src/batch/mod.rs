@@ -392,6 +392,7 @@ impl Voice for PlanWords {
             Input::Keep => "keep",
             Input::NoPfx => "no_pfx",
             Input::NoKey => "no_key",
+            Input::MaxLifetime => "max_lifetime",
         })
     }
 

@@ -79,6 +79,12 @@ pub struct CredentialOptions {
     #[arg(long, value_name = "DATE", alias = "end-date")]
     pub not_after: Option<String>,
 
+    /// The longest validity the tenant's credential rules allow, as an ISO 8601 duration (P90D, P365D): the
+    /// default validity is cut to it, and a longer --days or --not-after is refused before anything is made.
+    /// For files; graph rotate reads the tenant's own rules, and this only tightens them.
+    #[arg(long, value_name = "DURATION")]
+    pub max_lifetime: Option<String>,
+
     /// Not a keycred option: the PFX is NAME.pfx in --out (hidden; named here to explain that).
     #[arg(long, value_name = "PATH", hide = true)]
     pub out_pfx: Option<PathBuf>,

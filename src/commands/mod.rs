@@ -198,6 +198,11 @@ pub fn credential_spec(
         force: options.force,
         key_file: !options.no_key,
         pem_bundle: options.pfx.pem_bundle,
+        max_lifetime: options
+            .max_lifetime
+            .as_deref()
+            .map(keycred::rules::LifetimeLimit::given)
+            .transpose()?,
     })
 }
 

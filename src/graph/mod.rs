@@ -386,6 +386,27 @@ impl GraphClient {
         }
     }
 
+    /// The tenant default app management policy (needs `Policy.Read.All`).
+    pub fn default_app_management_policy(&self) -> Result<Value> {
+        let url = format!("{}/v1.0/policies/defaultAppManagementPolicy", self.base);
+        Ok(self.send("GET", &url, None, false)?.body)
+    }
+
+    /// The app management policy assigned to an application (Graph allows at most one), if any (needs
+    /// `Policy.Read.All`).
+    pub fn app_management_policy(&self, object_id: Uuid) -> Result<Option<Value>> {
+        let url = format!(
+            "{}/v1.0/applications/{object_id}/appManagementPolicies",
+            self.base
+        );
+        let body = self.send("GET", &url, None, false)?.body;
+        Ok(body
+            .get("value")
+            .and_then(Value::as_array)
+            .and_then(|policies| policies.first())
+            .cloned())
+    }
+
     /// `PATCH /applications/{id}` with the whole `keyCredentials` collection: Graph replaces it, so every
     /// credential to keep must be in `credentials`.
     pub fn patch_key_credentials(&self, object_id: Uuid, credentials: &[Value]) -> Result<()> {

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::manifest::{credential_json, credential_status};
 use crate::rotation::Disposition;
+use crate::rules::Rules;
 use crate::time_fmt::rfc3339_utc;
 use crate::workflow::graph_rotate::GraphRotateOutcome;
 use crate::workflow::tenant::{AppSummary, ScanOutcome, SecretSummary};
@@ -180,9 +181,30 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
             "retired": a.retired,
             "finishing": a.finishing,
             "ca": a.ca.as_ref().map(super::rotation::ca_step_json),
+            "rules": a.rules.as_ref().map(rules_json),
+            "notes": a.notes,
             "error": a.error.as_ref().map(ToString::to_string),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// An app's rules as `--json` gives them.
+fn rules_json(rules: &Rules) -> Value {
+    match rules {
+        Rules::Unknown(why) => json!({"known": false, "why": why}),
+        Rules::Known(rules) => json!({
+            "known": true,
+            "maxLifetime": rules.lifetime.as_ref().map(|l| json!({
+                "duration": l.text,
+                "days": l.whole_days(),
+                "rule": l.rule().to_string(),
+            })),
+            "trustedCertificateAuthority": rules.trusted_ca.is_some(),
+            "noNewSecrets": rules.no_new_secrets,
+            "secretLifetime": rules.secret_lifetime,
+            "notApplied": rules.grandfathered,
+        }),
+    }
 }
 
 /// After an admin's rotation, where the new key must go before the credential it replaces can go: the key is
@@ -264,6 +286,21 @@ fn app_lines(
             }
             (None, None, None) => {}
         }
+    }
+    match &app.rules {
+        Some(Rules::Unknown(_)) => out.push_str("    rules   unknown (see the end)\n"),
+        Some(Rules::Known(rules)) => {
+            if rules.trusted_ca.is_some() {
+                out.push_str("    rules   certificates must come from a CA the tenant trusts\n");
+            }
+            if rules.lifetime.is_none() && rules.trusted_ca.is_none() {
+                out.push_str("    rules   none limit its certificates\n");
+            }
+        }
+        None => {}
+    }
+    for note in &app.notes {
+        out.push_str(&format!("    note    {note}\n"));
     }
     for (_, path) in &app.files {
         if app.action == crate::workflow::graph_rotate::AppAction::Planned {
@@ -348,5 +385,21 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
             "; nothing was sent: run again with --apply"
         }
     ));
+    // Said once for the run: why the tenant's rules are unknown, and how many apps were planned without them.
+    let unknown: Vec<&String> = outcome
+        .apps
+        .iter()
+        .filter_map(|a| match &a.rules {
+            Some(Rules::Unknown(why)) => Some(why),
+            _ => None,
+        })
+        .collect();
+    if let Some(why) = unknown.first() {
+        out.push_str(&format!(
+            "rules unknown for {} app{}: {why}\n",
+            unknown.len(),
+            if unknown.len() == 1 { "" } else { "s" }
+        ));
+    }
     out
 }

@@ -52,6 +52,7 @@ impl CredentialAnswers {
             force: false,
             key_file: true,
             pem_bundle: false,
+            max_lifetime: None,
         }
     }
 

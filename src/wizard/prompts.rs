@@ -139,6 +139,7 @@ impl Voice for Prompts {
             Input::Keep => "the number of credentials to keep",
             Input::NoPfx => "choosing no PFX",
             Input::NoKey => "no key file",
+            Input::MaxLifetime => "the tenant's longest lifetime",
             _ => return Flags.input(input),
         })
     }

@@ -80,6 +80,7 @@ pub fn credential_spec(app: &BatchApp, generate_password: bool) -> CredentialSpe
         force: false,
         key_file: true,
         pem_bundle: app.settings.pem_bundle.unwrap_or(false),
+        max_lifetime: None,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::input::PasswordSources;
 use crate::interrupt::Interrupt;
 use crate::manifest::ManifestFormat;
 use crate::provision::{self as domain, FileRole, NewCredential, OutputLayout, PfxOutput};
+use crate::rules::LifetimeLimit;
 use crate::secret::Password;
 use crate::words::Input;
 
@@ -63,6 +64,9 @@ pub struct CredentialSpec {
     pub key_file: bool,
     /// Also write `NAME.bundle.pem`, key and certificate in one PEM (`--pem-bundle`).
     pub pem_bundle: bool,
+    /// The longest validity the rules allow (the tenant's, or `--max-lifetime`): the default validity is cut to
+    /// it, and a longer one is refused before anything is made.
+    pub max_lifetime: Option<LifetimeLimit>,
 }
 
 impl CredentialSpec {
@@ -80,6 +84,7 @@ impl CredentialSpec {
             force: false,
             key_file: true,
             pem_bundle: false,
+            max_lifetime: None,
         }
     }
 }
@@ -103,6 +108,8 @@ pub struct Issue {
     pub pem_bundle: bool,
     /// Advice about the password (a short typed one).
     pub warnings: Vec<String>,
+    /// What the rules made of the validity ("policy P limits this app to 180 days: …").
+    pub notes: Vec<String>,
 }
 
 impl Issue {
@@ -132,11 +139,14 @@ impl Issue {
                 ),
                 None => ValidityEnd::NotAfter(crate::time_fmt::parse_instant(text)?),
             },
-            (None, days) => {
-                ValidityEnd::Days(days.unwrap_or(crate::credential::request::DEFAULT_DAYS))
-            }
+            (None, Some(days)) => ValidityEnd::Days(days),
+            (None, None) => ValidityEnd::Days(default_days(spec.max_lifetime.as_ref())?),
         };
         let request = CertRequest::new(subject, key_size, spec.hash, end, now, serial)?;
+        let mut notes = Vec::new();
+        if let Some(limit) = &spec.max_lifetime {
+            notes.push(within_limit(&request, limit, spec.days)?);
+        }
         let name = match spec.name {
             Some(name) => name,
             None => domain::default_name(request.subject.common_name()),
@@ -206,6 +216,7 @@ impl Issue {
             key_file: spec.key_file,
             pem_bundle: spec.pem_bundle,
             warnings,
+            notes,
         })
     }
 
@@ -339,6 +350,54 @@ fn short_password_warning(password: &Password, warnings: &mut Vec<String>) {
     }
 }
 
+/// The default validity (365 days), cut to the rules' limit.
+fn default_days(limit: Option<&LifetimeLimit>) -> Result<u32> {
+    let default = crate::credential::request::DEFAULT_DAYS;
+    let Some(limit) = limit else {
+        return Ok(default);
+    };
+    match u32::try_from(limit.whole_days()) {
+        Ok(0) => Err(Error::Refused(format!(
+            "{}: less than a day, and keycred makes no certificate that short",
+            limit.rule()
+        ))),
+        Ok(days) => Ok(days.min(default)),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Refuses a certificate that lives longer than `limit` allows (its whole validity, the clock-skew backdate
+/// included, as Graph measures it); otherwise says what the limit made of it.
+fn within_limit(request: &CertRequest, limit: &LifetimeLimit, days: Option<u32>) -> Result<String> {
+    let lifetime = request.not_after - request.not_before;
+    let allowed = limit.whole_days();
+    if lifetime > limit.max {
+        let asked = match days {
+            Some(days) => crate::words::said!(Input::Days, format!(" {days}")),
+            None => crate::words::said!(
+                Input::NotAfter,
+                format!(" {}", crate::time_fmt::rfc3339_utc(request.not_after))
+            ),
+        };
+        return Err(Error::Usage(
+            asked.then(" is beyond the rule: ").then(limit.rule()).then(
+                crate::words::said!(
+                    "; nothing was made. Give at most ",
+                    Input::Days,
+                    format!(
+                        " {allowed}, or no validity at all (the longest the rule allows, at most 365 days)"
+                    )
+                ),
+            ),
+        ));
+    }
+    Ok(format!(
+        "{}: the new certificate ends {}",
+        limit.rule(),
+        crate::time_fmt::rfc3339_utc(request.not_after)
+    ))
+}
+
 /// A validity given as a duration from now, as `step` spells it: `90d`, `2160h`.
 enum Duration {
     Days(u32),
@@ -417,6 +476,7 @@ pub fn provision(
             .warnings()
             .into_iter()
             .chain(issue.warnings.iter().cloned())
+            .chain(issue.notes.iter().cloned())
             .collect(),
         pfx_profile: issue.pfx.as_ref().map(|p| p.profile),
         credential,

@@ -31,5 +31,6 @@ mod round_four;
 mod round_three;
 mod schemas;
 mod snapshots;
+mod tenant_rules;
 mod thumbprint;
 mod wizard;

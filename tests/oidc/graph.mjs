@@ -17,6 +17,13 @@
 // - POST …/addKey and …/removeKey with a proof: a JWT signed RS256 by a certificate the app holds and that is valid
 //   now (found by x5t), aud 00000002-0000-0000-c000-000000000000, iss the object id, exp - nbf at most 10 minutes,
 //   no '=' padding; otherwise 401 Authentication_MissingOrMalformed.
+// - App management policies (DESIGN.md "Tenant rules"): GET /v1.0|beta/policies/defaultAppManagementPolicy and
+//   /v1.0|beta/applications/{id}/appManagementPolicies, readable with Policy.Read.All (else 403); v1.0 shows a
+//   trustedCertificateAuthority restriction as unknownFutureValue without its fields, as Graph's evolvable enums
+//   do. Every credential written (PATCH, addKey) is checked against the app's effective rule: the assigned policy,
+//   else the default; a restriction binds when enabled and the app was created after its cut-off. A certificate
+//   (or a credential's start-to-end) longer than asymmetricKeyLifetime's maxLifetime is refused with 400
+//   CredentialInvalidLifetimeAsPerAppPolicy and its details.
 // - Errors as Graph writes them: {"error": {"code", "message", "innerError": {"date", "request-id",
 //   "client-request-id"}}}.
 // - Test controls under /_test: GET /_test/apps (the tenant as it is now, certificates included), GET /_test/log
@@ -25,7 +32,9 @@
 //   {"pass": true} lets one request through, {"touch": OBJECT_ID} changes that app's credentials, as another
 //   admin would, before answering one).
 //
-// Usage: node graph.mjs JWKS_URL TENANT SEED.json   (prints "listening PORT")
+// Usage: node graph.mjs JWKS_URL TENANT SEED.json   (prints "listening PORT"). SEED is the apps, or
+// {"apps": [...], "defaultPolicy": {...}, "policies": [...]}; an app names its assigned policy by "policy" (an id)
+// and has a "createdDateTime" (default 2024-01-01).
 import { createHash, createPublicKey, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -34,7 +43,19 @@ import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, compactVerify } f
 const [jwksUrl, tenant, seedPath] = process.argv.slice(2);
 const jwks = createRemoteJWKSet(new URL(jwksUrl));
 const PROOF_AUDIENCE = '00000002-0000-0000-c000-000000000000';
-const apps = JSON.parse(readFileSync(seedPath, 'utf8')).map(normalizeApp);
+const seed = JSON.parse(readFileSync(seedPath, 'utf8'));
+const apps = (Array.isArray(seed) ? seed : seed.apps).map(normalizeApp);
+// The tenant default app management policy (Graph's own when the seed has none: enabled, nothing restricted) and
+// the policies assigned to apps.
+const defaultPolicy = seed.defaultPolicy ?? {
+  id: '00000000-0000-0000-0000-000000000000',
+  displayName: 'Default app management tenant policy',
+  description: 'Default tenant policy that enforces app management restrictions on applications and service principals.',
+  isEnabled: false,
+  applicationRestrictions: { passwordCredentials: [], keyCredentials: [] },
+  servicePrincipalRestrictions: { passwordCredentials: [], keyCredentials: [] },
+};
+const policies = seed.policies ?? [];
 const log = [];
 let faults = { queue: [], every: 0, count: 0 };
 let origin = '';
@@ -44,6 +65,9 @@ function normalizeApp(app) {
     id: app.id,
     appId: app.appId,
     displayName: app.displayName ?? null,
+    createdDateTime: app.createdDateTime ?? '2024-01-01T00:00:00Z',
+    // The id of the app management policy assigned to it, if any.
+    policy: app.policy ?? null,
     owners: app.owners ?? [],
     // Whether the app may read its own registration (Graph allows it only with a permission in some tenants).
     selfRead: app.selfRead ?? true,
@@ -93,6 +117,7 @@ const appWire = (app, select, withKey) => {
     id: app.id,
     appId: app.appId,
     displayName: app.displayName,
+    createdDateTime: app.createdDateTime,
     keyCredentials: app.keyCredentials.map((k) => wire(k, withKey)),
     passwordCredentials: app.passwordCredentials,
     ...app.extra,
@@ -102,10 +127,72 @@ const appWire = (app, select, withKey) => {
 };
 
 class GraphError extends Error {
-  constructor(status, code, message, headers = {}) {
+  constructor(status, code, message, headers = {}, details = undefined) {
     super(message);
-    Object.assign(this, { status, code, headers });
+    Object.assign(this, { status, code, headers, details });
   }
+}
+
+// An ISO 8601 duration in milliseconds (a year 365 days, a month 30), or NaN.
+function isoMillis(text) {
+  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(text ?? '');
+  if (!m || text === 'P' || text.endsWith('T')) return NaN;
+  const [y, mo, w, d, h, mi, s] = m.slice(1).map((v) => Number(v ?? 0));
+  return ((((y * 365 + mo * 30 + w * 7 + d) * 24 + h) * 60 + mi) * 60 + s) * 1000;
+}
+
+// The restriction of `type` that binds the app: from its assigned policy, else the default; enabled; the app
+// created after the cut-off.
+function binding(app, type) {
+  const assigned = app.policy ? policies.find((p) => p.id === app.policy) : null;
+  const policy = assigned ?? defaultPolicy;
+  if (!policy || policy.isEnabled === false) return null;
+  const restrictions = assigned ? policy.restrictions : policy.applicationRestrictions;
+  const rule = (restrictions?.keyCredentials ?? []).find((r) => r.restrictionType === type && (r.state ?? 'enabled') === 'enabled');
+  if (!rule) return null;
+  const cutoff = rule.restrictForAppsCreatedAfterDateTime;
+  if (cutoff && Date.parse(app.createdDateTime) <= Date.parse(cutoff)) return null;
+  return { policy, rule };
+}
+
+// Refuses a credential that lives longer than the app's lifetime rule allows, as Graph does.
+function checkLifetime(app, made) {
+  const bound = binding(app, 'asymmetricKeyLifetime');
+  if (!bound) return;
+  const max = isoMillis(bound.rule.maxLifetime);
+  const certificate = Date.parse(made.cert.validTo) - Date.parse(made.cert.validFrom);
+  const credential = Date.parse(made.endDateTime) - Date.parse(made.startDateTime);
+  if (certificate > max || credential > max) {
+    throw new GraphError(400, 'CredentialInvalidLifetimeAsPerAppPolicy',
+      `Credential lifetime exceeds the max value allowed as per assigned policy '${bound.policy.id}'.`, {},
+      [{ code: 'InvalidKeyEndDate', message: `Key credential end date exceeds the max value allowed as per assigned policy '${bound.policy.id}'.`, target: 'EndDate' }]);
+  }
+}
+
+// A policy as a version shows it: v1.0 has no trustedCertificateAuthority restriction type.
+function versioned(policy, version) {
+  if (version === 'beta') return policy;
+  const copy = JSON.parse(JSON.stringify(policy));
+  for (const restrictions of [copy.restrictions, copy.applicationRestrictions]) {
+    for (const r of restrictions?.keyCredentials ?? []) {
+      if (r.restrictionType === 'trustedCertificateAuthority') {
+        r.restrictionType = 'unknownFutureValue';
+        delete r.certificateBasedApplicationConfigurationIds;
+      }
+    }
+  }
+  return copy;
+}
+
+function policyRoute(req, path, who) {
+  if (req.method !== 'GET') throw new GraphError(405, 'Request_BadRequest', 'Only GET is served here.');
+  if (!who.roles.includes('Policy.Read.All')) throw denied();
+  let m = /^\/(v1\.0|beta)\/policies\/defaultAppManagementPolicy$/.exec(path);
+  if (m) return [200, { '@odata.context': `${origin}/${m[1]}/$metadata#policies/defaultAppManagementPolicy/$entity`, ...versioned(defaultPolicy, m[1]) }];
+  m = /^\/(v1\.0|beta)\/applications\/([^/]+)\/appManagementPolicies$/.exec(path);
+  const app = findApp(m[2]);
+  const policy = app.policy ? policies.find((p) => p.id === app.policy) : null;
+  return [200, { '@odata.context': `${origin}/${m[1]}/$metadata#appManagementPolicies`, value: policy ? [versioned(policy, m[1])] : [] }];
 }
 
 function send(res, status, body, headers = {}) {
@@ -221,6 +308,7 @@ function patchKeyCredentials(app, body) {
     if (k.endDateTime && new Date(k.endDateTime) > new Date(made.cert.validTo)) {
       throw new GraphError(400, 'KeyCredentialsInvalidEndDate', 'Key credential end date is invalid.');
     }
+    checkLifetime(app, made);
     return made;
   });
   app.keyCredentials = next;
@@ -281,6 +369,9 @@ function servicePrincipals(req, path, who) {
 async function route(req, url, who, body) {
   const path = url.pathname;
   if (path.startsWith('/v1.0/servicePrincipals')) return servicePrincipals(req, path, who);
+  if (/^\/(v1\.0|beta)\/(policies\/defaultAppManagementPolicy|applications\/[^/]+\/appManagementPolicies)$/.test(path)) {
+    return policyRoute(req, path, who);
+  }
   if (req.method === 'GET' && path === '/v1.0/applications') return [200, listApplications(url, req, who)];
   const one = /^\/v1\.0\/applications(\(appId='[^']*'\)|\/[^/]+)(\/addKey|\/removeKey)?$/.exec(path);
   if (!one) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
@@ -310,6 +401,7 @@ async function route(req, url, who, body) {
     } catch {
       throw new GraphError(400, 'Request_BadRequest', 'Invalid certificate: key value is invalid certificate');
     }
+    checkLifetime(app, made);
     app.keyCredentials.push(made);
     return [200, { '@odata.context': `${origin}/v1.0/$metadata#microsoft.graph.keyCredential`, ...wire(made, false) }];
   }
@@ -374,6 +466,7 @@ const server = createServer(async (req, res) => {
       error: {
         code: e.code ?? 'InternalServerError',
         message: e.message,
+        ...(e.details ? { details: e.details } : {}),
         innerError: { date: new Date().toISOString().replace(/\.\d{3}Z$/, ''), 'request-id': requestId, 'client-request-id': clientRequestId },
       },
     }, { 'request-id': requestId, ...(e.headers ?? {}) });

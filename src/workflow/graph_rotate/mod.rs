@@ -20,7 +20,7 @@ mod select;
 use after::After;
 
 use super::provision::CredentialSpec;
-use super::rotation::graph_store::{key_credentials, text, GraphStore};
+use super::rotation::graph_store::{key_credentials, text, GraphStore, TenantPolicyCell};
 use super::rotation::{NewCredentialSource, Order, Rotation, RunContext, Step};
 use crate::credential::CertificateInfo;
 use crate::error::{Error, Result};
@@ -169,6 +169,10 @@ pub struct AppRotation {
     pub error: Option<Error>,
     /// Where its CA rotation stands (`--ca`).
     pub ca: Option<super::ca_rotation::CaStep>,
+    /// The tenant's rules for its new credentials, where they were read (a due app).
+    pub rules: Option<crate::rules::Rules>,
+    /// The plan's notes and warnings ("policy P limits this app to 180 days: …").
+    pub notes: Vec<String>,
 }
 
 impl AppRotation {
@@ -201,6 +205,8 @@ impl AppRotation {
             _ => done.files,
         };
         self.ca = done.ca;
+        self.rules = done.rules;
+        self.notes = done.warnings;
     }
 
     /// An app before anything is known of it.
@@ -221,6 +227,8 @@ impl AppRotation {
             finishing: None,
             error: None,
             ca: None,
+            rules: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -296,11 +304,19 @@ pub fn graph_rotate(
         None => None,
     };
     let (ids, left_alone) = select::apps(client, &request, interrupt)?;
+    let shared = Shared {
+        client,
+        request: &request,
+        signer: signer.as_ref(),
+        passwords,
+        now,
+        tenant: TenantPolicyCell::new(),
+    };
     let done_apps = super::rotation::runner::run_all(
         &ids,
         request.jobs,
         interrupt,
-        |_, id| rotate_one(client, &request, *id, signer.as_ref(), passwords, now),
+        |_, id| rotate_one(&shared, *id),
         done,
     );
     let mut apps: Vec<AppRotation> = done_apps
@@ -322,16 +338,21 @@ pub fn graph_rotate(
     })
 }
 
-fn rotate_one(
-    client: &GraphClient,
-    request: &GraphRotateRequest,
-    id: Uuid,
-    signer: Option<&super::prove::LoadedCredential>,
-    passwords: &PasswordSources,
+/// What every app of a run shares.
+struct Shared<'a> {
+    client: &'a GraphClient,
+    request: &'a GraphRotateRequest,
+    /// `--self`: the app's current credential.
+    signer: Option<&'a super::prove::LoadedCredential>,
+    passwords: &'a PasswordSources,
     now: OffsetDateTime,
-) -> AppRotation {
+    /// The tenant default app management policy, read once by the first app that needs it.
+    tenant: TenantPolicyCell,
+}
+
+fn rotate_one(shared: &Shared, id: Uuid) -> AppRotation {
     let mut rotation = AppRotation::nothing_yet(id.to_string(), AppAction::Failed);
-    if let Err(error) = plan_and_apply(client, request, id, signer, passwords, now, &mut rotation) {
+    if let Err(error) = plan_and_apply(shared, id, &mut rotation) {
         rotation.action = AppAction::Failed;
         rotation.error = Some(error);
     }
@@ -343,21 +364,22 @@ fn rotate_one(
     rotation
 }
 
-fn plan_and_apply(
-    client: &GraphClient,
-    request: &GraphRotateRequest,
-    id: Uuid,
-    signer: Option<&super::prove::LoadedCredential>,
-    passwords: &PasswordSources,
-    now: OffsetDateTime,
-    rotation: &mut AppRotation,
-) -> Result<()> {
+fn plan_and_apply(shared: &Shared, id: Uuid, rotation: &mut AppRotation) -> Result<()> {
+    let Shared {
+        client,
+        request,
+        signer,
+        passwords,
+        now,
+        ..
+    } = *shared;
     let mut store = GraphStore::new(
         client,
         id,
         signer,
         request.self_service.as_ref().and_then(|s| s.object_id),
         (request.credential.out.clone(), request.per_app_folder),
+        &shared.tenant,
     );
     let spec = app_spec(&request.credential);
     let order = Order {
@@ -430,6 +452,7 @@ fn app_spec(base: &CredentialSpec) -> CredentialSpec {
         force: false,
         key_file: base.key_file,
         pem_bundle: base.pem_bundle,
+        max_lifetime: base.max_lifetime.clone(),
     }
 }
 

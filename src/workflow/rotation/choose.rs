@@ -11,6 +11,7 @@ use crate::manifest::existing::{newest_dns_names, newest_subject};
 use crate::manifest::ManifestFormat;
 use crate::provision::{FileRole, NewCredential};
 use crate::rotation::{self as planner, Candidate, Plan, Policy, ToMake};
+use crate::rules::{LifetimeLimit, Rules};
 use crate::words::Input;
 use crate::workflow::ca::{CsrRequest, PreparedImport};
 use crate::workflow::ca_rotation::{self, CaStep, Next};
@@ -81,17 +82,21 @@ pub(super) struct Chosen {
     pub(super) ca: Option<CaStep>,
     /// A request to write for the CA.
     pub(super) request: Option<CsrRequest>,
+    /// The rules that bind the app's new credentials, where they were read.
+    pub(super) rules: Option<Rules>,
 }
 
-/// Chooses the new credential for the app `state` describes. `plan_only` makes no key.
+/// Chooses the new credential for the app `state` describes. `plan_only` makes no key. `rules` reads the rules
+/// that bind the app, asked only when a credential may be added.
 pub(super) fn choose(
     source: Option<NewCredentialSource>,
     policy: &Policy,
     state: &AppState,
     plan_only: bool,
     cx: &RunContext,
+    rules: &mut dyn FnMut() -> Result<Option<Rules>>,
 ) -> Result<Chosen> {
-    let source = source.map(|s| shaped(s, state, cx)).transpose()?;
+    let mut source = source.map(|s| shaped(s, state, cx)).transpose()?;
     let policy = match &source {
         Some(NewCredentialSource::Given(_)) => anytime(policy),
         _ => policy.clone(),
@@ -104,8 +109,23 @@ pub(super) fn choose(
         precheck,
         ca: None,
         request: None,
+        rules: None,
     };
     let due = chosen.precheck.renewal_due;
+    // The rules matter only where a credential may be added: a due app, or a certificate added whenever new.
+    if due || matches!(&source, Some(s) if !matches!(s, NewCredentialSource::Make(_))) {
+        chosen.rules = rules()?;
+    }
+    let limit = chosen.rules.as_ref().and_then(Rules::lifetime).cloned();
+    if let (Some(limit), Some(NewCredentialSource::Make(spec))) = (&limit, source.as_mut()) {
+        spec.max_lifetime = Some(limit.clone().stricter(spec.max_lifetime.take()));
+    }
+    let limit = limit.or_else(|| {
+        source
+            .as_ref()
+            .and_then(spec_of)
+            .and_then(|s| s.max_lifetime.clone())
+    });
     // A certificate an earlier run made for this app (same subject) and did not get onto it (its manifest was only
     // printed, or the run stopped before the change was saved or sent) is added now, rather than another key made
     // or requested.
@@ -117,7 +137,7 @@ pub(super) fn choose(
             cx.now,
             state.made_for.as_deref(),
         )?
-        .filter(|(_, cert)| cert.subject == subject)
+        .filter(|(_, cert)| cert.subject == subject && within(cert, limit.as_ref()))
         {
             let reused = Reused {
                 cer,
@@ -152,7 +172,25 @@ pub(super) fn choose(
         }
         _ => {}
     }
+    if let (Some(limit), Some(cert)) = (&limit, chosen.new.as_ref().and_then(New::certificate)) {
+        if !within(cert, Some(limit)) {
+            return Err(Error::Refused(format!(
+                "the new certificate ({}, SHA-1 {}) is valid for {} days, beyond the rule: {}; nothing was \
+                 written or sent. Give (or have the CA issue) a certificate of at most {} days",
+                cert.subject,
+                cert.thumbprints.render(credential::ThumbprintForm::Hex),
+                (cert.not_after - cert.not_before).whole_days(),
+                limit.rule(),
+                limit.whole_days()
+            )));
+        }
+    }
     Ok(chosen)
+}
+
+/// Whether the certificate's whole validity keeps within the limit, if there is one.
+fn within(cert: &CertificateInfo, limit: Option<&LifetimeLimit>) -> bool {
+    limit.is_none_or(|limit| cert.not_after - cert.not_before <= limit.max)
 }
 
 /// The CA's step, as the choice.

@@ -17,10 +17,15 @@ use crate::error::{Error, Result};
 use crate::graph::{AppRef, GraphClient};
 use crate::manifest::ManifestFormat;
 use crate::rotation::Disposition;
+use crate::rules::{self, Rules, TenantPolicy};
 use crate::workflow::prove::LoadedCredential;
 
-/// The app properties a rotation reads: its keys included.
-pub const SELECT: &str = "id,appId,displayName,keyCredentials";
+/// The app properties a rotation reads: its keys included, and its creation date (which decides whether a rule
+/// of the tenant binds it).
+pub const SELECT: &str = "id,appId,displayName,createdDateTime,keyCredentials";
+
+/// The tenant default app management policy, read once per run by the first app that needs it.
+pub type TenantPolicyCell = std::sync::OnceLock<TenantPolicy>;
 
 /// One application in the tenant, and what was learnt of it.
 pub struct GraphStore<'a> {
@@ -43,6 +48,10 @@ pub struct GraphStore<'a> {
     pub display_name: Option<String>,
     /// Its `keyCredentials` entries as Graph gave them.
     entries: Vec<Value>,
+    /// When it was created, as Graph gave it.
+    created: Option<time::OffsetDateTime>,
+    /// The tenant default policy, shared by the run's apps.
+    tenant: &'a TenantPolicyCell,
 }
 
 impl<'a> GraphStore<'a> {
@@ -53,6 +62,7 @@ impl<'a> GraphStore<'a> {
         signer: Option<&'a LoadedCredential>,
         given_object_id: Option<Uuid>,
         folder: (PathBuf, bool),
+        tenant: &'a TenantPolicyCell,
     ) -> GraphStore<'a> {
         GraphStore {
             client,
@@ -65,6 +75,8 @@ impl<'a> GraphStore<'a> {
             app_id: String::new(),
             display_name: None,
             entries: Vec::new(),
+            created: None,
+            tenant,
         }
     }
 
@@ -170,6 +182,8 @@ impl Store for GraphStore<'_> {
             )));
         }
         self.entries = key_credentials(&app);
+        self.created =
+            text(&app, "createdDateTime").and_then(|t| crate::time_fmt::parse_instant(&t).ok());
         let label = format!("application {}", self.app_id);
         let manifest = crate::workflow::tenant::as_manifest(app, &label)?;
         Ok(AppState {
@@ -186,6 +200,34 @@ impl Store for GraphStore<'_> {
             last_valid: LastValid::Refuse,
             notes: Vec::new(),
         })
+    }
+
+    /// The tenant default policy (read once per run) and the policy assigned to the app, which replaces it.
+    fn rules(&mut self, _cx: &RunContext) -> Result<Option<Rules>> {
+        let client = self.client;
+        let default = match self.tenant.get_or_init(|| read_tenant_policy(client)) {
+            TenantPolicy::Read(policy) => policy,
+            TenantPolicy::Unreadable(why) => return Ok(Some(Rules::Unknown(why.clone()))),
+            TenantPolicy::Failed(error) => {
+                return Err(Error::Refused(format!(
+                    "the tenant's default app management policy could not be read, so nothing was planned \
+                     for this app: {error}"
+                )))
+            }
+        };
+        let (object_id, _) = self.found()?;
+        let assigned = match client.app_management_policy(object_id) {
+            Ok(assigned) => assigned,
+            Err(error) => match rules::unreadable(&error) {
+                Some(why) => return Ok(Some(Rules::Unknown(why))),
+                None => return Err(error),
+            },
+        };
+        Ok(Some(Rules::Known(rules::effective(
+            Some(default),
+            assigned.as_ref(),
+            self.created,
+        ))))
     }
 
     fn prepare(&mut self, _change: &Change, _cx: &RunContext) -> Result<()> {
@@ -287,6 +329,17 @@ pub fn name_the_signer(error: Error, signer: &CertificateInfo) -> Error {
 }
 
 pub use crate::workflow::tenant::text;
+
+/// Reads the tenant default app management policy: without the permission, why it is unknown.
+fn read_tenant_policy(client: &GraphClient) -> TenantPolicy {
+    match client.default_app_management_policy() {
+        Ok(policy) => TenantPolicy::Read(policy),
+        Err(error) => match rules::unreadable(&error) {
+            Some(why) => TenantPolicy::Unreadable(why),
+            None => TenantPolicy::Failed(error.to_string()),
+        },
+    }
+}
 
 /// An application's `keyCredentials` entries.
 pub fn key_credentials(app: &Value) -> Vec<Value> {

@@ -32,6 +32,7 @@ use crate::interrupt::Interrupt;
 use crate::manifest::{ExistingCredential, KeyCredentialsDocument, ManifestFormat};
 use crate::provision::FileRole;
 use crate::rotation::{self as planner, Disposition, Plan, Policy, Standing};
+use crate::rules::Rules;
 
 mod choose;
 pub mod graph_store;
@@ -177,6 +178,8 @@ pub struct Rotation {
     pub ca: Option<CaStep>,
     /// The plan's warnings and notes.
     pub warnings: Vec<String>,
+    /// The rules that bind the app's new credentials, where the store read them.
+    pub rules: Option<Rules>,
     /// The change was saved or sent.
     pub applied: bool,
 }
@@ -199,6 +202,11 @@ pub struct Change<'a> {
 pub trait Store {
     /// Reads the app's credentials.
     fn read(&mut self, cx: &RunContext) -> Result<AppState>;
+    /// The rules that bind the app's new credentials (a tenant's app management policies), read only when a
+    /// credential may be added; `None` where the store has none (files: `--max-lifetime` gives them).
+    fn rules(&mut self, _cx: &RunContext) -> Result<Option<Rules>> {
+        Ok(None)
+    }
     /// Checks (and prepares) the change before anything is written; runs for a plan too.
     fn prepare(&mut self, change: &Change, cx: &RunContext) -> Result<()>;
     /// Refuses to go on when the app's credentials changed since they were read (another run, an admin): called
@@ -220,7 +228,15 @@ pub fn rotate(
     out.existing = state.existing.clone();
     out.format = Some(state.format);
     out.warnings.extend(state.notes.iter().cloned());
-    let chosen = choose::choose(order.source, &order.policy, &state, !order.apply, cx)?;
+    let chosen = choose::choose(
+        order.source,
+        &order.policy,
+        &state,
+        !order.apply,
+        cx,
+        &mut || store.rules(cx),
+    )?;
+    out.rules.clone_from(&chosen.rules);
     let plan = match &chosen.new {
         Some(new) => planner::plan(
             &state.existing,
@@ -292,9 +308,14 @@ fn record_choice(out: &mut Rotation, chosen: &Chosen, plan: &Plan, format: Manif
     let new = chosen.new.as_ref();
     out.candidate = new.and_then(|n| n.certificate().cloned());
     out.reused = new.and_then(New::reused);
-    if let Some(New::Imported(prepared)) = new {
-        out.warnings
-            .extend(prepared.outcome.warnings.iter().cloned());
+    match new {
+        Some(New::Imported(prepared)) => out
+            .warnings
+            .extend(prepared.outcome.warnings.iter().cloned()),
+        Some(New::Made(issue, _) | New::ToMake(issue, _)) => {
+            out.warnings.extend(issue.notes.iter().cloned())
+        }
+        _ => {}
     }
     if !plan.add {
         return;

@@ -21,6 +21,9 @@ struct Memory<'a> {
     files_at_check: Option<usize>,
     applied: Option<(Step, Vec<Disposition>, Option<Uuid>)>,
     prepared: bool,
+    /// The app's rules, and how often the engine asked for them.
+    rules: Option<Rules>,
+    rules_asked: usize,
 }
 
 impl<'a> Memory<'a> {
@@ -34,6 +37,8 @@ impl<'a> Memory<'a> {
             files_at_check: None,
             applied: None,
             prepared: false,
+            rules: None,
+            rules_asked: 0,
         }
     }
 }
@@ -50,6 +55,11 @@ impl Store for Memory<'_> {
             last_valid: self.last_valid,
             notes: vec!["read from memory".into()],
         })
+    }
+
+    fn rules(&mut self, _cx: &RunContext) -> Result<Option<Rules>> {
+        self.rules_asked += 1;
+        Ok(self.rules.clone())
     }
 
     fn prepare(&mut self, _change: &Change, _cx: &RunContext) -> Result<()> {
@@ -451,4 +461,108 @@ fn nothing_to_add_only_removes() {
     assert!(matches!(dispositions[0], Disposition::Remove(_)));
     assert_eq!(dispositions[1], Disposition::Keep);
     assert!(out.files.is_empty());
+}
+
+/// Rules with a lifetime limit of `days` from a policy assigned to the app.
+fn limited_to(days: i64) -> Option<Rules> {
+    Some(Rules::Known(crate::rules::AppRules {
+        lifetime: Some(crate::rules::LifetimeLimit {
+            max: Duration::days(days),
+            text: format!("P{days}D"),
+            by: crate::rules::LimitBy::Policy {
+                id: "p".into(),
+                name: Some("Short".into()),
+                assigned: true,
+            },
+        }),
+        ..Default::default()
+    }))
+}
+
+#[test]
+fn a_tenant_lifetime_rule_caps_the_certificate_a_plan_would_make_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Memory::new(vec![credential(0, 300, 10)], dir.path());
+    store.rules = limited_to(90);
+    let (result, out) = run(
+        &mut store,
+        make(dir.path()),
+        policy(Some(30)),
+        false,
+        &Interrupt::none(),
+    );
+    result.unwrap();
+    let to_make = out.to_make.expect("a plan for a due app makes one");
+    assert_eq!((to_make.end - to_make.start).whole_days(), 90);
+    assert!(
+        out.warnings.iter().any(|w| w.starts_with(
+            "policy \"Short\" (assigned to this app, p) limits this app to P90D (90 days)"
+        )),
+        "{:?}",
+        out.warnings
+    );
+    assert_eq!(store.rules_asked, 1);
+    assert!(out.rules.is_some());
+}
+
+#[test]
+fn a_longer_validity_than_the_rule_allows_is_refused_before_anything_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Memory::new(vec![credential(0, 300, 10)], dir.path());
+    store.rules = limited_to(90);
+    let Some(NewCredentialSource::Make(mut spec)) = make(dir.path()) else {
+        unreachable!()
+    };
+    spec.days = Some(120);
+    let source = Some(NewCredentialSource::Make(spec));
+    let (result, out) = run(
+        &mut store,
+        source,
+        policy(Some(30)),
+        true,
+        &Interrupt::none(),
+    );
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("--days 120 is beyond the rule"), "{err}");
+    assert!(err.contains("Give at most --days 90"), "{err}");
+    assert!(store.applied.is_none() && out.files.is_empty());
+    assert_eq!(files_in(dir.path()), 0, "nothing written");
+}
+
+#[test]
+fn a_named_certificate_longer_than_the_rule_is_refused_and_rules_are_not_read_for_an_app_not_due() {
+    let dir = tempfile::tempdir().unwrap();
+    let cer = given_cer(dir.path(), 200);
+    let mut store = Memory::new(vec![credential(0, 300, 10)], dir.path());
+    store.rules = limited_to(90);
+    let source = Some(NewCredentialSource::Given(cer));
+    let (result, _) = run(
+        &mut store,
+        source,
+        policy(Some(30)),
+        true,
+        &Interrupt::none(),
+    );
+    let err = result.unwrap_err().to_string();
+    assert!(
+        err.contains("is valid for 200 days, beyond the rule"),
+        "{err}"
+    );
+    assert!(store.applied.is_none());
+
+    let mut healthy = Memory::new(vec![credential(0, 10, 300)], dir.path());
+    healthy.rules = limited_to(90);
+    let (result, out) = run(
+        &mut healthy,
+        make(dir.path()),
+        policy(Some(30)),
+        false,
+        &Interrupt::none(),
+    );
+    result.unwrap();
+    assert_eq!(
+        healthy.rules_asked, 0,
+        "no rule is read for an app that adds nothing"
+    );
+    assert!(out.rules.is_none());
 }
