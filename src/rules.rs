@@ -98,12 +98,84 @@ pub struct AppRules {
     pub lifetime: Option<LifetimeLimit>,
     /// Certificates must chain to a trusted CA (the configurations' ids); no self-signed certificate is accepted.
     pub trusted_ca: Option<Vec<String>>,
+    /// The CAs those configurations list, where they were read.
+    pub authorities: Vec<Authority>,
+    /// Why the listed CAs could not be read, if they could not.
+    pub authorities_unread: Option<String>,
     /// No new client secret may be added.
     pub no_new_secrets: bool,
     /// The longest validity of a new client secret.
     pub secret_lifetime: Option<String>,
     /// Restrictions that would apply but for the app's age (it was created before their cut-off).
     pub grandfathered: Vec<String>,
+}
+
+/// A CA a tenant trusts for its apps' certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    /// Its certificate, DER.
+    pub der: Vec<u8>,
+    /// A root (else an intermediate).
+    pub root: bool,
+}
+
+/// The CAs a `certificateBasedApplicationConfiguration` lists (its `trustedCertificateAuthorities`, as Graph
+/// gives them); an entry whose certificate is not base64 is left out.
+pub fn authorities(list: &[Value]) -> Vec<Authority> {
+    use base64::Engine as _;
+    list.iter()
+        .filter_map(|entry| {
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(entry.get("certificate")?.as_str()?)
+                .ok()?;
+            Some(Authority {
+                der,
+                root: entry.get("isRootAuthority").and_then(Value::as_bool) == Some(true),
+            })
+        })
+        .collect()
+}
+
+/// Whether `certificate` (DER) chains to a root the rules list, through the intermediates they list: Graph sees
+/// only the certificate, so a chain the CA gave beside it does not count.
+pub fn trusted(certificate: &[u8], rules: &AppRules) -> bool {
+    let roots: Vec<&[u8]> = rules
+        .authorities
+        .iter()
+        .filter(|a| a.root)
+        .map(|a| a.der.as_slice())
+        .collect();
+    let intermediates: Vec<&[u8]> = rules
+        .authorities
+        .iter()
+        .filter(|a| !a.root)
+        .map(|a| a.der.as_slice())
+        .collect();
+    crate::credential::chain::chains_to(certificate, &intermediates, &roots)
+}
+
+/// Whether a policy as v1.0 shows it hides a restriction v1.0 does not know (`unknownFutureValue`, as a
+/// `trustedCertificateAuthority` rule shows there): then it is read again from beta.
+pub fn hides_a_rule(policy: &Value) -> bool {
+    ["restrictions", "applicationRestrictions"]
+        .iter()
+        .any(|field| {
+            policy
+                .get(field)
+                .and_then(|r| r.get("keyCredentials"))
+                .and_then(Value::as_array)
+                .is_some_and(|entries| {
+                    entries.iter().any(|e| {
+                        e.get("restrictionType").and_then(Value::as_str)
+                            == Some("unknownFutureValue")
+                    })
+                })
+        })
+}
+
+/// Whether a configuration id from Graph can go into a URL path as it is (a GUID's characters only).
+pub fn safe_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// What is known of an app's rules.

@@ -472,7 +472,7 @@ mod tests {
             code: "CredentialInvalidLifetimeAsPerAppPolicy".into(),
             message: "too long".into(),
             request_id: None,
-            hint: crate::graph::advice("CredentialInvalidLifetimeAsPerAppPolicy"),
+            hint: crate::graph::advice("CredentialInvalidLifetimeAsPerAppPolicy", ""),
         };
         let cases = [
             (

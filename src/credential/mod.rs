@@ -1,6 +1,7 @@
 //! Keys and certificates: validated requests, generation, reading files from any tool, and thumbprints.
 
 pub mod certificate;
+pub mod chain;
 pub mod issued;
 pub mod key;
 pub mod load;

@@ -293,7 +293,13 @@ fn app_lines(
             if rules.trusted_ca.is_some() {
                 out.push_str("    rules   certificates must come from a CA the tenant trusts\n");
             }
-            if rules.lifetime.is_none() && rules.trusted_ca.is_none() {
+            for rule in &rules.grandfathered {
+                out.push_str(&format!("    rules   not applied to it: {rule}\n"));
+            }
+            if rules.lifetime.is_none()
+                && rules.trusted_ca.is_none()
+                && rules.grandfathered.is_empty()
+            {
                 out.push_str("    rules   none limit its certificates\n");
             }
         }

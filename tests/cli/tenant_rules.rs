@@ -36,10 +36,57 @@ fn due_app(i: u32, created: &str, policy: Option<&str>) -> Value {
     })
 }
 
+const CA_CONFIG: &str = "c0000000-0000-4000-8000-0000000000ca";
+const CA_POLICY: &str = "90000000-0000-4000-8000-0000000000ca";
+const ALL_READS: &str =
+    "Application.ReadWrite.All,Policy.Read.All,AppCertTrustConfiguration.Read.All";
+
+/// A certificate file as Graph carries it: base64 DER.
+fn base64_der(pem: &Path) -> String {
+    use base64::Engine as _;
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-in", pem.to_str().unwrap(), "-outform", "DER"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    base64::engine::general_purpose::STANDARD.encode(out.stdout)
+}
+
 /// The tenant: a 180-day default policy; app 1 under it, app 2 with an assigned 90-day policy, app 3 created
-/// before the cut-off, app 4 with an assigned policy that restricts nothing.
-fn tenant_with_rules() -> Value {
+/// before the cut-off, app 4 with an assigned policy that restricts nothing, app 5 under a trusted-CA rule
+/// (`ca`'s root and intermediate), app 6 one item short of Graph's limit, app 7 holding a SAML signing key.
+fn tenant_with_rules(ca: &crate::ca::Ca) -> Value {
+    let mut near_limit = due_app(
+        6,
+        "2024-01-01T00:00:00Z",
+        Some("90000000-0000-4000-8000-000000000000"),
+    );
+    near_limit["passwordCredentials"] = (0..999)
+        .map(|i| {
+            json!({"keyId": format!("30000000-0000-4000-8000-{i:012}"), "displayName": "old secret",
+                        "endDateTime": "2027-03-01T00:00:00Z", "hint": "abc", "secretText": null})
+        })
+        .collect();
+    let mut signing = due_app(
+        7,
+        "2024-01-01T00:00:00Z",
+        Some("90000000-0000-4000-8000-000000000000"),
+    );
+    let mut saml = signing["keyCredentials"][0].clone();
+    saml["keyId"] = json!("00000000-0000-4000-8000-0000000005a1");
+    saml["usage"] = json!("Sign");
+    saml["displayName"] = json!("CN=SAML Signing");
+    saml["endDateTime"] = json!(days_from_now(200));
+    signing["keyCredentials"].as_array_mut().unwrap().push(saml);
     json!({
+        "caConfigurations": [{"id": CA_CONFIG, "trustedCertificateAuthorities": [
+            {"certificate": base64_der(&ca.path("root.pem")), "isRootAuthority": true},
+            {"certificate": base64_der(&ca.path("inter.pem")), "isRootAuthority": false},
+        ]}],
         "defaultPolicy": {
             "id": DEFAULT_POLICY,
             "displayName": "Default app management tenant policy",
@@ -51,12 +98,19 @@ fn tenant_with_rules() -> Value {
              "restrictions": {"keyCredentials": [lifetime("P90D")], "passwordCredentials": []}},
             {"id": "90000000-0000-4000-8000-000000000000", "displayName": "No rules", "isEnabled": true,
              "restrictions": {"keyCredentials": [], "passwordCredentials": []}},
+            {"id": CA_POLICY, "displayName": "Contoso CA only", "isEnabled": true,
+             "restrictions": {"keyCredentials": [{"restrictionType": "trustedCertificateAuthority", "state": "enabled",
+                "certificateBasedApplicationConfigurationIds": [CA_CONFIG],
+                "restrictForAppsCreatedAfterDateTime": "2020-01-01T00:00:00Z"}], "passwordCredentials": []}},
         ],
         "apps": [
             due_app(1, "2024-01-01T00:00:00Z", None),
             due_app(2, "2024-01-01T00:00:00Z", Some("90000000-0000-4000-8000-000000000090")),
             due_app(3, "2019-06-01T00:00:00Z", None),
             due_app(4, "2024-01-01T00:00:00Z", Some("90000000-0000-4000-8000-000000000000")),
+            due_app(5, "2024-01-01T00:00:00Z", Some(CA_POLICY)),
+            near_limit,
+            signing,
         ],
     })
 }
@@ -106,12 +160,13 @@ fn cer_of(app: &Value) -> std::path::PathBuf {
 
 #[test]
 fn a_tenant_rotation_keeps_every_certificate_within_its_apps_rule_and_no_write_is_refused() {
-    let Some(tenant) = Tenant::start(
-        &tenant_with_rules(),
-        "Application.ReadWrite.All,Policy.Read.All",
-    ) else {
+    let Some(ca) = crate::ca::Ca::new() else {
         return;
     };
+    let Some(tenant) = Tenant::start(&tenant_with_rules(&ca), ALL_READS) else {
+        return;
+    };
+    let before = tenant_now(&tenant);
     let out = tenant.dir.path().join("rotated");
     let plan = tenant
         .keycred("rotate")
@@ -119,7 +174,9 @@ fn a_tenant_rotation_keeps_every_certificate_within_its_apps_rule_and_no_write_i
         .arg(&out)
         .output()
         .unwrap();
-    let text = stdout(&plan);
+    // App 6's plan fails (it would pass Graph's item limit), so the plan ends with 1.
+    assert_eq!(plan.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&plan.stdout).into_owned();
     assert!(
         text.contains(&format!(
             "policy \"Default app management tenant policy\" (the tenant's default, {DEFAULT_POLICY}) limits \
@@ -135,6 +192,16 @@ fn a_tenant_rotation_keeps_every_certificate_within_its_apps_rule_and_no_write_i
         text.contains("rules   none limit its certificates"),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "rules   not applied to it: asymmetricKeyLifetime (the app was created before 2020-01-01T00:00:00Z)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("application 20000000-0000-4000-8000-000000000006: after this rotation it would hold 1001 items"),
+        "a plan says it too: {text}"
+    );
     assert!(!text.contains("rules unknown"), "{text}");
 
     let applied = tenant
@@ -144,7 +211,32 @@ fn a_tenant_rotation_keeps_every_certificate_within_its_apps_rule_and_no_write_i
         .output()
         .unwrap();
     let report = output_json(&applied);
-    let apps = report["apps"].as_array().unwrap();
+    let all = report["apps"].as_array().unwrap();
+    let results: Vec<&str> = all.iter().map(|a| a["result"].as_str().unwrap()).collect();
+    assert_eq!(
+        results,
+        ["rotated", "rotated", "rotated", "rotated", "skipped", "failed", "skipped"],
+        "{report:#}"
+    );
+    assert!(
+        all[4]["skipped"]
+            .as_str()
+            .unwrap()
+            .starts_with("needs a CA-issued certificate"),
+        "{:#}",
+        all[4]
+    );
+    let near = all[5]["error"].as_str().unwrap();
+    assert!(near.contains("would hold 1001 items"), "{near}");
+    assert!(
+        all[6]["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("signing key (keyId 00000000-0000-4000-8000-0000000005a1"),
+        "{:#}",
+        all[6]
+    );
+    let apps = &all[..4];
     let days: Vec<(String, i64)> = apps
         .iter()
         .map(|a| {
@@ -180,11 +272,125 @@ fn a_tenant_rotation_keeps_every_certificate_within_its_apps_rule_and_no_write_i
         .filter(|e| e["method"] != "GET" && e["status"].as_u64() != Some(204))
         .collect();
     assert!(refused.is_empty(), "no write refused: {refused:#?}");
+    // Every credential that was there before is there after, field for field (the rotated apps kept their old
+    // certificate: it is still valid), and the apps left alone are exactly as they were.
+    let after = tenant_now(&tenant);
+    for (app_before, app_after) in before.iter().zip(&after) {
+        for credential in app_before["keyCredentials"].as_array().unwrap() {
+            assert!(
+                app_after["keyCredentials"]
+                    .as_array()
+                    .unwrap()
+                    .contains(credential),
+                "{} lost or changed {credential:#}",
+                app_before["displayName"]
+            );
+        }
+    }
+    for i in [4, 5, 6] {
+        assert_eq!(
+            before[i], after[i],
+            "{} was left alone",
+            before[i]["displayName"]
+        );
+    }
+}
+
+/// The tenant's apps as the Graph server holds them now, certificates included.
+fn tenant_now(tenant: &Tenant) -> Vec<Value> {
+    let mut response = ureq::get(format!("{}/_test/apps", tenant.graph.url()))
+        .call()
+        .unwrap();
+    serde_json::from_str::<Value>(&response.body_mut().read_to_string().unwrap())
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["displayName"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Rules "))
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn an_app_under_a_trusted_ca_rule_gets_the_cas_certificate_checked_against_the_listed_cas_before_it_is_sent(
+) {
+    let (Some(ca), Some(other)) = (crate::ca::Ca::new(), crate::ca::Ca::new()) else {
+        return;
+    };
+    let Some(tenant) = Tenant::start(&tenant_with_rules(&ca), ALL_READS) else {
+        return;
+    };
+    let out = tenant.dir.path().join("rotated");
+    let run = || {
+        tenant
+            .keycred("rotate")
+            .args([
+                "--app",
+                "20000000-0000-4000-8000-000000000005",
+                "--ca",
+                "--no-pfx",
+                "--apply",
+                "--json",
+            ])
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let requested = output_json(&run());
+    assert_eq!(requested["apps"][0]["result"], "requested", "{requested:#}");
+    let csr = requested["apps"][0]["files"]["request"]
+        .as_str()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| panic!("a request for the CA: {requested:#}"));
+    // Another CA's answer: refused before anything is sent.
+    std::fs::copy(
+        other.issue(&csr, "300", "leaf.pem"),
+        csr.with_extension("issued.pem"),
+    )
+    .unwrap();
+    let refused = run();
+    assert_eq!(refused.status.code(), Some(1));
+    let error = output_json(&refused)["apps"][0]["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        error.contains("does not chain to a CA the tenant trusts for this app"),
+        "{error}"
+    );
+    assert!(
+        tenant.graph.log().iter().all(|e| e["method"] == "GET"),
+        "nothing was sent"
+    );
+    // The listed CA's answer: imported and sent, and the server (which checks the chain too) takes it.
+    std::fs::copy(
+        ca.issue(&csr, "300", "leaf.pem"),
+        csr.with_extension("issued.pem"),
+    )
+    .unwrap();
+    let sent = output_json(&run());
+    assert_eq!(sent["apps"][0]["result"], "rotated", "{sent:#}");
+    let patches: Vec<Value> = tenant
+        .graph
+        .log()
+        .into_iter()
+        .filter(|e| e["method"] == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 1);
+    assert_eq!(patches[0]["status"], 204);
 }
 
 #[test]
 fn without_policy_read_the_plan_says_the_rules_are_unknown_and_graph_refuses_a_long_certificate() {
-    let Some(tenant) = Tenant::start(&tenant_with_rules(), "Application.ReadWrite.All") else {
+    let Some(ca) = crate::ca::Ca::new() else {
+        return;
+    };
+    let Some(tenant) = Tenant::start(&tenant_with_rules(&ca), "Application.ReadWrite.All") else {
         return;
     };
     let out = tenant.dir.path().join("rotated");
@@ -293,4 +499,140 @@ fn offline_max_lifetime_caps_a_rotation_and_refuses_a_longer_days() {
     );
     assert!(!dir.path().join("more").exists(), "nothing was made");
     assert_eq!(std::fs::read(&manifest).unwrap(), before);
+}
+
+/// A bearer token for the Graph server, from the OAuth server, for the automation app.
+fn graph_token(tenant: &Tenant) -> String {
+    let out = keycred()
+        .args([
+            "token",
+            "--tenant",
+            crate::graph::TENANT,
+            "--client-id",
+            crate::graph::AUTOMATION,
+        ])
+        .arg("--scope")
+        .arg(format!("{}/.default", tenant.graph.url()))
+        .arg("--authority")
+        .arg(tenant.oidc.authority())
+        .arg("--cert")
+        .arg(tenant.dir.path().join("automation.pem"))
+        .arg("--key")
+        .arg(tenant.dir.path().join("automation.key"))
+        .output()
+        .unwrap();
+    stdout(&out).trim().to_owned()
+}
+
+/// A self-signed certificate valid for `days`, base64 DER, made by OpenSSL.
+fn openssl_certificate(dir: &Path, name: &str, days: &str) -> String {
+    let (key, pem) = (
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.pem")),
+    );
+    openssl_self_signed(&key, &pem, &format!("/CN={name}"), days, &[]);
+    base64_der(&pem)
+}
+
+#[test]
+fn the_graph_test_server_refuses_what_graph_refuses() {
+    let Some(ca) = crate::ca::Ca::new() else {
+        return;
+    };
+    let Some(tenant) = Tenant::start(&tenant_with_rules(&ca), ALL_READS) else {
+        return;
+    };
+    let token = graph_token(&tenant);
+    let patch = |app: u32, credentials: Value| -> (u16, Value) {
+        let response = ureq::patch(format!(
+            "{}/v1.0/applications/10000000-0000-4000-8000-{app:012}",
+            tenant.graph.url()
+        ))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .send(json!({ "keyCredentials": credentials }).to_string())
+        .unwrap();
+        let status = response.status().as_u16();
+        let text = response.into_body().read_to_string().unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    };
+    let new = |key: String| {
+        json!({"key": key, "keyId": "6ee00000-0000-4000-8000-000000000001", "type": "AsymmetricX509Cert",
+               "usage": "Verify", "displayName": "CN=New"})
+    };
+    let kept =
+        |app: u32| json!({"keyId": format!("00000000-0000-4000-8000-{app:012}"), "key": null});
+    let dir = tenant.dir.path();
+    // A two-year certificate under the 180-day default: refused, with the policy and the details.
+    let (status, body) = patch(
+        1,
+        json!([kept(1), new(openssl_certificate(dir, "two-years", "730"))]),
+    );
+    assert_eq!(status, 400, "{body:#}");
+    assert_eq!(
+        body["error"]["code"],
+        "CredentialInvalidLifetimeAsPerAppPolicy"
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(DEFAULT_POLICY));
+    assert_eq!(body["error"]["details"][0]["code"], "InvalidKeyEndDate");
+    // The same certificate on the app created before the cut-off: taken.
+    let (status, body) = patch(
+        3,
+        json!([kept(3), new(openssl_certificate(dir, "old-app", "730"))]),
+    );
+    assert_eq!(status, 204, "{body:#}");
+    // A self-signed certificate on the trusted-CA app: refused.
+    let (status, body) = patch(
+        5,
+        json!([kept(5), new(openssl_certificate(dir, "self", "30"))]),
+    );
+    assert_eq!(status, 400, "{body:#}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("trusted certificate authority"));
+    // One item over the limit: refused.
+    let (status, body) = patch(
+        6,
+        json!([kept(6), new(openssl_certificate(dir, "one-more", "30"))]),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("Directory_ResourceSizeExceeded"))
+    );
+    // A signing key sent back by its keyId: refused.
+    let (status, body) = patch(
+        7,
+        json!([kept(7), {"keyId": "00000000-0000-4000-8000-0000000005a1", "key": null}]),
+    );
+    assert_eq!(status, 400, "{body:#}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Acceptable values are Sign, Verify"));
+    // Policies need Policy.Read.All (held here), and v1.0 hides the trusted-CA rule that beta shows.
+    let get = |path: &str| -> Value {
+        let mut response = ureq::get(format!("{}{path}", tenant.graph.url()))
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    let v1 = get("/v1.0/applications/10000000-0000-4000-8000-000000000005/appManagementPolicies");
+    let beta = get("/beta/applications/10000000-0000-4000-8000-000000000005/appManagementPolicies");
+    let kind =
+        |v: &Value| v["value"][0]["restrictions"]["keyCredentials"][0]["restrictionType"].clone();
+    assert_eq!(
+        (kind(&v1), kind(&beta)),
+        (
+            json!("unknownFutureValue"),
+            json!("trustedCertificateAuthority")
+        )
+    );
 }

@@ -23,7 +23,13 @@
 //   do. Every credential written (PATCH, addKey) is checked against the app's effective rule: the assigned policy,
 //   else the default; a restriction binds when enabled and the app was created after its cut-off. A certificate
 //   (or a credential's start-to-end) longer than asymmetricKeyLifetime's maxLifetime is refused with 400
-//   CredentialInvalidLifetimeAsPerAppPolicy and its details.
+//   CredentialInvalidLifetimeAsPerAppPolicy and its details. Under a trustedCertificateAuthority restriction, a
+//   certificate that does not chain (by signature) to a root its configurations list, through the intermediates
+//   they list, is refused (400; Graph's code for this is not documented: Request_BadRequest naming the policy).
+//   GET /beta/directory/certificateAuthorities/certificateBasedApplicationConfigurations/{id}/
+//   trustedCertificateAuthorities lists a configuration's CAs (AppCertTrustConfiguration.Read.All).
+// - An application holds at most 1,000 items across its collections (Directory_ResourceSizeExceeded); a Sign or
+//   X509CertAndPassword credential cannot be sent back by keyId in a PATCH.
 // - Errors as Graph writes them: {"error": {"code", "message", "innerError": {"date", "request-id",
 //   "client-request-id"}}}.
 // - Test controls under /_test: GET /_test/apps (the tenant as it is now, certificates included), GET /_test/log
@@ -33,7 +39,8 @@
 //   admin would, before answering one).
 //
 // Usage: node graph.mjs JWKS_URL TENANT SEED.json   (prints "listening PORT"). SEED is the apps, or
-// {"apps": [...], "defaultPolicy": {...}, "policies": [...]}; an app names its assigned policy by "policy" (an id)
+// {"apps": [...], "defaultPolicy": {...}, "policies": [...], "caConfigurations": [{id, trustedCertificateAuthorities:
+// [{certificate, isRootAuthority}]}]}; an app names its assigned policy by "policy" (an id)
 // and has a "createdDateTime" (default 2024-01-01).
 import { createHash, createPublicKey, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -56,6 +63,7 @@ const defaultPolicy = seed.defaultPolicy ?? {
   servicePrincipalRestrictions: { passwordCredentials: [], keyCredentials: [] },
 };
 const policies = seed.policies ?? [];
+const caConfigurations = seed.caConfigurations ?? [];
 const log = [];
 let faults = { queue: [], every: 0, count: 0 };
 let origin = '';
@@ -167,6 +175,46 @@ function checkLifetime(app, made) {
       `Credential lifetime exceeds the max value allowed as per assigned policy '${bound.policy.id}'.`, {},
       [{ code: 'InvalidKeyEndDate', message: `Key credential end date exceeds the max value allowed as per assigned policy '${bound.policy.id}'.`, target: 'EndDate' }]);
   }
+}
+
+// Graph's limit on the items across an application's collections.
+const ITEM_LIMIT = 1000;
+
+// Refuses a write after which the app would hold more items than Graph allows.
+function checkSize(app, keyCredentials) {
+  const others = app.passwordCredentials.length + Object.values(app.extra).filter(Array.isArray).reduce((n, a) => n + a.length, 0);
+  if (keyCredentials + others > ITEM_LIMIT) {
+    throw new GraphError(400, 'Directory_ResourceSizeExceeded',
+      'The size of the object has exceeded its limit. Please reduce the number of values and retry your request.');
+  }
+}
+
+// Refuses a certificate that does not chain to a CA the app's trusted-CA rule lists.
+function checkTrustedCa(app, made) {
+  const bound = binding(app, 'trustedCertificateAuthority');
+  if (!bound) return;
+  const listed = (bound.rule.certificateBasedApplicationConfigurationIds ?? [])
+    .flatMap((id) => caConfigurations.find((c) => c.id === id)?.trustedCertificateAuthorities ?? [])
+    .map((a) => ({ cert: new X509Certificate(Buffer.from(a.certificate, 'base64')), root: a.isRootAuthority === true }));
+  const issuedBy = (child, ca) => child.checkIssued(ca) && child.verify(ca.publicKey);
+  let current = made.cert;
+  for (let depth = 0; depth < 8; depth += 1) {
+    if (listed.some((a) => a.root && issuedBy(current, a.cert))) return;
+    const next = listed.find((a) => !a.root && a.cert.raw.compare(current.raw) !== 0 && issuedBy(current, a.cert));
+    if (!next) break;
+    current = next.cert;
+  }
+  throw new GraphError(400, 'Request_BadRequest',
+    `The certificate is not issued by a trusted certificate authority as per assigned policy '${bound.policy.id}'.`);
+}
+
+function trustedAuthorities(req, path, who) {
+  if (req.method !== 'GET') throw new GraphError(405, 'Request_BadRequest', 'Only GET is served here.');
+  if (!who.roles.includes('AppCertTrustConfiguration.Read.All')) throw denied();
+  const id = /^\/beta\/directory\/certificateAuthorities\/certificateBasedApplicationConfigurations\/([^/]+)\/trustedCertificateAuthorities$/.exec(path)[1];
+  const config = caConfigurations.find((c) => c.id === id);
+  if (!config) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+  return [200, { value: config.trustedCertificateAuthorities.map((a, i) => ({ id: `${id}-${i}`, ...a })) }];
 }
 
 // A policy as a version shows it: v1.0 has no trustedCertificateAuthority restriction type.
@@ -294,6 +342,10 @@ function patchKeyCredentials(app, body) {
     const existing = app.keyCredentials.find((e) => e.keyId === k.keyId);
     if (!k.key) {
       if (!existing) throw new GraphError(400, 'Request_BadRequest', `Key credential ${k.keyId} has no key value and is not present on the application.`);
+      // A signing key (SAML, or a certificate whose password shares its keyId) cannot be sent back by reference.
+      if (existing.usage === 'Sign' || existing.type === 'X509CertAndPassword') {
+        throw new GraphError(400, 'Request_BadRequest', `Invalid value specified for property 'usage' of resource 'KeyCredential': usage '${k.usage ?? 'null'}' for key ${k.keyId} invalid. Acceptable values are Sign, Verify.`);
+      }
       return existing;
     }
     if (k.type !== 'AsymmetricX509Cert' || k.usage !== 'Verify') {
@@ -309,8 +361,10 @@ function patchKeyCredentials(app, body) {
       throw new GraphError(400, 'KeyCredentialsInvalidEndDate', 'Key credential end date is invalid.');
     }
     checkLifetime(app, made);
+    checkTrustedCa(app, made);
     return made;
   });
+  checkSize(app, next.length);
   app.keyCredentials = next;
 }
 
@@ -372,6 +426,9 @@ async function route(req, url, who, body) {
   if (/^\/(v1\.0|beta)\/(policies\/defaultAppManagementPolicy|applications\/[^/]+\/appManagementPolicies)$/.test(path)) {
     return policyRoute(req, path, who);
   }
+  if (/^\/beta\/directory\/certificateAuthorities\/certificateBasedApplicationConfigurations\/[^/]+\/trustedCertificateAuthorities$/.test(path)) {
+    return trustedAuthorities(req, path, who);
+  }
   if (req.method === 'GET' && path === '/v1.0/applications') return [200, listApplications(url, req, who)];
   const one = /^\/v1\.0\/applications(\(appId='[^']*'\)|\/[^/]+)(\/addKey|\/removeKey)?$/.exec(path);
   if (!one) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
@@ -402,6 +459,8 @@ async function route(req, url, who, body) {
       throw new GraphError(400, 'Request_BadRequest', 'Invalid certificate: key value is invalid certificate');
     }
     checkLifetime(app, made);
+    checkTrustedCa(app, made);
+    checkSize(app, app.keyCredentials.length + 1);
     app.keyCredentials.push(made);
     return [200, { '@odata.context': `${origin}/v1.0/$metadata#microsoft.graph.keyCredential`, ...wire(made, false) }];
   }

@@ -84,6 +84,10 @@ pub(super) struct Chosen {
     pub(super) request: Option<CsrRequest>,
     /// The rules that bind the app's new credentials, where they were read.
     pub(super) rules: Option<Rules>,
+    /// Why the app is left as it is (a rule no credential made here can keep).
+    pub(super) held: Option<String>,
+    /// What the choice found worth saying.
+    pub(super) warnings: Vec<String>,
 }
 
 /// Chooses the new credential for the app `state` describes. `plan_only` makes no key. `rules` reads the rules
@@ -110,6 +114,8 @@ pub(super) fn choose(
         ca: None,
         request: None,
         rules: None,
+        held: None,
+        warnings: Vec::new(),
     };
     let due = chosen.precheck.renewal_due;
     // The rules matter only where a credential may be added: a due app, or a certificate added whenever new.
@@ -117,6 +123,19 @@ pub(super) fn choose(
         chosen.rules = rules()?;
     }
     let limit = chosen.rules.as_ref().and_then(Rules::lifetime).cloned();
+    if let (Some(Rules::Known(known)), Some(NewCredentialSource::Make(_))) =
+        (&chosen.rules, &source)
+    {
+        if known.trusted_ca.is_some() {
+            chosen.held = Some(
+                "needs a CA-issued certificate: the tenant's rules accept only certificates from a CA it trusts, \
+                 so keycred makes no self-signed one for it; rotate it with --ca (a request now, the CA's answer \
+                 imported and sent by a later run)"
+                    .into(),
+            );
+            return Ok(chosen);
+        }
+    }
     if let (Some(limit), Some(NewCredentialSource::Make(spec))) = (&limit, source.as_mut()) {
         spec.max_lifetime = Some(limit.clone().stricter(spec.max_lifetime.take()));
     }
@@ -172,20 +191,53 @@ pub(super) fn choose(
         }
         _ => {}
     }
-    if let (Some(limit), Some(cert)) = (&limit, chosen.new.as_ref().and_then(New::certificate)) {
-        if !within(cert, Some(limit)) {
-            return Err(Error::Refused(format!(
-                "the new certificate ({}, SHA-1 {}) is valid for {} days, beyond the rule: {}; nothing was \
-                 written or sent. Give (or have the CA issue) a certificate of at most {} days",
-                cert.subject,
-                cert.thumbprints.render(credential::ThumbprintForm::Hex),
-                (cert.not_after - cert.not_before).whole_days(),
-                limit.rule(),
-                limit.whole_days()
-            )));
-        }
-    }
+    keeps_the_rules(&mut chosen, limit.as_ref())?;
     Ok(chosen)
+}
+
+/// Refuses a new certificate (named, found or the CA's) that the app's rules would have Graph refuse: longer
+/// than the lifetime limit, or not from a CA the tenant trusts for it.
+fn keeps_the_rules(chosen: &mut Chosen, limit: Option<&LifetimeLimit>) -> Result<()> {
+    let Some(cert) = chosen.new.as_ref().and_then(New::certificate) else {
+        return Ok(());
+    };
+    let named = || {
+        format!(
+            "the new certificate ({}, SHA-1 {})",
+            cert.subject,
+            cert.thumbprints.render(credential::ThumbprintForm::Hex)
+        )
+    };
+    if let Some(limit) = limit.filter(|l| !within(cert, Some(l))) {
+        return Err(Error::Refused(format!(
+            "{} is valid for {} days, beyond the rule: {}; nothing was written or sent. Give (or have the CA \
+             issue) a certificate of at most {} days",
+            named(),
+            (cert.not_after - cert.not_before).whole_days(),
+            limit.rule(),
+            limit.whole_days()
+        )));
+    }
+    let Some(Rules::Known(known)) = &chosen.rules else {
+        return Ok(());
+    };
+    if known.trusted_ca.is_none() {
+        return Ok(());
+    }
+    match &known.authorities_unread {
+        Some(why) => chosen.warnings.push(why.clone()),
+        None if !crate::rules::trusted(cert.der(), known) => {
+            return Err(Error::Refused(format!(
+                "{} does not chain to a CA the tenant trusts for this app (its rules list {} CA certificate{}), \
+                 and Graph would refuse it; nothing was sent. Have it issued by one of them",
+                named(),
+                known.authorities.len(),
+                if known.authorities.len() == 1 { "" } else { "s" }
+            )))
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 /// Whether the certificate's whole validity keeps within the limit, if there is one.

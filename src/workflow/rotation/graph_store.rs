@@ -22,7 +22,12 @@ use crate::workflow::prove::LoadedCredential;
 
 /// The app properties a rotation reads: its keys included, and its creation date (which decides whether a rule
 /// of the tenant binds it).
-pub const SELECT: &str = "id,appId,displayName,createdDateTime,keyCredentials";
+/// Its other collections are read to count them against Graph's limit on an application's items.
+pub const SELECT: &str = "id,appId,displayName,createdDateTime,keyCredentials,passwordCredentials,\
+identifierUris,appRoles,requiredResourceAccess,tags,api,web,spa,publicClient";
+
+/// About how many items Graph accepts across an application's collections (DESIGN.md "Tenant rules").
+pub const ITEM_LIMIT: usize = 1000;
 
 /// The tenant default app management policy, read once per run by the first app that needs it.
 pub type TenantPolicyCell = std::sync::OnceLock<TenantPolicy>;
@@ -50,6 +55,8 @@ pub struct GraphStore<'a> {
     entries: Vec<Value>,
     /// When it was created, as Graph gave it.
     created: Option<time::OffsetDateTime>,
+    /// The items of its other collections (secrets, URIs, roles…), which count towards Graph's limit.
+    other_items: usize,
     /// The tenant default policy, shared by the run's apps.
     tenant: &'a TenantPolicyCell,
 }
@@ -76,6 +83,7 @@ impl<'a> GraphStore<'a> {
             display_name: None,
             entries: Vec::new(),
             created: None,
+            other_items: 0,
             tenant,
         }
     }
@@ -118,6 +126,42 @@ impl<'a> GraphStore<'a> {
             }
             _ => error,
         })
+    }
+
+    /// Refuses a change after which the app would hold more items than Graph accepts, naming what to retire.
+    fn within_item_limit(&self, change: &Change, now: time::OffsetDateTime) -> Result<()> {
+        let kept = change
+            .plan
+            .existing
+            .iter()
+            .filter(|d| **d == Disposition::Keep)
+            .count();
+        let after = self.other_items + kept + usize::from(change.plan.add);
+        if after <= ITEM_LIMIT {
+            return Ok(());
+        }
+        let mut expired: Vec<&crate::manifest::ExistingCredential> = change
+            .existing
+            .iter()
+            .zip(&change.plan.existing)
+            .filter(|(c, d)| **d == Disposition::Keep && c.end < now)
+            .map(|(c, _)| c)
+            .collect();
+        expired.sort_by_key(|c| c.end);
+        Err(Error::Refused(format!(
+            "application {}: after this rotation it would hold {after} items across its collections \
+             (credentials, secrets, URIs, roles…), over the about {ITEM_LIMIT} Graph accepts, so nothing was \
+             sent. Retire what it no longer needs first{}",
+            self.app_id,
+            match expired.first() {
+                None => String::new(),
+                Some(oldest) => format!(
+                    ": {} of its certificates have expired (--prune-expired removes them), the oldest keyId {}",
+                    expired.len(),
+                    oldest.key_id.map(|k| k.to_string()).unwrap_or_default()
+                ),
+            }
+        )))
     }
 
     /// Sends the change by addKey and removeKey, proven by the app's current certificate (still on the app):
@@ -182,6 +226,7 @@ impl Store for GraphStore<'_> {
             )));
         }
         self.entries = key_credentials(&app);
+        self.other_items = other_items(&app);
         self.created =
             text(&app, "createdDateTime").and_then(|t| crate::time_fmt::parse_instant(&t).ok());
         let label = format!("application {}", self.app_id);
@@ -216,22 +261,63 @@ impl Store for GraphStore<'_> {
             }
         };
         let (object_id, _) = self.found()?;
-        let assigned = match client.app_management_policy(object_id) {
+        let assigned = match client
+            .app_management_policy(object_id, false)
+            .and_then(|p| match p {
+                Some(p) if rules::hides_a_rule(&p) => client.app_management_policy(object_id, true),
+                other => Ok(other),
+            }) {
             Ok(assigned) => assigned,
             Err(error) => match rules::unreadable(&error) {
                 Some(why) => return Ok(Some(Rules::Unknown(why))),
                 None => return Err(error),
             },
         };
-        Ok(Some(Rules::Known(rules::effective(
-            Some(default),
-            assigned.as_ref(),
-            self.created,
-        ))))
+        let mut known = rules::effective(Some(default), assigned.as_ref(), self.created);
+        if let Some(ids) = known.trusted_ca.clone() {
+            for id in ids {
+                match client.trusted_certificate_authorities(&id) {
+                    Ok(list) => known.authorities.extend(rules::authorities(&list)),
+                    Err(Error::Graph(failure)) if failure.status == 403 => {
+                        known.authorities_unread = Some(
+                            "the CAs the tenant trusts could not be read (AppCertTrustConfiguration.Read.All is \
+                             needed), so the certificate is not checked against them before it is sent"
+                                .into(),
+                        );
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+        Ok(Some(Rules::Known(known)))
     }
 
-    fn prepare(&mut self, _change: &Change, _cx: &RunContext) -> Result<()> {
-        Ok(())
+    /// An admin's change is one PATCH of the whole collection, which cannot send a signing key (`Sign`, or a
+    /// `X509CertAndPassword` entry whose password shares its keyId) back as it is: such an app is left alone. An
+    /// app rolling its own keys (`--self`) adds and removes one credential at a time, and leaves the others be.
+    fn prepare(&mut self, change: &Change, cx: &RunContext) -> Result<Option<String>> {
+        if change.step != Step::Change {
+            return Ok(None);
+        }
+        self.within_item_limit(change, cx.now)?;
+        if self.signer.is_some() {
+            return Ok(None);
+        }
+        let signing = self.entries.iter().find(|entry| {
+            text(entry, "usage").is_some_and(|u| u.eq_ignore_ascii_case("Sign"))
+                || text(entry, "type")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("X509CertAndPassword"))
+        });
+        Ok(signing.map(|entry| {
+            format!(
+                "it holds a signing key (keyId {}, {}: SAML or token signing) that the one PATCH an admin's \
+                 rotation sends cannot send back as it is, so nothing was sent; renew its client certificate in \
+                 the portal, or have the app rotate itself (graph rotate --self adds and removes one credential \
+                 and leaves the rest)",
+                text(entry, "keyId").unwrap_or_default(),
+                text(entry, "displayName").unwrap_or_else(|| "no name".into())
+            )
+        }))
     }
 
     /// Read-modify-write without an ETag: the app is read again right before writing.
@@ -330,9 +416,33 @@ pub fn name_the_signer(error: Error, signer: &CertificateInfo) -> Error {
 
 pub use crate::workflow::tenant::text;
 
+/// The items of an application's collections other than its certificates: every array among its properties,
+/// and among the properties of its objects (`api.oauth2PermissionScopes`, `web.redirectUris`, …).
+fn other_items(app: &Value) -> usize {
+    let arrays = |value: &Value| -> usize {
+        value.as_object().map_or(0, |object| {
+            object
+                .iter()
+                .filter(|(name, _)| name.as_str() != "keyCredentials")
+                .map(|(_, v)| v.as_array().map_or(0, Vec::len))
+                .sum()
+        })
+    };
+    arrays(app)
+        + app.as_object().map_or(0, |o| {
+            o.values().filter(|v| v.is_object()).map(arrays).sum()
+        })
+}
+
 /// Reads the tenant default app management policy: without the permission, why it is unknown.
 fn read_tenant_policy(client: &GraphClient) -> TenantPolicy {
-    match client.default_app_management_policy() {
+    let read = client
+        .default_app_management_policy(false)
+        .and_then(|policy| match rules::hides_a_rule(&policy) {
+            true => client.default_app_management_policy(true),
+            false => Ok(policy),
+        });
+    match read {
         Ok(policy) => TenantPolicy::Read(policy),
         Err(error) => match rules::unreadable(&error) {
             Some(why) => TenantPolicy::Unreadable(why),

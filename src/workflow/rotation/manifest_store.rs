@@ -219,7 +219,7 @@ impl Store for ManifestStore {
         })
     }
 
-    fn prepare(&mut self, change: &Change, _cx: &RunContext) -> Result<()> {
+    fn prepare(&mut self, change: &Change, _cx: &RunContext) -> Result<Option<String>> {
         let manifest = self.manifest.as_mut().expect("read before prepare");
         let updated = crate::rotation::apply_plan(
             manifest,
@@ -235,7 +235,7 @@ impl Store for ManifestStore {
             )?);
         }
         self.changed = change.plan.changes() || !self.repaired.is_empty();
-        Ok(())
+        Ok(None)
     }
 
     /// The manifest is compared with what was read when it is replaced, under its lock

@@ -207,8 +207,9 @@ pub trait Store {
     fn rules(&mut self, _cx: &RunContext) -> Result<Option<Rules>> {
         Ok(None)
     }
-    /// Checks (and prepares) the change before anything is written; runs for a plan too.
-    fn prepare(&mut self, change: &Change, cx: &RunContext) -> Result<()>;
+    /// Checks (and prepares) the change before anything is written; runs for a plan too. `Some(why)` when the
+    /// store cannot make this change faithfully: the app is then left as it is, and the outcome says why.
+    fn prepare(&mut self, change: &Change, cx: &RunContext) -> Result<Option<String>>;
     /// Refuses to go on when the app's credentials changed since they were read (another run, an admin): called
     /// right before [`Store::apply`], once the certificate's files are written.
     fn check_unchanged(&mut self, change: &Change, cx: &RunContext) -> Result<()>;
@@ -237,6 +238,7 @@ pub fn rotate(
         &mut || store.rules(cx),
     )?;
     out.rules.clone_from(&chosen.rules);
+    out.warnings.extend(chosen.warnings.iter().cloned());
     let plan = match &chosen.new {
         Some(new) => planner::plan(
             &state.existing,
@@ -259,6 +261,11 @@ pub fn rotate(
     };
     out.step = Some(step);
     out.ca = chosen.ca.clone();
+    if let Some(why) = chosen.held.clone() {
+        out.plan = Some(plan);
+        hold(out, why);
+        return Ok(());
+    }
     let plan = out.plan.insert(plan);
     if step == Step::Change
         && state.last_valid == LastValid::Refuse
@@ -277,7 +284,10 @@ pub fn rotate(
         added: out.added.as_ref(),
         files: &[],
     };
-    store.prepare(&change, cx)?;
+    if let Some(why) = store.prepare(&change, cx)? {
+        hold(out, why);
+        return Ok(());
+    }
     if !order.apply {
         return Ok(());
     }
@@ -301,6 +311,21 @@ pub fn rotate(
         added.entry["keyId"] = Value::String(id.to_string());
     }
     Ok(())
+}
+
+/// Leaves the app as it is, saying why: its plan keeps everything and adds nothing, and nothing is written.
+fn hold(out: &mut Rotation, why: String) {
+    if let Some(plan) = out.plan.as_mut() {
+        plan.add = false;
+        plan.existing.fill(Disposition::Keep);
+        plan.skipped = Some(why);
+    }
+    out.step = Some(Step::Unchanged);
+    out.added = None;
+    out.to_make = None;
+    out.reused = None;
+    out.files.clear();
+    out.ca = None;
 }
 
 /// Notes in `out` the new credential the plan adds (or would).

@@ -24,6 +24,8 @@ struct Memory<'a> {
     /// The app's rules, and how often the engine asked for them.
     rules: Option<Rules>,
     rules_asked: usize,
+    /// Why the store cannot make the change, if it cannot.
+    holds: Option<String>,
 }
 
 impl<'a> Memory<'a> {
@@ -39,6 +41,7 @@ impl<'a> Memory<'a> {
             prepared: false,
             rules: None,
             rules_asked: 0,
+            holds: None,
         }
     }
 }
@@ -62,9 +65,9 @@ impl Store for Memory<'_> {
         Ok(self.rules.clone())
     }
 
-    fn prepare(&mut self, _change: &Change, _cx: &RunContext) -> Result<()> {
+    fn prepare(&mut self, _change: &Change, _cx: &RunContext) -> Result<Option<String>> {
         self.prepared = true;
-        Ok(())
+        Ok(self.holds.clone())
     }
 
     fn check_unchanged(&mut self, _change: &Change, _cx: &RunContext) -> Result<()> {
@@ -565,4 +568,51 @@ fn a_named_certificate_longer_than_the_rule_is_refused_and_rules_are_not_read_fo
         "no rule is read for an app that adds nothing"
     );
     assert!(out.rules.is_none());
+}
+
+#[test]
+fn a_store_that_cannot_make_the_change_leaves_the_app_alone_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Memory::new(vec![credential(0, 300, 10)], dir.path());
+    store.holds = Some("it holds a signing key".into());
+    let (result, out) = run(
+        &mut store,
+        make(dir.path()),
+        policy(Some(30)),
+        true,
+        &Interrupt::none(),
+    );
+    result.unwrap();
+    assert_eq!(out.step, Some(Step::Unchanged));
+    let plan = out.plan.unwrap();
+    assert!(!plan.add && plan.existing.iter().all(|d| *d == Disposition::Keep));
+    assert_eq!(plan.skipped.as_deref(), Some("it holds a signing key"));
+    assert!(store.applied.is_none() && out.added.is_none() && out.files.is_empty());
+    assert_eq!(files_in(dir.path()), 0, "no certificate was written");
+}
+
+#[test]
+fn an_app_under_a_trusted_ca_rule_gets_no_self_signed_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Memory::new(vec![credential(0, 300, 10)], dir.path());
+    store.rules = Some(Rules::Known(crate::rules::AppRules {
+        trusted_ca: Some(vec!["config".into()]),
+        ..Default::default()
+    }));
+    let (result, out) = run(
+        &mut store,
+        make(dir.path()),
+        policy(Some(30)),
+        true,
+        &Interrupt::none(),
+    );
+    result.unwrap();
+    let skipped = out.plan.unwrap().skipped.unwrap();
+    assert!(
+        skipped.starts_with("needs a CA-issued certificate"),
+        "{skipped}"
+    );
+    assert!(skipped.contains("--ca"), "{skipped}");
+    assert!(!store.prepared && store.applied.is_none());
+    assert_eq!(files_in(dir.path()), 0);
 }
