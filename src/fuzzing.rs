@@ -183,6 +183,34 @@ pub fn graph_page(text: &str) {
     }
 }
 
+/// App management policies as Graph answers them (the tenant default, or an assigned one; or a list of a
+/// configuration's trusted CAs), and the ISO 8601 durations they hold: the rules read for an app of any age, and
+/// a certificate checked against any CAs they list.
+pub fn policy(text: &str) {
+    let Ok(value) = crate::input::parse_json(text, "policy") else {
+        let _ = crate::rules::iso_duration(text);
+        return;
+    };
+    for created in [None, Some(NOW), Some(NOW - Duration::days(3650))] {
+        let rules = crate::rules::effective(Some(&value), None, created);
+        let assigned = crate::rules::effective(None, Some(&value), created);
+        for limit in [rules.lifetime, assigned.lifetime].into_iter().flatten() {
+            assert!(limit.max >= Duration::ZERO, "{limit:?}");
+            let _ = limit.rule().to_string();
+        }
+    }
+    let _ = crate::rules::hides_a_rule(&value);
+    if let Some(list) = value.get("value").and_then(Value::as_array) {
+        let rules = crate::rules::AppRules {
+            authorities: crate::rules::authorities(list),
+            ..Default::default()
+        };
+        for authority in &rules.authorities {
+            let _ = crate::rules::trusted(&authority.der, &rules);
+        }
+    }
+}
+
 /// Roles files (JSON and TOML) and role templates (`manifest app-roles --roles-file / --template-file`).
 pub fn roles(text: &str) {
     for name in ["roles.json", "roles.toml", "roles"] {

@@ -52,6 +52,11 @@ fn graph_page_corpus_and_regressions() {
 }
 
 #[test]
+fn policy_corpus_and_regressions() {
+    replay("policy", |b| text(keycred::fuzzing::policy)(b));
+}
+
+#[test]
 fn roles_corpus_and_regressions() {
     replay("roles", |b| text(keycred::fuzzing::roles)(b));
 }
