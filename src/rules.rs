@@ -173,6 +173,24 @@ pub fn hides_a_rule(policy: &Value) -> bool {
         })
 }
 
+/// The trusted-CA configurations a policy's restrictions name (default or assigned), whatever their state.
+pub fn ca_configurations(policy: &Value) -> Vec<String> {
+    ["restrictions", "applicationRestrictions"]
+        .iter()
+        .filter_map(|field| policy.get(field)?.get("keyCredentials")?.as_array())
+        .flatten()
+        .filter(|e| {
+            e.get("restrictionType").and_then(Value::as_str) == Some("trustedCertificateAuthority")
+        })
+        .filter_map(|e| {
+            e.get("certificateBasedApplicationConfigurationIds")?
+                .as_array()
+        })
+        .flatten()
+        .filter_map(|id| id.as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Whether a configuration id from Graph can go into a URL path as it is (a GUID's characters only).
 pub fn safe_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')

@@ -257,6 +257,12 @@ pub struct GraphAppsArgs {
     #[arg(long)]
     pub require_credential: bool,
 
+    /// Also read the tenant's credential rules (app management policies; Policy.Read.All) and show per app the
+    /// rule that applies, certificates that live longer than it allows, self-signed ones a trusted-CA rule would
+    /// refuse, and secrets that may no longer be renewed. A few requests more, not one per app.
+    #[arg(long)]
+    pub rules: bool,
+
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -108,6 +108,7 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
         warn: time::Duration::days(i64::from(args.warn_days)),
         page_size: args.page_size,
         require_credential: args.require_credential,
+        rules: args.rules,
     };
     let client = super::graph_connect(&args.connect, now)?;
     let interrupt = keycred::interrupt::Interrupt::install()?;

@@ -11,6 +11,7 @@
 
 mod cloud;
 mod errors;
+mod policies;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -363,10 +364,15 @@ impl GraphClient {
 
     /// The app roles granted to a service principal (`appRoleAssignments`: what admin consent gave it), every page.
     pub fn app_role_assignments(&self, service_principal: &str) -> Result<Vec<Value>> {
-        let mut url = format!(
+        let url = format!(
             "{}/v1.0/servicePrincipals/{service_principal}/appRoleAssignments",
             self.base
         );
+        self.list_all(url)
+    }
+
+    /// Every item of a collection, page after page (each next link checked as a listing's is).
+    pub(crate) fn list_all(&self, mut url: String) -> Result<Vec<Value>> {
         let mut all = Vec::new();
         let mut pages = Pages::new(&self.base);
         loop {
@@ -384,54 +390,6 @@ impl GraphClient {
                 None => return Ok(all),
             }
         }
-    }
-
-    /// The tenant default app management policy (needs `Policy.Read.All`), from v1.0 or beta (where the
-    /// restriction types v1.0 lacks show).
-    pub fn default_app_management_policy(&self, beta: bool) -> Result<Value> {
-        let url = format!(
-            "{}/{}/policies/defaultAppManagementPolicy",
-            self.base,
-            version(beta)
-        );
-        Ok(self.send("GET", &url, None, false)?.body)
-    }
-
-    /// The app management policy assigned to an application (Graph allows at most one), if any (needs
-    /// `Policy.Read.All`).
-    pub fn app_management_policy(&self, object_id: Uuid, beta: bool) -> Result<Option<Value>> {
-        let url = format!(
-            "{}/{}/applications/{object_id}/appManagementPolicies",
-            self.base,
-            version(beta)
-        );
-        let body = self.send("GET", &url, None, false)?.body;
-        Ok(body
-            .get("value")
-            .and_then(Value::as_array)
-            .and_then(|policies| policies.first())
-            .cloned())
-    }
-
-    /// The CAs a `certificateBasedApplicationConfiguration` trusts (beta; needs
-    /// `AppCertTrustConfiguration.Read.All`). `id` must be a GUID's characters: it goes into the path.
-    pub fn trusted_certificate_authorities(&self, id: &str) -> Result<Vec<Value>> {
-        if !crate::rules::safe_id(id) {
-            return Err(Error::Network(format!(
-                "Graph named a trusted-CA configuration {id:?}, which is not an id keycred puts into a URL"
-            )));
-        }
-        let url = format!(
-            "{}/beta/directory/certificateAuthorities/certificateBasedApplicationConfigurations/{id}/\
-             trustedCertificateAuthorities",
-            self.base
-        );
-        let body = self.send("GET", &url, None, false)?.body;
-        Ok(body
-            .get("value")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default())
     }
 
     /// `PATCH /applications/{id}` with the whole `keyCredentials` collection: Graph replaces it, so every
@@ -452,15 +410,6 @@ impl GraphClient {
     pub fn remove_key(&self, object_id: Uuid, body: &Value) -> Result<()> {
         let url = format!("{}/v1.0/applications/{object_id}/removeKey", self.base);
         self.send("POST", &url, Some(body), false).map(drop)
-    }
-}
-
-/// The path segment of a Graph version.
-fn version(beta: bool) -> &'static str {
-    if beta {
-        "beta"
-    } else {
-        "v1.0"
     }
 }
 

@@ -30,6 +30,14 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
     for problem in &app.problems {
         out.push_str(&format!("  problem: {problem}\n"));
     }
+    if let Some(Rules::Known(rules)) = &app.rules {
+        for rule in rule_lines(rules) {
+            out.push_str(&format!("  rules   {rule}\n"));
+        }
+    }
+    for finding in &app.findings {
+        out.push_str(&format!("  rule    {finding}\n"));
+    }
     for c in &app.certificates {
         out.push_str(&format!(
             "  {}    {}  {}  ends {}  {:>5} days  {}{}\n",
@@ -64,6 +72,28 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
     out
 }
 
+/// What an app's rules mean for its next certificate, one line each ("at most P180D (180 days): policy …").
+fn rule_lines(rules: &crate::rules::AppRules) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(limit) = &rules.lifetime {
+        lines.push(format!(
+            "next certificate at most {} days: {}",
+            limit.whole_days(),
+            limit.rule()
+        ));
+    }
+    if rules.trusted_ca.is_some() {
+        lines.push("CA required: certificates must come from a CA the tenant trusts".into());
+    }
+    if rules.no_new_secrets {
+        lines.push("no new client secrets".into());
+    }
+    for rule in &rules.grandfathered {
+        lines.push(format!("not applied to it: {rule}"));
+    }
+    lines
+}
+
 /// The closing line of `graph apps` as text: the counts.
 pub fn scan_summary_text(outcome: &ScanOutcome) -> String {
     use crate::rotation::Verdict;
@@ -85,7 +115,11 @@ pub fn scan_summary_text(outcome: &ScanOutcome) -> String {
         outcome.with_secrets,
         outcome.pages,
         if outcome.pages == 1 { "" } else { "s" }
-    )
+    ) + &outcome
+        .rules_unknown
+        .as_ref()
+        .map(|why| format!("rules unknown: {why}\n"))
+        .unwrap_or_default()
 }
 
 /// `graph apps --json`, written as the apps arrive: [`apps_json_start`], one [`apps_json_entry`] per app, then
@@ -114,9 +148,10 @@ pub fn apps_json_entry(
 /// The end of `graph apps --json`: the counts.
 pub fn apps_json_end(outcome: &ScanOutcome, any: bool) -> String {
     format!(
-        "{}],\n  \"complete\": true,\n  \"pages\": {},\n  \"exitCode\": {}\n}}\n",
+        "{}],\n  \"complete\": true,\n  \"pages\": {},\n  \"rulesUnknown\": {},\n  \"exitCode\": {}\n}}\n",
         if any { "\n  " } else { "" },
         outcome.pages,
+        json!(outcome.rules_unknown),
         outcome.exit_code
     )
 }
@@ -141,6 +176,8 @@ fn app_json(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -
         "problems": app.problems,
         "certificates": app.certificates.iter().map(|c| credential_json(c, now, warn)).collect::<Vec<_>>(),
         "secrets": app.secrets.iter().map(secret_json).collect::<Vec<_>>(),
+        "rules": app.rules.as_ref().map(rules_json),
+        "ruleFindings": app.findings,
     })
 }
 

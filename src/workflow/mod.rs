@@ -21,3 +21,4 @@ pub mod provision;
 pub mod rotate_app;
 pub mod rotation;
 pub mod tenant;
+pub mod tenant_rules;

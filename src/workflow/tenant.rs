@@ -134,6 +134,10 @@ pub struct AppSummary {
     pub verdict: Verdict,
     /// What makes its credentials invalid or unusual (a repeated keyId).
     pub problems: Vec<String>,
+    /// The tenant's rules for its new credentials, where the scan read them.
+    pub rules: Option<crate::rules::Rules>,
+    /// What those rules mean for its credentials as they are.
+    pub findings: Vec<String>,
 }
 
 /// One scan of the tenant.
@@ -151,6 +155,8 @@ pub struct ScanRequest {
     /// does not fail the scan (API apps, SPAs and public clients hold none by design). A filter counts them too:
     /// the admin chose those apps.
     pub require_credential: bool,
+    /// Read the tenant's credential rules and judge each app by them (a few requests more).
+    pub rules: bool,
 }
 
 /// What the scan found: counts only, since the apps go to `each` as their pages arrive.
@@ -168,6 +174,8 @@ pub struct ScanOutcome {
     pub exit_code: i32,
     /// Whether apps without a certificate counted in the exit code.
     pub no_credential_counts: bool,
+    /// Why the tenant's rules could not be read, if they could not.
+    pub rules_unknown: Option<String>,
 }
 
 impl ScanOutcome {
@@ -215,15 +223,29 @@ pub fn scan(
         ..ScanOutcome::default()
     };
     let mut worst: Option<Verdict> = None;
+    let rules = match request.rules {
+        true => Some(super::tenant_rules::read(client)?),
+        false => None,
+    };
+    outcome.rules_unknown = rules.as_ref().and_then(|r| r.unknown()).map(str::to_owned);
     client.applications(
         filter.as_deref(),
-        graph::SCAN_SELECT,
+        // The creation date decides whether a rule binds an app.
+        &match rules {
+            Some(_) => format!("{},createdDateTime", graph::SCAN_SELECT),
+            None => graph::SCAN_SELECT.to_owned(),
+        },
         request.page_size,
         |page| {
             interrupt.check()?;
             outcome.pages += 1;
             for app in page {
-                let summary = summarize(app, now, request.warn)?;
+                let created = text(&app, "createdDateTime")
+                    .and_then(|t| crate::time_fmt::parse_instant(&t).ok());
+                let mut summary = summarize(app, now, request.warn)?;
+                if let Some(rules) = &rules {
+                    judge(client, rules, created, &mut summary)?;
+                }
                 outcome.apps += 1;
                 outcome.by_verdict[verdict_index(summary.verdict)] += 1;
                 outcome.with_secrets += usize::from(!summary.secrets.is_empty());
@@ -237,6 +259,34 @@ pub fn scan(
     )?;
     outcome.exit_code = worst.map_or(crate::exit::SUCCESS, Verdict::exit_code);
     Ok(outcome)
+}
+
+/// The tenant's rules for one app, and what they mean for its credentials. Under a trusted-CA rule its
+/// certificates themselves are read (the listing carries no keys), to tell self-signed ones.
+fn judge(
+    client: &GraphClient,
+    rules: &super::tenant_rules::ScanRules,
+    created: Option<OffsetDateTime>,
+    summary: &mut AppSummary,
+) -> Result<()> {
+    let app_rules = rules.for_app(&summary.id, created);
+    if let crate::rules::Rules::Known(known) = &app_rules {
+        let mut certificates = None;
+        if known.trusted_ca.is_some() && summary.certificates.iter().any(|c| !c.signs()) {
+            if let Ok(object_id) = Uuid::try_parse(&summary.id) {
+                let app = client
+                    .application(AppRef::ObjectId(object_id), Some("id,appId,keyCredentials"))?;
+                certificates = Some(as_manifest(app, &summary.app_id)?.key_credentials()?);
+            }
+        }
+        summary.findings = super::tenant_rules::findings(
+            known,
+            certificates.as_deref().unwrap_or(&summary.certificates),
+            !summary.secrets.is_empty(),
+        );
+    }
+    summary.rules = Some(app_rules);
+    Ok(())
 }
 
 /// An application object from Graph as a manifest document (Graph format).
@@ -287,6 +337,8 @@ pub(crate) fn summarize(
         certificates,
         secrets,
         problems,
+        rules: None,
+        findings: Vec::new(),
     })
 }
 

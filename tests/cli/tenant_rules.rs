@@ -91,7 +91,9 @@ fn tenant_with_rules(ca: &crate::ca::Ca) -> Value {
             "id": DEFAULT_POLICY,
             "displayName": "Default app management tenant policy",
             "isEnabled": true,
-            "applicationRestrictions": {"keyCredentials": [lifetime("P180D")], "passwordCredentials": []},
+            "applicationRestrictions": {"keyCredentials": [lifetime("P180D")], "passwordCredentials": [
+                {"restrictionType": "passwordAddition", "state": "enabled", "maxLifetime": null,
+                 "restrictForAppsCreatedAfterDateTime": "2020-01-01T00:00:00Z"}]},
         },
         "policies": [
             {"id": "90000000-0000-4000-8000-000000000090", "displayName": "Ninety days", "isEnabled": true,
@@ -634,5 +636,152 @@ fn the_graph_test_server_refuses_what_graph_refuses() {
             json!("unknownFutureValue"),
             json!("trustedCertificateAuthority")
         )
+    );
+}
+
+#[test]
+fn graph_apps_shows_each_apps_rule_and_what_it_means_for_its_credentials() {
+    let Some(ca) = crate::ca::Ca::new() else {
+        return;
+    };
+    let mut seed = tenant_with_rules(&ca);
+    seed["apps"][0]["passwordCredentials"] = json!([{"keyId": "30000000-0000-4000-8000-00000000aaaa",
+        "displayName": "old secret", "endDateTime": "2027-03-01T00:00:00Z", "hint": "abc", "secretText": null}]);
+    let Some(tenant) = Tenant::start(&seed, ALL_READS) else {
+        return;
+    };
+    let scan = tenant.keycred("apps").arg("--rules").output().unwrap();
+    let text = String::from_utf8_lossy(&scan.stdout).into_owned();
+    let block = |name: &str| -> String {
+        text.lines()
+            .skip_while(|l| !l.contains(&format!("  {name}  ")))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let one = block("Rules 1");
+    assert!(one.contains(&format!("rules   next certificate at most 180 days: policy \"Default app management tenant policy\" (the tenant's default, {DEFAULT_POLICY})")), "{one}");
+    assert!(one.contains("rules   no new client secrets"), "{one}");
+    assert!(one.contains("rule    keyId 00000000-0000-4000-8000-000000000001: valid for 310 days, longer than policy"), "{one}");
+    assert!(
+        one.contains("rule    its secrets cannot be renewed"),
+        "{one}"
+    );
+    assert!(
+        block("Rules 2").contains("next certificate at most 90 days"),
+        "{text}"
+    );
+    let three = block("Rules 3");
+    assert!(
+        three.contains("not applied to it: asymmetricKeyLifetime"),
+        "{three}"
+    );
+    assert!(
+        !three.contains("rule    "),
+        "an app older than the rule is not flagged: {three}"
+    );
+    let five = block("Rules 5");
+    assert!(five.contains("rules   CA required"), "{five}");
+    assert!(five.contains("rule    keyId 00000000-0000-4000-8000-000000000005: self-signed, which the tenant's trusted-CA rule would refuse now"), "{five}");
+    assert!(!block("Rules 4").contains("rule"), "{text}");
+    assert!(!text.contains("rules unknown"), "{text}");
+
+    let json = output_json(
+        &tenant
+            .keycred("apps")
+            .args(["--rules", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let apps = json["apps"].as_array().unwrap();
+    assert_eq!(apps[1]["rules"]["maxLifetime"]["days"], 90);
+    assert_eq!(apps[4]["rules"]["trustedCertificateAuthority"], true);
+    assert_eq!(apps[0]["ruleFindings"].as_array().unwrap().len(), 2);
+    assert!(json["rulesUnknown"].is_null());
+
+    // Without Policy.Read.All: said once, at the end.
+    let Some(blind) = Tenant::start(&seed, "Application.Read.All") else {
+        return;
+    };
+    let scan = blind.keycred("apps").arg("--rules").output().unwrap();
+    let text = String::from_utf8_lossy(&scan.stdout).into_owned();
+    assert_eq!(text.matches("rules unknown").count(), 1, "{text}");
+    assert!(
+        text.contains(
+            "rules unknown: reading the tenant's app management policies needs Policy.Read.All"
+        ),
+        "{text}"
+    );
+    let json = output_json(
+        &blind
+            .keycred("apps")
+            .args(["--rules", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert!(json["rulesUnknown"]
+        .as_str()
+        .unwrap()
+        .contains("Policy.Read.All"));
+    assert_eq!(json["apps"][0]["rules"]["known"], false);
+}
+
+#[test]
+fn doctor_live_names_what_the_tenants_rules_mean_for_the_client_app() {
+    let Some(ca) = crate::ca::Ca::new() else {
+        return;
+    };
+    const API: &str = "c0ffee00-1111-4222-8333-444455556666";
+    let mut seed = tenant_with_rules(&ca);
+    seed["apps"].as_array_mut().unwrap().push(json!({
+        "id": "60000000-0000-4000-8000-000000000001", "appId": API, "displayName": "Orders API",
+        "extra": {"identifierUris": ["api://contoso-orders"], "api": {"requestedAccessTokenVersion": 2}}}));
+    let Some(tenant) = Tenant::start(&seed, ALL_READS) else {
+        return;
+    };
+    let doctor = |client: &str| {
+        let out = keycred()
+            .args(["doctor", "--client-app", client, "--api-app", API, "--json"])
+            .args(tenant.connection())
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == "client.tenant-rule")
+            .map(|f| {
+                (
+                    f["what"].as_str().unwrap().to_owned(),
+                    f["fix"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let found = doctor("20000000-0000-4000-8000-000000000002");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0]
+            .0
+            .contains("valid for 310 days, longer than policy \"Ninety days\""),
+        "{found:?}"
+    );
+    assert!(
+        found[0]
+            .1
+            .contains("keycred graph rotate --app 20000000-0000-4000-8000-000000000002"),
+        "{found:?}"
+    );
+    let found = doctor("20000000-0000-4000-8000-000000000005");
+    assert!(
+        found.iter().any(|(what, _)| what.contains("self-signed")),
+        "{found:?}"
+    );
+    assert!(
+        doctor("20000000-0000-4000-8000-000000000003").is_empty(),
+        "older than the rule"
     );
 }

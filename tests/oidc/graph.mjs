@@ -17,8 +17,8 @@
 // - POST …/addKey and …/removeKey with a proof: a JWT signed RS256 by a certificate the app holds and that is valid
 //   now (found by x5t), aud 00000002-0000-0000-c000-000000000000, iss the object id, exp - nbf at most 10 minutes,
 //   no '=' padding; otherwise 401 Authentication_MissingOrMalformed.
-// - App management policies (DESIGN.md "Tenant rules"): GET /v1.0|beta/policies/defaultAppManagementPolicy and
-//   /v1.0|beta/applications/{id}/appManagementPolicies, readable with Policy.Read.All (else 403); v1.0 shows a
+// - App management policies (DESIGN.md "Tenant rules"): GET /v1.0|beta/policies/defaultAppManagementPolicy,
+//   /policies/appManagementPolicies (and each one's /appliesTo) and /applications/{id}/appManagementPolicies, readable with Policy.Read.All (else 403); v1.0 shows a
 //   trustedCertificateAuthority restriction as unknownFutureValue without its fields, as Graph's evolvable enums
 //   do. Every credential written (PATCH, addKey) is checked against the app's effective rule: the assigned policy,
 //   else the default; a restriction binds when enabled and the app was created after its cut-off. A certificate
@@ -237,6 +237,13 @@ function policyRoute(req, path, who) {
   if (!who.roles.includes('Policy.Read.All')) throw denied();
   let m = /^\/(v1\.0|beta)\/policies\/defaultAppManagementPolicy$/.exec(path);
   if (m) return [200, { '@odata.context': `${origin}/${m[1]}/$metadata#policies/defaultAppManagementPolicy/$entity`, ...versioned(defaultPolicy, m[1]) }];
+  m = /^\/(v1\.0|beta)\/policies\/appManagementPolicies$/.exec(path);
+  if (m) return [200, { '@odata.context': `${origin}/${m[1]}/$metadata#policies/appManagementPolicies`, value: policies.map((p) => versioned(p, m[1])) }];
+  m = /^\/(v1\.0|beta)\/policies\/appManagementPolicies\/([^/]+)\/appliesTo$/.exec(path);
+  if (m) {
+    if (!policies.some((p) => p.id === m[2])) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${m[2]}' does not exist or one of its queried reference-property objects are not present.`);
+    return [200, { value: apps.filter((a) => a.policy === m[2]).map((a) => ({ '@odata.type': '#microsoft.graph.application', id: a.id })) }];
+  }
   m = /^\/(v1\.0|beta)\/applications\/([^/]+)\/appManagementPolicies$/.exec(path);
   const app = findApp(m[2]);
   const policy = app.policy ? policies.find((p) => p.id === app.policy) : null;
@@ -423,7 +430,7 @@ function servicePrincipals(req, path, who) {
 async function route(req, url, who, body) {
   const path = url.pathname;
   if (path.startsWith('/v1.0/servicePrincipals')) return servicePrincipals(req, path, who);
-  if (/^\/(v1\.0|beta)\/(policies\/defaultAppManagementPolicy|applications\/[^/]+\/appManagementPolicies)$/.test(path)) {
+  if (/^\/(v1\.0|beta)\/(policies\/defaultAppManagementPolicy|policies\/appManagementPolicies(\/[^/]+\/appliesTo)?|applications\/[^/]+\/appManagementPolicies)$/.test(path)) {
     return policyRoute(req, path, who);
   }
   if (/^\/beta\/directory\/certificateAuthorities\/certificateBasedApplicationConfigurations\/[^/]+\/trustedCertificateAuthorities$/.test(path)) {

@@ -2,7 +2,11 @@
 
 use super::*;
 
-pub(super) fn read_live(client: &crate::graph::GraphClient, apps: &LiveApps) -> Result<Live> {
+pub(super) fn read_live(
+    client: &crate::graph::GraphClient,
+    apps: &LiveApps,
+    client_app: Option<&Manifest>,
+) -> Result<Live> {
     let client_sp = client.service_principal(apps.client_app)?;
     let api_sp = client.service_principal(apps.api_app)?;
     let api_sp_id = api_sp
@@ -24,7 +28,52 @@ pub(super) fn read_live(client: &crate::graph::GraphClient, apps: &LiveApps) -> 
         client_sp,
         api_sp,
         granted,
+        rule_findings: client_app
+            .map(|app| rule_findings(client, app))
+            .transpose()?
+            .unwrap_or_default(),
     })
+}
+
+/// What the tenant's credential rules mean for the client app's credentials (nothing when they cannot be read:
+/// the doctor reports problems, and an unreadable rule is none it can name).
+fn rule_findings(client: &crate::graph::GraphClient, app: &Manifest) -> Result<Vec<String>> {
+    let text = |field: &str| app.root().get(field).and_then(Value::as_str);
+    let Some(object_id) = text("id").and_then(|id| Uuid::parse_str(id).ok()) else {
+        return Ok(Vec::new());
+    };
+    let created = text("createdDateTime").and_then(|t| crate::time_fmt::parse_instant(t).ok());
+    let crate::rules::TenantPolicy::Read(default) =
+        super::super::tenant_rules::read_default(client)
+    else {
+        return Ok(Vec::new());
+    };
+    let crate::rules::Rules::Known(rules) =
+        super::super::tenant_rules::app_rules(client, &default, object_id, created)?
+    else {
+        return Ok(Vec::new());
+    };
+    // Under a trusted-CA rule the certificates themselves are read, to tell self-signed ones.
+    let with_keys = match rules.trusted_ca {
+        Some(_) => Some(super::super::tenant::as_manifest(
+            client.application(
+                crate::graph::AppRef::ObjectId(object_id),
+                Some("id,appId,keyCredentials"),
+            )?,
+            app.source(),
+        )?),
+        None => None,
+    };
+    let has_secrets = app
+        .root()
+        .get("passwordCredentials")
+        .and_then(Value::as_array)
+        .is_some_and(|s| !s.is_empty());
+    Ok(super::super::tenant_rules::findings(
+        &rules,
+        &with_keys.as_ref().unwrap_or(app).key_credentials()?,
+        has_secrets,
+    ))
 }
 
 /// A fix that edits a manifest names its file; an app read live has none. Such a fix starts by saving the app
@@ -93,6 +142,21 @@ pub(super) fn live_checks(
             ),
             "AADSTS500011 (the resource principal was not found in the tenant)",
             format!("create it: az ad sp create --id {}", apps.api_app),
+        ));
+    }
+    for rule in &live.rule_findings {
+        findings.push(finding(
+            "client.tenant-rule",
+            Severity::Warning,
+            "client",
+            format!("the tenant's credential rules: {rule}"),
+            "Graph refuses a new credential that breaks the rule (CredentialInvalidLifetimeAsPerAppPolicy, or the \
+             trusted-CA refusal)",
+            format!(
+                "rotate with keycred graph rotate --app {} (it reads the rules and keeps within them; --ca for a \
+                 CA-issued certificate)",
+                apps.client_app
+            ),
         ));
     }
     let (Some(client), Some(api)) = (&inputs.client, &inputs.api) else {

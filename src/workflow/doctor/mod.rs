@@ -64,6 +64,8 @@ struct Live {
     api_sp: Option<Value>,
     /// The API's app role ids the client's service principal was granted.
     granted: Vec<Uuid>,
+    /// What the tenant's credential rules mean for the client app's credentials.
+    rule_findings: Vec<String>,
 }
 
 /// How bad a finding is.
@@ -178,7 +180,7 @@ pub fn doctor(
         }
     }
     let live = match (&request.live, graph) {
-        (Some(apps), Some(client)) => Some(read_live(client, apps)?),
+        (Some(apps), Some(client)) => Some(read_live(client, apps, client_manifest.as_ref())?),
         _ => None,
     };
     let inputs = Inputs {

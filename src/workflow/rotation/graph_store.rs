@@ -17,8 +17,9 @@ use crate::error::{Error, Result};
 use crate::graph::{AppRef, GraphClient};
 use crate::manifest::ManifestFormat;
 use crate::rotation::Disposition;
-use crate::rules::{self, Rules, TenantPolicy};
+use crate::rules::{Rules, TenantPolicy};
 use crate::workflow::prove::LoadedCredential;
+use crate::workflow::tenant_rules;
 
 /// The app properties a rotation reads: its keys included, and its creation date (which decides whether a rule
 /// of the tenant binds it).
@@ -250,7 +251,7 @@ impl Store for GraphStore<'_> {
     /// The tenant default policy (read once per run) and the policy assigned to the app, which replaces it.
     fn rules(&mut self, _cx: &RunContext) -> Result<Option<Rules>> {
         let client = self.client;
-        let default = match self.tenant.get_or_init(|| read_tenant_policy(client)) {
+        let default = match self.tenant.get_or_init(|| tenant_rules::read_default(client)) {
             TenantPolicy::Read(policy) => policy,
             TenantPolicy::Unreadable(why) => return Ok(Some(Rules::Unknown(why.clone()))),
             TenantPolicy::Failed(error) => {
@@ -261,35 +262,7 @@ impl Store for GraphStore<'_> {
             }
         };
         let (object_id, _) = self.found()?;
-        let assigned = match client
-            .app_management_policy(object_id, false)
-            .and_then(|p| match p {
-                Some(p) if rules::hides_a_rule(&p) => client.app_management_policy(object_id, true),
-                other => Ok(other),
-            }) {
-            Ok(assigned) => assigned,
-            Err(error) => match rules::unreadable(&error) {
-                Some(why) => return Ok(Some(Rules::Unknown(why))),
-                None => return Err(error),
-            },
-        };
-        let mut known = rules::effective(Some(default), assigned.as_ref(), self.created);
-        if let Some(ids) = known.trusted_ca.clone() {
-            for id in ids {
-                match client.trusted_certificate_authorities(&id) {
-                    Ok(list) => known.authorities.extend(rules::authorities(&list)),
-                    Err(Error::Graph(failure)) if failure.status == 403 => {
-                        known.authorities_unread = Some(
-                            "the CAs the tenant trusts could not be read (AppCertTrustConfiguration.Read.All is \
-                             needed), so the certificate is not checked against them before it is sent"
-                                .into(),
-                        );
-                    }
-                    Err(error) => return Err(error),
-                }
-            }
-        }
-        Ok(Some(Rules::Known(known)))
+        tenant_rules::app_rules(client, default, object_id, self.created).map(Some)
     }
 
     /// An admin's change is one PATCH of the whole collection, which cannot send a signing key (`Sign`, or a
@@ -432,23 +405,6 @@ fn other_items(app: &Value) -> usize {
         + app.as_object().map_or(0, |o| {
             o.values().filter(|v| v.is_object()).map(arrays).sum()
         })
-}
-
-/// Reads the tenant default app management policy: without the permission, why it is unknown.
-fn read_tenant_policy(client: &GraphClient) -> TenantPolicy {
-    let read = client
-        .default_app_management_policy(false)
-        .and_then(|policy| match rules::hides_a_rule(&policy) {
-            true => client.default_app_management_policy(true),
-            false => Ok(policy),
-        });
-    match read {
-        Ok(policy) => TenantPolicy::Read(policy),
-        Err(error) => match rules::unreadable(&error) {
-            Some(why) => TenantPolicy::Unreadable(why),
-            None => TenantPolicy::Failed(error.to_string()),
-        },
-    }
 }
 
 /// An application's `keyCredentials` entries.
