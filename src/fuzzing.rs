@@ -200,6 +200,12 @@ pub fn policy(text: &str) {
         }
     }
     let _ = crate::rules::hides_a_rule(&value);
+    for id in crate::rules::ca_configurations(&value) {
+        // Only an id of a GUID's characters may go into a URL.
+        if crate::rules::safe_id(&id) {
+            assert!(!id.contains('/') && !id.contains('.'), "{id}");
+        }
+    }
     if let Some(list) = value.get("value").and_then(Value::as_array) {
         let rules = crate::rules::AppRules {
             authorities: crate::rules::authorities(list),

@@ -140,7 +140,7 @@ impl Issue {
                 None => ValidityEnd::NotAfter(crate::time_fmt::parse_instant(text)?),
             },
             (None, Some(days)) => ValidityEnd::Days(days),
-            (None, None) => ValidityEnd::Days(default_days(spec.max_lifetime.as_ref())?),
+            (None, None) => default_validity(spec.max_lifetime.as_ref(), now)?,
         };
         let request = CertRequest::new(subject, key_size, spec.hash, end, now, serial)?;
         let mut notes = Vec::new();
@@ -350,20 +350,28 @@ fn short_password_warning(password: &Password, warnings: &mut Vec<String>) {
     }
 }
 
-/// The default validity (365 days), cut to the rules' limit.
-fn default_days(limit: Option<&LifetimeLimit>) -> Result<u32> {
+/// How far inside a rule's limit a default validity ends, so that clocks that disagree (keycred's, Graph's) and
+/// a rule that counts its limit strictly still accept it.
+pub const LIMIT_MARGIN: time::Duration = time::Duration::minutes(10);
+
+/// The default validity (365 days), cut to the rules' limit less [`LIMIT_MARGIN`].
+fn default_validity(
+    limit: Option<&LifetimeLimit>,
+    now: time::OffsetDateTime,
+) -> Result<ValidityEnd> {
     let default = crate::credential::request::DEFAULT_DAYS;
-    let Some(limit) = limit else {
-        return Ok(default);
+    let Some(limit) = limit.filter(|l| l.max < time::Duration::days(i64::from(default))) else {
+        return Ok(ValidityEnd::Days(default));
     };
-    match u32::try_from(limit.whole_days()) {
-        Ok(0) => Err(Error::Refused(format!(
+    if limit.max < time::Duration::days(1) {
+        return Err(Error::Refused(format!(
             "{}: less than a day, and keycred makes no certificate that short",
             limit.rule()
-        ))),
-        Ok(days) => Ok(days.min(default)),
-        Err(_) => Ok(default),
+        )));
     }
+    Ok(ValidityEnd::NotAfter(
+        now - crate::credential::request::CLOCK_SKEW + limit.max - LIMIT_MARGIN,
+    ))
 }
 
 /// Refuses a certificate that lives longer than `limit` allows (its whole validity, the clock-skew backdate
