@@ -10,6 +10,9 @@ pub const USAGE: i32 = 2;
 pub const RENEWAL_DUE: i32 = 3;
 /// `check`: no credential is valid now.
 pub const EXPIRED: i32 = 4;
+/// `graph retire`: an old credential was kept because it is, or may be, still in use (or no evidence shows it
+/// unused).
+pub const STILL_IN_USE: i32 = 5;
 /// The user cancelled an interactive prompt (Ctrl-C or Esc), or a run was stopped by SIGINT (128 + 2).
 pub const CANCELLED: i32 = 130;
 /// A run was stopped by SIGTERM (128 + 15).

@@ -217,6 +217,51 @@ pub fn policy(text: &str) {
     }
 }
 
+/// Entra's usage records as Graph answers them (a page of the credential sign-in activity report, or of the
+/// sign-in log: any text), read as evidence and decided on for an old and a new credential: a decision is always
+/// one of the two, and never "retire" for a credential seen after its successor came.
+pub fn usage(text: &str) {
+    use crate::usage::{decide, Decision, Evidence, RetireRules};
+    let Ok(page) = crate::input::parse_json(text, "usage") else {
+        return;
+    };
+    let rows: Vec<Value> = page
+        .get("value")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let thumbprints = std::collections::HashMap::from([("ABCD".to_owned(), Uuid::nil())]);
+    let evidence = Evidence::from_records(&rows, &rows, &thumbprints);
+    let mut old = crate::manifest::ExistingCredential {
+        index: 0,
+        key_id: Some(Uuid::nil()),
+        display_name: None,
+        thumbprint: None,
+        start: NOW - Duration::days(300),
+        end: NOW + Duration::days(10),
+        kind: "AsymmetricX509Cert".into(),
+        usage: "Verify".into(),
+        certificate: None,
+    };
+    let mut new = old.clone();
+    new.key_id = Some(Uuid::max());
+    new.start = NOW - Duration::days(3);
+    let rules = RetireRules {
+        quiet_for: Duration::hours(24),
+        overlap: None,
+    };
+    let decision = decide(&old, &new, &evidence, &rules, NOW);
+    if let (Decision::Retire { .. }, Some(seen)) = (&decision, evidence.seen(old.key_id)) {
+        assert!(
+            seen.at < new.start,
+            "retired after a sign-in since its successor: {decision:?}"
+        );
+    }
+    old.key_id = None;
+    let _ = decide(&old, &new, &evidence, &rules, NOW);
+    let _ = evidence.freshness(NOW);
+}
+
 /// Roles files (JSON and TOML) and role templates (`manifest app-roles --roles-file / --template-file`).
 pub fn roles(text: &str) {
     for name in ["roles.json", "roles.toml", "roles"] {

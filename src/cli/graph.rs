@@ -15,6 +15,12 @@ pub enum GraphCommand {
     Show(Box<GraphShowArgs>),
     /// Rotate app registrations' certificates in the tenant: plan, then --apply (PATCH with the whole collection).
     Rotate(Box<GraphRotateArgs>),
+    /// Which certificate each app signed in with, and when, from Entra's records (the credential sign-in activity
+    /// report and the sign-in log).
+    Usage(Box<GraphUsageArgs>),
+    /// Remove the certificates newer ones replaced, only on evidence that nothing signs in with them any more:
+    /// plan, then --apply.
+    Retire(Box<GraphRetireArgs>),
     /// The POST /applications/{id}/addKey body: adds NEW beside the current credential, proven with the current key.
     AddKey(AddKeyArgs),
     /// The POST /applications/{id}/removeKey body: removes a credential by keyId, proven with the current key.
@@ -263,6 +269,86 @@ pub struct GraphAppsArgs {
     #[arg(long)]
     pub rules: bool,
 
+    /// Also show each certificate's last sign-in, from Entra's credential sign-in activity report (one read for
+    /// the tenant; AuditLog.Read.All, Entra ID P1/P2, global cloud). The report lags: a hint, not proof.
+    #[arg(long)]
+    pub usage: bool,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which apps `graph usage` and `graph retire` read.
+#[derive(Debug, Args)]
+pub struct AppSelection {
+    /// An app: its Application (client) ID or object id; repeat for more.
+    #[arg(
+        long = "app",
+        value_name = "ID",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub apps: Vec<String>,
+
+    /// Every app the token may read (with --filter, those it matches).
+    #[arg(long)]
+    pub all: bool,
+
+    /// An OData $filter for --all.
+    #[arg(long, value_name = "ODATA", requires = "all")]
+    pub filter: Option<String>,
+}
+
+/// `keycred graph usage`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Needs Application.Read.All and AuditLog.Read.All, in a tenant with Entra ID P1 or P2, in the global cloud; elsewhere each app says why there is no evidence. Entra's report lags (minutes to hours): a last sign-in is a hint, and the output says how old the evidence is.
+
+Example:
+  keycred graph usage --all --token-file graph.token"
+)]
+pub struct GraphUsageArgs {
+    #[command(flatten)]
+    pub connect: GraphConnectArgs,
+
+    #[command(flatten)]
+    pub selection: AppSelection,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keycred graph retire`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "For each app holding a newer certificate, each valid certificate it replaced is removed only when the new one has been seen signing in and the old one has not been seen since the new one was added, for at least --quiet-for. Otherwise both stay, and the output says why, with the evidence and its age. Where no evidence can be had (403 for the licence or the permission, a national cloud), only --overlap removes, on a timer, and says so. The app's last valid credential is never removed. Exit 5 when a credential was kept because it is, or may be, still in use. Run it every day after a rotation (admin mode, Application.ReadWrite.All or .OwnedBy, and AuditLog.Read.All).
+
+Examples:
+  keycred graph retire --all --token-file graph.token
+  keycred graph retire --all --token-file graph.token --apply"
+)]
+pub struct GraphRetireArgs {
+    #[command(flatten)]
+    pub connect: GraphConnectArgs,
+
+    #[command(flatten)]
+    pub selection: AppSelection,
+
+    /// How long the old certificate must have been quiet since its successor was added: 24h, 90m, 2d, 30s.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub quiet_for: String,
+
+    /// Where there is no evidence of use, remove the old certificate once its successor is this old (a decision
+    /// on a timer, said as such): 14d, 72h.
+    #[arg(long, value_name = "DURATION")]
+    pub overlap: Option<String>,
+
+    /// Send the removals; without it the plan is printed and nothing is sent.
+    #[arg(long)]
+    pub apply: bool,
+
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -362,7 +448,8 @@ pub struct GraphRotateArgs {
     pub verify_timeout: u64,
 
     /// With --self: after a verified rotation, remove the credential the new one replaces (only once its token
-    /// worked). Refused in an admin's run, whose new key is not yet where the app runs.
+    /// worked). Refused in an admin's run, whose new key is not yet where the app runs: there, graph retire
+    /// removes it once Entra's records show nothing signs in with it.
     #[arg(long, requires = "verify")]
     pub retire_previous: bool,
 

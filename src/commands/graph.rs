@@ -17,6 +17,8 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         GraphCommand::Apps(args) => return apps(args),
         GraphCommand::Show(args) => return show(args),
         GraphCommand::Rotate(args) => return rotate(args),
+        GraphCommand::Usage(args) => return super::graph_usage::usage(args),
+        GraphCommand::Retire(args) => return super::graph_usage::retire(args),
         GraphCommand::AddKey(args) => &args.proof,
         GraphCommand::RemoveKey(args) => &args.proof,
     };
@@ -26,7 +28,11 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         GraphCommand::RemoveKey(args) => {
             ProofAction::RemoveKey(parse_guid(&args.key_id, "--key-id")?)
         }
-        GraphCommand::Apps(_) | GraphCommand::Show(_) | GraphCommand::Rotate(_) => {
+        GraphCommand::Apps(_)
+        | GraphCommand::Show(_)
+        | GraphCommand::Rotate(_)
+        | GraphCommand::Usage(_)
+        | GraphCommand::Retire(_) => {
             unreachable!("answered above")
         }
     };
@@ -109,6 +115,7 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
         page_size: args.page_size,
         require_credential: args.require_credential,
         rules: args.rules,
+        usage: args.usage,
     };
     let client = super::graph_connect(&args.connect, now)?;
     let interrupt = keycred::interrupt::Interrupt::install()?;

@@ -12,6 +12,7 @@
 mod cloud;
 mod errors;
 mod policies;
+mod usage;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -15,6 +15,7 @@ pub mod flow;
 pub mod manifest;
 pub mod rotation;
 pub mod tenant;
+pub mod usage;
 
 pub use credential::{
     certificate_json, inspect_json, inspect_text, secrets_advice, thumbprint_json, thumbprint_text,

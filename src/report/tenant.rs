@@ -58,6 +58,23 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
                 .unwrap_or_default()
         ));
     }
+    for (c, seen) in app.certificates.iter().zip(&app.last_sign_ins) {
+        out.push_str(&format!(
+            "  used    {}  {}\n",
+            c.key_id
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| "-".into()),
+            match seen {
+                Some(seen) => format!(
+                    "last sign-in {} ({} ago, {})",
+                    rfc3339_utc(seen.at),
+                    crate::usage::ago(now - seen.at),
+                    seen.source.as_str()
+                ),
+                None => "not seen in the sign-in activity report".into(),
+            }
+        ));
+    }
     for s in &app.secrets {
         out.push_str(&format!(
             "  secret  {}  ends {}{}\n",
@@ -120,6 +137,11 @@ pub fn scan_summary_text(outcome: &ScanOutcome) -> String {
         .as_ref()
         .map(|why| format!("rules unknown: {why}\n"))
         .unwrap_or_default()
+        + &outcome
+            .usage_unknown
+            .as_ref()
+            .map(|why| format!("usage unknown: {why}\n"))
+            .unwrap_or_default()
 }
 
 /// `graph apps --json`, written as the apps arrive: [`apps_json_start`], one [`apps_json_entry`] per app, then
@@ -148,10 +170,11 @@ pub fn apps_json_entry(
 /// The end of `graph apps --json`: the counts.
 pub fn apps_json_end(outcome: &ScanOutcome, any: bool) -> String {
     format!(
-        "{}],\n  \"complete\": true,\n  \"pages\": {},\n  \"rulesUnknown\": {},\n  \"exitCode\": {}\n}}\n",
+        "{}],\n  \"complete\": true,\n  \"pages\": {},\n  \"rulesUnknown\": {},\n  \"usageUnknown\": {},\n  \"exitCode\": {}\n}}\n",
         if any { "\n  " } else { "" },
         outcome.pages,
         json!(outcome.rules_unknown),
+        json!(outcome.usage_unknown),
         outcome.exit_code
     )
 }
@@ -177,6 +200,11 @@ fn app_json(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -
         "certificates": app.certificates.iter().map(|c| credential_json(c, now, warn)).collect::<Vec<_>>(),
         "secrets": app.secrets.iter().map(secret_json).collect::<Vec<_>>(),
         "rules": app.rules.as_ref().map(rules_json),
+        "lastSignIns": app.certificates.iter().zip(&app.last_sign_ins).map(|(c, seen)| json!({
+            "keyId": c.key_id,
+            "at": seen.map(|s| rfc3339_utc(s.at)),
+            "source": seen.map(|s| s.source.as_str()),
+        })).collect::<Vec<_>>(),
         "ruleFindings": app.findings,
     })
 }

@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod doctor;
 pub mod grant;
 pub mod graph;
+pub mod graph_retire;
 pub mod graph_rotate;
 pub mod made;
 pub mod prove;

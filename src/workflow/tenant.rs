@@ -138,6 +138,8 @@ pub struct AppSummary {
     pub rules: Option<crate::rules::Rules>,
     /// What those rules mean for its credentials as they are.
     pub findings: Vec<String>,
+    /// With `usage`: each certificate's last sign-in, in the order of `certificates`.
+    pub last_sign_ins: Vec<Option<crate::usage::Seen>>,
 }
 
 /// One scan of the tenant.
@@ -157,6 +159,8 @@ pub struct ScanRequest {
     pub require_credential: bool,
     /// Read the tenant's credential rules and judge each app by them (a few requests more).
     pub rules: bool,
+    /// Read Entra's credential sign-in activity report once, and give each certificate its last sign-in.
+    pub usage: bool,
 }
 
 /// What the scan found: counts only, since the apps go to `each` as their pages arrive.
@@ -176,6 +180,8 @@ pub struct ScanOutcome {
     pub no_credential_counts: bool,
     /// Why the tenant's rules could not be read, if they could not.
     pub rules_unknown: Option<String>,
+    /// With `usage`: why there is no evidence of use, if there is none.
+    pub usage_unknown: Option<String>,
 }
 
 impl ScanOutcome {
@@ -228,6 +234,13 @@ pub fn scan(
         false => None,
     };
     outcome.rules_unknown = rules.as_ref().and_then(|r| r.unknown()).map(str::to_owned);
+    let usage = match request.usage {
+        true => Some(tenant_evidence(client)?),
+        false => None,
+    };
+    if let Some(crate::usage::Evidence::Unavailable(why)) = &usage {
+        outcome.usage_unknown = Some(why.clone());
+    }
     client.applications(
         filter.as_deref(),
         // The creation date decides whether a rule binds an app.
@@ -246,6 +259,13 @@ pub fn scan(
                 if let Some(rules) = &rules {
                     judge(client, rules, created, &mut summary)?;
                 }
+                if let Some(evidence @ crate::usage::Evidence::Read { .. }) = &usage {
+                    summary.last_sign_ins = summary
+                        .certificates
+                        .iter()
+                        .map(|c| evidence.seen(c.key_id))
+                        .collect();
+                }
                 outcome.apps += 1;
                 outcome.by_verdict[verdict_index(summary.verdict)] += 1;
                 outcome.with_secrets += usize::from(!summary.secrets.is_empty());
@@ -259,6 +279,21 @@ pub fn scan(
     )?;
     outcome.exit_code = worst.map_or(crate::exit::SUCCESS, Verdict::exit_code);
     Ok(outcome)
+}
+
+/// The whole tenant's credential sign-in activity report, read once (`graph apps --usage`); none to be had is
+/// [`crate::usage::Evidence::Unavailable`].
+fn tenant_evidence(client: &GraphClient) -> Result<crate::usage::Evidence> {
+    use crate::usage::{self, Evidence};
+    if client.national_cloud() {
+        return Ok(Evidence::Unavailable(usage::NATIONAL_CLOUD.into()));
+    }
+    match client.all_credential_sign_in_activities() {
+        Ok(report) => Ok(Evidence::from_records(&report, &[], &Default::default())),
+        Err(error) => usage::unavailable(&error)
+            .map(Evidence::Unavailable)
+            .ok_or(error),
+    }
 }
 
 /// The tenant's rules for one app, and what they mean for its credentials. Under a trusted-CA rule its
@@ -339,6 +374,7 @@ pub(crate) fn summarize(
         problems,
         rules: None,
         findings: Vec::new(),
+        last_sign_ins: Vec::new(),
     })
 }
 

@@ -57,6 +57,11 @@ fn policy_corpus_and_regressions() {
 }
 
 #[test]
+fn usage_corpus_and_regressions() {
+    replay("usage", |b| text(keycred::fuzzing::usage)(b));
+}
+
+#[test]
 fn roles_corpus_and_regressions() {
     replay("roles", |b| text(keycred::fuzzing::roles)(b));
 }

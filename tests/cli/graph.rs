@@ -36,6 +36,8 @@ impl GraphServer {
             .arg(oidc.jwks(tenant))
             .arg(tenant)
             .arg(&seed)
+            // Where the OAuth server's record of sign-ins is (the usage report and sign-in log come from it).
+            .env("OIDC_URL", oidc.authority())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -65,6 +67,14 @@ impl GraphServer {
     /// Every request the server answered (test controls left out).
     pub fn log(&self) -> Vec<Value> {
         self.get("/_test/log").as_array().unwrap().clone()
+    }
+
+    /// How the usage report and sign-in log answer: `{"lagSeconds": N}`, `{"licensed": false}`.
+    pub fn usage(&self, settings: Value) {
+        ureq::post(format!("{}/_test/usage", self.url()))
+            .header("content-type", "application/json")
+            .send(settings.to_string())
+            .unwrap();
     }
 
     /// Answer the next requests with these faults (`{status, retryAfter, code}`), or one in `every`.
@@ -1063,6 +1073,11 @@ fn verify_then_retire_the_previous_credential_in_admin_and_self_mode() {
         .output()
         .unwrap();
     assert_fails(&refused, 2, "--retire-previous works with --self only");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("keycred graph retire remove the old credential"),
+        "points to the safe way"
+    );
     assert!(patches(&tenant).is_empty());
     assert!(!out.exists(), "nothing was made");
     assert_eq!(

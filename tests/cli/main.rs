@@ -26,6 +26,7 @@ mod new;
 mod peers;
 mod randomness;
 mod readme;
+mod retire;
 mod rotation;
 mod round_four;
 mod round_three;

@@ -30,6 +30,12 @@
 //   trustedCertificateAuthorities lists a configuration's CAs (AppCertTrustConfiguration.Read.All).
 // - An application holds at most 1,000 items across its collections (Directory_ResourceSizeExceeded); a Sign or
 //   X509CertAndPassword credential cannot be sent back by keyId in a PATCH.
+// - Credential usage (DESIGN.md "Credential usage"), from the sign-ins the OAuth test server recorded (OIDC_URL,
+//   /_test/signins: the x5t of each client assertion's certificate): GET /beta/reports/appCredentialSignInActivities
+//   ($filter=appId eq '…' or keyId eq '…'; the last sign-in per credential) and GET /beta/auditLogs/signIns
+//   ($filter=signInEventTypes/any(t: t eq 'servicePrincipal') and appId eq '…' [and createdDateTime ge T]),
+//   both with AuditLog.Read.All. Sign-ins younger than the lag (POST /_test/usage {"lagSeconds"}) are not in
+//   them yet; {"licensed": false} answers 403 as a tenant without Entra ID P1/P2 does.
 // - Errors as Graph writes them: {"error": {"code", "message", "innerError": {"date", "request-id",
 //   "client-request-id"}}}.
 // - Test controls under /_test: GET /_test/apps (the tenant as it is now, certificates included), GET /_test/log
@@ -66,6 +72,7 @@ const policies = seed.policies ?? [];
 const caConfigurations = seed.caConfigurations ?? [];
 const log = [];
 let faults = { queue: [], every: 0, count: 0 };
+let usage = { lagSeconds: 0, licensed: true };
 let origin = '';
 
 function normalizeApp(app) {
@@ -427,8 +434,59 @@ function servicePrincipals(req, path, who) {
   throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
 }
 
+// The sign-ins Entra has recorded by now (the lag applied), each with the app's credential it used.
+async function recordedSignIns() {
+  const all = await (await fetch(`${process.env.OIDC_URL}/_test/signins`)).json();
+  const cutoff = Date.now() - usage.lagSeconds * 1000;
+  return all.filter((s) => Date.parse(s.time) <= cutoff).flatMap((s) => {
+    const app = apps.find((a) => a.appId === s.appId);
+    const credential = app?.keyCredentials.find((k) => k.x5t === s.x5t
+      || createHash('sha256').update(Buffer.from(k.key, 'base64')).digest('base64url') === s.x5tS256);
+    return credential ? [{ ...s, app, credential }] : [];
+  });
+}
+
+async function usageRoute(req, url, who) {
+  if (req.method !== 'GET') throw new GraphError(405, 'Request_BadRequest', 'Only GET is served here.');
+  if (!usage.licensed) {
+    throw new GraphError(403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+      'Neither tenant is B2C or tenant doesn\'t have premium license');
+  }
+  if (!who.roles.includes('AuditLog.Read.All')) throw denied();
+  const filter = url.searchParams.get('$filter') ?? '';
+  const appId = /appId eq '([^']*)'/.exec(filter)?.[1];
+  const keyId = /keyId eq '([^']*)'/.exec(filter)?.[1];
+  const since = /createdDateTime ge (\S+)/.exec(filter)?.[1];
+  const signIns = (await recordedSignIns()).filter((s) => (!appId || s.appId === appId)
+    && (!keyId || s.credential.keyId === keyId) && (!since || Date.parse(s.time) >= Date.parse(since)));
+  if (url.pathname === '/beta/reports/appCredentialSignInActivities') {
+    const last = new Map();
+    for (const s of signIns) {
+      const before = last.get(s.credential.keyId);
+      if (!before || before.time < s.time) last.set(s.credential.keyId, s);
+    }
+    return [200, { '@odata.context': `${origin}/beta/$metadata#reports/appCredentialSignInActivities`, value: [...last.values()].map((s) => ({
+      id: randomUUID(), keyId: s.credential.keyId, keyType: 'certificate', keyUsage: 'verify', appId: s.appId,
+      appObjectId: s.app.id, servicePrincipalObjectId: spId(s.app), credentialOrigin: 'application',
+      expirationDateTime: s.credential.endDateTime, createdDateTime: s.credential.startDateTime,
+      signInActivity: { lastSignInDateTime: s.time, lastSignInRequestId: s.requestId },
+    })) }];
+  }
+  if (!/signInEventTypes\/any\(t: ?t eq 'servicePrincipal'\)/.test(filter)) {
+    throw new GraphError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
+  }
+  return [200, { value: signIns.map((s) => ({
+    id: s.requestId, createdDateTime: s.time, appId: s.appId, signInEventTypes: ['servicePrincipal'],
+    servicePrincipalCredentialKeyId: s.credential.keyId,
+    servicePrincipalCredentialThumbprint: Buffer.from(s.credential.x5t, 'base64url').toString('hex').toUpperCase(),
+  })) }];
+}
+
 async function route(req, url, who, body) {
   const path = url.pathname;
+  if (path === '/beta/reports/appCredentialSignInActivities' || path === '/beta/auditLogs/signIns') {
+    return usageRoute(req, url, who);
+  }
   if (path.startsWith('/v1.0/servicePrincipals')) return servicePrincipals(req, path, who);
   if (/^\/(v1\.0|beta)\/(policies\/defaultAppManagementPolicy|policies\/appManagementPolicies(\/[^/]+\/appliesTo)?|applications\/[^/]+\/appManagementPolicies)$/.test(path)) {
     return policyRoute(req, path, who);
@@ -499,6 +557,10 @@ const server = createServer(async (req, res) => {
       return send(res, 200, apps.map((a) => ({ ...appWire(a, null, true), owners: a.owners })));
     }
     if (url.pathname === '/_test/log') return send(res, 200, log);
+    if (url.pathname === '/_test/usage') {
+      usage = { lagSeconds: 0, licensed: true, ...(await readBody(req)) };
+      return send(res, 204);
+    }
     if (url.pathname === '/_test/faults') {
       faults = { queue: [], every: 0, count: 0, ...(await readBody(req)) };
       return send(res, 204);

@@ -15,7 +15,7 @@
 // - /{tenant}/v2.0/.well-known/openid-configuration (tenant discovery)
 //
 // Usage: node server.mjs TENANT CLIENT_ID CERT_PEM SECRET_CLIENT_ID SECRET   (prints "listening PORT")
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import Provider, { errors } from 'oidc-provider';
@@ -178,6 +178,33 @@ const configuration = {
 };
 
 const provider = new Provider('http://127.0.0.1', configuration);
+// Entra records which credential each app sign-in used: here, every token the client credentials grant issues, with
+// the x5t / x5t#S256 of the certificate that signed its client assertion (none for a secret). GET /_test/signins
+// gives them (the Graph test server builds its usage report and sign-in log from them).
+const signIns = [];
+provider.on('grant.success', (ctx) => {
+  const assertion = ctx.oidc.params?.client_assertion;
+  let header = {};
+  try {
+    header = assertion ? JSON.parse(Buffer.from(String(assertion).split('.')[0], 'base64url').toString()) : {};
+  } catch {
+    header = {};
+  }
+  signIns.push({
+    appId: ctx.oidc.client?.clientId ?? null,
+    x5t: header.x5t ?? null,
+    x5tS256: header['x5t#S256'] ?? null,
+    time: new Date().toISOString(),
+    requestId: randomUUID(),
+  });
+});
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/_test/signins') {
+    ctx.body = signIns;
+    return;
+  }
+  await next();
+});
 let server;
 if (process.env.TLS_CERT && process.env.TLS_KEY) {
   const callback = provider.callback();

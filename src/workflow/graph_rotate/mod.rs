@@ -264,8 +264,9 @@ pub fn graph_rotate(
         return Err(Error::Invalid(
             "--retire-previous works with --self only: in an admin's run the new key is only in --out, not yet where \
              the app runs, so removing the credential it replaces in the same run locks the app's daemon out. \
-             Deploy each new certificate first, then remove the old credential once nothing signs in with it (the \
-             portal's Certificates & secrets), or let the daemon rotate itself with graph rotate --self \
+             Deploy each new certificate first, then let keycred graph retire remove the old credential once \
+             Entra's records show nothing signs in with it (a daily run after the rotation), or let the daemon \
+             rotate itself with graph rotate --self \
              --retire-previous"
                 .into(),
         ));
