@@ -76,7 +76,13 @@ fn app_lines(out: &mut String, app: &AppUse, outcome: &UseOutcome) {
                     seen.source.as_str()
                 ),
                 None => match &app.evidence {
-                    Some(Evidence::Read { .. }) => "not seen in the evidence".into(),
+                    Some(Evidence::Read { .. }) => match app.since {
+                        Some(since) => format!(
+                            "not seen (not in the report, nor in the sign-in log since {})",
+                            rfc3339_utc(since)
+                        ),
+                        None => "not seen in the evidence".into(),
+                    },
                     _ => "no evidence".into(),
                 },
             }

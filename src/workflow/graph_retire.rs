@@ -55,6 +55,8 @@ pub struct AppUse {
     pub evidence: Option<Evidence>,
     /// Why nothing was decided for it ("no newer certificate").
     pub note: Option<String>,
+    /// Where the sign-in log was read from (the report covers what it covers).
+    pub since: Option<OffsetDateTime>,
     /// Its successor's keyId (`retire`), when it holds a newer certificate.
     pub successor: Option<Uuid>,
     /// The keyIds removed (with `apply`).
@@ -216,6 +218,7 @@ fn with_evidence(client: &GraphClient, app: Value, since: OffsetDateTime) -> App
         })
         .collect();
     found.evidence = Some(evidence);
+    found.since = Some(since);
     found
 }
 
@@ -335,6 +338,7 @@ fn bare(app: &Value) -> AppUse {
         credentials: Vec::new(),
         evidence: None,
         note: None,
+        since: None,
         successor: None,
         removed: Vec::new(),
         error: None,
