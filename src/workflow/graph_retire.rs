@@ -281,7 +281,8 @@ fn remove(
         client,
         object_id,
         None,
-        None,
+        // Read by the object id Graph gave, never first guessed as an appId.
+        Some(object_id),
         (std::path::PathBuf::new(), false),
         tenant,
     );

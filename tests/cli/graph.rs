@@ -1740,3 +1740,36 @@ fn doctor_reads_service_principals_and_consent_live() {
         ids(&out)
     );
 }
+
+#[test]
+fn a_tenant_run_reads_each_listed_app_by_the_object_id_graph_gave() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(8), "Application.ReadWrite.All") else {
+        return;
+    };
+    let out = tenant
+        .keycred("rotate")
+        .args(["--all", "--no-pfx", "--json", "--out"])
+        .arg(tenant.dir.path().join("certs"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = tenant.graph.log();
+    let guesses: Vec<String> = log
+        .iter()
+        .map(path_of)
+        .filter(|p| p.contains("(appId="))
+        .collect();
+    assert!(
+        guesses.is_empty(),
+        "no appId guess for an id Graph gave: {guesses:?}"
+    );
+    assert!(log.iter().all(|e| e["status"] != 404), "no 404: {log:?}");
+}

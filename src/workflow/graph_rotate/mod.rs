@@ -378,7 +378,13 @@ fn plan_and_apply(shared: &Shared, id: Uuid, rotation: &mut AppRotation) -> Resu
         client,
         id,
         signer,
-        request.self_service.as_ref().and_then(|s| s.object_id),
+        // With --all every id is an object id the listing gave: read by it at once, never first guessed as an
+        // appId (a 404 per app against Graph's budget).
+        request
+            .self_service
+            .as_ref()
+            .and_then(|s| s.object_id)
+            .or(request.all.then_some(id)),
         (request.credential.out.clone(), request.per_app_folder),
         &shared.tenant,
     );
