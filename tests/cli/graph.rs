@@ -1772,4 +1772,41 @@ fn a_tenant_run_reads_each_listed_app_by_the_object_id_graph_gave() {
         "no appId guess for an id Graph gave: {guesses:?}"
     );
     assert!(log.iter().all(|e| e["status"] != 404), "no 404: {log:?}");
+    // Apps 0 and 4 are healthy: their listing shows nothing to do, so they are not read again; they stay in
+    // Graph's order in the report, skipped.
+    let reads: Vec<String> = log
+        .iter()
+        .map(path_of)
+        .filter(|p| p.starts_with("/v1.0/applications/"))
+        .collect();
+    for healthy in [
+        "10000000-0000-4000-8000-000000000000",
+        "10000000-0000-4000-8000-000000000004",
+    ] {
+        assert!(
+            !reads.iter().any(|p| p.contains(healthy)),
+            "{healthy} read: {reads:?}"
+        );
+    }
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results: Vec<&str> = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "skipped",
+            "planned",
+            "planned",
+            "skipped",
+            "planned",
+            "planned",
+            "no certificate",
+            "no certificate"
+        ],
+        "{report:#}"
+    );
 }

@@ -304,7 +304,11 @@ pub fn graph_rotate(
         }
         None => None,
     };
-    let (ids, left_alone) = select::apps(client, &request, interrupt)?;
+    let (slots, left_alone) = select::apps(client, &request, interrupt, now)?;
+    let ids: Vec<Uuid> = slots
+        .iter()
+        .filter_map(|s| s.as_ref().ok().copied())
+        .collect();
     let shared = Shared {
         client,
         request: &request,
@@ -320,12 +324,15 @@ pub fn graph_rotate(
         |_, id| rotate_one(&shared, *id),
         done,
     );
-    let mut apps: Vec<AppRotation> = done_apps
+    let mut worked = done_apps.into_iter().zip(&ids).map(|(rotation, id)| {
+        rotation.unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
+    });
+    // In Graph's order: the apps worked on, and those whose listing showed nothing to do, where they stood.
+    let mut apps: Vec<AppRotation> = slots
         .into_iter()
-        .zip(&ids)
-        .map(|(rotation, id)| {
-            rotation
-                .unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
+        .filter_map(|slot| match slot {
+            Ok(_) => worked.next(),
+            Err(decided) => Some(*decided),
         })
         .collect();
     // Listed apart, after the apps the run worked on.

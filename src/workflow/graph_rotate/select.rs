@@ -4,13 +4,21 @@
 
 use super::*;
 
-/// The ids to work on, in Graph's order, and the apps left alone.
+/// The apps in Graph's order, each an id to work on or (`Err`) the outcome of one with nothing to do, and the apps
+/// left alone for holding no certificate. With `--all`, an app whose listed credentials
+/// (metadata: dates and keyIds) show nothing to do at `now` is not read again: Graph rations the reads that return
+/// keys, and a healthy app needs none.
 pub(super) fn apps(
     client: &GraphClient,
     request: &GraphRotateRequest,
     interrupt: &crate::interrupt::Interrupt,
-) -> Result<(Vec<Uuid>, Vec<AppRotation>)> {
-    let mut ids: Vec<Uuid> = request.apps.clone();
+    now: OffsetDateTime,
+) -> Result<(
+    Vec<std::result::Result<Uuid, Box<AppRotation>>>,
+    Vec<AppRotation>,
+)> {
+    let mut ids: Vec<std::result::Result<Uuid, Box<AppRotation>>> =
+        request.apps.iter().copied().map(Ok).collect();
     let mut left_alone = Vec::new();
     if request.all {
         // The listing's credential metadata (no keys) tells which apps hold a certificate credential.
@@ -26,7 +34,10 @@ pub(super) fn apps(
                     };
                     let Ok(id) = id.parse::<Uuid>() else { continue };
                     if request.include_without_certificate || holds_client_certificate(&app) {
-                        ids.push(id);
+                        ids.push(match nothing_to_do(&app, request, now) {
+                            Some(skipped) => Err(Box::new(skipped)),
+                            None => Ok(id),
+                        });
                     } else {
                         let mut rotation =
                             AppRotation::nothing_yet(id.to_string(), AppAction::NoCertificate);
@@ -40,6 +51,35 @@ pub(super) fn apps(
         )?;
     }
     Ok((ids, left_alone))
+}
+
+/// A listed app whose metadata shows nothing to do (not due, nothing the policy removes), as its outcome; `None`
+/// when it must be read (or when the run has more to do than a plan from dates: verifying an earlier addition,
+/// a CA's answer to import, an app rolling its own keys).
+fn nothing_to_do(
+    app: &Value,
+    request: &GraphRotateRequest,
+    now: OffsetDateTime,
+) -> Option<AppRotation> {
+    if request.verify.is_some() || request.ca.is_some() || request.self_service.is_some() {
+        return None;
+    }
+    let id = text(app, "id")?;
+    let app_id = text(app, "appId").unwrap_or_default();
+    let existing =
+        crate::workflow::tenant::as_manifest(app.clone(), &format!("application {app_id}"))
+            .and_then(|m| m.key_credentials())
+            .ok()?;
+    let plan = crate::rotation::plan(&existing, None, now, &request.policy).ok()?;
+    if plan.renewal_due || plan.changes() {
+        return None;
+    }
+    let mut rotation = AppRotation::nothing_yet(id, AppAction::Skipped);
+    rotation.app_id = app_id;
+    rotation.display_name = text(app, "displayName");
+    rotation.existing = existing;
+    rotation.plan = Some(plan);
+    Some(rotation)
 }
 
 /// Whether a listed application holds a client certificate credential: a `keyCredentials` entry that is not a
