@@ -4,6 +4,9 @@
 
 use super::*;
 
+/// One app of a run: an id to work on, or (`Err`) the outcome of one whose listing showed nothing to do.
+pub(super) type Slot = std::result::Result<Uuid, Box<AppRotation>>;
+
 /// The apps in Graph's order, each an id to work on or (`Err`) the outcome of one with nothing to do, and the apps
 /// left alone for holding no certificate. With `--all`, an app whose listed credentials
 /// (metadata: dates and keyIds) show nothing to do at `now` is not read again: Graph rations the reads that return
@@ -13,12 +16,8 @@ pub(super) fn apps(
     request: &GraphRotateRequest,
     interrupt: &crate::interrupt::Interrupt,
     now: OffsetDateTime,
-) -> Result<(
-    Vec<std::result::Result<Uuid, Box<AppRotation>>>,
-    Vec<AppRotation>,
-)> {
-    let mut ids: Vec<std::result::Result<Uuid, Box<AppRotation>>> =
-        request.apps.iter().copied().map(Ok).collect();
+) -> Result<(Vec<Slot>, Vec<AppRotation>)> {
+    let mut ids: Vec<Slot> = request.apps.iter().copied().map(Ok).collect();
     let mut left_alone = Vec::new();
     if request.all {
         // The listing's credential metadata (no keys) tells which apps hold a certificate credential.
