@@ -190,7 +190,7 @@ impl Manifest {
                 let thumbprint = certificate
                     .as_ref()
                     .map(|c| c.thumbprints.sha1)
-                    .or_else(|| custom_key_identifier?.try_into().ok());
+                    .or_else(|| thumbprint_of(custom_key_identifier?));
                 Ok(ExistingCredential {
                     index,
                     key_id,
@@ -350,4 +350,21 @@ pub fn unheld_certificate(
         .iter()
         .any(|c| c.thumbprint == Some(cert.thumbprints.sha1));
     Ok((!held && cert.status(now) == crate::credential::Status::Valid).then_some(cert))
+}
+
+/// The SHA-1 thumbprint a `customKeyIdentifier` holds, in either form Graph stores: its 20 bytes, or the
+/// thumbprint written as 40 hex characters (as some tools upload it).
+fn thumbprint_of(identifier: Vec<u8>) -> Option<[u8; 20]> {
+    if let Ok(bytes) = <[u8; 20]>::try_from(identifier.as_slice()) {
+        return Some(bytes);
+    }
+    let text = std::str::from_utf8(&identifier).ok()?;
+    if text.len() != 40 {
+        return None;
+    }
+    let mut bytes = [0u8; 20];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(bytes)
 }

@@ -359,11 +359,14 @@ pub(crate) fn summarize(
             end: text(s, "endDateTime").and_then(|t| crate::time_fmt::parse_instant(&t).ok()),
         })
         .collect();
+    let mut app = app;
+    let undated = take_undated(&mut app);
     let manifest = as_manifest(app, &format!("application {app_id}"))?;
     let certificates = manifest.key_credentials()?;
-    let problems = crate::manifest::existing::describe_duplicate_key_ids(
+    let mut problems = crate::manifest::existing::describe_duplicate_key_ids(
         &crate::manifest::existing::duplicate_key_ids(&certificates),
     );
+    problems.extend(undated);
     Ok(AppSummary {
         verdict: rotation::verdict(&certificates, now, warn),
         id,
@@ -376,6 +379,32 @@ pub(crate) fn summarize(
         findings: Vec::new(),
         last_sign_ins: Vec::new(),
     })
+}
+
+/// Takes out of a listed app the credentials Graph gave without a start or end date (it sometimes shows null),
+/// which no verdict can judge, and says which: the scan goes on with the others.
+fn take_undated(app: &mut Value) -> Vec<String> {
+    let Some(entries) = app.get_mut("keyCredentials").and_then(Value::as_array_mut) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    entries.retain(|entry| {
+        let missing: Vec<&str> = ["startDateTime", "endDateTime"]
+            .into_iter()
+            .filter(|field| entry.get(*field).is_none_or(Value::is_null))
+            .collect();
+        if missing.is_empty() {
+            return true;
+        }
+        problems.push(format!(
+            "keyId {} has no {} (Graph gave none), so keycred cannot judge it: look at it in the portal's \
+             Certificates & secrets",
+            text(entry, "keyId").unwrap_or_else(|| "-".into()),
+            missing.join(" or ")
+        ));
+        false
+    });
+    problems
 }
 
 /// `graph show`: one application's manifest, in the Graph format, certificates (`key`) included.

@@ -1810,3 +1810,40 @@ fn a_tenant_run_reads_each_listed_app_by_the_object_id_graph_gave() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_credential_without_an_end_date_or_with_a_hex_identifier_does_not_stop_the_scan() {
+    if !node_ready() {
+        return;
+    }
+    use base64::Engine as _;
+    let mut apps = tenant_apps(3);
+    // App 1's certificate: Graph gives no end date. App 2's: its customKeyIdentifier is the thumbprint written as
+    // hex text (as some tools upload it), base64 as Graph returns it.
+    apps[1]["keyCredentials"][0]["endDateTime"] = Value::Null;
+    apps[2]["keyCredentials"][0]["customKeyIdentifier"] =
+        json!(base64::engine::general_purpose::STANDARD
+            .encode(b"572203D6BA5D3C28B25B1DCC3F3BBF1B54F69969"));
+    let Some(tenant) = Tenant::start(&apps, "Application.Read.All") else {
+        return;
+    };
+    let out = tenant.keycred("apps").arg("--json").output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["complete"], true, "{report:#}");
+    let listed = report["apps"].as_array().unwrap();
+    assert_eq!(listed.len(), 3, "every app, the scan went on: {report:#}");
+    let problems = listed[1]["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.as_str().unwrap().contains("has no endDateTime")),
+        "{:#}",
+        listed[1]
+    );
+    assert_eq!(
+        listed[2]["certificates"][0]["thumbprint"], "572203D6BA5D3C28B25B1DCC3F3BBF1B54F69969",
+        "{:#}",
+        listed[2]
+    );
+}

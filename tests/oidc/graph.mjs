@@ -102,9 +102,10 @@ function credentialFromKey(key, given = {}) {
   const cert = new X509Certificate(der);
   const sha1 = createHash('sha1').update(der).digest();
   return {
-    customKeyIdentifier: sha1.toString('base64'),
+    // A seed may give the identifier as another tool wrote it, and an end date of null, as Graph sometimes shows.
+    customKeyIdentifier: given.customKeyIdentifier ?? sha1.toString('base64'),
     displayName: given.displayName ?? cert.subject.split('\n').map((p) => p.trim()).join(', '),
-    endDateTime: given.endDateTime ?? new Date(cert.validTo).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    endDateTime: given.endDateTime === null ? null : (given.endDateTime ?? new Date(cert.validTo).toISOString().replace(/\.\d{3}Z$/, 'Z')),
     key,
     keyId: given.keyId ?? randomUUID(),
     startDateTime: given.startDateTime ?? new Date(cert.validFrom).toISOString().replace(/\.\d{3}Z$/, 'Z'),
