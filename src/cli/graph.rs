@@ -274,9 +274,25 @@ pub struct GraphAppsArgs {
     #[arg(long)]
     pub usage: bool,
 
+    /// Output: text (default), json (as --json), or csv (one row per credential, for a spreadsheet; cells that
+    /// a spreadsheet would run as a formula are prefixed with ').
+    #[arg(long, value_enum, conflicts_with = "json")]
+    pub format: Option<ScanFormat>,
+
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// How `graph apps` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// Per app its credentials, then the counts.
+    Text,
+    /// One JSON document (as --json).
+    Json,
+    /// One row per credential.
+    Csv,
 }
 
 /// Which apps `graph usage` and `graph retire` read.

@@ -119,34 +119,42 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
     };
     let client = super::graph_connect(&args.connect, now)?;
     let interrupt = keycred::interrupt::Interrupt::install()?;
+    use crate::cli::ScanFormat;
     use keycred::report::tenant as render;
+    let format = match (args.json, args.format) {
+        (true, _) => ScanFormat::Json,
+        (false, format) => format.unwrap_or(ScanFormat::Text),
+    };
     // Printed as the pages arrive: memory holds one page, however large the tenant.
-    if args.json {
-        terminal::print(&render::apps_json_start(now, request.warn));
+    match format {
+        ScanFormat::Json => terminal::print(&render::apps_json_start(now, request.warn)),
+        ScanFormat::Csv => terminal::print(&render::apps_csv_header()),
+        ScanFormat::Text => {}
     }
     let mut first = true;
     let scanned = tenant::scan(&client, &request, now, &interrupt, |app| {
-        if args.json {
-            terminal::print(&render::apps_json_entry(app, now, request.warn, first));
-        } else {
-            terminal::print(&render::app_text(app, now, request.warn));
-        }
+        terminal::print(&match format {
+            ScanFormat::Json => render::apps_json_entry(app, now, request.warn, first),
+            ScanFormat::Csv => render::apps_csv_rows(app, now, request.warn),
+            ScanFormat::Text => render::app_text(app, now, request.warn),
+        });
         first = false;
     });
     let outcome = match scanned {
         Ok(outcome) => outcome,
         Err(error) => {
             // What was printed stays JSON: closed, marked incomplete, with the error (also on standard error).
-            if args.json {
+            if format == ScanFormat::Json {
                 terminal::print(&render::apps_json_stopped(&error, !first));
             }
             return Err(error.into());
         }
     };
-    if args.json {
-        terminal::print(&render::apps_json_end(&outcome, !first));
-    } else {
-        terminal::print(&render::scan_summary_text(&outcome));
+    match format {
+        ScanFormat::Json => terminal::print(&render::apps_json_end(&outcome, !first)),
+        ScanFormat::Text => terminal::print(&render::scan_summary_text(&outcome)),
+        // The rows alone, for a spreadsheet; the counts go to standard error.
+        ScanFormat::Csv => terminal::note(render::scan_summary_text(&outcome).trim_end()),
     }
     Ok(outcome.exit_code)
 }

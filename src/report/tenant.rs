@@ -89,6 +89,97 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
     out
 }
 
+/// The columns of `graph apps --format csv`, one row per credential.
+pub fn apps_csv_header() -> String {
+    "appId,objectId,displayName,verdict,kind,keyId,thumbprint,startDateTime,endDateTime,daysLeft,status,name\n"
+        .into()
+}
+
+/// One app's rows of `graph apps --format csv`: each certificate, each secret, or one row when it holds none.
+pub fn apps_csv_rows(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -> String {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let head = || -> Vec<String> {
+        vec![
+            app.app_id.clone(),
+            app.id.clone(),
+            app.display_name.clone().unwrap_or_default(),
+            app.verdict.as_str().to_owned(),
+        ]
+    };
+    for c in &app.certificates {
+        let mut row = head();
+        row.extend([
+            if c.signs() {
+                "signing key"
+            } else {
+                "certificate"
+            }
+            .to_owned(),
+            c.key_id.map(|k| k.to_string()).unwrap_or_default(),
+            c.thumbprint
+                .map(|t| crate::credential::thumbprint::upper_hex(&t))
+                .unwrap_or_default(),
+            rfc3339_utc(c.start),
+            rfc3339_utc(c.end),
+            (c.end - now).whole_days().to_string(),
+            credential_status(c, now, warn).to_owned(),
+            c.display_name.clone().unwrap_or_default(),
+        ]);
+        rows.push(row);
+    }
+    for s in &app.secrets {
+        let mut row = head();
+        row.extend([
+            "secret".to_owned(),
+            s.key_id.clone().unwrap_or_default(),
+            String::new(),
+            String::new(),
+            s.end.map(rfc3339_utc).unwrap_or_default(),
+            s.end
+                .map(|e| (e - now).whole_days().to_string())
+                .unwrap_or_default(),
+            String::new(),
+            s.display_name.clone().unwrap_or_default(),
+        ]);
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        let mut row = head();
+        row.extend(
+            ["none".to_owned()]
+                .into_iter()
+                .chain(std::iter::repeat_n(String::new(), 7)),
+        );
+        rows.push(row);
+    }
+    // daysLeft (column 10) is a number keycred computed, negative once a credential has ended: never guarded.
+    rows.iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(i, cell)| csv_cell(cell, i != 9))
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect()
+}
+
+/// A CSV cell: quoted when it holds a comma, a quote or a line break, and (with `guard`) prefixed with `'` when a
+/// spreadsheet would run it as a formula (a display name from Graph is anyone's text).
+fn csv_cell(text: &str, guard: bool) -> String {
+    let text = if guard && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
 /// What an app's rules mean for its next certificate, one line each ("at most P180D (180 days): policy …").
 fn rule_lines(rules: &crate::rules::AppRules) -> Vec<String> {
     let mut lines = Vec::new();

@@ -360,7 +360,8 @@ pub(crate) fn summarize(
         })
         .collect();
     let mut app = app;
-    let undated = take_undated(&mut app);
+    let mut undated = take_undated(&mut app);
+    undated.extend(extended_values(&app));
     let manifest = as_manifest(app, &format!("application {app_id}"))?;
     let certificates = manifest.key_credentials()?;
     let mut problems = crate::manifest::existing::describe_duplicate_key_ids(
@@ -405,6 +406,23 @@ fn take_undated(app: &mut Value) -> Vec<String> {
         false
     });
     problems
+}
+
+/// The credentials Graph flags with `hasExtendedValue`: private key material stored in the directory.
+fn extended_values(app: &Value) -> Vec<String> {
+    app.get("keyCredentials")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.get("hasExtendedValue").and_then(Value::as_bool) == Some(true))
+        .map(|entry| {
+            format!(
+                "keyId {} has private key material stored in the directory (hasExtendedValue): anyone who may \
+                 read the app may read it; rotate it now",
+                text(entry, "keyId").unwrap_or_else(|| "-".into())
+            )
+        })
+        .collect()
 }
 
 /// `graph show`: one application's manifest, in the Graph format, certificates (`key`) included.

@@ -1847,3 +1847,75 @@ fn a_credential_without_an_end_date_or_with_a_hex_identifier_does_not_stop_the_s
         listed[2]
     );
 }
+
+#[test]
+fn the_scan_as_csv_reads_in_python_with_one_row_per_credential_and_no_formula() {
+    if !node_ready() {
+        return;
+    }
+    assert!(
+        peer_available("python3", &["-c", "import csv"])
+            || std::env::var("CI").as_deref() != Ok("true"),
+        "python3 is required when CI=true"
+    );
+    let mut apps = tenant_apps(4);
+    apps[0]["displayName"] = json!("=HYPERLINK(\"http://evil.example\",\"x\")");
+    apps[1]["displayName"] = json!("Orders, \"west\"\nregion");
+    apps[2]["keyCredentials"][0]["hasExtendedValue"] = json!(true);
+    let Some(tenant) = Tenant::start(&apps, "Application.Read.All") else {
+        return;
+    };
+    let out = tenant
+        .keycred("apps")
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("scan.csv"), &csv).unwrap();
+    let parsed = run_peer(
+        "python3",
+        &[
+            "-c",
+            "import csv, json, sys; print(json.dumps(list(csv.DictReader(open(sys.argv[1], newline='')))))",
+            dir.path().join("scan.csv").to_str().unwrap(),
+        ],
+    );
+    let rows: Vec<Value> = serde_json::from_str(&parsed).unwrap();
+    // App 0: a certificate and a secret; 1 and 2: a certificate each; 3: none.
+    let kinds: Vec<&str> = rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "certificate",
+            "secret",
+            "certificate",
+            "certificate",
+            "none"
+        ],
+        "{csv}"
+    );
+    assert_eq!(
+        rows[0]["displayName"], "'=HYPERLINK(\"http://evil.example\",\"x\")",
+        "never a formula"
+    );
+    assert_eq!(
+        rows[2]["displayName"], "Orders, \"west\"\nregion",
+        "quoted as CSV quotes"
+    );
+    assert_eq!(
+        rows[0]["thumbprint"],
+        "572203D6BA5D3C28B25B1DCC3F3BBF1B54F69969"
+    );
+    assert!(
+        rows[3]["daysLeft"].as_str().unwrap().starts_with('-'),
+        "expired: {}",
+        rows[3]
+    );
+    let text =
+        String::from_utf8_lossy(&tenant.keycred("apps").output().unwrap().stdout).into_owned();
+    assert!(
+        text.contains("private key material stored in the directory (hasExtendedValue)"),
+        "{text}"
+    );
+}

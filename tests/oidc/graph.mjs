@@ -112,6 +112,8 @@ function credentialFromKey(key, given = {}) {
     // A seeded SAML-style signing key keeps its usage; everything added through the API is Verify (checked there).
     type: given.type ?? 'AsymmetricX509Cert',
     usage: given.usage ?? 'Verify',
+    // Private key material stored in the directory, as Graph flags it (only when seeded).
+    hasExtendedValue: given.hasExtendedValue,
     x5t: sha1.toString('base64url'),
     cert,
   };
@@ -126,6 +128,7 @@ const wire = (k, withKey) => ({
   startDateTime: k.startDateTime,
   type: k.type,
   usage: k.usage,
+  ...(k.hasExtendedValue === undefined ? {} : { hasExtendedValue: k.hasExtendedValue }),
 });
 
 const appWire = (app, select, withKey) => {
