@@ -254,11 +254,21 @@ pub fn successor(
         .filter(|c| !c.signs() && c.start <= now && now < c.end)
         .collect();
     let new = *valid.iter().max_by_key(|c| c.start)?;
-    let replaced: Vec<&ExistingCredential> = valid
-        .into_iter()
-        .filter(|c| c.start < new.start && c.key_id != new.key_id)
-        .collect();
+    let replaced = replaced_by(credentials, new, now);
     (!replaced.is_empty()).then_some((new, replaced))
+}
+
+/// The valid client certificates `new` replaced: those that started before it.
+pub fn replaced_by<'a>(
+    credentials: &'a [ExistingCredential],
+    new: &ExistingCredential,
+    now: OffsetDateTime,
+) -> Vec<&'a ExistingCredential> {
+    credentials
+        .iter()
+        .filter(|c| !c.signs() && c.start <= now && now < c.end)
+        .filter(|c| c.start < new.start && c.key_id != new.key_id)
+        .collect()
 }
 
 fn id(credential: &ExistingCredential) -> String {

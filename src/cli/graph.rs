@@ -302,10 +302,15 @@ pub struct AppSelection {
     #[arg(
         long = "app",
         value_name = "ID",
-        required_unless_present = "all",
+        required_unless_present_any = ["all", "from_report"],
         conflicts_with = "all"
     )]
     pub apps: Vec<String>,
+
+    /// The apps an earlier graph rotate --report FILE says it rotated, each with the credential that run added
+    /// as its successor (the safest schedule: rotate --report, then retire --from-report every day).
+    #[arg(long, value_name = "FILE")]
+    pub from_report: Option<PathBuf>,
 
     /// Every app the token may read (with --filter, those it matches).
     #[arg(long)]

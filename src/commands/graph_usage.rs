@@ -67,6 +67,14 @@ fn selection(args: &AppSelection) -> keycred::Result<Selection> {
             .collect::<keycred::Result<Vec<_>>>()?,
         all: args.all,
         filter: args.filter.clone(),
+        rotated: match &args.from_report {
+            Some(path) => {
+                let text = keycred::input::read_text(path)?;
+                let source = path.display().to_string();
+                graph_retire::rotated_in(&keycred::input::parse_json(&text, &source)?, &source)?
+            }
+            None => Vec::new(),
+        },
     })
 }
 

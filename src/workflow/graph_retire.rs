@@ -27,6 +27,33 @@ pub struct Selection {
     pub all: bool,
     /// An OData `$filter` for `all`.
     pub filter: Option<String>,
+    /// The apps an earlier `graph rotate` run rotated, from its report: (object id, the keyId it added). Each
+    /// is read by its object id, and its successor is the credential that run added.
+    pub rotated: Vec<(Uuid, Uuid)>,
+}
+
+/// The apps a `graph rotate --report` says it rotated, each with the keyId it added. A report that is not one
+/// is refused, naming what is missing.
+pub fn rotated_in(report: &Value, source: &str) -> Result<Vec<(Uuid, Uuid)>> {
+    let apps = report
+        .get("apps")
+        .and_then(Value::as_array)
+        .filter(|_| report.get("applied").is_some())
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{source} is not a graph rotate report (it has no applied and apps): give the file graph rotate \
+                 --report wrote"
+            ))
+        })?;
+    Ok(apps
+        .iter()
+        .filter(|app| app.get("result").and_then(Value::as_str) == Some("rotated"))
+        .filter_map(|app| {
+            let id = Uuid::parse_str(app.get("id")?.as_str()?).ok()?;
+            let key = Uuid::parse_str(app.get("added")?.get("keyId")?.as_str()?).ok()?;
+            Some((id, key))
+        })
+        .collect())
 }
 
 /// One credential and its last sign-in in the evidence.
@@ -119,6 +146,15 @@ pub fn retire(
     let tenant = TenantPolicyCell::new();
     let mut apps = Vec::new();
     for app in select(client, selection)? {
+        let named = super::tenant::text(&app, "id")
+            .and_then(|id| Uuid::parse_str(&id).ok())
+            .and_then(|id| {
+                selection
+                    .rotated
+                    .iter()
+                    .find(|(o, _)| *o == id)
+                    .map(|(_, k)| *k)
+            });
         let held = match credentials(&app) {
             Ok(held) => held,
             Err(error) => {
@@ -129,9 +165,22 @@ pub fn retire(
                 continue;
             }
         };
-        let Some((new, _)) = usage::successor(&held, now) else {
+        let successor = match named {
+            // The credential the earlier run added, if the app still holds it, valid.
+            Some(key) => held
+                .iter()
+                .find(|c| c.key_id == Some(key) && !c.signs() && c.start <= now && now < c.end),
+            None => usage::successor(&held, now).map(|(new, _)| new),
+        };
+        let Some(new) = successor else {
             apps.push(AppUse {
-                note: Some("it holds no newer certificate: nothing to retire".into()),
+                note: Some(match named {
+                    Some(key) => format!(
+                        "the credential the rotation added (keyId {key}) is not on the app, or not valid now: \
+                         nothing to retire"
+                    ),
+                    None => "it holds no newer certificate: nothing to retire".into(),
+                }),
                 ..bare(&app)
             });
             continue;
@@ -177,9 +226,10 @@ fn decide_all(
         .iter()
         .map(|c| c.credential.clone())
         .collect();
-    let replaced: Vec<Option<Uuid>> = usage::successor(&all, now)
-        .map(|(_, old)| old.iter().map(|c| c.key_id).collect())
-        .unwrap_or_default();
+    let replaced: Vec<Option<Uuid>> = usage::replaced_by(&all, new, now)
+        .iter()
+        .map(|c| c.key_id)
+        .collect();
     let Some(evidence) = &found.evidence else {
         return;
     };
@@ -311,6 +361,9 @@ fn select(client: &GraphClient, selection: &Selection) -> Result<Vec<Value>> {
     let mut apps = Vec::new();
     for id in &selection.apps {
         apps.push(super::tenant::find(client, *id, Some(SELECT))?.0);
+    }
+    for (object_id, _) in &selection.rotated {
+        apps.push(client.application(crate::graph::AppRef::ObjectId(*object_id), Some(SELECT))?);
     }
     if selection.all {
         client.applications(

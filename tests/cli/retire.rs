@@ -334,3 +334,51 @@ fn graph_apps_usage_gives_each_certificate_its_last_sign_in_from_one_read() {
         "{text}"
     );
 }
+
+#[test]
+fn retire_from_the_rotations_report_takes_the_credential_that_run_added_as_the_successor() {
+    let Some((tenant, _daemon)) = tenant_with_daemon() else {
+        return;
+    };
+    let report = tenant.dir.path().join("rotation.json");
+    let rotated = tenant
+        .keycred("rotate")
+        .args(["--app", APP, "--no-pfx", "--apply", "--out"])
+        .arg(tenant.dir.path().join("certs"))
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    stdout(&rotated);
+    let added = read_json(&report)["apps"][0]["added"]["keyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let files = &read_json(&report)["apps"][0]["files"];
+    sign_in(
+        &tenant,
+        Path::new(files["pem"].as_str().unwrap()),
+        Path::new(files["key"].as_str().unwrap()),
+    );
+    let out = tenant
+        .keycred("retire")
+        .arg("--from-report")
+        .arg(&report)
+        .args(["--apply", "--quiet-for", "1s", "--json"])
+        .output()
+        .unwrap();
+    let outcome = output_json(&out);
+    assert_eq!(out.status.code(), Some(0), "{outcome:#}");
+    assert_eq!(outcome["apps"][0]["successor"], added.as_str());
+    assert_eq!(outcome["apps"][0]["removed"], json!([OLD_KEY]));
+    // A file that is not such a report is refused before anything is read.
+    let other = tenant.dir.path().join("other.json");
+    std::fs::write(&other, "{\"keyCredentials\": []}").unwrap();
+    let refused = tenant
+        .keycred("retire")
+        .arg("--from-report")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert_fails(&refused, 2, "is not a graph rotate report");
+}
