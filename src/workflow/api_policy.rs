@@ -55,46 +55,7 @@ pub fn api_policy(request: &ApiPolicyRequest) -> Result<ApiPolicyOutcome> {
         )?),
         None => None,
     };
-    let version = match (&manifest, request.version) {
-        (None, Some(version)) => version,
-        (None, None) => {
-            return Err(Error::Invalid(
-                "which access tokens does Entra issue for this API? give --manifest API.json (its registration says), or --token-version 1, 2 or both (a registration that never set it gets v1)".into(),
-            ))
-        }
-        (Some(manifest), asked) => {
-            let registered = match manifest.access_token_version()? {
-                1 => TokenVersion::V1,
-                _ => TokenVersion::V2,
-            };
-            match asked {
-                None => {
-                    notes.push(format!(
-                        "{}: Entra issues v{} tokens for this API ({})",
-                        manifest.source(),
-                        registered.name(),
-                        if registered == TokenVersion::V1 {
-                            "its requested token version is null or 1"
-                        } else {
-                            "its requested token version is 2"
-                        }
-                    ));
-                    registered
-                }
-                Some(TokenVersion::Both) => TokenVersion::Both,
-                Some(asked) if asked == registered => asked,
-                Some(asked) => {
-                    return Err(Error::Refused(format!(
-                        "--token-version {} disagrees with {}, for which Entra issues v{} tokens: an API checking for v{} issuers would refuse every token; drop --token-version, use --token-version both while you change the registration, or change the registration first",
-                        asked.name(),
-                        manifest.source(),
-                        registered.name(),
-                        asked.name()
-                    )))
-                }
-            }
-        }
-    };
+    let version = token_version(manifest.as_ref(), request.version, &mut notes)?;
     let mut audiences = request.audiences.clone();
     if audiences.is_empty() {
         if let Some(manifest) = &manifest {
@@ -165,4 +126,53 @@ pub fn api_policy(request: &ApiPolicyRequest) -> Result<ApiPolicyOutcome> {
         version,
     )?;
     Ok(ApiPolicyOutcome { rules, notes })
+}
+
+/// The token version the policy checks for: the registration's (said in a note), or the one asked for when it
+/// agrees (or is both); without a registration, the one asked for.
+fn token_version(
+    manifest: Option<&Manifest>,
+    asked: Option<TokenVersion>,
+    notes: &mut Vec<String>,
+) -> Result<TokenVersion> {
+    Ok(match (manifest, asked) {
+        (None, Some(version)) => version,
+        (None, None) => {
+            return Err(Error::Invalid(
+                "which access tokens does Entra issue for this API? give --manifest API.json (its registration says), or --token-version 1, 2 or both (a registration that never set it gets v1)".into(),
+            ))
+        }
+        (Some(manifest), asked) => {
+            let registered = match manifest.access_token_version()? {
+                1 => TokenVersion::V1,
+                _ => TokenVersion::V2,
+            };
+            match asked {
+                None => {
+                    notes.push(format!(
+                        "{}: Entra issues v{} tokens for this API ({})",
+                        manifest.source(),
+                        registered.name(),
+                        if registered == TokenVersion::V1 {
+                            "its requested token version is null or 1"
+                        } else {
+                            "its requested token version is 2"
+                        }
+                    ));
+                    registered
+                }
+                Some(TokenVersion::Both) => TokenVersion::Both,
+                Some(asked) if asked == registered => asked,
+                Some(asked) => {
+                    return Err(Error::Refused(format!(
+                        "--token-version {} disagrees with {}, for which Entra issues v{} tokens: an API checking for v{} issuers would refuse every token; drop --token-version, use --token-version both while you change the registration, or change the registration first",
+                        asked.name(),
+                        manifest.source(),
+                        registered.name(),
+                        asked.name()
+                    )))
+                }
+            }
+        }
+    })
 }
