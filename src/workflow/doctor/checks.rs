@@ -565,52 +565,7 @@ pub(super) fn token_checks(
         }
         let iss = text("iss").unwrap_or_default();
         if !issuers.is_empty() && !issuers.contains(&iss) {
-            let host = |url: &str| {
-                url.split_once("://")
-                    .map(|(_, rest)| {
-                        rest.split('/')
-                            .next()
-                            .unwrap_or_default()
-                            .to_ascii_lowercase()
-                    })
-                    .unwrap_or_default()
-            };
-            let other_authority = !issuers.iter().any(|i| host(i) == host(&iss));
-            let rules_from = match &inputs.api {
-                Some(api) => format!(
-                    "keycred api-policy --manifest {}",
-                    crate::shell::word(api.source())
-                ),
-                None => "keycred api-policy --manifest with the API's manifest".into(),
-            };
-            findings.push(finding(
-                "token.issuer",
-                Severity::Error,
-                "token",
-                if other_authority {
-                    format!(
-                        "the token's iss is {iss:?}, from another authority ({}) than the rules accept ({})",
-                        host(&iss),
-                        issuers.join(", ")
-                    )
-                } else {
-                    format!(
-                        "the token's iss is {iss:?} (ver {}); the rules accept {}",
-                        text("ver").unwrap_or_else(|| "?".into()),
-                        issuers.join(", ")
-                    )
-                },
-                "the API answers 401 (issuer)",
-                if other_authority {
-                    format!(
-                        "get the token from the authority the API trusts (the daemon's authority or cloud: keycred \
-                         config --cloud), or, if {} is the right one, make the rules for it: {rules_from}",
-                        host(&iss)
-                    )
-                } else {
-                    format!("match the rules to the token version the API's registration asks for: {rules_from}")
-                },
-            ));
+            findings.push(issuer_finding(&iss, text("ver"), &issuers, inputs));
         }
         let required = strings(rules.pointer("/requiredRoles/values"));
         let has = strings(claims.get("roles"));
@@ -651,4 +606,54 @@ pub(super) fn token_checks(
             }
         }
     }
+}
+
+/// The finding for a token whose issuer the rules do not accept: another authority, or another token version.
+fn issuer_finding(iss: &str, ver: Option<String>, issuers: &[String], inputs: &Inputs) -> Finding {
+    let host = |url: &str| {
+        url.split_once("://")
+            .map(|(_, rest)| {
+                rest.split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default()
+    };
+    let other_authority = !issuers.iter().any(|i| host(i) == host(iss));
+    let rules_from = match &inputs.api {
+        Some(api) => format!(
+            "keycred api-policy --manifest {}",
+            crate::shell::word(api.source())
+        ),
+        None => "keycred api-policy --manifest with the API's manifest".into(),
+    };
+    finding(
+        "token.issuer",
+        Severity::Error,
+        "token",
+        if other_authority {
+            format!(
+                    "the token's iss is {iss:?}, from another authority ({}) than the rules accept ({})",
+                    host(iss),
+                    issuers.join(", ")
+                )
+        } else {
+            format!(
+                "the token's iss is {iss:?} (ver {}); the rules accept {}",
+                ver.unwrap_or_else(|| "?".into()),
+                issuers.join(", ")
+            )
+        },
+        "the API answers 401 (issuer)",
+        if other_authority {
+            format!(
+                    "get the token from the authority the API trusts (the daemon's authority or cloud: keycred \
+                     config --cloud), or, if {} is the right one, make the rules for it: {rules_from}",
+                    host(iss)
+                )
+        } else {
+            format!("match the rules to the token version the API's registration asks for: {rules_from}")
+        },
+    )
 }
