@@ -475,26 +475,9 @@ pub(super) fn role_checks(
                 grant.clone(),
             )),
             (_, Some((value, _, application, enabled))) => {
-                if !application {
-                    findings.push(finding(
-                        "roles.user-only",
-                        Severity::Error,
-                        "roles",
-                        format!("{value} is offered to users only (allowedMemberTypes has no Application)"),
-                        "a token without that role",
-                        format!("allow applications: keycred manifest app-roles --merge {} --role {value} --member-types both --in-place", crate::shell::word(api.source())),
-                    ));
-                } else if !enabled {
-                    findings.push(finding(
-                        "roles.disabled",
-                        Severity::Error,
-                        "roles",
-                        format!("{value} is disabled on {} (isEnabled: false)", api.source()),
-                        "a token without that role",
-                        "enable the role again, or request another".into(),
-                    ));
-                } else {
-                    gets.push(value.clone());
+                match unusable_role(value, *application, *enabled, api) {
+                    Some(found) => findings.push(found),
+                    None => gets.push(value.clone()),
                 }
             }
         }
@@ -656,4 +639,32 @@ fn issuer_finding(iss: &str, ver: Option<String>, issuers: &[String], inputs: &I
             format!("match the rules to the token version the API's registration asks for: {rules_from}")
         },
     )
+}
+
+/// Why a role the API defines still gives the client nothing: offered to users only, or disabled.
+fn unusable_role(value: &str, application: bool, enabled: bool, api: &Manifest) -> Option<Finding> {
+    if !application {
+        return Some(finding(
+            "roles.user-only",
+            Severity::Error,
+            "roles",
+            format!("{value} is offered to users only (allowedMemberTypes has no Application)"),
+            "a token without that role",
+            format!(
+                "allow applications: keycred manifest app-roles --merge {} --role {value} --member-types both \
+                 --in-place",
+                crate::shell::word(api.source())
+            ),
+        ));
+    }
+    (!enabled).then(|| {
+        finding(
+            "roles.disabled",
+            Severity::Error,
+            "roles",
+            format!("{value} is disabled on {} (isEnabled: false)", api.source()),
+            "a token without that role",
+            "enable the role again, or request another".into(),
+        )
+    })
 }
