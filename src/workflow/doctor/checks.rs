@@ -86,44 +86,7 @@ pub(super) fn client_checks(
         .get("passwordCredentials")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
-    for secret in client
-        .root()
-        .get("passwordCredentials")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let date = |key: &str| {
-            secret
-                .get(key)
-                .and_then(Value::as_str)
-                .and_then(|t| crate::time_fmt::parse_instant(t).ok())
-        };
-        let name = secret
-            .get("displayName")
-            .and_then(Value::as_str)
-            .or_else(|| secret.get("keyId").and_then(Value::as_str))
-            .unwrap_or("a secret")
-            .to_owned();
-        let lifetime = match (date("startDateTime"), date("endDateTime")) {
-            (_, None) => Some("never expires".to_owned()),
-            (Some(start), Some(end)) if end - start > time::Duration::days(731) => {
-                Some(format!("lives {} days", (end - start).whole_days()))
-            }
-            _ => None,
-        };
-        if let Some(lifetime) = lifetime {
-            findings.push(finding(
-                "client.long-lived-secret",
-                Severity::Warning,
-                "client",
-                format!("{source}: the client secret {name} {lifetime}"),
-                "works, but a leaked secret stays usable for years (and a tenant lifetime policy may refuse it)",
-                "replace it with the certificate, then remove it (portal: Certificates & secrets > Client secrets)"
-                    .into(),
-            ));
-        }
-    }
+    secret_checks(client, &source, findings);
     if secrets > 0 && !credentials.is_empty() {
         findings.push(finding(
             "client.secret-beside-certificate",
@@ -667,4 +630,46 @@ fn unusable_role(value: &str, application: bool, enabled: bool, api: &Manifest) 
             "enable the role again, or request another".into(),
         )
     })
+}
+
+/// Client secrets that never expire, or live more than two years.
+fn secret_checks(client: &Manifest, source: &str, findings: &mut Vec<Finding>) {
+    for secret in client
+        .root()
+        .get("passwordCredentials")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let date = |key: &str| {
+            secret
+                .get(key)
+                .and_then(Value::as_str)
+                .and_then(|t| crate::time_fmt::parse_instant(t).ok())
+        };
+        let name = secret
+            .get("displayName")
+            .and_then(Value::as_str)
+            .or_else(|| secret.get("keyId").and_then(Value::as_str))
+            .unwrap_or("a secret")
+            .to_owned();
+        let lifetime = match (date("startDateTime"), date("endDateTime")) {
+            (_, None) => Some("never expires".to_owned()),
+            (Some(start), Some(end)) if end - start > time::Duration::days(731) => {
+                Some(format!("lives {} days", (end - start).whole_days()))
+            }
+            _ => None,
+        };
+        if let Some(lifetime) = lifetime {
+            findings.push(finding(
+                "client.long-lived-secret",
+                Severity::Warning,
+                "client",
+                format!("{source}: the client secret {name} {lifetime}"),
+                "works, but a leaked secret stays usable for years (and a tenant lifetime policy may refuse it)",
+                "replace it with the certificate, then remove it (portal: Certificates & secrets > Client secrets)"
+                    .into(),
+            ));
+        }
+    }
 }
