@@ -248,32 +248,8 @@ pub fn prepare_import(
         ));
     }
     if let Some(spec) = &request.pfx {
-        let (password, written) = match &spec.password {
-            super::provision::NewPassword::Generate => (crate::secret::Password::generate()?, true),
-            super::provision::NewPassword::Given(p) => {
-                (crate::secret::Password::new(p.expose().to_owned()), false)
-            }
-            super::provision::NewPassword::FromSources => (passwords.new_pfx()?, false),
-        };
-        let der =
-            crate::export::pfx_with_chain(&key, leaf, &issued.chain, &password, spec.profile)?;
-        files.push(file(
-            FileRole::Pfx,
-            if chain_pem.is_empty() {
-                "PKCS#12: key and certificate (owner-only)"
-            } else {
-                "PKCS#12: key, certificate and chain (owner-only)"
-            },
-            der,
-            Access::Secret,
-        ));
-        if written {
-            files.push(file(
-                FileRole::PfxPassword,
-                "PFX password (owner-only)",
-                format!("{}\n", password.expose()).into_bytes(),
-                Access::Secret,
-            ));
+        for (role, what, bytes) in pfx_files(spec, passwords, &key, &issued)? {
+            files.push(file(role, what, bytes, Access::Secret));
         }
     }
     if request.pem_bundle {
@@ -327,4 +303,39 @@ pub fn prepare_import(
         create_dir: missing.then(|| request.out.clone()),
         key: request.key.clone(),
     })
+}
+
+/// The PFX (key, certificate and the CA's chain) and, when keycred made its password, the password file.
+fn pfx_files(
+    spec: &super::provision::PfxSpec,
+    passwords: &crate::input::PasswordSources,
+    key: &crate::credential::PrivateKey,
+    issued: &credential::issued::Issued,
+) -> Result<Vec<(FileRole, &'static str, Vec<u8>)>> {
+    let (password, written) = match &spec.password {
+        super::provision::NewPassword::Generate => (crate::secret::Password::generate()?, true),
+        super::provision::NewPassword::Given(p) => {
+            (crate::secret::Password::new(p.expose().to_owned()), false)
+        }
+        super::provision::NewPassword::FromSources => (passwords.new_pfx()?, false),
+    };
+    let der =
+        crate::export::pfx_with_chain(key, &issued.leaf, &issued.chain, &password, spec.profile)?;
+    let mut files = vec![(
+        FileRole::Pfx,
+        if issued.chain.is_empty() {
+            "PKCS#12: key and certificate (owner-only)"
+        } else {
+            "PKCS#12: key, certificate and chain (owner-only)"
+        },
+        der,
+    )];
+    if written {
+        files.push((
+            FileRole::PfxPassword,
+            "PFX password (owner-only)",
+            format!("{}\n", password.expose()).into_bytes(),
+        ));
+    }
+    Ok(files)
 }
