@@ -134,14 +134,7 @@ pub fn config(
         request.bundle.as_ref().zip(bundle_key),
     ];
     for (path, key) in keys.into_iter().flatten() {
-        if key.matches(&certificate) == Some(false) {
-            return Err(Error::Refused(format!(
-                "{}: this private key is not the certificate's ({}, SHA-1 {}): Entra would refuse every assertion signed with it (AADSTS700027); give the key made with the certificate",
-                path.display(),
-                certificate.subject,
-                certificate.thumbprints.render(credential::ThumbprintForm::Hex)
-            )));
-        }
+        key_of(&key, &certificate, path)?;
     }
 
     // Where the daemon will find each file: in --deploy-dir, or where it is now (as an absolute path).
@@ -169,25 +162,40 @@ pub fn config(
         dotnet: request.dotnet.clone(),
     };
     let mut snippet = deploy::render(&daemon, request.target)?;
-    let cert = &daemon.certificate;
-    match cert.status(now) {
-        Status::Expired => snippet.notes.insert(
-            0,
-            format!(
-                "the certificate expired on {}: Entra refuses an expired credential (AADSTS700027); make a new one with keycred rotate",
-                crate::time_fmt::rfc3339_utc(cert.not_after)
-            ),
-        ),
-        Status::NotYetValid => snippet.notes.insert(
-            0,
-            format!(
-                "the certificate is valid only from {}: tokens will be refused until then",
-                crate::time_fmt::rfc3339_utc(cert.not_before)
-            ),
-        ),
-        Status::Valid => {}
+    if let Some(note) = validity_note(&daemon.certificate, now) {
+        snippet.notes.insert(0, note);
     }
     Ok(snippet)
+}
+
+/// Refuses a private key that is not the certificate's.
+fn key_of(key: &credential::PrivateKey, certificate: &CertificateInfo, path: &Path) -> Result<()> {
+    if key.matches(certificate) == Some(false) {
+        return Err(Error::Refused(format!(
+            "{}: this private key is not the certificate's ({}, SHA-1 {}): Entra would refuse every assertion \
+             signed with it (AADSTS700027); give the key made with the certificate",
+            path.display(),
+            certificate.subject,
+            certificate.thumbprints.render(credential::ThumbprintForm::Hex)
+        )));
+    }
+    Ok(())
+}
+
+/// What to say first of a certificate that is not valid now.
+fn validity_note(cert: &CertificateInfo, now: OffsetDateTime) -> Option<String> {
+    match cert.status(now) {
+        Status::Expired => Some(format!(
+            "the certificate expired on {}: Entra refuses an expired credential (AADSTS700027); make a new one \
+             with keycred rotate",
+            crate::time_fmt::rfc3339_utc(cert.not_after)
+        )),
+        Status::NotYetValid => Some(format!(
+            "the certificate is valid only from {}: tokens will be refused until then",
+            crate::time_fmt::rfc3339_utc(cert.not_before)
+        )),
+        Status::Valid => None,
+    }
 }
 
 /// `file`'s name in `dir`, spelt with the separator `dir` uses (a Windows folder keeps its backslashes).
