@@ -144,41 +144,7 @@ pub fn doctor(
                 .into(),
         ));
     }
-    let read_manifest = |path: &PathBuf, flag: &str| -> Result<Manifest> {
-        let bytes = input::read_file(path)?;
-        Manifest::read(path, bytes, crate::manifest::document::FormatChoice::Detect)
-            .map_err(|e| Error::Invalid(format!("{flag} {}: {e}", path.display())))
-    };
-    let live_app = |id: Uuid, flag: &str| -> Result<Manifest> {
-        let client = graph.ok_or_else(|| Error::Invalid(format!("{flag}: no Graph connection")))?;
-        let (app, _) = super::tenant::find(client, id, None)?;
-        super::tenant::as_manifest(app, &format!("application {id}"))
-    };
-    let client_manifest = match (&request.client, &request.live) {
-        (Some(p), _) => Some(read_manifest(p, "--client")?),
-        (None, Some(live)) => Some(live_app(live.client_app, "--client-app")?),
-        (None, None) => None,
-    };
-    let api_manifest = match (&request.api, &request.live) {
-        (Some(p), _) => Some(read_manifest(p, "--api")?),
-        (None, Some(live)) => Some(live_app(live.api_app, "--api-app")?),
-        (None, None) => None,
-    };
-    // A file given beside --client-app / --api-app must be that app's manifest.
-    if let Some(apps) = &request.live {
-        for (manifest, wanted, flag) in [
-            (&client_manifest, apps.client_app, "--client"),
-            (&api_manifest, apps.api_app, "--api"),
-        ] {
-            let found = manifest.as_ref().and_then(Manifest::app_id);
-            if let Some(found) = found.filter(|f| Uuid::parse_str(f).ok() != Some(wanted)) {
-                return Err(Error::Invalid(format!(
-                    "{flag}: the manifest is of the app {found}, not of {wanted} ({flag}-app): give the manifest of \
-                     the same app, or leave the file out to read it live"
-                )));
-            }
-        }
-    }
+    let (client_manifest, api_manifest) = read_apps(request, graph)?;
     let live = match (&request.live, graph) {
         (Some(apps), Some(client)) => Some(read_live(client, apps, client_manifest.as_ref())?),
         _ => None,
@@ -272,6 +238,50 @@ pub fn doctor(
         checked,
         exit_code,
     })
+}
+
+/// The client's and the API's manifests: from the files given, else read live; a file given beside
+/// `--client-app` / `--api-app` must be that app's.
+fn read_apps(
+    request: &DoctorRequest,
+    graph: Option<&crate::graph::GraphClient>,
+) -> Result<(Option<Manifest>, Option<Manifest>)> {
+    let read_manifest = |path: &PathBuf, flag: &str| -> Result<Manifest> {
+        let bytes = input::read_file(path)?;
+        Manifest::read(path, bytes, crate::manifest::document::FormatChoice::Detect)
+            .map_err(|e| Error::Invalid(format!("{flag} {}: {e}", path.display())))
+    };
+    let live_app = |id: Uuid, flag: &str| -> Result<Manifest> {
+        let client = graph.ok_or_else(|| Error::Invalid(format!("{flag}: no Graph connection")))?;
+        let (app, _) = super::tenant::find(client, id, None)?;
+        super::tenant::as_manifest(app, &format!("application {id}"))
+    };
+    let client_manifest = match (&request.client, &request.live) {
+        (Some(p), _) => Some(read_manifest(p, "--client")?),
+        (None, Some(live)) => Some(live_app(live.client_app, "--client-app")?),
+        (None, None) => None,
+    };
+    let api_manifest = match (&request.api, &request.live) {
+        (Some(p), _) => Some(read_manifest(p, "--api")?),
+        (None, Some(live)) => Some(live_app(live.api_app, "--api-app")?),
+        (None, None) => None,
+    };
+    // A file given beside --client-app / --api-app must be that app's manifest.
+    if let Some(apps) = &request.live {
+        for (manifest, wanted, flag) in [
+            (&client_manifest, apps.client_app, "--client"),
+            (&api_manifest, apps.api_app, "--api"),
+        ] {
+            let found = manifest.as_ref().and_then(Manifest::app_id);
+            if let Some(found) = found.filter(|f| Uuid::parse_str(f).ok() != Some(wanted)) {
+                return Err(Error::Invalid(format!(
+                    "{flag}: the manifest is of the app {found}, not of {wanted} ({flag}-app): give the manifest of \
+                     the same app, or leave the file out to read it live"
+                )));
+            }
+        }
+    }
+    Ok((client_manifest, api_manifest))
 }
 
 fn load_credential(
