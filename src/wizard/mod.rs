@@ -168,8 +168,50 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
         preview_files = Some(outcome.files);
     }
     term.write_line("\nSummary: keycred will write")?;
-    let mut planned: Vec<(PathBuf, String)> = Vec::new();
+    let planned = planned_files(
+        credential.as_ref(),
+        roles.as_ref(),
+        rotating.as_ref(),
+        preview_files,
+    );
+    print_planned(term, &planned)?;
+    if !confirm(term, "Write these files?", true)? {
+        return Err(Cancelled.into());
+    }
+    WRITING.store(true, Ordering::SeqCst);
+
+    let mut commands = Vec::new();
+    let mut next_steps = Vec::new();
     if let Some(c) = &credential {
+        write_credential(c, rotating.as_ref(), &mut commands, &mut next_steps)?;
+    }
+    if let Some(r) = &roles {
+        write_roles(r, &mut commands, &mut next_steps)?;
+    }
+
+    terminal::print("\nNext steps:\n");
+    for step in next_steps {
+        terminal::print(&format!("  - {step}\n"));
+    }
+    terminal::print("\nThe same run without the wizard:\n");
+    for command in commands {
+        terminal::print(&format!("  {command}\n"));
+    }
+    if credential.as_ref().is_some_and(|c| c.password.is_some()) {
+        terminal::print("  (you typed the PFX password: put it in PASSWORD_FILE, or drop --password-file and set KEYCRED_PFX_PASSWORD)\n");
+    }
+    Ok(())
+}
+
+/// The files the summary lists: the credential's (a rotation's as its preview said), the roles', the manifest.
+fn planned_files(
+    credential: Option<&credential::CredentialAnswers>,
+    roles: Option<&roles::RolesAnswers>,
+    rotating: Option<&rotation::RotationAnswers>,
+    preview_files: Option<Vec<(provision::FileRole, String)>>,
+) -> Vec<(PathBuf, String)> {
+    let mut planned: Vec<(PathBuf, String)> = Vec::new();
+    if let Some(c) = credential {
         let layout = provision::OutputLayout {
             dir: c.out.clone(),
             name: c.name.clone(),
@@ -189,7 +231,7 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             planned.push((PathBuf::from(path), role.describe().to_owned()));
         }
     }
-    if let Some(r) = &roles {
+    if let Some(r) = roles {
         let count = r.specs.len();
         planned.push((
             r.out.clone(),
@@ -202,7 +244,7 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             ));
         }
     }
-    if let Some(r) = &rotating {
+    if let Some(r) = rotating {
         match &r.manifest_out {
             Some(out) => planned.push((
                 out.clone(),
@@ -217,152 +259,153 @@ fn wizard(term: &Term) -> anyhow::Result<()> {
             )),
         }
     }
+    planned
+}
+
+/// Makes (or requests, or rotates in) the credential, printing what was written; adds its command and steps.
+fn write_credential(
+    c: &credential::CredentialAnswers,
+    rotating: Option<&rotation::RotationAnswers>,
+    commands: &mut Vec<String>,
+    next_steps: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    let none = PasswordSources::default();
+    if let Some(r) = rotating {
+        let outcome = rotate_app::rotate_app(r.request(c), &none, &Interrupt::none())?;
+        for warning in &outcome.warnings {
+            terminal::warn(warning);
+        }
+        terminal::print(&report::rotate_text(&outcome));
+        commands.push(r.command(c));
+        match outcome.ca.as_ref().and_then(|step| step.not_added_because()) {
+            // The CA's answer comes later: what to do with the request, and the command that finishes it.
+            Some(step) => next_steps.push(format!(
+                "Send the request to your CA: {step} (with the command below, or this wizard again)."
+            )),
+            // What to do with the credential the new one replaces is the rotation's own advice, printed above.
+            None => next_steps.push("Apply the updated manifest (portal: App registrations > your app > Manifest, or Graph PATCH), then move the app to the new certificate.".to_owned()),
+        }
+    } else if c.ca {
+        let outcome = keycred::workflow::ca::csr(&keycred::workflow::ca::CsrRequest {
+            subject: c.subject.clone(),
+            dns: Vec::new(),
+            key_size: c.key_size,
+            hash: keycred::credential::SignatureHash::Sha256,
+            key: None,
+            out: c.out.clone(),
+            name: c.name.clone(),
+            force: false,
+        })?;
+        terminal::print(&format!(
+            "Created a certificate request for {}\n  {}  the request (PKCS#10, PEM)\n  {}  the private key (owner-only)\n",
+            outcome.subject,
+            outcome.csr.display(),
+            outcome.key.as_ref().map_or_else(String::new, |k| k.display().to_string()),
+        ));
+        commands.push(c.new_command());
+        next_steps.push(format!(
+            "Send {} to your CA (AD CS web enrollment, step-ca, openssl ca, a vendor); the private key stays here.",
+            outcome.csr.display()
+        ));
+        next_steps.push(format!(
+            "When the CA has issued the certificate: keycred import --cert ISSUED.cer [--chain CHAIN.pem] --key {} --out {} --name {} --generate-password; then register NAME.cer on the client app (keycred rotate --cert {} --manifest app.json does it safely).",
+            quote(&outcome.key.as_ref().map_or_else(String::new, |k| k.display().to_string())),
+            quote(&c.out.display().to_string()),
+            quote(&c.name),
+            quote(&c.out.join(format!("{}.cer", c.name)).display().to_string()),
+        ));
+    } else {
+        let made = keycred::workflow::provision::provision(
+            ProvisionRequest {
+                credential: c.spec(),
+                format: c.format,
+            },
+            &none,
+            &Interrupt::none(),
+        )?;
+        for warning in &made.warnings {
+            terminal::warn(warning);
+        }
+        let layout = provision::OutputLayout {
+            dir: c.out.clone(),
+            name: c.name.clone(),
+        };
+        let fragment = NewSummary::fragment(&made);
+        terminal::print(&NewSummary::of(&made).text());
+        terminal::print(&format!("\nkeyCredentials fragment:\n{fragment}"));
+        commands.push(c.new_command());
+        next_steps.push(format!(
+            "On the client (daemon) app: upload {} in the portal (App registrations > your app > Certificates & secrets > Certificates > Upload certificate), or add the keyCredentials entry beside the existing ones in the app's Manifest (never over them: keycred rotate --cert CERT --manifest app.json does it safely).",
+            layout.path(provision::FileRole::Cer).display()
+        ));
+        next_steps.extend(report::secrets_advice(&made.files));
+    }
+    Ok(())
+}
+
+/// Writes the roles' fragments, printing them; adds their command and steps (first: Entra needs them first).
+fn write_roles(
+    r: &roles::RolesAnswers,
+    commands: &mut Vec<String>,
+    next_steps: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    if let Some(folder) = r.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if fsio::output_dir_state(folder)? == fsio::OutputDir::Missing {
+            fsio::create_output_dir(folder, false)?;
+        }
+    }
+    let outcome = app_roles::app_roles(r.request())?;
+    for note in &outcome.notes {
+        terminal::note(note);
+    }
+    let written = |path: &std::path::Path| {
+        outcome
+            .written
+            .iter()
+            .find(|(p, _)| p == path)
+            .map_or("", |(_, text)| text.as_str())
+    };
+    terminal::print(&format!(
+        "\nappRoles fragment ({}):\n{}",
+        r.out.display(),
+        written(&r.out)
+    ));
+    if let Some(client) = &r.client_out {
+        terminal::print(&format!(
+            "\nrequiredResourceAccess ({}):\n{}",
+            client.display(),
+            written(client)
+        ));
+    }
+    // In the order Entra needs them, before the certificate's steps: the roles must exist on the API app
+    // before the client can request them, and a request grants nothing until an admin consents.
+    let mut role_steps = vec![format!(
+        "On the resource (API) app: add the appRoles of {} (and identifierUris / api) to its Manifest.",
+        r.out.display()
+    )];
+    if let Some(client) = &r.client_out {
+        role_steps.push(format!(
+            "On the client (daemon) app: add the requiredResourceAccess of {} to its Manifest (API permissions).",
+            client.display()
+        ));
+        role_steps.push(
+            "Grant admin consent: client app > API permissions > Grant admin consent.".into(),
+        );
+    }
+    next_steps.splice(0..0, role_steps);
+    commands.push(r.command());
+    Ok(())
+}
+
+/// The summary's files, their paths aligned.
+fn print_planned(term: &Term, planned: &[(PathBuf, String)]) -> std::io::Result<()> {
     let width = planned
         .iter()
         .map(|(p, _)| p.display().to_string().len())
         .max()
         .unwrap_or(0);
-    for (path, what) in &planned {
+    for (path, what) in planned {
         term.write_line(&format!("  {:<width$}  {what}", path.display().to_string()))?;
-    }
-    if !confirm(term, "Write these files?", true)? {
-        return Err(Cancelled.into());
-    }
-    WRITING.store(true, Ordering::SeqCst);
-
-    let mut commands = Vec::new();
-    let mut next_steps = Vec::new();
-    let none = PasswordSources::default();
-    if let Some(c) = &credential {
-        if let Some(r) = &rotating {
-            let outcome = rotate_app::rotate_app(r.request(c), &none, &Interrupt::none())?;
-            for warning in &outcome.warnings {
-                terminal::warn(warning);
-            }
-            terminal::print(&report::rotate_text(&outcome));
-            commands.push(r.command(c));
-            match outcome.ca.as_ref().and_then(|step| step.not_added_because()) {
-                // The CA's answer comes later: what to do with the request, and the command that finishes it.
-                Some(step) => next_steps.push(format!(
-                    "Send the request to your CA: {step} (with the command below, or this wizard again)."
-                )),
-                // What to do with the credential the new one replaces is the rotation's own advice, printed above.
-                None => next_steps.push("Apply the updated manifest (portal: App registrations > your app > Manifest, or Graph PATCH), then move the app to the new certificate.".to_owned()),
-            }
-        } else if c.ca {
-            let outcome = keycred::workflow::ca::csr(&keycred::workflow::ca::CsrRequest {
-                subject: c.subject.clone(),
-                dns: Vec::new(),
-                key_size: c.key_size,
-                hash: keycred::credential::SignatureHash::Sha256,
-                key: None,
-                out: c.out.clone(),
-                name: c.name.clone(),
-                force: false,
-            })?;
-            terminal::print(&format!(
-                "Created a certificate request for {}\n  {}  the request (PKCS#10, PEM)\n  {}  the private key (owner-only)\n",
-                outcome.subject,
-                outcome.csr.display(),
-                outcome.key.as_ref().map_or_else(String::new, |k| k.display().to_string()),
-            ));
-            commands.push(c.new_command());
-            next_steps.push(format!(
-                "Send {} to your CA (AD CS web enrollment, step-ca, openssl ca, a vendor); the private key stays here.",
-                outcome.csr.display()
-            ));
-            next_steps.push(format!(
-                "When the CA has issued the certificate: keycred import --cert ISSUED.cer [--chain CHAIN.pem] --key {} --out {} --name {} --generate-password; then register NAME.cer on the client app (keycred rotate --cert {} --manifest app.json does it safely).",
-                quote(&outcome.key.as_ref().map_or_else(String::new, |k| k.display().to_string())),
-                quote(&c.out.display().to_string()),
-                quote(&c.name),
-                quote(&c.out.join(format!("{}.cer", c.name)).display().to_string()),
-            ));
-        } else {
-            let made = keycred::workflow::provision::provision(
-                ProvisionRequest {
-                    credential: c.spec(),
-                    format: c.format,
-                },
-                &none,
-                &Interrupt::none(),
-            )?;
-            for warning in &made.warnings {
-                terminal::warn(warning);
-            }
-            let layout = provision::OutputLayout {
-                dir: c.out.clone(),
-                name: c.name.clone(),
-            };
-            let fragment = NewSummary::fragment(&made);
-            terminal::print(&NewSummary::of(&made).text());
-            terminal::print(&format!("\nkeyCredentials fragment:\n{fragment}"));
-            commands.push(c.new_command());
-            next_steps.push(format!(
-                "On the client (daemon) app: upload {} in the portal (App registrations > your app > Certificates & secrets > Certificates > Upload certificate), or add the keyCredentials entry beside the existing ones in the app's Manifest (never over them: keycred rotate --cert CERT --manifest app.json does it safely).",
-                layout.path(provision::FileRole::Cer).display()
-            ));
-            next_steps.extend(report::secrets_advice(&made.files));
-        }
-    }
-    if let Some(r) = &roles {
-        if let Some(folder) = r.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if fsio::output_dir_state(folder)? == fsio::OutputDir::Missing {
-                fsio::create_output_dir(folder, false)?;
-            }
-        }
-        let outcome = app_roles::app_roles(r.request())?;
-        for note in &outcome.notes {
-            terminal::note(note);
-        }
-        let written = |path: &std::path::Path| {
-            outcome
-                .written
-                .iter()
-                .find(|(p, _)| p == path)
-                .map_or("", |(_, text)| text.as_str())
-        };
-        terminal::print(&format!(
-            "\nappRoles fragment ({}):\n{}",
-            r.out.display(),
-            written(&r.out)
-        ));
-        if let Some(client) = &r.client_out {
-            terminal::print(&format!(
-                "\nrequiredResourceAccess ({}):\n{}",
-                client.display(),
-                written(client)
-            ));
-        }
-        // In the order Entra needs them, before the certificate's steps: the roles must exist on the API app
-        // before the client can request them, and a request grants nothing until an admin consents.
-        let mut role_steps = vec![format!(
-            "On the resource (API) app: add the appRoles of {} (and identifierUris / api) to its Manifest.",
-            r.out.display()
-        )];
-        if let Some(client) = &r.client_out {
-            role_steps.push(format!(
-                "On the client (daemon) app: add the requiredResourceAccess of {} to its Manifest (API permissions).",
-                client.display()
-            ));
-            role_steps.push(
-                "Grant admin consent: client app > API permissions > Grant admin consent.".into(),
-            );
-        }
-        next_steps.splice(0..0, role_steps);
-        commands.push(r.command());
-    }
-
-    terminal::print("\nNext steps:\n");
-    for step in next_steps {
-        terminal::print(&format!("  - {step}\n"));
-    }
-    terminal::print("\nThe same run without the wizard:\n");
-    for command in commands {
-        terminal::print(&format!("  {command}\n"));
-    }
-    if credential.as_ref().is_some_and(|c| c.password.is_some()) {
-        terminal::print("  (you typed the PFX password: put it in PASSWORD_FILE, or drop --password-file and set KEYCRED_PFX_PASSWORD)\n");
     }
     Ok(())
 }
