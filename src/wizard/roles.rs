@@ -123,73 +123,7 @@ pub(super) fn ask_roles(
     } else {
         loop {
             let taken: Vec<String> = specs.iter().map(|s| s.value.clone()).collect();
-            let value = text(
-                term,
-                "Role value (the roles claim, e.g. Orders.Read)",
-                None,
-                |v| {
-                    app_roles::check_value(v)
-                        .map_err(|rule| format!("{rule} (Entra's rule for app role values)"))?;
-                    if let Some(other) = taken.iter().find(|t| t.eq_ignore_ascii_case(v)) {
-                        return Err(format!("value is not unique: it equals {other:?} (compared case-insensitively)"));
-                    }
-                    Ok(())
-                },
-            )?;
-            let members = match select(
-                term,
-                "Who can hold it",
-                &[
-                    "Applications (application permission: client credentials)",
-                    "Users and groups",
-                    "Both",
-                ],
-                0,
-            )? {
-                0 => vec![MemberType::Application],
-                1 => vec![MemberType::User],
-                _ => vec![MemberType::Application, MemberType::User],
-            };
-            let display = text(
-                term,
-                "Display name",
-                Some(&derive_display_name(&value)),
-                |d| {
-                    if d.trim().is_empty() {
-                        Err("the display name is empty".into())
-                    } else {
-                        Ok(())
-                    }
-                },
-            )?;
-            let description = text(
-                term,
-                "Description",
-                Some(&derive_description(&value, &members)),
-                |d| {
-                    if d.trim().is_empty() {
-                        Err("the description is empty".into())
-                    } else {
-                        Ok(())
-                    }
-                },
-            )?;
-            specs.push(RoleSpec {
-                value,
-                display_name: Some(display),
-                description: Some(description),
-                allowed_member_types: Some(
-                    members
-                        .iter()
-                        .map(|m| match m {
-                            MemberType::Application => "Application".to_owned(),
-                            MemberType::User => "User".to_owned(),
-                        })
-                        .collect(),
-                ),
-                id: None,
-                is_enabled: None,
-            });
+            specs.push(ask_one_role(term, &taken)?);
             if !confirm(term, "Add another role?", false)? {
                 break;
             }
@@ -252,6 +186,79 @@ pub(super) fn ask_roles(
         format,
         out: out_file,
         client_out,
+    })
+}
+
+/// One role, asked for: its value (unique among `taken`), who can hold it, its display name and description.
+fn ask_one_role(term: &Term, taken: &[String]) -> anyhow::Result<RoleSpec> {
+    let value = text(
+        term,
+        "Role value (the roles claim, e.g. Orders.Read)",
+        None,
+        |v| {
+            app_roles::check_value(v)
+                .map_err(|rule| format!("{rule} (Entra's rule for app role values)"))?;
+            if let Some(other) = taken.iter().find(|t| t.eq_ignore_ascii_case(v)) {
+                return Err(format!(
+                    "value is not unique: it equals {other:?} (compared case-insensitively)"
+                ));
+            }
+            Ok(())
+        },
+    )?;
+    let members = match select(
+        term,
+        "Who can hold it",
+        &[
+            "Applications (application permission: client credentials)",
+            "Users and groups",
+            "Both",
+        ],
+        0,
+    )? {
+        0 => vec![MemberType::Application],
+        1 => vec![MemberType::User],
+        _ => vec![MemberType::Application, MemberType::User],
+    };
+    let display = text(
+        term,
+        "Display name",
+        Some(&derive_display_name(&value)),
+        |d| {
+            if d.trim().is_empty() {
+                Err("the display name is empty".into())
+            } else {
+                Ok(())
+            }
+        },
+    )?;
+    let description = text(
+        term,
+        "Description",
+        Some(&derive_description(&value, &members)),
+        |d| {
+            if d.trim().is_empty() {
+                Err("the description is empty".into())
+            } else {
+                Ok(())
+            }
+        },
+    )?;
+    Ok(RoleSpec {
+        value,
+        display_name: Some(display),
+        description: Some(description),
+        allowed_member_types: Some(
+            members
+                .iter()
+                .map(|m| match m {
+                    MemberType::Application => "Application".to_owned(),
+                    MemberType::User => "User".to_owned(),
+                })
+                .collect(),
+        ),
+        id: None,
+        is_enabled: None,
     })
 }
 
