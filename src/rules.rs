@@ -319,7 +319,10 @@ fn binding(
     created: Option<OffsetDateTime>,
     grandfathered: &mut Vec<String>,
 ) -> Option<String> {
-    let kind = text(entry, "restrictionType")?;
+    // Graph's restriction types are plain words; anything else (a line break, an escape) is no type keycred
+    // knows, and never reaches a terminal.
+    let kind =
+        text(entry, "restrictionType").filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric()))?;
     if text(entry, "state").is_some_and(|s| s != "enabled") {
         return None;
     }
@@ -471,6 +474,19 @@ mod tests {
         let mut disabled = default;
         disabled["applicationRestrictions"]["keyCredentials"][0]["state"] = json!("disabled");
         assert_eq!(effective(Some(&disabled), None, new).lifetime, None);
+    }
+
+    #[test]
+    fn a_restriction_type_that_is_no_plain_word_is_not_repeated() {
+        let policy = json!({"applicationRestrictions": {"keyCredentials": [{
+            "restrictionType": "asymmetricKeyLifetime\n  rule    forged", "maxLifetime": "P1D",
+            "restrictForAppsCreatedAfterDateTime": "2030-01-01T00:00:00Z"}]}});
+        let rules = effective(
+            Some(&policy),
+            None,
+            Some(time::macros::datetime!(2024-01-01 0:00 UTC)),
+        );
+        assert_eq!(rules, AppRules::default(), "{rules:?}");
     }
 
     #[test]

@@ -382,3 +382,31 @@ fn retire_from_the_rotations_report_takes_the_credential_that_run_added_as_the_s
         .unwrap();
     assert_fails(&refused, 2, "is not a graph rotate report");
 }
+
+#[test]
+fn bad_durations_are_refused_before_anything_is_read() {
+    for (flag, value) in [
+        ("--quiet-for", "24"),
+        ("--quiet-for", "1w"),
+        ("--overlap", "-3d"),
+        ("--overlap", ""),
+    ] {
+        let out = keycred()
+            .args([
+                "graph",
+                "retire",
+                "--app",
+                APP,
+                "--token-file",
+                "/nonexistent/graph.token",
+                &format!("{flag}={value}"),
+            ])
+            .output()
+            .unwrap();
+        assert_fails(
+            &out,
+            2,
+            &format!("{flag} {value:?}: give a whole number and a unit"),
+        );
+    }
+}

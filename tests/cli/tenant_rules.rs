@@ -799,3 +799,33 @@ fn doctor_live_names_what_the_tenants_rules_mean_for_the_client_app() {
         "older than the rule"
     );
 }
+
+#[test]
+fn a_max_lifetime_that_is_no_iso_duration_is_refused_and_nothing_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["90d", "P", "PT", "P1H"] {
+        let out = keycred()
+            .args([
+                "new",
+                "--subject",
+                "CN=Orders",
+                "--no-pfx",
+                "--max-lifetime",
+                bad,
+                "--out",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_fails(
+            &out,
+            2,
+            &format!("--max-lifetime {bad:?} is not an ISO 8601 duration"),
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing was written"
+    );
+}
