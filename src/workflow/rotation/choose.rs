@@ -122,7 +122,15 @@ pub(super) fn choose(
     if due || matches!(&source, Some(s) if !matches!(s, NewCredentialSource::Make(_))) {
         chosen.rules = rules()?;
     }
-    let limit = chosen.rules.as_ref().and_then(Rules::lifetime).cloned();
+    // The limit a new certificate keeps: the stricter of the tenant's rule and the spec's own (`--max-lifetime`).
+    let asked = source
+        .as_ref()
+        .and_then(spec_of)
+        .and_then(|s| s.max_lifetime.clone());
+    let limit = match chosen.rules.as_ref().and_then(Rules::lifetime).cloned() {
+        Some(tenant) => Some(tenant.stricter(asked)),
+        None => asked,
+    };
     if let (Some(Rules::Known(known)), Some(NewCredentialSource::Make(_))) =
         (&chosen.rules, &source)
     {
@@ -136,15 +144,9 @@ pub(super) fn choose(
             return Ok(chosen);
         }
     }
-    if let (Some(limit), Some(NewCredentialSource::Make(spec))) = (&limit, source.as_mut()) {
-        spec.max_lifetime = Some(limit.clone().stricter(spec.max_lifetime.take()));
+    if let Some(NewCredentialSource::Make(spec)) = source.as_mut() {
+        spec.max_lifetime.clone_from(&limit);
     }
-    let limit = limit.or_else(|| {
-        source
-            .as_ref()
-            .and_then(spec_of)
-            .and_then(|s| s.max_lifetime.clone())
-    });
     // A certificate an earlier run made for this app (same subject) and did not get onto it (its manifest was only
     // printed, or the run stopped before the change was saved or sent) is added now, rather than another key made
     // or requested.
