@@ -124,7 +124,13 @@ pub fn usage(
 ) -> Result<UseOutcome> {
     let mut apps = Vec::new();
     for app in select(client, selection)? {
-        apps.push(with_evidence(client, app, now - USAGE_WINDOW));
+        apps.push(match credentials(&app) {
+            Ok(held) => with_evidence(client, &app, held, now - USAGE_WINDOW),
+            Err(error) => AppUse {
+                error: Some(error),
+                ..bare(&app)
+            },
+        });
     }
     Ok(UseOutcome {
         apps,
@@ -186,7 +192,7 @@ pub fn retire(
             continue;
         };
         let new = new.clone();
-        let mut found = with_evidence(client, app, new.start);
+        let mut found = with_evidence(client, &app, held, new.start);
         if found.error.is_some() {
             apps.push(found);
             continue;
@@ -242,15 +248,13 @@ fn decide_all(
 
 /// The app's credentials with their last sign-ins since `since` (the report's, and the sign-in log's from
 /// `since` on).
-fn with_evidence(client: &GraphClient, app: Value, since: OffsetDateTime) -> AppUse {
-    let mut found = bare(&app);
-    let credentials = match credentials(&app) {
-        Ok(credentials) => credentials,
-        Err(error) => {
-            found.error = Some(error);
-            return found;
-        }
-    };
+fn with_evidence(
+    client: &GraphClient,
+    app: &Value,
+    credentials: Vec<ExistingCredential>,
+    since: OffsetDateTime,
+) -> AppUse {
+    let mut found = bare(app);
     let evidence = match read_evidence(client, &found.app_id, &credentials, since) {
         Ok(evidence) => evidence,
         Err(error) => {
