@@ -18,18 +18,21 @@ use uuid::Uuid;
 /// Reads the tenant default app management policy (from beta when v1.0 hides a rule): without the permission,
 /// why it is unknown.
 pub fn read_default(client: &GraphClient) -> TenantPolicy {
-    let read = client
-        .default_app_management_policy(false)
-        .and_then(|policy| match rules::hides_a_rule(&policy) {
-            true => client.default_app_management_policy(true),
-            false => Ok(policy),
-        });
-    match read {
+    match default_policy(client) {
         Ok(policy) => TenantPolicy::Read(policy),
         Err(error) => match rules::unreadable(&error) {
             Some(why) => TenantPolicy::Unreadable(why),
             None => TenantPolicy::Failed(error.to_string()),
         },
+    }
+}
+
+/// The tenant default policy: from v1.0, or from beta when v1.0 hides a rule.
+fn default_policy(client: &GraphClient) -> Result<Value> {
+    let policy = client.default_app_management_policy(false)?;
+    match rules::hides_a_rule(&policy) {
+        true => client.default_app_management_policy(true),
+        false => Ok(policy),
     }
 }
 
@@ -107,10 +110,7 @@ pub fn read(client: &GraphClient) -> Result<ScanRules> {
 }
 
 fn read_known(client: &GraphClient) -> Result<ScanRules> {
-    let mut default = client.default_app_management_policy(false)?;
-    if rules::hides_a_rule(&default) {
-        default = client.default_app_management_policy(true)?;
-    }
+    let default = default_policy(client)?;
     let mut policies = client.app_management_policies(false)?;
     if policies.iter().any(|(p, _)| rules::hides_a_rule(p)) {
         policies = client.app_management_policies(true)?;
