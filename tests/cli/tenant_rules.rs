@@ -475,6 +475,10 @@ fn without_policy_read_the_plan_says_the_rules_are_unknown_and_graph_refuses_a_l
 
 #[test]
 fn offline_max_lifetime_caps_a_rotation_and_refuses_a_longer_days() {
+    // OpenSSL reads the certificate's dates: skipped, said, without it (a failure with CI=true).
+    if !peer_available("openssl", &["version"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let manifest = due_orders_manifest(&dir.path().join("app.json"));
     let certs = dir.path().join("certs");
