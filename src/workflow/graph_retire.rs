@@ -362,12 +362,14 @@ fn remove(
 /// The apps selected, as the listing (or a read by id) gives them: metadata, no keys.
 fn select(client: &GraphClient, selection: &Selection) -> Result<Vec<Value>> {
     const SELECT: &str = "id,appId,displayName,keyCredentials";
+    // One app read by id without `$select` gives its credentials' metadata; naming keyCredentials there would
+    // spend Graph's rationed read of the keys, which retiring never needs.
     let mut apps = Vec::new();
     for id in &selection.apps {
-        apps.push(super::tenant::find(client, *id, Some(SELECT))?.0);
+        apps.push(super::tenant::find(client, *id, None)?.0);
     }
     for (object_id, _) in &selection.rotated {
-        apps.push(client.application(crate::graph::AppRef::ObjectId(*object_id), Some(SELECT))?);
+        apps.push(client.application(crate::graph::AppRef::ObjectId(*object_id), None)?);
     }
     if selection.all {
         client.applications(

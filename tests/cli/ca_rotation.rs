@@ -626,11 +626,10 @@ fn a_ca_rotation_stopped_before_graph_took_the_certificate_sends_it_on_the_next_
             csr.with_extension("issued.cer").to_str().unwrap(),
         ],
     );
-    // Graph refuses the PATCH (the third request: read, read again, PATCH): the import's files are written,
-    // the app is unchanged.
+    // Graph refuses the PATCH: the import's files are written, the app is unchanged.
     tenant.graph.faults(
-        serde_json::json!([{"status": 403, "code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}]),
-        3,
+        serde_json::json!([{"method": "PATCH", "status": 403, "code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}]),
+        0,
     );
     let stopped = run();
     assert_eq!(

@@ -218,7 +218,7 @@ pub fn tenant_apps(count: usize) -> Value {
 }
 
 /// A logged request's path, percent-decoded (Graph's next links encode `$` and the rest).
-fn path_of(entry: &Value) -> String {
+pub fn path_of(entry: &Value) -> String {
     let raw = entry["path"].as_str().unwrap().as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

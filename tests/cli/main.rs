@@ -33,5 +33,6 @@ mod round_three;
 mod schemas;
 mod snapshots;
 mod tenant_rules;
+mod tenant_scale;
 mod thumbprint;
 mod wizard;

@@ -40,7 +40,8 @@
 //   "client-request-id"}}}.
 // - Test controls under /_test: GET /_test/apps (the tenant as it is now, certificates included), GET /_test/log
 //   (every request: method, path, status, time, client-request-id, body), POST /_test/faults (answer the next
-//   requests with {status, code, retryAfter} entries in turn; "every": N answers one request in N with the first;
+//   requests with {status, code, retryAfter} entries in turn, an entry with "method" only a request of that
+//   method; "every": N answers one request in N with the first;
 //   {"pass": true} lets one request through, {"touch": OBJECT_ID} changes that app's credentials, as another
 //   admin would, before answering one).
 //
@@ -102,8 +103,9 @@ function credentialFromKey(key, given = {}) {
   const cert = new X509Certificate(der);
   const sha1 = createHash('sha1').update(der).digest();
   return {
-    // A seed may give the identifier as another tool wrote it, and an end date of null, as Graph sometimes shows.
-    customKeyIdentifier: given.customKeyIdentifier ?? sha1.toString('base64'),
+    // A seed may give the identifier as another tool wrote it (or null: none), and an end date of null, as Graph
+    // sometimes shows.
+    customKeyIdentifier: 'customKeyIdentifier' in given ? given.customKeyIdentifier : sha1.toString('base64'),
     displayName: given.displayName ?? cert.subject.split('\n').map((p) => p.trim()).join(', '),
     endDateTime: given.endDateTime === null ? null : (given.endDateTime ?? new Date(cert.validTo).toISOString().replace(/\.\d{3}Z$/, 'Z')),
     key,
@@ -544,7 +546,9 @@ async function route(req, url, who, body) {
   throw new GraphError(405, 'Request_BadRequest', `Method ${req.method} is not allowed here.`);
 }
 
-function nextFault() {
+// The fault for this request, if one is due: a fault that names a "method" waits for a request of that method.
+function nextFault(method) {
+  if (faults.queue[0]?.method && faults.queue[0].method !== method) return null;
   if (faults.queue.length && (!faults.every || ++faults.count % faults.every === 0)) {
     return faults.every ? faults.queue[0] : faults.queue.shift();
   }
@@ -572,7 +576,7 @@ const server = createServer(async (req, res) => {
     log.push(entry);
     const body = ['PATCH', 'POST'].includes(req.method) ? await readBody(req) : undefined;
     entry.body = body;
-    let fault = nextFault();
+    let fault = nextFault(req.method);
     if (fault?.pass) fault = null;
     if (fault?.touch) {
       // Another admin changes the app meanwhile: a credential of its own appears (the first one's certificate

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::*;
-use crate::workflow::rotation::graph_store::SELECT;
 
 /// The new credential's files as a token client reads them: the key file with the PEM certificate, or the PFX.
 pub(super) fn new_credential_source(
@@ -139,7 +138,7 @@ impl After<'_> {
         let Some(previous) = previous else {
             return Ok(());
         };
-        let (object_id, reference) = self.store.found()?;
+        let (object_id, _) = self.store.found()?;
         let client = self.store.client();
         if self.request.self_service.is_some() {
             let new = crate::workflow::prove::load_credential(source, self.passwords)?;
@@ -152,7 +151,8 @@ impl After<'_> {
                 &crate::flow::graph::remove_key_body(&signer, object_id, previous, self.now)?,
             )?;
         } else {
-            let app = client.application(reference, Some(SELECT))?;
+            // Metadata: every kept credential goes back by its keyId alone.
+            let app = client.application(crate::graph::AppRef::ObjectId(object_id), None)?;
             let kept: Vec<Value> = key_credentials(&app)
                 .into_iter()
                 .filter(|k| {

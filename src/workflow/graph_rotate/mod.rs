@@ -305,9 +305,9 @@ pub fn graph_rotate(
         None => None,
     };
     let (slots, left_alone) = select::apps(client, &request, interrupt, now)?;
-    let ids: Vec<Uuid> = slots
+    let ids: Vec<(Uuid, Option<Value>)> = slots
         .iter()
-        .filter_map(|s| s.as_ref().ok().copied())
+        .filter_map(|s| s.as_ref().ok().cloned())
         .collect();
     let shared = Shared {
         client,
@@ -321,10 +321,10 @@ pub fn graph_rotate(
         &ids,
         request.jobs,
         interrupt,
-        |_, id| rotate_one(&shared, *id),
+        |_, (id, listed)| rotate_one(&shared, *id, listed.clone()),
         done,
     );
-    let mut worked = done_apps.into_iter().zip(&ids).map(|(rotation, id)| {
+    let mut worked = done_apps.into_iter().zip(&ids).map(|(rotation, (id, _))| {
         rotation.unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
     });
     // In Graph's order: the apps worked on, and those whose listing showed nothing to do, where they stood.
@@ -358,9 +358,9 @@ struct Shared<'a> {
     tenant: TenantPolicyCell,
 }
 
-fn rotate_one(shared: &Shared, id: Uuid) -> AppRotation {
+fn rotate_one(shared: &Shared, id: Uuid, listed: Option<Value>) -> AppRotation {
     let mut rotation = AppRotation::nothing_yet(id.to_string(), AppAction::Failed);
-    if let Err(error) = plan_and_apply(shared, id, &mut rotation) {
+    if let Err(error) = plan_and_apply(shared, id, listed, &mut rotation) {
         rotation.action = AppAction::Failed;
         rotation.error = Some(error);
     }
@@ -372,7 +372,12 @@ fn rotate_one(shared: &Shared, id: Uuid) -> AppRotation {
     rotation
 }
 
-fn plan_and_apply(shared: &Shared, id: Uuid, rotation: &mut AppRotation) -> Result<()> {
+fn plan_and_apply(
+    shared: &Shared,
+    id: Uuid,
+    listed: Option<Value>,
+    rotation: &mut AppRotation,
+) -> Result<()> {
     let Shared {
         client,
         request,
@@ -394,7 +399,9 @@ fn plan_and_apply(shared: &Shared, id: Uuid, rotation: &mut AppRotation) -> Resu
             .or(request.all.then_some(id)),
         (request.credential.out.clone(), request.per_app_folder),
         &shared.tenant,
-    );
+    )
+    .listed(listed)
+    .with_newest_key(request.ca.is_some());
     let spec = app_spec(&request.credential);
     let order = Order {
         source: Some(match &request.ca {

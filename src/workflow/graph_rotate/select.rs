@@ -3,9 +3,11 @@
 //! `--include-without-certificate`).
 
 use super::*;
+use crate::workflow::rotation::graph_store::SELECT;
 
-/// One app of a run: an id to work on, or (`Err`) the outcome of one whose listing showed nothing to do.
-pub(super) type Slot = std::result::Result<Uuid, Box<AppRotation>>;
+/// One app of a run: an id to work on (with the app as the listing gave it, to plan on without reading it again),
+/// or (`Err`) the outcome of one whose listing showed nothing to do.
+pub(super) type Slot = std::result::Result<(Uuid, Option<Value>), Box<AppRotation>>;
 
 /// The apps in Graph's order, each an id to work on or (`Err`) the outcome of one with nothing to do, and the apps
 /// left alone for holding no certificate. With `--all`, an app whose listed credentials
@@ -17,13 +19,14 @@ pub(super) fn apps(
     interrupt: &crate::interrupt::Interrupt,
     now: OffsetDateTime,
 ) -> Result<(Vec<Slot>, Vec<AppRotation>)> {
-    let mut ids: Vec<Slot> = request.apps.iter().copied().map(Ok).collect();
+    let mut ids: Vec<Slot> = request.apps.iter().map(|id| Ok((*id, None))).collect();
     let mut left_alone = Vec::new();
     if request.all {
-        // The listing's credential metadata (no keys) tells which apps hold a certificate credential.
+        // The listing's credential metadata (no keys) tells which apps hold a certificate credential, and is
+        // what a due app's plan starts from.
         client.applications(
             request.filter.as_deref(),
-            "id,appId,displayName,keyCredentials",
+            SELECT,
             crate::graph::MAX_PAGE,
             |page| {
                 interrupt.check()?;
@@ -35,7 +38,7 @@ pub(super) fn apps(
                     if request.include_without_certificate || holds_client_certificate(&app) {
                         ids.push(match nothing_to_do(&app, request, now) {
                             Some(skipped) => Err(Box::new(skipped)),
-                            None => Ok(id),
+                            None => Ok((id, Some(app))),
                         });
                     } else {
                         let mut rotation =

@@ -1,9 +1,11 @@
-//! The Graph store: an application in the tenant. It reads the application with its keys (which Graph returns
-//! only when `$select` names keyCredentials on one application), and applies a change by reading it again and
-//! refusing if its credentials changed since the plan (Graph has no ETag for them), then either one
+//! The Graph store: an application in the tenant. It plans on the application's credential metadata (keyIds,
+//! dates, `customKeyIdentifier`: what a listing page already gave, or one read by id), and spends Graph's rationed
+//! read of the keys themselves (`$select=keyCredentials` on one application, 150 a minute per tenant) only where
+//! the metadata cannot tell which certificate a credential is. It applies a change by reading the metadata again
+//! and refusing if the credentials changed since the plan (Graph has no ETag for them), then either one
 //! `PATCH /applications/{id}` with the **whole** collection (every credential kept goes back by its keyId with
 //! `key: null`, the new one with its certificate) or, when the app rolls its own keys (`--self`), `addKey` and
-//! `removeKey` proven by its current certificate; and it reads the application once more to confirm that the new
+//! `removeKey` proven by its current certificate; and it reads the metadata once more to confirm that the new
 //! keyId is there and no kept one is gone.
 
 use std::path::PathBuf;
@@ -21,9 +23,10 @@ use crate::rules::{Rules, TenantPolicy};
 use crate::workflow::prove::LoadedCredential;
 use crate::workflow::tenant_rules;
 
-/// The app properties a rotation reads: its keys included, and its creation date (which decides whether a rule
-/// of the tenant binds it).
-/// Its other collections are read to count them against Graph's limit on an application's items.
+/// The app properties a rotation plans on, as a listing names them: its credentials' metadata (a listing never
+/// carries keys), its creation date (which decides whether a rule of the tenant binds it), and its other
+/// collections, counted against Graph's limit on an application's items. One application read by id is read
+/// without `$select`, which gives the same properties, keys left out.
 pub const SELECT: &str = "id,appId,displayName,createdDateTime,keyCredentials,passwordCredentials,\
 identifierUris,appRoles,requiredResourceAccess,tags,api,web,spa,publicClient";
 
@@ -60,6 +63,10 @@ pub struct GraphStore<'a> {
     other_items: usize,
     /// The tenant default policy, shared by the run's apps.
     tenant: &'a TenantPolicyCell,
+    /// The app as a listing page gave it (with [`SELECT`]), to plan on without reading it again.
+    listed: Option<Value>,
+    /// The plan needs the newest certificate itself (a CA request carries its DNS names), not only its metadata.
+    newest_key_needed: bool,
 }
 
 impl<'a> GraphStore<'a> {
@@ -86,7 +93,21 @@ impl<'a> GraphStore<'a> {
             created: None,
             other_items: 0,
             tenant,
+            listed: None,
+            newest_key_needed: false,
         }
+    }
+
+    /// Plans on `app` as a listing page gave it (with [`SELECT`]), instead of reading it again.
+    pub fn listed(mut self, app: Option<Value>) -> GraphStore<'a> {
+        self.listed = app;
+        self
+    }
+
+    /// Reads the newest certificate itself too (`--ca`: the request carries its DNS names).
+    pub fn with_newest_key(mut self, needed: bool) -> GraphStore<'a> {
+        self.newest_key_needed = needed;
+        self
     }
 
     /// The Graph client.
@@ -113,9 +134,9 @@ impl<'a> GraphStore<'a> {
         let found = match self.given_object_id {
             Some(object_id) => self
                 .client
-                .application(AppRef::ObjectId(object_id), Some(SELECT))
+                .application(AppRef::ObjectId(object_id), None)
                 .map(|app| (app, AppRef::ObjectId(object_id))),
-            None => crate::workflow::tenant::find(self.client, self.id, Some(SELECT)),
+            None => crate::workflow::tenant::find(self.client, self.id, None),
         };
         found.map_err(|error| match (&error, self.signer) {
             (Error::Graph(failure), Some(_)) if failure.code == "Authorization_RequestDenied" => {
@@ -127,6 +148,18 @@ impl<'a> GraphStore<'a> {
             }
             _ => error,
         })
+    }
+
+    /// Whether the metadata leaves a client credential unidentified (no thumbprint in its `customKeyIdentifier`, in
+    /// either form Graph stores), or the plan needs the newest certificate itself: then, and only then, the keys
+    /// are read.
+    fn keys_needed(&self, existing: &[crate::manifest::ExistingCredential]) -> bool {
+        let clients = || existing.iter().filter(|c| !c.signs());
+        clients().any(|c| c.thumbprint.is_none() && !c.has_key())
+            || (self.newest_key_needed
+                && clients()
+                    .max_by_key(|c| c.end)
+                    .is_some_and(|newest| !newest.has_key()))
     }
 
     /// Refuses a change after which the app would hold more items than Graph accepts, naming what to retire.
@@ -206,7 +239,10 @@ impl<'a> GraphStore<'a> {
 
 impl Store for GraphStore<'_> {
     fn read(&mut self, _cx: &RunContext) -> Result<AppState> {
-        let (app, reference) = self.read_app()?;
+        let (mut app, reference) = match self.listed.take() {
+            Some(app) => (app, AppRef::ObjectId(self.id)),
+            None => self.read_app()?,
+        };
         let object_id: Uuid = app
             .get("id")
             .and_then(Value::as_str)
@@ -226,14 +262,23 @@ impl Store for GraphStore<'_> {
                 self.app_id
             )));
         }
-        self.entries = key_credentials(&app);
         self.other_items = other_items(&app);
         self.created =
             text(&app, "createdDateTime").and_then(|t| crate::time_fmt::parse_instant(&t).ok());
         let label = format!("application {}", self.app_id);
-        let manifest = crate::workflow::tenant::as_manifest(app, &label)?;
+        let mut existing =
+            crate::workflow::tenant::as_manifest(app.clone(), &label)?.key_credentials()?;
+        if self.keys_needed(&existing) {
+            let keys = self
+                .client
+                .application(AppRef::ObjectId(object_id), Some("id,keyCredentials"))?;
+            with_keys(&mut app, &keys);
+            existing =
+                crate::workflow::tenant::as_manifest(app.clone(), &label)?.key_credentials()?;
+        }
+        self.entries = key_credentials(&app);
         Ok(AppState {
-            existing: manifest.key_credentials()?,
+            existing,
             format: ManifestFormat::Graph,
             folder: Some(self.folder()),
             made_for: None,
@@ -298,9 +343,9 @@ impl Store for GraphStore<'_> {
         if change.step != Step::Change {
             return Ok(());
         }
-        let (_, reference) = self.found()?;
-        let again = self.client.application(reference, Some(SELECT))?;
-        if key_credentials(&again) != self.entries {
+        let (object_id, _) = self.found()?;
+        let again = self.client.application(AppRef::ObjectId(object_id), None)?;
+        if metadata(&key_credentials(&again)) != metadata(&self.entries) {
             return Err(Error::Refused(format!(
                 "application {}: its credentials changed since the plan (another run or an admin); nothing was \
                  sent. Run again to plan on what it has now",
@@ -340,10 +385,8 @@ impl Store for GraphStore<'_> {
         if let (Some(id), Some(entry)) = (given, &mut added) {
             entry["keyId"] = Value::String(id.to_string());
         }
-        // Confirm: the new keyId is there, and no kept one is gone.
-        let after = self
-            .client
-            .application(AppRef::ObjectId(object_id), Some(SELECT))?;
+        // Confirm from the metadata: the new keyId is there, and no kept one is gone.
+        let after = self.client.application(AppRef::ObjectId(object_id), None)?;
         let after_ids: Vec<String> = key_credentials(&after)
             .iter()
             .filter_map(|k| k.get("keyId")?.as_str().map(str::to_owned))
@@ -405,6 +448,36 @@ fn other_items(app: &Value) -> usize {
         + app.as_object().map_or(0, |o| {
             o.values().filter(|v| v.is_object()).map(arrays).sum()
         })
+}
+
+/// Credentials as metadata: what a listing, or a read without `$select`, gives (no `key`), for comparing reads
+/// made with and without the keys.
+fn metadata(entries: &[Value]) -> Vec<Value> {
+    entries
+        .iter()
+        .map(|entry| {
+            let mut entry = entry.clone();
+            if let Some(object) = entry.as_object_mut() {
+                object.remove("key");
+            }
+            entry
+        })
+        .collect()
+}
+
+/// Puts the keys of a read with `$select=keyCredentials` into the app's entries, matched by keyId.
+fn with_keys(app: &mut Value, keys: &Value) {
+    let keyed = key_credentials(keys);
+    if let Some(entries) = app.get_mut("keyCredentials").and_then(Value::as_array_mut) {
+        for entry in entries {
+            let found = keyed
+                .iter()
+                .find(|k| k.get("keyId").is_some() && k.get("keyId") == entry.get("keyId"));
+            if let Some(key) = found.and_then(|k| k.get("key")) {
+                entry["key"] = key.clone();
+            }
+        }
+    }
 }
 
 /// An application's `keyCredentials` entries.
