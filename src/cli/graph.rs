@@ -174,9 +174,14 @@ pub struct GraphConnectArgs {
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub max_retries: u32,
 
-    /// Seconds the whole run may take, waits included.
+    /// Seconds one request may take, its retries and Graph's waits included (a listing: all its pages).
     #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = super::shared::seconds)]
     pub timeout: u64,
+
+    /// The share of Graph's request limits keycred may use, in percent: it paces itself under them (150 reads of
+    /// keys a minute, 3,000 writes per 150 s) and leaves the rest to other tools in the tenant.
+    #[arg(long, value_name = "PERCENT", default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub budget: u8,
 }
 
 impl GraphConnectArgs {

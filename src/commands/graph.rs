@@ -82,6 +82,7 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
                 },
                 timeout: std::time::Duration::from_secs(proof.timeout.max(1)),
                 max_retries: proof.max_retries,
+                budget: keycred::workflow::tenant::DEFAULT_BUDGET,
             },
             &token_passwords,
             now,

@@ -400,6 +400,7 @@ pub fn graph_connect(
             auth,
             timeout: std::time::Duration::from_secs(args.timeout.max(1)),
             max_retries: args.max_retries,
+            budget: args.budget,
         },
         &passwords,
         now,

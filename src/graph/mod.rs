@@ -2,13 +2,16 @@
 //! uses (rustls on aws-lc-rs, the platform's trust store, proxies from the environment). No printing; workflows
 //! call it, front ends never do.
 //!
-//! Every request carries a fresh `client-request-id`. 429, 503 and 504 are retried after `Retry-After` (seconds),
-//! or with exponential backoff and jitter when it is absent, as is 409 `Directory_ConcurrencyViolation`; at most
-//! `max_retries` times and never past the deadline. A wait asked of one request holds back every request made
+//! Every request carries a fresh `client-request-id` and spends from the run's [`Budget`], which paces the run
+//! under Graph's published limits (a request waits for its place rather than meet a 429). 429, 503 and 504 are
+//! retried after `Retry-After` (seconds), or with exponential backoff and jitter when it is absent, as is 409
+//! `Directory_ConcurrencyViolation`; at most `max_retries` times and never past the request's `--timeout` (a
+//! listing's pages share one). A wait asked of one request holds back every request made
 //! through the same [`Throttle`], so parallel workers all pause when Graph throttles one of them. Pages are
 //! followed by their `@odata.nextLink` exactly as given, with `ConsistencyLevel: eventual` sent again on each page
 //! where the query needs it. Graph's error bodies become [`crate::Error::Graph`], with what to do.
 
+mod budget;
 mod cloud;
 mod errors;
 mod policies;
@@ -20,6 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use budget::{Budget, Estimate, Limit, Spend, Spent};
 pub use cloud::Cloud;
 pub use errors::advice;
 
@@ -103,8 +107,8 @@ pub struct GraphClient {
     agent: ureq::Agent,
     max_retries: u32,
     timeout: Duration,
-    deadline: Instant,
     throttle: Arc<Throttle>,
+    budget: Arc<Budget>,
 }
 
 /// One answer: its status, its JSON body (null when empty), and Graph's `request-id`.
@@ -120,13 +124,15 @@ pub struct Answer {
 
 impl GraphClient {
     /// A client for `base` (`https://graph.microsoft.com`, a national cloud's host, or `http://` on this machine
-    /// for tests), authenticating with `token`. `timeout` bounds the whole run, retries included.
+    /// for tests), authenticating with `token`. `timeout` bounds one request (or one listing, all its pages),
+    /// retries and waits included; every request spends from `budget`.
     pub fn new(
         base: &str,
         token: Password,
         timeout: Duration,
         max_retries: u32,
         throttle: Arc<Throttle>,
+        budget: Arc<Budget>,
     ) -> Result<GraphClient> {
         crate::flow::authority::check_url(base, "--graph-url", "https://graph.microsoft.com")?;
         Ok(GraphClient {
@@ -135,9 +141,14 @@ impl GraphClient {
             agent: crate::flow::token::agent(base, timeout),
             max_retries,
             timeout,
-            deadline: Instant::now() + timeout,
             throttle,
+            budget,
         })
+    }
+
+    /// The budget the run's requests spend from.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// The base URL, for messages and for the token scope (`{base}/.default`).
@@ -153,12 +164,34 @@ impl GraphClient {
         body: Option<&Value>,
         eventual: bool,
     ) -> Result<Answer> {
+        self.send_by(method, url, body, eventual, Instant::now() + self.timeout)
+    }
+
+    /// As [`GraphClient::send`], within `deadline`.
+    fn send_by(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&Value>,
+        eventual: bool,
+        deadline: Instant,
+    ) -> Result<Answer> {
         let what = format!("{method} {}", url.strip_prefix(&self.base).unwrap_or(url));
+        let spend = Spend::of(method, url);
         let mut attempt = 0u32;
         loop {
             self.throttle.wait();
-            self.within_deadline(&what)?;
-            let answer = self.send_once(method, url, body, eventual, &what)?;
+            self.within_deadline(&what, deadline)?;
+            let ticket = self
+                .budget
+                .spend(spend, deadline)
+                .ok_or_else(|| self.past_deadline(&what))?;
+            let answer = self.send_once(method, url, body, eventual, &what, deadline)?;
+            drop(ticket);
+            if let Some(percentage) = answer.limit_percentage {
+                let pause = budget::slow_down(percentage, self.budget.scale());
+                self.throttle.hold_until(Instant::now() + pause);
+            }
             if (200..300).contains(&answer.status) {
                 return Ok(Answer {
                     status: answer.status,
@@ -194,14 +227,14 @@ impl GraphClient {
             }
             let wait = answer.retry_after.unwrap_or_else(|| backoff(attempt));
             let until = Instant::now() + wait;
-            if until > self.deadline {
+            if until > deadline {
                 return Err(errors::graph_error(
                     &what,
                     answer.status,
                     &answer.body,
                     answer.request_id.as_deref(),
                     Some(format!(
-                        "Graph asked to wait {} s, past the run's --timeout; nothing more was sent for this request",
+                        "Graph asked to wait {} s, past this request's --timeout; nothing more was sent for it",
                         wait.as_secs()
                     )),
                 ));
@@ -218,6 +251,7 @@ impl GraphClient {
         body: Option<&Value>,
         eventual: bool,
         what: &str,
+        deadline: Instant,
     ) -> Result<Answered> {
         let request = ureq::http::Request::builder()
             .method(method)
@@ -230,7 +264,7 @@ impl GraphClient {
         } else {
             request
         };
-        let timeout = self.deadline.saturating_duration_since(Instant::now());
+        let timeout = deadline.saturating_duration_since(Instant::now());
         let sent = match body {
             Some(body) => self.agent.run(
                 request
@@ -263,6 +297,8 @@ impl GraphClient {
         let retry_after = header("retry-after")
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        let limit_percentage =
+            header("x-ms-throttle-limit-percentage").and_then(|v| v.trim().parse::<f64>().ok());
         let text = response
             .body_mut()
             .read_to_string()
@@ -281,19 +317,25 @@ impl GraphClient {
             body,
             request_id,
             retry_after,
+            limit_percentage,
         })
     }
 
-    /// Fails once the run's `--timeout` has passed: it bounds the whole run, however many pages or retries.
-    fn within_deadline(&self, what: &str) -> Result<()> {
-        if Instant::now() < self.deadline {
+    /// Fails once the request's `--timeout` has passed: it bounds one request, or one listing however many
+    /// pages, retries and waits included.
+    fn within_deadline(&self, what: &str, deadline: Instant) -> Result<()> {
+        if Instant::now() < deadline {
             return Ok(());
         }
-        Err(Error::Network(format!(
-            "{what}: the run passed its --timeout ({} s) and stopped here; nothing more was sent. Give a longer \
-             --timeout for a larger tenant",
+        Err(self.past_deadline(what))
+    }
+
+    fn past_deadline(&self, what: &str) -> Error {
+        Error::Network(format!(
+            "{what}: it passed its --timeout ({} s) and stopped here; nothing more was sent for it. Give a longer \
+             --timeout",
             self.timeout.as_secs()
-        )))
+        ))
     }
 
     /// Every application the token may read, page by page (`$top` up to 999): `each` gets one page's
@@ -320,8 +362,10 @@ impl GraphClient {
             }
         }
         let mut pages = Pages::new(&self.base);
+        // One --timeout for the whole listing: a Graph that pages on and on ends with an error, not never.
+        let deadline = Instant::now() + self.timeout;
         loop {
-            let answer = self.send("GET", &url, None, eventual)?;
+            let answer = self.send_by("GET", &url, None, eventual, deadline)?;
             let page = answer
                 .body
                 .get("value")
@@ -376,8 +420,9 @@ impl GraphClient {
     pub(crate) fn list_all(&self, mut url: String) -> Result<Vec<Value>> {
         let mut all = Vec::new();
         let mut pages = Pages::new(&self.base);
+        let deadline = Instant::now() + self.timeout;
         loop {
-            let answer = self.send("GET", &url, None, false)?;
+            let answer = self.send_by("GET", &url, None, false, deadline)?;
             all.extend(
                 answer
                     .body
@@ -494,6 +539,8 @@ struct Answered {
     body: Value,
     request_id: Option<String>,
     retry_after: Option<Duration>,
+    /// How close to its limit Graph says the tenant is (`x-ms-throttle-limit-percentage`).
+    limit_percentage: Option<f64>,
 }
 
 /// The exponential backoff before retry `attempt` (0, 1, …) when Graph gave no `Retry-After`: 1, 2, 4 … s up to

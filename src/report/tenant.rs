@@ -341,7 +341,71 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
             "notes": a.notes,
             "error": a.error.as_ref().map(ToString::to_string),
         })).collect::<Vec<_>>(),
+        "graph": cost_json(&outcome.cost),
     })
+}
+
+/// What the run spent of Graph's budget, and what `--apply` will, as `--json` gives them.
+fn cost_json(cost: &crate::workflow::graph_rotate::RunCost) -> Value {
+    let spent = |s: &crate::graph::Spent| json!({"keyReads": s.key_reads, "reads": s.reads, "writes": s.writes});
+    json!({
+        "requests": spent(&cost.spent),
+        "seconds": cost.elapsed.as_secs_f64(),
+        "budgetPercent": cost.share,
+        "apply": cost.apply.map(|e| json!({
+            "requests": spent(&e.spend),
+            "leastSeconds": e.least.as_secs(),
+            "setBy": e.limit.describe(),
+        })),
+    })
+}
+
+/// A duration as a person reads it: "under a second", "40 s", "7 min", "2 h 5 min".
+fn about(duration: std::time::Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0 => "under a second".to_owned(),
+        1..=119 => format!("{seconds} s"),
+        120..=7199 => format!("{} min", seconds.div_ceil(60)),
+        _ => format!("{} h {} min", seconds / 3600, (seconds % 3600) / 60),
+    }
+}
+
+/// The run's cost in Graph's budget, and for a plan what `--apply` will cost, in one or two lines.
+fn cost_lines(cost: &crate::workflow::graph_rotate::RunCost) -> String {
+    let requests = |s: &crate::graph::Spent| {
+        format!(
+            "{} request{} ({} of keys, {} other reads, {} writes)",
+            s.total(),
+            if s.total() == 1 { "" } else { "s" },
+            s.key_reads,
+            s.reads,
+            s.writes
+        )
+    };
+    let mut out = format!(
+        "Graph: {} in {}, paced within {}% of Graph's limits (--budget)\n",
+        requests(&cost.spent),
+        about(cost.elapsed),
+        cost.share
+    );
+    if let Some(estimate) = &cost.apply {
+        out.push_str(&format!(
+            "--apply will send about {}: {}\n",
+            requests(&estimate.spend),
+            if estimate.least.is_zero() {
+                "within Graph's limits without waiting".to_owned()
+            } else {
+                format!(
+                    "about {} at {}% of {}",
+                    about(estimate.least),
+                    estimate.share,
+                    estimate.limit.describe()
+                )
+            }
+        ));
+    }
+    out
 }
 
 /// An app's rules as `--json` gives them.
@@ -563,5 +627,45 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
             if unknown.len() == 1 { "" } else { "s" }
         ));
     }
+    out.push_str(&cost_lines(&outcome.cost));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Estimate, Limit, Spent};
+    use std::time::Duration;
+
+    #[test]
+    fn a_plan_says_what_the_run_spent_and_what_apply_will_cost() {
+        let cost = crate::workflow::graph_rotate::RunCost {
+            spent: Spent {
+                key_reads: 1000,
+                reads: 7,
+                writes: 0,
+            },
+            elapsed: Duration::from_secs(412),
+            share: 90,
+            apply: Some(Estimate {
+                spend: Spent {
+                    key_reads: 1000,
+                    reads: 2007,
+                    writes: 1000,
+                },
+                least: Duration::from_secs(420),
+                limit: Limit::KeyReads,
+                share: 90,
+            }),
+        };
+        assert_eq!(
+            cost_lines(&cost),
+            "Graph: 1007 requests (1000 of keys, 7 other reads, 0 writes) in 7 min, paced within 90% of Graph's \
+             limits (--budget)\n--apply will send about 4007 requests (1000 of keys, 2007 other reads, 1000 writes): \
+             about 7 min at 90% of Graph's limit for reading keys (150 a minute per tenant)\n"
+        );
+        assert_eq!(about(Duration::from_millis(300)), "under a second");
+        assert_eq!(about(Duration::from_secs(45)), "45 s");
+        assert_eq!(about(Duration::from_secs(7500)), "2 h 5 min");
+    }
 }

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::flow::authority::Authority;
 use crate::flow::token::TokenRequest;
 use crate::fsio::{self, Access, OutputFile};
-use crate::graph::{self, AppRef, GraphClient, Throttle};
+use crate::graph::{self, AppRef, Budget, GraphClient, Throttle};
 use crate::input::PasswordSources;
 use crate::manifest::{ExistingCredential, Manifest};
 use crate::rotation::{self, Verdict};
@@ -49,10 +49,29 @@ pub struct GraphConnection {
     pub graph_url: String,
     /// The token.
     pub auth: GraphAuth,
-    /// The whole run's time limit, retries included.
+    /// One request's time limit (a listing's: all its pages), retries and waits included.
     pub timeout: Duration,
     /// Retries of one throttled or busy request.
     pub max_retries: u32,
+    /// The percentage of Graph's request limits the run may use (`--budget`).
+    pub budget: u8,
+}
+
+/// The share of Graph's limits a run uses unless told (`--budget`): it leaves a tenth to other tools.
+pub const DEFAULT_BUDGET: u8 = 90;
+
+/// How much faster than Graph's clock a test server on this machine runs its limits (`KEYCRED_GRAPH_TIME_SCALE`,
+/// read only for an `http://` Graph URL, which keycred allows only to this machine): a test of the pacing then
+/// takes seconds, not minutes. Graph itself is always on its own clock.
+fn time_scale(base: &str) -> f64 {
+    if !base.starts_with("http://") {
+        return 1.0;
+    }
+    std::env::var("KEYCRED_GRAPH_TIME_SCALE")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 1.0)
+        .unwrap_or(1.0)
 }
 
 /// A client for the connection: the token is requested first when keycred gets it itself.
@@ -93,6 +112,7 @@ pub fn connect(
         connection.timeout,
         connection.max_retries,
         Arc::new(Throttle::default()),
+        Arc::new(Budget::new(connection.budget, time_scale(&base))),
     )
 }
 

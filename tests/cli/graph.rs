@@ -28,6 +28,17 @@ impl GraphServer {
 
     /// As [`GraphServer::start`], for the tenant `tenant` (an id or a domain, as `oidc` was started for).
     pub fn start_in(oidc: &OidcServer, tenant: &str, apps: &Value, dir: &Path) -> GraphServer {
+        GraphServer::start_env(oidc, tenant, apps, dir, &[])
+    }
+
+    /// As [`GraphServer::start_in`], with these variables in the server's environment (`GRAPH_TIME_SCALE`).
+    pub fn start_env(
+        oidc: &OidcServer,
+        tenant: &str,
+        apps: &Value,
+        dir: &Path,
+        env: &[(&str, &str)],
+    ) -> GraphServer {
         std::fs::create_dir_all(dir).unwrap();
         let seed = dir.join("graph-seed.json");
         std::fs::write(&seed, serde_json::to_vec(apps).unwrap()).unwrap();
@@ -38,6 +49,7 @@ impl GraphServer {
             .arg(&seed)
             // Where the OAuth server's record of sign-ins is (the usage report and sign-in log come from it).
             .env("OIDC_URL", oidc.authority())
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -103,6 +115,11 @@ pub struct Tenant {
 
 impl Tenant {
     pub fn start(apps: &Value, roles: &str) -> Option<Tenant> {
+        Tenant::start_env(apps, roles, &[])
+    }
+
+    /// As [`Tenant::start`], the Graph server with these variables in its environment.
+    pub fn start_env(apps: &Value, roles: &str, env: &[(&str, &str)]) -> Option<Tenant> {
         let dir = tempfile::tempdir().unwrap();
         let made = keycred()
             .args(["new", "--subject", "CN=Rotation Automation", "--out"])
@@ -119,7 +136,7 @@ impl Tenant {
             None,
             &[("GRAPH_ROLES", roles)],
         )?;
-        let graph = GraphServer::start(&oidc, apps, dir.path());
+        let graph = GraphServer::start_env(&oidc, TENANT, apps, dir.path(), env);
         Some(Tenant { dir, oidc, graph })
     }
 
@@ -496,7 +513,7 @@ fn throttling_is_waited_out_and_a_retry_budget_ends_cleanly() {
     assert_fails(&out, 1, "TooManyRequests");
     assert_fails(&out, 1, "still refused after 2 retries (--max-retries 2)");
 
-    // A Retry-After past the run's --timeout: one clear error at once, not a 30-second wait.
+    // A Retry-After past the request's --timeout: one clear error at once, not a 30-second wait.
     tenant
         .graph
         .faults(json!([{"status": 503, "retryAfter": 30}]), 1);
@@ -506,7 +523,7 @@ fn throttling_is_waited_out_and_a_retry_budget_ends_cleanly() {
         .args(["--timeout", "5"])
         .output()
         .unwrap();
-    assert_fails(&out, 1, "past the run's --timeout");
+    assert_fails(&out, 1, "past this request's --timeout");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(5),
         "{:?}",
@@ -1010,7 +1027,16 @@ fn an_app_rolls_its_own_key_with_a_proof_and_no_permission() {
 
 /// A tenant whose OAuth server trusts, for every app, the certificates Graph holds for it now (as Entra does):
 /// the automation app is one of the apps, registered with its own certificate.
-pub fn live_tenant(mut apps: Vec<Value>, roles: &str) -> Option<Tenant> {
+pub fn live_tenant(apps: Vec<Value>, roles: &str) -> Option<Tenant> {
+    live_tenant_env(apps, roles, &[])
+}
+
+/// As [`live_tenant`], with these variables in the OAuth server's environment (`REPLICATION_DELAY_MS`).
+pub fn live_tenant_env(
+    mut apps: Vec<Value>,
+    roles: &str,
+    oauth_env: &[(&str, &str)],
+) -> Option<Tenant> {
     let dir = tempfile::tempdir().unwrap();
     stdout(
         &keycred()
@@ -1037,9 +1063,13 @@ pub fn live_tenant(mut apps: Vec<Value>, roles: &str) -> Option<Tenant> {
         ("99999999-8888-4777-8666-555555555555", "unused secret"),
         None,
         &[
-            ("GRAPH_ROLES", roles),
-            ("GRAPH_STATE_FILE", state.to_str().unwrap()),
-        ],
+            &[
+                ("GRAPH_ROLES", roles),
+                ("GRAPH_STATE_FILE", state.to_str().unwrap()),
+            ],
+            oauth_env,
+        ]
+        .concat(),
     )?;
     let graph = GraphServer::start(&oidc, &Value::Array(apps), dir.path());
     std::fs::write(&state, graph.url()).unwrap();

@@ -2,7 +2,7 @@
 //! server's log. `$select=keyCredentials` on one application (the only way to read `key`) is rationed by Graph, so
 //! a run spends it only where a credential's identity cannot be told from its metadata.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::common::*;
 use crate::graph::{node_ready, path_of, tenant_apps, Tenant};
@@ -87,5 +87,178 @@ fn a_tenant_rotation_reads_keys_only_where_metadata_cannot_tell_a_credential() {
         let kept: Vec<&Value> = sent.iter().filter(|k| k["key"].is_null()).collect();
         assert_eq!(kept.len() + 1, sent.len(), "{patch:#}");
     }
-    let _ = json!(null);
+}
+
+/// `count` apps, every one due and its certificate without a `customKeyIdentifier`: each plan must read its key.
+fn unidentified_due_apps(count: usize) -> Value {
+    let mut apps = tenant_apps(count * 4);
+    let due: Vec<Value> = apps
+        .as_array_mut()
+        .unwrap()
+        .drain(..)
+        .enumerate()
+        .filter(|(i, _)| i % 4 == 1)
+        .map(|(_, mut app)| {
+            app["keyCredentials"][0]["customKeyIdentifier"] = Value::Null;
+            app
+        })
+        .collect();
+    Value::Array(due)
+}
+
+/// A Graph token of the automation app, as `keycred token` prints it.
+fn graph_token(tenant: &Tenant) -> String {
+    let out = keycred()
+        .args([
+            "token",
+            "--tenant",
+            crate::graph::TENANT,
+            "--client-id",
+            crate::graph::AUTOMATION,
+        ])
+        .arg("--scope")
+        .arg(format!("{}/.default", tenant.graph.url()))
+        .arg("--authority")
+        .arg(tenant.oidc.authority())
+        .arg("--cert")
+        .arg(tenant.dir.path().join("automation.pem"))
+        .arg("--key")
+        .arg(tenant.dir.path().join("automation.key"))
+        .output()
+        .unwrap();
+    stdout(&out).trim().to_owned()
+}
+
+/// Graph's minute lasts a second on both sides: the test server's windows and keycred's budget.
+const SCALE: &str = "60";
+
+#[test]
+fn the_test_server_throttles_past_graphs_limit_on_reads_of_keys() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start_env(
+        &unidentified_due_apps(1),
+        "Application.Read.All",
+        &[("GRAPH_TIME_SCALE", SCALE)],
+    ) else {
+        return;
+    };
+    // The server is strict: 170 reads of keys at once meet 429 with Retry-After past the 150th.
+    let token = graph_token(&tenant);
+    let url = format!(
+        "{}/v1.0/applications/10000000-0000-4000-8000-000000000001?$select=id,keyCredentials",
+        tenant.graph.url()
+    );
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..170 {
+        let response = ureq::get(&url)
+            .header("authorization", format!("Bearer {token}"))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap();
+        if response.status() == 429 {
+            retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+        }
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 150);
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 20);
+    assert_eq!(retry_after.as_deref(), Some("1"));
+}
+
+#[test]
+fn a_run_paces_its_reads_of_keys_under_graphs_limit_and_meets_no_429() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start_env(
+        &unidentified_due_apps(400),
+        "Application.Read.All",
+        &[("GRAPH_TIME_SCALE", SCALE)],
+    ) else {
+        return;
+    };
+    let start = std::time::Instant::now();
+    let out = tenant
+        .keycred("rotate")
+        .args(["--all", "--no-pfx", "--json", "--jobs", "8", "--out"])
+        .arg(tenant.dir.path().join("certs"))
+        .env("KEYCRED_GRAPH_TIME_SCALE", SCALE)
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    let report = output_json(&out);
+    let planned = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["result"] == "planned")
+        .count();
+    assert_eq!(planned, 400, "{report:#}");
+    let log = tenant.graph.log();
+    let throttled: Vec<&Value> = log.iter().filter(|e| e["status"] == 429).collect();
+    assert!(throttled.is_empty(), "{} answers of 429", throttled.len());
+    assert_eq!(log.iter().filter(|e| reads_keys(e)).count(), 400);
+    // The run says what it spent, and what --apply will: 400 reads of keys at 135 a minute (90% of Graph's
+    // limit) take two more minutes after the first 135, on Graph's clock.
+    assert_eq!(report["graph"]["requests"]["keyReads"], 400, "{report:#}");
+    assert_eq!(report["graph"]["budgetPercent"], 90);
+    let apply = &report["graph"]["apply"];
+    assert_eq!(apply["requests"]["keyReads"], 400, "{apply:#}");
+    assert_eq!(apply["requests"]["writes"], 400, "{apply:#}");
+    assert_eq!(apply["leastSeconds"], 120, "{apply:#}");
+    assert!(apply["setBy"].as_str().unwrap().contains("reading keys"));
+    // 90% of 150 a (one-second) minute: 400 reads take at least two more windows after the first.
+    assert!(
+        elapsed >= std::time::Duration::from_secs(2),
+        "{elapsed:?}: faster than the budget allows"
+    );
+}
+
+#[test]
+fn verification_waits_for_replication_once_for_the_run_not_once_per_app() {
+    if !node_ready() {
+        return;
+    }
+    // Eight due apps; Entra (the OAuth server) trusts a new certificate 4 s after Graph took it.
+    let apps: Vec<Value> = unidentified_due_apps(8).as_array().unwrap().clone();
+    let Some(tenant) = crate::graph::live_tenant_env(
+        apps,
+        "Application.ReadWrite.All",
+        &[("REPLICATION_DELAY_MS", "4000")],
+    ) else {
+        return;
+    };
+    let start = std::time::Instant::now();
+    let out = tenant
+        .keycred("rotate")
+        .args([
+            "--all", "--no-pfx", "--apply", "--verify", "--json", "--jobs", "1",
+        ])
+        .args(["--out"])
+        .arg(tenant.dir.path().join("certs"))
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    let report = output_json(&out);
+    let verified: Vec<&Value> = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["result"] == "rotated" && a["verified"] == true)
+        .collect();
+    assert_eq!(verified.len(), 8, "{report:#}");
+    // Each app waiting out its own replication, one after another, takes at least 8 x 4 s; the writes first,
+    // then the tokens, about one delay and a retry's pause.
+    assert!(
+        elapsed < std::time::Duration::from_secs(16),
+        "{elapsed:?}: the replication waits were added up"
+    );
 }

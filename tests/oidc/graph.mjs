@@ -36,6 +36,8 @@
 //   ($filter=signInEventTypes/any(t: t eq 'servicePrincipal') and appId eq '…' [and createdDateTime ge T]),
 //   both with AuditLog.Read.All. Sign-ins younger than the lag (POST /_test/usage {"lagSeconds"}) are not in
 //   them yet; {"licensed": false} answers 403 as a tenant without Entra ID P1/P2 does.
+// - Graph's request budget (graph-budget.mjs): reads of keys, writes and resource units, each a sliding window;
+//   past one, 429 with Retry-After; each logged request carries its cost.
 // - Errors as Graph writes them: {"error": {"code", "message", "innerError": {"date", "request-id",
 //   "client-request-id"}}}.
 // - Test controls under /_test: GET /_test/apps (the tenant as it is now, certificates included), GET /_test/log
@@ -53,6 +55,7 @@ import { createHash, createPublicKey, randomUUID, X509Certificate } from 'node:c
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, compactVerify } from 'jose';
+import { costOf, spend } from './graph-budget.mjs';
 
 const [jwksUrl, tenant, seedPath] = process.argv.slice(2);
 const jwks = createRemoteJWKSet(new URL(jwksUrl));
@@ -382,6 +385,7 @@ function patchKeyCredentials(app, body) {
     }
     checkLifetime(app, made);
     checkTrustedCa(app, made);
+    made.addedAt = Date.now();
     return made;
   });
   checkSize(app, next.length);
@@ -532,6 +536,7 @@ async function route(req, url, who, body) {
     checkLifetime(app, made);
     checkTrustedCa(app, made);
     checkSize(app, app.keyCredentials.length + 1);
+    made.addedAt = Date.now();
     app.keyCredentials.push(made);
     return [200, { '@odata.context': `${origin}/v1.0/$metadata#microsoft.graph.keyCredential`, ...wire(made, false) }];
   }
@@ -562,7 +567,12 @@ const server = createServer(async (req, res) => {
   const entry = { method: req.method, path: req.url, time: Date.now(), clientRequestId, consistencyLevel: req.headers.consistencylevel ?? null };
   try {
     if (url.pathname === '/_test/apps') {
-      return send(res, 200, apps.map((a) => ({ ...appWire(a, null, true), owners: a.owners })));
+      // With each credential added through the API, when it was added, for the OAuth server's replication delay.
+      return send(res, 200, apps.map((a) => ({
+        ...appWire(a, null, true),
+        keyCredentials: a.keyCredentials.map((k) => ({ ...wire(k, true), ...(k.addedAt ? { addedAt: k.addedAt } : {}) })),
+        owners: a.owners,
+      })));
     }
     if (url.pathname === '/_test/log') return send(res, 200, log);
     if (url.pathname === '/_test/usage') {
@@ -592,9 +602,12 @@ const server = createServer(async (req, res) => {
         fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
     }
     const who = await caller(req);
+    entry.cost = costOf(req.method, url);
+    const budget = spend(entry.cost, Date.now(), (retryAfter, headers) => new GraphError(429, 'TooManyRequests',
+      'Too many requests. Please retry after the time given.', { 'retry-after': String(retryAfter), ...headers }));
     const [status, out] = await route(req, url, who, body);
     entry.status = status;
-    send(res, status, out, { 'request-id': requestId, 'client-request-id': clientRequestId ?? '' });
+    send(res, status, out, { 'request-id': requestId, 'client-request-id': clientRequestId ?? '', ...budget });
   } catch (e) {
     const status = e instanceof GraphError ? e.status : 500;
     entry.status = status;

@@ -60,8 +60,11 @@ const knownResource = (indicator) => indicator === v1 || indicator === v2 || isG
 // With GRAPH_STATE_FILE (a file the tests write with the Graph test server's URL), every application of that
 // tenant is a client, registered with the certificates Graph holds for it now, as Entra trusts the app's current
 // keyCredentials: a certificate added through Graph can sign in at once, a removed one no longer can. The
-// certificate client is then not registered statically, so that it too follows the tenant.
+// certificate client is then not registered statically, so that it too follows the tenant. With
+// REPLICATION_DELAY_MS, a certificate added through Graph signs in only that long after it was added, as Entra
+// replicates a new credential, and until then the token endpoint answers AADSTS700027 as Entra does.
 const graphState = process.env.GRAPH_STATE_FILE;
+const replicationDelay = Number(process.env.REPLICATION_DELAY_MS ?? 0);
 class TenantAdapter {
   static store = new Map();
   constructor(name) {
@@ -98,6 +101,7 @@ async function tenantClient(id) {
   const keys = app.keyCredentials
     // Only Verify certificates authenticate an app, as in Entra: a Sign key (SAML, token signing) never does.
     .filter((k) => k.key && k.usage === 'Verify' && Date.parse(k.startDateTime) <= now + 300000 && now <= Date.parse(k.endDateTime))
+    .filter((k) => !k.addedAt || now >= k.addedAt + replicationDelay)
     .map((k) => ({ ...new X509Certificate(Buffer.from(k.key, 'base64')).publicKey.export({ format: 'jwk' }), use: 'sig' }));
   return {
     client_id: id,
@@ -204,6 +208,18 @@ provider.use(async (ctx, next) => {
     return;
   }
   await next();
+  // A client assertion no registered certificate of a tenant app verifies: Entra's AADSTS700027.
+  if (graphState && ctx.path.endsWith('/token') && ctx.body?.error === 'invalid_client'
+      && ctx.body?.error_description === 'client authentication failed') {
+    ctx.body = {
+      error: 'invalid_client',
+      error_description: 'AADSTS700027: Client assertion contains an invalid signature. [Reason - The key was not found.]',
+      error_codes: [700027],
+      timestamp: new Date().toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'),
+      trace_id: randomUUID(),
+      correlation_id: randomUUID(),
+    };
+  }
 });
 let server;
 if (process.env.TLS_CERT && process.env.TLS_KEY) {

@@ -82,9 +82,13 @@ pub(super) fn verify_token(
     }
 }
 
-/// What follows an applied rotation, for one app of a run.
+/// What follows an applied rotation, for one app of a run: after every app's write, in the run's second pass.
 pub(super) struct After<'a> {
-    pub(super) store: &'a GraphStore<'a>,
+    pub(super) client: &'a GraphClient,
+    /// The app's object id.
+    pub(super) object_id: Uuid,
+    /// The folder of its new credential's files.
+    pub(super) folder: PathBuf,
     pub(super) request: &'a GraphRotateRequest,
     pub(super) passwords: &'a PasswordSources,
     pub(super) now: OffsetDateTime,
@@ -138,8 +142,7 @@ impl After<'_> {
         let Some(previous) = previous else {
             return Ok(());
         };
-        let (object_id, _) = self.store.found()?;
-        let client = self.store.client();
+        let (object_id, client) = (self.object_id, self.client);
         if self.request.self_service.is_some() {
             let new = crate::workflow::prove::load_credential(source, self.passwords)?;
             let signer = crate::flow::graph::Signer {
@@ -177,11 +180,7 @@ impl After<'_> {
         let now = self.now;
         let (Some(verify), Some((cer, index))) = (
             &self.request.verify,
-            crate::workflow::made::unverified_current(
-                &self.store.folder(),
-                &rotation.existing,
-                now,
-            )?,
+            crate::workflow::made::unverified_current(&self.folder, &rotation.existing, now)?,
         ) else {
             return Ok(());
         };

@@ -173,6 +173,17 @@ pub struct AppRotation {
     pub rules: Option<crate::rules::Rules>,
     /// The plan's notes and warnings ("policy P limits this app to 180 days: …").
     pub notes: Vec<String>,
+    /// What the run's second pass does for it (`--verify`), once every app has been written.
+    awaiting: Option<Awaiting>,
+}
+
+/// What an app waits for after the run's writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaiting {
+    /// A token with the certificate this run added (then `--retire-previous`).
+    Verify,
+    /// A token with the certificate an earlier run added and never verified.
+    Finish,
 }
 
 impl AppRotation {
@@ -229,6 +240,7 @@ impl AppRotation {
             ca: None,
             rules: None,
             notes: Vec::new(),
+            awaiting: None,
         }
     }
 }
@@ -247,6 +259,21 @@ pub struct GraphRotateOutcome {
     /// The apps rolled their own keys (`--self`); else an admin's run, whose new keys are in `--out` and must
     /// still be deployed where each app runs.
     pub self_service: bool,
+    /// What the run spent of Graph's budget, and what applying its plan would.
+    pub cost: RunCost,
+}
+
+/// What a run spent of Graph's budget.
+#[derive(Debug, Clone, Copy)]
+pub struct RunCost {
+    /// The requests sent to Graph.
+    pub spent: crate::graph::Spent,
+    /// How long the run took.
+    pub elapsed: std::time::Duration,
+    /// The share of Graph's limits the run used (`--budget`).
+    pub share: u8,
+    /// For a plan with changes in it: what `--apply` will send, and the least time Graph's limits allow for it.
+    pub apply: Option<crate::graph::Estimate>,
 }
 
 /// Plans (and with `apply`, applies) a rotation for each app, `request.jobs` at a time; one app's failure does
@@ -304,6 +331,7 @@ pub fn graph_rotate(
         }
         None => None,
     };
+    let started = std::time::Instant::now();
     let (slots, left_alone) = select::apps(client, &request, interrupt, now)?;
     let ids: Vec<(Uuid, Option<Value>)> = slots
         .iter()
@@ -317,16 +345,29 @@ pub fn graph_rotate(
         now,
         tenant: TenantPolicyCell::new(),
     };
+    // First every app's write; an app that waits for verification is heard of once it is verified.
     let done_apps = super::rotation::runner::run_all(
         &ids,
         request.jobs,
         interrupt,
         |_, (id, listed)| rotate_one(&shared, *id, listed.clone()),
-        done,
+        |app: &AppRotation| {
+            if app.awaiting.is_none() {
+                done(app)
+            }
+        },
     );
-    let mut worked = done_apps.into_iter().zip(&ids).map(|(rotation, (id, _))| {
-        rotation.unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
-    });
+    let worked: Vec<AppRotation> = done_apps
+        .into_iter()
+        .zip(&ids)
+        .map(|(rotation, (id, _))| {
+            rotation
+                .unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
+        })
+        .collect();
+    // Then, while Entra replicates them, every new certificate's token: the wait is about the longest
+    // replication delay, not their sum.
+    let mut worked = verify_all(&shared, worked, interrupt, done).into_iter();
     // In Graph's order: the apps worked on, and those whose listing showed nothing to do, where they stood.
     let mut apps: Vec<AppRotation> = slots
         .into_iter()
@@ -337,13 +378,126 @@ pub fn graph_rotate(
         .collect();
     // Listed apart, after the apps the run worked on.
     apps.extend(left_alone);
+    let cost = run_cost(client, &request, &apps, started.elapsed());
     Ok(GraphRotateOutcome {
         apps,
         applied: request.apply,
         now,
         interrupted_by: interrupt.signal(),
         self_service: request.self_service.is_some(),
+        cost,
     })
+}
+
+/// The run's second pass (`--verify`): each app that awaits it gets its token, and then, with
+/// `--retire-previous`, its previous credential goes. The others pass through as they are.
+fn verify_all(
+    shared: &Shared,
+    mut worked: Vec<AppRotation>,
+    interrupt: &crate::interrupt::Interrupt,
+    done: &(dyn Fn(&AppRotation) + Sync),
+) -> Vec<AppRotation> {
+    let waiting: Vec<usize> = (0..worked.len())
+        .filter(|i| worked[*i].awaiting.is_some())
+        .collect();
+    let slots: Vec<std::sync::Mutex<Option<AppRotation>>> = waiting
+        .iter()
+        .map(|i| {
+            let placeholder = AppRotation::nothing_yet(String::new(), AppAction::NotStarted);
+            std::sync::Mutex::new(Some(std::mem::replace(&mut worked[*i], placeholder)))
+        })
+        .collect();
+    let verified = super::rotation::runner::run_all(
+        &slots,
+        shared.request.jobs,
+        interrupt,
+        |_, slot| {
+            let mut app = slot
+                .lock()
+                .expect("one worker per app")
+                .take()
+                .expect("each app is verified once");
+            verify_one(shared, &mut app);
+            app
+        },
+        done,
+    );
+    for ((index, result), slot) in waiting.into_iter().zip(verified).zip(slots) {
+        // An app a signal kept from its verification stays as the first pass left it: rotated, not verified.
+        worked[index] = match result {
+            Some(app) => app,
+            None => slot
+                .into_inner()
+                .expect("one worker per app")
+                .expect("an app not started is still in its slot"),
+        };
+    }
+    worked
+}
+
+/// Verifies one app, as [`Awaiting`] says; a failure fails the app.
+fn verify_one(shared: &Shared, app: &mut AppRotation) {
+    let Some(awaiting) = app.awaiting.take() else {
+        return;
+    };
+    let request = shared.request;
+    let result = app.id.parse::<Uuid>().map_err(|_| {
+        Error::Network(format!(
+            "application {}: no object id to verify",
+            app.label()
+        ))
+    });
+    let result = result.and_then(|object_id| {
+        let after = After {
+            client: shared.client,
+            object_id,
+            folder: match request.per_app_folder {
+                true => request.credential.out.join(&app.app_id),
+                false => request.credential.out.clone(),
+            },
+            request,
+            passwords: shared.passwords,
+            now: shared.now,
+        };
+        match awaiting {
+            Awaiting::Verify => after.verify_and_retire(app),
+            Awaiting::Finish => after.finish(app),
+        }
+    });
+    if let Err(error) = result {
+        app.action = AppAction::Failed;
+        app.error = Some(error);
+    }
+}
+
+/// What the run spent, and for a plan with changes, what applying it will: the same listing and key reads
+/// again, and per app to change a read before its write, the write and a read to confirm it (with
+/// `--retire-previous`, a read and a write more).
+fn run_cost(
+    client: &GraphClient,
+    request: &GraphRotateRequest,
+    apps: &[AppRotation],
+    elapsed: std::time::Duration,
+) -> RunCost {
+    let budget = client.budget();
+    let spent = budget.spent();
+    let planned = apps
+        .iter()
+        .filter(|a| a.action == AppAction::Planned)
+        .count() as u64;
+    let per_app = 1 + u64::from(request.retire_previous);
+    RunCost {
+        spent,
+        elapsed,
+        share: budget.share(),
+        apply: (!request.apply && planned > 0).then(|| {
+            budget.estimate(crate::graph::Spent {
+                key_reads: spent.key_reads,
+                reads: spent.reads + planned * 2 * per_app,
+                writes: planned * per_app,
+            })
+        }),
+    }
 }
 
 /// What every app of a run shares.
@@ -428,27 +582,13 @@ fn plan_and_apply(
     rotation.take(&store, done);
     result?;
     let step = step.expect("a rotation that ends well knows where it stands");
-    let after = After {
-        store: &store,
-        request,
-        passwords,
-        now,
-    };
-    rotation.action = match (step, request.apply) {
-        (Step::Requested, true) => AppAction::Requested,
-        (Step::Waiting, _) => AppAction::Waiting,
-        (Step::Unchanged, _) => {
-            rotation.action = AppAction::Skipped;
-            if request.verify.is_some() {
-                after.finish(rotation)?;
-            }
-            return Ok(());
-        }
-        (Step::Change, true) => {
-            rotation.action = AppAction::Rotated;
-            return after.verify_and_retire(rotation);
-        }
-        (Step::Requested | Step::Change, false) => AppAction::Planned,
+    let verify = request.verify.is_some();
+    (rotation.action, rotation.awaiting) = match (step, request.apply) {
+        (Step::Requested, true) => (AppAction::Requested, None),
+        (Step::Waiting, _) => (AppAction::Waiting, None),
+        (Step::Unchanged, _) => (AppAction::Skipped, verify.then_some(Awaiting::Finish)),
+        (Step::Change, true) => (AppAction::Rotated, verify.then_some(Awaiting::Verify)),
+        (Step::Requested | Step::Change, false) => (AppAction::Planned, None),
     };
     Ok(())
 }
