@@ -11,6 +11,7 @@
 //! followed by their `@odata.nextLink` exactly as given, with `ConsistencyLevel: eventual` sent again on each page
 //! where the query needs it. Graph's error bodies become [`crate::Error::Graph`], with what to do.
 
+mod batch;
 mod budget;
 mod cloud;
 mod errors;
@@ -176,16 +177,34 @@ impl GraphClient {
         eventual: bool,
         deadline: Instant,
     ) -> Result<Answer> {
-        let what = format!("{method} {}", url.strip_prefix(&self.base).unwrap_or(url));
         let spend = Spend::of(method, url);
+        self.send_spending(method, url, body, eventual, deadline, Some(spend))
+    }
+
+    /// As [`GraphClient::send_by`], spending `spend` from the budget for each try (`None`: a `$batch` envelope,
+    /// whose requests spend their own).
+    fn send_spending(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&Value>,
+        eventual: bool,
+        deadline: Instant,
+        spend: Option<Spend>,
+    ) -> Result<Answer> {
+        let what = format!("{method} {}", url.strip_prefix(&self.base).unwrap_or(url));
         let mut attempt = 0u32;
         loop {
             self.throttle.wait();
             self.within_deadline(&what, deadline)?;
-            let ticket = self
-                .budget
-                .spend(spend, deadline)
-                .ok_or_else(|| self.past_deadline(&what))?;
+            let ticket = match spend {
+                Some(spend) => Some(
+                    self.budget
+                        .spend(spend, deadline)
+                        .ok_or_else(|| self.past_deadline(&what))?,
+                ),
+                None => None,
+            };
             let answer = self.send_once(method, url, body, eventual, &what, deadline)?;
             drop(ticket);
             if let Some(percentage) = answer.limit_percentage {

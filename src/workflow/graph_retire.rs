@@ -368,8 +368,16 @@ fn select(client: &GraphClient, selection: &Selection) -> Result<Vec<Value>> {
     for id in &selection.apps {
         apps.push(super::tenant::find(client, *id, None)?.0);
     }
-    for (object_id, _) in &selection.rotated {
-        apps.push(client.application(crate::graph::AppRef::ObjectId(*object_id), None)?);
+    // The apps a rotation report names, by the object ids Graph gave: 20 to a `$batch`.
+    let paths: Vec<String> = selection
+        .rotated
+        .iter()
+        .map(|(object_id, _)| format!("/applications/{object_id}"))
+        .collect();
+    if !paths.is_empty() {
+        for app in client.get_many(&paths)? {
+            apps.push(app?);
+        }
     }
     if selection.all {
         client.applications(

@@ -371,6 +371,18 @@ fn retire_from_the_rotations_report_takes_the_credential_that_run_added_as_the_s
     assert_eq!(out.status.code(), Some(0), "{outcome:#}");
     assert_eq!(outcome["apps"][0]["successor"], added.as_str());
     assert_eq!(outcome["apps"][0]["removed"], json!([OLD_KEY]));
+    // The apps a report names are read by their object ids, through $batch, without their keys.
+    let batched: Vec<Value> = tenant
+        .graph
+        .log()
+        .into_iter()
+        .filter(|e| e["method"] == "POST" && e["path"] == "/v1.0/$batch")
+        .flat_map(|e| e["body"]["requests"].as_array().unwrap().clone())
+        .collect();
+    assert_eq!(
+        batched,
+        [json!({"id": "0", "method": "GET", "url": format!("/applications/{OBJECT}")})]
+    );
     // A file that is not such a report is refused before anything is read.
     let other = tenant.dir.path().join("other.json");
     std::fs::write(&other, "{\"keyCredentials\": []}").unwrap();

@@ -262,3 +262,60 @@ fn verification_waits_for_replication_once_for_the_run_not_once_per_app() {
         "{elapsed:?}: the replication waits were added up"
     );
 }
+
+#[test]
+fn keys_are_read_twenty_to_a_batch_and_only_a_throttled_item_is_sent_again() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&unidentified_due_apps(45), "Application.Read.All") else {
+        return;
+    };
+    // Graph throttles one item of the first batch (app 5's read of its keys), once.
+    tenant.graph.faults(
+        serde_json::json!([{"pathContains": "10000000-0000-4000-8000-000000000005?$select=id,keyCredentials",
+                            "status": 429, "retryAfter": 1}]),
+        0,
+    );
+    let out = tenant
+        .keycred("rotate")
+        .args(["--all", "--no-pfx", "--json", "--out"])
+        .arg(tenant.dir.path().join("certs"))
+        .output()
+        .unwrap();
+    let report = output_json(&out);
+    let planned = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["result"] == "planned")
+        .count();
+    assert_eq!(planned, 45, "{report:#}");
+    let log = tenant.graph.log();
+    let batches: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["method"] == "POST" && path_of(e) == "/v1.0/$batch")
+        .collect();
+    let sizes: Vec<usize> = batches
+        .iter()
+        .map(|b| b["body"]["requests"].as_array().unwrap().len())
+        .collect();
+    // The throttled item alone, after Retry-After (a wait that holds every request), then the other batches.
+    assert_eq!(sizes, [20, 1, 20, 5], "{sizes:?}");
+    let retried = &batches[1]["body"]["requests"][0]["url"];
+    assert_eq!(
+        retried,
+        "/applications/10000000-0000-4000-8000-000000000005?$select=id,keyCredentials"
+    );
+    // The retry waited out Retry-After.
+    let throttled = log
+        .iter()
+        .find(|e| e["status"] == 429)
+        .expect("the throttled item is logged");
+    let waited = batches[1]["time"].as_u64().unwrap() - throttled["time"].as_u64().unwrap();
+    assert!(waited >= 1000, "sent again after {waited} ms");
+    // Every read of keys went in a batch; none was read again on its own.
+    let keys: Vec<&Value> = log.iter().filter(|e| reads_keys(e)).collect();
+    assert_eq!(keys.len(), 46);
+    assert!(keys.iter().all(|e| e["batch"] == true));
+}

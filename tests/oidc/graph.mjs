@@ -38,12 +38,13 @@
 //   them yet; {"licensed": false} answers 403 as a tenant without Entra ID P1/P2 does.
 // - Graph's request budget (graph-budget.mjs): reads of keys, writes and resource units, each a sliding window;
 //   past one, 429 with Retry-After; each logged request carries its cost.
+// - POST /v1.0/$batch: up to 20 GET requests, each answered (status, headers, body) and logged as on its own.
 // - Errors as Graph writes them: {"error": {"code", "message", "innerError": {"date", "request-id",
 //   "client-request-id"}}}.
 // - Test controls under /_test: GET /_test/apps (the tenant as it is now, certificates included), GET /_test/log
 //   (every request: method, path, status, time, client-request-id, body), POST /_test/faults (answer the next
 //   requests with {status, code, retryAfter} entries in turn, an entry with "method" only a request of that
-//   method; "every": N answers one request in N with the first;
+//   method, one with "pathContains" only a request whose decoded path and query contain it; "every": N answers one request in N with the first;
 //   {"pass": true} lets one request through, {"touch": OBJECT_ID} changes that app's credentials, as another
 //   admin would, before answering one).
 //
@@ -552,12 +553,89 @@ async function route(req, url, who, body) {
 }
 
 // The fault for this request, if one is due: a fault that names a "method" waits for a request of that method.
-function nextFault(method) {
+function nextFault(method, path) {
   if (faults.queue[0]?.method && faults.queue[0].method !== method) return null;
+  if (faults.queue[0]?.pathContains && !decodeURIComponent(path).includes(faults.queue[0].pathContains)) return null;
   if (faults.queue.length && (!faults.every || ++faults.count % faults.every === 0)) {
     return faults.every ? faults.queue[0] : faults.queue.shift();
   }
   return null;
+}
+
+// Graph's error body.
+function errorBody(e, requestId, clientRequestId) {
+  return {
+    error: {
+      code: e.code ?? 'InternalServerError',
+      message: e.message,
+      ...(e.details ? { details: e.details } : {}),
+      innerError: { date: new Date().toISOString().replace(/\.\d{3}Z$/, ''), 'request-id': requestId, 'client-request-id': clientRequestId },
+    },
+  };
+}
+
+// Answers one request (on its own, or an item of a $batch): the next fault if one is due, else the caller's token
+// checked, the budget spent and the route's answer. Returns [status, body, headers].
+async function answer(req, url, body, entry) {
+  const requestId = randomUUID();
+  const clientRequestId = req.headers['client-request-id'] ?? null;
+  try {
+    let fault = nextFault(req.method, url.pathname + url.search);
+    if (fault?.pass) fault = null;
+    if (fault?.touch) {
+      // Another admin changes the app meanwhile: a credential of its own appears (the first one's certificate
+      // with a new keyId), then the request is answered as usual.
+      const app = findApp(fault.touch);
+      const first = app.keyCredentials[0];
+      if (first) app.keyCredentials.push({ ...first, keyId: randomUUID() });
+      fault = null;
+    }
+    if (fault) {
+      throw new GraphError(fault.status, fault.code ?? (fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable'),
+        fault.message ?? 'Please retry after the time given.',
+        fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+    }
+    const who = await caller(req);
+    entry.cost = costOf(req.method, url);
+    const budget = spend(entry.cost, Date.now(), (retryAfter, headers) => new GraphError(429, 'TooManyRequests',
+      'Too many requests. Please retry after the time given.', { 'retry-after': String(retryAfter), ...headers }));
+    const [status, out] = await route(req, url, who, body);
+    entry.status = status;
+    return [status, out, { 'request-id': requestId, 'client-request-id': clientRequestId ?? '', ...budget }];
+  } catch (e) {
+    const status = e instanceof GraphError ? e.status : 500;
+    entry.status = status;
+    return [status, errorBody(e, requestId, clientRequestId), { 'request-id': requestId, ...(e.headers ?? {}) }];
+  }
+}
+
+// POST /v1.0/$batch: at most 20 requests with unique ids, each answered as on its own (its own status, headers,
+// budget and faults) and logged as its own request; keycred's reads only, so GET items.
+async function batch(req, body, entry) {
+  const requests = body?.requests;
+  if (!Array.isArray(requests) || requests.length === 0 || requests.length > 20) {
+    throw new GraphError(400, 'BadRequest', 'Maximum of 20 requests allowed in a batch, and at least one.');
+  }
+  const ids = new Set(requests.map((r) => r.id));
+  if (ids.size !== requests.length || requests.some((r) => typeof r.id !== 'string' || typeof r.url !== 'string')) {
+    throw new GraphError(400, 'BadRequest', 'Each request in a batch needs a unique string id and a url.');
+  }
+  await caller(req);
+  const responses = [];
+  for (const item of requests) {
+    if (item.method !== 'GET' || !item.url.startsWith('/')) {
+      throw new GraphError(400, 'BadRequest', `Request ${item.id}: this test server batches GET requests with relative URLs only.`);
+    }
+    const path = `/v1.0${item.url}`;
+    const inner = { method: 'GET', path, time: Date.now(), batch: true, clientRequestId: entry.clientRequestId, consistencyLevel: null };
+    log.push(inner);
+    const itemReq = { method: 'GET', headers: { ...req.headers, ...Object.fromEntries(Object.entries(item.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) } };
+    const [status, out, headers] = await answer(itemReq, new URL(path, origin), undefined, inner);
+    responses.push({ id: item.id, status, headers: { 'content-type': 'application/json', ...headers }, ...(out === undefined ? {} : { body: out }) });
+  }
+  // Graph answers the items in any order.
+  responses.reverse();
+  return [200, { responses }];
 }
 
 const server = createServer(async (req, res) => {
@@ -586,39 +664,17 @@ const server = createServer(async (req, res) => {
     log.push(entry);
     const body = ['PATCH', 'POST'].includes(req.method) ? await readBody(req) : undefined;
     entry.body = body;
-    let fault = nextFault(req.method);
-    if (fault?.pass) fault = null;
-    if (fault?.touch) {
-      // Another admin changes the app meanwhile: a credential of its own appears (the first one's certificate
-      // with a new keyId), then the request is answered as usual.
-      const app = findApp(fault.touch);
-      const first = app.keyCredentials[0];
-      if (first) app.keyCredentials.push({ ...first, keyId: randomUUID() });
-      fault = null;
+    if (req.method === 'POST' && url.pathname === '/v1.0/$batch') {
+      const [status, out] = await batch(req, body, entry);
+      entry.status = status;
+      return send(res, status, out, { 'request-id': requestId });
     }
-    if (fault) {
-      throw new GraphError(fault.status, fault.code ?? (fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable'),
-        fault.message ?? 'Please retry after the time given.',
-        fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
-    }
-    const who = await caller(req);
-    entry.cost = costOf(req.method, url);
-    const budget = spend(entry.cost, Date.now(), (retryAfter, headers) => new GraphError(429, 'TooManyRequests',
-      'Too many requests. Please retry after the time given.', { 'retry-after': String(retryAfter), ...headers }));
-    const [status, out] = await route(req, url, who, body);
-    entry.status = status;
-    send(res, status, out, { 'request-id': requestId, 'client-request-id': clientRequestId ?? '', ...budget });
+    const [status, out, headers] = await answer(req, url, body, entry);
+    send(res, status, out, headers);
   } catch (e) {
     const status = e instanceof GraphError ? e.status : 500;
     entry.status = status;
-    send(res, status, {
-      error: {
-        code: e.code ?? 'InternalServerError',
-        message: e.message,
-        ...(e.details ? { details: e.details } : {}),
-        innerError: { date: new Date().toISOString().replace(/\.\d{3}Z$/, ''), 'request-id': requestId, 'client-request-id': clientRequestId },
-      },
-    }, { 'request-id': requestId, ...(e.headers ?? {}) });
+    send(res, status, errorBody(e, requestId, clientRequestId), { 'request-id': requestId, ...(e.headers ?? {}) });
   }
 });
 server.listen(0, '127.0.0.1', () => {

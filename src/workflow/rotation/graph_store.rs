@@ -150,16 +150,8 @@ impl<'a> GraphStore<'a> {
         })
     }
 
-    /// Whether the metadata leaves a client credential unidentified (no thumbprint in its `customKeyIdentifier`, in
-    /// either form Graph stores), or the plan needs the newest certificate itself: then, and only then, the keys
-    /// are read.
     fn keys_needed(&self, existing: &[crate::manifest::ExistingCredential]) -> bool {
-        let clients = || existing.iter().filter(|c| !c.signs());
-        clients().any(|c| c.thumbprint.is_none() && !c.has_key())
-            || (self.newest_key_needed
-                && clients()
-                    .max_by_key(|c| c.end)
-                    .is_some_and(|newest| !newest.has_key()))
+        keys_needed(existing, self.newest_key_needed)
     }
 
     /// Refuses a change after which the app would hold more items than Graph accepts, naming what to retire.
@@ -465,8 +457,27 @@ fn metadata(entries: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// Whether the metadata leaves a client credential unidentified (no thumbprint in its `customKeyIdentifier`, in
+/// either form Graph stores), or the plan needs the newest certificate itself (`newest`): then, and only then, the
+/// keys are read.
+pub fn keys_needed(existing: &[crate::manifest::ExistingCredential], newest: bool) -> bool {
+    let clients = || existing.iter().filter(|c| !c.signs());
+    clients().any(|c| c.thumbprint.is_none() && !c.has_key())
+        || (newest
+            && clients()
+                .max_by_key(|c| c.end)
+                .is_some_and(|newest| !newest.has_key()))
+}
+
+/// Whether a listed app's plan needs its keys read ([`keys_needed`] on its metadata).
+pub fn listed_needs_keys(app: &Value, newest: bool) -> bool {
+    crate::workflow::tenant::as_manifest(app.clone(), "application")
+        .and_then(|m| m.key_credentials())
+        .is_ok_and(|existing| keys_needed(&existing, newest))
+}
+
 /// Puts the keys of a read with `$select=keyCredentials` into the app's entries, matched by keyId.
-fn with_keys(app: &mut Value, keys: &Value) {
+pub fn with_keys(app: &mut Value, keys: &Value) {
     let keyed = key_credentials(keys);
     if let Some(entries) = app.get_mut("keyCredentials").and_then(Value::as_array_mut) {
         for entry in entries {
