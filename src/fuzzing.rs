@@ -181,6 +181,28 @@ pub fn graph_page(text: &str) {
             let _ = rotation::verdict(&summary.certificates, NOW, Duration::days(30));
         }
     }
+    // The same page as a round of applications/delta, merged into the saved apps (twice: a change of what it
+    // added), and each merged app judged.
+    let items = page
+        .get("value")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut apps = serde_json::Map::new();
+    for _ in 0..2 {
+        let (changed, removed) = crate::workflow::scan_state::merge_round(&mut apps, items.clone());
+        assert!(changed + removed <= items.len());
+    }
+    for app in apps.values() {
+        let _ = crate::workflow::tenant::summarize(app.clone(), NOW, Duration::days(30));
+    }
+    // And as a $batch answer: each item found by its id, its headers read.
+    for index in 0..=crate::graph::MAX_BATCH {
+        if let Some(item) = crate::graph::batch_item(&page, index) {
+            let _ = crate::graph::batch_header(item, "retry-after");
+            let _ = crate::graph::batch_header(item, "x-ms-throttle-limit-percentage");
+        }
+    }
 }
 
 /// App management policies as Graph answers them (the tenant default, or an assigned one; or a list of a

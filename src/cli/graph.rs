@@ -279,6 +279,12 @@ pub struct GraphAppsArgs {
     #[arg(long)]
     pub usage: bool,
 
+    /// Read only what changed since the last --since-last run for this tenant (Graph's applications/delta), and
+    /// judge every app again: the first run reads every app; the state (owner-only) is kept in
+    /// $XDG_STATE_HOME/keycred/scans.
+    #[arg(long, conflicts_with_all = ["filter", "expiring_within"])]
+    pub since_last: bool,
+
     /// Output: text (default), json (as --json), or csv (one row per credential, for a spreadsheet; cells that
     /// a spreadsheet would run as a formula are prefixed with ').
     #[arg(long, value_enum, conflicts_with = "json")]

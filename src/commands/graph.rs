@@ -117,6 +117,15 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
         require_credential: args.require_credential,
         rules: args.rules,
         usage: args.usage,
+        since_last: match args.since_last {
+            false => None,
+            true => Some(keycred::workflow::scan_state::default_dir().ok_or_else(|| {
+                keycred::Error::Invalid(
+                    "--since-last: this system has no user state folder (set XDG_STATE_HOME)"
+                        .into(),
+                )
+            })?),
+        },
     };
     let client = super::graph_connect(&args.connect, now)?;
     let interrupt = keycred::interrupt::Interrupt::install()?;

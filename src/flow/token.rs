@@ -432,38 +432,7 @@ impl TokenCache {
     }
 
     fn lock(path: &Path) -> Result<fsio::Lock> {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-        }
-        // A token served from the cache is trusted as the tenant's answer: only a folder and a file that are the
-        // user's alone may hold it.
-        for place in [dir, path] {
-            if place == path && std::fs::symlink_metadata(path).is_err() {
-                continue;
-            }
-            if let Some(reason) = fsio::not_private(place) {
-                return Err(Error::Refused(format!(
-                    "the token cache {}: {reason}; keycred neither reads nor writes tokens there. Make it yours \
-                     alone (chown, chmod go-w), remove it, or run without --cache",
-                    place.display()
-                )));
-            }
-        }
-        // Concurrent runs wait their turn rather than fail: the lock is held for a read or a write only.
-        let mut tries = 0;
-        loop {
-            match fsio::Lock::acquire(path) {
-                Err(Error::Locked { .. }) if tries < 200 => {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(25));
-                }
-                other => return other,
-            }
-        }
+        fsio::lock_private(path, "the token cache", "run without --cache")
     }
 
     fn read(path: &Path) -> Result<CacheFile> {

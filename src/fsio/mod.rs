@@ -6,6 +6,10 @@
 //! replace a file that appeared in the meantime. Secret files are created owner-only (0600) from the start, so
 //! no other user can open them during the write.
 
+mod private;
+
+pub use private::lock_private;
+
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -131,7 +131,7 @@ impl GraphClient {
 }
 
 /// The response for item `index` in a `$batch` answer (Graph may answer them in any order).
-fn item_answer(body: &Value, index: usize) -> Option<&Value> {
+pub(crate) fn item_answer(body: &Value, index: usize) -> Option<&Value> {
     let id = index.to_string();
     body.get("responses")?
         .as_array()?
@@ -140,7 +140,7 @@ fn item_answer(body: &Value, index: usize) -> Option<&Value> {
 }
 
 /// A header of one item's answer, by name in any case.
-fn header(item: &Value, name: &str) -> Option<String> {
+pub(crate) fn header(item: &Value, name: &str) -> Option<String> {
     item.get("headers")?
         .as_object()?
         .iter()

@@ -14,6 +14,7 @@
 mod batch;
 mod budget;
 mod cloud;
+mod delta;
 mod errors;
 mod policies;
 mod usage;
@@ -24,8 +25,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use batch::MAX_BATCH;
+pub(crate) use batch::{header as batch_header, item_answer as batch_item};
 pub use budget::{Budget, Estimate, Limit, Spend, Spent};
 pub use cloud::Cloud;
+pub use delta::SYNC_STATE_NOT_FOUND;
 pub use errors::advice;
 
 use crate::error::{Error, Result};

@@ -233,6 +233,24 @@ pub fn scan_summary_text(outcome: &ScanOutcome) -> String {
             .as_ref()
             .map(|why| format!("usage unknown: {why}\n"))
             .unwrap_or_default()
+        + &outcome
+            .since_last
+            .as_ref()
+            .map(since_last_line)
+            .unwrap_or_default()
+}
+
+/// What a `--since-last` scan read of the tenant.
+fn since_last_line(read: &crate::workflow::scan_state::SinceLast) -> String {
+    match &read.full {
+        Some(why) => format!("since last: {why}; the next --since-last run reads only what changes\n"),
+        None => format!(
+            "since last: {} app{} changed, {} removed since the last run (Graph's delta); every app judged now\n",
+            read.changed,
+            if read.changed == 1 { "" } else { "s" },
+            read.removed
+        ),
+    }
 }
 
 /// `graph apps --json`, written as the apps arrive: [`apps_json_start`], one [`apps_json_entry`] per app, then
@@ -261,11 +279,17 @@ pub fn apps_json_entry(
 /// The end of `graph apps --json`: the counts.
 pub fn apps_json_end(outcome: &ScanOutcome, any: bool) -> String {
     format!(
-        "{}],\n  \"complete\": true,\n  \"pages\": {},\n  \"rulesUnknown\": {},\n  \"usageUnknown\": {},\n  \"exitCode\": {}\n}}\n",
+        "{}],\n  \"complete\": true,\n  \"pages\": {},\n  \"rulesUnknown\": {},\n  \"usageUnknown\": {},\n  \"sinceLast\": {},\n  \"exitCode\": {}\n}}\n",
         if any { "\n  " } else { "" },
         outcome.pages,
         json!(outcome.rules_unknown),
         json!(outcome.usage_unknown),
+        outcome.since_last.as_ref().map_or(Value::Null, |read| json!({
+            "full": read.full.is_some(),
+            "why": read.full,
+            "changed": read.changed,
+            "removed": read.removed,
+        })),
         outcome.exit_code
     )
 }

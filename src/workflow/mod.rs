@@ -21,5 +21,6 @@ pub mod prove;
 pub mod provision;
 pub mod rotate_app;
 pub mod rotation;
+pub mod scan_state;
 pub mod tenant;
 pub mod tenant_rules;

@@ -181,6 +181,9 @@ pub struct ScanRequest {
     pub rules: bool,
     /// Read Entra's credential sign-in activity report once, and give each certificate its last sign-in.
     pub usage: bool,
+    /// `--since-last`: read only what changed since the last such run (`applications/delta`), its state kept in
+    /// this folder.
+    pub since_last: Option<PathBuf>,
 }
 
 /// What the scan found: counts only, since the apps go to `each` as their pages arrive.
@@ -198,6 +201,8 @@ pub struct ScanOutcome {
     pub exit_code: i32,
     /// Whether apps without a certificate counted in the exit code.
     pub no_credential_counts: bool,
+    /// With `--since-last`: what this run read of the tenant.
+    pub since_last: Option<super::scan_state::SinceLast>,
     /// Why the tenant's rules could not be read, if they could not.
     pub rules_unknown: Option<String>,
     /// With `usage`: why there is no evidence of use, if there is none.
@@ -261,42 +266,58 @@ pub fn scan(
     if let Some(crate::usage::Evidence::Unavailable(why)) = &usage {
         outcome.usage_unknown = Some(why.clone());
     }
-    client.applications(
-        filter.as_deref(),
-        // The creation date decides whether a rule binds an app.
-        &match rules {
-            Some(_) => format!("{},createdDateTime", graph::SCAN_SELECT),
-            None => graph::SCAN_SELECT.to_owned(),
-        },
-        request.page_size,
-        |page| {
-            interrupt.check()?;
-            outcome.pages += 1;
-            for app in page {
-                let created = text(&app, "createdDateTime")
-                    .and_then(|t| crate::time_fmt::parse_instant(&t).ok());
-                let mut summary = summarize(app, now, request.warn)?;
-                if let Some(rules) = &rules {
-                    judge(client, rules, created, &mut summary)?;
-                }
-                if let Some(evidence @ crate::usage::Evidence::Read { .. }) = &usage {
-                    summary.last_sign_ins = summary
-                        .certificates
-                        .iter()
-                        .map(|c| evidence.seen(c.key_id))
-                        .collect();
-                }
-                outcome.apps += 1;
-                outcome.by_verdict[verdict_index(summary.verdict)] += 1;
-                outcome.with_secrets += usize::from(!summary.secrets.is_empty());
-                if summary.verdict != Verdict::NoCredentials || outcome.no_credential_counts {
-                    worst = worst.max(Some(summary.verdict));
-                }
-                each(&summary);
+    // The creation date decides whether a rule binds an app.
+    let select = match rules {
+        Some(_) => format!("{},createdDateTime", graph::SCAN_SELECT),
+        None => graph::SCAN_SELECT.to_owned(),
+    };
+    let mut judge_page = |page: Vec<Value>, outcome: &mut ScanOutcome| -> Result<()> {
+        interrupt.check()?;
+        outcome.pages += 1;
+        for app in page {
+            let created =
+                text(&app, "createdDateTime").and_then(|t| crate::time_fmt::parse_instant(&t).ok());
+            let mut summary = summarize(app, now, request.warn)?;
+            if let Some(rules) = &rules {
+                judge(client, rules, created, &mut summary)?;
             }
-            Ok(())
-        },
-    )?;
+            if let Some(evidence @ crate::usage::Evidence::Read { .. }) = &usage {
+                summary.last_sign_ins = summary
+                    .certificates
+                    .iter()
+                    .map(|c| evidence.seen(c.key_id))
+                    .collect();
+            }
+            outcome.apps += 1;
+            outcome.by_verdict[verdict_index(summary.verdict)] += 1;
+            outcome.with_secrets += usize::from(!summary.secrets.is_empty());
+            if summary.verdict != Verdict::NoCredentials || outcome.no_credential_counts {
+                worst = worst.max(Some(summary.verdict));
+            }
+            each(&summary);
+        }
+        Ok(())
+    };
+    match &request.since_last {
+        None => client.applications(filter.as_deref(), &select, request.page_size, |page| {
+            judge_page(page, &mut outcome)
+        })?,
+        Some(dir) => {
+            if filter.is_some() {
+                return Err(Error::Invalid(
+                    "--since-last reads the whole tenant's changes: give it without --filter or --expiring-within"
+                        .into(),
+                ));
+            }
+            let caught_up = super::scan_state::catch_up(client, &select, dir, now)?;
+            outcome.since_last = Some(caught_up.summary());
+            let mut apps = caught_up.apps;
+            while !apps.is_empty() {
+                let rest = apps.split_off(apps.len().min(request.page_size.max(1)));
+                judge_page(std::mem::replace(&mut apps, rest), &mut outcome)?;
+            }
+        }
+    }
     outcome.exit_code = worst.map_or(crate::exit::SUCCESS, Verdict::exit_code);
     Ok(outcome)
 }

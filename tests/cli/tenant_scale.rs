@@ -319,3 +319,168 @@ fn keys_are_read_twenty_to_a_batch_and_only_a_throttled_item_is_sent_again() {
     assert_eq!(keys.len(), 46);
     assert!(keys.iter().all(|e| e["batch"] == true));
 }
+
+/// `graph apps --since-last --json` with the scan state in `state`; the log's length before it, and its report.
+fn since_last(tenant: &Tenant, state: &std::path::Path) -> (usize, Value) {
+    let before = tenant.graph.log().len();
+    let out = tenant
+        .keycred("apps")
+        .args(["--since-last", "--json"])
+        .env("XDG_STATE_HOME", state)
+        .output()
+        .unwrap();
+    (before, output_json(&out))
+}
+
+/// The requests logged since `before`, as paths.
+fn since(tenant: &Tenant, before: usize) -> Vec<String> {
+    tenant.graph.log()[before..].iter().map(path_of).collect()
+}
+
+fn post(tenant: &Tenant, control: &str, body: Value) {
+    ureq::post(format!("{}/_test/{control}", tenant.graph.url()))
+        .header("content-type", "application/json")
+        .send(body.to_string())
+        .unwrap();
+}
+
+#[test]
+fn a_scan_since_last_reads_only_what_changed_and_judges_every_app_again() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(300), "Application.ReadWrite.All") else {
+        return;
+    };
+    let state = tempfile::tempdir().unwrap();
+    let all_delta = |paths: &[String]| {
+        paths
+            .iter()
+            .all(|p| p.starts_with("/v1.0/applications/delta?"))
+    };
+    // The first run reads every app, through the delta query (two pages), and keeps the link owner-only.
+    let (before, first) = since_last(&tenant, state.path());
+    assert_eq!(first["apps"].as_array().unwrap().len(), 300);
+    assert_eq!(first["sinceLast"]["full"], true, "{:#}", first["sinceLast"]);
+    let paths = since(&tenant, before);
+    assert_eq!(paths.len(), 2, "{paths:#?}");
+    assert!(all_delta(&paths), "{paths:#?}");
+    let file = std::fs::read_dir(state.path().join("keycred/scans"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Three apps change (two rotated, one renamed by another admin) and one is deleted.
+    for app in [
+        "20000000-0000-4000-8000-000000000001",
+        "20000000-0000-4000-8000-000000000005",
+    ] {
+        let out = tenant
+            .keycred("rotate")
+            .args(["--app", app, "--no-pfx", "--apply", "--json", "--out"])
+            .arg(tenant.dir.path().join("certs"))
+            .output()
+            .unwrap();
+        assert_eq!(output_json(&out)["apps"][0]["result"], "rotated");
+    }
+    post(
+        &tenant,
+        "rename",
+        serde_json::json!({"id": "10000000-0000-4000-8000-000000000008", "displayName": "Renamed"}),
+    );
+    post(
+        &tenant,
+        "remove",
+        serde_json::json!({"id": "10000000-0000-4000-8000-000000000012"}),
+    );
+    let (before, second) = since_last(&tenant, state.path());
+    let paths = since(&tenant, before);
+    assert_eq!(
+        paths.len(),
+        1,
+        "one delta call, no read of any app: {paths:#?}"
+    );
+    assert!(all_delta(&paths));
+    assert_eq!(
+        second["sinceLast"],
+        serde_json::json!({"full": false, "why": null, "changed": 3, "removed": 1})
+    );
+    let apps = second["apps"].as_array().unwrap();
+    assert_eq!(apps.len(), 299);
+    let find = |id: &str| apps.iter().find(|a| a["id"] == id).unwrap();
+    // The rotated app holds its new certificate in the merged state; the renamed one its new name.
+    assert_eq!(
+        find("10000000-0000-4000-8000-000000000001")["certificates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        find("10000000-0000-4000-8000-000000000008")["displayName"],
+        "Renamed"
+    );
+    assert!(!apps
+        .iter()
+        .any(|a| a["id"] == "10000000-0000-4000-8000-000000000012"));
+    // Graph forgets the link: one full round, said.
+    post(&tenant, "delta", serde_json::json!({"expire": true}));
+    let (before, third) = since_last(&tenant, state.path());
+    assert_eq!(third["sinceLast"]["full"], true);
+    assert!(third["sinceLast"]["why"]
+        .as_str()
+        .unwrap()
+        .contains("syncStateNotFound"));
+    assert_eq!(third["apps"].as_array().unwrap().len(), 299);
+    assert!(all_delta(&since(&tenant, before)));
+    // A state others may write is refused, not read.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = tenant
+        .keycred("apps")
+        .args(["--since-last"])
+        .env("XDG_STATE_HOME", state.path())
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "other users may write it");
+}
+
+#[test]
+fn a_saved_delta_link_to_another_origin_is_never_followed() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(4), "Application.Read.All") else {
+        return;
+    };
+    let state = tempfile::tempdir().unwrap();
+    since_last(&tenant, state.path());
+    let dir = state.path().join("keycred/scans");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    // Someone with the user's rights points the link elsewhere: the token must not follow it.
+    let mut saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let trap = crate::loopback::Loopback::start(|_, _| {
+        crate::loopback::Reply::json(200, serde_json::json!({"value": []}))
+    });
+    saved["delta_link"] = Value::String(format!(
+        "{}/v1.0/applications/delta?$deltatoken=x",
+        trap.url()
+    ));
+    std::fs::write(&file, saved.to_string()).unwrap();
+    let (_, report) = since_last(&tenant, state.path());
+    assert_eq!(report["sinceLast"]["full"], true, "{report:#}");
+    assert!(report["sinceLast"]["why"]
+        .as_str()
+        .unwrap()
+        .contains("not on this Graph's origin"));
+    assert!(trap.received().is_empty(), "the token went to the link");
+    assert_eq!(report["apps"].as_array().unwrap().len(), 4);
+}

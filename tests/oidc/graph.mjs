@@ -38,6 +38,8 @@
 //   them yet; {"licensed": false} answers 403 as a tenant without Entra ID P1/P2 does.
 // - Graph's request budget (graph-budget.mjs): reads of keys, writes and resource units, each a sliding window;
 //   past one, 429 with Retry-After; each logged request carries its cost.
+// - GET /v1.0/applications/delta (graph-delta.mjs): every app, then only what changed, with @removed; expired
+//   tokens answer 410 syncStateNotFound.
 // - POST /v1.0/$batch: up to 20 GET requests, each answered (status, headers, body) and logged as on its own.
 // - Errors as Graph writes them: {"error": {"code", "message", "innerError": {"date", "request-id",
 //   "client-request-id"}}}.
@@ -46,7 +48,8 @@
 //   requests with {status, code, retryAfter} entries in turn, an entry with "method" only a request of that
 //   method, one with "pathContains" only a request whose decoded path and query contain it; "every": N answers one request in N with the first;
 //   {"pass": true} lets one request through, {"touch": OBJECT_ID} changes that app's credentials, as another
-//   admin would, before answering one).
+//   admin would, before answering one); POST /_test/delta {"expire": true} expires every delta token, /_test/remove
+//   {"id"} deletes an app, /_test/rename {"id", "displayName"} renames one.
 //
 // Usage: node graph.mjs JWKS_URL TENANT SEED.json   (prints "listening PORT"). SEED is the apps, or
 // {"apps": [...], "defaultPolicy": {...}, "policies": [...], "caConfigurations": [{id, trustedCertificateAuthorities:
@@ -57,6 +60,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, compactVerify } from 'jose';
 import { costOf, spend } from './graph-budget.mjs';
+import { changed, delta, expireTokens, removedApp } from './graph-delta.mjs';
 
 const [jwksUrl, tenant, seedPath] = process.argv.slice(2);
 const jwks = createRemoteJWKSet(new URL(jwksUrl));
@@ -391,6 +395,7 @@ function patchKeyCredentials(app, body) {
   });
   checkSize(app, next.length);
   app.keyCredentials = next;
+  changed(app);
 }
 
 // Verifies an addKey/removeKey proof; returns nothing or throws Graph's 401.
@@ -506,6 +511,10 @@ async function route(req, url, who, body) {
     return trustedAuthorities(req, path, who);
   }
   if (req.method === 'GET' && path === '/v1.0/applications') return [200, listApplications(url, req, who)];
+  if (req.method === 'GET' && path === '/v1.0/applications/delta') {
+    if (!allowed(who, null, false)) throw denied();
+    return [200, delta(url, origin, apps.filter((a) => allowed(who, a, false)), (a, select) => appWire(a, select, false), GraphError)];
+  }
   const one = /^\/v1\.0\/applications(\(appId='[^']*'\)|\/[^/]+)(\/addKey|\/removeKey)?$/.exec(path);
   if (!one) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
   const app = findApp(one[1].replace(/^\//, ''));
@@ -539,6 +548,7 @@ async function route(req, url, who, body) {
     checkSize(app, app.keyCredentials.length + 1);
     made.addedAt = Date.now();
     app.keyCredentials.push(made);
+    changed(app);
     return [200, { '@odata.context': `${origin}/v1.0/$metadata#microsoft.graph.keyCredential`, ...wire(made, false) }];
   }
   if (req.method === 'POST' && action === '/removeKey') {
@@ -546,6 +556,7 @@ async function route(req, url, who, body) {
     await checkProof(app, body.proof);
     const before = app.keyCredentials.length;
     app.keyCredentials = app.keyCredentials.filter((k) => k.keyId !== body.keyId);
+    changed(app);
     if (app.keyCredentials.length === before) throw new GraphError(400, 'Request_BadRequest', 'No credentials found to be removed.');
     return [204, undefined];
   }
@@ -588,6 +599,7 @@ async function answer(req, url, body, entry) {
       const app = findApp(fault.touch);
       const first = app.keyCredentials[0];
       if (first) app.keyCredentials.push({ ...first, keyId: randomUUID() });
+      changed(app);
       fault = null;
     }
     if (fault) {
@@ -655,6 +667,26 @@ const server = createServer(async (req, res) => {
     if (url.pathname === '/_test/log') return send(res, 200, log);
     if (url.pathname === '/_test/usage') {
       usage = { lagSeconds: 0, licensed: true, ...(await readBody(req)) };
+      return send(res, 204);
+    }
+    if (url.pathname === '/_test/delta') {
+      // {"expire": true}: every delta token issued so far is answered syncStateNotFound.
+      if ((await readBody(req)).expire) expireTokens();
+      return send(res, 204);
+    }
+    if (url.pathname === '/_test/remove') {
+      // {"id": OBJECT_ID}: the app is deleted from the tenant.
+      const { id } = await readBody(req);
+      const index = apps.findIndex((a) => a.id === id);
+      if (index >= 0) removedApp(apps.splice(index, 1)[0]);
+      return send(res, 204);
+    }
+    if (url.pathname === '/_test/rename') {
+      // {"id": OBJECT_ID, "displayName": NAME}: another admin renames the app.
+      const { id, displayName } = await readBody(req);
+      const app = findApp(id);
+      app.displayName = displayName;
+      changed(app);
       return send(res, 204);
     }
     if (url.pathname === '/_test/faults') {
