@@ -196,6 +196,11 @@ pub fn graph_page(text: &str) {
     for app in apps.values() {
         let _ = crate::workflow::tenant::summarize(app.clone(), NOW, Duration::days(30));
     }
+    // And each object as a service principal: its credentials grouped and judged, and rendered.
+    for sp in &items {
+        let grouped = crate::signing::group(sp, NOW, Duration::days(30));
+        let _ = crate::report::service_principal::sp_text(&grouped, NOW, Duration::days(30));
+    }
     // And as a $batch answer: each item found by its id, its headers read.
     for index in 0..=crate::graph::MAX_BATCH {
         if let Some(item) = crate::graph::batch_item(&page, index) {

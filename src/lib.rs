@@ -21,11 +21,13 @@
 //!   apps`, `show`, `rotate`: the Graph store's adapter, with verification and retirement beside it, through the
 //!   one Graph client, [`graph`]), [`workflow::tenant_rules`] (the tenant's credential rules, read one way for
 //!   the Graph store, `graph apps --rules` and `doctor`), [`workflow::graph_retire`] (`graph usage`, `graph
-//!   retire`: Entra's sign-in records, and removals through the rotation engine), [`workflow::doctor`]. A typed request in, a typed outcome out; no
+//!   retire`: Entra's sign-in records, and removals through the rotation engine), [`workflow::scan_state`] (`graph
+//!   apps --since-last`: the delta link and the apps it saw, kept between runs), [`workflow::sp_scan`] (`graph
+//!   sps`), [`workflow::doctor`]. A typed request in, a typed outcome out; no
 //!   argument parsing, printing, prompting or environment.
 //! - **domain and renderers**: [`credential`], [`manifest`], [`rotation`] (the pure planner), [`rules`] (app
 //!   management policies: the effective rule, ISO 8601 durations, trusted CAs), [`usage`] (sign-in evidence and
-//!   the retire decision), [`flow`] (JWTs, Graph bodies), [`batch`] (plans), and the pure renderers [`export`], [`manifest`]'s documents, [`deploy`],
+//!   the retire decision), [`signing`] (service principals' SAML signing certificates, grouped), [`flow`] (JWTs, Graph bodies), [`batch`] (plans), and the pure renderers [`export`], [`manifest`]'s documents, [`deploy`],
 //!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow, ca, tenant, batch, doctor;
 //!   it renders the workflows' typed outcomes, so it is the one renderer that reads workflow types, and nothing
 //!   below it reads report).
@@ -91,6 +93,7 @@ pub mod rotation;
 pub mod rules;
 pub mod secret;
 pub mod shell;
+pub mod signing;
 pub mod time_fmt;
 pub mod usage;
 pub mod words;

@@ -15,6 +15,9 @@ pub enum GraphCommand {
     Show(Box<GraphShowArgs>),
     /// Rotate app registrations' certificates in the tenant: plan, then --apply (PATCH with the whole collection).
     Rotate(Box<GraphRotateArgs>),
+    /// Scan the tenant's service principals: SAML signing certificates (the one in use marked), other
+    /// certificates and secrets, with a verdict per service principal. Reported only, never changed.
+    Sps(Box<GraphSpsArgs>),
     /// Which certificate each app signed in with, and when, from Entra's records (the credential sign-in activity
     /// report and the sign-in log).
     Usage(Box<GraphUsageArgs>),
@@ -285,6 +288,10 @@ pub struct GraphAppsArgs {
     #[arg(long, conflicts_with_all = ["filter", "expiring_within"])]
     pub since_last: bool,
 
+    /// Scan the service principals instead, as keycred graph sps does (SAML signing certificates included).
+    #[arg(long, conflicts_with_all = ["filter", "expiring_within", "since_last", "rules", "usage", "format", "require_credential"])]
+    pub service_principals: bool,
+
     /// Output: text (default), json (as --json), or csv (one row per credential, for a spreadsheet; cells that
     /// a spreadsheet would run as a formula are prefixed with ').
     #[arg(long, value_enum, conflicts_with = "json")]
@@ -330,6 +337,28 @@ pub struct AppSelection {
     /// An OData $filter for --all.
     #[arg(long, value_name = "ODATA", requires = "all")]
     pub filter: Option<String>,
+}
+
+/// `keycred graph sps`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Needs Application.Read.All. A SAML signing certificate is the Sign and Verify entries and the password Graph made for it (one customKeyIdentifier); the one named by preferredTokenSigningKeyThumbprint is in use and decides the verdict. App Proxy's own secret (CWAP_AuthSecret) is shown as self-managed. Exit codes as check: 0 healthy, 3 one due for renewal, 4 one without a valid certificate; 1 an error.\n\nExample:\n  keycred graph sps --token-file graph.token --warn-days 60"
+)]
+pub struct GraphSpsArgs {
+    #[command(flatten)]
+    pub connect: GraphConnectArgs,
+
+    /// Renewal window of the verdicts, in days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub warn_days: u32,
+
+    /// Service principals per page (1 to 999).
+    #[arg(long, value_name = "N", default_value_t = 999)]
+    pub page_size: usize,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `keycred graph usage`

@@ -18,6 +18,9 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         GraphCommand::Show(args) => return show(args),
         GraphCommand::Rotate(args) => return rotate(args),
         GraphCommand::Usage(args) => return super::graph_usage::usage(args),
+        GraphCommand::Sps(args) => {
+            return super::graph_sps::sps(&args.connect, args.warn_days, args.page_size, args.json)
+        }
         GraphCommand::Retire(args) => return super::graph_usage::retire(args),
         GraphCommand::AddKey(args) => &args.proof,
         GraphCommand::RemoveKey(args) => &args.proof,
@@ -32,6 +35,7 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         | GraphCommand::Show(_)
         | GraphCommand::Rotate(_)
         | GraphCommand::Usage(_)
+        | GraphCommand::Sps(_)
         | GraphCommand::Retire(_) => {
             unreachable!("answered above")
         }
@@ -108,6 +112,9 @@ fn passwords(proof: &ProofArgs) -> keycred::input::PasswordSources {
 }
 
 fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
+    if args.service_principals {
+        return super::graph_sps::sps(&args.connect, args.warn_days, args.page_size, args.json);
+    }
     let now = time::OffsetDateTime::now_utc();
     let request = ScanRequest {
         filter: args.filter.clone(),

@@ -13,6 +13,7 @@ mod decode;
 mod doctor;
 mod grant;
 mod graph;
+mod graph_sps;
 mod graph_usage;
 mod inspect;
 mod key_credentials;

@@ -38,17 +38,7 @@ impl GraphClient {
         let mut url = url.to_owned();
         loop {
             let answer = self.send_by("GET", &url, None, false, deadline)?;
-            let page = answer
-                .body
-                .get("value")
-                .and_then(Value::as_array)
-                .cloned()
-                .ok_or_else(|| {
-                    Error::Network(
-                        "GET /v1.0/applications/delta: Graph's page has no value array".into(),
-                    )
-                })?;
-            each(page)?;
+            each(answer.page("applications/delta")?)?;
             if let Some(next) = pages.next(&answer.body)? {
                 url = next;
                 continue;

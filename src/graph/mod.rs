@@ -127,6 +127,22 @@ pub struct Answer {
     pub request_id: Option<String>,
 }
 
+impl Answer {
+    /// The objects of a page of `resource` (its `value` array).
+    pub(crate) fn page(&self, resource: &str) -> Result<Vec<Value>> {
+        self.body
+            .get("value")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| {
+                Error::Network(format!(
+                    "GET /v1.0/{resource}: Graph's page has no value array (request-id {})",
+                    self.request_id.as_deref().unwrap_or("-")
+                ))
+            })
+    }
+}
+
 impl GraphClient {
     /// A client for `base` (`https://graph.microsoft.com`, a national cloud's host, or `http://` on this machine
     /// for tests), authenticating with `token`. `timeout` bounds one request (or one listing, all its pages),
@@ -370,11 +386,33 @@ impl GraphClient {
         filter: Option<&str>,
         select: &str,
         page_size: usize,
+        each: impl FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<()> {
+        self.collection("applications", filter, select, page_size, each)
+    }
+
+    /// Every service principal the token may read, page by page, as [`GraphClient::applications`] reads apps.
+    pub fn service_principals(
+        &self,
+        select: &str,
+        page_size: usize,
+        each: impl FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<()> {
+        self.collection("servicePrincipals", None, select, page_size, each)
+    }
+
+    /// Every object of a directory collection (`applications`, `servicePrincipals`), page by page.
+    fn collection(
+        &self,
+        resource: &str,
+        filter: Option<&str>,
+        select: &str,
+        page_size: usize,
         mut each: impl FnMut(Vec<Value>) -> Result<()>,
     ) -> Result<()> {
         let eventual = filter.is_some_and(|f| !f.trim_start().starts_with("appId eq "));
         let mut url = format!(
-            "{}/v1.0/applications?$select={select}&$top={}",
+            "{}/v1.0/{resource}?$select={select}&$top={}",
             self.base,
             page_size.clamp(1, MAX_PAGE)
         );
@@ -389,18 +427,7 @@ impl GraphClient {
         let deadline = Instant::now() + self.timeout;
         loop {
             let answer = self.send_by("GET", &url, None, eventual, deadline)?;
-            let page = answer
-                .body
-                .get("value")
-                .and_then(Value::as_array)
-                .cloned()
-                .ok_or_else(|| {
-                    Error::Network(format!(
-                        "GET /v1.0/applications: Graph's page has no value array (request-id {})",
-                        answer.request_id.as_deref().unwrap_or("-")
-                    ))
-                })?;
-            each(page)?;
+            each(answer.page(resource)?)?;
             match pages.next(&answer.body)? {
                 // Followed exactly as given: the skip token is Graph's, never rebuilt.
                 Some(next) => url = next,

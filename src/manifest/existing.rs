@@ -354,7 +354,7 @@ pub fn unheld_certificate(
 
 /// The SHA-1 thumbprint a `customKeyIdentifier` holds, in either form Graph stores: its 20 bytes, or the
 /// thumbprint written as 40 hex characters (as some tools upload it).
-fn thumbprint_of(identifier: Vec<u8>) -> Option<[u8; 20]> {
+pub fn thumbprint_of(identifier: Vec<u8>) -> Option<[u8; 20]> {
     if let Ok(bytes) = <[u8; 20]>::try_from(identifier.as_slice()) {
         return Some(bytes);
     }

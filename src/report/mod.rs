@@ -14,6 +14,7 @@ pub mod doctor;
 pub mod flow;
 pub mod manifest;
 pub mod rotation;
+pub mod service_principal;
 pub mod tenant;
 pub mod usage;
 

@@ -22,5 +22,6 @@ pub mod provision;
 pub mod rotate_app;
 pub mod rotation;
 pub mod scan_state;
+pub mod sp_scan;
 pub mod tenant;
 pub mod tenant_rules;

@@ -216,7 +216,7 @@ impl ScanOutcome {
     }
 }
 
-fn verdict_index(verdict: Verdict) -> usize {
+pub(crate) fn verdict_index(verdict: Verdict) -> usize {
     match verdict {
         Verdict::Healthy => 0,
         Verdict::RenewalDue => 1,

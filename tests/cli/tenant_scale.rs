@@ -332,6 +332,15 @@ fn since_last(tenant: &Tenant, state: &std::path::Path) -> (usize, Value) {
     (before, output_json(&out))
 }
 
+/// The one scan state kept under the state folder `state`.
+fn state_file(state: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(state.join("keycred/scans"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap()
+}
+
 /// The requests logged since `before`, as paths.
 fn since(tenant: &Tenant, before: usize) -> Vec<String> {
     tenant.graph.log()[before..].iter().map(path_of).collect()
@@ -365,11 +374,7 @@ fn a_scan_since_last_reads_only_what_changed_and_judges_every_app_again() {
     let paths = since(&tenant, before);
     assert_eq!(paths.len(), 2, "{paths:#?}");
     assert!(all_delta(&paths), "{paths:#?}");
-    let file = std::fs::read_dir(state.path().join("keycred/scans"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .unwrap();
+    let file = state_file(state.path());
     use std::os::unix::fs::PermissionsExt as _;
     assert_eq!(
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
@@ -459,12 +464,7 @@ fn a_saved_delta_link_to_another_origin_is_never_followed() {
     };
     let state = tempfile::tempdir().unwrap();
     since_last(&tenant, state.path());
-    let dir = state.path().join("keycred/scans");
-    let file = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .unwrap();
+    let file = state_file(state.path());
     // Someone with the user's rights points the link elsewhere: the token must not follow it.
     let mut saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     let trap = crate::loopback::Loopback::start(|_, _| {
@@ -483,4 +483,140 @@ fn a_saved_delta_link_to_another_origin_is_never_followed() {
         .contains("not on this Graph's origin"));
     assert!(trap.received().is_empty(), "the token went to the link");
     assert_eq!(report["apps"].as_array().unwrap().len(), 4);
+}
+
+/// One SAML signing certificate as `addTokenSigningCertificate` makes it: a Sign and a Verify entry and a password,
+/// one `customKeyIdentifier` (its thumbprint, `byte` repeated), the Sign entry and the password sharing a keyId.
+fn saml_group(byte: u8, end_days: i64, parts: &[&str]) -> (Vec<Value>, Vec<Value>) {
+    use base64::Engine as _;
+    let identifier = base64::engine::general_purpose::STANDARD.encode([byte; 20]);
+    let shared = format!("6{byte:07}-0000-4000-8000-000000000001");
+    let entry = |usage: &str, key_id: &str| {
+        serde_json::json!({"customKeyIdentifier": identifier, "displayName": "CN=Microsoft Azure Federated SSO Certificate",
+            "startDateTime": days_from_now(end_days - 1095), "endDateTime": days_from_now(end_days), "key": null,
+            "keyId": key_id, "type": "AsymmetricX509Cert", "usage": usage})
+    };
+    let mut keys = Vec::new();
+    let mut passwords = Vec::new();
+    if parts.contains(&"Sign") {
+        keys.push(entry("Sign", &shared));
+    }
+    if parts.contains(&"Verify") {
+        keys.push(entry(
+            "Verify",
+            &format!("7{byte:07}-0000-4000-8000-000000000002"),
+        ));
+    }
+    if parts.contains(&"password") {
+        passwords.push(serde_json::json!({"customKeyIdentifier": identifier, "displayName": null,
+            "endDateTime": days_from_now(end_days), "hint": null, "keyId": shared, "secretText": null,
+            "startDateTime": days_from_now(end_days - 1095)}));
+    }
+    (keys, passwords)
+}
+
+fn service_principal(
+    id: u8,
+    name: &str,
+    groups: &[(Vec<Value>, Vec<Value>)],
+    active: Option<u8>,
+) -> Value {
+    serde_json::json!({
+        "id": format!("80000000-0000-4000-8000-0000000000{id:02}"),
+        "appId": format!("90000000-0000-4000-8000-0000000000{id:02}"),
+        "displayName": name,
+        "preferredTokenSigningKeyThumbprint": active.map(|b| format!("{b:02X}").repeat(20)),
+        "keyCredentials": groups.iter().flat_map(|g| g.0.clone()).collect::<Vec<_>>(),
+        "passwordCredentials": groups.iter().flat_map(|g| g.1.clone()).collect::<Vec<_>>(),
+    })
+}
+
+#[test]
+fn service_principals_show_saml_groups_the_one_in_use_and_app_proxys_own_secret() {
+    if !node_ready() {
+        return;
+    }
+    let all = ["Sign", "Verify", "password"];
+    let mut app_proxy = service_principal(3, "Intranet (App Proxy)", &[], None);
+    app_proxy["passwordCredentials"] = serde_json::json!([{"customKeyIdentifier": null, "displayName": "CWAP_AuthSecret",
+        "endDateTime": days_from_now(-3), "hint": "abc", "keyId": "a0000000-0000-4000-8000-000000000001",
+        "secretText": null, "startDateTime": days_from_now(-100)}]);
+    let mut odd = service_principal(4, "Odd", &[], None);
+    odd["keyCredentials"] = serde_json::json!([
+        {"customKeyIdentifier": "not base64!", "endDateTime": null, "keyId": "b0000000-0000-4000-8000-000000000001",
+         "type": "Symmetric", "usage": "Verify", "startDateTime": null},
+        {"customKeyIdentifier": "AAAA", "endDateTime": days_from_now(200), "keyId": "b0000000-0000-4000-8000-000000000002",
+         "type": "AsymmetricX509Cert", "usage": "Verify", "startDateTime": days_from_now(-10)}]);
+    let seed = serde_json::json!({
+        "apps": tenant_apps(2),
+        "servicePrincipals": [
+            // In use: ends in 10 days; a newer one waits, not made active yet.
+            service_principal(1, "Salesforce", &[saml_group(1, 10, &all), saml_group(2, 700, &all)], Some(1)),
+            // In use and healthy, but Graph lost its password part.
+            service_principal(2, "Workday", &[saml_group(3, 400, &["Sign", "Verify"])], Some(3)),
+            app_proxy,
+            odd,
+            // In use and expired.
+            service_principal(5, "Legacy SSO", &[saml_group(5, -2, &all)], Some(5)),
+        ],
+    });
+    let Some(tenant) = Tenant::start(&seed, "Application.Read.All") else {
+        return;
+    };
+    let out = tenant.keycred("sps").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    let block = |name: &str| -> String {
+        let start = text
+            .find(name)
+            .unwrap_or_else(|| panic!("{name} not listed: {text}"));
+        text[start..].split("\n9").next().unwrap().to_owned()
+    };
+    let salesforce = block("Salesforce");
+    assert!(salesforce.contains("renewal"), "{salesforce}");
+    assert!(
+        salesforce.contains(&format!("saml    {}", "01".repeat(20))),
+        "{salesforce}"
+    );
+    assert!(salesforce.contains("in use  renewal due"), "{salesforce}");
+    assert!(salesforce.contains("not in use  valid"), "{salesforce}");
+    assert!(salesforce.contains("make it active"), "{salesforce}");
+    let workday = block("Workday");
+    assert!(workday.contains("lacks its password part"), "{workday}");
+    let proxy = block("Intranet (App Proxy)");
+    assert!(
+        proxy.contains("self-managed (App Proxy renews it)"),
+        "{proxy}"
+    );
+    assert!(!proxy.contains("expired"), "{proxy}");
+    let legacy = block("Legacy SSO");
+    assert!(legacy.contains("addTokenSigningCertificate"), "{legacy}");
+    assert!(block("Odd").contains("no end date"), "{text}");
+    // The apps' own service principals hold nothing and are not listed; the summary counts them as read.
+    assert!(
+        text.contains("7 service principals read, 5 with credentials"),
+        "{text}"
+    );
+    assert!(
+        text.contains("4 SAML signing certificates, 3 in use"),
+        "{text}"
+    );
+    // The same through graph apps --service-principals, as JSON.
+    let out = tenant
+        .keycred("apps")
+        .args(["--service-principals", "--json"])
+        .output()
+        .unwrap();
+    let report = output_json(&out);
+    let salesforce = &report["servicePrincipals"][0];
+    assert_eq!(salesforce["samlSigningCertificates"][0]["inUse"], true);
+    assert_eq!(
+        salesforce["samlSigningCertificates"][0]["parts"],
+        serde_json::json!(["Sign", "Verify", "password"])
+    );
+    assert_eq!(
+        report["servicePrincipals"][1]["samlSigningCertificates"][0]["missing"],
+        serde_json::json!(["password"])
+    );
+    assert_eq!(report["exitCode"], 4);
 }

@@ -40,6 +40,8 @@
 //   past one, 429 with Retry-After; each logged request carries its cost.
 // - GET /v1.0/applications/delta (graph-delta.mjs): every app, then only what changed, with @removed; expired
 //   tokens answer 410 syncStateNotFound.
+// - GET /v1.0/servicePrincipals ($select, $top, paging): the seed's "servicePrincipals" as given, then one per
+//   app.
 // - POST /v1.0/$batch: up to 20 GET requests, each answered (status, headers, body) and logged as on its own.
 // - Errors as Graph writes them: {"error": {"code", "message", "innerError": {"date", "request-id",
 //   "client-request-id"}}}.
@@ -428,9 +430,37 @@ async function checkProof(app, proof) {
 // A service principal's id: the application's object id with its first group changed.
 const spId = (app) => `5${app.id.slice(1)}`;
 
-function servicePrincipals(req, path, who) {
+// Service principals with credentials of their own, as the seed gives them (Graph's fields, taken as they are:
+// SAML signing groups, App Proxy's secret, bad input), then one per app that has one, with none.
+const seededServicePrincipals = Array.isArray(seed) ? [] : (seed.servicePrincipals ?? []);
+
+function listServicePrincipals(url) {
+  const select = url.searchParams.get('$select')?.split(',');
+  const top = Number(url.searchParams.get('$top') ?? 100);
+  if (!Number.isInteger(top) || top < 1 || top > 999) {
+    throw new GraphError(400, 'Request_BadRequest', `Invalid page size specified: '${url.searchParams.get('$top')}'. Must be between 1 and 999 inclusive.`);
+  }
+  const all = [
+    ...seededServicePrincipals.map((sp) => ({ servicePrincipalType: 'Application', keyCredentials: [], passwordCredentials: [], preferredTokenSigningKeyThumbprint: null, ...sp })),
+    ...apps.filter((a) => a.servicePrincipal).map((a) => ({ id: spId(a), appId: a.appId, displayName: a.displayName,
+      servicePrincipalType: 'Application', preferredTokenSigningKeyThumbprint: null, keyCredentials: [], passwordCredentials: [] })),
+  ];
+  const skip = url.searchParams.has('$skiptoken') ? Number(Buffer.from(url.searchParams.get('$skiptoken'), 'base64url').toString().split(':')[1]) : 0;
+  const page = all.slice(skip, skip + top).map((sp) => (select ? Object.fromEntries(select.filter((f) => f in sp).map((f) => [f, sp[f]])) : sp));
+  const body = { '@odata.context': `${origin}/v1.0/$metadata#servicePrincipals`, value: page };
+  if (skip + top < all.length) {
+    const next = new URL(url);
+    next.searchParams.set('$skiptoken', Buffer.from(`X2NsaWVudElk:${skip + top}`).toString('base64url'));
+    body['@odata.nextLink'] = next.toString();
+  }
+  return body;
+}
+
+function servicePrincipals(req, url, who) {
+  const path = url.pathname;
   if (req.method !== 'GET') throw new GraphError(405, 'Request_BadRequest', 'Only GET is served here.');
   if (!allowed(who, null, false)) throw denied();
+  if (path === '/v1.0/servicePrincipals') return [200, listServicePrincipals(url)];
   let m = /^\/v1\.0\/servicePrincipals\(appId='([^']*)'\)$/.exec(path);
   if (m) {
     const app = apps.find((a) => a.appId === m[1] && a.servicePrincipal);
@@ -503,7 +533,7 @@ async function route(req, url, who, body) {
   if (path === '/beta/reports/appCredentialSignInActivities' || path === '/beta/auditLogs/signIns') {
     return usageRoute(req, url, who);
   }
-  if (path.startsWith('/v1.0/servicePrincipals')) return servicePrincipals(req, path, who);
+  if (path.startsWith('/v1.0/servicePrincipals')) return servicePrincipals(req, url, who);
   if (/^\/(v1\.0|beta)\/(policies\/defaultAppManagementPolicy|policies\/appManagementPolicies(\/[^/]+\/appliesTo)?|applications\/[^/]+\/appManagementPolicies)$/.test(path)) {
     return policyRoute(req, path, who);
   }
