@@ -59,7 +59,15 @@ pub(super) fn verify_token(
         source.clone(),
         crate::flow::jwt::Algorithm::Ps256,
     );
+    // Entra replicates a new credential in seconds to minutes: ask again every second for the first 10 s, then
+    // every 5 s.
+    let started = std::time::Instant::now();
     loop {
+        let pause = std::time::Duration::from_secs(if started.elapsed().as_secs() < 10 {
+            1
+        } else {
+            5
+        });
         match crate::workflow::prove::token(
             &request,
             &credential,
@@ -70,9 +78,7 @@ pub(super) fn verify_token(
             Err(Error::Entra {
                 code: Some(700027), ..
             }) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(
-                    std::time::Duration::from_secs(5).min(deadline - std::time::Instant::now()),
-                );
+                std::thread::sleep(pause.min(deadline - std::time::Instant::now()));
             }
             Err(Error::Entra {
                 code: Some(700027), ..
