@@ -235,8 +235,8 @@ pub fn group(sp: &Value, now: OffsetDateTime, warn: time::Duration) -> ServicePr
     }
 }
 
-/// How one end stands at `now`.
-fn judge(end: Option<OffsetDateTime>, now: OffsetDateTime, warn: time::Duration) -> Verdict {
+/// How one end stands at `now`: expired, due within `warn`, healthy, or (no end) unknown as `NoCredentials`.
+pub fn judge(end: Option<OffsetDateTime>, now: OffsetDateTime, warn: time::Duration) -> Verdict {
     match end {
         None => Verdict::NoCredentials,
         Some(end) if end < now => Verdict::Expired,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{backoff, budget, errors, GraphClient, Spend};
+use super::{backoff, errors, GraphClient, Spend};
 use crate::error::{Error, Result};
 
 /// Graph's largest `$batch`.
@@ -73,12 +73,10 @@ impl GraphClient {
                     .and_then(|s| u16::try_from(s).ok())
                     .unwrap_or(0);
                 let header = |name: &str| header(item, name);
-                if let Some(percentage) = header("x-ms-throttle-limit-percentage")
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                {
-                    let pause = budget::slow_down(percentage, self.budget.scale());
-                    self.throttle.hold_until(Instant::now() + pause);
-                }
+                self.heed_limit(
+                    header("x-ms-throttle-limit-percentage")
+                        .and_then(|v| v.trim().parse::<f64>().ok()),
+                );
                 let body = item.get("body").cloned().unwrap_or(Value::Null);
                 if (200..300).contains(&status) {
                     answers[index] = Some(Ok(body));

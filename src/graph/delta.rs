@@ -65,12 +65,7 @@ impl GraphClient {
     /// The tenant the token is for (its `tid` claim), to keep a tenant's state apart from another's. The token is
     /// keycred's own, from the tenant's authority or the admin's file; nothing else is trusted to it.
     pub fn token_tenant(&self) -> Option<uuid::Uuid> {
-        use base64::Engine as _;
-        let payload = self.token.expose().split('.').nth(1)?;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .ok()?;
-        let claims: Value = serde_json::from_slice(&bytes).ok()?;
+        let (_, claims) = crate::flow::decode::parse(self.token.expose()).ok()?;
         uuid::Uuid::try_parse(claims.get("tid")?.as_str()?).ok()
     }
 }

@@ -227,10 +227,7 @@ impl GraphClient {
             };
             let answer = self.send_once(method, url, body, eventual, &what, deadline)?;
             drop(ticket);
-            if let Some(percentage) = answer.limit_percentage {
-                let pause = budget::slow_down(percentage, self.budget.scale());
-                self.throttle.hold_until(Instant::now() + pause);
-            }
+            self.heed_limit(answer.limit_percentage);
             if (200..300).contains(&answer.status) {
                 return Ok(Answer {
                     status: answer.status,
@@ -358,6 +355,15 @@ impl GraphClient {
             retry_after,
             limit_percentage,
         })
+    }
+
+    /// Slows every request down when Graph says (`x-ms-throttle-limit-percentage`) how close to its limit the
+    /// tenant is.
+    fn heed_limit(&self, percentage: Option<f64>) {
+        if let Some(percentage) = percentage {
+            let pause = budget::slow_down(percentage, self.budget.scale());
+            self.throttle.hold_until(Instant::now() + pause);
+        }
     }
 
     /// Fails once the request's `--timeout` has passed: it bounds one request, or one listing however many

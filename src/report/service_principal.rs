@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::credential::thumbprint::upper_hex;
+use crate::rotation::Verdict;
 use crate::signing::{Other, ServicePrincipalCredentials, SigningCertificate};
 use crate::time_fmt::rfc3339_utc;
 use crate::workflow::sp_scan::SpScanOutcome;
@@ -31,11 +32,11 @@ fn standing(
     now: OffsetDateTime,
     warn: time::Duration,
 ) -> &'static str {
-    match end {
-        None => "unknown",
-        Some(end) if end < now => "expired",
-        Some(end) if end < now + warn => "renewal due",
-        Some(_) => "valid",
+    match crate::signing::judge(end, now, warn) {
+        Verdict::NoCredentials => "unknown",
+        Verdict::Expired => "expired",
+        Verdict::RenewalDue => "renewal due",
+        Verdict::Healthy | Verdict::NotYetValid => "valid",
     }
 }
 
@@ -105,11 +106,13 @@ pub fn sp_text(
         .iter()
         .find(|g| g.active)
         .or_else(|| sp.signing.iter().max_by_key(|g| g.end));
-    if let Some(group) = in_use.filter(|g| standing(g.end, now, warn) != "valid") {
+    let healthy =
+        |g: &SigningCertificate| crate::signing::judge(g.end, now, warn) == Verdict::Healthy;
+    if let Some(group) = in_use.filter(|g| !healthy(g)) {
         let newer = sp
             .signing
             .iter()
-            .any(|g| !g.active && g.end > group.end && standing(g.end, now, warn) == "valid");
+            .any(|g| !g.active && g.end > group.end && healthy(g));
         out.push_str(&format!(
             "  next: {}\n",
             if newer {

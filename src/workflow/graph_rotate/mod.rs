@@ -332,10 +332,11 @@ pub fn graph_rotate(
         None => None,
     };
     let started = std::time::Instant::now();
-    let (slots, left_alone) = select::apps(client, &request, interrupt, now)?;
+    let (mut slots, left_alone) = select::apps(client, &request, interrupt, now)?;
+    // The listed apps move to the workers; the slots keep only their ids and places.
     let ids: Vec<(Uuid, Option<Value>)> = slots
-        .iter()
-        .filter_map(|s| s.as_ref().ok().cloned())
+        .iter_mut()
+        .filter_map(|s| s.as_mut().ok().map(|(id, listed)| (*id, listed.take())))
         .collect();
     let shared = Shared {
         client,
