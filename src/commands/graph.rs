@@ -211,16 +211,18 @@ fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-/// One `graph rotate` run; returns the exit code and how many apps have a change planned (not applied).
-fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Result<(i32, usize)> {
-    use keycred::workflow::graph_rotate::{self, AppAction, GraphRotateRequest};
-    let now = time::OffsetDateTime::now_utc();
+/// The typed request of one `graph rotate` run, from its arguments.
+fn rotate_request(
+    args: &crate::cli::GraphRotateArgs,
+    apply: bool,
+) -> anyhow::Result<keycred::workflow::graph_rotate::GraphRotateRequest> {
+    use keycred::workflow::graph_rotate::{self, GraphRotateRequest};
     let apps = args
         .apps
         .iter()
         .map(|id| tenant::parse_app(id))
         .collect::<keycred::Result<Vec<_>>>()?;
-    let request = GraphRotateRequest {
+    Ok(GraphRotateRequest {
         apps,
         all: args.all,
         include_without_certificate: args.include_without_certificate,
@@ -278,9 +280,15 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
                     .transpose()?,
             }),
         },
-    };
+    })
+}
+
+/// One `graph rotate` run; returns the exit code and how many apps have a change planned (not applied).
+fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Result<(i32, usize)> {
+    use keycred::workflow::graph_rotate::{self, AppAction};
+    let now = time::OffsetDateTime::now_utc();
+    let mut request = rotate_request(args, apply)?;
     let client = super::graph_connect(&args.connect, now)?;
-    let mut request = request;
     if let Some(verify) = &mut request.verify {
         verify.scope = format!("{}/.default", client.base());
     }

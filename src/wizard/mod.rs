@@ -81,27 +81,34 @@ enum Goal {
     Rotation,
 }
 
+/// What the admin wants to prepare.
+fn ask_goal(term: &Term) -> anyhow::Result<Goal> {
+    Ok(
+        match select(
+            term,
+            "What do you want to prepare?",
+            &[
+                "A new certificate credential (key, certificate, PFX, keyCredentials)",
+                "App roles for a resource (API) app",
+                "Both: a certificate credential and app roles",
+                "Rotation: add a new certificate to an existing manifest",
+            ],
+            0,
+        )? {
+            0 => Goal::Credential,
+            1 => Goal::Roles,
+            2 => Goal::Both,
+            _ => Goal::Rotation,
+        },
+    )
+}
+
 fn wizard(term: &Term) -> anyhow::Result<()> {
     term.write_line(
         "keycred wizard: prepares an Entra ID app registration for the client credentials flow.",
     )?;
     term.write_line("Esc or Ctrl-C cancels; nothing is written until you confirm the summary.\n")?;
-    let goal = match select(
-        term,
-        "What do you want to prepare?",
-        &[
-            "A new certificate credential (key, certificate, PFX, keyCredentials)",
-            "App roles for a resource (API) app",
-            "Both: a certificate credential and app roles",
-            "Rotation: add a new certificate to an existing manifest",
-        ],
-        0,
-    )? {
-        0 => Goal::Credential,
-        1 => Goal::Roles,
-        2 => Goal::Both,
-        _ => Goal::Rotation,
-    };
+    let goal = ask_goal(term)?;
 
     let rotating = if goal == Goal::Rotation {
         Some(rotation::ask_rotation(term)?)

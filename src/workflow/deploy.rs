@@ -60,6 +60,45 @@ pub fn config(
         )?;
     }
 
+    let (certificate, cert_pem) = read_credential(request, passwords)?;
+
+    // Where the daemon will find each file: in --deploy-dir, or where it is now (as an absolute path).
+    let absolute = |path: &Option<PathBuf>| -> Result<Option<PathBuf>> {
+        path.as_ref()
+            .map(|p| match &request.deploy_dir {
+                Some(dir) => Ok(PathBuf::from(deployed(dir, p))),
+                None => std::path::absolute(p).map_err(|e| Error::io(p, e)),
+            })
+            .transpose()
+    };
+    let daemon = Daemon {
+        tenant: request.tenant.clone(),
+        client_id: request.client_id.clone(),
+        authority: request.authority.clone(),
+        scope: request.scope.clone(),
+        files: CredentialFiles {
+            pfx: absolute(&request.pfx)?,
+            bundle: absolute(&request.bundle)?,
+            key: absolute(&request.key)?,
+            cert_pem: absolute(&cert_pem)?,
+        },
+        certificate,
+        thumbprint: request.thumbprint,
+        dotnet: request.dotnet.clone(),
+    };
+    let mut snippet = deploy::render(&daemon, request.target)?;
+    if let Some(note) = validity_note(&daemon.certificate, now) {
+        snippet.notes.insert(0, note);
+    }
+    Ok(snippet)
+}
+
+/// Reads the credential's files and checks that they hold one certificate and its key; gives that certificate and
+/// the PEM certificate file, if one was given.
+fn read_credential(
+    request: &ConfigRequest,
+    passwords: &PasswordSources,
+) -> Result<(CertificateInfo, Option<PathBuf>)> {
     let mut certificate: Option<CertificateInfo> = None;
     let mut cert_pem = None;
     let mut bundle_key = None;
@@ -136,36 +175,7 @@ pub fn config(
     for (path, key) in keys.into_iter().flatten() {
         key_of(&key, &certificate, path)?;
     }
-
-    // Where the daemon will find each file: in --deploy-dir, or where it is now (as an absolute path).
-    let absolute = |path: &Option<PathBuf>| -> Result<Option<PathBuf>> {
-        path.as_ref()
-            .map(|p| match &request.deploy_dir {
-                Some(dir) => Ok(PathBuf::from(deployed(dir, p))),
-                None => std::path::absolute(p).map_err(|e| Error::io(p, e)),
-            })
-            .transpose()
-    };
-    let daemon = Daemon {
-        tenant: request.tenant.clone(),
-        client_id: request.client_id.clone(),
-        authority: request.authority.clone(),
-        scope: request.scope.clone(),
-        files: CredentialFiles {
-            pfx: absolute(&request.pfx)?,
-            bundle: absolute(&request.bundle)?,
-            key: absolute(&request.key)?,
-            cert_pem: absolute(&cert_pem)?,
-        },
-        certificate,
-        thumbprint: request.thumbprint,
-        dotnet: request.dotnet.clone(),
-    };
-    let mut snippet = deploy::render(&daemon, request.target)?;
-    if let Some(note) = validity_note(&daemon.certificate, now) {
-        snippet.notes.insert(0, note);
-    }
-    Ok(snippet)
+    Ok((certificate, cert_pem))
 }
 
 /// Refuses a private key that is not the certificate's.

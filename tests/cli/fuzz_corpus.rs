@@ -1,26 +1,37 @@
-//! Replays the fuzzers' corpus and every crash they ever found (`fuzz/corpus/TARGET`, `fuzz/regressions/TARGET`)
-//! through the same entry points the fuzz targets call, so a parser that once panicked cannot panic again
-//! unnoticed, even where nobody runs the fuzzers.
+//! Replays the fuzzers' corpus and every crash they ever found (`fuzz/seeds/TARGET.b64`, one input per line in
+//! base64, and `fuzz/regressions/TARGET`) through the same entry points the fuzz targets call, so a parser that
+//! once panicked cannot panic again unnoticed, even where nobody runs the fuzzers.
 
+use base64::Engine;
 use std::path::Path;
 
 fn replay(target: &str, run: fn(&[u8])) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    let mut count = 0;
-    for folder in ["corpus", "regressions"] {
-        let dir = root.join(folder).join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
+    let mut inputs = Vec::new();
+    let seeds = root.join("seeds").join(format!("{target}.b64"));
+    let packed =
+        std::fs::read_to_string(&seeds).unwrap_or_else(|e| panic!("{}: {e}", seeds.display()));
+    for (number, line) in packed.lines().enumerate() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(line)
+            .unwrap_or_else(|e| panic!("{} line {}: {e}", seeds.display(), number + 1));
+        inputs.push((format!("{} line {}", seeds.display(), number + 1), bytes));
+    }
+    if let Ok(entries) = std::fs::read_dir(root.join("regressions").join(target)) {
         for entry in entries {
             let path = entry.unwrap().path();
-            let bytes = std::fs::read(&path).unwrap();
-            let outcome = std::panic::catch_unwind(|| run(&bytes));
-            assert!(outcome.is_ok(), "{} panics {target}", path.display());
-            count += 1;
+            inputs.push((path.display().to_string(), std::fs::read(&path).unwrap()));
         }
     }
-    assert!(count > 0, "no corpus for {target} under {}", root.display());
+    assert!(
+        !inputs.is_empty(),
+        "no corpus for {target} under {}",
+        root.display()
+    );
+    for (origin, bytes) in &inputs {
+        let outcome = std::panic::catch_unwind(|| run(bytes));
+        assert!(outcome.is_ok(), "{origin} panics {target}");
+    }
 }
 
 fn text(run: fn(&str)) -> impl Fn(&[u8]) {
