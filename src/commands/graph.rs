@@ -318,11 +318,11 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
         },
     )?;
     progress.finish();
-    let report = keycred::report::tenant::rotate_json(&outcome);
+    let report = keycred::report::tenant_rotation::rotate_json(&outcome);
     if args.json {
         terminal::print_json(&report);
     } else {
-        terminal::print(&keycred::report::tenant::rotate_text(&outcome));
+        terminal::print(&keycred::report::tenant_rotation::rotate_text(&outcome));
     }
     if let Some(path) = &args.report {
         keycred::fsio::write_report(path, &report)?;

@@ -1,6 +1,6 @@
 //! Pure renderers for what the commands print: text for people, JSON for scripts, one file per area:
 //! [`credential`] (inspect, thumbprint, `new`'s summary and the secrets advice), [`manifest`] (check, grant),
-//! [`rotation`] (rotate's diff, next steps and summary), [`flow`] (decode), [`ca`] (csr, import), [`batch`] (a plan's run), [`tenant`] (graph)
+//! [`rotation`] (rotate's diff, next steps and summary), [`flow`] (decode), [`ca`] (csr, import), [`batch`] (a plan's run), [`tenant`] (graph apps), [`tenant_rotation`] (graph rotate)
 //! and [`doctor`]. The daemon's configurations and the
 //! API's rules have their renderers in [`crate::deploy`] and [`crate::policy`].
 //!
@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod rotation;
 pub mod service_principal;
 pub mod tenant;
+pub mod tenant_rotation;
 pub mod usage;
 
 pub use credential::{
