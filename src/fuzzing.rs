@@ -174,11 +174,23 @@ pub fn graph_page(text: &str) {
         .into_iter()
         .flatten()
     {
-        if let Ok(summary) =
+        if let Ok(mut summary) =
             crate::workflow::tenant::summarize(app.clone(), NOW, Duration::days(30))
         {
             let _ = crate::report::tenant::app_text(&summary, NOW, Duration::days(30));
             let _ = rotation::verdict(&summary.certificates, NOW, Duration::days(30));
+            // The page's objects as the app's owners (an owners answer is a page of directory objects), shown
+            // in each form.
+            let listed = page.get("value").and_then(Value::as_array);
+            summary.owners = listed.map(|v| {
+                v.iter()
+                    .map(crate::workflow::app_relations::owner)
+                    .collect()
+            });
+            summary.federated_credentials = listed.map(Vec::len);
+            let _ = crate::report::tenant::app_text(&summary, NOW, Duration::days(30));
+            let _ = crate::report::tenant::apps_csv_rows(&summary, NOW, Duration::days(30));
+            let _ = crate::report::tenant::apps_json_entry(&summary, NOW, Duration::days(30), true);
         }
     }
     // The same page as a round of applications/delta, merged into the saved apps (twice: a change of what it

@@ -282,6 +282,16 @@ pub struct GraphAppsArgs {
     #[arg(long)]
     pub usage: bool,
 
+    /// Also show each app's owners, and name the apps nobody owns (Entra mails certificate expiry notices to the
+    /// owners, so nobody hears of theirs). One more read per app (Application.Read.All), twenty to a $batch.
+    #[arg(long)]
+    pub owners: bool,
+
+    /// Also count each app's federated identity credentials (workload identity federation: they do not expire,
+    /// and are never judged). One more read per app, twenty to a $batch.
+    #[arg(long)]
+    pub federated: bool,
+
     /// Read only what changed since the last --since-last run for this tenant (Graph's applications/delta), and
     /// judge every app again: the first run reads every app; the state (owner-only) is kept in
     /// $XDG_STATE_HOME/keycred/scans.
@@ -289,7 +299,7 @@ pub struct GraphAppsArgs {
     pub since_last: bool,
 
     /// Scan the service principals instead, as keycred graph sps does (SAML signing certificates included).
-    #[arg(long, conflicts_with_all = ["filter", "expiring_within", "since_last", "rules", "usage", "format", "require_credential"])]
+    #[arg(long, conflicts_with_all = ["filter", "expiring_within", "since_last", "rules", "usage", "owners", "federated", "format", "require_credential"])]
     pub service_principals: bool,
 
     /// Output: text (default), json (as --json), or csv (one row per credential, for a spreadsheet; cells that
@@ -337,6 +347,13 @@ pub struct AppSelection {
     /// An OData $filter for --all.
     #[arg(long, value_name = "ODATA", requires = "all")]
     pub filter: Option<String>,
+
+    /// With --all: take the tenant's apps from the state of the last --since-last run (graph apps or graph
+    /// rotate), brought up to date through Graph's applications/delta, instead of listing every app: a scheduled
+    /// rotation reads only what changed. The first run reads every app; the state (owner-only) is kept in
+    /// $XDG_STATE_HOME/keycred/scans.
+    #[arg(long, requires = "all", conflicts_with = "filter")]
+    pub since_last: bool,
 }
 
 /// `keycred graph sps`
@@ -468,6 +485,13 @@ pub struct GraphRotateArgs {
     /// An OData $filter for --all.
     #[arg(long, value_name = "ODATA", requires = "all")]
     pub filter: Option<String>,
+
+    /// With --all: take the tenant's apps from the state of the last --since-last run (graph apps or graph
+    /// rotate), brought up to date through Graph's applications/delta, instead of listing every app: a scheduled
+    /// rotation reads only what changed. The first run reads every app; the state (owner-only) is kept in
+    /// $XDG_STATE_HOME/keycred/scans.
+    #[arg(long, requires = "all", conflicts_with = "filter")]
+    pub since_last: bool,
 
     /// Subject of the new certificates; default: each app's newest credential's, else CN=<its display name>.
     #[arg(long, short = 's')]

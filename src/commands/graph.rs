@@ -111,6 +111,20 @@ fn passwords(proof: &ProofArgs) -> keycred::input::PasswordSources {
     super::password_sources(&proof.password, proof.current_password_file.as_deref())
 }
 
+/// The folder of the scan states, with `--since-last`.
+fn since_last_dir(since_last: bool) -> keycred::Result<Option<std::path::PathBuf>> {
+    if !since_last {
+        return Ok(None);
+    }
+    keycred::workflow::scan_state::default_dir()
+        .map(Some)
+        .ok_or_else(|| {
+            keycred::Error::Invalid(
+                "--since-last: this system has no user state folder (set XDG_STATE_HOME)".into(),
+            )
+        })
+}
+
 fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
     if args.service_principals {
         return super::graph_sps::sps(&args.connect, args.warn_days, args.page_size, args.json);
@@ -124,15 +138,9 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
         require_credential: args.require_credential,
         rules: args.rules,
         usage: args.usage,
-        since_last: match args.since_last {
-            false => None,
-            true => Some(keycred::workflow::scan_state::default_dir().ok_or_else(|| {
-                keycred::Error::Invalid(
-                    "--since-last: this system has no user state folder (set XDG_STATE_HOME)"
-                        .into(),
-                )
-            })?),
-        },
+        owners: args.owners,
+        federated: args.federated,
+        since_last: since_last_dir(args.since_last)?,
     };
     let client = super::graph_connect(&args.connect, now)?;
     let interrupt = keycred::interrupt::Interrupt::install()?;
@@ -227,6 +235,7 @@ fn rotate_request(
         all: args.all,
         include_without_certificate: args.include_without_certificate,
         filter: args.filter.clone(),
+        since_last: since_last_dir(args.since_last)?,
         policy: keycred::rotation::Policy {
             renew_within: (!args.policy.force_renewal)
                 .then(|| time::Duration::days(i64::from(args.policy.renew_within))),

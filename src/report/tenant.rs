@@ -28,6 +28,18 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
     for problem in &app.problems {
         out.push_str(&format!("  problem: {problem}\n"));
     }
+    match &app.owners {
+        Some(owners) if owners.is_empty() => {
+            out.push_str("  owners  none: nobody gets Entra's expiry mail\n")
+        }
+        Some(owners) => out.push_str(&format!("  owners  {}\n", owner_names(owners, ", "))),
+        None => {}
+    }
+    if let Some(count @ 1..) = app.federated_credentials {
+        out.push_str(&format!(
+            "  federated  {count} (federated credentials do not expire)\n"
+        ));
+    }
     if let Some(Rules::Known(rules)) = &app.rules {
         for rule in rule_lines(rules) {
             out.push_str(&format!("  rules   {rule}\n"));
@@ -89,7 +101,8 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
 
 /// The columns of `graph apps --format csv`, one row per credential.
 pub fn apps_csv_header() -> String {
-    "appId,objectId,displayName,verdict,kind,keyId,thumbprint,startDateTime,endDateTime,daysLeft,status,name\n"
+    "appId,objectId,displayName,verdict,kind,keyId,thumbprint,startDateTime,endDateTime,daysLeft,status,name,owners,\
+     federatedCredentials\n"
         .into()
 }
 
@@ -150,10 +163,19 @@ pub fn apps_csv_rows(app: &AppSummary, now: time::OffsetDateTime, warn: time::Du
         );
         rows.push(row);
     }
+    // Who owns the app and its federated credentials, on each of its rows; empty where not read.
+    let owners = app
+        .owners
+        .as_ref()
+        .map_or(String::new(), |owners| owner_names(owners, "; "));
+    let federated = app
+        .federated_credentials
+        .map_or(String::new(), |n| n.to_string());
     // daysLeft (column 10) is a number keycred computed, negative once a credential has ended: never guarded.
     rows.iter()
         .map(|row| {
             row.iter()
+                .chain([&owners, &federated])
                 .enumerate()
                 .map(|(i, cell)| csv_cell(cell, i != 9))
                 .collect::<Vec<_>>()
@@ -161,6 +183,24 @@ pub fn apps_csv_rows(app: &AppSummary, now: time::OffsetDateTime, warn: time::Du
                 + "\n"
         })
         .collect()
+}
+
+/// An app's owners in one line, each with its kind; "none" for an app nobody owns.
+fn owner_names(owners: &[crate::workflow::app_relations::Owner], separator: &str) -> String {
+    if owners.is_empty() {
+        return "none".into();
+    }
+    owners
+        .iter()
+        .map(|o| {
+            format!(
+                "{} ({})",
+                o.name.as_deref().unwrap_or(&o.id),
+                o.kind.describe()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// A CSV cell: quoted when it holds a comma, a quote or a line break, and (with `guard`) prefixed with `'` when a
@@ -222,7 +262,18 @@ pub fn scan_summary_text(outcome: &ScanOutcome) -> String {
         outcome.pages,
         if outcome.pages == 1 { "" } else { "s" }
     ) + &outcome
-        .rules_unknown
+        .without_owner
+        .filter(|n| *n > 0)
+        .map(|n| {
+            format!(
+                "{n} app{} without an owner: nobody gets Entra's expiry mail for {}\n",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" }
+            )
+        })
+        .unwrap_or_default()
+        + &outcome
+            .rules_unknown
         .as_ref()
         .map(|why| format!("rules unknown: {why}\n"))
         .unwrap_or_default()
@@ -238,8 +289,18 @@ pub fn scan_summary_text(outcome: &ScanOutcome) -> String {
             .unwrap_or_default()
 }
 
-/// What a `--since-last` scan read of the tenant.
-fn since_last_line(read: &crate::workflow::scan_state::SinceLast) -> String {
+/// What a `--since-last` run read of the tenant, as `--json` gives it.
+pub(crate) fn since_last_json(read: &crate::workflow::scan_state::SinceLast) -> Value {
+    json!({
+        "full": read.full.is_some(),
+        "why": read.full,
+        "changed": read.changed,
+        "removed": read.removed,
+    })
+}
+
+/// What a `--since-last` run read of the tenant.
+pub(crate) fn since_last_line(read: &crate::workflow::scan_state::SinceLast) -> String {
     match &read.full {
         Some(why) => format!("since last: {why}; the next --since-last run reads only what changes\n"),
         None => format!(
@@ -277,17 +338,13 @@ pub fn apps_json_entry(
 /// The end of `graph apps --json`: the counts.
 pub fn apps_json_end(outcome: &ScanOutcome, any: bool) -> String {
     format!(
-        "{}],\n  \"complete\": true,\n  \"pages\": {},\n  \"rulesUnknown\": {},\n  \"usageUnknown\": {},\n  \"sinceLast\": {},\n  \"exitCode\": {}\n}}\n",
+        "{}],\n  \"complete\": true,\n  \"pages\": {},\n  \"rulesUnknown\": {},\n  \"usageUnknown\": {},\n  \"sinceLast\": {},\n  \"withoutOwner\": {},\n  \"exitCode\": {}\n}}\n",
         if any { "\n  " } else { "" },
         outcome.pages,
         json!(outcome.rules_unknown),
         json!(outcome.usage_unknown),
-        outcome.since_last.as_ref().map_or(Value::Null, |read| json!({
-            "full": read.full.is_some(),
-            "why": read.full,
-            "changed": read.changed,
-            "removed": read.removed,
-        })),
+        outcome.since_last.as_ref().map_or(Value::Null, since_last_json),
+        json!(outcome.without_owner),
         outcome.exit_code
     )
 }
@@ -304,7 +361,7 @@ pub fn apps_json_stopped(error: &crate::Error, any: bool) -> String {
 }
 
 fn app_json(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -> Value {
-    json!({
+    let mut value = json!({
         "id": app.id,
         "appId": app.app_id,
         "displayName": app.display_name,
@@ -319,7 +376,17 @@ fn app_json(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -
             "source": seen.map(|s| s.source.as_str()),
         })).collect::<Vec<_>>(),
         "ruleFindings": app.findings,
-    })
+    });
+    if let Some(owners) = &app.owners {
+        value["owners"] = owners
+            .iter()
+            .map(|o| json!({"type": o.kind.as_str(), "id": o.id, "name": o.name}))
+            .collect();
+    }
+    if let Some(count) = app.federated_credentials {
+        value["federatedIdentityCredentials"] = json!(count);
+    }
+    value
 }
 
 fn secret_json(secret: &SecretSummary) -> Value {

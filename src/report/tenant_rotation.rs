@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::tenant::rules_json;
+use super::tenant::{rules_json, since_last_json, since_last_line};
 use crate::rotation::Disposition;
 use crate::rules::Rules;
 use crate::time_fmt::rfc3339_utc;
@@ -43,6 +43,7 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
             "error": a.error.as_ref().map(ToString::to_string),
         })).collect::<Vec<_>>(),
         "graph": cost_json(&outcome.cost),
+        "sinceLast": outcome.since_last.as_ref().map(since_last_json),
     })
 }
 
@@ -308,6 +309,9 @@ pub fn rotate_text(outcome: &GraphRotateOutcome) -> String {
             unknown.len(),
             if unknown.len() == 1 { "" } else { "s" }
         ));
+    }
+    if let Some(read) = &outcome.since_last {
+        out.push_str(&since_last_line(read));
     }
     out.push_str(&cost_lines(&outcome.cost));
     out

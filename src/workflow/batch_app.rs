@@ -129,6 +129,7 @@ fn tenant_row(
 ) -> Result<AppOutcome> {
     use super::graph_rotate::{self, AppAction, GraphRotateRequest};
     let request = GraphRotateRequest {
+        since_last: None,
         apps: vec![app_id],
         all: false,
         include_without_certificate: false,

@@ -4,6 +4,7 @@
 //! with [`crate::report`], so one path serves all of them.
 
 pub mod api_policy;
+pub mod app_relations;
 pub mod app_roles;
 pub mod batch_app;
 pub mod batch_run;

@@ -1,12 +1,13 @@
-//! What `graph apps --since-last` keeps between runs: per Graph host and tenant, the delta link Graph gave at the
-//! end of the last round, and every application as that round left it (its credentials' metadata, never a key).
-//! A later run asks Graph only what changed since, merges it in, and judges every app again at its own moment,
-//! since a certificate can come due without anything changing in the tenant.
+//! What `graph apps --since-last` and `graph rotate --all --since-last` keep between runs: per Graph host and
+//! tenant, the delta link Graph gave at the end of the last round, and every application as that round left it
+//! (the properties a rotation plans on: its credentials' metadata, never a key), so a daily scan and a scheduled
+//! rotation share one state. A later run asks Graph only what changed since, merges it in, and judges every app
+//! again at its own moment, since a certificate can come due without anything changing in the tenant.
 //!
 //! The state is keycred's own file: in the user's state folder (`$XDG_STATE_HOME/keycred/scans/`), owner-only,
 //! read and written under a lock, refused when another user could have written it. A link in it is followed only
 //! to the Graph origin of the run. A state older than 6 days (Graph keeps a delta link 7), for another host or
-//! tenant, unreadable, or whose link Graph no longer knows (`syncStateNotFound`) gives way to a full round, said
+//! tenant, of other properties, unreadable, or whose link Graph no longer knows (`syncStateNotFound`) gives way to a full round, said
 //! once.
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,9 @@ const VERSION: u32 = 1;
 #[derive(Debug, Serialize, Deserialize)]
 struct StateFile {
     version: u32,
+    /// The properties the delta link selects: a state made for other properties is not merged into.
+    #[serde(default)]
+    select: String,
     graph: String,
     tenant: String,
     delta_link: String,
@@ -110,7 +114,7 @@ pub fn catch_up(
         )
     })?;
     let path = path_for(dir, client.base(), tenant);
-    let saved = load(&path, client, tenant, now)?;
+    let saved = load(&path, client, tenant, select, now)?;
     let (mut apps, link, mut full) = match saved {
         Ok(file) => (file.apps, file.delta_link, None),
         Err(why) => (Map::new(), client.delta_start(select), Some(why)),
@@ -139,6 +143,7 @@ pub fn catch_up(
     };
     let file = StateFile {
         version: VERSION,
+        select: select.to_owned(),
         graph: client.base().to_owned(),
         tenant: tenant.to_string(),
         delta_link,
@@ -199,6 +204,7 @@ fn load(
     path: &Path,
     client: &GraphClient,
     tenant: uuid::Uuid,
+    select: &str,
     now: OffsetDateTime,
 ) -> Result<std::result::Result<StateFile, String>> {
     let _lock = fsio::lock_private(path, "the scan state", "run without --since-last")?;
@@ -225,6 +231,11 @@ fn load(
         {
             Err(format!(
                 "the saved state {} is for another Graph or tenant, so every app was read",
+                path.display()
+            ))
+        } else if file.select != select {
+            Err(format!(
+                "the saved state {} holds other properties of the apps (an earlier keycred's), so every app was read",
                 path.display()
             ))
         } else if !(0..MAX_AGE.whole_seconds()).contains(&age) {

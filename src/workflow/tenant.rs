@@ -160,6 +160,10 @@ pub struct AppSummary {
     pub findings: Vec<String>,
     /// With `usage`: each certificate's last sign-in, in the order of `certificates`.
     pub last_sign_ins: Vec<Option<crate::usage::Seen>>,
+    /// With `owners`: who owns it (empty: nobody, so nobody gets Entra's expiry mail); `None`: not read.
+    pub owners: Option<Vec<super::app_relations::Owner>>,
+    /// With `federated`: how many federated identity credentials it holds (they do not expire); `None`: not read.
+    pub federated_credentials: Option<usize>,
 }
 
 /// One scan of the tenant.
@@ -184,6 +188,10 @@ pub struct ScanRequest {
     /// `--since-last`: read only what changed since the last such run (`applications/delta`), its state kept in
     /// this folder.
     pub since_last: Option<PathBuf>,
+    /// Read each app's owners (one more read per app, twenty to a `$batch`).
+    pub owners: bool,
+    /// Count each app's federated identity credentials (one more read per app, twenty to a `$batch`).
+    pub federated: bool,
 }
 
 /// What the scan found: counts only, since the apps go to `each` as their pages arrive.
@@ -207,6 +215,8 @@ pub struct ScanOutcome {
     pub rules_unknown: Option<String>,
     /// With `usage`: why there is no evidence of use, if there is none.
     pub usage_unknown: Option<String>,
+    /// With `owners`: the apps nobody owns.
+    pub without_owner: Option<usize>,
 }
 
 impl ScanOutcome {
@@ -271,9 +281,13 @@ pub fn scan(
         Some(_) => format!("{},createdDateTime", graph::SCAN_SELECT),
         None => graph::SCAN_SELECT.to_owned(),
     };
+    if request.owners {
+        outcome.without_owner = Some(0);
+    }
     let mut judge_page = |page: Vec<Value>, outcome: &mut ScanOutcome| -> Result<()> {
         interrupt.check()?;
         outcome.pages += 1;
+        let mut summaries = Vec::with_capacity(page.len());
         for app in page {
             let created =
                 text(&app, "createdDateTime").and_then(|t| crate::time_fmt::parse_instant(&t).ok());
@@ -288,9 +302,16 @@ pub fn scan(
                     .map(|c| evidence.seen(c.key_id))
                     .collect();
             }
+            summaries.push(summary);
+        }
+        super::app_relations::read(client, &mut summaries, request.owners, request.federated)?;
+        for summary in summaries {
             outcome.apps += 1;
             outcome.by_verdict[verdict_index(summary.verdict)] += 1;
             outcome.with_secrets += usize::from(!summary.secrets.is_empty());
+            if let (Some(count), Some(owners)) = (&mut outcome.without_owner, &summary.owners) {
+                *count += usize::from(owners.is_empty());
+            }
             if summary.verdict != Verdict::NoCredentials || outcome.no_credential_counts {
                 worst = worst.max(Some(summary.verdict));
             }
@@ -309,7 +330,10 @@ pub fn scan(
                         .into(),
                 ));
             }
-            let caught_up = super::scan_state::catch_up(client, &select, dir, now)?;
+            // The properties graph rotate --all --since-last plans on (the scan's among them), so that a daily
+            // scan and a scheduled rotation keep one state of the tenant.
+            let select = super::rotation::graph_store::SELECT;
+            let caught_up = super::scan_state::catch_up(client, select, dir, now)?;
             outcome.since_last = Some(caught_up.summary());
             let mut apps = caught_up.apps;
             while !apps.is_empty() {
@@ -420,6 +444,8 @@ pub(crate) fn summarize(
         rules: None,
         findings: Vec::new(),
         last_sign_ins: Vec::new(),
+        owners: None,
+        federated_credentials: None,
     })
 }
 

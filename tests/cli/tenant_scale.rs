@@ -620,3 +620,408 @@ fn service_principals_show_saml_groups_the_one_in_use_and_app_proxys_own_secret(
     );
     assert_eq!(report["exitCode"], 4);
 }
+
+#[test]
+fn owners_and_federated_credentials_are_read_twenty_to_a_batch_and_an_app_without_owner_is_named() {
+    if !node_ready() {
+        return;
+    }
+    let mut apps = tenant_apps(30);
+    apps[0]["owners"] =
+        serde_json::json!([{"userPrincipalName": "alice@contoso.com", "displayName": "Alice"}]);
+    // Owned by a service principal (an automation app) and a user.
+    apps[2]["owners"] = serde_json::json!(["20000000-0000-4000-8000-000000000005",
+        {"userPrincipalName": "bob@contoso.com", "displayName": "Bob"}]);
+    apps[3]["federatedIdentityCredentials"] = serde_json::json!([
+        {"name": "github-main", "issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/api:ref:refs/heads/main"},
+        {"name": "aks", "issuer": "https://oidc.prod-aks.azure.com/x/", "subject": "system:serviceaccount:ns:sa"}]);
+    let Some(tenant) = Tenant::start(&apps, "Application.Read.All") else {
+        return;
+    };
+
+    // Without the flags, no app is read beyond the listing.
+    let out = tenant.keycred("apps").arg("--json").output().unwrap();
+    assert!(output_json(&out)["apps"][0].get("owners").is_none());
+    assert!(!tenant
+        .graph
+        .log()
+        .iter()
+        .map(path_of)
+        .any(|p| p.contains("/owners")));
+
+    let before = tenant.graph.log().len();
+    let out = tenant
+        .keycred("apps")
+        .args(["--owners", "--federated", "--json"])
+        .output()
+        .unwrap();
+    let report = output_json(&out);
+    let app = |i: usize| report["apps"][i].clone();
+    assert_eq!(
+        app(0)["owners"],
+        serde_json::json!([{"type": "user", "id": app(0)["owners"][0]["id"], "name": "alice@contoso.com"}]),
+        "{report}"
+    );
+    assert_eq!(app(1)["owners"], serde_json::json!([]));
+    let owners_of_2 = app(2)["owners"].clone();
+    let kinds: Vec<&str> = owners_of_2
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["servicePrincipal", "user"], "{report}");
+    assert_eq!(app(2)["owners"][0]["name"], "App 5");
+    assert_eq!(app(3)["federatedIdentityCredentials"], 2);
+    assert_eq!(app(0)["federatedIdentityCredentials"], 0);
+    // Federated credentials never expire: app 3's verdict is its certificates' alone.
+    assert_eq!(app(3)["verdict"], "no-credentials");
+    assert_eq!(report["withoutOwner"], 28, "{report}");
+
+    // Two reads per app, all in batches of at most 20: 60 items in 3 batches.
+    let log = tenant.graph.log();
+    let batches: Vec<&Value> = log[before..]
+        .iter()
+        .filter(|e| path_of(e) == "/v1.0/$batch")
+        .collect();
+    assert_eq!(
+        batches.len(),
+        3,
+        "{:?}",
+        log[before..].iter().map(path_of).collect::<Vec<_>>()
+    );
+    let items: Vec<String> = log[before..]
+        .iter()
+        .filter(|e| e["batch"] == true)
+        .map(path_of)
+        .collect();
+    assert_eq!(
+        items.iter().filter(|p| p.contains("/owners?")).count(),
+        30,
+        "{items:?}"
+    );
+    assert_eq!(
+        items
+            .iter()
+            .filter(|p| p.contains("/federatedIdentityCredentials?"))
+            .count(),
+        30
+    );
+
+    // Text: the app nobody owns says who misses Entra's expiry mail; CSV gains owners and the count.
+    let out = tenant
+        .keycred("apps")
+        .args(["--owners", "--federated"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let block = text
+        .split("\n2")
+        .find(|b| b.contains("App 1 "))
+        .unwrap()
+        .to_owned();
+    assert!(
+        block.contains("owners  none: nobody gets Entra's expiry mail"),
+        "{block}"
+    );
+    assert!(text.contains("owners  alice@contoso.com (user)"), "{text}");
+    assert!(
+        text.contains("federated  2 (federated credentials do not expire)"),
+        "{text}"
+    );
+    assert!(text.contains("28 apps without an owner"), "{text}");
+    let out = tenant
+        .keycred("apps")
+        .args(["--owners", "--federated", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",owners,federatedCredentials"),
+        "{csv}"
+    );
+    let row = csv.lines().find(|l| l.contains(",App 2,")).unwrap();
+    assert!(
+        row.ends_with(",App 5 (service principal); bob@contoso.com (user),0"),
+        "{row}"
+    );
+    let row = csv.lines().find(|l| l.contains(",App 1,")).unwrap();
+    assert!(row.ends_with(",none,0"), "{row}");
+
+    // An app deleted between the listing and the batch: its read fails alone, said as its problem.
+    tenant.graph.faults(
+        serde_json::json!([{"status": 404, "code": "Request_ResourceNotFound",
+            "pathContains": "000000000004/owners"}]),
+        0,
+    );
+    let out = tenant
+        .keycred("apps")
+        .args(["--owners", "--json"])
+        .output()
+        .unwrap();
+    let report = output_json(&out);
+    let gone = &report["apps"][4];
+    assert!(gone.get("owners").is_none(), "{gone}");
+    assert!(
+        gone["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("its owners could not be read: "),
+        "{gone}"
+    );
+    assert_eq!(report["apps"][5]["owners"], serde_json::json!([]));
+    assert_eq!(report["withoutOwner"], 27);
+
+    // Without the right to read owners, the scan stops with Graph's refusal rather than print 30 problems.
+    tenant.graph.faults(
+        serde_json::json!([{"status": 403, "code": "Authorization_RequestDenied", "pathContains": "/owners"}]),
+        1,
+    );
+    let out = tenant.keycred("apps").arg("--owners").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(error.contains("Authorization_RequestDenied"), "{error}");
+}
+
+#[test]
+fn a_scheduled_rotation_since_last_reads_only_what_changed_and_shares_the_scans_state() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(40), "Application.ReadWrite.All") else {
+        return;
+    };
+    let state = tempfile::tempdir().unwrap();
+    let rotate = |extra: &[&str]| -> (usize, Value) {
+        let before = tenant.graph.log().len();
+        let out = tenant
+            .keycred("rotate")
+            .args(["--all", "--since-last", "--no-pfx", "--json", "--out"])
+            .arg(tenant.dir.path().join("certs"))
+            .args(extra)
+            .env("XDG_STATE_HOME", state.path())
+            .output()
+            .unwrap();
+        (before, output_json(&out))
+    };
+    let result_count = |report: &Value, result: &str| {
+        report["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["result"] == result)
+            .count()
+    };
+    // The first run reads every app through the delta query, never the listing, and rotates the due ones
+    // (renewal due or expired: 20 of 40).
+    let (before, first) = rotate(&["--apply"]);
+    assert_eq!(first["sinceLast"]["full"], true, "{first:#}");
+    assert_eq!(result_count(&first, "rotated"), 20, "{first:#}");
+    let paths = since(&tenant, before);
+    assert!(
+        !paths.iter().any(|p| p.starts_with("/v1.0/applications?")),
+        "{paths:#?}"
+    );
+    assert!(paths
+        .iter()
+        .any(|p| p.starts_with("/v1.0/applications/delta?")));
+
+    // The next scheduled run: one delta call brings the 20 rotated apps; nothing is due, so nothing else is read.
+    let (before, second) = rotate(&[]);
+    assert_eq!(
+        second["sinceLast"],
+        serde_json::json!({"full": false, "why": null, "changed": 20, "removed": 0})
+    );
+    assert_eq!(result_count(&second, "planned"), 0, "{second:#}");
+    let paths = since(&tenant, before);
+    assert_eq!(paths.len(), 1, "{paths:#?}");
+    assert!(paths[0].starts_with("/v1.0/applications/delta?"));
+
+    // The daily scan shares the state: one delta call, nothing changed, every app judged again.
+    let (before, scan) = since_last(&tenant, state.path());
+    assert_eq!(scan["sinceLast"]["changed"], 0, "{:#}", scan["sinceLast"]);
+    assert_eq!(scan["apps"].as_array().unwrap().len(), 40);
+    assert_eq!(since(&tenant, before).len(), 1);
+
+    // A state an earlier keycred saved (other properties selected) is not merged into: every app read, said.
+    let file = state_file(state.path());
+    let mut saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    saved.as_object_mut().unwrap().remove("select");
+    std::fs::write(&file, saved.to_string()).unwrap();
+    let (_, third) = rotate(&[]);
+    assert_eq!(third["sinceLast"]["full"], true);
+    assert!(
+        third["sinceLast"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("holds other properties"),
+        "{:#}",
+        third["sinceLast"]
+    );
+
+    // Only with --all, and not with --filter.
+    let out = tenant
+        .keycred("rotate")
+        .args([
+            "--app",
+            "20000000-0000-4000-8000-000000000001",
+            "--since-last",
+        ])
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "--all");
+}
+
+#[test]
+fn a_budget_outside_one_to_a_hundred_percent_is_refused_before_anything_is_sent() {
+    for (command, budget) in [
+        ("apps", "0"),
+        ("rotate", "101"),
+        ("sps", "-5"),
+        ("apps", "ninety"),
+    ] {
+        let mut cmd = keycred();
+        cmd.args([
+            "graph",
+            command,
+            "--graph-url",
+            "http://127.0.0.1:9",
+            "--token-file",
+            "/nonexistent",
+        ]);
+        if command == "rotate" {
+            cmd.arg("--all");
+        }
+        let out = cmd.arg(format!("--budget={budget}")).output().unwrap();
+        assert_fails(&out, 2, "--budget <PERCENT>");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(budget),
+            "{command} --budget {budget}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_corrupt_scan_state_gives_way_to_a_full_read_said_and_is_replaced() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(10), "Application.Read.All") else {
+        return;
+    };
+    let state = tempfile::tempdir().unwrap();
+    let (_, first) = since_last(&tenant, state.path());
+    assert_eq!(first["sinceLast"]["full"], true);
+    let file = state_file(state.path());
+    // Cut short, as a full disk or a killed writer would leave it (keycred's own writes are atomic).
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let (before, second) = since_last(&tenant, state.path());
+    assert_eq!(second["apps"].as_array().unwrap().len(), 10);
+    assert_eq!(second["sinceLast"]["full"], true);
+    let why = second["sinceLast"]["why"].as_str().unwrap();
+    assert!(
+        why.contains("could not be read") && why.contains("replaced"),
+        "{why}"
+    );
+    assert!(since(&tenant, before)
+        .iter()
+        .all(|p| p.starts_with("/v1.0/applications/delta?")));
+    // Replaced by a whole state: the next run reads only what changed.
+    let (_, third) = since_last(&tenant, state.path());
+    assert_eq!(
+        third["sinceLast"]["full"], false,
+        "{:#}",
+        third["sinceLast"]
+    );
+}
+
+#[test]
+fn named_apps_are_read_in_one_batch_by_appid_then_by_object_id_for_those_not_found() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = Tenant::start(&tenant_apps(12), "Application.ReadWrite.All") else {
+        return;
+    };
+    // Three appIds and one object id (apps 1, 2, 5 and 6: all due).
+    let named = [
+        "20000000-0000-4000-8000-000000000001",
+        "20000000-0000-4000-8000-000000000002",
+        "10000000-0000-4000-8000-000000000005",
+        "20000000-0000-4000-8000-000000000006",
+    ];
+    let before = tenant.graph.log().len();
+    let mut cmd = tenant.keycred("rotate");
+    for app in named {
+        cmd.args(["--app", app]);
+    }
+    let out = cmd
+        .args(["--no-pfx", "--json", "--out"])
+        .arg(tenant.dir.path().join("certs"))
+        .output()
+        .unwrap();
+    let report = output_json(&out);
+    let planned: Vec<&str> = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(planned, ["planned"; 4], "{report:#}");
+    let log = tenant.graph.log();
+    let single: Vec<String> = log[before..]
+        .iter()
+        .filter(|e| e["batch"] != true && path_of(e) != "/v1.0/$batch")
+        .map(path_of)
+        .collect();
+    assert!(
+        !single.iter().any(|p| p.starts_with("/v1.0/applications")),
+        "each named app read in a batch, none alone: {single:#?}"
+    );
+    let items: Vec<String> = log[before..]
+        .iter()
+        .filter(|e| e["batch"] == true)
+        .map(path_of)
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "/v1.0/applications(appId='20000000-0000-4000-8000-000000000001')",
+            "/v1.0/applications(appId='20000000-0000-4000-8000-000000000002')",
+            "/v1.0/applications(appId='10000000-0000-4000-8000-000000000005')",
+            "/v1.0/applications(appId='20000000-0000-4000-8000-000000000006')",
+            "/v1.0/applications/10000000-0000-4000-8000-000000000005",
+        ],
+        "{items:#?}"
+    );
+    // A named app that is in neither form fails alone, with the advice a single read gives.
+    let out = tenant
+        .keycred("rotate")
+        .args([
+            "--app",
+            named[0],
+            "--app",
+            "30000000-0000-4000-8000-000000000009",
+            "--no-pfx",
+            "--json",
+        ])
+        .args(["--out"])
+        .arg(tenant.dir.path().join("certs2"))
+        .output()
+        .unwrap();
+    let report = output_json(&out);
+    assert_eq!(report["apps"][0]["result"], "planned");
+    assert_eq!(report["apps"][1]["result"], "failed");
+    assert!(
+        report["apps"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Request_ResourceNotFound"),
+        "{report:#}"
+    );
+}

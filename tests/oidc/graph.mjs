@@ -40,6 +40,7 @@
 //   past one, 429 with Retry-After; each logged request carries its cost.
 // - GET /v1.0/applications/delta (graph-delta.mjs): every app, then only what changed, with @removed; expired
 //   tokens answer 410 syncStateNotFound.
+// - GET /v1.0/applications/{id}/owners and /federatedIdentityCredentials (graph-relations.mjs): one page each.
 // - GET /v1.0/servicePrincipals ($select, $top, paging): the seed's "servicePrincipals" as given, then one per
 //   app.
 // - POST /v1.0/$batch: up to 20 GET requests, each answered (status, headers, body) and logged as on its own.
@@ -63,6 +64,7 @@ import { createServer } from 'node:http';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, compactVerify } from 'jose';
 import { costOf, spend } from './graph-budget.mjs';
 import { changed, delta, expireTokens, removedApp } from './graph-delta.mjs';
+import { navigation } from './graph-relations.mjs';
 
 const [jwksUrl, tenant, seedPath] = process.argv.slice(2);
 const jwks = createRemoteJWKSet(new URL(jwksUrl));
@@ -95,6 +97,7 @@ function normalizeApp(app) {
     // The id of the app management policy assigned to it, if any.
     policy: app.policy ?? null,
     owners: app.owners ?? [],
+    federatedIdentityCredentials: app.federatedIdentityCredentials ?? [],
     // Whether the app may read its own registration (Graph allows it only with a permission in some tenants).
     selfRead: app.selfRead ?? true,
     // Its service principal in this tenant (none when false), and the app roles it was granted (admin consent):
@@ -544,6 +547,13 @@ async function route(req, url, who, body) {
   if (req.method === 'GET' && path === '/v1.0/applications/delta') {
     if (!allowed(who, null, false)) throw denied();
     return [200, delta(url, origin, apps.filter((a) => allowed(who, a, false)), (a, select) => appWire(a, select, false), GraphError)];
+  }
+  const nav = /^\/v1\.0\/applications(\(appId='[^']*'\)|\/[^/]+)\/(owners|federatedIdentityCredentials)$/.exec(path);
+  if (nav) {
+    const app = findApp(nav[1].replace(/^\//, ''));
+    if (req.method !== 'GET') throw new GraphError(405, 'Request_BadRequest', `Method ${req.method} is not allowed here.`);
+    if (!allowed(who, app, false)) throw denied();
+    return [200, navigation(app, nav[2], url, origin, apps)];
   }
   const one = /^\/v1\.0\/applications(\(appId='[^']*'\)|\/[^/]+)(\/addKey|\/removeKey)?$/.exec(path);
   if (!one) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);

@@ -42,6 +42,9 @@ pub struct GraphRotateRequest {
     pub include_without_certificate: bool,
     /// An OData `$filter` for `all`.
     pub filter: Option<String>,
+    /// With `all`: the apps as the saved scan state in this folder has them, brought up to date through Graph's
+    /// `applications/delta` (`--since-last`), instead of a full listing.
+    pub since_last: Option<std::path::PathBuf>,
     /// The planner's policy.
     pub policy: Policy,
     /// How each app's new credential is made; `subject` empty takes the app's newest credential's, else
@@ -261,6 +264,8 @@ pub struct GraphRotateOutcome {
     pub self_service: bool,
     /// What the run spent of Graph's budget, and what applying its plan would.
     pub cost: RunCost,
+    /// With `since_last`: what the run read of the tenant.
+    pub since_last: Option<super::scan_state::SinceLast>,
 }
 
 /// What a run spent of Graph's budget.
@@ -308,6 +313,12 @@ pub fn graph_rotate(
             "name the apps (--app ID, repeatable) or give --all, one of the two".into(),
         ));
     }
+    if request.since_last.is_some() && (!request.all || request.filter.is_some()) {
+        return Err(Error::Invalid(
+            "--since-last brings the whole tenant's saved state up to date: give it with --all, without --filter"
+                .into(),
+        ));
+    }
     let signer = match &request.self_service {
         Some(service) => {
             if request.all || request.apps.len() != 1 {
@@ -332,7 +343,7 @@ pub fn graph_rotate(
         None => None,
     };
     let started = std::time::Instant::now();
-    let (mut slots, left_alone) = select::apps(client, &request, interrupt, now)?;
+    let (mut slots, left_alone, since_last) = select::apps(client, &request, interrupt, now)?;
     // The listed apps move to the workers; the slots keep only their ids and places.
     let ids: Vec<(Uuid, Option<Value>)> = slots
         .iter_mut()
@@ -387,6 +398,7 @@ pub fn graph_rotate(
         interrupted_by: interrupt.signal(),
         self_service: request.self_service.is_some(),
         cost,
+        since_last,
     })
 }
 
@@ -545,13 +557,13 @@ fn plan_and_apply(
         client,
         id,
         signer,
-        // With --all every id is an object id the listing gave: read by it at once, never first guessed as an
-        // appId (a 404 per app against Graph's budget).
+        // An app listed (or read by name already) comes with its object id: read by it at once, never first
+        // guessed as an appId (a 404 per app against Graph's budget).
         request
             .self_service
             .as_ref()
             .and_then(|s| s.object_id)
-            .or(request.all.then_some(id)),
+            .or((request.all || listed.is_some()).then_some(id)),
         (request.credential.out.clone(), request.per_app_folder),
         &shared.tenant,
     )

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::workflow::rotation::graph_store::{listed_needs_keys, with_keys, SELECT};
+use crate::workflow::scan_state::SinceLast;
 
 /// One app of a run: an id to work on (with the app as the listing gave it, to plan on without reading it again),
 /// or (`Err`) the outcome of one whose listing showed nothing to do.
@@ -18,44 +19,103 @@ pub(super) fn apps(
     request: &GraphRotateRequest,
     interrupt: &crate::interrupt::Interrupt,
     now: OffsetDateTime,
-) -> Result<(Vec<Slot>, Vec<AppRotation>)> {
+) -> Result<(Vec<Slot>, Vec<AppRotation>, Option<SinceLast>)> {
     let mut ids: Vec<Slot> = request.apps.iter().map(|id| Ok((*id, None))).collect();
     let mut left_alone = Vec::new();
-    if request.all {
-        // The listing's credential metadata (no keys) tells which apps hold a certificate credential, and is
-        // what a due app's plan starts from.
-        client.applications(
-            request.filter.as_deref(),
-            SELECT,
-            crate::graph::MAX_PAGE,
-            |page| {
-                interrupt.check()?;
-                for app in page {
-                    let Some(id) = app.get("id").and_then(Value::as_str) else {
-                        continue;
-                    };
-                    let Ok(id) = id.parse::<Uuid>() else { continue };
-                    if request.include_without_certificate || holds_client_certificate(&app) {
-                        ids.push(match nothing_to_do(&app, request, now) {
-                            Some(skipped) => Err(Box::new(skipped)),
-                            None => Ok((id, Some(app))),
-                        });
-                    } else {
-                        let mut rotation =
-                            AppRotation::nothing_yet(id.to_string(), AppAction::NoCertificate);
-                        rotation.app_id = text(&app, "appId").unwrap_or_default();
-                        rotation.display_name = text(&app, "displayName");
-                        left_alone.push(rotation);
+    if !request.all {
+        // Two or more named apps are read together; one (or an app rolling its own keys, which may read only
+        // itself) is read by its own worker.
+        if request.apps.len() > 1 && request.self_service.is_none() {
+            read_named(client, &mut ids)?;
+            read_keys(client, &mut ids, request.ca.is_some())?;
+        }
+        return Ok((ids, left_alone, None));
+    }
+    // The listing's credential metadata (no keys) tells which apps hold a certificate credential, and is what a
+    // due app's plan starts from.
+    let mut sort = |page: Vec<Value>| -> Result<()> {
+        interrupt.check()?;
+        for app in page {
+            let Some(id) = app.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let Ok(id) = id.parse::<Uuid>() else { continue };
+            if request.include_without_certificate || holds_client_certificate(&app) {
+                ids.push(match nothing_to_do(&app, request, now) {
+                    Some(skipped) => Err(Box::new(skipped)),
+                    None => Ok((id, Some(app))),
+                });
+            } else {
+                let mut rotation =
+                    AppRotation::nothing_yet(id.to_string(), AppAction::NoCertificate);
+                rotation.app_id = text(&app, "appId").unwrap_or_default();
+                rotation.display_name = text(&app, "displayName");
+                left_alone.push(rotation);
+            }
+        }
+        Ok(())
+    };
+    let since_last = match &request.since_last {
+        None => {
+            client.applications(
+                request.filter.as_deref(),
+                SELECT,
+                crate::graph::MAX_PAGE,
+                sort,
+            )?;
+            None
+        }
+        Some(dir) => {
+            let caught_up = crate::workflow::scan_state::catch_up(client, SELECT, dir, now)?;
+            let read = caught_up.summary();
+            sort(caught_up.apps)?;
+            Some(read)
+        }
+    };
+    read_keys(client, &mut ids, request.ca.is_some())?;
+    Ok((ids, left_alone, since_last))
+}
+
+/// Reads the named apps through `$batch`, each as the app it names: by appId first (what an admin types), then by
+/// object id for those Graph did not find so. A found app's slot takes its object id and the app as read (the
+/// properties a read without `$select` gives, keys left out), to plan on without reading it again; an app found in
+/// neither form, or refused, is left to its own read, which says why.
+fn read_named(client: &GraphClient, slots: &mut [Slot]) -> Result<()> {
+    let mut unread: Vec<usize> = (0..slots.len()).collect();
+    for by_app_id in [true, false] {
+        let paths: Vec<String> = unread
+            .iter()
+            .filter_map(|index| slots[*index].as_ref().ok())
+            .map(|(id, _)| match by_app_id {
+                true => format!("/applications(appId='{id}')"),
+                false => format!("/applications/{id}"),
+            })
+            .collect();
+        if paths.is_empty() {
+            break;
+        }
+        let answers = client.get_many(&paths)?;
+        let mut missing = Vec::new();
+        for (index, answer) in unread.iter().zip(answers) {
+            match answer {
+                Ok(app) => {
+                    let object_id = app
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .and_then(|id| id.parse().ok());
+                    if let (Some(object_id), Ok(slot)) = (object_id, &mut slots[*index]) {
+                        *slot = (object_id, Some(app));
                     }
                 }
-                Ok(())
-            },
-        )?;
+                Err(Error::Graph(failure)) if failure.code == "Request_ResourceNotFound" => {
+                    missing.push(*index)
+                }
+                Err(_) => {}
+            }
+        }
+        unread = missing;
     }
-    if request.all {
-        read_keys(client, &mut ids, request.ca.is_some())?;
-    }
-    Ok((ids, left_alone))
+    Ok(())
 }
 
 /// Reads, through `$batch`, the keys of the listed apps whose plan needs them (a certificate whose metadata has no
