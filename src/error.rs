@@ -177,6 +177,10 @@ pub enum Error {
     #[error("{0}")]
     Graph(Box<GraphFailure>),
 
+    /// Azure Key Vault answered a request with an error (after any retries), or with what keycred cannot use.
+    #[error("{0}")]
+    Vault(String),
+
     /// A token (or an assertion) failed a check an API would make: signature, expiry, audience, issuer, role.
     #[error("{0}")]
     TokenCheck(String),

@@ -312,3 +312,32 @@ pub fn roles(text: &str) {
         let _ = RoleSet::build(template.roles, IdPolicy::Random, &[]);
     }
 }
+
+/// What a Key Vault answers (or whatever answers at `--key-vault`): a certificate version read from any JSON, its
+/// key URL held to the vault's origin, its certificate parsed, an error answer said; and the text as a vault URL
+/// of each cloud.
+pub fn vault_answer(text: &str) {
+    use crate::graph::Cloud;
+    for cloud in [Cloud::Public, Cloud::UsGov, Cloud::China] {
+        if let Ok(base) = crate::vault::check_url(text, cloud) {
+            assert!(!base.ends_with('/'), "{base}");
+        }
+    }
+    let Ok(answer) = crate::input::parse_json(text, "answer") else {
+        return;
+    };
+    for base in ["https://k.vault.azure.net", "http://127.0.0.1:8200"] {
+        if let Ok(found) = crate::vault::certificate_from(base, "name", &answer) {
+            assert!(
+                found.kid.starts_with(&format!("{base}/keys/")),
+                "{}",
+                found.kid
+            );
+            let _ = crate::credential::CertificateInfo::from_der(&found.cer);
+        }
+    }
+    for status in [400, 401, 403, 404, 429] {
+        let _ =
+            crate::vault::failure("GET /certificates/x", status, &answer, Some(text)).to_string();
+    }
+}

@@ -22,13 +22,19 @@
 //!   one Graph client, [`graph`]), [`workflow::tenant_rules`] (the tenant's credential rules, read one way for
 //!   the Graph store, `graph apps --rules` and `doctor`), [`workflow::graph_retire`] (`graph usage`, `graph
 //!   retire`: Entra's sign-in records, and removals through the rotation engine), [`workflow::scan_state`] (`graph
-//!   apps --since-last`: the delta link and the apps it saw, kept between runs), [`workflow::sp_scan`] (`graph
-//!   sps`), [`workflow::doctor`]. A typed request in, a typed outcome out; no
-//!   argument parsing, printing, prompting or environment.
+//!   apps --since-last` and `graph rotate --all --since-last`: the delta link and the apps it saw, kept between
+//!   runs), [`workflow::app_relations`] (`graph apps --owners --federated`), [`workflow::sp_scan`] (`graph sps`),
+//!   [`workflow::vault_new`] (`new --key-vault`: a certificate made in Azure Key Vault through the one Key Vault
+//!   client, [`vault`], whose keys also sign `assertion` and `token` through [`workflow::prove`]),
+//!   [`workflow::doctor`]. A typed request in, a typed outcome out; no argument parsing, printing, prompting or
+//!   environment. The outside services' clients, [`graph`] and [`vault`] (and the token endpoint's, in [`flow`]),
+//!   are used by workflows only.
 //! - **domain and renderers**: [`credential`], [`manifest`], [`rotation`] (the pure planner), [`rules`] (app
 //!   management policies: the effective rule, ISO 8601 durations, trusted CAs), [`usage`] (sign-in evidence and
-//!   the retire decision), [`signing`] (service principals' SAML signing certificates, grouped), [`flow`] (JWTs, Graph bodies), [`batch`] (plans), and the pure renderers [`export`], [`manifest`]'s documents, [`deploy`],
-//!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow, ca, tenant, batch, doctor;
+//!   the retire decision), [`signing`] (service principals' SAML signing certificates, grouped), [`flow`] (JWTs,
+//!   signed with a local key or a [`flow::jwt::RemoteSigner`] such as a vault's; Graph bodies), [`batch`] (plans), and the pure renderers [`export`], [`manifest`]'s documents, [`deploy`],
+//!   [`policy`] and [`report`] (one file per area: credential, manifest, rotation, flow, ca, tenant, tenant_rotation, vault, batch,
+//!   doctor;
 //!   it renders the workflows' typed outcomes, so it is the one renderer that reads workflow types, and nothing
 //!   below it reads report).
 //! - **the writer and the inputs**: [`fsio`] (atomic writes, owner-only secrets, locks, backups) and [`input`]
@@ -96,6 +102,7 @@ pub mod shell;
 pub mod signing;
 pub mod time_fmt;
 pub mod usage;
+pub mod vault;
 pub mod words;
 pub mod workflow;
 

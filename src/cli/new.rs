@@ -21,6 +21,21 @@ pub struct NewArgs {
     #[arg(long, value_enum, default_value_t = Format::Graph)]
     pub format: Format,
 
+    /// Make the certificate in Azure Key Vault instead, its key non-exportable and never on this machine: the
+    /// vault's URL (https://NAME.vault.azure.net). --name names it in the vault and its files here; only the
+    /// certificate (CER, PEM) and the keyCredentials fragment are written. Validity in months (--days, --years);
+    /// needs Key Vault Certificates Officer.
+    #[arg(long, value_name = "URL", conflicts_with_all = [
+        "not_after", "hash", "pfx_profile", "password_file", "generate_password", "no_pfx", "pem_bundle", "no_key",
+        "max_lifetime"
+    ])]
+    pub key_vault: Option<String>,
+
+    /// A bearer token for the vault, from the first line of this file (az account get-access-token --resource
+    /// https://vault.azure.net --query accessToken -o tsv); else from KEYCRED_VAULT_TOKEN.
+    #[arg(long, value_name = "FILE", requires = "key_vault")]
+    pub vault_token_file: Option<std::path::PathBuf>,
+
     /// Print a JSON summary instead of text.
     #[arg(long)]
     pub json: bool,

@@ -31,6 +31,20 @@ pub struct ClientCertArgs {
     #[arg(long, value_name = "FILE", requires = "key")]
     pub cert: Option<std::path::PathBuf>,
 
+    /// Sign with a certificate in Azure Key Vault, whose key never leaves the vault: the vault's URL
+    /// (https://NAME.vault.azure.net, of --authority's cloud); with --vault-cert.
+    #[arg(long, value_name = "URL", requires = "vault_cert", conflicts_with_all = ["pfx", "key", "cert"])]
+    pub key_vault: Option<String>,
+
+    /// The vault's certificate: NAME, or NAME/VERSION (else its newest version).
+    #[arg(long, value_name = "NAME[/VERSION]", requires = "key_vault")]
+    pub vault_cert: Option<String>,
+
+    /// A bearer token for the vault, from the first line of this file (az account get-access-token --resource
+    /// https://vault.azure.net --query accessToken -o tsv); else from KEYCRED_VAULT_TOKEN. Never on the command line.
+    #[arg(long, value_name = "FILE", requires = "key_vault")]
+    pub vault_token_file: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub password: PasswordArgs,
 }

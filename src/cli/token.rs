@@ -26,7 +26,7 @@ pub struct TokenArgs {
     pub credential: ClientCertArgs,
 
     /// Read a client secret from the first line of this file (instead of a certificate).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["pfx", "key", "cert"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["pfx", "key", "cert", "key_vault"])]
     pub client_secret_file: Option<std::path::PathBuf>,
 
     /// Assertion signature algorithm.

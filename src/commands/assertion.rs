@@ -16,9 +16,16 @@ pub fn run(args: AssertionArgs) -> anyhow::Result<i32> {
         algorithm: args.alg.into(),
         lifetime: time::Duration::seconds(args.lifetime),
     };
-    let source = super::credential_source(&args.credential).ok_or_else(|| {
+    let source = super::credential_source(
+        &args.credential,
+        &args.authority.url,
+        std::time::Duration::from_secs(60),
+    )?
+    .ok_or_else(|| {
         keycred::Error::Invalid(
-            "give the credential that signs: --pfx FILE, or --key FILE --cert FILE".into(),
+            "give the credential that signs: --pfx FILE, --key FILE --cert FILE, or --key-vault URL --vault-cert \
+             NAME"
+                .into(),
         )
     })?;
     let passwords = super::password_sources(&args.credential.password, None);

@@ -244,11 +244,52 @@ impl From<cli::Format> for keycred::manifest::ManifestFormat {
     }
 }
 
-/// The certificate credential the flags name.
+/// The environment variable that can carry a bearer token for Key Vault.
+const VAULT_TOKEN_ENV: &str = "KEYCRED_VAULT_TOKEN";
+
+/// A bearer token for Key Vault: the first line of `file`, else `KEYCRED_VAULT_TOKEN`; never the command line.
+pub fn vault_token(file: Option<&std::path::Path>) -> keycred::Result<keycred::secret::Password> {
+    match file {
+        Some(file) => keycred::input::password_file(file, "--vault-token-file"),
+        None => match std::env::var(VAULT_TOKEN_ENV) {
+            Ok(token) if !token.trim().is_empty() => Ok(keycred::secret::Password::new(token.trim().to_owned())),
+            _ => Err(keycred::Error::Invalid(format!(
+                "--key-vault: give a token for the vault with --vault-token-file FILE or {VAULT_TOKEN_ENV} (az \
+                 account get-access-token --resource https://vault.azure.net --query accessToken -o tsv)"
+            ))),
+        },
+    }
+}
+
+/// The certificate credential the flags name: a file, or a certificate in Key Vault (its token from
+/// `--vault-token-file` or `KEYCRED_VAULT_TOKEN`); `authority` tells the vault's cloud.
 pub fn credential_source(
     args: &cli::ClientCertArgs,
-) -> Option<keycred::workflow::prove::CredentialSource> {
-    certificate_source(args.pfx.as_ref(), args.key.as_ref(), args.cert.as_ref())
+    authority: &str,
+    timeout: std::time::Duration,
+) -> anyhow::Result<Option<keycred::workflow::prove::CredentialSource>> {
+    use keycred::workflow::prove::{CredentialSource, VaultSource};
+    let (Some(vault), Some(named)) = (&args.key_vault, &args.vault_cert) else {
+        return Ok(certificate_source(
+            args.pfx.as_ref(),
+            args.key.as_ref(),
+            args.cert.as_ref(),
+        ));
+    };
+    let (name, version) = match named.split_once('/') {
+        Some((name, version)) => (name, Some(version.to_owned())),
+        None => (named.as_str(), None),
+    };
+    keycred::vault::check_name(name)?;
+    let token = vault_token(args.vault_token_file.as_deref())?;
+    Ok(Some(CredentialSource::KeyVault(Box::new(VaultSource {
+        vault: vault.clone(),
+        name: name.to_owned(),
+        version,
+        cloud: keycred::graph::Cloud::of_authority(authority),
+        token: std::sync::Arc::new(token),
+        timeout,
+    }))))
 }
 
 /// A PFX, or a key with its certificate, as the flags of a command name them.

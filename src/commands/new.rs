@@ -8,6 +8,9 @@ use crate::cli::NewArgs;
 use crate::terminal;
 
 pub fn run(args: NewArgs) -> anyhow::Result<i32> {
+    if let Some(vault) = &args.key_vault {
+        return in_vault(&args, vault);
+    }
     let passwords = super::password_sources(&args.credential.pfx.password, None);
     let request = ProvisionRequest {
         credential: super::credential_spec(&args.subject, &args.credential)?,
@@ -28,6 +31,41 @@ pub fn run(args: NewArgs) -> anyhow::Result<i32> {
         terminal::print_json(&summary.json());
     } else {
         terminal::print(&summary.text());
+    }
+    Ok(keycred::exit::SUCCESS)
+}
+
+/// `new --key-vault`: the certificate made in the vault; its public files written here.
+fn in_vault(args: &NewArgs, vault: &str) -> anyhow::Result<i32> {
+    use keycred::workflow::vault_new::{self, VaultNewRequest};
+    let options = &args.credential;
+    let subject = keycred::credential::Subject::parse(&args.subject)?;
+    let validity_months = match (options.days, options.years) {
+        (Some(days), _) => days.div_ceil(30).max(1),
+        (None, Some(years)) => years.saturating_mul(12),
+        (None, None) => 12,
+    };
+    let request = VaultNewRequest {
+        vault: vault.to_owned(),
+        token: super::vault_token(args.vault_token_file.as_deref())?,
+        name: options
+            .name
+            .clone()
+            .unwrap_or_else(|| keycred::provision::default_name(subject.common_name())),
+        subject: args.subject.clone(),
+        validity_months,
+        key_size: options.key_size,
+        out: options.out.clone(),
+        format: args.format.into(),
+        force: options.force,
+        timeout: std::time::Duration::from_secs(60),
+    };
+    let made = vault_new::vault_new(&request)?;
+    let report = keycred::report::vault::vault_new_json(&made);
+    if args.json {
+        terminal::print_json(&report);
+    } else {
+        terminal::print(&keycred::report::vault::vault_new_text(&made));
     }
     Ok(keycred::exit::SUCCESS)
 }

@@ -29,7 +29,8 @@ pub fn run(args: TokenArgs) -> anyhow::Result<i32> {
     // The scope is checked before anything is read or asked for.
     token::check_scope(&request.scope)?;
     let credential = super::token_credential(
-        super::credential_source(&args.credential).map(|source| (source, args.alg.into())),
+        super::credential_source(&args.credential, &args.authority.url, request.timeout)?
+            .map(|source| (source, args.alg.into())),
         args.client_secret_file.as_ref(),
         "give the app's credential",
     )?;

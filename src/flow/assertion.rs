@@ -8,8 +8,8 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::authority::{check_client_id, check_tenant, Authority};
-use super::jwt::{self, Algorithm};
-use crate::credential::{CertificateInfo, PrivateKey, Status, ThumbprintForm};
+use super::jwt::{self, Algorithm, SigningKey};
+use crate::credential::{CertificateInfo, Status, ThumbprintForm};
 use crate::error::{Error, Result};
 
 /// The longest assertion lifetime keycred signs (Entra accepts at most ten minutes).
@@ -20,8 +20,8 @@ pub const MAX_LIFETIME: Duration = Duration::minutes(10);
 pub struct CertificateCredential<'a> {
     /// The certificate registered on the app.
     pub certificate: &'a CertificateInfo,
-    /// Its private key.
-    pub key: &'a PrivateKey,
+    /// Its private key, here or where it is kept.
+    pub key: SigningKey<'a>,
 }
 
 impl CertificateCredential<'_> {
@@ -29,7 +29,9 @@ impl CertificateCredential<'_> {
     /// certificate that is not valid at `now`.
     pub fn check(&self, now: OffsetDateTime) -> Result<()> {
         let cert = self.certificate;
-        self.key.require_rsa("the private key")?;
+        if let SigningKey::Local(key) = self.key {
+            key.require_rsa("the private key")?;
+        }
         let problems = cert.entra_problems();
         if !problems.is_empty() {
             return Err(Error::Refused(format!(
@@ -38,7 +40,8 @@ impl CertificateCredential<'_> {
                 problems.join("; ")
             )));
         }
-        if self.key.matches(cert) != Some(true) {
+        // A remote key is the certificate's by how it was found (Key Vault names the key of each version).
+        if matches!(self.key, SigningKey::Local(key) if key.matches(cert) != Some(true)) {
             return Err(Error::Refused(format!(
                 "the private key does not match the certificate ({}): Entra would reject every assertion it signs; \
                  give the key that belongs to this certificate (or the PFX that holds both)",
@@ -168,7 +171,7 @@ mod tests {
         let made = credential(now);
         let cred = CertificateCredential {
             certificate: &made.certificate,
-            key: &made.key,
+            key: SigningKey::Local(&made.key),
         };
         let a = sign(cred, &request(), now, Uuid::nil()).unwrap();
         assert_eq!(a.header["alg"], "PS256");
@@ -205,7 +208,7 @@ mod tests {
         let other = credential(now);
         let cred = CertificateCredential {
             certificate: &made.certificate,
-            key: &made.key,
+            key: SigningKey::Local(&made.key),
         };
         let mut long = request();
         long.lifetime = Duration::seconds(601);
@@ -213,7 +216,7 @@ mod tests {
         assert_eq!(err.exit_code(), crate::exit::USAGE);
         let mismatched = CertificateCredential {
             certificate: &made.certificate,
-            key: &other.key,
+            key: SigningKey::Local(&other.key),
         };
         let err = sign(mismatched, &request(), now, Uuid::nil())
             .unwrap_err()

@@ -53,7 +53,7 @@ impl Signer<'_> {
             "nbf": nbf,
             "exp": nbf + PROOF_LIFETIME.whole_seconds(),
         });
-        jwt::sign(self.key, &header, &claims)
+        jwt::sign(jwt::SigningKey::Local(self.key), &header, &claims)
     }
 }
 

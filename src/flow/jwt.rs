@@ -1,8 +1,11 @@
 //! Compact JWS signing (RFC 7515) with an RSA credential key, through `jsonwebtoken` on its aws-lc-rs backend
 //! (the crypto backend keycred already has): no protocol code of our own.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use jsonwebtoken::{EncodingKey, Header};
 use serde::Serialize;
+use sha2::Digest as _;
 
 use crate::credential::PrivateKey;
 use crate::error::{Error, Result};
@@ -33,8 +36,75 @@ pub fn header(algorithm: Algorithm) -> Header {
     header
 }
 
-/// Signs `claims` under `header` with an RSA `key` and returns `header.claims.signature`.
-pub fn sign(key: &PrivateKey, header: &Header, claims: &impl Serialize) -> Result<String> {
+/// A key held where keycred cannot read it (Azure Key Vault, an HSM), which signs a SHA-256 digest on request.
+pub trait RemoteSigner: Send + Sync {
+    /// Signs `digest` (SHA-256 of the message) with `algorithm`'s padding; the raw RSA signature.
+    fn sign_digest(&self, algorithm: Algorithm, digest: &[u8; 32]) -> Result<Vec<u8>>;
+    /// Where the key is, for messages ("the key vault key https://…/keys/NAME/VERSION").
+    fn describe(&self) -> String;
+}
+
+/// The key a JWS is signed with: one keycred holds, or one it asks to sign.
+#[derive(Clone, Copy)]
+pub enum SigningKey<'a> {
+    /// A private key read from a file.
+    Local(&'a PrivateKey),
+    /// A key that stays where it is.
+    Remote(&'a dyn RemoteSigner),
+}
+
+impl std::fmt::Debug for SigningKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SigningKey::Local(_) => f.write_str("SigningKey::Local"),
+            SigningKey::Remote(remote) => write!(f, "SigningKey::Remote({})", remote.describe()),
+        }
+    }
+}
+
+/// Signs `claims` under `header` and returns `header.claims.signature`: with a local RSA key through
+/// `jsonwebtoken`, with a remote one by sending it the SHA-256 digest of `header.claims`.
+pub fn sign(key: SigningKey<'_>, header: &Header, claims: &impl Serialize) -> Result<String> {
+    match key {
+        SigningKey::Local(key) => sign_local(key, header, claims),
+        SigningKey::Remote(remote) => {
+            let algorithm = match header.alg {
+                jsonwebtoken::Algorithm::RS256 => Algorithm::Rs256,
+                jsonwebtoken::Algorithm::PS256 => Algorithm::Ps256,
+                other => {
+                    return Err(Error::Generation(format!(
+                        "{other:?} is not an algorithm keycred signs with (RS256 or PS256)"
+                    )))
+                }
+            };
+            let encode = |value: &dyn erased::Json| -> Result<String> {
+                Ok(URL_SAFE_NO_PAD.encode(value.to_json()?))
+            };
+            let input = format!("{}.{}", encode(header)?, encode(claims)?);
+            let digest: [u8; 32] = sha2::Sha256::digest(input.as_bytes()).into();
+            let signature = remote.sign_digest(algorithm, &digest)?;
+            Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        }
+    }
+}
+
+/// JSON of a header or a set of claims, whatever their type.
+mod erased {
+    use crate::error::{Error, Result};
+
+    pub trait Json {
+        fn to_json(&self) -> Result<Vec<u8>>;
+    }
+
+    impl<T: serde::Serialize + ?Sized> Json for T {
+        fn to_json(&self) -> Result<Vec<u8>> {
+            serde_json::to_vec(self)
+                .map_err(|e| Error::Generation(format!("the JWT could not be written ({e})")))
+        }
+    }
+}
+
+fn sign_local(key: &PrivateKey, header: &Header, claims: &impl Serialize) -> Result<String> {
     key.require_rsa("the signing key")?;
     let der = key
         .rsa_pkcs1_der()

@@ -26,6 +26,39 @@ impl Cloud {
         }
     }
 
+    /// The domain under which this cloud's key vaults are named (`NAME.vault.azure.net`).
+    pub fn key_vault_domain(self) -> &'static str {
+        match self {
+            Cloud::Public => "vault.azure.net",
+            Cloud::UsGov | Cloud::UsGovDod => "vault.usgovcloudapi.net",
+            Cloud::China => "vault.azure.cn",
+        }
+    }
+
+    /// The cloud whose vault domain `vault` (a URL) is under; the global cloud for any other (a test server).
+    pub fn of_vault(vault: &str) -> Cloud {
+        let host = vault
+            .split("://")
+            .nth(1)
+            .unwrap_or(vault)
+            .split(['/', ':'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        [Cloud::UsGov, Cloud::China]
+            .into_iter()
+            .find(|cloud| host.ends_with(&format!(".{}", cloud.key_vault_domain())))
+            .unwrap_or_default()
+    }
+
+    /// The cloud whose login host `authority` is; the global cloud for any other (a test server).
+    pub fn of_authority(authority: &str) -> Cloud {
+        [Cloud::UsGov, Cloud::China]
+            .into_iter()
+            .find(|cloud| authority.trim_end_matches('/').starts_with(cloud.login()))
+            .unwrap_or_default()
+    }
+
     /// The login (authority) host whose tokens this cloud's Graph accepts.
     pub fn login(self) -> &'static str {
         match self {

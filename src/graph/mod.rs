@@ -41,6 +41,15 @@ use crate::secret::Password;
 /// request's cost in Graph's throttling budget).
 pub const SCAN_SELECT: &str = "id,appId,displayName,keyCredentials,passwordCredentials";
 
+/// The app properties a rotation plans on, as a listing names them: its credentials' metadata (a listing never
+/// carries keys), its creation date (which decides whether a rule of the tenant binds it), and its other
+/// collections, counted against Graph's limit on an application's items. One application read by id is read
+/// without `$select`, which gives the same properties, keys left out. The `--since-last` state holds them, so
+/// that a scan and a scheduled rotation share it.
+pub const PLAN_SELECT: &str =
+    "id,appId,displayName,createdDateTime,keyCredentials,passwordCredentials,\
+identifierUris,appRoles,requiredResourceAccess,tags,api,web,spa,publicClient";
+
 /// Graph's largest page of applications.
 pub const MAX_PAGE: usize = 999;
 

@@ -18,6 +18,7 @@ pub mod service_principal;
 pub mod tenant;
 pub mod tenant_rotation;
 pub mod usage;
+pub mod vault;
 
 pub use credential::{
     certificate_json, inspect_json, inspect_text, secrets_advice, thumbprint_json, thumbprint_text,

@@ -7,7 +7,6 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::tenant::{text, AppSummary};
 use crate::error::{Error, Result};
 use crate::graph::GraphClient;
 
@@ -60,19 +59,32 @@ enum Read {
     Federated,
 }
 
-/// Reads the owners (with `owners`) and counts the federated identity credentials (with `federated`) of every app,
-/// in batches. An app whose read fails gets the failure as a problem and no answer; a refusal (403) ends the scan,
-/// since every other app would be refused the same.
+/// What was read of one app: its owners and its federated credentials' count (`None`: not read), and why a read
+/// failed.
+#[derive(Debug, Default)]
+pub struct Relations {
+    /// Its owners.
+    pub owners: Option<Vec<Owner>>,
+    /// How many federated identity credentials it holds.
+    pub federated: Option<usize>,
+    /// What could not be read, and why.
+    pub problems: Vec<String>,
+}
+
+/// Reads the owners (with `owners`) and counts the federated identity credentials (with `federated`) of each app
+/// (by object id), in batches; one [`Relations`] per id, in order. An app whose read fails gets the failure as a
+/// problem and no answer; a refusal (403) ends the scan, since every other app would be refused the same.
 pub(crate) fn read(
     client: &GraphClient,
-    apps: &mut [AppSummary],
+    ids: &[&str],
     owners: bool,
     federated: bool,
-) -> Result<()> {
+) -> Result<Vec<Relations>> {
+    let mut found: Vec<Relations> = ids.iter().map(|_| Relations::default()).collect();
     let mut paths = Vec::new();
     let mut slots = Vec::new();
-    for (index, app) in apps.iter().enumerate() {
-        let Ok(id) = Uuid::try_parse(&app.id) else {
+    for (index, id) in ids.iter().enumerate() {
+        let Ok(id) = Uuid::try_parse(id) else {
             continue;
         };
         if owners {
@@ -89,11 +101,11 @@ pub(crate) fn read(
         }
     }
     if paths.is_empty() {
-        return Ok(());
+        return Ok(found);
     }
     let answers = client.get_many(&paths)?;
     for ((index, what), answer) in slots.into_iter().zip(answers) {
-        let app = &mut apps[index];
+        let app = &mut found[index];
         let body = match answer {
             Ok(body) => body,
             Err(Error::Graph(failure)) if failure.status == 403 => {
@@ -117,10 +129,10 @@ pub(crate) fn read(
         }
         match what {
             Read::Owners => app.owners = Some(values.iter().map(owner).collect()),
-            Read::Federated => app.federated_credentials = Some(values.len()),
+            Read::Federated => app.federated = Some(values.len()),
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 /// The `value` of a collection's answer; anything else holds nothing.
@@ -143,6 +155,11 @@ pub(crate) fn owner(object: &Value) -> Owner {
         kind,
         name: text(object, "userPrincipalName").or_else(|| text(object, "displayName")),
     }
+}
+
+/// A text property of a directory object.
+fn text(object: &Value, key: &str) -> Option<String> {
+    object.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
 #[cfg(test)]

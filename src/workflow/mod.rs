@@ -26,3 +26,4 @@ pub mod scan_state;
 pub mod sp_scan;
 pub mod tenant;
 pub mod tenant_rules;
+pub mod vault_new;

@@ -28,6 +28,34 @@ pub enum CredentialSource {
         /// The certificate.
         cert: PathBuf,
     },
+    /// A certificate in Azure Key Vault, whose key signs there.
+    KeyVault(Box<VaultSource>),
+}
+
+/// A certificate in Azure Key Vault (`--key-vault URL --vault-cert NAME[/VERSION]`).
+#[derive(Debug, Clone)]
+pub struct VaultSource {
+    /// The vault's URL.
+    pub vault: String,
+    /// The certificate's name.
+    pub name: String,
+    /// A version; `None` for the newest.
+    pub version: Option<String>,
+    /// The cloud the vault must be in.
+    pub cloud: crate::graph::Cloud,
+    /// A bearer token for the vault's resource.
+    pub token: std::sync::Arc<Password>,
+    /// Time limit per call.
+    pub timeout: std::time::Duration,
+}
+
+/// Where a loaded credential's private key is.
+#[derive(Debug)]
+pub enum LoadedKey {
+    /// Read from a file.
+    File(PrivateKey),
+    /// In Azure Key Vault.
+    Vault(crate::vault::VaultKey),
 }
 
 /// A certificate credential, loaded.
@@ -36,7 +64,7 @@ pub struct LoadedCredential {
     /// The certificate.
     pub certificate: CertificateInfo,
     /// Its private key.
-    pub key: PrivateKey,
+    pub key: LoadedKey,
 }
 
 impl LoadedCredential {
@@ -44,7 +72,21 @@ impl LoadedCredential {
     pub fn as_credential(&self) -> CertificateCredential<'_> {
         CertificateCredential {
             certificate: &self.certificate,
-            key: &self.key,
+            key: match &self.key {
+                LoadedKey::File(key) => crate::flow::jwt::SigningKey::Local(key),
+                LoadedKey::Vault(key) => crate::flow::jwt::SigningKey::Remote(key),
+            },
+        }
+    }
+
+    /// The private key as read from a file: what signs Graph's addKey proofs (a vault-held key does not yet).
+    pub fn file_key(&self) -> Result<&PrivateKey> {
+        match &self.key {
+            LoadedKey::File(key) => Ok(key),
+            LoadedKey::Vault(key) => Err(Error::Invalid(format!(
+                "{} cannot sign Graph's addKey and removeKey proofs yet: give the app's current PFX (--pfx) for --self",
+                crate::flow::jwt::RemoteSigner::describe(key)
+            ))),
         }
     }
 }
@@ -63,16 +105,47 @@ pub fn load_credential(
                     path.display()
                 ))
             })?;
-            Ok(LoadedCredential { certificate, key })
+            Ok(LoadedCredential {
+                certificate,
+                key: LoadedKey::File(key),
+            })
         }
         CredentialSource::KeyAndCert { key, cert } => {
             let (certificate, _) = credential::load_file(cert, passwords)?.into_leaf();
             Ok(LoadedCredential {
                 certificate,
-                key: read_key(key)?,
+                key: LoadedKey::File(read_key(key)?),
             })
         }
+        CredentialSource::KeyVault(source) => load_vault_credential(source),
     }
+}
+
+/// A Key Vault certificate and its key (which stays in the vault): the version named, or the newest, refused when
+/// disabled.
+fn load_vault_credential(source: &VaultSource) -> Result<LoadedCredential> {
+    let client = std::sync::Arc::new(crate::vault::VaultClient::new(
+        &source.vault,
+        source.cloud,
+        Password::new(source.token.expose().to_owned()),
+        source.timeout,
+    )?);
+    let found = client.certificate(&source.name, source.version.as_deref())?;
+    let shown = format!("{}/{}", source.name, found.version);
+    if !found.enabled {
+        return Err(Error::Refused(format!(
+            "--vault-cert {shown}: this version is disabled in the vault, so its key signs nothing; enable it, or              name another version"
+        )));
+    }
+    let certificate = CertificateInfo::from_der(&found.cer).map_err(|reason| {
+        Error::Vault(format!(
+            "the vault's certificate {shown} cannot be read: {reason}"
+        ))
+    })?;
+    Ok(LoadedCredential {
+        certificate,
+        key: LoadedKey::Vault(crate::vault::VaultKey::new(client, &found)),
+    })
 }
 
 /// Reads an unencrypted PKCS#8 PEM private key (what `keycred new` writes as NAME.key).
@@ -270,7 +343,13 @@ mod tests {
             from_pfx.certificate.thumbprints,
             from_pair.certificate.thumbprints
         );
-        assert_eq!(from_pair.key.matches(&from_pair.certificate), Some(true));
+        assert_eq!(
+            from_pair
+                .file_key()
+                .unwrap()
+                .matches(&from_pair.certificate),
+            Some(true)
+        );
     }
 
     #[test]

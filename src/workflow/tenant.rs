@@ -304,7 +304,14 @@ pub fn scan(
             }
             summaries.push(summary);
         }
-        super::app_relations::read(client, &mut summaries, request.owners, request.federated)?;
+        let ids: Vec<&str> = summaries.iter().map(|s| s.id.as_str()).collect();
+        let relations =
+            super::app_relations::read(client, &ids, request.owners, request.federated)?;
+        for (summary, found) in summaries.iter_mut().zip(relations) {
+            summary.owners = found.owners;
+            summary.federated_credentials = found.federated;
+            summary.problems.extend(found.problems);
+        }
         for summary in summaries {
             outcome.apps += 1;
             outcome.by_verdict[verdict_index(summary.verdict)] += 1;
@@ -332,7 +339,7 @@ pub fn scan(
             }
             // The properties graph rotate --all --since-last plans on (the scan's among them), so that a daily
             // scan and a scheduled rotation keep one state of the tenant.
-            let select = super::rotation::graph_store::SELECT;
+            let select = graph::PLAN_SELECT;
             let caught_up = super::scan_state::catch_up(client, select, dir, now)?;
             outcome.since_last = Some(caught_up.summary());
             let mut apps = caught_up.apps;

@@ -76,3 +76,8 @@ fn usage_corpus_and_regressions() {
 fn roles_corpus_and_regressions() {
     replay("roles", |b| text(keycred::fuzzing::roles)(b));
 }
+
+#[test]
+fn vault_answer_corpus_and_regressions() {
+    replay("vault_answer", |b| text(keycred::fuzzing::vault_answer)(b));
+}

@@ -35,4 +35,5 @@ mod snapshots;
 mod tenant_rules;
 mod tenant_scale;
 mod thumbprint;
+mod vault;
 mod wizard;

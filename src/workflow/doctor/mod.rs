@@ -300,6 +300,11 @@ fn load_credential(
             let matches = key.matches(&cert);
             Ok((cert, matches))
         }
+        // The vault names the key of each certificate version: it is that certificate's.
+        CredentialSource::KeyVault(_) => {
+            let loaded = super::prove::load_credential(source, passwords)?;
+            Ok((loaded.certificate, Some(true)))
+        }
     }
 }
 

@@ -23,12 +23,8 @@ use crate::rules::{Rules, TenantPolicy};
 use crate::workflow::prove::LoadedCredential;
 use crate::workflow::tenant_rules;
 
-/// The app properties a rotation plans on, as a listing names them: its credentials' metadata (a listing never
-/// carries keys), its creation date (which decides whether a rule of the tenant binds it), and its other
-/// collections, counted against Graph's limit on an application's items. One application read by id is read
-/// without `$select`, which gives the same properties, keys left out.
-pub const SELECT: &str = "id,appId,displayName,createdDateTime,keyCredentials,passwordCredentials,\
-identifierUris,appRoles,requiredResourceAccess,tags,api,web,spa,publicClient";
+/// The app properties a rotation plans on: [`crate::graph::PLAN_SELECT`].
+pub const SELECT: &str = crate::graph::PLAN_SELECT;
 
 /// About how many items Graph accepts across an application's collections (DESIGN.md "Tenant rules").
 pub const ITEM_LIMIT: usize = 1000;
@@ -201,7 +197,7 @@ impl<'a> GraphStore<'a> {
     ) -> Result<Option<Uuid>> {
         let signer = crate::flow::graph::Signer {
             certificate: &current.certificate,
-            key: &current.key,
+            key: current.file_key()?,
         };
         let mut given = None;
         if let Some(added) = change.added {

@@ -1,0 +1,151 @@
+//! `keycred new --key-vault`: a certificate credential made in Azure Key Vault, its key non-exportable and never
+//! seen by keycred; only what is public is written here (the certificate as CER and PEM, and the keyCredentials
+//! fragment), so that nothing on this machine can be copied to sign as the app.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::credential::CertificateInfo;
+use crate::error::{Error, Result};
+use crate::fsio::{self, Access, OutputFile};
+use crate::manifest::{KeyCredentialsDocument, ManifestFormat};
+use crate::provision::{FileRole, OutputLayout};
+use crate::secret::Password;
+use crate::vault::{CertificatePolicy, Issuer, VaultClient};
+
+/// How long keycred waits for the vault to make a self-signed certificate.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// One certificate to make in the vault.
+#[derive(Debug)]
+pub struct VaultNewRequest {
+    /// The vault's URL.
+    pub vault: String,
+    /// A bearer token for the vault.
+    pub token: Password,
+    /// The certificate's name in the vault, which also names the files (`NAME.cer`, …).
+    pub name: String,
+    /// The subject: a bare name or a DN.
+    pub subject: String,
+    /// Validity in months, as Key Vault counts it.
+    pub validity_months: u32,
+    /// RSA key size.
+    pub key_size: u32,
+    /// The folder for the public files.
+    pub out: PathBuf,
+    /// The keyCredentials fragment's format.
+    pub format: ManifestFormat,
+    /// Replace existing files (kept as backups).
+    pub force: bool,
+    /// Time limit per call.
+    pub timeout: Duration,
+}
+
+/// What was made.
+#[derive(Debug)]
+pub struct VaultMade {
+    /// The certificate, as the vault made it.
+    pub certificate: CertificateInfo,
+    /// The keyId of the keyCredentials fragment.
+    pub key_id: Uuid,
+    /// The URL of the key that signs for it (in the vault).
+    pub kid: String,
+    /// The version the vault gave it.
+    pub version: String,
+    /// The files written.
+    pub files: Vec<(FileRole, String)>,
+}
+
+/// Makes the certificate in the vault, waits for it, and writes its public files. Everything that can be checked
+/// here is checked before the vault is asked: the name, the subject, the key size, the validity and that no file
+/// would be replaced without `force`.
+pub fn vault_new(request: &VaultNewRequest) -> Result<VaultMade> {
+    let name = crate::vault::check_name(&request.name)?;
+    crate::provision::validate_name(name)?;
+    let subject = crate::credential::Subject::parse(&request.subject)?.to_string();
+    if ![2048, 3072, 4096].contains(&request.key_size) {
+        return Err(Error::KeySize(request.key_size));
+    }
+    if !(1..=120).contains(&request.validity_months) {
+        return Err(Error::Invalid(format!(
+            "a validity of {} months: Key Vault makes certificates of 1 to 120 months (Microsoft recommends 12 at \
+             most for an app credential)",
+            request.validity_months
+        )));
+    }
+    let layout = OutputLayout {
+        dir: request.out.clone(),
+        name: name.to_owned(),
+    };
+    let targets: Vec<OutputFile> = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials]
+        .into_iter()
+        .map(|role| OutputFile::new(layout.path(role), Vec::new(), Access::Public))
+        .collect();
+    fsio::check_targets(&targets, request.force)?;
+    let client = VaultClient::new(
+        &request.vault,
+        crate::graph::Cloud::of_vault(&request.vault),
+        Password::new(request.token.expose().to_owned()),
+        request.timeout,
+    )?;
+    let policy = CertificatePolicy {
+        subject,
+        validity_months: request.validity_months,
+        key_size: request.key_size,
+        issuer: Issuer::SelfSigned,
+    };
+    client.create_certificate(name, &policy)?;
+    let operation = client.wait_pending(name, PATIENCE, Duration::from_millis(500))?;
+    let status = operation
+        .get("status")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("");
+    if status != "completed" {
+        return Err(Error::Vault(format!(
+            "the vault did not finish making certificate {name} (its operation is {status:?}{}): look at it in the \
+             portal, and run keycred new --key-vault again once it is done",
+            operation
+                .pointer("/error/message")
+                .and_then(serde_json::Value::as_str)
+                .map(|m| format!(": {}", serde_json::Value::from(m)))
+                .unwrap_or_default()
+        )));
+    }
+    let made = client.certificate(name, None)?;
+    let certificate = CertificateInfo::from_der(&made.cer).map_err(|reason| {
+        Error::Vault(format!(
+            "the vault's certificate {name} cannot be read: {reason}"
+        ))
+    })?;
+    let key_id = Uuid::new_v4();
+    let fragment =
+        KeyCredentialsDocument::new(&[(&certificate, key_id)], request.format).render(false);
+    let outputs = [
+        (FileRole::Cer, made.cer.clone()),
+        (
+            FileRole::Pem,
+            crate::export::certificate_pem(&made.cer).into_bytes(),
+        ),
+        (FileRole::KeyCredentials, fragment.into_bytes()),
+    ];
+    let files: Vec<OutputFile> = outputs
+        .iter()
+        .map(|(role, bytes)| OutputFile::new(layout.path(*role), bytes.clone(), Access::Public))
+        .collect();
+    if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
+        fsio::create_output_dir(&layout.dir, false)?;
+    }
+    fsio::write_all(&files, request.force)?;
+    Ok(VaultMade {
+        certificate,
+        key_id,
+        kid: made.kid,
+        version: made.version,
+        files: outputs
+            .iter()
+            .map(|(role, _)| (*role, layout.path(*role).display().to_string()))
+            .collect(),
+    })
+}

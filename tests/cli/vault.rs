@@ -1,0 +1,311 @@
+//! Keys that never leave the vault (issue 31): certificates made in the Key Vault test server (tests/oidc/vault.mjs,
+//! faithful to Key Vault's REST API), and assertions and tokens signed there, verified by the real OAuth server.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::flow::OidcServer;
+
+const TENANT: &str = "contoso.onmicrosoft.com";
+const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+const ADMIN: &str = "99999999-8888-4777-8666-555555555555";
+const ADMIN_SECRET: &str = "the vault admin's test secret";
+
+/// The Key Vault test server, trusting tokens of `oidc`.
+struct VaultServer {
+    child: Child,
+    port: u16,
+}
+
+impl VaultServer {
+    fn start(oidc: &OidcServer) -> VaultServer {
+        let mut child = StdCommand::new("node")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/vault.mjs"))
+            .arg(oidc.jwks(TENANT))
+            .arg(TENANT)
+            .arg(oidc.authority())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the Key Vault test server did not start: {line:?}"));
+        VaultServer { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let mut response = ureq::get(format!("{}{path}", self.url())).call().unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    }
+
+    fn post(&self, path: &str, body: Value) -> Value {
+        let mut response = ureq::post(format!("{}{path}", self.url()))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        let text = response.body_mut().read_to_string().unwrap();
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    fn log(&self) -> Vec<Value> {
+        self.get("/_test/log").as_array().unwrap().clone()
+    }
+}
+
+impl Drop for VaultServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An OAuth server that knows `CLIENT` by the certificate in `pem` and the vault admin by its secret.
+fn oauth(pem: &Path) -> Option<OidcServer> {
+    OidcServer::launch(TENANT, CLIENT, pem, (ADMIN, ADMIN_SECRET), None)
+}
+
+/// A token for `scope` from `oidc`, as the vault admin, written to a file; its path.
+fn admin_token(oidc: &OidcServer, scope: &str, dir: &Path) -> PathBuf {
+    let secret = dir.join("admin.secret");
+    std::fs::write(&secret, ADMIN_SECRET).unwrap();
+    let out = keycred()
+        .env_remove("KEYCRED_CLIENT_SECRET")
+        .args([
+            "token",
+            "--tenant",
+            TENANT,
+            "--client-id",
+            ADMIN,
+            "--scope",
+            scope,
+        ])
+        .args(["--authority", &oidc.authority(), "--client-secret-file"])
+        .arg(&secret)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = dir.join(format!("token-{}", scope.len()));
+    std::fs::write(&path, String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    path
+}
+
+/// Every file under `dir`, read: none may hold a private key, PKCS#8, PKCS#12 or the admin's secret.
+fn assert_no_key_under(dir: &Path) {
+    let mut stack = vec![dir.to_owned()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains("PRIVATE KEY"),
+                "{} holds a private key",
+                path.display()
+            );
+            // A PKCS#12 file starts with a SEQUENCE holding version 3.
+            assert!(
+                !(bytes.len() > 8
+                    && bytes[0] == 0x30
+                    && bytes.windows(3).take(8).any(|w| w == [2, 1, 3])),
+                "{} looks like a PKCS#12 file",
+                path.display()
+            );
+            assert!(
+                !path.extension().is_some_and(|e| e == "pfx" || e == "key"),
+                "{}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    // A first OAuth server issues the vault admin's tokens; CLIENT is registered there with a throwaway certificate.
+    let throwaway = dir.path().join("throwaway");
+    let out = keycred()
+        .args([
+            "new",
+            "--subject",
+            "Throwaway",
+            "--no-pfx",
+            "--name",
+            "t",
+            "--out",
+        ])
+        .arg(&throwaway)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let Some(issuer) = oauth(&throwaway.join("t.pem")) else {
+        return;
+    };
+    let vault = VaultServer::start(&issuer);
+    let token = admin_token(&issuer, "https://vault.azure.net/.default", dir.path());
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+
+    // A key size the vault would refuse is refused before anything is sent.
+    let new = |extra: &[&str]| {
+        keycred()
+            .args([
+                "new",
+                "--subject",
+                "CN=Vault Daemon,O=Contoso",
+                "--key-vault",
+                &vault.url(),
+            ])
+            .arg("--vault-token-file")
+            .arg(&token)
+            .arg("--out")
+            .arg(work.join("certs"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = new(&["--name", "daemon", "--key-size", "1024"]);
+    assert_fails(&out, 2, "1024");
+    assert!(vault.log().is_empty(), "{:?}", vault.log());
+
+    let out = new(&["--name", "daemon", "--days", "90", "--json"]);
+    let made = output_json(&out);
+    assert_eq!(made["keyVault"]["exportable"], false, "{made:#}");
+    assert_eq!(made["subject"], "CN=Vault Daemon, O=Contoso");
+    let files = made["files"].as_object().unwrap();
+    assert_eq!(
+        files.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["cer", "pem", "keyCredentials"]
+    );
+    // The vault holds the key, not exportable: its secret is the certificate alone.
+    let keys = vault.get("/_test/keys");
+    assert_eq!(keys[0]["exportable"], false, "{keys}");
+    // OpenSSL reads the certificate the vault made, valid about 90 days (3 months, as Key Vault counts).
+    let pem = work.join("certs/daemon.pem");
+    let text = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-in"])
+        .arg(&pem)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Vault Daemon"));
+
+    // A second OAuth server knows CLIENT by the vault's certificate: tokens signed in the vault, both algorithms.
+    let Some(entra) = oauth(&pem) else {
+        return;
+    };
+    let before = vault.log().len();
+    // `token` or `assertion` with the vault's certificate.
+    let in_vault = |command: &str, alg: &str| {
+        let mut cmd = keycred();
+        cmd.args([command, "--tenant", TENANT, "--client-id", CLIENT]);
+        cmd.args(["--authority", &entra.authority()]);
+        if command == "token" {
+            cmd.args(["--scope", "api://keycred-test/.default"]);
+        }
+        cmd.args(["--key-vault", &vault.url(), "--vault-cert", "daemon"])
+            .args(["--alg", alg, "--json", "--vault-token-file"])
+            .arg(&token)
+            .output()
+            .unwrap()
+    };
+    for (alg, header) in [("PS256", "x5t#S256"), ("RS256", "x5t")] {
+        let got = output_json(&in_vault("token", alg));
+        assert_eq!(got["token_type"], "Bearer", "{alg}: {got}");
+        let signed = output_json(&in_vault("assertion", alg));
+        assert!(signed["header"].get(header).is_some(), "{signed}");
+    }
+    let signs: Vec<Value> = vault.log()[before..]
+        .iter()
+        .filter(|e| e["path"].as_str().unwrap().contains("/sign"))
+        .cloned()
+        .collect();
+    assert_eq!(signs.len(), 4, "{signs:#?}");
+    assert!(signs
+        .iter()
+        .all(|e| e["signedBy"].as_str().unwrap().starts_with("daemon/")));
+    assert_eq!(
+        signs
+            .iter()
+            .map(|e| e["alg"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["PS256", "PS256", "RS256", "RS256"]
+    );
+
+    // Bad input: a certificate the vault does not have, a version disabled, a vault of another cloud, a token for
+    // another resource.
+    let sign_with = |vault_url: &str, cert: &str, token: &Path| {
+        keycred()
+            .args([
+                "assertion",
+                "--tenant",
+                TENANT,
+                "--client-id",
+                CLIENT,
+                "--authority",
+                &entra.authority(),
+            ])
+            .args([
+                "--key-vault",
+                vault_url,
+                "--vault-cert",
+                cert,
+                "--vault-token-file",
+            ])
+            .arg(token)
+            .output()
+            .unwrap()
+    };
+    assert_fails(
+        &sign_with(&vault.url(), "nothing-here", &token),
+        1,
+        "CertificateNotFound",
+    );
+    let version = made["keyVault"]["version"].as_str().unwrap();
+    vault.post(
+        "/_test/disable",
+        serde_json::json!({"name": "daemon", "version": version}),
+    );
+    assert_fails(
+        &sign_with(&vault.url(), &format!("daemon/{version}"), &token),
+        1,
+        "disabled",
+    );
+    assert_fails(
+        &sign_with("https://contoso.vault.azure.cn", "daemon", &token),
+        2,
+        "another cloud",
+    );
+    let graph_token = admin_token(&issuer, "https://graph.example/.default", dir.path());
+    assert_fails(
+        &sign_with(&vault.url(), "daemon", &graph_token),
+        1,
+        "not one for this vault",
+    );
+
+    // Nothing secret was written anywhere this test's keycred runs wrote.
+    assert_no_key_under(&work);
+}
