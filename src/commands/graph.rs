@@ -87,6 +87,7 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
                 timeout: std::time::Duration::from_secs(proof.timeout.max(1)),
                 max_retries: proof.max_retries,
                 budget: keycred::workflow::tenant::DEFAULT_BUDGET,
+                budget_record: keycred::workflow::budget_record::default_dir(),
             },
             &token_passwords,
             now,

@@ -443,6 +443,7 @@ pub fn graph_connect(
             timeout: std::time::Duration::from_secs(args.timeout.max(1)),
             max_retries: args.max_retries,
             budget: args.budget,
+            budget_record: keycred::workflow::budget_record::default_dir(),
         },
         &passwords,
         now,

@@ -113,6 +113,20 @@ impl Limit {
 
     const ALL: [Limit; 3] = [Limit::KeyReads, Limit::Writes, Limit::Units];
 
+    /// Its name in keycred's record of what runs spent.
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::KeyReads => "keyReads",
+            Limit::Writes => "writes",
+            Limit::Units => "units",
+        }
+    }
+
+    /// The limit of that name.
+    pub fn named(name: &str) -> Option<Limit> {
+        Limit::ALL.into_iter().find(|limit| limit.name() == name)
+    }
+
     /// Graph's published limit: how many in how long.
     pub fn published(self) -> (u32, Duration) {
         match self {
@@ -184,6 +198,38 @@ pub struct Budget {
     freed: Condvar,
     /// Requests let through, by what they spend: key reads, reads, writes.
     counted: [AtomicU64; 3],
+    /// Called with the budget when it is dropped (at the end of the run): keeps what it spent for the next run.
+    on_drop: Mutex<Option<DropHook>>,
+}
+
+/// What a budget does when the run ends.
+struct DropHook(Box<dyn FnOnce(&Budget) + Send>);
+
+impl std::fmt::Debug for DropHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DropHook")
+    }
+}
+
+/// A place an earlier run held in one of the windows: its cost, and when its answer came in (wall clock, since
+/// runs do not share a monotonic clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Remembered {
+    /// The window.
+    pub limit: Limit,
+    /// Its cost there.
+    pub cost: u32,
+    /// When its answer came in.
+    pub at: std::time::SystemTime,
+}
+
+impl Drop for Budget {
+    fn drop(&mut self) {
+        let hook = self.on_drop.get_mut().ok().and_then(Option::take);
+        if let Some(DropHook(hook)) = hook {
+            hook(self);
+        }
+    }
 }
 
 /// A request's places in the windows, freed (counted from now) when it is dropped.
@@ -237,6 +283,61 @@ impl Budget {
             }),
             freed: Condvar::new(),
             counted: Default::default(),
+            on_drop: Mutex::new(None),
+        }
+    }
+
+    /// Has `hook` called with the budget when the run ends (the budget is dropped).
+    pub fn when_done(&self, hook: impl FnOnce(&Budget) + Send + 'static) {
+        *self
+            .on_drop
+            .lock()
+            .expect("the hook lock is never poisoned") = Some(DropHook(Box::new(hook)));
+    }
+
+    /// The places still inside their windows at `now` (wall clock), those of requests in flight as answered now:
+    /// what a run right after this one must count as spent.
+    pub fn remembered(&self, now: std::time::SystemTime) -> Vec<Remembered> {
+        let mut state = self.lock();
+        let instant = Instant::now();
+        let mut out = Vec::new();
+        for (window, limit) in state.windows.iter_mut().zip(Limit::ALL) {
+            window.forget_old(instant);
+            for place in &window.places {
+                let ago = place
+                    .answered
+                    .map_or(Duration::ZERO, |at| instant.saturating_duration_since(at));
+                out.push(Remembered {
+                    limit,
+                    cost: place.cost,
+                    at: now.checked_sub(ago).unwrap_or(now),
+                });
+            }
+        }
+        out
+    }
+
+    /// Counts the places an earlier run held (at most a window's worth each): those still inside their window
+    /// at `now` (wall clock) take their place, answered when they were.
+    pub fn recall(&self, places: &[Remembered], now: std::time::SystemTime) {
+        let mut state = self.lock();
+        let instant = Instant::now();
+        for (window, limit) in state.windows.iter_mut().zip(Limit::ALL) {
+            let mut held = 0u32;
+            for place in places.iter().filter(|p| p.limit == limit) {
+                // A place from the future (a clock set back, a record made up) counts as answered now.
+                let ago = now.duration_since(place.at).unwrap_or(Duration::ZERO);
+                let cost = place.cost.min(window.limit);
+                if ago >= window.span || held + cost > window.limit {
+                    continue;
+                }
+                held += cost;
+                window.places.push_back(Place {
+                    ticket: 0,
+                    cost,
+                    answered: Some(instant.checked_sub(ago).unwrap_or(instant)),
+                });
+            }
         }
     }
 
@@ -439,6 +540,50 @@ mod tests {
         assert!(budget
             .spend(Spend::Read { selected: true }, Instant::now())
             .is_some());
+    }
+
+    #[test]
+    fn a_run_counts_what_an_earlier_run_spent_until_it_ages_out() {
+        // A minute lasting 600 ms.
+        let earlier = Budget::new(100, 100.0);
+        let far = Instant::now() + Duration::from_secs(5);
+        for _ in 0..150 {
+            drop(earlier.spend(Spend::KeyRead, far).unwrap());
+        }
+        let now = std::time::SystemTime::now();
+        let places = earlier.remembered(now);
+        assert_eq!(places.iter().filter(|p| p.limit == Limit::KeyReads).count(), 150);
+        let next = Budget::new(100, 100.0);
+        // A place from long ago, and one made up for the future, beside the earlier run's.
+        let mut recalled = places.clone();
+        recalled.push(Remembered {
+            limit: Limit::KeyReads,
+            cost: 1,
+            at: now - Duration::from_secs(3600),
+        });
+        next.recall(&recalled, now);
+        let start = Instant::now();
+        drop(next.spend(Spend::KeyRead, far).unwrap());
+        assert!(
+            start.elapsed() >= Duration::from_millis(500),
+            "went on after {:?}, while the earlier run's reads were in the window",
+            start.elapsed()
+        );
+        // A record cannot hold more than a window: a run never waits for more than one.
+        let flood = vec![
+            Remembered {
+                limit: Limit::Writes,
+                cost: 1,
+                at: now,
+            };
+            100_000
+        ];
+        let other = Budget::new(100, 100.0);
+        other.recall(&flood, now);
+        assert_eq!(
+            other.remembered(now).iter().filter(|p| p.limit == Limit::Writes).count(),
+            3000
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 pub use batch::MAX_BATCH;
 pub(crate) use batch::{header as batch_header, item_answer as batch_item};
-pub use budget::{Budget, Estimate, Limit, Spend, Spent};
+pub use budget::{Budget, Estimate, Limit, Remembered, Spend, Spent};
 pub use cloud::Cloud;
 pub use delta::SYNC_STATE_NOT_FOUND;
 pub use errors::advice;

@@ -8,6 +8,7 @@ pub mod app_relations;
 pub mod app_roles;
 pub mod batch_app;
 pub mod batch_run;
+pub mod budget_record;
 pub mod ca;
 pub mod ca_rotation;
 pub mod check;

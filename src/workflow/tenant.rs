@@ -55,6 +55,9 @@ pub struct GraphConnection {
     pub max_retries: u32,
     /// The percentage of Graph's request limits the run may use (`--budget`).
     pub budget: u8,
+    /// Where keycred keeps what its runs spent of each tenant's budget ([`super::budget_record`]); `None` keeps
+    /// nothing.
+    pub budget_record: Option<std::path::PathBuf>,
 }
 
 /// The share of Graph's limits a run uses unless told (`--budget`): it leaves a tenth to other tools.
@@ -106,14 +109,18 @@ pub fn connect(
             Password::new(prove::token(&request, &credential, passwords, now)?.access_token)
         }
     };
-    GraphClient::new(
+    let client = GraphClient::new(
         &base,
         token,
         connection.timeout,
         connection.max_retries,
         Arc::new(Throttle::default()),
         Arc::new(Budget::new(connection.budget, time_scale(&base))),
-    )
+    )?;
+    if let Some(dir) = &connection.budget_record {
+        super::budget_record::attach(&client, dir);
+    }
+    Ok(client)
 }
 
 /// An application id as `--app` gives it: Graph tells an appId from an object id only by trying, so keycred

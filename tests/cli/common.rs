@@ -7,6 +7,12 @@ use std::process::Command as StdCommand;
 pub fn keycred() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("keycred").expect("the keycred binary is built");
     cmd.env_remove("KEYCRED_PFX_PASSWORD");
+    // keycred's state (what Graph runs spent per tenant, scan states) goes to this test run's own folder, never
+    // the user's; a test that shares state between its runs names its own folder.
+    cmd.env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join(format!("keycred-tests-state-{}", std::process::id())),
+    );
     cmd
 }
 

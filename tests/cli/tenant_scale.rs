@@ -1025,3 +1025,53 @@ fn named_apps_are_read_in_one_batch_by_appid_then_by_object_id_for_those_not_fou
         "{report:#}"
     );
 }
+
+#[test]
+fn a_run_right_after_another_remembers_what_that_one_spent_and_meets_no_429() {
+    if !node_ready() {
+        return;
+    }
+    // Graph's minute lasts 5 s here: long enough for two runs to fall in one window.
+    let Some(tenant) = Tenant::start_env(
+        &unidentified_due_apps(100),
+        "Application.Read.All",
+        &[("GRAPH_TIME_SCALE", "12")],
+    ) else {
+        return;
+    };
+    let state = tempfile::tempdir().unwrap();
+    let plan = || {
+        let start = std::time::Instant::now();
+        let out = tenant
+            .keycred("rotate")
+            .args(["--all", "--no-pfx", "--json", "--out"])
+            .arg(tenant.dir.path().join("certs"))
+            .env("KEYCRED_GRAPH_TIME_SCALE", "12")
+            .env("XDG_STATE_HOME", state.path())
+            .output()
+            .unwrap();
+        assert_eq!(output_json(&out)["graph"]["requests"]["keyReads"], 100);
+        start.elapsed()
+    };
+    // 100 reads of keys, then 100 more at once: 200 in Graph's minute, past its 150, unless the second run knows
+    // of the first one's.
+    plan();
+    let second = plan();
+    let log = tenant.graph.log();
+    let throttled = log.iter().filter(|e| e["status"] == 429).count();
+    assert_eq!(throttled, 0, "{throttled} answers of 429");
+    assert_eq!(log.iter().filter(|e| reads_keys(e)).count(), 200);
+    // It waited for the first run's reads to leave the window (a 5 s minute, 135 places at 90%).
+    assert!(second >= std::time::Duration::from_secs(2), "{second:?}");
+    // What it remembers is keycred's own, owner-only file.
+    let ledger = std::fs::read_dir(state.path().join("keycred/budget"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("the budget's record");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&ledger).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
