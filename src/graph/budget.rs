@@ -552,7 +552,10 @@ mod tests {
         }
         let now = std::time::SystemTime::now();
         let places = earlier.remembered(now);
-        assert_eq!(places.iter().filter(|p| p.limit == Limit::KeyReads).count(), 150);
+        assert_eq!(
+            places.iter().filter(|p| p.limit == Limit::KeyReads).count(),
+            150
+        );
         let next = Budget::new(100, 100.0);
         // A place from long ago, and one made up for the future, beside the earlier run's.
         let mut recalled = places.clone();
@@ -581,7 +584,11 @@ mod tests {
         let other = Budget::new(100, 100.0);
         other.recall(&flood, now);
         assert_eq!(
-            other.remembered(now).iter().filter(|p| p.limit == Limit::Writes).count(),
+            other
+                .remembered(now)
+                .iter()
+                .filter(|p| p.limit == Limit::Writes)
+                .count(),
             3000
         );
     }

@@ -1075,3 +1075,54 @@ fn a_run_right_after_another_remembers_what_that_one_spent_and_meets_no_429() {
         0o600
     );
 }
+
+#[test]
+fn certificates_are_made_and_written_while_the_keys_of_later_apps_are_still_being_read() {
+    if !node_ready() {
+        return;
+    }
+    // 300 due apps whose keys must be read: at 90% of a one-second minute, three windows of reads.
+    let Some(tenant) = Tenant::start_env(
+        &unidentified_due_apps(300),
+        "Application.ReadWrite.All",
+        &[("GRAPH_TIME_SCALE", SCALE)],
+    ) else {
+        return;
+    };
+    let out = tenant
+        .keycred("rotate")
+        .args([
+            "--all", "--no-pfx", "--apply", "--json", "--jobs", "4", "--out",
+        ])
+        .arg(tenant.dir.path().join("certs"))
+        .env("KEYCRED_GRAPH_TIME_SCALE", SCALE)
+        .output()
+        .unwrap();
+    let report = output_json(&out);
+    let rotated = report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["result"] == "rotated")
+        .count();
+    assert_eq!(rotated, 300, "{report:#}");
+    let log = tenant.graph.log();
+    assert_eq!(log.iter().filter(|e| e["status"] == 429).count(), 0);
+    let last_key_read = log
+        .iter()
+        .filter(|e| reads_keys(e))
+        .map(|e| e["time"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    let first_write = log
+        .iter()
+        .filter(|e| e["method"] == "PATCH")
+        .map(|e| e["time"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    assert!(
+        first_write < last_key_read,
+        "the first write came {} ms after the last read of keys: the run waited for every key before working",
+        first_write - last_key_read
+    );
+}

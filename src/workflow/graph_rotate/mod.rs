@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 mod after;
+mod keys;
 mod select;
 
 use after::After;
@@ -357,18 +358,29 @@ pub fn graph_rotate(
         now,
         tenant: TenantPolicyCell::new(),
     };
-    // First every app's write; an app that waits for verification is heard of once it is verified.
-    let done_apps = super::rotation::runner::run_all(
-        &ids,
-        request.jobs,
-        interrupt,
-        |_, (id, listed)| rotate_one(&shared, *id, listed.clone()),
-        |app: &AppRotation| {
-            if app.awaiting.is_none() {
-                done(app)
-            }
-        },
-    );
+    // First every app's write, while the keys its plans need are read beside; an app that waits for
+    // verification is heard of once it is verified.
+    let feed = keys::KeyFeed::new(&ids, request.ca.is_some());
+    let done_apps = std::thread::scope(|scope| {
+        scope.spawn(|| feed.read(client, &ids, interrupt));
+        super::rotation::runner::run_all(
+            &ids,
+            request.jobs,
+            interrupt,
+            |index, (id, listed)| {
+                let mut listed = listed.clone();
+                if let (Some(app), Some(keys)) = (listed.as_mut(), feed.take(index)) {
+                    super::rotation::graph_store::with_keys(app, &keys);
+                }
+                rotate_one(&shared, *id, listed)
+            },
+            |app: &AppRotation| {
+                if app.awaiting.is_none() {
+                    done(app)
+                }
+            },
+        )
+    });
     let worked: Vec<AppRotation> = done_apps
         .into_iter()
         .zip(&ids)

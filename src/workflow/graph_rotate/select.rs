@@ -3,7 +3,7 @@
 //! `--include-without-certificate`).
 
 use super::*;
-use crate::workflow::rotation::graph_store::{listed_needs_keys, with_keys, SELECT};
+use crate::workflow::rotation::graph_store::SELECT;
 use crate::workflow::scan_state::SinceLast;
 
 /// One app of a run: an id to work on (with the app as the listing gave it, to plan on without reading it again),
@@ -27,7 +27,6 @@ pub(super) fn apps(
         // itself) is read by its own worker.
         if request.apps.len() > 1 && request.self_service.is_none() {
             read_named(client, &mut ids)?;
-            read_keys(client, &mut ids, request.ca.is_some())?;
         }
         return Ok((ids, left_alone, None));
     }
@@ -72,7 +71,6 @@ pub(super) fn apps(
             Some(read)
         }
     };
-    read_keys(client, &mut ids, request.ca.is_some())?;
     Ok((ids, left_alone, since_last))
 }
 
@@ -114,33 +112,6 @@ fn read_named(client: &GraphClient, slots: &mut [Slot]) -> Result<()> {
             }
         }
         unread = missing;
-    }
-    Ok(())
-}
-
-/// Reads, through `$batch`, the keys of the listed apps whose plan needs them (a certificate whose metadata has no
-/// thumbprint; with `--ca` the newest certificate), and puts them into the app as listed. An item Graph refused
-/// is left to its app's own read, which then says why.
-fn read_keys(client: &GraphClient, slots: &mut [Slot], newest: bool) -> Result<()> {
-    let wanting: Vec<(usize, String)> = slots
-        .iter()
-        .enumerate()
-        .filter_map(|(index, slot)| match slot {
-            Ok((id, Some(app))) if listed_needs_keys(app, newest) => Some((
-                index,
-                format!("/applications/{id}?$select=id,keyCredentials"),
-            )),
-            _ => None,
-        })
-        .collect();
-    if wanting.is_empty() {
-        return Ok(());
-    }
-    let paths: Vec<String> = wanting.iter().map(|(_, path)| path.clone()).collect();
-    for ((index, _), answer) in wanting.iter().zip(client.get_many(&paths)?) {
-        if let (Ok((_, Some(app))), Ok(keys)) = (&mut slots[*index], answer) {
-            with_keys(app, &keys);
-        }
     }
     Ok(())
 }
