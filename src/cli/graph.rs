@@ -160,8 +160,22 @@ pub struct GraphConnectArgs {
     #[arg(long, value_name = "PATH", requires = "pfx")]
     pub auth_password_file: Option<PathBuf>,
 
+    /// The automation app's certificate in Azure Key Vault, whose key signs there: the vault's URL (of --cloud's
+    /// cloud); with --auth-vault-cert. Also signs the addKey proofs of --self.
+    #[arg(long, value_name = "URL", requires = "auth_vault_cert", conflicts_with_all = ["pfx", "key", "cert"])]
+    pub auth_key_vault: Option<String>,
+
+    /// The vault certificate of --auth-key-vault: NAME, or NAME/VERSION (else its newest version).
+    #[arg(long, value_name = "NAME[/VERSION]", requires = "auth_key_vault")]
+    pub auth_vault_cert: Option<String>,
+
+    /// A bearer token for --auth-key-vault's vault, from the first line of this file; else from
+    /// KEYCRED_VAULT_TOKEN.
+    #[arg(long, value_name = "FILE", requires = "auth_key_vault")]
+    pub vault_token_file: Option<PathBuf>,
+
     /// Read the automation app's client secret from the first line of this file (instead of a certificate).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["pfx", "key", "cert"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["pfx", "key", "cert", "auth_key_vault"])]
     pub client_secret_file: Option<PathBuf>,
 
     /// The login host, instead of the --cloud's (http:// only to this machine, for tests).

@@ -275,10 +275,10 @@ fn rotate_request(
         self_service: match args.self_service {
             false => None,
             true => Some(graph_rotate::SelfService {
-                credential: super::automation_credential(&args.connect).ok_or_else(|| {
+                credential: super::automation_credential(&args.connect)?.ok_or_else(|| {
                     keycred::Error::Invalid(
-                        "--self: sign in with the app's own current certificate (--pfx FILE, or --key FILE --cert \
-                         FILE): it also signs the addKey proof"
+                        "--self: sign in with the app's own current certificate (--pfx FILE, --key FILE --cert FILE, \
+                         or --auth-key-vault URL --auth-vault-cert NAME): it also signs the addKey proof"
                             .into(),
                     )
                 })?,

@@ -268,28 +268,46 @@ pub fn credential_source(
     authority: &str,
     timeout: std::time::Duration,
 ) -> anyhow::Result<Option<keycred::workflow::prove::CredentialSource>> {
+    if let (Some(vault), Some(named)) = (&args.key_vault, &args.vault_cert) {
+        let cloud = keycred::graph::Cloud::of_authority(authority);
+        return Ok(Some(vault_source(
+            vault,
+            named,
+            args.vault_token_file.as_deref(),
+            cloud,
+            timeout,
+        )?));
+    }
+    Ok(certificate_source(
+        args.pfx.as_ref(),
+        args.key.as_ref(),
+        args.cert.as_ref(),
+    ))
+}
+
+/// A certificate in Key Vault, `named` NAME or NAME/VERSION, its token from `token_file` or the environment.
+fn vault_source(
+    vault: &str,
+    named: &str,
+    token_file: Option<&std::path::Path>,
+    cloud: keycred::graph::Cloud,
+    timeout: std::time::Duration,
+) -> anyhow::Result<keycred::workflow::prove::CredentialSource> {
     use keycred::workflow::prove::{CredentialSource, VaultSource};
-    let (Some(vault), Some(named)) = (&args.key_vault, &args.vault_cert) else {
-        return Ok(certificate_source(
-            args.pfx.as_ref(),
-            args.key.as_ref(),
-            args.cert.as_ref(),
-        ));
-    };
     let (name, version) = match named.split_once('/') {
         Some((name, version)) => (name, Some(version.to_owned())),
-        None => (named.as_str(), None),
+        None => (named, None),
     };
     keycred::vault::check_name(name)?;
-    let token = vault_token(args.vault_token_file.as_deref())?;
-    Ok(Some(CredentialSource::KeyVault(Box::new(VaultSource {
-        vault: vault.clone(),
+    let token = vault_token(token_file)?;
+    Ok(CredentialSource::KeyVault(Box::new(VaultSource {
+        vault: vault.to_owned(),
         name: name.to_owned(),
         version,
-        cloud: keycred::graph::Cloud::of_authority(authority),
+        cloud,
         token: std::sync::Arc::new(token),
         timeout,
-    }))))
+    })))
 }
 
 /// A PFX, or a key with its certificate, as the flags of a command name them.
@@ -389,8 +407,22 @@ pub fn auth_passwords(args: &GraphConnectArgs) -> keycred::input::PasswordSource
 /// The automation app's certificate, as the connection options name it.
 pub fn automation_credential(
     args: &GraphConnectArgs,
-) -> Option<keycred::workflow::prove::CredentialSource> {
-    certificate_source(args.pfx.as_ref(), args.key.as_ref(), args.cert.as_ref())
+) -> anyhow::Result<Option<keycred::workflow::prove::CredentialSource>> {
+    if let (Some(vault), Some(named)) = (&args.auth_key_vault, &args.auth_vault_cert) {
+        let timeout = std::time::Duration::from_secs(args.timeout.clamp(1, 60));
+        return Ok(Some(vault_source(
+            vault,
+            named,
+            args.vault_token_file.as_deref(),
+            cloud_of(args),
+            timeout,
+        )?));
+    }
+    Ok(certificate_source(
+        args.pfx.as_ref(),
+        args.key.as_ref(),
+        args.cert.as_ref(),
+    ))
 }
 
 /// The Graph client the connection options describe: a token from a file or the environment, or one keycred
@@ -406,7 +438,7 @@ pub fn graph_connect(
             tenant: tenant.clone(),
             client_id: client_id.clone(),
             credential: token_credential(
-                automation_credential(args).map(|source| (source, keycred::flow::jwt::Algorithm::Ps256)),
+                automation_credential(args)?.map(|source| (source, keycred::flow::jwt::Algorithm::Ps256)),
                 args.client_secret_file.as_ref(),
                 &format!("--client-id {client_id}: give the automation app's credential"),
             )?,

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::jwt::{self, Algorithm};
-use crate::credential::{CertificateInfo, PrivateKey, ThumbprintForm};
+use crate::credential::{CertificateInfo, ThumbprintForm};
 use crate::error::{Error, Result};
 
 /// The audience Graph requires in the proof.
@@ -26,14 +26,17 @@ pub const PROOF_LIFETIME: time::Duration = time::Duration::minutes(10);
 pub struct Signer<'a> {
     /// The current certificate (registered on the app).
     pub certificate: &'a CertificateInfo,
-    /// Its private key.
-    pub key: &'a PrivateKey,
+    /// Its private key, here or where it is kept (a vault names the key of each certificate version).
+    pub key: jwt::SigningKey<'a>,
 }
 
 impl Signer<'_> {
     fn check(&self) -> Result<()> {
-        self.key.require_rsa("the current PFX")?;
-        if self.key.matches(self.certificate) != Some(true) {
+        let jwt::SigningKey::Local(key) = self.key else {
+            return Ok(());
+        };
+        key.require_rsa("the current PFX")?;
+        if key.matches(self.certificate) != Some(true) {
             return Err(Error::Invalid(
                 "the current PFX's key does not belong to its certificate; the proof would be rejected".into(),
             ));
@@ -53,7 +56,7 @@ impl Signer<'_> {
             "nbf": nbf,
             "exp": nbf + PROOF_LIFETIME.whole_seconds(),
         });
-        jwt::sign(jwt::SigningKey::Local(self.key), &header, &claims)
+        jwt::sign(self.key, &header, &claims)
     }
 }
 

@@ -76,7 +76,7 @@ pub fn signer(current: &Loaded) -> Result<Signer<'_>> {
     key.require_rsa(&current.path.display().to_string())?;
     Ok(Signer {
         certificate: &current.certificates[0],
-        key,
+        key: crate::flow::jwt::SigningKey::Local(key),
     })
 }
 

@@ -78,17 +78,6 @@ impl LoadedCredential {
             },
         }
     }
-
-    /// The private key as read from a file: what signs Graph's addKey proofs (a vault-held key does not yet).
-    pub fn file_key(&self) -> Result<&PrivateKey> {
-        match &self.key {
-            LoadedKey::File(key) => Ok(key),
-            LoadedKey::Vault(key) => Err(Error::Invalid(format!(
-                "{} cannot sign Graph's addKey and removeKey proofs yet: give the app's current PFX (--pfx) for --self",
-                crate::flow::jwt::RemoteSigner::describe(key)
-            ))),
-        }
-    }
 }
 
 /// Loads a certificate credential; a PFX's password comes from `passwords`.
@@ -343,13 +332,10 @@ mod tests {
             from_pfx.certificate.thumbprints,
             from_pair.certificate.thumbprints
         );
-        assert_eq!(
-            from_pair
-                .file_key()
-                .unwrap()
-                .matches(&from_pair.certificate),
-            Some(true)
-        );
+        let LoadedKey::File(key) = &from_pair.key else {
+            panic!("a key file is read into memory")
+        };
+        assert_eq!(key.matches(&from_pair.certificate), Some(true));
     }
 
     #[test]

@@ -22,11 +22,12 @@ struct VaultServer {
 }
 
 impl VaultServer {
-    fn start(oidc: &OidcServer) -> VaultServer {
+    /// The server, trusting the tokens `oidc` issues for `tenant`.
+    fn start_for(oidc: &OidcServer, tenant: &str) -> VaultServer {
         let mut child = StdCommand::new("node")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/vault.mjs"))
-            .arg(oidc.jwks(TENANT))
-            .arg(TENANT)
+            .arg(oidc.jwks(tenant))
+            .arg(tenant)
             .arg(oidc.authority())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -80,8 +81,8 @@ fn oauth(pem: &Path) -> Option<OidcServer> {
     OidcServer::launch(TENANT, CLIENT, pem, (ADMIN, ADMIN_SECRET), None)
 }
 
-/// A token for `scope` from `oidc`, as the vault admin, written to a file; its path.
-fn admin_token(oidc: &OidcServer, scope: &str, dir: &Path) -> PathBuf {
+/// A token for `scope` from `oidc` in `tenant`, as the vault admin, written to a file; its path.
+fn admin_token_in(oidc: &OidcServer, tenant: &str, scope: &str, dir: &Path) -> PathBuf {
     let secret = dir.join("admin.secret");
     std::fs::write(&secret, ADMIN_SECRET).unwrap();
     let out = keycred()
@@ -89,7 +90,7 @@ fn admin_token(oidc: &OidcServer, scope: &str, dir: &Path) -> PathBuf {
         .args([
             "token",
             "--tenant",
-            TENANT,
+            tenant,
             "--client-id",
             ADMIN,
             "--scope",
@@ -143,11 +144,10 @@ fn assert_no_key_under(dir: &Path) {
     }
 }
 
-#[test]
-fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_disk() {
-    let dir = tempfile::tempdir().unwrap();
-    // A first OAuth server issues the vault admin's tokens; CLIENT is registered there with a throwaway certificate.
-    let throwaway = dir.path().join("throwaway");
+/// A vault for `tenant`: an OAuth server that issues the vault admin's tokens (where `CLIENT` holds a throwaway
+/// certificate), the Key Vault test server trusting it, and a vault token in a file under `dir`.
+fn vault_for(tenant: &str, dir: &Path) -> Option<(OidcServer, VaultServer, PathBuf)> {
+    let throwaway = dir.join("throwaway");
     let out = keycred()
         .args([
             "new",
@@ -162,11 +162,24 @@ fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_dis
         .output()
         .unwrap();
     assert!(out.status.success());
-    let Some(issuer) = oauth(&throwaway.join("t.pem")) else {
+    let issuer = OidcServer::launch(
+        tenant,
+        CLIENT,
+        &throwaway.join("t.pem"),
+        (ADMIN, ADMIN_SECRET),
+        None,
+    )?;
+    let vault = VaultServer::start_for(&issuer, tenant);
+    let token = admin_token_in(&issuer, tenant, "https://vault.azure.net/.default", dir);
+    Some((issuer, vault, token))
+}
+
+#[test]
+fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((issuer, vault, token)) = vault_for(TENANT, dir.path()) else {
         return;
     };
-    let vault = VaultServer::start(&issuer);
-    let token = admin_token(&issuer, "https://vault.azure.net/.default", dir.path());
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
 
@@ -299,7 +312,12 @@ fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_dis
         2,
         "another cloud",
     );
-    let graph_token = admin_token(&issuer, "https://graph.example/.default", dir.path());
+    let graph_token = admin_token_in(
+        &issuer,
+        TENANT,
+        "https://graph.example/.default",
+        dir.path(),
+    );
     assert_fails(
         &sign_with(&vault.url(), "daemon", &graph_token),
         1,
@@ -308,4 +326,116 @@ fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_dis
 
     // Nothing secret was written anywhere this test's keycred runs wrote.
     assert_no_key_under(&work);
+}
+
+#[test]
+fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_vault_key() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_issuer, vault, token)) = vault_for(crate::graph::TENANT, dir.path()) else {
+        return;
+    };
+    let certs = dir.path().join("certs");
+    let out = keycred()
+        .args([
+            "new",
+            "--subject",
+            "Rotation Automation",
+            "--key-vault",
+            &vault.url(),
+            "--name",
+            "automation",
+        ])
+        .arg("--vault-token-file")
+        .arg(&token)
+        .arg("--out")
+        .arg(&certs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The tenant: the automation app holds the vault's certificate, and signs in with it.
+    let der = std::fs::read(certs.join("automation.cer")).unwrap();
+    let object_id = "40000000-0000-4000-8000-000000000001";
+    let apps = serde_json::json!([{
+        "id": object_id,
+        "appId": crate::graph::AUTOMATION,
+        "displayName": "Rotation Automation",
+        "keyCredentials": [{
+            "key": base64::engine::general_purpose::STANDARD.encode(&der),
+            "keyId": "50000000-0000-4000-8000-000000000001",
+        }],
+    }]);
+    let Some(entra) = OidcServer::launch_with_env(
+        crate::graph::TENANT,
+        crate::graph::AUTOMATION,
+        &certs.join("automation.pem"),
+        (ADMIN, ADMIN_SECRET),
+        None,
+        &[("GRAPH_ROLES", "Application.Read.All")],
+    ) else {
+        return;
+    };
+    let graph = crate::graph::GraphServer::start(&entra, &apps, dir.path());
+    let connect = |cmd: &mut assert_cmd::Command| {
+        cmd.args([
+            "--graph-url",
+            &graph.url(),
+            "--authority",
+            &entra.authority(),
+        ])
+        .args([
+            "--tenant",
+            crate::graph::TENANT,
+            "--client-id",
+            crate::graph::AUTOMATION,
+        ])
+        .args([
+            "--auth-key-vault",
+            &vault.url(),
+            "--auth-vault-cert",
+            "automation",
+            "--vault-token-file",
+        ])
+        .arg(&token);
+    };
+    let before = vault.log().len();
+    let mut apps_cmd = keycred();
+    apps_cmd.args(["graph", "apps", "--json"]);
+    connect(&mut apps_cmd);
+    let listed = output_json(&apps_cmd.output().unwrap());
+    assert_eq!(
+        listed["apps"][0]["appId"],
+        crate::graph::AUTOMATION,
+        "{listed}"
+    );
+    // --self: the token and the addKey proof, both signed in the vault; the new certificate beside the current.
+    let mut rotate = keycred();
+    rotate.args([
+        "graph",
+        "rotate",
+        "--self",
+        "--app",
+        crate::graph::AUTOMATION,
+        "--force-renewal",
+    ]);
+    rotate
+        .args(["--no-pfx", "--apply", "--json", "--out"])
+        .arg(dir.path().join("next"));
+    connect(&mut rotate);
+    let report = output_json(&rotate.output().unwrap());
+    assert_eq!(report["apps"][0]["result"], "rotated", "{report:#}");
+    let log = graph.log();
+    assert!(log.iter().any(|e| e["method"] == "POST"
+        && e["path"].as_str().unwrap().ends_with("/addKey")
+        && e["status"] == 200));
+    let signs = vault.log()[before..]
+        .iter()
+        .filter(|e| e["path"].as_str().unwrap().contains("/sign"))
+        .count();
+    // The scan's token, the rotation's token, and the addKey proof.
+    assert!(signs >= 3, "{signs} signatures in the vault");
 }

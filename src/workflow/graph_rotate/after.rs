@@ -153,7 +153,7 @@ impl After<'_> {
             let new = crate::workflow::prove::load_credential(source, self.passwords)?;
             let signer = crate::flow::graph::Signer {
                 certificate: &new.certificate,
-                key: new.file_key()?,
+                key: new.as_credential().key,
             };
             client.remove_key(
                 object_id,

@@ -358,39 +358,9 @@ pub fn graph_rotate(
         now,
         tenant: TenantPolicyCell::new(),
     };
-    // First every app's write, while the keys its plans need are read beside; an app that waits for
-    // verification is heard of once it is verified.
-    let feed = keys::KeyFeed::new(&ids, request.ca.is_some());
-    let done_apps = std::thread::scope(|scope| {
-        scope.spawn(|| feed.read(client, &ids, interrupt));
-        super::rotation::runner::run_all(
-            &ids,
-            request.jobs,
-            interrupt,
-            |index, (id, listed)| {
-                let mut listed = listed.clone();
-                if let (Some(app), Some(keys)) = (listed.as_mut(), feed.take(index)) {
-                    super::rotation::graph_store::with_keys(app, &keys);
-                }
-                rotate_one(&shared, *id, listed)
-            },
-            |app: &AppRotation| {
-                if app.awaiting.is_none() {
-                    done(app)
-                }
-            },
-        )
-    });
-    let worked: Vec<AppRotation> = done_apps
-        .into_iter()
-        .zip(&ids)
-        .map(|(rotation, (id, _))| {
-            rotation
-                .unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
-        })
-        .collect();
-    // Then, while Entra replicates them, every new certificate's token: the wait is about the longest
-    // replication delay, not their sum.
+    // First every app's write; then, while Entra replicates them, every new certificate's token: the wait is
+    // about the longest replication delay, not their sum.
+    let worked = write_all(&shared, &ids, interrupt, done);
     let mut worked = verify_all(&shared, worked, interrupt, done).into_iter();
     // In Graph's order: the apps worked on, and those whose listing showed nothing to do, where they stood.
     let mut apps: Vec<AppRotation> = slots
@@ -412,6 +382,47 @@ pub fn graph_rotate(
         cost,
         since_last,
     })
+}
+
+/// The run's first pass: each app planned and (with `apply`) written, `request.jobs` at a time, while the keys
+/// its plans need are read beside ([`keys::KeyFeed`]); an app that waits for verification is heard of once it is
+/// verified.
+fn write_all(
+    shared: &Shared,
+    ids: &[(Uuid, Option<Value>)],
+    interrupt: &crate::interrupt::Interrupt,
+    done: &(dyn Fn(&AppRotation) + Sync),
+) -> Vec<AppRotation> {
+    let request = shared.request;
+    let feed = keys::KeyFeed::new(ids, request.ca.is_some());
+    let done_apps = std::thread::scope(|scope| {
+        scope.spawn(|| feed.read(shared.client, ids, interrupt));
+        super::rotation::runner::run_all(
+            ids,
+            request.jobs,
+            interrupt,
+            |index, (id, listed)| {
+                let mut listed = listed.clone();
+                if let (Some(app), Some(keys)) = (listed.as_mut(), feed.take(index)) {
+                    super::rotation::graph_store::with_keys(app, &keys);
+                }
+                rotate_one(shared, *id, listed)
+            },
+            |app: &AppRotation| {
+                if app.awaiting.is_none() {
+                    done(app)
+                }
+            },
+        )
+    });
+    done_apps
+        .into_iter()
+        .zip(ids)
+        .map(|(rotation, (id, _))| {
+            rotation
+                .unwrap_or_else(|| AppRotation::nothing_yet(id.to_string(), AppAction::NotStarted))
+        })
+        .collect()
 }
 
 /// The run's second pass (`--verify`): each app that awaits it gets its token, and then, with

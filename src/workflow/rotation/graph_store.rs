@@ -197,7 +197,7 @@ impl<'a> GraphStore<'a> {
     ) -> Result<Option<Uuid>> {
         let signer = crate::flow::graph::Signer {
             certificate: &current.certificate,
-            key: current.file_key()?,
+            key: current.as_credential().key,
         };
         let mut given = None;
         if let Some(added) = change.added {
