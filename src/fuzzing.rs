@@ -336,6 +336,17 @@ pub fn vault_answer(text: &str) {
             let _ = crate::credential::CertificateInfo::from_der(&found.cer);
         }
     }
+    // And as a page of a certificate's versions.
+    for item in answer
+        .get("value")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(version) = crate::vault::version_of(item) {
+            assert_eq!(version.sha1.len(), 20);
+        }
+    }
     for status in [400, 401, 403, 404, 429] {
         let _ =
             crate::vault::failure("GET /certificates/x", status, &answer, Some(text)).to_string();

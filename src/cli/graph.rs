@@ -537,6 +537,13 @@ pub struct GraphRotateArgs {
     #[arg(long = "self", requires = "client_id")]
     pub self_service: bool,
 
+    /// With --self and --auth-key-vault: instead of making a certificate, add to the app every newer version of
+    /// its vault certificate (--auth-vault-cert NAME: made by the vault's AutoRenew, or by anyone) that it does not
+    /// hold yet, each proven by the version it holds; nothing is written here. The daily run that lets a vault
+    /// renewal reach the app.
+    #[arg(long, requires_all = ["self_service", "auth_key_vault"], conflicts_with_all = ["verify", "retire_previous", "ca"])]
+    pub from_vault: bool,
+
     /// After applying, get a token with each new certificate from the tenant's authority (needs --tenant),
     /// waiting while Entra replicates it (AADSTS700027) up to --verify-timeout.
     #[arg(long, requires = "apply")]

@@ -201,6 +201,9 @@ fn show(args: &crate::cli::GraphShowArgs) -> anyhow::Result<i32> {
 }
 
 fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
+    if args.from_vault {
+        return super::graph_vault::from_vault(args);
+    }
     let (code, planned) = rotate_with(args, args.apply)?;
     // A person at a terminal may apply the plan just shown: the run is made again with --apply (every app read
     // again, so nothing sent is older than this answer).

@@ -15,6 +15,7 @@ mod grant;
 mod graph;
 mod graph_sps;
 mod graph_usage;
+mod graph_vault;
 mod inspect;
 mod key_credentials;
 mod new;

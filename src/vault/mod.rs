@@ -126,6 +126,42 @@ impl VaultClient {
         self.version_from(name, &answer)
     }
 
+    /// The versions of certificate `name`, oldest first (by their start): each id, SHA-1 thumbprint (`x5t`,
+    /// base64url) and whether it is enabled. A next page is followed only on this vault.
+    pub fn versions(&self, name: &str) -> Result<Vec<VaultVersion>> {
+        let mut url = format!("{}/certificates/{}/versions", self.base, check_name(name)?);
+        let mut found = Vec::new();
+        for _ in 0..100 {
+            let answer = self.call("GET", &url, None)?;
+            for item in answer
+                .get("value")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(version) = version_of(item) {
+                    found.push(version);
+                }
+            }
+            match answer.get("nextLink").and_then(Value::as_str) {
+                Some(next) if next.starts_with(&format!("{}/certificates/", self.base)) => {
+                    // The link carries its own api-version; `call` adds it again, which Key Vault accepts.
+                    url = next.split('?').next().unwrap_or(next).to_owned();
+                }
+                Some(other) => {
+                    return Err(Error::Vault(format!(
+                        "the vault's list of versions of {name} names a next page at {other:?}, not on {}: keycred \
+                         sends its token only to the vault it was given, so it stopped",
+                        self.base
+                    )))
+                }
+                None => break,
+            }
+        }
+        found.sort_by_key(|v| v.not_before);
+        Ok(found)
+    }
+
     /// Certificate `name`, its newest version or `version`.
     pub fn certificate(&self, name: &str, version: Option<&str>) -> Result<VaultCertificate> {
         let mut url = format!("{}/certificates/{}", self.base, check_name(name)?);
@@ -306,6 +342,39 @@ pub fn certificate_from(base: &str, name: &str, answer: &Value) -> Result<VaultC
             .pointer("/attributes/enabled")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+    })
+}
+
+/// One version of a certificate, as the vault lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultVersion {
+    /// Its id (the last segment of its URL).
+    pub version: String,
+    /// The certificate's SHA-1 thumbprint.
+    pub sha1: Vec<u8>,
+    /// Whether it may be used.
+    pub enabled: bool,
+    /// Its start (Unix seconds), which orders the versions.
+    pub not_before: i64,
+}
+
+/// A version from the vault's list; `None` for an entry that lacks its id or thumbprint.
+pub fn version_of(item: &Value) -> Option<VaultVersion> {
+    let id = item.get("id").and_then(Value::as_str)?;
+    let version = id.rsplit('/').next().filter(|v| check_version(v).is_ok())?;
+    let sha1 = item
+        .get("x5t")
+        .and_then(Value::as_str)
+        .and_then(|t| URL_SAFE_NO_PAD.decode(t.trim_end_matches('=')).ok())
+        .filter(|t| t.len() == 20)?;
+    Some(VaultVersion {
+        version: version.to_owned(),
+        sha1,
+        enabled: item.pointer("/attributes/enabled").and_then(Value::as_bool) == Some(true),
+        not_before: item
+            .pointer("/attributes/nbf")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
     })
 }
 

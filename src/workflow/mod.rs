@@ -28,3 +28,4 @@ pub mod sp_scan;
 pub mod tenant;
 pub mod tenant_rules;
 pub mod vault_new;
+pub mod vault_renewals;

@@ -328,14 +328,17 @@ fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_dis
     assert_no_key_under(&work);
 }
 
-#[test]
-fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_vault_key() {
+/// The automation app's certificate made in `vault` as `name`, and a tenant where the app holds it and signs in
+/// with it (its Graph permissions `roles`): its object id is `OBJECT_ID`.
+fn vault_app(
+    dir: &Path,
+    vault: &VaultServer,
+    token: &Path,
+    name: &str,
+    roles: &str,
+) -> Option<(OidcServer, crate::graph::GraphServer)> {
     use base64::Engine as _;
-    let dir = tempfile::tempdir().unwrap();
-    let Some((_issuer, vault, token)) = vault_for(crate::graph::TENANT, dir.path()) else {
-        return;
-    };
-    let certs = dir.path().join("certs");
+    let certs = dir.join("certs");
     let out = keycred()
         .args([
             "new",
@@ -344,10 +347,10 @@ fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_vault_key() {
             "--key-vault",
             &vault.url(),
             "--name",
-            "automation",
+            name,
         ])
         .arg("--vault-token-file")
-        .arg(&token)
+        .arg(token)
         .arg("--out")
         .arg(&certs)
         .output()
@@ -357,29 +360,44 @@ fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_vault_key() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The tenant: the automation app holds the vault's certificate, and signs in with it.
-    let der = std::fs::read(certs.join("automation.cer")).unwrap();
-    let object_id = "40000000-0000-4000-8000-000000000001";
+    let der = std::fs::read(certs.join(format!("{name}.cer"))).unwrap();
     let apps = serde_json::json!([{
-        "id": object_id,
+        "id": OBJECT_ID,
         "appId": crate::graph::AUTOMATION,
         "displayName": "Rotation Automation",
-        "keyCredentials": [{
-            "key": base64::engine::general_purpose::STANDARD.encode(&der),
-            "keyId": "50000000-0000-4000-8000-000000000001",
-        }],
+        "keyCredentials": [{"key": base64::engine::general_purpose::STANDARD.encode(&der),
+                            "keyId": "50000000-0000-4000-8000-000000000001"}],
     }]);
-    let Some(entra) = OidcServer::launch_with_env(
+    let entra = OidcServer::launch_with_env(
         crate::graph::TENANT,
         crate::graph::AUTOMATION,
-        &certs.join("automation.pem"),
+        &certs.join(format!("{name}.pem")),
         (ADMIN, ADMIN_SECRET),
         None,
-        &[("GRAPH_ROLES", "Application.Read.All")],
+        &[("GRAPH_ROLES", roles)],
+    )?;
+    let graph = crate::graph::GraphServer::start(&entra, &apps, dir);
+    Some((entra, graph))
+}
+
+/// The object id of [`vault_app`]'s app.
+const OBJECT_ID: &str = "40000000-0000-4000-8000-000000000001";
+
+#[test]
+fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_vault_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_issuer, vault, token)) = vault_for(crate::graph::TENANT, dir.path()) else {
+        return;
+    };
+    let Some((entra, graph)) = vault_app(
+        dir.path(),
+        &vault,
+        &token,
+        "automation",
+        "Application.Read.All",
     ) else {
         return;
     };
-    let graph = crate::graph::GraphServer::start(&entra, &apps, dir.path());
     let connect = |cmd: &mut assert_cmd::Command| {
         cmd.args([
             "--graph-url",
@@ -438,4 +456,108 @@ fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_vault_key() {
         .count();
     // The scan's token, the rotation's token, and the addKey proof.
     assert!(signs >= 3, "{signs} signatures in the vault");
+}
+
+#[test]
+fn a_renewal_made_in_the_vault_is_added_to_the_app_proven_by_the_version_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_issuer, vault, token)) = vault_for(crate::graph::TENANT, dir.path()) else {
+        return;
+    };
+    // Entra knows the app by the version it was registered with; it has no Graph permission at all.
+    let Some((entra, graph)) = vault_app(dir.path(), &vault, &token, "daemon", "") else {
+        return;
+    };
+    let certs = dir.path().join("certs");
+    let run = |extra: &[&str]| {
+        keycred()
+            .args([
+                "graph",
+                "rotate",
+                "--self",
+                "--from-vault",
+                "--app",
+                crate::graph::AUTOMATION,
+                "--json",
+            ])
+            .args([
+                "--graph-url",
+                &graph.url(),
+                "--authority",
+                &entra.authority(),
+            ])
+            .args([
+                "--tenant",
+                crate::graph::TENANT,
+                "--client-id",
+                crate::graph::AUTOMATION,
+            ])
+            .args([
+                "--auth-key-vault",
+                &vault.url(),
+                "--auth-vault-cert",
+                "daemon",
+                "--vault-token-file",
+            ])
+            .arg(&token)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let results = |report: &Value| -> Vec<String> {
+        report["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["result"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Nothing new in the vault: nothing to add.
+    assert_eq!(results(&output_json(&run(&["--apply"]))), ["signs in"]);
+    // The vault's AutoRenew makes a new version, with a new key.
+    let renewed = vault.post("/_test/renew", serde_json::json!({"name": "daemon"}));
+    let new_version = renewed["id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let plan = output_json(&run(&[]));
+    assert_eq!(results(&plan), ["signs in", "to add"], "{plan:#}");
+    let before = vault.log().len();
+    let applied = output_json(&run(&["--apply"]));
+    assert_eq!(results(&applied), ["signs in", "added"], "{applied:#}");
+    assert_eq!(applied["versions"][1]["version"], new_version.as_str());
+    // Graph took it with a proof signed by the version the app held: the vault's log says which key signed.
+    let log = graph.log();
+    assert!(log.iter().any(|e| e["method"] == "POST"
+        && e["path"].as_str().unwrap().ends_with("/addKey")
+        && e["status"] == 200));
+    let first_version = plan["versions"][0]["version"].as_str().unwrap().to_owned();
+    let signed_by: Vec<String> = vault.log()[before..]
+        .iter()
+        .filter_map(|e| e["signedBy"].as_str().map(str::to_owned))
+        .collect();
+    // The newest version's assertion (Entra does not know it yet), then the held version's token and proof.
+    assert_eq!(
+        signed_by,
+        [
+            format!("daemon/{new_version}"),
+            format!("daemon/{first_version}"),
+            format!("daemon/{first_version}")
+        ]
+    );
+    let mut response = ureq::get(format!("{}/_test/apps", graph.url()))
+        .call()
+        .unwrap();
+    let tenant: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(tenant[0]["keyCredentials"].as_array().unwrap().len(), 2);
+    // The next daily run: both held, nothing to add.
+    assert_eq!(
+        results(&output_json(&run(&["--apply"]))),
+        ["signs in", "held"]
+    );
+    assert_no_key_under(&certs);
 }
