@@ -69,8 +69,19 @@ pub struct ImportArgs {
     pub chain: Vec<PathBuf>,
 
     /// The private key the request was made with (keycred csr's NAME.key).
-    #[arg(long, value_name = "NAME.key")]
-    pub key: PathBuf,
+    #[arg(long, value_name = "NAME.key", required_unless_present = "key_vault")]
+    pub key: Option<PathBuf>,
+
+    /// The request was the vault's (keycred new --key-vault URL --name NAME --ca): merge the answer into the
+    /// vault's certificate NAME, whose key stays there; only CER, PEM and the keyCredentials fragment are written.
+    #[arg(long, value_name = "URL", conflicts_with_all = [
+        "key", "pfx_profile", "password_file", "generate_password", "no_pfx", "pem_bundle"
+    ])]
+    pub key_vault: Option<String>,
+
+    /// A bearer token for the vault, from the first line of this file; else from KEYCRED_VAULT_TOKEN.
+    #[arg(long, value_name = "FILE", requires = "key_vault")]
+    pub vault_token_file: Option<PathBuf>,
 
     /// Folder to write the files into; created (owner-only) if it does not exist.
     #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]

@@ -31,6 +31,12 @@ pub struct NewArgs {
     ])]
     pub key_vault: Option<String>,
 
+    /// With --key-vault: the certificate comes from your organisation's CA. The vault makes the key (never
+    /// exportable) and a request, written as NAME.csr for the CA; keycred import --key-vault URL --name NAME
+    /// --cert ANSWER merges the CA's answer into the vault.
+    #[arg(long, requires = "key_vault", conflicts_with_all = ["days", "years"])]
+    pub ca: bool,
+
     /// A bearer token for the vault, from the first line of this file (az account get-access-token --resource
     /// https://vault.azure.net --query accessToken -o tsv); else from KEYCRED_VAULT_TOKEN.
     #[arg(long, value_name = "FILE", requires = "key_vault")]

@@ -35,12 +35,37 @@ pub fn run(args: CsrArgs) -> anyhow::Result<i32> {
 }
 
 pub fn import(args: ImportArgs) -> anyhow::Result<i32> {
+    if let Some(vault) = &args.key_vault {
+        let made = keycred::workflow::vault_new::vault_import(
+            &keycred::workflow::vault_new::VaultImportRequest {
+                vault: vault.clone(),
+                token: super::vault_token(args.vault_token_file.as_deref())?,
+                name: args.name.clone(),
+                cert: args.cert.clone(),
+                chain: args.chain.clone(),
+                out: args.out.clone(),
+                format: args.format.into(),
+                force: args.force,
+                timeout: std::time::Duration::from_secs(60),
+            },
+            time::OffsetDateTime::now_utc(),
+        )?;
+        super::print_vault_made(&made, args.json);
+        return Ok(keycred::exit::SUCCESS);
+    }
+    let Some(key) = &args.key else {
+        return Err(keycred::Error::Invalid(
+            "give the private key the request was made with (--key NAME.key), or --key-vault URL for a vault's request"
+                .into(),
+        )
+        .into());
+    };
     let passwords = super::password_sources(&args.pfx.password, None);
     let outcome = ca::import(
         &ca::ImportRequest {
             cert: args.cert.clone(),
             chain: args.chain.clone(),
-            key: args.key.clone(),
+            key: key.clone(),
             out: args.out.clone(),
             name: args.name.clone(),
             pfx: super::pfx_spec(&args.pfx),

@@ -482,3 +482,12 @@ pub fn graph_connect(
         now,
     )?)
 }
+
+/// What a vault made (`new --key-vault`, `import --key-vault`), printed.
+pub fn print_vault_made(made: &keycred::workflow::vault_new::VaultMade, json: bool) {
+    if json {
+        terminal::print_json(&keycred::report::vault::vault_new_json(made));
+    } else {
+        terminal::print(&keycred::report::vault::vault_new_text(made));
+    }
+}

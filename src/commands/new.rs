@@ -59,13 +59,27 @@ fn in_vault(args: &NewArgs, vault: &str) -> anyhow::Result<i32> {
         format: args.format.into(),
         force: options.force,
         timeout: std::time::Duration::from_secs(60),
+        issuer: match args.ca {
+            true => keycred::vault::Issuer::Unknown,
+            false => keycred::vault::Issuer::SelfSigned,
+        },
     };
-    let made = vault_new::vault_new(&request)?;
-    let report = keycred::report::vault::vault_new_json(&made);
-    if args.json {
-        terminal::print_json(&report);
-    } else {
-        terminal::print(&keycred::report::vault::vault_new_text(&made));
+    match vault_new::vault_new(&request)? {
+        vault_new::VaultNewOutcome::Made(made) => super::print_vault_made(&made, args.json),
+        vault_new::VaultNewOutcome::Requested { name, csr } => {
+            if args.json {
+                terminal::print_json(&serde_json::json!({
+                    "keyVault": {"name": name, "exportable": false, "pending": true},
+                    "files": {"request": csr},
+                }));
+            } else {
+                terminal::print(&format!(
+                    "The vault made the key of {name} (not exportable) and this request for your CA:\n  request       \
+                     {csr}\nNext: have the CA issue it, then: keycred import --key-vault {} --name {name} --cert ANSWER\n",
+                    vault
+                ));
+            }
+        }
     }
     Ok(keycred::exit::SUCCESS)
 }

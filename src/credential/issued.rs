@@ -94,9 +94,19 @@ pub fn assemble(
     source: &str,
     now: time::OffsetDateTime,
 ) -> Result<Issued> {
+    assemble_for(certs, |c| key.matches(c) == Some(true), source, now)
+}
+
+/// As [`assemble`], the certificate found by `is_leaf` (for a key kept elsewhere: its public key).
+pub fn assemble_for(
+    certs: Vec<CertificateInfo>,
+    is_leaf: impl Fn(&CertificateInfo) -> bool,
+    source: &str,
+    now: time::OffsetDateTime,
+) -> Result<Issued> {
     let refuse =
         |reason: String| Error::Refused(format!("{source}: {reason}; nothing was written"));
-    let Some(position) = certs.iter().position(|c| key.matches(c) == Some(true)) else {
+    let Some(position) = certs.iter().position(is_leaf) else {
         return Err(refuse(format!(
             "none of its certificates is for the key given ({}): did the CA sign another request?",
             certs

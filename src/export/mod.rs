@@ -15,6 +15,11 @@ pub fn certificate_pem(der: &[u8]) -> String {
     pem_text("CERTIFICATE", der)
 }
 
+/// A certificate request (PKCS#10) as PEM (`-----BEGIN CERTIFICATE REQUEST-----`).
+pub fn request_pem(der: &[u8]) -> String {
+    pem_text("CERTIFICATE REQUEST", der)
+}
+
 /// The private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). Secret: write it with owner-only permissions.
 pub fn private_key_pem(key: &PrivateKey) -> Zeroizing<String> {
     Zeroizing::new(pem_text("PRIVATE KEY", key.pkcs8_der()))

@@ -41,6 +41,46 @@ pub struct VaultNewRequest {
     pub force: bool,
     /// Time limit per call.
     pub timeout: Duration,
+    /// Self-signed by the vault, or (`Unknown`) a request for the organisation's CA, written as `NAME.csr`, whose
+    /// answer [`vault_import`] merges into the vault.
+    pub issuer: Issuer,
+}
+
+/// What `new --key-vault` did: the certificate made, or (`--ca`) the request written.
+#[derive(Debug)]
+pub enum VaultNewOutcome {
+    /// Made and written.
+    Made(Box<VaultMade>),
+    /// The vault made the key and a request for the CA: the request's file.
+    Requested {
+        /// The certificate's name in the vault.
+        name: String,
+        /// `NAME.csr`.
+        csr: String,
+    },
+}
+
+/// The CA's answer to a vault's request, to merge (`import --key-vault`).
+#[derive(Debug)]
+pub struct VaultImportRequest {
+    /// The vault's URL.
+    pub vault: String,
+    /// A bearer token for the vault.
+    pub token: Password,
+    /// The certificate's name in the vault, which also names the files.
+    pub name: String,
+    /// What the CA returned.
+    pub cert: PathBuf,
+    /// More CA certificates.
+    pub chain: Vec<PathBuf>,
+    /// The folder for the public files.
+    pub out: PathBuf,
+    /// The keyCredentials fragment's format.
+    pub format: ManifestFormat,
+    /// Replace existing files (kept as backups).
+    pub force: bool,
+    /// Time limit per call.
+    pub timeout: Duration,
 }
 
 /// What was made.
@@ -58,10 +98,11 @@ pub struct VaultMade {
     pub files: Vec<(FileRole, String)>,
 }
 
-/// Makes the certificate in the vault, waits for it, and writes its public files. Everything that can be checked
-/// here is checked before the vault is asked: the name, the subject, the key size, the validity and that no file
-/// would be replaced without `force`.
-pub fn vault_new(request: &VaultNewRequest) -> Result<VaultMade> {
+/// Makes the certificate in the vault, waits for it, and writes its public files (with issuer `Unknown`: has the
+/// vault make the key and a request, and writes the request). Everything that can be checked here is checked
+/// before the vault is asked: the name, the subject, the key size, the validity and that no file would be replaced
+/// without `force`.
+pub fn vault_new(request: &VaultNewRequest) -> Result<VaultNewOutcome> {
     let name = crate::vault::check_name(&request.name)?;
     crate::provision::validate_name(name)?;
     let subject = crate::credential::Subject::parse(&request.subject)?.to_string();
@@ -79,24 +120,50 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultMade> {
         dir: request.out.clone(),
         name: name.to_owned(),
     };
-    let targets: Vec<OutputFile> = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials]
-        .into_iter()
-        .map(|role| OutputFile::new(layout.path(role), Vec::new(), Access::Public))
+    let roles: &[FileRole] = match request.issuer {
+        Issuer::SelfSigned => &[FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials],
+        Issuer::Unknown => &[FileRole::Request],
+    };
+    let targets: Vec<OutputFile> = roles
+        .iter()
+        .map(|role| OutputFile::new(layout.path(*role), Vec::new(), Access::Public))
         .collect();
     fsio::check_targets(&targets, request.force)?;
-    let client = VaultClient::new(
-        &request.vault,
-        crate::graph::Cloud::of_vault(&request.vault),
-        Password::new(request.token.expose().to_owned()),
-        request.timeout,
-    )?;
+    let client = client(&request.vault, &request.token, request.timeout)?;
     let policy = CertificatePolicy {
         subject,
         validity_months: request.validity_months,
         key_size: request.key_size,
-        issuer: Issuer::SelfSigned,
+        issuer: request.issuer,
     };
-    client.create_certificate(name, &policy)?;
+    let created = client.create_certificate(name, &policy)?;
+    if request.issuer == Issuer::Unknown {
+        let csr = created
+            .get("csr")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|c| {
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok()
+            })
+            .ok_or_else(|| {
+                Error::Vault(format!(
+                    "the vault gave no request (csr) for certificate {name}"
+                ))
+            })?;
+        let path = layout.path(FileRole::Request);
+        write(
+            &layout,
+            vec![OutputFile::new(
+                &path,
+                crate::export::request_pem(&csr),
+                Access::Public,
+            )],
+            request.force,
+        )?;
+        return Ok(VaultNewOutcome::Requested {
+            name: name.to_owned(),
+            csr: path.display().to_string(),
+        });
+    }
     let operation = client.wait_pending(name, PATIENCE, Duration::from_millis(500))?;
     let status = operation
         .get("status")
@@ -114,14 +181,104 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultMade> {
         )));
     }
     let made = client.certificate(name, None)?;
+    write_public(&layout, made, request.format, request.force)
+        .map(|m| VaultNewOutcome::Made(Box::new(m)))
+}
+
+/// Merges the CA's answer to the vault's request for certificate `name`, and writes its public files: the answer's
+/// certificate for the vault's key (found by the request's public key), its chain ordered after it.
+pub fn vault_import(request: &VaultImportRequest, now: time::OffsetDateTime) -> Result<VaultMade> {
+    let name = crate::vault::check_name(&request.name)?;
+    crate::provision::validate_name(name)?;
+    let layout = OutputLayout {
+        dir: request.out.clone(),
+        name: name.to_owned(),
+    };
+    let targets: Vec<OutputFile> = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials]
+        .into_iter()
+        .map(|role| OutputFile::new(layout.path(role), Vec::new(), Access::Public))
+        .collect();
+    fsio::check_targets(&targets, request.force)?;
+    let mut certs = Vec::new();
+    for path in std::iter::once(&request.cert).chain(&request.chain) {
+        certs.extend(crate::credential::issued::certificates_in(
+            path,
+            &crate::input::read_file(path)?,
+        )?);
+    }
+    let client = client(&request.vault, &request.token, request.timeout)?;
+    let pending = client.pending(name)?;
+    let requested_key = pending
+        .get("csr")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
+        .and_then(|der| request_public_key(&der))
+        .ok_or_else(|| {
+            Error::Vault(format!(
+                "the vault has no request pending for certificate {name}: make one with keycred new --key-vault URL \
+                 --name {name} --ca"
+            ))
+        })?;
+    let issued = crate::credential::issued::assemble_for(
+        certs,
+        |c| c.subject_public_key() == requested_key.as_slice(),
+        &request.cert.display().to_string(),
+        now,
+    )?;
+    let chain: Vec<Vec<u8>> = std::iter::once(&issued.leaf)
+        .chain(&issued.chain)
+        .map(|c| c.der().to_vec())
+        .collect();
+    let made = client.merge(name, &chain)?;
+    write_public(&layout, made, request.format, request.force)
+}
+
+/// The public key (its bit string) a PKCS#10 request is for.
+fn request_public_key(der: &[u8]) -> Option<Vec<u8>> {
+    use x509_parser::prelude::FromDer as _;
+    let (_, csr) =
+        x509_parser::certification_request::X509CertificationRequest::from_der(der).ok()?;
+    Some(
+        csr.certification_request_info
+            .subject_pki
+            .subject_public_key
+            .data
+            .to_vec(),
+    )
+}
+
+fn client(vault: &str, token: &Password, timeout: Duration) -> Result<VaultClient> {
+    VaultClient::new(
+        vault,
+        crate::graph::Cloud::of_vault(vault),
+        Password::new(token.expose().to_owned()),
+        timeout,
+    )
+}
+
+/// Writes `files` into the layout's folder (made owner-only if missing), all or nothing.
+fn write(layout: &OutputLayout, files: Vec<OutputFile>, force: bool) -> Result<()> {
+    if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
+        fsio::create_output_dir(&layout.dir, false)?;
+    }
+    fsio::write_all(&files, force)
+}
+
+/// The vault version's public files: CER, PEM and the keyCredentials fragment.
+fn write_public(
+    layout: &OutputLayout,
+    made: crate::vault::VaultCertificate,
+    format: ManifestFormat,
+    force: bool,
+) -> Result<VaultMade> {
+    let name = &layout.name;
     let certificate = CertificateInfo::from_der(&made.cer).map_err(|reason| {
         Error::Vault(format!(
             "the vault's certificate {name} cannot be read: {reason}"
         ))
     })?;
     let key_id = Uuid::new_v4();
-    let fragment =
-        KeyCredentialsDocument::new(&[(&certificate, key_id)], request.format).render(false);
+    let fragment = KeyCredentialsDocument::new(&[(&certificate, key_id)], format).render(false);
     let outputs = [
         (FileRole::Cer, made.cer.clone()),
         (
@@ -134,10 +291,7 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultMade> {
         .iter()
         .map(|(role, bytes)| OutputFile::new(layout.path(*role), bytes.clone(), Access::Public))
         .collect();
-    if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
-        fsio::create_output_dir(&layout.dir, false)?;
-    }
-    fsio::write_all(&files, request.force)?;
+    write(layout, files, force)?;
     Ok(VaultMade {
         certificate,
         key_id,

@@ -120,6 +120,33 @@ pub fn openssl_self_signed(key: &Path, cert: &Path, subject: &str, days: &str, e
     run_peer("openssl", &[&args[..], extra].concat());
 }
 
+/// OpenSSL as a CA: issues the request `csr` with `ca_cert` and its key, valid 30 days, the request's extensions
+/// copied, written to `out` (PEM).
+pub fn openssl_issue(csr: &Path, ca_cert: &Path, ca_key: &Path, out: &Path) {
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let args = [
+        "x509".to_owned(),
+        "-req".into(),
+        "-in".into(),
+        path(csr),
+        "-CA".into(),
+        path(ca_cert),
+        "-CAkey".into(),
+        path(ca_key),
+        "-CAcreateserial".into(),
+        "-out".into(),
+        path(out),
+        "-days".into(),
+        "30".into(),
+        "-copy_extensions".into(),
+        "copy".into(),
+    ];
+    run_peer(
+        "openssl",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+}
+
 /// The subject of a DER certificate as OpenSSL prints it (`subject=` and the RFC 2253 form).
 pub fn openssl_subject_der(cert: &Path) -> String {
     run_peer(

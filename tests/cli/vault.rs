@@ -561,3 +561,102 @@ fn a_renewal_made_in_the_vault_is_added_to_the_app_proven_by_the_version_it_hold
     );
     assert_no_key_under(&certs);
 }
+
+#[test]
+fn a_vault_request_signed_by_the_organisations_ca_is_merged_into_the_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_issuer, vault, token)) = vault_for(TENANT, dir.path()) else {
+        return;
+    };
+    let certs = dir.path().join("certs");
+    let vault_cmd = |args: &[&str]| {
+        keycred()
+            .args(args)
+            .args(["--key-vault", &vault.url(), "--vault-token-file"])
+            .arg(&token)
+            .arg("--out")
+            .arg(&certs)
+            .output()
+            .unwrap()
+    };
+    let out = vault_cmd(&[
+        "new",
+        "--subject",
+        "CN=Orders Daemon,O=Contoso",
+        "--name",
+        "orders",
+        "--ca",
+        "--json",
+    ]);
+    let requested = output_json(&out);
+    assert_eq!(requested["keyVault"]["pending"], true, "{requested}");
+    let csr = certs.join("orders.csr");
+    // OpenSSL reads the vault's request, signed by the vault's key, and as the CA issues it.
+    run_peer(
+        "openssl",
+        &["req", "-in", csr.to_str().unwrap(), "-noout", "-verify"],
+    );
+    let ca_key = dir.path().join("ca.key");
+    let ca_cert = dir.path().join("ca.pem");
+    openssl_self_signed(&ca_key, &ca_cert, "/CN=Contoso Issuing CA", "30", &[]);
+    let issued = dir.path().join("issued.pem");
+    openssl_issue(&csr, &ca_cert, &ca_key, &issued);
+    // An answer for another key is refused before the vault is asked to merge it.
+    let stranger = dir.path().join("stranger.pem");
+    openssl_self_signed(
+        &dir.path().join("stranger.key"),
+        &stranger,
+        "/CN=Orders Daemon",
+        "30",
+        &[],
+    );
+    let before = vault.log().len();
+    let out = vault_cmd(&[
+        "import",
+        "--name",
+        "orders",
+        "--cert",
+        stranger.to_str().unwrap(),
+    ]);
+    assert_fails(&out, 1, "none of its certificates is for the key given");
+    assert!(!vault.log()[before..]
+        .iter()
+        .any(|e| e["path"].as_str().unwrap().contains("/merge")));
+    // The CA's answer, with its chain: merged, and the public files written.
+    let out = vault_cmd(&[
+        "import",
+        "--name",
+        "orders",
+        "--cert",
+        issued.to_str().unwrap(),
+        "--chain",
+        ca_cert.to_str().unwrap(),
+        "--json",
+    ]);
+    let made = output_json(&out);
+    assert_eq!(made["keyVault"]["exportable"], false, "{made}");
+    let text = run_peer(
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            certs.join("orders.pem").to_str().unwrap(),
+            "-noout",
+            "-issuer",
+        ],
+    );
+    assert!(text.contains("Contoso Issuing CA"), "{text}");
+    run_peer(
+        "openssl",
+        &[
+            "verify",
+            "-CAfile",
+            ca_cert.to_str().unwrap(),
+            certs.join("orders.pem").to_str().unwrap(),
+        ],
+    );
+    let merged = vault.get("/_test/keys");
+    assert_eq!(merged[0]["name"], "orders", "{merged}");
+    assert_eq!(merged[0]["exportable"], false);
+    assert_no_key_under(&certs);
+}

@@ -164,7 +164,8 @@ function create(name, body) {
   const issuer = policy.issuer?.name ?? 'Self';
   found.pending = {
     issuer, key: privateKey, policy, version: versionId(), exportable: keyProps.exportable !== false,
-    csr: openssl(['req', '-new', '-subj', opensslSubject(policy.x509_props?.subject), '-sha256'], privateKey),
+    csr: openssl(['req', '-new', '-subj', opensslSubject(policy.x509_props?.subject), '-sha256',
+      '-addext', 'keyUsage=critical,digitalSignature', '-addext', 'extendedKeyUsage=clientAuth'], privateKey),
     status: 'inProgress', readyAt: Date.now() + PENDING_MS, requestId: versionId(),
   };
   return [202, operation(name, found.pending), { location: `${origin}/certificates/${name}/pending?api-version=7.4` }];
