@@ -206,6 +206,14 @@ fn a_run_paces_its_reads_of_keys_under_graphs_limit_and_meets_no_429() {
     let throttled: Vec<&Value> = log.iter().filter(|e| e["status"] == 429).collect();
     assert!(throttled.is_empty(), "{} answers of 429", throttled.len());
     assert_eq!(log.iter().filter(|e| reads_keys(e)).count(), 400);
+    // A window's 135 places are all used: six batches of twenty, then one of the fifteen left (a batch that held
+    // its places while waiting for the last of twenty would leave them idle for a whole window).
+    let sizes: Vec<usize> = log
+        .iter()
+        .filter(|e| e["method"] == "POST" && path_of(e) == "/v1.0/$batch")
+        .map(|b| b["body"]["requests"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(&sizes[..7], [20, 20, 20, 20, 20, 20, 15], "{sizes:?}");
     // The run says what it spent, and what --apply will: 400 reads of keys at 135 a minute (90% of Graph's
     // limit) take two more minutes after the first 135, on Graph's clock.
     assert_eq!(report["graph"]["requests"]["keyReads"], 400, "{report:#}");
