@@ -130,6 +130,7 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultNewOutcome> {
         .collect();
     fsio::check_targets(&targets, request.force)?;
     let client = client(&request.vault, &request.token, request.timeout)?;
+    refuse_new_version(&client, name, request.force)?;
     let policy = CertificatePolicy {
         subject,
         validity_months: request.validity_months,
@@ -231,6 +232,25 @@ pub fn vault_import(request: &VaultImportRequest, now: time::OffsetDateTime) -> 
         .collect();
     let made = client.merge(name, &chain)?;
     write_public(&layout, made, request.format, request.force)
+}
+
+/// Refuses (without `force`) to make a new version of a certificate the vault holds already: the new version would
+/// at once be the one `--vault-cert NAME` signs with, before any app holds it.
+fn refuse_new_version(client: &VaultClient, name: &str, force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    match client.certificate(name, None) {
+        Ok(current) => Err(Error::Refused(format!(
+            "{}/certificates/{name} exists already (version {}): a new version would at once be the one \
+             --vault-cert {name} signs with, before the app holds it; nothing was made. Give another --name, or \
+             --force to make the new version anyway",
+            client.base(),
+            current.version
+        ))),
+        Err(Error::Vault(said)) if said.contains("(HTTP 404)") => Ok(()),
+        Err(other) => Err(other),
+    }
 }
 
 /// The public key (its bit string) a PKCS#10 request is for.

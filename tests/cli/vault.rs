@@ -207,6 +207,26 @@ fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_dis
 
     let out = new(&["--name", "daemon", "--days", "90", "--json"]);
     let made = output_json(&out);
+    // Made again under the same name: refused, since the new version would sign before any app holds it.
+    let certs_again = work.join("again");
+    let out = keycred()
+        .args([
+            "new",
+            "--subject",
+            "CN=Vault Daemon,O=Contoso",
+            "--key-vault",
+            &vault.url(),
+            "--name",
+            "daemon",
+        ])
+        .arg("--vault-token-file")
+        .arg(&token)
+        .arg("--out")
+        .arg(&certs_again)
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "exists already");
+    assert_eq!(vault.get("/_test/keys").as_array().unwrap().len(), 1);
     assert_eq!(made["keyVault"]["exportable"], false, "{made:#}");
     assert_eq!(made["subject"], "CN=Vault Daemon, O=Contoso");
     let files = made["files"].as_object().unwrap();
