@@ -29,6 +29,15 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "FILE", requires = "credential")]
     pub credential_key: Option<PathBuf>,
 
+    /// The credential is a certificate in Azure Key Vault whose key signs there: the vault's URL (of --cloud's
+    /// cloud), with --credential-vault-cert; its token from --vault-token-file or KEYCRED_VAULT_TOKEN.
+    #[arg(long, value_name = "URL", requires = "credential_vault_cert", conflicts_with_all = ["credential", "credential_key"])]
+    pub credential_vault: Option<String>,
+
+    /// The vault certificate of --credential-vault: NAME, or NAME/VERSION (else its newest version).
+    #[arg(long, value_name = "NAME[/VERSION]", requires = "credential_vault")]
+    pub credential_vault_cert: Option<String>,
+
     #[command(flatten)]
     pub password: PasswordArgs,
 

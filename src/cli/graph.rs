@@ -169,9 +169,9 @@ pub struct GraphConnectArgs {
     #[arg(long, value_name = "NAME[/VERSION]", requires = "auth_key_vault")]
     pub auth_vault_cert: Option<String>,
 
-    /// A bearer token for --auth-key-vault's vault, from the first line of this file; else from
-    /// KEYCRED_VAULT_TOKEN.
-    #[arg(long, value_name = "FILE", requires = "auth_key_vault")]
+    /// A bearer token for the vault of a certificate in Azure Key Vault (--auth-key-vault, and doctor's
+    /// --credential-vault), from the first line of this file; else from KEYCRED_VAULT_TOKEN.
+    #[arg(long, value_name = "FILE")]
     pub vault_token_file: Option<PathBuf>,
 
     /// Read the automation app's client secret from the first line of this file (instead of a certificate).

@@ -17,16 +17,25 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<i32> {
     let request = DoctorRequest {
         client: args.client.clone(),
         api: args.api.clone(),
-        credential: args
-            .credential
-            .as_ref()
-            .map(|path| match &args.credential_key {
-                Some(key) => CredentialSource::KeyAndCert {
-                    key: key.clone(),
-                    cert: path.clone(),
-                },
-                None => CredentialSource::Pfx(path.clone()),
-            }),
+        credential: match (&args.credential_vault, &args.credential_vault_cert) {
+            (Some(vault), Some(named)) => Some(super::vault_source(
+                vault,
+                named,
+                args.graph.vault_token_file.as_deref(),
+                super::cloud_of(&args.graph),
+                std::time::Duration::from_secs(60),
+            )?),
+            _ => args
+                .credential
+                .as_ref()
+                .map(|path| match &args.credential_key {
+                    Some(key) => CredentialSource::KeyAndCert {
+                        key: key.clone(),
+                        cert: path.clone(),
+                    },
+                    None => CredentialSource::Pfx(path.clone()),
+                }),
+        },
         scope: args.scope.clone(),
         token,
         rules: args.rules.clone(),

@@ -287,7 +287,7 @@ pub fn credential_source(
 }
 
 /// A certificate in Key Vault, `named` NAME or NAME/VERSION, its token from `token_file` or the environment.
-fn vault_source(
+pub fn vault_source(
     vault: &str,
     named: &str,
     token_file: Option<&std::path::Path>,

@@ -680,3 +680,56 @@ fn a_vault_request_signed_by_the_organisations_ca_is_merged_into_the_vault() {
     assert_eq!(merged[0]["exportable"], false);
     assert_no_key_under(&certs);
 }
+
+#[test]
+fn doctor_checks_a_credential_whose_key_is_in_the_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_issuer, vault, token)) = vault_for(TENANT, dir.path()) else {
+        return;
+    };
+    let out = keycred()
+        .args([
+            "new",
+            "--subject",
+            "Doctor Daemon",
+            "--key-vault",
+            &vault.url(),
+            "--name",
+            "doctor",
+            "--json",
+        ])
+        .arg("--vault-token-file")
+        .arg(&token)
+        .arg("--out")
+        .arg(dir.path().join("certs"))
+        .output()
+        .unwrap();
+    let version = output_json(&out)["keyVault"]["version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let doctor = |cert: &str| {
+        keycred()
+            .args([
+                "doctor",
+                "--json",
+                "--credential-vault",
+                &vault.url(),
+                "--credential-vault-cert",
+                cert,
+            ])
+            .arg("--vault-token-file")
+            .arg(&token)
+            .output()
+            .unwrap()
+    };
+    let report = output_json(&doctor("doctor"));
+    assert_eq!(report["exitCode"], 0, "{report}");
+    assert_eq!(report["checked"], serde_json::json!(["credential"]));
+    assert_eq!(report["findings"], serde_json::json!([]));
+    vault.post(
+        "/_test/disable",
+        serde_json::json!({"name": "doctor", "version": version}),
+    );
+    assert_fails(&doctor(&format!("doctor/{version}")), 1, "disabled");
+}
