@@ -151,9 +151,14 @@ pub fn refuse_redirect(status: u16, location: Option<&str>, what: &str, flag: &s
 
 /// The `Location` header of an answer, if it has one.
 pub fn location<B>(response: &ureq::http::Response<B>) -> Option<String> {
+    header(response, "location")
+}
+
+/// A header of an answer, as text, if it has it (the token, Graph and Key Vault clients read theirs so).
+pub fn header<B>(response: &ureq::http::Response<B>, name: &str) -> Option<String> {
     response
         .headers()
-        .get("location")
+        .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }

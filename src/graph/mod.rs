@@ -327,13 +327,7 @@ impl GraphClient {
         };
         let mut response = sent.map_err(|e| crate::flow::token::network_error(e, url, timeout))?;
         let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
+        let header = |name: &str| crate::flow::token::header(&response, name);
         crate::flow::token::refuse_redirect(
             status,
             header("location").as_deref(),

@@ -64,6 +64,26 @@ pub struct VaultCertificate {
     pub enabled: bool,
 }
 
+impl VaultCertificate {
+    /// The certificate, read as keycred reads any certificate.
+    pub fn info(&self) -> Result<crate::credential::CertificateInfo> {
+        crate::credential::CertificateInfo::from_der(&self.cer).map_err(|reason| {
+            Error::Vault(format!(
+                "the vault's certificate {}/{} cannot be read: {reason}",
+                self.name, self.version
+            ))
+        })
+    }
+}
+
+/// The certificate request (PKCS#10, DER) a pending operation carries, if it carries one.
+pub fn request_of(operation: &Value) -> Option<Vec<u8>> {
+    operation
+        .get("csr")
+        .and_then(Value::as_str)
+        .and_then(|c| STANDARD.decode(c).ok())
+}
+
 impl VaultClient {
     /// A client for the vault at `url` in `cloud`; refuses a URL that names no vault of that cloud.
     pub fn new(url: &str, cloud: Cloud, token: Password, timeout: Duration) -> Result<VaultClient> {
@@ -266,13 +286,7 @@ impl VaultClient {
             .run(request)
             .map_err(|e| crate::flow::token::network_error(e, &self.base, timeout))?;
         let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
+        let header = |name: &str| crate::flow::token::header(&response, name);
         crate::flow::token::refuse_redirect(
             status,
             header("location").as_deref(),

@@ -39,21 +39,7 @@ pub fn attach(client: &GraphClient, dir: &Path) {
     let Some(tenant) = client.token_tenant() else {
         return;
     };
-    let host: String = client
-        .base()
-        .split("://")
-        .nth(1)
-        .unwrap_or_default()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let path = dir.join(format!("{host}-{tenant}.json"));
+    let path = super::scan_state::path_for(dir, client.base(), tenant);
     let now = SystemTime::now();
     let loaded = load(&path).unwrap_or_default();
     client.budget().recall(&places(&loaded), now);
@@ -92,13 +78,9 @@ fn save(path: &Path, budget: &Budget, loaded: &[(String, u32, u64)]) {
         return;
     };
     let ours = budget.remembered(now);
-    let millis = |at: SystemTime| {
-        at.duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
-    };
     let mut entries: Vec<(String, u32, u64)> = ours
         .iter()
-        .map(|p| (p.limit.name().to_owned(), p.cost, millis(p.at)))
+        .map(|p| (p.limit.name().to_owned(), p.cost, unix_millis(p.at)))
         .collect();
     // Another run's places, still young: those the record holds now that it did not hold when this run began.
     if let Some(now_held) = std::fs::read(path)
@@ -106,7 +88,7 @@ fn save(path: &Path, budget: &Budget, loaded: &[(String, u32, u64)]) {
         .and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok())
     {
         let young =
-            |(_, _, at): &&(String, u32, u64)| now_millis(now).saturating_sub(*at) < 150_000;
+            |(_, _, at): &&(String, u32, u64)| unix_millis(now).saturating_sub(*at) < 150_000;
         entries.extend(
             now_held
                 .places
@@ -125,7 +107,7 @@ fn save(path: &Path, budget: &Budget, loaded: &[(String, u32, u64)]) {
     let _ = fsio::replace_own(&[OutputFile::new(path, text, Access::Secret)]);
 }
 
-fn now_millis(now: SystemTime) -> u64 {
+fn unix_millis(now: SystemTime) -> u64 {
     now.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
 }

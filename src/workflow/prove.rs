@@ -126,11 +126,7 @@ fn load_vault_credential(source: &VaultSource) -> Result<LoadedCredential> {
             "--vault-cert {shown}: this version is disabled in the vault, so its key signs nothing; enable it, or              name another version"
         )));
     }
-    let certificate = CertificateInfo::from_der(&found.cer).map_err(|reason| {
-        Error::Vault(format!(
-            "the vault's certificate {shown} cannot be read: {reason}"
-        ))
-    })?;
+    let certificate = found.info()?;
     Ok(LoadedCredential {
         certificate,
         key: LoadedKey::Vault(crate::vault::VaultKey::new(client, &found)),

@@ -81,8 +81,8 @@ pub fn default_dir() -> Option<PathBuf> {
         .map(|dir| dir.join("keycred").join("scans"))
 }
 
-/// The state file of one Graph host and tenant in `dir`.
-fn path_for(dir: &Path, graph: &str, tenant: uuid::Uuid) -> PathBuf {
+/// The state file of one Graph host and tenant in `dir` (also the budget record's, in its own folder).
+pub(crate) fn path_for(dir: &Path, graph: &str, tenant: uuid::Uuid) -> PathBuf {
     let host: String = graph
         .trim_start_matches("https://")
         .trim_start_matches("http://")

@@ -121,14 +121,10 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultNewOutcome> {
         name: name.to_owned(),
     };
     let roles: &[FileRole] = match request.issuer {
-        Issuer::SelfSigned => &[FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials],
+        Issuer::SelfSigned => &PUBLIC,
         Issuer::Unknown => &[FileRole::Request],
     };
-    let targets: Vec<OutputFile> = roles
-        .iter()
-        .map(|role| OutputFile::new(layout.path(*role), Vec::new(), Access::Public))
-        .collect();
-    fsio::check_targets(&targets, request.force)?;
+    check_free(&layout, roles, request.force)?;
     let client = client(&request.vault, &request.token, request.timeout)?;
     refuse_new_version(&client, name, request.force)?;
     let policy = CertificatePolicy {
@@ -139,17 +135,11 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultNewOutcome> {
     };
     let created = client.create_certificate(name, &policy)?;
     if request.issuer == Issuer::Unknown {
-        let csr = created
-            .get("csr")
-            .and_then(serde_json::Value::as_str)
-            .and_then(|c| {
-                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok()
-            })
-            .ok_or_else(|| {
-                Error::Vault(format!(
-                    "the vault gave no request (csr) for certificate {name}"
-                ))
-            })?;
+        let csr = crate::vault::request_of(&created).ok_or_else(|| {
+            Error::Vault(format!(
+                "the vault gave no request (csr) for certificate {name}"
+            ))
+        })?;
         let path = layout.path(FileRole::Request);
         write(
             &layout,
@@ -195,11 +185,7 @@ pub fn vault_import(request: &VaultImportRequest, now: time::OffsetDateTime) -> 
         dir: request.out.clone(),
         name: name.to_owned(),
     };
-    let targets: Vec<OutputFile> = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials]
-        .into_iter()
-        .map(|role| OutputFile::new(layout.path(role), Vec::new(), Access::Public))
-        .collect();
-    fsio::check_targets(&targets, request.force)?;
+    check_free(&layout, &PUBLIC, request.force)?;
     let mut certs = Vec::new();
     for path in std::iter::once(&request.cert).chain(&request.chain) {
         certs.extend(crate::credential::issued::certificates_in(
@@ -209,10 +195,7 @@ pub fn vault_import(request: &VaultImportRequest, now: time::OffsetDateTime) -> 
     }
     let client = client(&request.vault, &request.token, request.timeout)?;
     let pending = client.pending(name)?;
-    let requested_key = pending
-        .get("csr")
-        .and_then(serde_json::Value::as_str)
-        .and_then(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
+    let requested_key = crate::vault::request_of(&pending)
         .and_then(|der| request_public_key(&der))
         .ok_or_else(|| {
             Error::Vault(format!(
@@ -276,6 +259,18 @@ fn client(vault: &str, token: &Password, timeout: Duration) -> Result<VaultClien
     )
 }
 
+/// The files a vault certificate gets here: all public.
+const PUBLIC: [FileRole; 3] = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials];
+
+/// Refuses, before the vault is asked anything, a run that would replace one of these files without `force`.
+fn check_free(layout: &OutputLayout, roles: &[FileRole], force: bool) -> Result<()> {
+    let targets: Vec<OutputFile> = roles
+        .iter()
+        .map(|role| OutputFile::new(layout.path(*role), Vec::new(), Access::Public))
+        .collect();
+    fsio::check_targets(&targets, force)
+}
+
 /// Writes `files` into the layout's folder (made owner-only if missing), all or nothing.
 fn write(layout: &OutputLayout, files: Vec<OutputFile>, force: bool) -> Result<()> {
     if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
@@ -291,12 +286,7 @@ fn write_public(
     format: ManifestFormat,
     force: bool,
 ) -> Result<VaultMade> {
-    let name = &layout.name;
-    let certificate = CertificateInfo::from_der(&made.cer).map_err(|reason| {
-        Error::Vault(format!(
-            "the vault's certificate {name} cannot be read: {reason}"
-        ))
-    })?;
+    let certificate = made.info()?;
     let key_id = Uuid::new_v4();
     let fragment = KeyCredentialsDocument::new(&[(&certificate, key_id)], format).render(false);
     let outputs = [

@@ -135,10 +135,7 @@ pub fn vault_renewals(
         .iter()
         .position(|v| v.version == signer_version.version);
     let signer_certificate = vault.certificate(&request.name, Some(&signer_version.version))?;
-    let signer_info = crate::credential::CertificateInfo::from_der(&signer_certificate.cer)
-        .map_err(|reason| {
-            Error::Vault(format!("the vault's certificate cannot be read: {reason}"))
-        })?;
+    let signer_info = signer_certificate.info()?;
     let key = VaultKey::new(Arc::clone(&vault), &signer_certificate);
     let signer = crate::flow::graph::Signer {
         certificate: &signer_info,
@@ -157,11 +154,9 @@ pub fn vault_renewals(
         } else if signer_at.is_some_and(|at| index < at) {
             VersionFate::Older
         } else if request.apply {
-            let made = vault.certificate(&request.name, Some(&version.version))?;
-            let new =
-                crate::credential::CertificateInfo::from_der(&made.cer).map_err(|reason| {
-                    Error::Vault(format!("the vault's certificate cannot be read: {reason}"))
-                })?;
+            let new = vault
+                .certificate(&request.name, Some(&version.version))?
+                .info()?;
             let body = crate::flow::graph::add_key_body(&signer, object_id, &new, now)?;
             let answer = client.add_key(object_id, &body)?;
             VersionFate::Added(

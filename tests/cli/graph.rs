@@ -42,28 +42,17 @@ impl GraphServer {
         std::fs::create_dir_all(dir).unwrap();
         let seed = dir.join("graph-seed.json");
         std::fs::write(&seed, serde_json::to_vec(apps).unwrap()).unwrap();
-        let mut child = StdCommand::new("node")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/graph.mjs"))
-            .arg(oidc.jwks(tenant))
-            .arg(tenant)
-            .arg(&seed)
-            // Where the OAuth server's record of sign-ins is (the usage report and sign-in log come from it).
-            .env("OIDC_URL", oidc.authority())
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("listening ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("the Graph test server did not start: {line:?}"));
+        let (child, port) = spawn_listening(
+            StdCommand::new("node")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/graph.mjs"))
+                .arg(oidc.jwks(tenant))
+                .arg(tenant)
+                .arg(&seed)
+                // Where the OAuth server's record of sign-ins is (the usage report and sign-in log come from it).
+                .env("OIDC_URL", oidc.authority())
+                .envs(env.iter().copied()),
+            "the Graph test server",
+        );
         GraphServer { child, port }
     }
 
@@ -96,6 +85,26 @@ impl GraphServer {
             .send(json!({"queue": queue, "every": every}).to_string())
             .unwrap();
     }
+}
+
+/// Starts one of the tests' node servers and reads its first line, `listening PORT`: the child and its port.
+pub fn spawn_listening(command: &mut StdCommand, what: &str) -> (Child, u16) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("listening ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{what} did not start: {line:?}"));
+    (child, port)
 }
 
 impl Drop for GraphServer {

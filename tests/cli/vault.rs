@@ -1,9 +1,8 @@
 //! Keys that never leave the vault (issue 31): certificates made in the Key Vault test server (tests/oidc/vault.mjs,
 //! faithful to Key Vault's REST API), and assertions and tokens signed there, verified by the real OAuth server.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Stdio};
+use std::process::{Child, Command as StdCommand};
 
 use serde_json::Value;
 
@@ -24,25 +23,14 @@ struct VaultServer {
 impl VaultServer {
     /// The server, trusting the tokens `oidc` issues for `tenant`.
     fn start_for(oidc: &OidcServer, tenant: &str) -> VaultServer {
-        let mut child = StdCommand::new("node")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/vault.mjs"))
-            .arg(oidc.jwks(tenant))
-            .arg(tenant)
-            .arg(oidc.authority())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("listening ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("the Key Vault test server did not start: {line:?}"));
+        let (child, port) = crate::graph::spawn_listening(
+            StdCommand::new("node")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/vault.mjs"))
+                .arg(oidc.jwks(tenant))
+                .arg(tenant)
+                .arg(oidc.authority()),
+            "the Key Vault test server",
+        );
         VaultServer { child, port }
     }
 
