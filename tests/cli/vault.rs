@@ -627,6 +627,10 @@ fn a_vault_request_signed_by_the_organisations_ca_is_merged_into_the_vault() {
         stranger.to_str().unwrap(),
     ]);
     assert_fails(&out, 1, "none of its certificates is for the key given");
+    assert!(
+        !certs.join("orders.cer").exists(),
+        "nothing written for a refused answer"
+    );
     assert!(!vault.log()[before..]
         .iter()
         .any(|e| e["path"].as_str().unwrap().contains("/merge")));
@@ -720,4 +724,53 @@ fn doctor_checks_a_credential_whose_key_is_in_the_vault() {
         serde_json::json!({"name": "doctor", "version": version}),
     );
     assert_fails(&doctor(&format!("doctor/{version}")), 1, "disabled");
+}
+
+#[test]
+fn from_vault_refuses_another_app_or_a_pinned_version_before_anything_is_sent() {
+    let run = |app: &str, cert: &str| {
+        keycred()
+            .args(["graph", "rotate", "--self", "--from-vault", "--app", app])
+            .args([
+                "--graph-url",
+                "http://127.0.0.1:9",
+                "--authority",
+                "http://127.0.0.1:9",
+            ])
+            .args(["--tenant", TENANT, "--client-id", CLIENT])
+            .args([
+                "--auth-key-vault",
+                "http://127.0.0.1:9",
+                "--auth-vault-cert",
+                cert,
+            ])
+            .env("KEYCRED_VAULT_TOKEN", "not used")
+            .output()
+            .unwrap()
+    };
+    assert_fails(
+        &run("22222222-2222-4333-8444-555555555555", "daemon"),
+        2,
+        "the app adds its own renewals",
+    );
+    assert_fails(
+        &run(CLIENT, "daemon/0f1e"),
+        2,
+        "name the certificate without a version",
+    );
+    let out = keycred()
+        .args([
+            "graph",
+            "rotate",
+            "--from-vault",
+            "--app",
+            CLIENT,
+            "--tenant",
+            TENANT,
+            "--client-id",
+            CLIENT,
+        ])
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "--self");
 }
