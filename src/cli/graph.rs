@@ -522,6 +522,17 @@ pub struct GraphRotateArgs {
     #[arg(long, value_name = "FILE", requires = "ca")]
     pub chain: Vec<PathBuf>,
 
+    /// Make each due app's new certificate in Azure Key Vault, its key non-exportable and never on this machine:
+    /// the vault's URL (of --cloud's cloud). Each gets its own name there, NAME-YYYYMMDD (NAME: --name, else from
+    /// its CN), tagged with the app's appId; only CER, PEM and the keyCredentials fragment are written to
+    /// OUT/APPID/. Validity in whole months (--days, --years) within the app's lifetime rule; --verify signs in the
+    /// vault. The token: --vault-token-file or KEYCRED_VAULT_TOKEN; needs Key Vault Certificates Officer.
+    #[arg(long, value_name = "URL", conflicts_with_all = [
+        "ca", "from_vault", "not_after", "hash", "pfx_profile", "password_file", "generate_password", "no_pfx",
+        "pem_bundle", "no_key"
+    ])]
+    pub key_vault: Option<String>,
+
     #[command(flatten)]
     pub credential: CredentialOptions,
 

@@ -275,6 +275,15 @@ fn rotate_request(
         jobs: args.jobs,
         per_app_folder: true,
         ca: args.ca.then(|| args.chain.clone()),
+        key_vault: match &args.key_vault {
+            None => None,
+            Some(vault) => Some(graph_rotate::VaultAccess {
+                vault: vault.clone(),
+                cloud: super::cloud_of(&args.connect),
+                token: std::sync::Arc::new(super::vault_token(args.connect.vault_token_file.as_deref())?),
+                timeout: std::time::Duration::from_secs(60),
+            }),
+        },
         self_service: match args.self_service {
             false => None,
             true => Some(graph_rotate::SelfService {

@@ -41,7 +41,7 @@ fn in_vault(args: &NewArgs, vault: &str) -> anyhow::Result<i32> {
     let options = &args.credential;
     let subject = keycred::credential::Subject::parse(&args.subject)?;
     let validity_months = match (options.days, options.years) {
-        (Some(days), _) => days.div_ceil(30).max(1),
+        (Some(days), _) => keycred::vault::months_for_days(Some(days)),
         (None, Some(years)) => years.saturating_mul(12),
         (None, None) => 12,
     };

@@ -34,6 +34,9 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
             "skipped": a.plan.as_ref().and_then(|p| p.skipped.clone()),
             "files": a.files.iter().map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
                 .collect::<serde_json::Map<String, Value>>(),
+            "keyVault": a.in_vault.as_ref().map(|held| json!({
+                "vault": held.vault, "name": held.name, "version": held.version, "kid": held.kid, "exportable": false,
+            })),
             "verified": a.verified,
             "retired": a.retired,
             "finishing": a.finishing,
@@ -217,6 +220,12 @@ fn app_lines(
         } else {
             out.push_str(&format!("    file    {path}\n"));
         }
+    }
+    if let Some(held) = &app.in_vault {
+        out.push_str(&format!(
+            "    key     in Key Vault, not exportable: {}/certificates/{}/{}\n",
+            held.vault, held.name, held.version
+        ));
     }
     if let Some(key_id) = app.finishing {
         out.push_str(&format!(

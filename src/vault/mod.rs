@@ -62,6 +62,8 @@ pub struct VaultCertificate {
     pub kid: String,
     /// Whether the version may be used.
     pub enabled: bool,
+    /// The certificate's tags (those that are strings).
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl VaultCertificate {
@@ -102,13 +104,22 @@ impl VaultClient {
     }
 
     /// Starts making certificate `name` with `policy` (a new version if it exists); the operation is pending.
-    pub fn create_certificate(&self, name: &str, policy: &CertificatePolicy) -> Result<Value> {
+    pub fn create_certificate(
+        &self,
+        name: &str,
+        policy: &CertificatePolicy,
+        tags: &[(&str, &str)],
+    ) -> Result<Value> {
         let url = format!("{}/certificates/{}/create", self.base, check_name(name)?);
-        self.call(
-            "POST",
-            &url,
-            Some(&serde_json::json!({"policy": policy.to_json()})),
-        )
+        let mut body = serde_json::json!({"policy": policy.to_json()});
+        if !tags.is_empty() {
+            body["tags"] = tags
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
+        self.call("POST", &url, Some(&body))
     }
 
     /// The pending operation of certificate `name` (its `status`, and for issuer Unknown its `csr`).
@@ -131,6 +142,36 @@ impl VaultClient {
                 return Ok(operation);
             }
             std::thread::sleep(every);
+        }
+    }
+
+    /// Waits (up to `patience`) for the vault to finish making certificate `name`, and reads what it made.
+    pub fn completed(&self, name: &str, patience: Duration) -> Result<VaultCertificate> {
+        let operation = self.wait_pending(name, patience, Duration::from_millis(500))?;
+        let status = operation
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if status != "completed" {
+            return Err(Error::Vault(format!(
+                "the vault did not finish making certificate {name} (its operation is {status:?}{}): look at it in \
+                 the portal, and run keycred again once it is done",
+                operation
+                    .pointer("/error/message")
+                    .and_then(Value::as_str)
+                    .map(|m| format!(": {}", Value::from(m)))
+                    .unwrap_or_default()
+            )));
+        }
+        self.certificate(name, None)
+    }
+
+    /// The newest version of certificate `name`, or `None` when the vault has no certificate of that name.
+    pub fn find(&self, name: &str) -> Result<Option<VaultCertificate>> {
+        match self.certificate(name, None) {
+            Ok(found) => Ok(Some(found)),
+            Err(Error::Vault(said)) if said.contains("(HTTP 404)") => Ok(None),
+            Err(other) => Err(other),
         }
     }
 
@@ -356,7 +397,27 @@ pub fn certificate_from(base: &str, name: &str, answer: &Value) -> Result<VaultC
             .pointer("/attributes/enabled")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        tags: answer
+            .get("tags")
+            .and_then(Value::as_object)
+            .map(|tags| {
+                tags.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
+}
+
+/// The whole months of validity Key Vault is asked for, for `days` (`None`: a year): at least one.
+pub fn months_for_days(days: Option<u32>) -> u32 {
+    days.map_or(12, |days| days.div_ceil(30).max(1))
+}
+
+/// The most whole months of validity that keep within `limit` whatever the month (a month counted as 31 days);
+/// 0 when not even one does.
+pub fn months_within(limit: time::Duration) -> u32 {
+    u32::try_from(limit.whole_days() / 31).unwrap_or(u32::MAX)
 }
 
 /// One version of a certificate, as the vault lists it.

@@ -152,6 +152,7 @@ fn tenant_row(
         per_app_folder: false,
         ca: (app.settings.ca == Some(true))
             .then(|| app.settings.ca_chain.clone().unwrap_or_default()),
+        key_vault: None,
     };
     let outcome = graph_rotate::graph_rotate(
         client,

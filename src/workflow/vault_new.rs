@@ -133,7 +133,7 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultNewOutcome> {
         key_size: request.key_size,
         issuer: request.issuer,
     };
-    let created = client.create_certificate(name, &policy)?;
+    let created = client.create_certificate(name, &policy, &[])?;
     if request.issuer == Issuer::Unknown {
         let csr = crate::vault::request_of(&created).ok_or_else(|| {
             Error::Vault(format!(
@@ -155,23 +155,7 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultNewOutcome> {
             csr: path.display().to_string(),
         });
     }
-    let operation = client.wait_pending(name, PATIENCE, Duration::from_millis(500))?;
-    let status = operation
-        .get("status")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("");
-    if status != "completed" {
-        return Err(Error::Vault(format!(
-            "the vault did not finish making certificate {name} (its operation is {status:?}{}): look at it in the \
-             portal, and run keycred new --key-vault again once it is done",
-            operation
-                .pointer("/error/message")
-                .and_then(serde_json::Value::as_str)
-                .map(|m| format!(": {}", serde_json::Value::from(m)))
-                .unwrap_or_default()
-        )));
-    }
-    let made = client.certificate(name, None)?;
+    let made = client.completed(name, PATIENCE)?;
     write_public(&layout, made, request.format, request.force)
         .map(|m| VaultNewOutcome::Made(Box::new(m)))
 }
@@ -223,16 +207,15 @@ fn refuse_new_version(client: &VaultClient, name: &str, force: bool) -> Result<(
     if force {
         return Ok(());
     }
-    match client.certificate(name, None) {
-        Ok(current) => Err(Error::Refused(format!(
+    match client.find(name)? {
+        Some(current) => Err(Error::Refused(format!(
             "{}/certificates/{name} exists already (version {}): a new version would at once be the one \
              --vault-cert {name} signs with, before the app holds it; nothing was made. Give another --name, or \
              --force to make the new version anyway",
             client.base(),
             current.version
         ))),
-        Err(Error::Vault(said)) if said.contains("(HTTP 404)") => Ok(()),
-        Err(other) => Err(other),
+        None => Ok(()),
     }
 }
 

@@ -43,6 +43,15 @@ impl VaultServer {
         serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
     }
 
+    /// A vault call with this `Authorization` header.
+    fn get_with(&self, path: &str, authorization: &str) -> Value {
+        let mut response = ureq::get(format!("{}{path}", self.url()))
+            .header("authorization", authorization)
+            .call()
+            .unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    }
+
     fn post(&self, path: &str, body: Value) -> Value {
         let mut response = ureq::post(format!("{}{path}", self.url()))
             .header("content-type", "application/json")
@@ -71,8 +80,19 @@ fn oauth(pem: &Path) -> Option<OidcServer> {
 
 /// A token for `scope` from `oidc` in `tenant`, as the vault admin, written to a file; its path.
 fn admin_token_in(oidc: &OidcServer, tenant: &str, scope: &str, dir: &Path) -> PathBuf {
+    admin_token_with(oidc, tenant, scope, dir, ADMIN_SECRET)
+}
+
+/// As [`admin_token_in`], the admin's secret `secret`.
+fn admin_token_with(
+    oidc: &OidcServer,
+    tenant: &str,
+    scope: &str,
+    dir: &Path,
+    secret_text: &str,
+) -> PathBuf {
     let secret = dir.join("admin.secret");
-    std::fs::write(&secret, ADMIN_SECRET).unwrap();
+    std::fs::write(&secret, secret_text).unwrap();
     let out = keycred()
         .env_remove("KEYCRED_CLIENT_SECRET")
         .args([
@@ -773,4 +793,195 @@ fn from_vault_refuses_another_app_or_a_pinned_version_before_anything_is_sent() 
         .output()
         .unwrap();
     assert_fails(&out, 2, "--self");
+}
+
+#[test]
+fn a_whole_tenant_rotation_makes_each_new_certificate_in_the_vault_and_verifies_it_there() {
+    use crate::graph::{held, live_tenant, tenant_apps, TENANT as GRAPH_TENANT};
+    // 20 apps: by i % 4 healthy, due, expired or without a certificate; the 10 due and expired ones rotate.
+    let Some(tenant) = live_tenant(
+        tenant_apps(20).as_array().unwrap().clone(),
+        "Application.ReadWrite.All",
+    ) else {
+        return;
+    };
+    let dir = tenant.dir.path();
+    // The OAuth server knows the admin by the secret live_tenant gives it.
+    let token = admin_token_with(
+        &tenant.oidc,
+        GRAPH_TENANT,
+        "https://vault.azure.net/.default",
+        dir,
+        "unused secret",
+    );
+    let vault = VaultServer::start_for(&tenant.oidc, GRAPH_TENANT);
+    let out = dir.join("certs");
+    let run = |extra: &[&str]| {
+        tenant
+            .keycred("rotate")
+            .args(["--all", "--key-vault", &vault.url(), "--json", "--out"])
+            .arg(&out)
+            .arg("--vault-token-file")
+            .arg(&token)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let dated = |base: &str| {
+        format!(
+            "{base}-{:04}{:02}{:02}",
+            today.year(),
+            u8::from(today.month()),
+            today.day()
+        )
+    };
+    let app_id = |i: usize| format!("20000000-0000-4000-8000-{i:012}");
+    let bearer = format!("Bearer {}", std::fs::read_to_string(&token).unwrap().trim());
+    let create = |name: &str, tag: &str| {
+        let response = ureq::post(format!(
+            "{}/certificates/{name}/create?api-version=7.4",
+            vault.url()
+        ))
+        .header("authorization", &bearer)
+        .header("content-type", "application/json")
+        .send(
+            serde_json::json!({
+                "policy": {"key_props": {"exportable": false, "kty": "RSA", "key_size": 2048},
+                           "x509_props": {"subject": "CN=App 1", "validity_months": 12},
+                           "issuer": {"name": "Self"}},
+                "tags": {"keycred-app": tag},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        assert_eq!(response.status(), 202);
+    };
+
+    // Refused before anything is sent: with --ca, a vault of another cloud, a validity the vault cannot make.
+    assert_fails(&run(&["--ca"]), 2, "--ca");
+    let other_cloud = tenant
+        .keycred("rotate")
+        .args([
+            "--all",
+            "--key-vault",
+            "https://contoso.vault.azure.cn",
+            "--vault-token-file",
+        ])
+        .arg(&token)
+        .output()
+        .unwrap();
+    assert_fails(&other_cloud, 2, "vault.azure.cn");
+    assert!(vault.log().is_empty(), "{:?}", vault.log());
+    let short = output_json(&run(&["--max-lifetime", "P20D"]));
+    let due = short["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["appId"] == app_id(1))
+        .unwrap();
+    assert_eq!(due["result"], "skipped", "{due:#}");
+    assert!(
+        due["skipped"].as_str().unwrap().contains("whole months"),
+        "{due:#}"
+    );
+
+    // An earlier run made app 1's certificate and stopped before Graph got it; app 5's name of the day is held by
+    // another app's certificate.
+    create(&dated("app-1"), &app_id(1));
+    create(&dated("app-5"), "20000000-0000-4000-8000-999999999999");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let pre_made = vault.get_with(
+        &format!("/certificates/{}?api-version=7.4", dated("app-1")),
+        &bearer,
+    );
+    let creates_before = creates(&vault.log());
+
+    // The plan asks the vault nothing and makes nothing.
+    let plan = output_json(&run(&[]));
+    assert_eq!(plan["applied"], false, "{plan:#}");
+    assert_eq!(creates(&vault.log()), creates_before);
+
+    let applied = run(&["--apply", "--verify"]);
+    let report = output_json(&applied);
+    let apps = report["apps"].as_array().unwrap();
+    let mut rotated = 0;
+    for i in 0..20 {
+        let object_id = format!("10000000-0000-4000-8000-{i:012}");
+        let app = apps.iter().find(|a| a["id"] == object_id).unwrap();
+        if i % 4 == 0 || i % 4 == 3 {
+            assert_ne!(app["result"], "rotated", "{app:#}");
+            assert!(app["keyVault"].is_null(), "{app:#}");
+            continue;
+        }
+        rotated += 1;
+        assert_eq!(app["result"], "rotated", "{app:#}");
+        assert_eq!(app["verified"], true, "{app:#}");
+        let name = app["keyVault"]["name"].as_str().unwrap();
+        let expected = match i {
+            5 => format!("{}-2", dated("app-5")),
+            _ => dated(&format!("app-{i}")),
+        };
+        assert_eq!(name, expected, "{app:#}");
+        assert_eq!(app["keyVault"]["exportable"], false);
+        // The vault's certificate is the one Graph now holds, tagged with the app.
+        let version = app["keyVault"]["version"].as_str().unwrap();
+        let in_vault = vault.get_with(
+            &format!("/certificates/{name}/{version}?api-version=7.4"),
+            &bearer,
+        );
+        assert_eq!(in_vault["tags"]["keycred-app"], app_id(i), "{in_vault:#}");
+        let now_held = held(&tenant, &object_id);
+        assert_eq!(now_held.len(), 2, "{app:#}");
+        assert_eq!(now_held[1]["key"], in_vault["cer"], "{app:#}");
+        if i == 1 {
+            assert_eq!(
+                in_vault["cer"], pre_made["cer"],
+                "the earlier run's certificate was added"
+            );
+        }
+        // Its files: the certificate and the fragment, beside keycred's record of where the key is.
+        let folder = out.join(app_id(i));
+        assert!(folder.join(format!("{name}.cer")).exists());
+        assert!(folder.join(format!("{name}.keycredentials.json")).exists());
+        let record: Value = serde_json::from_slice(
+            &std::fs::read(folder.join(format!("{name}.keycred-state.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(record["keyVault"]["version"], version, "{record:#}");
+        assert!(record["verified"].is_string(), "{record:#}");
+    }
+    assert_eq!(rotated, 10);
+    let log = vault.log();
+    // Nine made by the run (app 1's was the earlier run's), and every --verify token signed by its new version.
+    assert_eq!(creates(&log) - creates_before, 9, "{log:#?}");
+    let signed: std::collections::BTreeSet<&str> = log
+        .iter()
+        .filter_map(|e| e["signedBy"].as_str())
+        .map(|s| s.split('/').next().unwrap())
+        .collect();
+    assert_eq!(signed.len(), 10, "{signed:?}");
+    for key in vault.get("/_test/keys").as_array().unwrap() {
+        assert_eq!(key["exportable"], false, "{key}");
+    }
+    assert_no_key_under(&out);
+
+    // The next run finds nothing due and makes nothing.
+    let again = output_json(&run(&["--apply"]));
+    assert!(
+        again["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["result"] != "rotated"),
+        "{again:#}"
+    );
+    assert_eq!(creates(&vault.log()) - creates_before, 9);
+}
+
+/// How many certificates the vault was asked to make.
+fn creates(log: &[Value]) -> usize {
+    log.iter()
+        .filter(|e| e["method"] == "POST" && e["path"].as_str().unwrap().contains("/create"))
+        .count()
 }

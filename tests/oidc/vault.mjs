@@ -6,7 +6,8 @@
 //   https://vault.azure.net. Without one: 401 with WWW-Authenticate: Bearer authorization="{OIDC}/{tenant}",
 //   resource="https://vault.azure.net", as Key Vault challenges; with one for another resource: 401 AKV10022.
 // - POST /certificates/{name}/create {policy}: RSA (2048 bits or more; else 400 BadParameter), exportable or not,
-//   subject, validity_months, issuer Self or Unknown. Answers 202 with the pending operation; GET
+//   subject, validity_months, issuer Self or Unknown, and the certificate's tags (strings; kept on the version and
+//   given back with it). Answers 202 with the pending operation; GET
 //   /certificates/{name}/pending says inProgress until PENDING_MS have passed, then completed (issuer Self: the
 //   certificate is made, self-signed by its key, with OpenSSL). Issuer Unknown stays inProgress with the CSR until
 //   POST /certificates/{name}/pending/merge {x5c} brings a certificate for the key.
@@ -108,6 +109,7 @@ function bundle(name, v) {
       created: v.created, updated: v.created, recoveryLevel: 'Recoverable+Purgeable',
     },
     policy: { id: `${origin}/certificates/${name}/policy`, ...v.policy },
+    ...(v.tags ? { tags: v.tags } : {}),
   };
 }
 
@@ -145,7 +147,7 @@ function settle(name) {
   const op = found?.pending;
   if (!op || op.status !== 'inProgress' || op.issuer !== 'Self' || Date.now() < op.readyAt) return;
   found.versions.push({ version: op.version, key: op.key, cer: selfSigned(op.key, op.policy), policy: op.policy,
-    exportable: op.exportable, enabled: true, created: unix(new Date()) });
+    exportable: op.exportable, enabled: true, created: unix(new Date()), tags: op.tags });
   op.status = 'completed';
 }
 
@@ -162,8 +164,13 @@ function create(name, body) {
   const { privateKey } = reuse ? { privateKey: found.versions.at(-1).key }
     : generateKeyPairSync('rsa', { modulusLength: keyProps.key_size ?? 2048 });
   const issuer = policy.issuer?.name ?? 'Self';
+  const tags = body.tags;
+  if (tags !== undefined && (typeof tags !== 'object' || Array.isArray(tags) || tags === null
+    || Object.values(tags).some((t) => typeof t !== 'string'))) {
+    throw new VaultError(400, 'BadParameter', 'Property tags has invalid value: an object of strings is expected.');
+  }
   found.pending = {
-    issuer, key: privateKey, policy, version: versionId(), exportable: keyProps.exportable !== false,
+    issuer, key: privateKey, policy, version: versionId(), exportable: keyProps.exportable !== false, tags,
     csr: openssl(['req', '-new', '-subj', opensslSubject(policy.x509_props?.subject), '-sha256',
       '-addext', 'keyUsage=critical,digitalSignature', '-addext', 'extendedKeyUsage=clientAuth'], privateKey),
     status: 'inProgress', readyAt: Date.now() + PENDING_MS, requestId: versionId(),
@@ -191,7 +198,7 @@ function merge(name, body) {
     throw new VaultError(400, 'BadParameter', 'Public key from x5c property does not match the public key of the pending certificate request.');
   }
   found.versions.push({ version: op.version, key: op.key, cer: leaf, policy: op.policy, exportable: op.exportable,
-    enabled: true, created: unix(new Date()) });
+    enabled: true, created: unix(new Date()), tags: op.tags });
   op.status = 'completed';
   return [201, bundle(name, found.versions.at(-1))];
 }

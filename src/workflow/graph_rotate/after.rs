@@ -107,7 +107,10 @@ impl After<'_> {
         let Some(verify) = &self.request.verify else {
             return Ok(());
         };
-        let source = new_credential_source(&rotation.files)?;
+        let source = match (&rotation.in_vault, &self.request.key_vault) {
+            (Some(held), Some(access)) => access.source(held),
+            _ => new_credential_source(&rotation.files)?,
+        };
         let verified = verify_token(verify, &rotation.app_id, &source, self.passwords)?;
         rotation.verified = Some(verified);
         if !verified {

@@ -17,12 +17,15 @@ use uuid::Uuid;
 mod after;
 mod keys;
 mod select;
+mod source;
+
+pub use source::VaultAccess;
 
 use after::After;
 
 use super::provision::CredentialSpec;
 use super::rotation::graph_store::{key_credentials, text, GraphStore, TenantPolicyCell};
-use super::rotation::{NewCredentialSource, Order, Rotation, RunContext, Step};
+use super::rotation::{Order, Rotation, RunContext, Step};
 use crate::credential::CertificateInfo;
 use crate::error::{Error, Result};
 use crate::graph::GraphClient;
@@ -68,6 +71,9 @@ pub struct GraphRotateRequest {
     /// Take the new certificates from the organisation's CA, in two runs ([`super::ca_rotation`]), with these CA
     /// certificates for answers that lack them; `None` makes self-signed ones.
     pub ca: Option<Vec<std::path::PathBuf>>,
+    /// Make each new certificate in this Azure Key Vault (`--key-vault`), its key never exportable; `--verify`
+    /// then signs in the vault.
+    pub key_vault: Option<VaultAccess>,
 }
 
 /// `--verify`: where each app gets its token with the new certificate, and for how long keycred waits while Entra
@@ -177,6 +183,8 @@ pub struct AppRotation {
     pub rules: Option<crate::rules::Rules>,
     /// The plan's notes and warnings ("policy P limits this app to 180 days: …").
     pub notes: Vec<String>,
+    /// Where the new credential's key is, when it was made in a vault.
+    pub in_vault: Option<super::rotation::in_vault::VaultHeld>,
     /// What the run's second pass does for it (`--verify`), once every app has been written.
     awaiting: Option<Awaiting>,
 }
@@ -222,6 +230,7 @@ impl AppRotation {
         self.ca = done.ca;
         self.rules = done.rules;
         self.notes = done.warnings;
+        self.in_vault = done.in_vault;
     }
 
     /// An app before anything is known of it.
@@ -243,6 +252,7 @@ impl AppRotation {
             error: None,
             ca: None,
             rules: None,
+            in_vault: None,
             notes: Vec::new(),
             awaiting: None,
         }
@@ -357,6 +367,11 @@ pub fn graph_rotate(
         passwords,
         now,
         tenant: TenantPolicyCell::new(),
+        vault: request
+            .key_vault
+            .as_ref()
+            .map(VaultAccess::client)
+            .transpose()?,
     };
     // First every app's write; then, while Entra replicates them, every new certificate's token: the wait is
     // about the longest replication delay, not their sum.
@@ -546,6 +561,8 @@ struct Shared<'a> {
     now: OffsetDateTime,
     /// The tenant default app management policy, read once by the first app that needs it.
     tenant: TenantPolicyCell,
+    /// `--key-vault`: the vault each new certificate is made in.
+    vault: Option<std::sync::Arc<crate::vault::VaultClient>>,
 }
 
 fn rotate_one(shared: &Shared, id: Uuid, listed: Option<Value>) -> AppRotation {
@@ -592,16 +609,8 @@ fn plan_and_apply(
     )
     .listed(listed)
     .with_newest_key(request.ca.is_some());
-    let spec = app_spec(&request.credential);
     let order = Order {
-        source: Some(match &request.ca {
-            Some(chain) => NewCredentialSource::FromCa {
-                spec,
-                chain: chain.clone(),
-                dns: None,
-            },
-            None => NewCredentialSource::Make(spec),
-        }),
+        source: Some(source::new_credential(request, shared.vault.as_ref())),
         policy: request.policy.clone(),
         apply: request.apply,
     };
@@ -627,30 +636,6 @@ fn plan_and_apply(
         (Step::Requested | Step::Change, false) => (AppAction::Planned, None),
     };
     Ok(())
-}
-
-/// Each app's credential as the request describes it, its subject and folder still to be decided per app.
-fn app_spec(base: &CredentialSpec) -> CredentialSpec {
-    CredentialSpec {
-        subject: base.subject.clone(),
-        key_size: base.key_size,
-        hash: base.hash,
-        days: base.days,
-        not_after: base.not_after.clone(),
-        pfx: base.pfx.as_ref().map(|p| super::provision::PfxSpec {
-            profile: p.profile,
-            password: match &p.password {
-                super::provision::NewPassword::Generate => super::provision::NewPassword::Generate,
-                _ => super::provision::NewPassword::FromSources,
-            },
-        }),
-        out: base.out.clone(),
-        name: base.name.clone(),
-        force: false,
-        key_file: base.key_file,
-        pem_bundle: base.pem_bundle,
-        max_lifetime: base.max_lifetime.clone(),
-    }
 }
 
 /// Refuses a `--report` path that holds anything but an earlier `graph rotate` report, before anything is sent.

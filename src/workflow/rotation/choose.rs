@@ -2,9 +2,10 @@
 //! app and did not get onto it, the CA's answer to an earlier request (or a new request, or waiting), one made
 //! here, or one the admin names.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{AppState, NewCredentialSource, Reused, RunContext};
+use super::in_vault::{self, Prepared, VaultNew};
+use super::{AppState, NewCredentialSource, Reused, RunContext, Written};
 use crate::credential::{self, CertificateInfo};
 use crate::error::{Error, Result};
 use crate::manifest::existing::{newest_dns_names, newest_subject};
@@ -29,6 +30,8 @@ pub(super) enum New {
     Given(Box<CertificateInfo>),
     /// The CA's answer to an earlier run's request, read and checked, not yet written.
     Imported(Box<PreparedImport>),
+    /// To make in Azure Key Vault (in a plan, or until written), or made there by an earlier run for this app.
+    InVault(Box<VaultNew>),
 }
 
 impl New {
@@ -39,6 +42,7 @@ impl New {
             New::ToMake(..) => None,
             New::Given(cert) | New::Reused(cert, _) => Some(cert),
             New::Imported(prepared) => Some(&prepared.outcome.leaf),
+            New::InVault(new) => new.found.as_ref().map(|(_, cert)| cert.as_ref()),
         }
     }
 
@@ -50,6 +54,7 @@ impl New {
     pub(super) fn candidate(&self) -> Candidate {
         match (self, self.certificate()) {
             (New::ToMake(_, to_make), _) => to_make.candidate(),
+            (New::InVault(new), None) => new.to_make.candidate(),
             (_, Some(cert)) => Candidate::of(cert),
             (_, None) => unreachable!("only a certificate to make has none"),
         }
@@ -65,6 +70,7 @@ impl New {
     pub(super) fn to_make(&self) -> Option<ToMake> {
         match self {
             New::ToMake(_, to_make) => Some(to_make.clone()),
+            New::InVault(new) if new.found.is_none() => Some(new.to_make.clone()),
             _ => None,
         }
     }
@@ -131,8 +137,10 @@ pub(super) fn choose(
         Some(tenant) => Some(tenant.stricter(asked)),
         None => asked,
     };
-    if let (Some(Rules::Known(known)), Some(NewCredentialSource::Make(_))) =
-        (&chosen.rules, &source)
+    if let (
+        Some(Rules::Known(known)),
+        Some(NewCredentialSource::Make(_) | NewCredentialSource::InVault { .. }),
+    ) = (&chosen.rules, &source)
     {
         if known.trusted_ca.is_some() {
             chosen.held = Some(
@@ -150,7 +158,11 @@ pub(super) fn choose(
     // A certificate an earlier run made for this app (same subject) and did not get onto it (its manifest was only
     // printed, or the run stopped before the change was saved or sent) is added now, rather than another key made
     // or requested.
-    if let (true, Some(spec)) = (due, source.as_ref().and_then(spec_of)) {
+    // (A certificate made in a vault is found in the vault: its key is not in the folder.)
+    let in_folder = source
+        .as_ref()
+        .filter(|s| !matches!(s, NewCredentialSource::InVault { .. }));
+    if let (true, Some(spec)) = (due, in_folder.and_then(spec_of)) {
         let subject = credential::Subject::parse(&spec.subject)?.to_string();
         if let Some((cer, cert)) = crate::workflow::made::earlier_certificate(
             &spec.out,
@@ -190,6 +202,15 @@ pub(super) fn choose(
         }
         Some(NewCredentialSource::Make(spec)) if due => {
             chosen.new = Some(made(spec, plan_only, cx)?);
+        }
+        Some(NewCredentialSource::InVault { spec, vault }) if due => {
+            match in_vault::prepare(spec, vault, limit.as_ref(), state, cx.now, plan_only)? {
+                Prepared::Ready(new) => chosen.new = Some(New::InVault(new)),
+                Prepared::Held(why) => {
+                    chosen.held = Some(why);
+                    return Ok(chosen);
+                }
+            }
         }
         _ => {}
     }
@@ -280,7 +301,9 @@ fn anytime(policy: &Policy) -> Policy {
 
 fn spec_of(source: &NewCredentialSource) -> Option<&CredentialSpec> {
     match source {
-        NewCredentialSource::Make(spec) | NewCredentialSource::FromCa { spec, .. } => Some(spec),
+        NewCredentialSource::Make(spec)
+        | NewCredentialSource::FromCa { spec, .. }
+        | NewCredentialSource::InVault { spec, .. } => Some(spec),
         NewCredentialSource::Given(_) => None,
     }
 }
@@ -326,6 +349,10 @@ fn shaped(
         } => {
             shape(&mut spec)?;
             NewCredentialSource::FromCa { spec, chain, dns }
+        }
+        NewCredentialSource::InVault { mut spec, vault } => {
+            shape(&mut spec)?;
+            NewCredentialSource::InVault { spec, vault }
         }
         given => given,
     })
@@ -385,6 +412,7 @@ impl Chosen {
         match (&self.new, &self.request) {
             (Some(New::Made(issue, _) | New::ToMake(issue, _)), _) if add => issue.planned_files(),
             (Some(New::Imported(prepared)), _) => prepared.files(),
+            (Some(New::InVault(new)), _) if add => new.planned_files(),
             (_, Some(csr)) => requested_files(csr),
             _ => Vec::new(),
         }
@@ -401,13 +429,16 @@ impl Chosen {
             (Some(New::Made(issue, credential)), _) if add => Ok(Written {
                 files: issue.write_recorded(&credential, format, made_for)?,
                 created_dir: issue.create_dir.then(|| issue.layout.dir.clone()),
+                made: None,
             }),
+            (Some(New::InVault(new)), _) if add => new.write(format),
             (Some(New::Imported(prepared)), _) => {
                 let files = prepared.files();
                 prepared.write(false)?;
                 Ok(Written {
                     files,
                     created_dir: None,
+                    made: None,
                 })
             }
             (_, Some(csr)) => {
@@ -417,18 +448,12 @@ impl Chosen {
                 Ok(Written {
                     files: requested_files(csr),
                     created_dir: missing.then(|| csr.out.clone()),
+                    made: None,
                 })
             }
             _ => Ok(Written::default()),
         }
     }
-}
-
-/// What [`Chosen::write`] wrote: the files, and the folder it created, if any.
-#[derive(Debug, Default)]
-pub(super) struct Written {
-    pub(super) files: Vec<(FileRole, String)>,
-    pub(super) created_dir: Option<PathBuf>,
 }
 
 /// The files a CA request writes.

@@ -278,6 +278,7 @@ impl Store for GraphStore<'_> {
             label,
             last_valid: LastValid::Refuse,
             notes: Vec::new(),
+            app_id: Some(self.app_id.clone()),
         })
     }
 

@@ -216,6 +216,7 @@ impl Store for ManifestStore {
             fallback_subject: None,
             last_valid: LastValid::Warn,
             notes,
+            app_id: None,
         })
     }
 

@@ -36,6 +36,7 @@ use crate::rules::Rules;
 
 mod choose;
 pub mod graph_store;
+pub mod in_vault;
 pub mod manifest_store;
 pub mod runner;
 #[cfg(test)]
@@ -75,6 +76,15 @@ pub enum NewCredentialSource {
         /// requires them expects.
         dns: Option<Vec<String>>,
     },
+    /// Made in Azure Key Vault ([`in_vault`]), its key never exportable: only its public files are written here.
+    /// `spec` as for [`NewCredentialSource::Make`]; its name (the base of the vault's), subject, key size and days
+    /// (in whole months, within the app's lifetime rule) are used.
+    InVault {
+        /// What to make.
+        spec: CredentialSpec,
+        /// The vault.
+        vault: std::sync::Arc<crate::vault::VaultClient>,
+    },
 }
 
 /// What to do with one app.
@@ -86,6 +96,15 @@ pub struct Order {
     pub policy: Policy,
     /// Write and save (or send); else plan only, writing nothing and making no key.
     pub apply: bool,
+}
+
+/// What a chosen credential's write wrote: the files, and the folder it created, if any.
+#[derive(Debug, Default)]
+struct Written {
+    files: Vec<(FileRole, String)>,
+    pub(super) created_dir: Option<PathBuf>,
+    /// A certificate made in a vault by the write, and where its key is.
+    pub(super) made: Option<(Box<CertificateInfo>, in_vault::VaultHeld)>,
 }
 
 /// What to do with a plan that would leave the app without a valid certificate credential.
@@ -116,6 +135,8 @@ pub struct AppState {
     pub last_valid: LastValid,
     /// Notes the store has for the outcome, before the plan's.
     pub notes: Vec<String>,
+    /// The app's appId, where the store knows it (a certificate made in a vault is tagged with it).
+    pub app_id: Option<String>,
 }
 
 /// Where one app's rotation stands.
@@ -182,6 +203,8 @@ pub struct Rotation {
     pub rules: Option<Rules>,
     /// The change was saved or sent.
     pub applied: bool,
+    /// Where the new credential's key is, when it was made in a vault.
+    pub in_vault: Option<in_vault::VaultHeld>,
 }
 
 /// The change a store checks and then saves or sends.
@@ -284,7 +307,8 @@ pub fn rotate(
         added: out.added.as_ref(),
         files: &[],
     };
-    if let Some(why) = store.prepare(&change, cx)? {
+    let held = store.prepare(&change, cx)?;
+    if let Some(why) = held {
         hold(out, why);
         return Ok(());
     }
@@ -299,9 +323,28 @@ pub fn rotate(
         out.files = written.files;
     }
     out.created_dir = written.created_dir;
+    // A certificate made in the vault exists only now.
+    if let Some((certificate, held)) = written.made {
+        out.to_make = None;
+        out.added = Some(Added {
+            key_id: certificate.key_id(),
+            entry: KeyCredentialsDocument::new(
+                &[(&certificate, certificate.key_id())],
+                state.format,
+            )
+            .entries()[0]
+                .clone(),
+            certificate: (*certificate).clone(),
+        });
+        out.candidate = Some(*certificate);
+        out.in_vault = Some(held);
+    }
     let change = Change {
+        step,
+        existing: &state.existing,
+        plan,
+        added: out.added.as_ref(),
         files: &out.files,
-        ..change
     };
     store.check_unchanged(&change, cx)?;
     let given = store.apply(&change, cx)?;

@@ -57,6 +57,7 @@ impl Store for Memory<'_> {
             fallback_subject: Some("CN=Fallback".into()),
             last_valid: self.last_valid,
             notes: vec!["read from memory".into()],
+            app_id: None,
         })
     }
 
