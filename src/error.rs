@@ -181,6 +181,10 @@ pub enum Error {
     #[error("{0}")]
     Vault(String),
 
+    /// A PKCS#11 module or token failed a call, or holds what keycred cannot use.
+    #[error("{0}")]
+    Pkcs11(String),
+
     /// A token (or an assertion) failed a check an API would make: signature, expiry, audience, issuer, role.
     #[error("{0}")]
     TokenCheck(String),

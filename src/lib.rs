@@ -25,10 +25,13 @@
 //!   apps --since-last` and `graph rotate --all --since-last`: the delta link and the apps it saw, kept between
 //!   runs), [`workflow::app_relations`] (`graph apps --owners --federated`), [`workflow::sp_scan`] (`graph sps`),
 //!   [`workflow::vault_new`] (`new --key-vault`: a certificate made in Azure Key Vault through the one Key Vault
-//!   client, [`vault`], whose keys also sign `assertion` and `token` through [`workflow::prove`]),
-//!   [`workflow::doctor`]. A typed request in, a typed outcome out; no argument parsing, printing, prompting or
-//!   environment. The outside services' clients, [`graph`] and [`vault`] (and the token endpoint's, in [`flow`]),
-//!   are used by workflows only.
+//!   client, [`vault`], whose keys also sign `assertion` and `token` through [`workflow::prove`]; the rotation
+//!   engine's `in_vault` source makes `graph rotate --key-vault`'s certificates there),
+//!   [`workflow::token_new`] (`new`, `csr` and `import` with `--pkcs11-…`: a key made in a PKCS#11 token through
+//!   the one token client, [`pkcs11`], which signs certificates and requests through rcgen and assertions, tokens
+//!   and proofs through [`workflow::prove`]), [`workflow::doctor`]. A typed request in, a typed outcome out; no
+//!   argument parsing, printing, prompting or environment. The outside services' clients, [`graph`], [`vault`]
+//!   and [`pkcs11`] (and the token endpoint's, in [`flow`]), are used by workflows only.
 //! - **domain and renderers**: [`credential`], [`manifest`], [`rotation`] (the pure planner), [`rules`] (app
 //!   management policies: the effective rule, ISO 8601 durations, trusted CAs), [`usage`] (sign-in evidence and
 //!   the retire decision), [`signing`] (service principals' SAML signing certificates, grouped), [`flow`] (JWTs,
@@ -92,6 +95,7 @@ pub mod graph;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;
+pub mod pkcs11;
 pub mod policy;
 pub mod provision;
 pub mod report;

@@ -243,6 +243,32 @@ pub fn rotated_name(
         .expect("some numbered name is free")
 }
 
+/// The files of a certificate whose key keycred does not hold (made in a vault or a token): CER, PEM and the
+/// keyCredentials fragment (keyId from the certificate), all public. Pure: nothing is written.
+pub fn public_files(
+    layout: &OutputLayout,
+    cert: &CertificateInfo,
+    format: ManifestFormat,
+) -> Vec<(FileRole, OutputFile)> {
+    let fragment = KeyCredentialsDocument::new(&[(cert, cert.key_id())], format).render(false);
+    [
+        (FileRole::Cer, cert.der().to_vec()),
+        (
+            FileRole::Pem,
+            export::certificate_pem(cert.der()).into_bytes(),
+        ),
+        (FileRole::KeyCredentials, fragment.into_bytes()),
+    ]
+    .into_iter()
+    .map(|(role, bytes)| {
+        (
+            role,
+            OutputFile::new(layout.path(role), bytes, Access::Public),
+        )
+    })
+    .collect()
+}
+
 /// Renders every file of a new credential. Pure: nothing is written.
 pub fn render_files(
     credential: &NewCredential,

@@ -34,8 +34,14 @@ pub struct CsrArgs {
     pub hash: Hash,
 
     /// Make the request for this existing key (PKCS#8 PEM) instead of a new one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "pkcs11_module")]
     pub key: Option<PathBuf>,
+
+    /// Make the key inside a PKCS#11 token instead (sensitive, never extractable, labelled --pkcs11-key), and
+    /// have the token sign the request: only NAME.csr is written. keycred import --pkcs11-… keeps the CA's
+    /// answer in the token beside the key.
+    #[command(flatten)]
+    pub pkcs11: super::shared::Pkcs11Args,
 
     /// Folder to write NAME.key and NAME.csr into; created (owner-only) if it does not exist.
     #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
@@ -69,15 +75,20 @@ pub struct ImportArgs {
     pub chain: Vec<PathBuf>,
 
     /// The private key the request was made with (keycred csr's NAME.key).
-    #[arg(long, value_name = "NAME.key", required_unless_present = "key_vault")]
+    #[arg(long, value_name = "NAME.key", required_unless_present_any = ["key_vault", "pkcs11_module"])]
     pub key: Option<PathBuf>,
 
     /// The request was the vault's (keycred new --key-vault URL --name NAME --ca): merge the answer into the
     /// vault's certificate NAME, whose key stays there; only CER, PEM and the keyCredentials fragment are written.
     #[arg(long, value_name = "URL", conflicts_with_all = [
-        "key", "pfx_profile", "password_file", "generate_password", "no_pfx", "pem_bundle"
+        "key", "pfx_profile", "password_file", "generate_password", "no_pfx", "pem_bundle", "pkcs11_module"
     ])]
     pub key_vault: Option<String>,
+
+    /// The request was a PKCS#11 token's (keycred csr --pkcs11-…): the answer's certificate for that key is kept
+    /// in the token beside it; only CER, PEM and the keyCredentials fragment are written.
+    #[command(flatten)]
+    pub pkcs11: super::shared::Pkcs11Args,
 
     /// A bearer token for the vault, from the first line of this file; else from KEYCRED_VAULT_TOKEN.
     #[arg(long, value_name = "FILE", requires = "key_vault")]

@@ -144,11 +144,16 @@ pub struct GraphConnectArgs {
     pub client_id: Option<String>,
 
     /// PFX with the automation app's certificate and key.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "cert"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "cert", "pkcs11_module"])]
     pub pfx: Option<PathBuf>,
 
     /// The automation app's private key, PKCS#8 PEM; with --cert.
-    #[arg(long, value_name = "FILE", requires = "cert")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cert",
+        conflicts_with = "pkcs11_module"
+    )]
     pub key: Option<PathBuf>,
 
     /// The automation app's certificate (DER or PEM); with --key.
@@ -162,7 +167,7 @@ pub struct GraphConnectArgs {
 
     /// The automation app's certificate in Azure Key Vault, whose key signs there: the vault's URL (of --cloud's
     /// cloud); with --auth-vault-cert. Also signs the addKey proofs of --self.
-    #[arg(long, value_name = "URL", requires = "auth_vault_cert", conflicts_with_all = ["pfx", "key", "cert"])]
+    #[arg(long, value_name = "URL", requires = "auth_vault_cert", conflicts_with_all = ["pfx", "key", "cert", "pkcs11_module"])]
     pub auth_key_vault: Option<String>,
 
     /// The vault certificate of --auth-key-vault: NAME, or NAME/VERSION (else its newest version).
@@ -175,8 +180,13 @@ pub struct GraphConnectArgs {
     pub vault_token_file: Option<PathBuf>,
 
     /// Read the automation app's client secret from the first line of this file (instead of a certificate).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["pfx", "key", "cert", "auth_key_vault"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["pfx", "key", "cert", "auth_key_vault", "pkcs11_module"])]
     pub client_secret_file: Option<PathBuf>,
+
+    /// The automation app's key in a PKCS#11 token, which signs there (its certificate kept in the token
+    /// beside it); also signs the addKey proofs of --self.
+    #[command(flatten)]
+    pub pkcs11: super::shared::Pkcs11Args,
 
     /// The login host, instead of the --cloud's (http:// only to this machine, for tests).
     #[arg(long = "authority", value_name = "URL")]

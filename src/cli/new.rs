@@ -27,9 +27,15 @@ pub struct NewArgs {
     /// needs Key Vault Certificates Officer.
     #[arg(long, value_name = "URL", conflicts_with_all = [
         "not_after", "hash", "pfx_profile", "password_file", "generate_password", "no_pfx", "pem_bundle", "no_key",
-        "max_lifetime"
+        "max_lifetime", "pkcs11_module"
     ])]
     pub key_vault: Option<String>,
+
+    /// Make the key inside a PKCS#11 token instead (an HSM, a YubiKey, SoftHSM): sensitive, never extractable,
+    /// labelled --pkcs11-key. The token signs the self-signed certificate, which is kept there beside the key
+    /// and written here as CER, PEM and the keyCredentials fragment; no key, PFX or password is written.
+    #[command(flatten)]
+    pub pkcs11: super::shared::Pkcs11Args,
 
     /// With --key-vault: the certificate comes from your organisation's CA. The vault makes the key (never
     /// exportable) and a request, written as NAME.csr for the CA; keycred import --key-vault URL --name NAME

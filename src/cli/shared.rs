@@ -20,11 +20,16 @@ pub struct AuthorityArg {
 #[derive(Debug, Args, Clone)]
 pub struct ClientCertArgs {
     /// PFX with the app's registered certificate and its key.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "cert"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "cert", "pkcs11_module"])]
     pub pfx: Option<std::path::PathBuf>,
 
     /// The private key, PKCS#8 PEM (keycred's NAME.key); with --cert.
-    #[arg(long, value_name = "FILE", requires = "cert")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cert",
+        conflicts_with = "pkcs11_module"
+    )]
     pub key: Option<std::path::PathBuf>,
 
     /// The registered certificate (DER or PEM); with --key.
@@ -33,7 +38,7 @@ pub struct ClientCertArgs {
 
     /// Sign with a certificate in Azure Key Vault, whose key never leaves the vault: the vault's URL
     /// (https://NAME.vault.azure.net, of --authority's cloud); with --vault-cert.
-    #[arg(long, value_name = "URL", requires = "vault_cert", conflicts_with_all = ["pfx", "key", "cert"])]
+    #[arg(long, value_name = "URL", requires = "vault_cert", conflicts_with_all = ["pfx", "key", "cert", "pkcs11_module"])]
     pub key_vault: Option<String>,
 
     /// The vault's certificate: NAME, or NAME/VERSION (else its newest version).
@@ -46,7 +51,32 @@ pub struct ClientCertArgs {
     pub vault_token_file: Option<std::path::PathBuf>,
 
     #[command(flatten)]
+    pub pkcs11: Pkcs11Args,
+
+    #[command(flatten)]
     pub password: PasswordArgs,
+}
+
+/// A key in a PKCS#11 token (an HSM, a YubiKey, SoftHSM), which signs there; its certificate is kept in the token
+/// beside it, under the same label.
+#[derive(Debug, Args, Clone)]
+pub struct Pkcs11Args {
+    /// The token's PKCS#11 module (SoftHSM: /usr/lib/softhsm/libsofthsm2.so; a vendor's library); with
+    /// --pkcs11-token and --pkcs11-key.
+    #[arg(long, value_name = "FILE", requires_all = ["pkcs11_token", "pkcs11_key"])]
+    pub pkcs11_module: Option<PathBuf>,
+
+    /// The token's label.
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pub pkcs11_token: Option<String>,
+
+    /// The key's label in the token (its certificate there has the same label).
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pub pkcs11_key: Option<String>,
+
+    /// The token's user PIN, from the first line of this file; else KEYCRED_PKCS11_PIN. Never on the command line.
+    #[arg(long, value_name = "FILE", requires = "pkcs11_module")]
+    pub pkcs11_pin_file: Option<PathBuf>,
 }
 
 /// JWS algorithm of a client assertion.

@@ -12,6 +12,11 @@ pub fn run(args: CsrArgs) -> anyhow::Result<i32> {
         Some(name) => name.clone(),
         None => keycred::provision::default_name(Subject::parse(&args.subject)?.common_name()),
     };
+    if let Some(keycred::workflow::prove::CredentialSource::Pkcs11(source)) =
+        super::token_key::source(&args.pkcs11)?
+    {
+        return super::token_key::csr_in_token(&args, source.target(), name);
+    }
     let outcome = ca::csr(&CsrRequest {
         subject: args.subject.clone(),
         dns: args.dns.clone(),
@@ -52,6 +57,11 @@ pub fn import(args: ImportArgs) -> anyhow::Result<i32> {
         )?;
         super::print_vault_made(&made, args.json);
         return Ok(keycred::exit::SUCCESS);
+    }
+    if let Some(keycred::workflow::prove::CredentialSource::Pkcs11(source)) =
+        super::token_key::source(&args.pkcs11)?
+    {
+        return super::token_key::import_in_token(&args, source.target());
     }
     let Some(key) = &args.key else {
         return Err(keycred::Error::Invalid(

@@ -23,6 +23,7 @@ mod rotate;
 mod templates;
 mod thumbprint;
 mod token;
+mod token_key;
 
 use std::path::{Path, PathBuf};
 
@@ -269,6 +270,9 @@ pub fn credential_source(
     authority: &str,
     timeout: std::time::Duration,
 ) -> anyhow::Result<Option<keycred::workflow::prove::CredentialSource>> {
+    if let Some(source) = token_key::source(&args.pkcs11)? {
+        return Ok(Some(source));
+    }
     if let (Some(vault), Some(named)) = (&args.key_vault, &args.vault_cert) {
         let cloud = keycred::graph::Cloud::of_authority(authority);
         return Ok(Some(vault_source(
@@ -409,6 +413,9 @@ pub fn auth_passwords(args: &GraphConnectArgs) -> keycred::input::PasswordSource
 pub fn automation_credential(
     args: &GraphConnectArgs,
 ) -> anyhow::Result<Option<keycred::workflow::prove::CredentialSource>> {
+    if let Some(source) = token_key::source(&args.pkcs11)? {
+        return Ok(Some(source));
+    }
     if let (Some(vault), Some(named)) = (&args.auth_key_vault, &args.auth_vault_cert) {
         let timeout = std::time::Duration::from_secs(args.timeout.clamp(1, 60));
         return Ok(Some(vault_source(

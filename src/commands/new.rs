@@ -11,6 +11,9 @@ pub fn run(args: NewArgs) -> anyhow::Result<i32> {
     if let Some(vault) = &args.key_vault {
         return in_vault(&args, vault);
     }
+    if args.pkcs11.pkcs11_module.is_some() {
+        return super::token_key::new_in_token(&args);
+    }
     let passwords = super::password_sources(&args.credential.pfx.password, None);
     let request = ProvisionRequest {
         credential: super::credential_spec(&args.subject, &args.credential)?,

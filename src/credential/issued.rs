@@ -10,6 +10,18 @@ use x509_parser::prelude::FromDer as _;
 use super::{CertificateInfo, PrivateKey, Status};
 use crate::error::{Error, Result};
 
+/// Every certificate in `files` (what a CA returned, then more CA certificates), read as [`certificates_in`]
+/// reads one file, in order.
+pub fn certificates_in_files<'a>(
+    files: impl IntoIterator<Item = &'a std::path::PathBuf>,
+) -> Result<Vec<CertificateInfo>> {
+    let mut certs = Vec::new();
+    for path in files {
+        certs.extend(certificates_in(path, &crate::input::read_file(path)?)?);
+    }
+    Ok(certs)
+}
+
 /// Every certificate in `bytes` (the contents of `path`), in file order.
 pub fn certificates_in(path: &Path, bytes: &[u8]) -> Result<Vec<CertificateInfo>> {
     let fail = |reason: String| Error::NotACertificate {

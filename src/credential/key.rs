@@ -179,7 +179,15 @@ pub fn build_certificate(request: &CertRequest, key: &PrivateKey) -> Result<Vec<
     let signer =
         rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, request.hash.rcgen_algorithm())
             .map_err(|e| Error::Generation(e.to_string()))?;
+    build_certificate_with(request, &signer)
+}
 
+/// As [`build_certificate`], signed by `signer`: a key keycred holds, or one that signs elsewhere (a PKCS#11
+/// token), whose public key and algorithm it gives.
+pub fn build_certificate_with(
+    request: &CertRequest,
+    signer: &impl rcgen::SigningKey,
+) -> Result<Vec<u8>> {
     let mut params = rcgen::CertificateParams::default();
     params.not_before = request.not_before;
     params.not_after = request.not_after;
@@ -194,10 +202,10 @@ pub fn build_certificate(request: &CertRequest, key: &PrivateKey) -> Result<Vec<
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
     params.use_authority_key_identifier_extension = true;
     params.key_identifier_method =
-        rcgen::KeyIdMethod::PreSpecified(Sha1::digest(signer.public_key_raw()).to_vec());
+        rcgen::KeyIdMethod::PreSpecified(Sha1::digest(signer.der_bytes()).to_vec());
 
     let cert = params
-        .self_signed(&signer)
+        .self_signed(signer)
         .map_err(|e| Error::Generation(e.to_string()))?;
     Ok(cert.der().to_vec())
 }
@@ -241,6 +249,15 @@ pub fn build_request(
     let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der());
     let signer = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, hash.rcgen_algorithm())
         .map_err(|e| Error::Generation(e.to_string()))?;
+    build_request_with(subject, dns, &signer)
+}
+
+/// As [`build_request`], signed by `signer` (a key keycred holds, or one that signs elsewhere).
+pub fn build_request_with(
+    subject: &super::Subject,
+    dns: &[String],
+    signer: &impl rcgen::SigningKey,
+) -> Result<String> {
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = subject.to_distinguished_name()?;
     params.subject_alt_names = dns
@@ -258,7 +275,7 @@ pub fn build_request(
     ];
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
     params
-        .serialize_request(&signer)
+        .serialize_request(signer)
         .and_then(|request| request.pem())
         .map_err(|e| Error::Generation(e.to_string()))
 }

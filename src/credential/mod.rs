@@ -11,7 +11,9 @@ pub mod subject;
 pub mod thumbprint;
 
 pub use certificate::{CertificateInfo, KeyKind, Status};
-pub use key::{build_certificate, build_request, PrivateKey};
+pub use key::{
+    build_certificate, build_certificate_with, build_request, build_request_with, PrivateKey,
+};
 pub use load::{load, load_file, Encoding, Loaded};
 pub use request::{CertRequest, KeySize, SignatureHash, ValidityEnd};
 pub use subject::Subject;

@@ -112,3 +112,62 @@ fn sign_local(key: &PrivateKey, header: &Header, claims: &impl Serialize) -> Res
     jsonwebtoken::encode(header, claims, &EncodingKey::from_rsa_der(&der))
         .map_err(|e| Error::Generation(format!("signing the JWT failed ({e})")))
 }
+
+/// A [`RemoteSigner`] as rcgen signs a certificate or a request with it (sha256WithRSAEncryption): the key's
+/// public half is given, every signature is asked of the key where it is.
+pub struct CertificateSigner<'a> {
+    remote: &'a dyn RemoteSigner,
+    /// PKCS #1 `RSAPublicKey` DER.
+    public_key: Vec<u8>,
+    /// Why the last signature failed: rcgen keeps only that it did.
+    failure: std::sync::Mutex<Option<Error>>,
+}
+
+impl<'a> CertificateSigner<'a> {
+    /// The signer for `remote`, whose public key is `public_key` (PKCS #1 `RSAPublicKey` DER).
+    pub fn new(remote: &'a dyn RemoteSigner, public_key: Vec<u8>) -> CertificateSigner<'a> {
+        CertificateSigner {
+            remote,
+            public_key,
+            failure: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// `result` of rcgen's work with this signer, its error the remote key's own where that was the cause.
+    pub fn outcome<T>(&self, result: Result<T>) -> Result<T> {
+        let failure = self
+            .failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match (result, failure) {
+            (Err(_), Some(cause)) => Err(cause),
+            (result, _) => result,
+        }
+    }
+}
+
+impl rcgen::PublicKeyData for CertificateSigner<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_RSA_SHA256
+    }
+}
+
+impl rcgen::SigningKey for CertificateSigner<'_> {
+    fn sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, rcgen::Error> {
+        let digest: [u8; 32] = sha2::Sha256::digest(msg).into();
+        self.remote
+            .sign_digest(Algorithm::Rs256, &digest)
+            .map_err(|cause| {
+                *self
+                    .failure
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cause);
+                rcgen::Error::RemoteKeyError
+            })
+    }
+}

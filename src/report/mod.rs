@@ -36,7 +36,9 @@ use crate::credential::{ThumbprintForm, Thumbprints};
 pub(crate) const LABEL: usize = 14;
 
 pub(crate) fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
-    out.push_str(&format!("  {label:<LABEL$}{value}\n"));
+    // A label as long as the column still gets a space before its value.
+    let width = LABEL.max(label.chars().count() + 1);
+    out.push_str(&format!("  {label:<width$}{value}\n"));
 }
 
 /// All five thumbprint forms as a JSON object keyed by [`ThumbprintForm::label`].

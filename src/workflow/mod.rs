@@ -27,5 +27,6 @@ pub mod scan_state;
 pub mod sp_scan;
 pub mod tenant;
 pub mod tenant_rules;
+pub mod token_new;
 pub mod vault_new;
 pub mod vault_renewals;

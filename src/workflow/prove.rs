@@ -30,6 +30,33 @@ pub enum CredentialSource {
     },
     /// A certificate in Azure Key Vault, whose key signs there.
     KeyVault(Box<VaultSource>),
+    /// A key in a PKCS#11 token, which signs there, and its certificate, kept in the token beside it.
+    Pkcs11(Box<Pkcs11Source>),
+}
+
+/// A key in a PKCS#11 token (`--pkcs11-module FILE --pkcs11-token LABEL --pkcs11-key LABEL`).
+#[derive(Debug, Clone)]
+pub struct Pkcs11Source {
+    /// The PKCS#11 module.
+    pub module: PathBuf,
+    /// The token's label.
+    pub token: String,
+    /// The key's label (its certificate's too).
+    pub key: String,
+    /// The user PIN.
+    pub pin: std::sync::Arc<Password>,
+}
+
+impl Pkcs11Source {
+    /// The token and key it names, as the PKCS#11 client takes them.
+    pub fn target(&self) -> crate::pkcs11::TokenTarget {
+        crate::pkcs11::TokenTarget {
+            module: self.module.clone(),
+            token: self.token.clone(),
+            key: self.key.clone(),
+            pin: Password::new(self.pin.expose().to_owned()),
+        }
+    }
 }
 
 /// A certificate in Azure Key Vault (`--key-vault URL --vault-cert NAME[/VERSION]`).
@@ -56,6 +83,8 @@ pub enum LoadedKey {
     File(PrivateKey),
     /// In Azure Key Vault.
     Vault(crate::vault::VaultKey),
+    /// In a PKCS#11 token.
+    Token(crate::pkcs11::TokenKey),
 }
 
 /// A certificate credential, loaded.
@@ -75,6 +104,7 @@ impl LoadedCredential {
             key: match &self.key {
                 LoadedKey::File(key) => crate::flow::jwt::SigningKey::Local(key),
                 LoadedKey::Vault(key) => crate::flow::jwt::SigningKey::Remote(key),
+                LoadedKey::Token(key) => crate::flow::jwt::SigningKey::Remote(key),
             },
         }
     }
@@ -107,7 +137,30 @@ pub fn load_credential(
             })
         }
         CredentialSource::KeyVault(source) => load_vault_credential(source),
+        CredentialSource::Pkcs11(source) => load_token_credential(source),
     }
+}
+
+/// A key in a PKCS#11 token and the certificate kept beside it (of the key's label, for its public key).
+fn load_token_credential(source: &Pkcs11Source) -> Result<LoadedCredential> {
+    let key = crate::pkcs11::find(&source.target())?;
+    let der = key.certificate()?.ok_or_else(|| {
+        Error::Invalid(format!(
+            "token {:?} holds no certificate for key {:?} (an X.509 certificate object of that label, for that \
+             key): make the credential with keycred new --pkcs11-module …, or keep its certificate in the token",
+            source.token, source.key
+        ))
+    })?;
+    let certificate = CertificateInfo::from_der(&der).map_err(|reason| {
+        Error::Invalid(format!(
+            "the certificate of key {:?} in token {:?}: {reason}",
+            source.key, source.token
+        ))
+    })?;
+    Ok(LoadedCredential {
+        certificate,
+        key: LoadedKey::Token(key),
+    })
 }
 
 /// A Key Vault certificate and its key (which stays in the vault): the version named, or the newest, refused when

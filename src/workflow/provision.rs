@@ -112,6 +112,29 @@ pub struct Issue {
     pub notes: Vec<String>,
 }
 
+/// The end of validity `spec` asks for: days, an end date or a duration (`PT…H`), else the default (within
+/// `max_lifetime`).
+pub fn validity_end(spec: &CredentialSpec, now: time::OffsetDateTime) -> Result<ValidityEnd> {
+    Ok(match (&spec.not_after, spec.days) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Invalid(
+                "give the validity as days or as an end date, not both".into(),
+            ))
+        }
+        (Some(text), None) => match duration(text) {
+            Some(Duration::Days(days)) => ValidityEnd::Days(days),
+            // Counted from not-before, as days are.
+            Some(Duration::Hours(hours)) => ValidityEnd::NotAfter(
+                now - crate::credential::request::CLOCK_SKEW
+                    + time::Duration::hours(i64::from(hours)),
+            ),
+            None => ValidityEnd::NotAfter(crate::time_fmt::parse_instant(text)?),
+        },
+        (None, Some(days)) => ValidityEnd::Days(days),
+        (None, None) => default_validity(spec.max_lifetime.as_ref(), now)?,
+    })
+}
+
 impl Issue {
     /// Validates the spec, checks the folder and every target, then resolves the password, in that order, so
     /// that nothing is generated (and no password asked for) when the run cannot succeed. `now` and `serial`
@@ -124,24 +147,7 @@ impl Issue {
     ) -> Result<Issue> {
         let subject = Subject::parse(&spec.subject)?;
         let key_size = KeySize::from_bits(spec.key_size)?;
-        let end = match (&spec.not_after, spec.days) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Invalid(
-                    "give the validity as days or as an end date, not both".into(),
-                ))
-            }
-            (Some(text), None) => match duration(text) {
-                Some(Duration::Days(days)) => ValidityEnd::Days(days),
-                // Counted from not-before, as days are.
-                Some(Duration::Hours(hours)) => ValidityEnd::NotAfter(
-                    now - crate::credential::request::CLOCK_SKEW
-                        + time::Duration::hours(i64::from(hours)),
-                ),
-                None => ValidityEnd::NotAfter(crate::time_fmt::parse_instant(text)?),
-            },
-            (None, Some(days)) => ValidityEnd::Days(days),
-            (None, None) => default_validity(spec.max_lifetime.as_ref(), now)?,
-        };
+        let end = validity_end(&spec, now)?;
         let request = CertRequest::new(subject, key_size, spec.hash, end, now, serial)?;
         let mut notes = Vec::new();
         if let Some(limit) = &spec.max_lifetime {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::credential::CertificateInfo;
 use crate::error::{Error, Result};
 use crate::fsio::{self, Access, OutputFile};
-use crate::manifest::{KeyCredentialsDocument, ManifestFormat};
+use crate::manifest::ManifestFormat;
 use crate::provision::{FileRole, OutputLayout};
 use crate::secret::Password;
 use crate::vault::{CertificatePolicy, Issuer, VaultClient};
@@ -170,13 +170,9 @@ pub fn vault_import(request: &VaultImportRequest, now: time::OffsetDateTime) -> 
         name: name.to_owned(),
     };
     check_free(&layout, &PUBLIC, request.force)?;
-    let mut certs = Vec::new();
-    for path in std::iter::once(&request.cert).chain(&request.chain) {
-        certs.extend(crate::credential::issued::certificates_in(
-            path,
-            &crate::input::read_file(path)?,
-        )?);
-    }
+    let certs = crate::credential::issued::certificates_in_files(
+        std::iter::once(&request.cert).chain(&request.chain),
+    )?;
     let client = client(&request.vault, &request.token, request.timeout)?;
     let pending = client.pending(name)?;
     let requested_key = crate::vault::request_of(&pending)
@@ -270,29 +266,19 @@ fn write_public(
     force: bool,
 ) -> Result<VaultMade> {
     let certificate = made.info()?;
-    let key_id = Uuid::new_v4();
-    let fragment = KeyCredentialsDocument::new(&[(&certificate, key_id)], format).render(false);
-    let outputs = [
-        (FileRole::Cer, made.cer.clone()),
-        (
-            FileRole::Pem,
-            crate::export::certificate_pem(&made.cer).into_bytes(),
-        ),
-        (FileRole::KeyCredentials, fragment.into_bytes()),
-    ];
-    let files: Vec<OutputFile> = outputs
-        .iter()
-        .map(|(role, bytes)| OutputFile::new(layout.path(*role), bytes.clone(), Access::Public))
-        .collect();
+    let (roles, files): (Vec<FileRole>, Vec<OutputFile>) =
+        crate::provision::public_files(layout, &certificate, format)
+            .into_iter()
+            .unzip();
     write(layout, files, force)?;
     Ok(VaultMade {
+        key_id: certificate.key_id(),
         certificate,
-        key_id,
         kid: made.kid,
         version: made.version,
-        files: outputs
-            .iter()
-            .map(|(role, _)| (*role, layout.path(*role).display().to_string()))
+        files: roles
+            .into_iter()
+            .map(|role| (role, layout.path(role).display().to_string()))
             .collect(),
     })
 }

@@ -24,6 +24,7 @@ mod man;
 mod merge_props;
 mod new;
 mod peers;
+mod pkcs11;
 mod randomness;
 mod readme;
 mod retire;

@@ -119,7 +119,7 @@ fn admin_token_with(
 }
 
 /// Every file under `dir`, read: none may hold a private key, PKCS#8, PKCS#12 or the admin's secret.
-fn assert_no_key_under(dir: &Path) {
+pub fn assert_no_key_under(dir: &Path) {
     let mut stack = vec![dir.to_owned()];
     while let Some(folder) = stack.pop() {
         for entry in std::fs::read_dir(&folder).unwrap() {

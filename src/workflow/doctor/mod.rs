@@ -300,8 +300,9 @@ fn load_credential(
             let matches = key.matches(&cert);
             Ok((cert, matches))
         }
-        // The vault names the key of each certificate version: it is that certificate's.
-        CredentialSource::KeyVault(_) => {
+        // The vault names the key of each certificate version: it is that certificate's; the token's certificate
+        // is found by the key's public half.
+        CredentialSource::KeyVault(_) | CredentialSource::Pkcs11(_) => {
             let loaded = super::prove::load_credential(source, passwords)?;
             Ok((loaded.certificate, Some(true)))
         }

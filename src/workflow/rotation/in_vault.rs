@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 use super::{AppState, Written};
 use crate::credential::{CertificateInfo, Status};
 use crate::error::{Error, Result};
-use crate::fsio::{self, Access, OutputFile};
-use crate::manifest::{KeyCredentialsDocument, ManifestFormat};
+use crate::fsio::{self, OutputFile};
+use crate::manifest::ManifestFormat;
 use crate::provision::{FileRole, OutputLayout};
 use crate::rotation::ToMake;
 use crate::rules::LifetimeLimit;
@@ -209,18 +209,10 @@ impl VaultNew {
             version: made.version.clone(),
             kid: made.kid.clone(),
         };
-        let fragment = KeyCredentialsDocument::new(&[(&cert, cert.key_id())], format).render(false);
-        let mut files: Vec<OutputFile> = [
-            (FileRole::Cer, made.cer.clone()),
-            (
-                FileRole::Pem,
-                crate::export::certificate_pem(&made.cer).into_bytes(),
-            ),
-            (FileRole::KeyCredentials, fragment.into_bytes()),
-        ]
-        .into_iter()
-        .map(|(role, bytes)| OutputFile::new(layout.path(role), bytes, Access::Public))
-        .collect();
+        let mut files: Vec<OutputFile> = crate::provision::public_files(&layout, &cert, format)
+            .into_iter()
+            .map(|(_, file)| file)
+            .collect();
         files.push(record(&layout, &cert, &held));
         let created_dir = fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing;
         if created_dir {

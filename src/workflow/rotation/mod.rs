@@ -324,19 +324,9 @@ pub fn rotate(
     }
     out.created_dir = written.created_dir;
     // A certificate made in the vault exists only now.
-    if let Some((certificate, held)) = written.made {
-        out.to_make = None;
-        out.added = Some(Added {
-            key_id: certificate.key_id(),
-            entry: KeyCredentialsDocument::new(
-                &[(&certificate, certificate.key_id())],
-                state.format,
-            )
-            .entries()[0]
-                .clone(),
-            certificate: (*certificate).clone(),
-        });
-        out.candidate = Some(*certificate);
+    if let Some(made) = written.made {
+        let (added, candidate, held) = made_added(made, state.format);
+        (out.to_make, out.added, out.candidate) = (None, Some(added), Some(candidate));
         out.in_vault = Some(held);
     }
     let change = Change {
@@ -354,6 +344,21 @@ pub fn rotate(
         added.entry["keyId"] = Value::String(id.to_string());
     }
     Ok(())
+}
+
+/// The certificate the vault made as the write's first step, as the credential the change adds.
+fn made_added(
+    (certificate, held): (Box<CertificateInfo>, in_vault::VaultHeld),
+    format: ManifestFormat,
+) -> (Added, CertificateInfo, in_vault::VaultHeld) {
+    let added = Added {
+        key_id: certificate.key_id(),
+        entry: KeyCredentialsDocument::new(&[(&certificate, certificate.key_id())], format)
+            .entries()[0]
+            .clone(),
+        certificate: (*certificate).clone(),
+    };
+    (added, *certificate, held)
 }
 
 /// Leaves the app as it is, saying why: its plan keeps everything and adds nothing, and nothing is written.
