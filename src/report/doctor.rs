@@ -28,6 +28,9 @@ pub fn doctor_text(diagnosis: &Diagnosis) -> String {
             ));
         }
     }
+    if let Some(place) = &diagnosis.key_held {
+        out.push_str(&format!("credential key: {place}\n"));
+    }
     let errors = diagnosis
         .findings
         .iter()
@@ -58,6 +61,7 @@ pub fn doctor_json(diagnosis: &Diagnosis) -> Value {
     json!({
         "exitCode": diagnosis.exit_code,
         "checked": diagnosis.checked,
+        "credentialKey": diagnosis.key_held,
         "findings": diagnosis.findings.iter().map(|f| json!({
             "id": f.id,
             "severity": f.severity.as_str(),

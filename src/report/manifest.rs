@@ -82,6 +82,9 @@ pub fn check_text(files: &[CheckedFile], now: OffsetDateTime, warn: time::Durati
                     .unwrap_or_default(),
             ));
         }
+        if let Some(place) = &file.key_held {
+            out.push_str(&format!("  key: {place}\n"));
+        }
     }
     out
 }
@@ -112,6 +115,7 @@ pub fn check_json(
             "verdict": f.verdict_str(),
             "expiry": f.verdict.as_str(),
             "problems": f.problems,
+            "keyHeld": f.key_held,
             "credentials": f.credentials.iter().map(|c| credential_json(c, now, warn)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "errors": errors.iter().map(|(file, error)| json!({"file": file, "error": error})).collect::<Vec<_>>(),

@@ -23,6 +23,8 @@ pub struct CheckedFile {
     pub verdict: crate::rotation::Verdict,
     /// What makes the file invalid as it is (e.g. a repeated keyId), which Entra would reject.
     pub problems: Vec<String>,
+    /// A certificate file's: where its key is, when keycred knows it (a vault, a token, a key file beside it).
+    pub key_held: Option<String>,
 }
 
 impl CheckedFile {
@@ -68,7 +70,10 @@ pub fn check(
     let mut errors = Vec::new();
     for path in &request.files {
         match read(path, request.format, passwords) {
-            Ok(credentials) => files.push(judge(path, credentials, now, request.warn)),
+            Ok((credentials, key_held)) => files.push(CheckedFile {
+                key_held,
+                ..judge(path, credentials, now, request.warn)
+            }),
             Err(error) => errors.push((path.display().to_string(), error.to_string())),
         }
     }
@@ -120,6 +125,7 @@ fn judge(
         verdict: rotation::verdict(&credentials, now, warn),
         credentials,
         problems,
+        key_held: None,
     }
 }
 
@@ -127,12 +133,13 @@ fn judge(
 const EXPECTED: &str =
     "check reads app manifests (a JSON object with keyCredentials) and certificates (DER, PEM or PFX)";
 
-/// A manifest (a JSON object) gives its keyCredentials; a certificate file gives its certificate.
+/// A manifest (a JSON object) gives its keyCredentials; a certificate file gives its certificate, and where its
+/// key is when keycred knows it.
 fn read(
     path: &Path,
     format: Option<ManifestFormat>,
     passwords: &PasswordSources,
-) -> Result<Vec<ExistingCredential>> {
+) -> Result<(Vec<ExistingCredential>, Option<String>)> {
     let bytes = input::read_file(path)?;
     let first = input::strip_bom(&bytes)
         .iter()
@@ -151,7 +158,7 @@ fn read(
     if looks_json {
         let text = input::text(path, bytes)?;
         let manifest = Manifest::parse(&text, &path.display().to_string(), format)?;
-        return manifest.key_credentials();
+        return Ok((manifest.key_credentials()?, None));
     }
     let loaded =
         crate::credential::load(path, &bytes, || passwords.existing(path)).map_err(|error| {
@@ -163,10 +170,16 @@ fn read(
                 other => other,
             }
         })?;
-    Ok(loaded
+    let key_held = match (&loaded.key, loaded.certificates.first()) {
+        (Some(_), _) => Some("in this file".to_owned()),
+        (None, Some(cert)) => crate::workflow::made::key_place(path, cert),
+        (None, None) => None,
+    };
+    let credentials = loaded
         .certificates
         .into_iter()
         .take(1)
         .map(ExistingCredential::from_certificate)
-        .collect())
+        .collect();
+    Ok((credentials, key_held))
 }

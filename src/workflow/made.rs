@@ -261,3 +261,58 @@ pub fn dir_and_stem(cer: &Path) -> Option<(&Path, &str)> {
     };
     Some((dir, stem))
 }
+
+/// keycred's record for a certificate whose key is held elsewhere (a vault, a token): the key's public half and
+/// the certificate, as for a key made here, and `(field, where)`, where the key is.
+pub fn held_record(
+    dir: &Path,
+    stem: &str,
+    cert: &CertificateInfo,
+    (field, at): (&str, Value),
+) -> OutputFile {
+    let mut file = record(dir, stem, cert.subject_public_key(), Some(cert), None);
+    let mut body: Value =
+        serde_json::from_slice(&file.contents).expect("the record is keycred's own JSON");
+    body[field] = at;
+    file.contents = zeroize::Zeroizing::new(format!("{body:#}\n").into_bytes());
+    file
+}
+
+/// Where the key of the certificate `cert`, read from `path`, is, when keycred knows it: the vault or token
+/// keycred's record beside it names (a record only in a folder no other user can change, and only for this
+/// certificate's key), else the key file or PFX keycred writes beside a certificate.
+pub fn key_place(path: &Path, cert: &CertificateInfo) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let stem = [".cer", ".pem", ".crt"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let key_sha256 = upper_hex(&Sha256::digest(cert.subject_public_key()));
+    let record = read_record(dir, stem).filter(|record| {
+        fsio::not_private(dir).is_none()
+            && fsio::not_private(&record_path(dir, stem)).is_none()
+            && record.get("keySha256").and_then(Value::as_str) == Some(key_sha256.as_str())
+    });
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    if let Some(vault) = record.as_ref().and_then(|r| r.get("keyVault")) {
+        return Some(format!(
+            "in Azure Key Vault, not exportable: {}",
+            text(vault, "kid")?
+        ));
+    }
+    if let Some(token) = record.as_ref().and_then(|r| r.get("pkcs11")) {
+        return Some(format!(
+            "in PKCS#11 token {:?}, key {:?}, not extractable",
+            text(token, "token")?,
+            text(token, "key")?
+        ));
+    }
+    ["key", "pfx"]
+        .iter()
+        .map(|ext| dir.join(format!("{stem}.{ext}")))
+        .find(|p| p.is_file())
+        .map(|p| format!("in {}", p.display()))
+}

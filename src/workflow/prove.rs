@@ -87,6 +87,21 @@ pub enum LoadedKey {
     Token(crate::pkcs11::TokenKey),
 }
 
+impl LoadedKey {
+    /// Where the key is, for reports: "in Azure Key Vault, not exportable: KID", "in PKCS#11 token …", "in a file".
+    pub fn place(&self) -> String {
+        match self {
+            LoadedKey::File(_) => "in a file".into(),
+            LoadedKey::Vault(key) => format!("in Azure Key Vault, not exportable: {}", key.kid()),
+            LoadedKey::Token(key) => format!(
+                "in PKCS#11 token {:?}, key {:?}, not extractable",
+                key.token(),
+                key.label()
+            ),
+        }
+    }
+}
+
 /// A certificate credential, loaded.
 #[derive(Debug)]
 pub struct LoadedCredential {

@@ -66,7 +66,12 @@ pub fn token_new(request: TokenNewRequest, now: time::OffsetDateTime) -> Result<
     };
     let targets: Vec<OutputFile> = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials]
         .iter()
-        .map(|role| OutputFile::new(layout.path(*role), Vec::new(), fsio::Access::Public))
+        .map(|role| layout.path(*role))
+        .chain([crate::workflow::made::record_path(
+            &layout.dir,
+            &layout.name,
+        )])
+        .map(|path| OutputFile::new(path, Vec::new(), fsio::Access::Public))
         .collect();
     fsio::check_targets(&targets, spec.force)?;
     let key = crate::pkcs11::generate(&request.target, spec.key_size)?;
@@ -78,10 +83,11 @@ pub fn token_new(request: TokenNewRequest, now: time::OffsetDateTime) -> Result<
     let certificate = CertificateInfo::from_der(&der)
         .map_err(|reason| Error::Generation(format!("the token's certificate: {reason}")))?;
     key.store_certificate(&der)?;
-    let (roles, files): (Vec<FileRole>, Vec<OutputFile>) =
+    let (roles, mut files): (Vec<FileRole>, Vec<OutputFile>) =
         crate::provision::public_files(&layout, &certificate, request.format)
             .into_iter()
             .unzip();
+    files.push(record(&layout, &certificate, &key));
     if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
         fsio::create_output_dir(&layout.dir, false)?;
     }
@@ -206,6 +212,7 @@ pub fn token_import(request: &TokenImportRequest, now: time::OffsetDateTime) -> 
             fsio::Access::Public,
         ));
     }
+    files.push(record(&layout, &issued.leaf, &key));
     fsio::check_targets(&files, request.force)?;
     key.store_certificate(issued.leaf.der())?;
     if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
@@ -226,4 +233,21 @@ fn listed(layout: &OutputLayout, roles: Vec<FileRole>) -> Vec<(FileRole, String)
         .into_iter()
         .map(|role| (role, layout.path(role).display().to_string()))
         .collect()
+}
+
+/// keycred's record beside the files: where the key is (the token and the key's label).
+fn record(
+    layout: &OutputLayout,
+    cert: &CertificateInfo,
+    key: &crate::pkcs11::TokenKey,
+) -> OutputFile {
+    crate::workflow::made::held_record(
+        &layout.dir,
+        &layout.name,
+        cert,
+        (
+            "pkcs11",
+            serde_json::json!({"token": key.token(), "key": key.label()}),
+        ),
+    )
 }

@@ -172,9 +172,23 @@ fn a_key_made_in_the_token_signs_its_certificate_and_tokens_there_and_never_leav
         names_in(&certs),
         [
             "token-daemon.cer",
+            "token-daemon.keycred-state.json",
             "token-daemon.keycredentials.json",
             "token-daemon.pem"
         ]
+    );
+    // check says where the certificate's key is.
+    let checked = output_json(
+        &keycred()
+            .args(["check", "--json"])
+            .arg(certs.join("token-daemon.cer"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        checked["files"][0]["keyHeld"],
+        "in PKCS#11 token \"keycred-test\", key \"daemon\", not extractable",
+        "{checked}"
     );
 
     // The real OAuth server knows the app by that certificate: tokens signed in the token, PS256 and RS256.

@@ -224,6 +224,7 @@ fn checked(
             credentials,
             verdict,
             problems: Vec::new(),
+            key_held: None,
         }],
         warn,
     )

@@ -739,6 +739,26 @@ fn doctor_checks_a_credential_whose_key_is_in_the_vault() {
     assert_eq!(report["exitCode"], 0, "{report}");
     assert_eq!(report["checked"], serde_json::json!(["credential"]));
     assert_eq!(report["findings"], serde_json::json!([]));
+    // Where the key is: the doctor says so, and so does check of the certificate keycred wrote.
+    assert_eq!(
+        report["credentialKey"],
+        format!(
+            "in Azure Key Vault, not exportable: {}/keys/doctor/{version}",
+            vault.url()
+        ),
+        "{report}"
+    );
+    let checked = keycred()
+        .args(["check", "--json"])
+        .arg(dir.path().join("certs/doctor.cer"))
+        .output()
+        .unwrap();
+    let checked = output_json(&checked);
+    assert_eq!(
+        checked["files"][0]["keyHeld"],
+        serde_json::Value::Null,
+        "new --key-vault keeps no record: {checked}"
+    );
     vault.post(
         "/_test/disable",
         serde_json::json!({"name": "doctor", "version": version}),
@@ -950,6 +970,21 @@ fn a_whole_tenant_rotation_makes_each_new_certificate_in_the_vault_and_verifies_
         .unwrap();
         assert_eq!(record["keyVault"]["version"], version, "{record:#}");
         assert!(record["verified"].is_string(), "{record:#}");
+        // check says where the certificate's key is.
+        if i == 2 {
+            let checked = keycred()
+                .args(["check", "--json"])
+                .arg(folder.join(format!("{name}.cer")))
+                .output()
+                .unwrap();
+            assert_eq!(
+                output_json(&checked)["files"][0]["keyHeld"],
+                format!(
+                    "in Azure Key Vault, not exportable: {}",
+                    app["keyVault"]["kid"].as_str().unwrap()
+                ),
+            );
+        }
     }
     assert_eq!(rotated, 10);
     let log = vault.log();

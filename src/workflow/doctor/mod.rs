@@ -113,12 +113,14 @@ pub struct Diagnosis {
     pub checked: Vec<&'static str>,
     /// 0 nothing found, 3 warnings only, 4 at least one error (as `check`'s: works but needs care / fails).
     pub exit_code: i32,
+    /// Where the daemon's key is (a file, a vault, a token), when a credential was given.
+    pub key_held: Option<String>,
 }
 
 struct Inputs {
     client: Option<Manifest>,
     api: Option<Manifest>,
-    credential: Option<(CertificateInfo, Option<bool>)>,
+    credential: Option<(CertificateInfo, Option<bool>, String)>,
     rules: Option<Value>,
     token: Option<Value>,
 }
@@ -180,7 +182,7 @@ pub fn doctor(
         checked.push("client");
         client_checks(client, now, request.warn, &mut findings)?;
     }
-    if let Some((cert, key_matches)) = &inputs.credential {
+    if let Some((cert, key_matches, _)) = &inputs.credential {
         checked.push("credential");
         credential_checks(
             cert,
@@ -237,6 +239,10 @@ pub fn doctor(
         findings,
         checked,
         exit_code,
+        key_held: inputs
+            .credential
+            .as_ref()
+            .map(|(_, _, place)| place.clone()),
     })
 }
 
@@ -287,24 +293,25 @@ fn read_apps(
 fn load_credential(
     source: &CredentialSource,
     passwords: &PasswordSources,
-) -> Result<(CertificateInfo, Option<bool>)> {
+) -> Result<(CertificateInfo, Option<bool>, String)> {
     match source {
         CredentialSource::Pfx(path) => {
             let (cert, key) = crate::credential::load_file(path, passwords)?.into_leaf();
             let matches = key.as_ref().and_then(|k| k.matches(&cert));
-            Ok((cert, matches))
+            Ok((cert, matches, format!("in {}", path.display())))
         }
         CredentialSource::KeyAndCert { key, cert } => {
             let (cert, _) = crate::credential::load_file(cert, passwords)?.into_leaf();
-            let key = super::prove::read_key(key)?;
-            let matches = key.matches(&cert);
-            Ok((cert, matches))
+            let read = super::prove::read_key(key)?;
+            let matches = read.matches(&cert);
+            Ok((cert, matches, format!("in {}", key.display())))
         }
         // The vault names the key of each certificate version: it is that certificate's; the token's certificate
         // is found by the key's public half.
         CredentialSource::KeyVault(_) | CredentialSource::Pkcs11(_) => {
             let loaded = super::prove::load_credential(source, passwords)?;
-            Ok((loaded.certificate, Some(true)))
+            let place = loaded.key.place();
+            Ok((loaded.certificate, Some(true), place))
         }
     }
 }

@@ -235,26 +235,17 @@ impl VaultNew {
 /// The files a vault certificate gets here: all public.
 const PUBLIC: [FileRole; 3] = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials];
 
-/// keycred's record beside the files: the key's public half and the certificate, as for a key made here, and
-/// where the key is.
+/// keycred's record beside the files: the key's public half and the certificate, and where the key is.
 fn record(layout: &OutputLayout, cert: &CertificateInfo, held: &VaultHeld) -> OutputFile {
-    let mut file = crate::workflow::made::record(
+    crate::workflow::made::held_record(
         &layout.dir,
         &layout.name,
-        cert.subject_public_key(),
-        Some(cert),
-        None,
-    );
-    let mut body: serde_json::Value =
-        serde_json::from_slice(&file.contents).expect("the record is keycred's own JSON");
-    body["keyVault"] = json!({
-        "vault": held.vault,
-        "name": held.name,
-        "version": held.version,
-        "kid": held.kid,
-    });
-    file.contents = zeroize::Zeroizing::new(format!("{body:#}\n").into_bytes());
-    file
+        cert,
+        (
+            "keyVault",
+            json!({"vault": held.vault, "name": held.name, "version": held.version, "kid": held.kid}),
+        ),
+    )
 }
 
 /// `months` calendar months after `at` (the day kept, or the month's last when it has fewer days).
