@@ -39,6 +39,28 @@ pub struct ConfigArgs {
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
 
+    /// The key is held in Azure Key Vault (keycred new --key-vault): the vault's URL, with --vault-cert and
+    /// --cert. msal-python, msal-node and azure-identity get an assertion callback that has keycred sign there.
+    #[arg(long, value_name = "URL", requires_all = ["vault_cert", "cert"], conflicts_with_all = ["pfx", "key", "bundle", "pkcs11_module"])]
+    pub key_vault: Option<String>,
+
+    /// The vault's certificate: NAME (its newest version, what a vault renewal moves on to) or NAME/VERSION.
+    #[arg(long, value_name = "NAME[/VERSION]", requires = "key_vault")]
+    pub vault_cert: Option<String>,
+
+    /// The key is held in a PKCS#11 token (keycred new --pkcs11-…): the module's path where the daemon runs, with
+    /// --pkcs11-token, --pkcs11-key and --cert. The PIN is the daemon's: KEYCRED_PKCS11_PIN where it runs.
+    #[arg(long, value_name = "FILE", requires_all = ["pkcs11_token", "pkcs11_key", "cert"], conflicts_with_all = ["pfx", "key", "bundle"])]
+    pub pkcs11_module: Option<String>,
+
+    /// The token's label.
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pub pkcs11_token: Option<String>,
+
+    /// The key's label in the token.
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pub pkcs11_key: Option<String>,
+
     /// The scope the snippets request a token for.
     #[arg(
         long,

@@ -43,6 +43,18 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<i32> {
             },
         },
         deploy_dir: args.deploy_dir.clone(),
+        held: match (&args.key_vault, &args.vault_cert, &args.pkcs11_module) {
+            (Some(vault), Some(cert), _) => Some(keycred::deploy::HeldKey::KeyVault {
+                vault: vault.clone(),
+                cert: cert.clone(),
+            }),
+            (_, _, Some(module)) => Some(keycred::deploy::HeldKey::Pkcs11 {
+                module: module.clone(),
+                token: args.pkcs11_token.clone().unwrap_or_default(),
+                key: args.pkcs11_key.clone().unwrap_or_default(),
+            }),
+            _ => None,
+        },
     };
     let passwords = super::password_sources(&args.password, None);
     let snippet = deploy::config(&request, &passwords, time::OffsetDateTime::now_utc())?;

@@ -41,6 +41,9 @@ pub struct ConfigRequest {
     pub dotnet: DotnetSource,
     /// The folder the files will be in where the daemon runs; `None`: where they are now.
     pub deploy_dir: Option<String>,
+    /// The key is held in a vault or a token, not in a file: the certificate comes from `cert`, and the library's
+    /// assertion callback has keycred sign where the key is.
+    pub held: Option<deploy::HeldKey>,
 }
 
 /// Reads the credential's files, checks them against each other and renders the configuration.
@@ -60,6 +63,9 @@ pub fn config(
         )?;
     }
 
+    if let Some(held) = &request.held {
+        check_held(request, held)?;
+    }
     let (certificate, cert_pem) = read_credential(request, passwords)?;
 
     // Where the daemon will find each file: in --deploy-dir, or where it is now (as an absolute path).
@@ -85,12 +91,47 @@ pub fn config(
         certificate,
         thumbprint: request.thumbprint,
         dotnet: request.dotnet.clone(),
+        held: request.held.clone(),
     };
     let mut snippet = deploy::render(&daemon, request.target)?;
     if let Some(note) = validity_note(&daemon.certificate, now) {
         snippet.notes.insert(0, note);
     }
     Ok(snippet)
+}
+
+/// Checks a held key's request: the certificate alone is given (the key is in no file), and the vault is one of
+/// the authority's cloud.
+fn check_held(request: &ConfigRequest, held: &deploy::HeldKey) -> Result<()> {
+    if request.cert.is_none()
+        || request.pfx.is_some()
+        || request.key.is_some()
+        || request.bundle.is_some()
+    {
+        return Err(Error::Invalid(
+            "a key held in a vault or a token is in no file: give the certificate alone, --cert NAME.cer (the one \
+             keycred new --key-vault or --pkcs11-… wrote)"
+                .into(),
+        ));
+    }
+    match held {
+        deploy::HeldKey::KeyVault { vault, cert } => {
+            crate::vault::check_url(
+                vault,
+                crate::graph::Cloud::of_authority(request.authority.as_str()),
+            )?;
+            let name = cert.split_once('/').map_or(cert.as_str(), |(name, _)| name);
+            crate::vault::check_name(name)?;
+        }
+        deploy::HeldKey::Pkcs11 { token, key, .. } => {
+            if token.is_empty() || key.is_empty() {
+                return Err(Error::Invalid(
+                    "--pkcs11-token and --pkcs11-key name the token and the key: give both".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads the credential's files and checks that they hold one certificate and its key; gives that certificate and

@@ -663,3 +663,151 @@ fn msal_python_gets_a_token_with_a_certificate_from_the_ca() {
         );
     }
 }
+
+/// The environment a daemon whose key is held elsewhere runs with: keycred on its PATH, and `extra`.
+fn held_env(extra: &[(&str, String)]) -> Vec<(String, String)> {
+    let bin = Path::new(env!("CARGO_BIN_EXE_keycred")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::iter::once(("PATH".to_owned(), path))
+        .chain(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())))
+        .collect()
+}
+
+#[test]
+fn msal_and_azure_identity_get_tokens_with_a_key_held_in_a_token_or_a_vault() {
+    let Some(hsm) = crate::pkcs11::SoftHsm::start() else {
+        return;
+    };
+    // A key in the token: its certificate is the registered one.
+    let Some(setup) = Setup::start_with(|dir| {
+        stdout(&crate::pkcs11::new_in_token(
+            &hsm,
+            "daemon",
+            "CN=Token Daemon",
+            &dir.join("token"),
+        ));
+        Some(dir.join("token/token-daemon.pem"))
+    }) else {
+        return;
+    };
+    let cer = setup.path("token/token-daemon.cer");
+    let module = hsm.flags("daemon")[1].to_string_lossy().into_owned();
+    let held = [
+        "--cert",
+        cer.as_str(),
+        "--pkcs11-module",
+        module.as_str(),
+        "--pkcs11-token",
+        "keycred-test",
+        "--pkcs11-key",
+        "daemon",
+    ];
+    let pin = std::fs::read_to_string(hsm.flags("daemon")[7].clone())
+        .unwrap()
+        .trim()
+        .to_owned();
+    let env = held_env(&[
+        ("SOFTHSM2_CONF", hsm.conf().display().to_string()),
+        ("KEYCRED_PKCS11_PIN", pin),
+    ]);
+    for target in ["msal-python", "azure-identity", "msal-node"] {
+        let (snippet, notes) = setup.config(target, &held);
+        assert!(!snippet.contains("PRIVATE KEY"), "{snippet}");
+        assert!(
+            snippet.contains("\"--pkcs11-key\", \"daemon\""),
+            "{snippet}"
+        );
+        assert!(notes.contains("KEYCRED_PKCS11_PIN"), "{notes}");
+        let out = match target {
+            "msal-node" => setup.node(&snippet, &env),
+            _ => setup.python(&snippet, &env),
+        };
+        token_for_the_app(&out, target);
+    }
+    // A target that reads the key from a file is refused, saying which take a callback.
+    let refused = keycred()
+        .args([
+            "config",
+            "--for",
+            "env",
+            "--tenant",
+            TENANT,
+            "--client-id",
+            CLIENT,
+        ])
+        .args(held)
+        .output()
+        .unwrap();
+    assert_fails(&refused, 2, "msal-python, msal-node or azure-identity");
+
+    // A key in the vault: the callback signs there with the vault's token from the daemon's environment.
+    let vault_dir = tempfile::tempdir().unwrap();
+    let Some((_issuer, vault, token)) = crate::vault::vault_for(TENANT, vault_dir.path()) else {
+        return;
+    };
+    let made = keycred()
+        .args([
+            "new",
+            "--subject",
+            "CN=Vault Daemon",
+            "--key-vault",
+            &vault.url(),
+            "--name",
+            "daemon",
+        ])
+        .arg("--vault-token-file")
+        .arg(&token)
+        .arg("--out")
+        .arg(vault_dir.path().join("certs"))
+        .output()
+        .unwrap();
+    stdout(&made);
+    let Some(setup) = Setup::start_with(|dir| {
+        let pem = dir.join("vault-daemon.pem");
+        std::fs::copy(vault_dir.path().join("certs/daemon.pem"), &pem).unwrap();
+        Some(pem)
+    }) else {
+        return;
+    };
+    let pem = setup.path("vault-daemon.pem");
+    let vault_url = vault.url();
+    let held = [
+        "--cert",
+        pem.as_str(),
+        "--key-vault",
+        vault_url.as_str(),
+        "--vault-cert",
+        "daemon",
+    ];
+    let env = held_env(&[(
+        "KEYCRED_VAULT_TOKEN",
+        std::fs::read_to_string(&token).unwrap().trim().to_owned(),
+    )]);
+    let signed_before = vault
+        .log()
+        .iter()
+        .filter(|e| e["signedBy"].is_string())
+        .count();
+    for target in ["msal-python", "azure-identity", "msal-node"] {
+        let (snippet, notes) = setup.config(target, &held);
+        assert!(notes.contains("KEYCRED_VAULT_TOKEN"), "{notes}");
+        let out = match target {
+            "msal-node" => setup.node(&snippet, &env),
+            _ => setup.python(&snippet, &env),
+        };
+        token_for_the_app(&out, target);
+    }
+    let signed = vault
+        .log()
+        .iter()
+        .filter(|e| e["signedBy"].is_string())
+        .count();
+    assert!(
+        signed >= signed_before + 3,
+        "each library's assertion was signed in the vault"
+    );
+}

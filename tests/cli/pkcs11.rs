@@ -12,14 +12,14 @@ const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
 const PIN: &str = "4711-test-pin";
 
 /// A SoftHSM2 token of its own: its configuration, a token labelled `keycred-test`, and the user PIN in a file.
-struct SoftHsm {
+pub struct SoftHsm {
     dir: tempfile::TempDir,
     module: PathBuf,
 }
 
 impl SoftHsm {
     /// A fresh token; `None` (skipped, said) where SoftHSM2 is missing and CI is not set.
-    fn start() -> Option<SoftHsm> {
+    pub fn start() -> Option<SoftHsm> {
         if !peer_available("softhsm2-util", &["--version"])
             || !peer_available("pkcs11-tool", &["--show-info", "--module", MODULE])
         {
@@ -56,7 +56,7 @@ impl SoftHsm {
         Some(hsm)
     }
 
-    fn conf(&self) -> PathBuf {
+    pub fn conf(&self) -> PathBuf {
         self.dir.path().join("softhsm2.conf")
     }
 
@@ -103,7 +103,7 @@ impl SoftHsm {
     }
 
     /// The flags that name key `label` in this token, with the PIN file.
-    fn flags(&self, label: &str) -> Vec<std::ffi::OsString> {
+    pub fn flags(&self, label: &str) -> Vec<std::ffi::OsString> {
         vec![
             "--pkcs11-module".into(),
             self.module.clone().into(),
@@ -121,7 +121,7 @@ impl SoftHsm {
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
 /// `new --pkcs11-…` for key `label` into `out`.
-fn new_in_token(hsm: &SoftHsm, label: &str, subject: &str, out: &Path) -> std::process::Output {
+pub fn new_in_token(hsm: &SoftHsm, label: &str, subject: &str, out: &Path) -> std::process::Output {
     hsm.keycred()
         .args(["new", "--subject", subject, "--json", "--out"])
         .arg(out)

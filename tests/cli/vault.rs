@@ -15,7 +15,7 @@ const ADMIN: &str = "99999999-8888-4777-8666-555555555555";
 const ADMIN_SECRET: &str = "the vault admin's test secret";
 
 /// The Key Vault test server, trusting tokens of `oidc`.
-struct VaultServer {
+pub struct VaultServer {
     child: Child,
     port: u16,
 }
@@ -34,7 +34,7 @@ impl VaultServer {
         VaultServer { child, port }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -61,7 +61,7 @@ impl VaultServer {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
-    fn log(&self) -> Vec<Value> {
+    pub fn log(&self) -> Vec<Value> {
         self.get("/_test/log").as_array().unwrap().clone()
     }
 }
@@ -154,7 +154,7 @@ pub fn assert_no_key_under(dir: &Path) {
 
 /// A vault for `tenant`: an OAuth server that issues the vault admin's tokens (where `CLIENT` holds a throwaway
 /// certificate), the Key Vault test server trusting it, and a vault token in a file under `dir`.
-fn vault_for(tenant: &str, dir: &Path) -> Option<(OidcServer, VaultServer, PathBuf)> {
+pub fn vault_for(tenant: &str, dir: &Path) -> Option<(OidcServer, VaultServer, PathBuf)> {
     let throwaway = dir.join("throwaway");
     let out = keycred()
         .args([

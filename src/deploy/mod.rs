@@ -6,6 +6,10 @@
 //! be, and the certificate, for its thumbprints) and return text. Secrets never appear in it: a PFX password is
 //! named by the environment variable that carries it, never given.
 
+mod held;
+
+pub use held::HeldKey;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -124,6 +128,9 @@ pub struct Daemon {
     pub thumbprint: ThumbprintChoice,
     /// For the .NET targets: where the certificate comes from.
     pub dotnet: DotnetSource,
+    /// Where the key is held when no file has it (a vault, a token): the library's assertion callback has
+    /// keycred sign there.
+    pub held: Option<HeldKey>,
 }
 
 /// A rendered configuration.
@@ -140,6 +147,14 @@ pub struct Snippet {
 /// Renders `daemon`'s configuration for `target`, or says which file that target needs and how to make it.
 pub fn render(daemon: &Daemon, target: Target) -> Result<Snippet> {
     let mut notes = Vec::new();
+    if let Some(held) = &daemon.held {
+        let content = held::render(daemon, held, target, &mut notes)?;
+        return Ok(Snippet {
+            target,
+            content,
+            notes,
+        });
+    }
     let content = match target {
         Target::Env => env(daemon, &mut notes)?,
         Target::AzureIdentity => azure_identity(daemon, &mut notes)?,
@@ -534,6 +549,32 @@ mod tests {
             certificate: CertificateInfo::from_der(&der).unwrap(),
             thumbprint: ThumbprintChoice::Sha256,
             dotnet: DotnetSource::Path,
+            held: None,
+        }
+    }
+
+    #[test]
+    fn a_held_key_gets_a_callback_that_signs_where_it_is_and_file_targets_are_refused() {
+        let mut held = daemon(CredentialFiles::default());
+        held.held = Some(HeldKey::KeyVault {
+            vault: "https://contoso.vault.azure.net".into(),
+            cert: "daemon".into(),
+        });
+        let python = render(&held, Target::MsalPython).unwrap();
+        assert!(python.content.contains(
+            r#""--key-vault", "https://contoso.vault.azure.net", "--vault-cert", "daemon""#
+        ));
+        assert!(python
+            .content
+            .contains("\"client_assertion\": client_assertion"));
+        assert!(python.notes[0].contains("KEYCRED_VAULT_TOKEN"));
+        let node = render(&held, Target::MsalNode).unwrap();
+        assert!(node
+            .content
+            .contains("clientAssertion: async () => execFileSync(\"keycred\""));
+        for target in [Target::Env, Target::Az, Target::MsalDotnet] {
+            let refused = render(&held, target).unwrap_err().to_string();
+            assert!(refused.contains("msal-python, msal-node or"), "{refused}");
         }
     }
 
