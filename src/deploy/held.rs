@@ -159,28 +159,7 @@ fn python(daemon: &Daemon, held: &HeldKey, target: Target, command: &[String]) -
         );
         return out;
     }
-    out.push_str("app = msal.ConfidentialClientApplication(\n");
-    let _ = writeln!(out, "    {},", literal(&daemon.client_id));
-    let _ = writeln!(
-        out,
-        "    authority={},",
-        literal(&format!("{}/{}", daemon.authority.as_str(), daemon.tenant))
-    );
-    out.push_str("    client_credential={\"client_assertion\": client_assertion},\n");
-    if !daemon.authority.is_microsoft_cloud() {
-        out.push_str("    instance_discovery=False,  # not a Microsoft cloud\n");
-    }
-    out.push_str(")\n");
-    let _ = writeln!(
-        out,
-        "result = app.acquire_token_for_client(scopes=[{}])",
-        literal(&daemon.scope)
-    );
-    out.push_str("if \"access_token\" not in result:\n");
-    out.push_str(
-        "    raise RuntimeError(f\"{result.get('error')}: {result.get('error_description')}\")\n",
-    );
-    out.push_str("access_token = result[\"access_token\"]\n");
+    super::msal_python_app(&mut out, daemon, "{\"client_assertion\": client_assertion}");
     out
 }
 

@@ -314,7 +314,6 @@ fn pem_key(daemon: &Daemon, target: Target) -> Result<&Path> {
 }
 
 fn msal_python(daemon: &Daemon, notes: &mut Vec<String>) -> Result<String> {
-    let authority = format!("{}/{}", daemon.authority.as_str(), daemon.tenant);
     let mut credential = String::new();
     let mut imports = vec!["import msal"];
     let uses_pfx = daemon.files.key.is_none() && daemon.files.bundle.is_none();
@@ -370,10 +369,17 @@ fn msal_python(daemon: &Daemon, notes: &mut Vec<String>) -> Result<String> {
         "# app {} in tenant {}, certificate {}",
         daemon.client_id, daemon.tenant, daemon.certificate.subject
     );
+    msal_python_app(&mut out, daemon, &format!("{{\n{credential}    }}"));
+    Ok(out)
+}
+
+/// MSAL Python's app with `credential` (a Python expression), and its token for the daemon's scope.
+fn msal_python_app(out: &mut String, daemon: &Daemon, credential: &str) {
+    let authority = format!("{}/{}", daemon.authority.as_str(), daemon.tenant);
     out.push_str("app = msal.ConfidentialClientApplication(\n");
     let _ = writeln!(out, "    {},", literal(&daemon.client_id));
     let _ = writeln!(out, "    authority={},", literal(&authority));
-    let _ = write!(out, "    client_credential={{\n{credential}    }},\n");
+    let _ = writeln!(out, "    client_credential={credential},");
     if !daemon.authority.is_microsoft_cloud() {
         out.push_str("    instance_discovery=False,  # not a Microsoft cloud\n");
     }
@@ -388,7 +394,6 @@ fn msal_python(daemon: &Daemon, notes: &mut Vec<String>) -> Result<String> {
         "    raise RuntimeError(f\"{result.get('error')}: {result.get('error_description')}\")\n",
     );
     out.push_str("access_token = result[\"access_token\"]\n");
-    Ok(out)
 }
 
 fn msal_node(daemon: &Daemon, _notes: &mut Vec<String>) -> Result<String> {
