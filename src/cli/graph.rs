@@ -38,8 +38,25 @@ pub struct ProofArgs {
     pub object_id: String,
 
     /// PFX with the app's current certificate and key, which sign the proof.
-    #[arg(long, value_name = "PFX")]
-    pub current_pfx: PathBuf,
+    #[arg(long, value_name = "PFX", required_unless_present_any = ["key_vault", "pkcs11_module"], conflicts_with = "pkcs11_module")]
+    pub current_pfx: Option<PathBuf>,
+
+    /// Or the app's current certificate in Azure Key Vault, whose key signs the proof there: the vault's URL,
+    /// with --vault-cert.
+    #[arg(long, value_name = "URL", requires = "vault_cert", conflicts_with_all = ["current_pfx", "pkcs11_module"])]
+    pub key_vault: Option<String>,
+
+    /// The vault's certificate: NAME, or NAME/VERSION (else its newest version).
+    #[arg(long, value_name = "NAME[/VERSION]", requires = "key_vault")]
+    pub vault_cert: Option<String>,
+
+    /// A bearer token for the vault, from the first line of this file; else from KEYCRED_VAULT_TOKEN.
+    #[arg(long, value_name = "FILE", requires = "key_vault")]
+    pub vault_token_file: Option<PathBuf>,
+
+    /// Or the app's current key in a PKCS#11 token (its certificate kept beside it), which signs the proof there.
+    #[command(flatten)]
+    pub pkcs11: super::shared::Pkcs11Args,
 
     /// Read the current PFX's password from the first line of this file (else KEYCRED_CURRENT_PFX_PASSWORD, else
     /// the --password-file / KEYCRED_PFX_PASSWORD source, else a prompt).

@@ -40,9 +40,20 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
             unreachable!("answered above")
         }
     };
+    let held = match (&proof.key_vault, &proof.vault_cert) {
+        (Some(vault), Some(named)) => Some(super::vault_source(
+            vault,
+            named,
+            proof.vault_token_file.as_deref(),
+            Cloud::from(proof.cloud),
+            std::time::Duration::from_secs(proof.timeout.clamp(1, 60)),
+        )?),
+        _ => super::token_key::source(&proof.pkcs11)?,
+    };
     let request = ProofRequest {
         object_id,
         current_pfx: proof.current_pfx.clone(),
+        held: held.clone(),
         action,
         out: proof.out.clone(),
         force: proof.force,
@@ -76,7 +87,15 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
                     tenant: tenant.clone(),
                     client_id: client_id.clone(),
                     credential: TokenCredential::Certificate(
-                        keycred::workflow::prove::CredentialSource::Pfx(proof.current_pfx.clone()),
+                        match (held, &proof.current_pfx) {
+                            (Some(source), _) => source,
+                            (None, Some(pfx)) => {
+                                keycred::workflow::prove::CredentialSource::Pfx(pfx.clone())
+                            }
+                            (None, None) => unreachable!(
+                                "clap requires --current-pfx, --key-vault or --pkcs11-module"
+                            ),
+                        },
                         keycred::flow::jwt::Algorithm::Ps256,
                     ),
                     authority: Authority::parse(

@@ -44,28 +44,31 @@ pub fn load_current(
             )
         }));
     }
-    let cert = &loaded.certificates[0];
-    match cert.status(now) {
-        Status::Valid => {}
-        Status::Expired => {
-            return Err(Error::Refused(format!(
-                "{}: the current certificate ({}) expired on {}; Graph rejects a proof signed with an expired \
-                 credential. Sign with a credential that is still valid, or add the new certificate in the portal",
-                path.display(),
-                cert.subject,
-                crate::time_fmt::rfc3339_utc(cert.not_after)
-            )))
-        }
-        Status::NotYetValid => {
-            return Err(Error::Refused(format!(
-                "{}: the current certificate ({}) is not valid until {}; Graph rejects a proof signed with it before then",
-                path.display(),
-                cert.subject,
-                crate::time_fmt::rfc3339_utc(cert.not_before)
-            )))
-        }
-    }
+    refuse_not_valid(&loaded.certificates[0], &path.display().to_string(), now)?;
     Ok((loaded, note))
+}
+
+/// Refuses a current certificate Graph would reject a proof of: expired, or not valid yet. `at` says where it is.
+fn refuse_not_valid(
+    cert: &credential::CertificateInfo,
+    at: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    match cert.status(now) {
+        Status::Valid => Ok(()),
+        Status::Expired => Err(Error::Refused(format!(
+            "{at}: the current certificate ({}) expired on {}; Graph rejects a proof signed with an expired \
+             credential. Sign with a credential that is still valid, or add the new certificate in the portal",
+            cert.subject,
+            crate::time_fmt::rfc3339_utc(cert.not_after)
+        ))),
+        Status::NotYetValid => Err(Error::Refused(format!(
+            "{at}: the current certificate ({}) is not valid until {}; Graph rejects a proof signed with it before \
+             then",
+            cert.subject,
+            crate::time_fmt::rfc3339_utc(cert.not_before)
+        ))),
+    }
 }
 
 /// The signer of a loaded current credential.
@@ -95,7 +98,9 @@ pub struct ProofRequest {
     /// The application's object id (not its appId).
     pub object_id: Uuid,
     /// The current credential's PFX (or PEM with its key).
-    pub current_pfx: PathBuf,
+    pub current_pfx: Option<PathBuf>,
+    /// Or the current credential where its key is held (Azure Key Vault, a PKCS#11 token), which signs there.
+    pub held: Option<crate::workflow::prove::CredentialSource>,
     /// What to do.
     pub action: ProofAction,
     /// Write the body here instead of returning it for standard output.
@@ -140,21 +145,46 @@ pub fn proof_body(
         ProofAction::AddKey(cert) => Some(format!("--cert {}", cert.display())),
         ProofAction::RemoveKey(_) => None,
     };
-    let (current, note) = load_current(&request.current_pfx, passwords, other.as_deref(), now)?;
+    let (file, held, note) = match (&request.held, &request.current_pfx) {
+        (Some(source), _) => {
+            let held = crate::workflow::prove::load_credential(source, passwords)?;
+            refuse_not_valid(&held.certificate, &held.key.place(), now)?;
+            (None, Some(held), None)
+        }
+        (None, Some(path)) => {
+            let (loaded, note) = load_current(path, passwords, other.as_deref(), now)?;
+            (Some(loaded), None, note)
+        }
+        (None, None) => {
+            return Err(Error::Invalid(
+                "give the current credential that signs the proof: --current-pfx FILE, --key-vault URL \
+                 --vault-cert NAME, or --pkcs11-module FILE --pkcs11-token LABEL --pkcs11-key LABEL"
+                    .into(),
+            ))
+        }
+    };
+    let signer = match (&file, &held) {
+        (Some(current), _) => signer(current)?,
+        (None, Some(held)) => Signer {
+            certificate: &held.certificate,
+            key: held.as_credential().key,
+        },
+        (None, None) => unreachable!("one of them was loaded above"),
+    };
     let body = match &request.action {
         ProofAction::AddKey(cert_path) => {
             let new = credential::load_file(cert_path, passwords)?;
             let new_cert = &new.certificates[0];
             new_cert.require_entra_usable(cert_path)?;
-            if new_cert.thumbprints == current.certificates[0].thumbprints {
+            if new_cert.thumbprints == signer.certificate.thumbprints {
                 return Err(Error::Refused(
                     "--cert is the current certificate itself; addKey needs the new one".into(),
                 ));
             }
-            graph::add_key_body(&signer(&current)?, request.object_id, new_cert, now)?
+            graph::add_key_body(&signer, request.object_id, new_cert, now)?
         }
         ProofAction::RemoveKey(key_id) => {
-            graph::remove_key_body(&signer(&current)?, request.object_id, *key_id, now)?
+            graph::remove_key_body(&signer, request.object_id, *key_id, now)?
         }
     };
     let text = format!(
@@ -195,7 +225,8 @@ mod tests {
     fn remove_key_body_is_signed_by_the_current_credential() {
         let request = ProofRequest {
             object_id: Uuid::nil(),
-            current_pfx: fixture("openssl-rsa.pfx"),
+            current_pfx: Some(fixture("openssl-rsa.pfx")),
+            held: None,
             action: ProofAction::RemoveKey(Uuid::from_u128(7)),
             out: None,
             force: false,
@@ -216,7 +247,8 @@ mod tests {
     fn refusals_name_what_is_wrong() {
         let add_itself = ProofRequest {
             object_id: Uuid::nil(),
-            current_pfx: fixture("openssl-rsa.pfx"),
+            current_pfx: Some(fixture("openssl-rsa.pfx")),
+            held: None,
             action: ProofAction::AddKey(fixture("openssl-rsa.cer")),
             out: None,
             force: false,
@@ -235,7 +267,8 @@ mod tests {
         assert!(err.contains("expired on 2036-11-18"), "{err}");
 
         let no_key = ProofRequest {
-            current_pfx: fixture("openssl-rsa.pem"),
+            current_pfx: Some(fixture("openssl-rsa.pem")),
+            held: None,
             ..add_itself.clone()
         };
         let err = proof_body(&no_key, &sources(), now)

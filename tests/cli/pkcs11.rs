@@ -515,4 +515,56 @@ fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_token_key() {
     assert!(graph.log().iter().any(|e| e["method"] == "POST"
         && e["path"].as_str().unwrap().ends_with("/addKey")
         && e["status"] == 200));
+
+    // graph add-key --send with the token's key: a certificate made elsewhere, proven by the key in the token.
+    let other = dir.join("other");
+    stdout(
+        &keycred()
+            .args([
+                "new",
+                "--subject",
+                "CN=Elsewhere",
+                "--no-pfx",
+                "--name",
+                "elsewhere",
+                "--out",
+            ])
+            .arg(&other)
+            .output()
+            .unwrap(),
+    );
+    let added = hsm
+        .keycred()
+        .args([
+            "graph",
+            "add-key",
+            "--object-id",
+            "40000000-0000-4000-8000-000000000001",
+            "--cert",
+        ])
+        .arg(other.join("elsewhere.cer"))
+        .args([
+            "--send",
+            "--graph-url",
+            &graph.url(),
+            "--authority",
+            &entra.authority(),
+        ])
+        .args([
+            "--tenant",
+            crate::graph::TENANT,
+            "--client-id",
+            crate::graph::AUTOMATION,
+        ])
+        .args(hsm.flags("automation"))
+        .output()
+        .unwrap();
+    let answer = output_json(&added);
+    assert!(answer["keyId"].is_string(), "{answer}");
+    let add_keys = graph
+        .log()
+        .iter()
+        .filter(|e| e["path"].as_str().unwrap().ends_with("/addKey") && e["status"] == 200)
+        .count();
+    assert_eq!(add_keys, 2);
 }

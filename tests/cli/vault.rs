@@ -1020,3 +1020,132 @@ fn creates(log: &[Value]) -> usize {
         .filter(|e| e["method"] == "POST" && e["path"].as_str().unwrap().contains("/create"))
         .count()
 }
+
+#[test]
+fn a_self_rotation_makes_the_new_certificate_in_the_vault_proven_by_the_current_version() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_issuer, vault, token)) = vault_for(crate::graph::TENANT, dir.path()) else {
+        return;
+    };
+    let certs = dir.path().join("certs");
+    let made = keycred()
+        .args([
+            "new",
+            "--subject",
+            "Rotation Automation",
+            "--key-vault",
+            &vault.url(),
+        ])
+        .args(["--name", "automation", "--json", "--vault-token-file"])
+        .arg(&token)
+        .arg("--out")
+        .arg(&certs)
+        .output()
+        .unwrap();
+    let current_version = output_json(&made)["keyVault"]["version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let der = std::fs::read(certs.join("automation.cer")).unwrap();
+    let apps = serde_json::json!([{
+        "id": OBJECT_ID,
+        "appId": crate::graph::AUTOMATION,
+        "displayName": "Rotation Automation",
+        "keyCredentials": [{"key": base64::engine::general_purpose::STANDARD.encode(&der),
+                            "keyId": "50000000-0000-4000-8000-000000000001"}],
+    }]);
+    // Entra honours the credentials Graph holds (the new one once added) through the Graph server's state.
+    let state = dir.path().join("graph-url.txt");
+    let Some(entra) = OidcServer::launch_with_env(
+        crate::graph::TENANT,
+        crate::graph::AUTOMATION,
+        &certs.join("automation.pem"),
+        (ADMIN, ADMIN_SECRET),
+        None,
+        &[
+            ("GRAPH_ROLES", "Application.Read.All"),
+            ("GRAPH_STATE_FILE", state.to_str().unwrap()),
+        ],
+    ) else {
+        return;
+    };
+    let graph = crate::graph::GraphServer::start(&entra, &apps, dir.path());
+    std::fs::write(&state, graph.url()).unwrap();
+    let before = vault.log().len();
+    let out = keycred()
+        .args([
+            "graph",
+            "rotate",
+            "--self",
+            "--app",
+            crate::graph::AUTOMATION,
+            "--force-renewal",
+        ])
+        .args([
+            "--key-vault",
+            &vault.url(),
+            "--auth-key-vault",
+            &vault.url(),
+            "--auth-vault-cert",
+            "automation",
+        ])
+        .args(["--apply", "--verify", "--retire-previous", "--json"])
+        .args([
+            "--graph-url",
+            &graph.url(),
+            "--authority",
+            &entra.authority(),
+        ])
+        .args([
+            "--tenant",
+            crate::graph::TENANT,
+            "--client-id",
+            crate::graph::AUTOMATION,
+        ])
+        .arg("--vault-token-file")
+        .arg(&token)
+        .arg("--out")
+        .arg(dir.path().join("next"))
+        .output()
+        .unwrap();
+    let report = output_json(&out);
+    let app = &report["apps"][0];
+    assert_eq!(app["result"], "rotated", "{report:#}");
+    assert_eq!(app["verified"], true, "{report:#}");
+    assert_eq!(
+        app["retired"], "50000000-0000-4000-8000-000000000001",
+        "{report:#}"
+    );
+    let new_name = app["keyVault"]["name"].as_str().unwrap().to_owned();
+    assert!(new_name.starts_with("rotation-automation-"), "{new_name}");
+    // Who signed what, in the vault's log: the run's token and the addKey proof by the current version, the
+    // verification token and the removeKey proof by the new certificate's key.
+    let signers: Vec<String> = vault.log()[before..]
+        .iter()
+        .filter_map(|e| e["signedBy"].as_str().map(str::to_owned))
+        .collect();
+    let current = format!("automation/{current_version}");
+    assert!(
+        signers.iter().filter(|s| **s == current).count() >= 2,
+        "{signers:?}"
+    );
+    assert!(
+        signers
+            .iter()
+            .filter(|s| s.starts_with(&format!("{new_name}/")))
+            .count()
+            >= 2,
+        "{signers:?}"
+    );
+    let log = graph.log();
+    // addKey answers 200 with the new credential, removeKey 204, as Graph does.
+    for (action, status) in [("/addKey", 200), ("/removeKey", 204)] {
+        assert!(
+            log.iter()
+                .any(|e| e["path"].as_str().unwrap().ends_with(action) && e["status"] == status),
+            "{action}: {log:#?}"
+        );
+    }
+    crate::vault::assert_no_key_under(&dir.path().join("next"));
+}
