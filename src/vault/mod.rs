@@ -35,6 +35,9 @@ pub fn resource(cloud: Cloud) -> String {
 /// The most times one call is sent again after a 429 or 503.
 const MAX_RETRIES: u32 = 5;
 
+/// Pages of one list keycred follows at most.
+const MAX_PAGES: usize = 1000;
+
 /// A client for one vault.
 pub struct VaultClient {
     base: String,
@@ -190,37 +193,69 @@ impl VaultClient {
     /// The versions of certificate `name`, oldest first (by their start): each id, SHA-1 thumbprint (`x5t`,
     /// base64url) and whether it is enabled. A next page is followed only on this vault.
     pub fn versions(&self, name: &str) -> Result<Vec<VaultVersion>> {
-        let mut url = format!("{}/certificates/{}/versions", self.base, check_name(name)?);
-        let mut found = Vec::new();
-        for _ in 0..100 {
+        let path = format!("/certificates/{}/versions", check_name(name)?);
+        let mut found: Vec<VaultVersion> = self
+            .list(&path, &format!("versions of {name}"))?
+            .iter()
+            .filter_map(version_of)
+            .collect();
+        found.sort_by_key(|v| v.not_before);
+        Ok(found)
+    }
+
+    /// The vault's certificates: each one's name, its current version's tags and whether it is enabled.
+    pub fn certificates(&self) -> Result<Vec<ListedCertificate>> {
+        Ok(self
+            .list("/certificates", "certificates")?
+            .iter()
+            .filter_map(|item| {
+                let id = item.get("id")?.as_str()?;
+                let name = id
+                    .strip_prefix(&format!("{}/certificates/", self.base))?
+                    .to_owned();
+                check_name(&name).ok()?;
+                Some(ListedCertificate {
+                    name,
+                    tags: tags_of(item),
+                    enabled: item.pointer("/attributes/enabled").and_then(Value::as_bool)
+                        == Some(true),
+                })
+            })
+            .collect())
+    }
+
+    /// Every item of a list at `path`, its pages followed through `nextLink` (which carries its own query) on this
+    /// vault's origin and path only.
+    fn list(&self, path: &str, what: &str) -> Result<Vec<Value>> {
+        let first = format!("{}{path}", self.base);
+        let mut url = format!("{first}?api-version={API_VERSION}");
+        let mut items = Vec::new();
+        for _ in 0..MAX_PAGES {
             let answer = self.call("GET", &url, None)?;
-            for item in answer
-                .get("value")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(version) = version_of(item) {
-                    found.push(version);
-                }
-            }
+            items.extend(
+                answer
+                    .get("value")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
             match answer.get("nextLink").and_then(Value::as_str) {
-                Some(next) if next.starts_with(&format!("{}/certificates/", self.base)) => {
-                    // The link carries its own api-version; `call` adds it again, which Key Vault accepts.
-                    url = next.split('?').next().unwrap_or(next).to_owned();
+                Some(next) if next.strip_prefix(&first).is_some_and(|rest| rest.starts_with('?')) => {
+                    url = next.to_owned();
                 }
                 Some(other) => {
                     return Err(Error::Vault(format!(
-                        "the vault's list of versions of {name} names a next page at {other:?}, not on {}: keycred \
-                         sends its token only to the vault it was given, so it stopped",
-                        self.base
+                        "the vault's list of {what} names a next page at {other:?}, not on {first}: keycred sends \
+                         its token only to the vault it was given, so it stopped"
                     )))
                 }
-                None => break,
+                None => return Ok(items),
             }
         }
-        found.sort_by_key(|v| v.not_before);
-        Ok(found)
+        Err(Error::Vault(format!(
+            "the vault's list of {what} goes on past {MAX_PAGES} pages: keycred stopped there"
+        )))
     }
 
     /// Certificate `name`, its newest version or `version`.
@@ -273,7 +308,11 @@ impl VaultClient {
 
     /// One call, with `api-version`, retried after 429 and 503; Key Vault's errors become [`Error::Vault`].
     fn call(&self, method: &str, url: &str, body: Option<&Value>) -> Result<Value> {
-        let url = format!("{url}?api-version={API_VERSION}");
+        // A next link carries its own query, api-version among it.
+        let url = match url.contains('?') {
+            true => url.to_owned(),
+            false => format!("{url}?api-version={API_VERSION}"),
+        };
         let deadline = Instant::now() + self.timeout;
         let what = format!("{method} {}", url.strip_prefix(&self.base).unwrap_or(&url));
         for attempt in 0.. {
@@ -397,16 +436,32 @@ pub fn certificate_from(base: &str, name: &str, answer: &Value) -> Result<VaultC
             .pointer("/attributes/enabled")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        tags: answer
-            .get("tags")
-            .and_then(Value::as_object)
-            .map(|tags| {
-                tags.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: tags_of(answer),
     })
+}
+
+/// An answer's tags (those that are strings).
+fn tags_of(answer: &Value) -> std::collections::BTreeMap<String, String> {
+    answer
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A certificate as the vault lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedCertificate {
+    /// Its name.
+    pub name: String,
+    /// Its current version's tags.
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Whether it is enabled.
+    pub enabled: bool,
 }
 
 /// The whole months of validity Key Vault is asked for, for `days` (`None`: a year): at least one.

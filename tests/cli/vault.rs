@@ -587,6 +587,14 @@ fn a_renewal_made_in_the_vault_is_added_to_the_app_proven_by_the_version_it_hold
         results(&output_json(&run(&["--apply"]))),
         ["signs in", "held"]
     );
+    // A third version: the vault lists versions two to a page here, so the list follows its nextLink (with its
+    // $skiptoken) and sees each version once. (This test's Entra knows the app by its first certificate only, so
+    // that one still signs in.)
+    vault.post("/_test/renew", serde_json::json!({"name": "daemon"}));
+    assert_eq!(
+        results(&output_json(&run(&[]))),
+        ["signs in", "held", "to add"]
+    );
     assert_no_key_under(&certs);
 }
 

@@ -11,7 +11,9 @@
 //   /certificates/{name}/pending says inProgress until PENDING_MS have passed, then completed (issuer Self: the
 //   certificate is made, self-signed by its key, with OpenSSL). Issuer Unknown stays inProgress with the CSR until
 //   POST /certificates/{name}/pending/merge {x5c} brings a certificate for the key.
-// - GET /certificates/{name}[/{version}] (cer, kid, sid, x5t, attributes), /certificates/{name}/versions,
+// - GET /certificates (each certificate's current x5t, attributes and tags), /certificates/{name}[/{version}] (cer,
+//   kid, sid, x5t, attributes, tags), /certificates/{name}/versions; lists in pages of PAGE_SIZE (2) with a
+//   nextLink carrying api-version and $skiptoken,
 //   /secrets/{name}[/{version}] (exportable: a PKCS#12 of key and certificate; else the certificate alone, no key).
 // - POST /keys/{name}/{version}/sign {alg: RS256|PS256, value: base64url SHA-256 digest}: the signature, made with
 //   the version's key (a disabled version: 403; a digest that is not 32 bytes: 400).
@@ -34,6 +36,8 @@ const [jwksUrl, tenant, oidcUrl] = process.argv.slice(2);
 const jwks = createRemoteJWKSet(new URL(jwksUrl));
 const RESOURCE = 'https://vault.azure.net';
 const PENDING_MS = Number(process.env.PENDING_MS ?? 200);
+// Items per page of a list (Key Vault's default is 25; the tests make it small to follow nextLink).
+const PAGE_SIZE = Number(process.env.PAGE_SIZE ?? 2);
 let origin = '';
 const certificates = new Map(); // name -> {versions: [version], pending}
 const log = [];
@@ -303,7 +307,16 @@ async function route(req, url, body, entryLog) {
   }
   if (p[0] === 'certificates' && req.method === 'GET' && p[2] === 'versions') {
     settle(name);
-    return [200, { value: entry(name).versions.map((v) => { const b = bundle(name, v); return { id: b.id, x5t: b.x5t, attributes: b.attributes }; }), nextLink: null }];
+    const items = entry(name).versions.map((v) => { const b = bundle(name, v); return { id: b.id, x5t: b.x5t, attributes: b.attributes }; });
+    return [200, page(url, items)];
+  }
+  if (p[0] === 'certificates' && req.method === 'GET' && p.length === 1) {
+    // The vault's certificates: each with its current version's x5t, attributes and tags.
+    const items = [...certificates].filter(([, c]) => c.versions.length).map(([n, c]) => {
+      const b = bundle(n, c.versions.at(-1));
+      return { id: `${origin}/certificates/${n}`, x5t: b.x5t, attributes: b.attributes, ...(b.tags ? { tags: b.tags } : {}) };
+    });
+    return [200, page(url, items)];
   }
   if (p[0] === 'certificates' && req.method === 'GET' && p.length <= 3) {
     settle(name);
@@ -312,6 +325,16 @@ async function route(req, url, body, entryLog) {
   if (p[0] === 'secrets' && req.method === 'GET' && p.length <= 3) return secret(name, p[2]);
   if (p[0] === 'keys' && req.method === 'POST' && p[3] === 'sign' && p.length === 4) return sign(name, p[2], body, entryLog);
   throw new VaultError(400, 'BadParameter', `Method ${req.method} ${url.pathname} is not supported here.`);
+}
+
+// One page of a list, as Key Vault pages: maxresults items (25 unless asked), and a nextLink that carries its
+// own api-version and $skiptoken.
+function page(url, items) {
+  const size = Math.min(Number(url.searchParams.get('maxresults') ?? PAGE_SIZE), 25);
+  const from = Number(url.searchParams.get('$skiptoken') ?? 0);
+  const next = from + size < items.length
+    ? `${origin}${url.pathname}?api-version=7.4&$skiptoken=${from + size}&maxresults=${size}` : null;
+  return { value: items.slice(from, from + size), nextLink: next };
 }
 
 function send(res, status, body, headers = {}) {
