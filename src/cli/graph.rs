@@ -555,7 +555,7 @@ pub struct GraphRotateArgs {
     /// OUT/APPID/. Validity in whole months (--days, --years) within the app's lifetime rule; --verify signs in the
     /// vault. The token: --vault-token-file or KEYCRED_VAULT_TOKEN; needs Key Vault Certificates Officer.
     #[arg(long, value_name = "URL", conflicts_with_all = [
-        "ca", "from_vault", "not_after", "hash", "pfx_profile", "password_file", "generate_password", "no_pfx",
+        "ca", "not_after", "hash", "pfx_profile", "password_file", "generate_password", "no_pfx",
         "pem_bundle", "no_key"
     ])]
     pub key_vault: Option<String>,
@@ -575,11 +575,13 @@ pub struct GraphRotateArgs {
     #[arg(long = "self", requires = "client_id")]
     pub self_service: bool,
 
-    /// With --self and --auth-key-vault: instead of making a certificate, add to the app every newer version of
-    /// its vault certificate (--auth-vault-cert NAME: made by the vault's AutoRenew, or by anyone) that it does not
-    /// hold yet, each proven by the version it holds; nothing is written here. The daily run that lets a vault
-    /// renewal reach the app.
-    #[arg(long, requires_all = ["self_service", "auth_key_vault"], conflicts_with_all = ["verify", "retire_previous", "ca"])]
+    /// Make no certificate: add the vault's own versions (its AutoRenew's, or anyone's), the daily run that lets
+    /// a vault renewal reach the app. With --self and --auth-key-vault: every newer version of the app's vault
+    /// certificate (--auth-vault-cert NAME) it does not hold yet, each proven by the version it holds; nothing is
+    /// written here. In admin mode with --key-vault URL (and --all, or --app): each app a certificate there is
+    /// tagged for (keycred-app, as graph rotate --key-vault tags them) gets the newest enabled version of its
+    /// certificates when it lacks it, by one PATCH; its CER, PEM and keyCredentials go to OUT/APPID/.
+    #[arg(long, conflicts_with_all = ["retire_previous", "ca"])]
     pub from_vault: bool,
 
     /// After applying, get a token with each new certificate from the tenant's authority (needs --tenant),

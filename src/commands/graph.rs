@@ -220,8 +220,16 @@ fn show(args: &crate::cli::GraphShowArgs) -> anyhow::Result<i32> {
 }
 
 fn rotate(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
-    if args.from_vault {
+    if args.from_vault && args.self_service {
         return super::graph_vault::from_vault(args);
+    }
+    if args.from_vault && args.key_vault.is_none() {
+        return Err(keycred::Error::Invalid(
+            "--from-vault: with --self and --auth-key-vault URL --auth-vault-cert NAME the app adds its own \
+             renewals; in admin mode give --key-vault URL, whose tagged certificates name their apps"
+                .into(),
+        )
+        .into());
     }
     let (code, planned) = rotate_with(args, args.apply)?;
     // A person at a terminal may apply the plan just shown: the run is made again with --apply (every app read
@@ -294,6 +302,7 @@ fn rotate_request(
         jobs: args.jobs,
         per_app_folder: true,
         ca: args.ca.then(|| args.chain.clone()),
+        from_vault: args.from_vault,
         key_vault: match &args.key_vault {
             None => None,
             Some(vault) => Some(graph_rotate::VaultAccess {

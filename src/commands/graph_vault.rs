@@ -20,6 +20,14 @@ pub fn from_vault(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
         )
         .into());
     };
+    if args.verify || args.key_vault.is_some() {
+        return Err(keycred::Error::Invalid(
+            "--self --from-vault signs in with each version it adds, and makes nothing: leave --verify and \
+             --key-vault out"
+                .into(),
+        )
+        .into());
+    }
     if name.contains('/') {
         return Err(keycred::Error::Invalid(format!(
             "--from-vault --auth-vault-cert {name}: name the certificate without a version; every version is looked at"

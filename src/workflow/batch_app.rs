@@ -153,6 +153,7 @@ fn tenant_row(
         ca: (app.settings.ca == Some(true))
             .then(|| app.settings.ca_chain.clone().unwrap_or_default()),
         key_vault: None,
+        from_vault: false,
     };
     let outcome = graph_rotate::graph_rotate(
         client,

@@ -1020,6 +1020,91 @@ fn a_whole_tenant_rotation_makes_each_new_certificate_in_the_vault_and_verifies_
         "{again:#}"
     );
     assert_eq!(creates(&vault.log()) - creates_before, 9);
+
+    // The vault's AutoRenew makes new versions of two apps' certificates; the daily admin run adds each to its app
+    // (one PATCH), names nothing else, makes nothing, and gets each app's token with the new version's key.
+    let renewed: Vec<(usize, String)> = [2, 6]
+        .into_iter()
+        .map(|i| {
+            let name = apps.iter().find(|a| a["appId"] == app_id(i)).unwrap()["keyVault"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let answer = vault.post("/_test/renew", serde_json::json!({"name": name}));
+            (
+                i,
+                answer["id"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let from_vault = |extra: &[&str]| {
+        tenant
+            .keycred("rotate")
+            .args([
+                "--from-vault",
+                "--all",
+                "--key-vault",
+                &vault.url(),
+                "--json",
+                "--out",
+            ])
+            .arg(&out)
+            .arg("--vault-token-file")
+            .arg(&token)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let plan = output_json(&from_vault(&[]));
+    // The tagged apps, and the app the planted certificate names, which the tenant does not have: said, not added.
+    assert_eq!(plan["apps"].as_array().unwrap().len(), 11, "{plan:#}");
+    let stranger = "20000000-0000-4000-8000-999999999999";
+    let failed = plan["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == stranger)
+        .unwrap();
+    assert_eq!(failed["result"], "failed", "{failed:#}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("does not exist"),
+        "{failed:#}"
+    );
+    let patches_before = crate::graph::patches(&tenant).len();
+    let applied = output_json(&from_vault(&["--apply", "--verify"]));
+    for a in applied["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["id"] != stranger)
+    {
+        match renewed.iter().find(|(i, _)| a["appId"] == app_id(*i)) {
+            Some((_, version)) => {
+                assert_eq!(a["result"], "rotated", "{a:#}");
+                assert_eq!(a["keyVault"]["version"], version.as_str(), "{a:#}");
+                assert_eq!(a["verified"], true, "{a:#}");
+            }
+            None => assert_eq!(a["result"], "skipped", "{a:#}"),
+        }
+    }
+    assert_eq!(crate::graph::patches(&tenant).len() - patches_before, 2);
+    assert_eq!(creates(&vault.log()) - creates_before, 9, "nothing made");
+    let again = output_json(&from_vault(&["--apply"]));
+    assert!(
+        again["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["id"] != stranger)
+            .all(|a| a["result"] == "skipped"),
+        "{again:#}"
+    );
 }
 
 /// How many certificates the vault was asked to make.

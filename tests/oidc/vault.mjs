@@ -19,7 +19,8 @@
 //   the version's key (a disabled version: 403; a digest that is not 32 bytes: 400).
 // - Errors as Key Vault writes them: {"error": {"code", "message", "innererror"}}.
 // - Test controls: GET /_test/log (every call: method, path, status, and for a sign the key that signed),
-//   POST /_test/renew {name} (a new version with a new key, as the vault's AutoRenew makes),
+//   POST /_test/renew {name} (a new version with a new key and the certificate's tags, as the vault's AutoRenew
+//   makes),
 //   /_test/disable {name, version}, /_test/faults {queue: [{status, code, retryAfter}]} (answers the next calls),
 //   GET /_test/keys (whether any private key left the vault: each version's exportable flag).
 //
@@ -371,7 +372,7 @@ const server = createServer(async (req, res) => {
       const last = found.versions.at(-1);
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: last.key.asymmetricKeyDetails.modulusLength });
       found.versions.push({ version: versionId(), key: privateKey, cer: selfSigned(privateKey, last.policy), policy: last.policy,
-        exportable: last.exportable, enabled: true, created: unix(new Date()) });
+        exportable: last.exportable, enabled: true, created: unix(new Date()), tags: last.tags });
       return send(res, 200, bundle(body.name, found.versions.at(-1)));
     }
     if (url.pathname === '/_test/disable') {

@@ -74,6 +74,10 @@ pub struct GraphRotateRequest {
     /// Make each new certificate in this Azure Key Vault (`--key-vault`), its key never exportable; `--verify`
     /// then signs in the vault.
     pub key_vault: Option<VaultAccess>,
+    /// With `key_vault`, admin mode (`--from-vault`): no certificate is made; each app a vault certificate is
+    /// tagged for (`keycred-app`) gets the newest enabled version of its certificates when it lacks it, so that
+    /// the vault's renewals reach the apps.
+    pub from_vault: bool,
 }
 
 /// `--verify`: where each app gets its token with the new certificate, and for how long keycred waits while Entra
@@ -354,6 +358,25 @@ pub fn graph_rotate(
         None => None,
     };
     let started = std::time::Instant::now();
+    let vault = request
+        .key_vault
+        .as_ref()
+        .map(VaultAccess::client)
+        .transpose()?;
+    let mut request = request;
+    let renewals = source::renewals(&mut request, vault.as_ref())?;
+    if renewals.as_ref().is_some_and(|r| r.is_empty()) {
+        // No app is tagged in the vault (or none of those named): nothing to do, and no Graph call.
+        return Ok(GraphRotateOutcome {
+            cost: run_cost(client, &request, &[], started.elapsed()),
+            apps: Vec::new(),
+            applied: request.apply,
+            now,
+            interrupted_by: interrupt.signal(),
+            self_service: false,
+            since_last: None,
+        });
+    }
     let (mut slots, left_alone, since_last) = select::apps(client, &request, interrupt, now)?;
     // The listed apps move to the workers; the slots keep only their ids and places.
     let ids: Vec<(Uuid, Option<Value>)> = slots
@@ -367,11 +390,8 @@ pub fn graph_rotate(
         passwords,
         now,
         tenant: TenantPolicyCell::new(),
-        vault: request
-            .key_vault
-            .as_ref()
-            .map(VaultAccess::client)
-            .transpose()?,
+        vault,
+        renewals,
     };
     // First every app's write; then, while Entra replicates them, every new certificate's token: the wait is
     // about the longest replication delay, not their sum.
@@ -563,6 +583,8 @@ struct Shared<'a> {
     tenant: TenantPolicyCell,
     /// `--key-vault`: the vault each new certificate is made in.
     vault: Option<std::sync::Arc<crate::vault::VaultClient>>,
+    /// `--from-vault`: each app's newest vault version, by appId.
+    renewals: Option<source::Renewals>,
 }
 
 fn rotate_one(shared: &Shared, id: Uuid, listed: Option<Value>) -> AppRotation {
@@ -610,7 +632,11 @@ fn plan_and_apply(
     .listed(listed)
     .with_newest_key(request.ca.is_some());
     let order = Order {
-        source: Some(source::new_credential(request, shared.vault.as_ref())),
+        source: Some(source::new_credential(
+            request,
+            shared.vault.as_ref(),
+            shared.renewals.as_ref(),
+        )),
         policy: request.policy.clone(),
         apply: request.apply,
     };

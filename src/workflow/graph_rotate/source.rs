@@ -1,13 +1,18 @@
 //! Each app's new credential as a `graph rotate` run makes it: here (self-signed), from the organisation's CA, or
 //! in Azure Key Vault.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use uuid::Uuid;
+
 use super::GraphRotateRequest;
+use crate::error::Error;
 use crate::error::Result;
 use crate::secret::Password;
-use crate::vault::VaultClient;
+use crate::vault::{VaultCertificate, VaultClient};
 use crate::workflow::provision::{self, CredentialSpec};
+use crate::workflow::rotation::in_vault::APP_TAG;
 use crate::workflow::rotation::NewCredentialSource;
 
 /// `--key-vault`: the vault, and the token for it.
@@ -52,11 +57,21 @@ impl VaultAccess {
     }
 }
 
+/// `--from-vault`: each app's newest enabled vault version, by appId.
+pub(super) type Renewals = Arc<BTreeMap<String, VaultCertificate>>;
+
 /// The source of one app's new credential.
 pub(super) fn new_credential(
     request: &GraphRotateRequest,
     vault: Option<&Arc<VaultClient>>,
+    renewals: Option<&Renewals>,
 ) -> NewCredentialSource {
+    if let (Some(vault), Some(newest)) = (vault, renewals) {
+        return NewCredentialSource::FromVault {
+            vault: vault.clone(),
+            newest: newest.clone(),
+        };
+    }
     let spec = app_spec(&request.credential);
     match (&request.ca, vault) {
         (Some(chain), _) => NewCredentialSource::FromCa {
@@ -94,4 +109,74 @@ fn app_spec(base: &CredentialSpec) -> CredentialSpec {
         pem_bundle: base.pem_bundle,
         max_lifetime: base.max_lifetime.clone(),
     }
+}
+
+/// `--from-vault` (admin mode): the newest enabled version of the certificates tagged for each app, and the apps
+/// the run rotates made those (of the named apps, the tagged ones; with `--all`, every tagged one). `None` when the
+/// run is not `--from-vault`.
+pub(super) fn renewals(
+    request: &mut GraphRotateRequest,
+    vault: Option<&Arc<VaultClient>>,
+) -> Result<Option<Renewals>> {
+    if !request.from_vault {
+        return Ok(None);
+    }
+    let Some(vault) = vault else {
+        return Err(Error::Invalid(
+            "--from-vault without --self: give the vault, --key-vault URL; its certificates tagged keycred-app \
+             (graph rotate --key-vault makes them so) name their apps"
+                .into(),
+        ));
+    };
+    if request.ca.is_some() || request.self_service.is_some() {
+        return Err(Error::Invalid(
+            "--from-vault --key-vault adds the vault's own versions: leave --ca and --self out"
+                .into(),
+        ));
+    }
+    if request.since_last.is_some() || request.filter.is_some() {
+        return Err(Error::Invalid(
+            "--from-vault --key-vault takes its apps from the vault's tags: leave --since-last and --filter out"
+                .into(),
+        ));
+    }
+    let mut newest: BTreeMap<String, (i64, String, String)> = BTreeMap::new();
+    for listed in vault.certificates()? {
+        let Some(app) = listed
+            .tags
+            .get(APP_TAG)
+            .and_then(|a| Uuid::try_parse(a).ok())
+        else {
+            continue;
+        };
+        if !request.all && !request.apps.contains(&app) {
+            continue;
+        }
+        for version in vault
+            .versions(&listed.name)?
+            .into_iter()
+            .filter(|v| v.enabled)
+        {
+            let app = app.to_string();
+            if newest
+                .get(&app)
+                .is_none_or(|(start, _, _)| version.not_before > *start)
+            {
+                newest.insert(
+                    app,
+                    (version.not_before, listed.name.clone(), version.version),
+                );
+            }
+        }
+    }
+    let mut found = BTreeMap::new();
+    for (app, (_, name, version)) in newest {
+        found.insert(app, vault.certificate(&name, Some(&version))?);
+    }
+    request.apps = found
+        .keys()
+        .filter_map(|a| Uuid::try_parse(a).ok())
+        .collect();
+    request.all = false;
+    Ok(Some(Arc::new(found)))
 }

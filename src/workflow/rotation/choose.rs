@@ -108,7 +108,9 @@ pub(super) fn choose(
 ) -> Result<Chosen> {
     let mut source = source.map(|s| shaped(s, state, cx)).transpose()?;
     let policy = match &source {
-        Some(NewCredentialSource::Given(_)) => anytime(policy),
+        Some(NewCredentialSource::Given(_) | NewCredentialSource::FromVault { .. }) => {
+            anytime(policy)
+        }
         _ => policy.clone(),
     };
     // Not due, or nothing to add: nothing is made; only what the policy removes (if anything) changes.
@@ -125,7 +127,14 @@ pub(super) fn choose(
     };
     let due = chosen.precheck.renewal_due;
     // The rules matter only where a credential may be added: a due app, or a certificate added whenever new.
-    if due || matches!(&source, Some(s) if !matches!(s, NewCredentialSource::Make(_))) {
+    // (A certificate made here or in a vault is made only when due.)
+    let made_when_due = |s: &NewCredentialSource| {
+        matches!(
+            s,
+            NewCredentialSource::Make(_) | NewCredentialSource::InVault { .. }
+        )
+    };
+    if due || source.as_ref().is_some_and(|s| !made_when_due(s)) {
         chosen.rules = rules()?;
     }
     // The limit a new certificate keeps: the stricter of the tenant's rule and the spec's own (`--max-lifetime`).
@@ -202,6 +211,17 @@ pub(super) fn choose(
         }
         Some(NewCredentialSource::Make(spec)) if due => {
             chosen.new = Some(made(spec, plan_only, cx)?);
+        }
+        Some(NewCredentialSource::FromVault { vault, newest }) => {
+            let found = state.app_id.as_ref().and_then(|app| newest.get(app));
+            if let Some(certificate) = found {
+                let folder = state.folder.clone().unwrap_or_default();
+                chosen.new = Some(New::InVault(Box::new(VaultNew::existing(
+                    vault,
+                    certificate.clone(),
+                    folder,
+                )?)));
+            }
         }
         Some(NewCredentialSource::InVault { spec, vault }) if due => {
             match in_vault::prepare(spec, vault, limit.as_ref(), state, cx.now, plan_only)? {
@@ -304,7 +324,7 @@ fn spec_of(source: &NewCredentialSource) -> Option<&CredentialSpec> {
         NewCredentialSource::Make(spec)
         | NewCredentialSource::FromCa { spec, .. }
         | NewCredentialSource::InVault { spec, .. } => Some(spec),
-        NewCredentialSource::Given(_) => None,
+        NewCredentialSource::Given(_) | NewCredentialSource::FromVault { .. } => None,
     }
 }
 

@@ -52,6 +52,8 @@ pub(super) struct VaultNew {
     vault: Arc<VaultClient>,
     /// Its name in the vault (in a plan, the first one the day's names would try).
     pub(super) name: String,
+    /// The base name of its files here: its name in the vault, and for a version found there its version's start.
+    files_name: String,
     policy: CertificatePolicy,
     /// The appId it is tagged with.
     app: Option<String>,
@@ -108,6 +110,7 @@ pub(super) fn prepare(
     let mut new = VaultNew {
         vault,
         name: dated.clone(),
+        files_name: dated.clone(),
         policy: CertificatePolicy {
             subject: subject.to_string(),
             validity_months: months,
@@ -130,6 +133,36 @@ pub(super) fn prepare(
 }
 
 impl VaultNew {
+    /// A version the vault holds already (`graph rotate --from-vault --key-vault`): its files are named after
+    /// the certificate and the version's first characters, so that each version's files are its own.
+    pub(super) fn existing(
+        vault: Arc<VaultClient>,
+        found: VaultCertificate,
+        folder: PathBuf,
+    ) -> Result<VaultNew> {
+        let cert = found.info()?;
+        let short: String = found.version.chars().take(8).collect();
+        Ok(VaultNew {
+            vault,
+            name: found.name.clone(),
+            files_name: format!("{}-{short}", found.name),
+            policy: CertificatePolicy {
+                subject: cert.subject.clone(),
+                validity_months: 12,
+                key_size: 2048,
+                issuer: Issuer::SelfSigned,
+            },
+            app: found.tags.get(APP_TAG).cloned(),
+            to_make: ToMake {
+                subject: cert.subject.clone(),
+                start: cert.not_before,
+                end: cert.not_after,
+            },
+            found: Some((Box::new(found), Box::new(cert))),
+            folder,
+        })
+    }
+
     /// Takes the first of the day's names that is free, or holds a certificate made for this app that it lacks.
     fn find_name(
         &mut self,
@@ -144,6 +177,7 @@ impl VaultNew {
                 n => format!("{dated}-{n}"),
             };
             let Some(found) = self.vault.find(&name)? else {
+                self.files_name.clone_from(&name);
                 self.name = name;
                 return Ok(());
             };
@@ -157,6 +191,7 @@ impl VaultNew {
                 .any(|c| c.thumbprint == Some(cert.thumbprints.sha1));
             let fits = limit.is_none_or(|l| cert.not_after - cert.not_before <= l.max);
             if !held && fits && cert.status(now) == Status::Valid {
+                self.files_name.clone_from(&name);
                 self.name = name;
                 self.found = Some((Box::new(found), Box::new(cert)));
                 return Ok(());
@@ -180,7 +215,7 @@ impl VaultNew {
     fn layout(&self) -> OutputLayout {
         OutputLayout {
             dir: self.folder.clone(),
-            name: self.name.clone(),
+            name: self.files_name.clone(),
         }
     }
 

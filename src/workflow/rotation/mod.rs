@@ -85,6 +85,14 @@ pub enum NewCredentialSource {
         /// The vault.
         vault: std::sync::Arc<crate::vault::VaultClient>,
     },
+    /// A version the vault holds already (its own AutoRenew's, or anyone's), found for the app by its appId: added
+    /// whenever the app lacks it, as a certificate the admin names is.
+    FromVault {
+        /// The vault.
+        vault: std::sync::Arc<crate::vault::VaultClient>,
+        /// The newest enabled version of the certificates tagged for each app, by appId.
+        newest: std::sync::Arc<std::collections::BTreeMap<String, crate::vault::VaultCertificate>>,
+    },
 }
 
 /// What to do with one app.
