@@ -38,6 +38,25 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "NAME[/VERSION]", requires = "credential_vault")]
     pub credential_vault_cert: Option<String>,
 
+    /// The credential's key is in a PKCS#11 token, its certificate kept beside it: the token's module, with
+    /// --credential-pkcs11-token and --credential-pkcs11-key; the PIN from --credential-pkcs11-pin-file or
+    /// KEYCRED_PKCS11_PIN.
+    #[arg(long, value_name = "FILE", requires_all = ["credential_pkcs11_token", "credential_pkcs11_key"],
+          conflicts_with_all = ["credential", "credential_key", "credential_vault"])]
+    pub credential_pkcs11_module: Option<PathBuf>,
+
+    /// The token's label.
+    #[arg(long, value_name = "LABEL", requires = "credential_pkcs11_module")]
+    pub credential_pkcs11_token: Option<String>,
+
+    /// The key's label in the token.
+    #[arg(long, value_name = "LABEL", requires = "credential_pkcs11_module")]
+    pub credential_pkcs11_key: Option<String>,
+
+    /// The token's user PIN, from the first line of this file; else KEYCRED_PKCS11_PIN.
+    #[arg(long, value_name = "FILE", requires = "credential_pkcs11_module")]
+    pub credential_pkcs11_pin_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub password: PasswordArgs,
 

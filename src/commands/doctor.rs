@@ -18,6 +18,14 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<i32> {
         client: args.client.clone(),
         api: args.api.clone(),
         credential: match (&args.credential_vault, &args.credential_vault_cert) {
+            _ if args.credential_pkcs11_module.is_some() => {
+                super::token_key::source(&crate::cli::Pkcs11Args {
+                    pkcs11_module: args.credential_pkcs11_module.clone(),
+                    pkcs11_token: args.credential_pkcs11_token.clone(),
+                    pkcs11_key: args.credential_pkcs11_key.clone(),
+                    pkcs11_pin_file: args.credential_pkcs11_pin_file.clone(),
+                })?
+            }
             (Some(vault), Some(named)) => Some(super::vault_source(
                 vault,
                 named,

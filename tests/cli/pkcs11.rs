@@ -177,6 +177,30 @@ fn a_key_made_in_the_token_signs_its_certificate_and_tokens_there_and_never_leav
             "token-daemon.pem"
         ]
     );
+    // doctor checks the credential where it is, and says so.
+    let module = hsm.flags("daemon")[1].clone();
+    let pin = hsm.flags("daemon")[7].clone();
+    let doctor = output_json(
+        &hsm.keycred()
+            .args(["doctor", "--json", "--credential-pkcs11-module"])
+            .arg(&module)
+            .args([
+                "--credential-pkcs11-token",
+                "keycred-test",
+                "--credential-pkcs11-key",
+                "daemon",
+            ])
+            .arg("--credential-pkcs11-pin-file")
+            .arg(&pin)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(doctor["exitCode"], 0, "{doctor}");
+    assert_eq!(doctor["checked"], serde_json::json!(["credential"]));
+    assert_eq!(
+        doctor["credentialKey"],
+        "in PKCS#11 token \"keycred-test\", key \"daemon\", not extractable"
+    );
     // check says where the certificate's key is.
     let checked = output_json(
         &keycred()
