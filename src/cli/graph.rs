@@ -333,6 +333,11 @@ pub struct GraphAppsArgs {
     #[arg(long)]
     pub federated: bool,
 
+    /// Say which certificates' keys this Azure Key Vault holds (each version of each of its certificates, matched
+    /// by thumbprint): its URL; the token from --vault-token-file or KEYCRED_VAULT_TOKEN.
+    #[arg(long, value_name = "URL")]
+    pub key_vault: Option<String>,
+
     /// Read only what changed since the last --since-last run for this tenant (Graph's applications/delta), and
     /// judge every app again: the first run reads every app; the state (owner-only) is kept in
     /// $XDG_STATE_HOME/keycred/scans.

@@ -161,6 +161,11 @@ fn apps(args: &crate::cli::GraphAppsArgs) -> anyhow::Result<i32> {
         owners: args.owners,
         federated: args.federated,
         since_last: since_last_dir(args.since_last)?,
+        key_vault: args
+            .key_vault
+            .as_deref()
+            .map(|vault| vault_access(&args.connect, vault))
+            .transpose()?,
     };
     let client = super::graph_connect(&args.connect, now)?;
     let interrupt = keycred::interrupt::Interrupt::install()?;
@@ -303,15 +308,11 @@ fn rotate_request(
         per_app_folder: true,
         ca: args.ca.then(|| args.chain.clone()),
         from_vault: args.from_vault,
-        key_vault: match &args.key_vault {
-            None => None,
-            Some(vault) => Some(graph_rotate::VaultAccess {
-                vault: vault.clone(),
-                cloud: super::cloud_of(&args.connect),
-                token: std::sync::Arc::new(super::vault_token(args.connect.vault_token_file.as_deref())?),
-                timeout: std::time::Duration::from_secs(60),
-            }),
-        },
+        key_vault: args
+            .key_vault
+            .as_deref()
+            .map(|vault| vault_access(&args.connect, vault))
+            .transpose()?,
         self_service: match args.self_service {
             false => None,
             true => Some(graph_rotate::SelfService {
@@ -391,4 +392,18 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
         keycred::exit::SUCCESS
     };
     Ok((code, planned))
+}
+
+/// `--key-vault URL` of a Graph command: the vault of the connection's cloud, its token from `--vault-token-file`
+/// or `KEYCRED_VAULT_TOKEN`.
+fn vault_access(
+    connect: &crate::cli::GraphConnectArgs,
+    vault: &str,
+) -> keycred::Result<keycred::workflow::vault_new::VaultAccess> {
+    Ok(keycred::workflow::vault_new::VaultAccess {
+        vault: vault.to_owned(),
+        cloud: super::cloud_of(connect),
+        token: std::sync::Arc::new(super::vault_token(connect.vault_token_file.as_deref())?),
+        timeout: std::time::Duration::from_secs(60),
+    })
 }

@@ -68,6 +68,16 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
                 .unwrap_or_default()
         ));
     }
+    for (c, place) in app.certificates.iter().zip(&app.key_places) {
+        if let Some(place) = place {
+            out.push_str(&format!(
+                "  key     {}  in Key Vault, not exportable: {place}\n",
+                c.key_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            ));
+        }
+    }
     for (c, seen) in app.certificates.iter().zip(&app.last_sign_ins) {
         out.push_str(&format!(
             "  used    {}  {}\n",
@@ -377,6 +387,14 @@ fn app_json(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -
         })).collect::<Vec<_>>(),
         "ruleFindings": app.findings,
     });
+    if !app.key_places.is_empty() {
+        value["keysInVault"] = app
+            .certificates
+            .iter()
+            .zip(&app.key_places)
+            .map(|(c, place)| json!({"keyId": c.key_id, "in": place}))
+            .collect();
+    }
     if let Some(owners) = &app.owners {
         value["owners"] = owners
             .iter()

@@ -167,6 +167,9 @@ pub struct AppSummary {
     pub findings: Vec<String>,
     /// With `usage`: each certificate's last sign-in, in the order of `certificates`.
     pub last_sign_ins: Vec<Option<crate::usage::Seen>>,
+    /// With `key_vault`: where each certificate's key is in the vault (`NAME/VERSION`), in the order of
+    /// `certificates`; `None` for a key the vault does not hold.
+    pub key_places: Vec<Option<String>>,
     /// With `owners`: who owns it (empty: nobody, so nobody gets Entra's expiry mail); `None`: not read.
     pub owners: Option<Vec<super::app_relations::Owner>>,
     /// With `federated`: how many federated identity credentials it holds (they do not expire); `None`: not read.
@@ -199,6 +202,9 @@ pub struct ScanRequest {
     pub owners: bool,
     /// Count each app's federated identity credentials (one more read per app, twenty to a `$batch`).
     pub federated: bool,
+    /// Say which certificates' keys this Azure Key Vault holds (`--key-vault`: its certificates and their versions
+    /// read once, matched by thumbprint).
+    pub key_vault: Option<super::vault_new::VaultAccess>,
 }
 
 /// What the scan found: counts only, since the apps go to `each` as their pages arrive.
@@ -283,6 +289,10 @@ pub fn scan(
     if let Some(crate::usage::Evidence::Unavailable(why)) = &usage {
         outcome.usage_unknown = Some(why.clone());
     }
+    let places = match &request.key_vault {
+        Some(access) => Some(super::vault_new::key_places(&*access.client()?)?),
+        None => None,
+    };
     // The creation date decides whether a rule binds an app.
     let select = match rules {
         Some(_) => format!("{},createdDateTime", graph::SCAN_SELECT),
@@ -301,6 +311,13 @@ pub fn scan(
             let mut summary = summarize(app, now, request.warn)?;
             if let Some(rules) = &rules {
                 judge(client, rules, created, &mut summary)?;
+            }
+            if let Some(places) = &places {
+                summary.key_places = summary
+                    .certificates
+                    .iter()
+                    .map(|c| c.thumbprint.and_then(|t| places.get(t.as_slice()).cloned()))
+                    .collect();
             }
             if let Some(evidence @ crate::usage::Evidence::Read { .. }) = &usage {
                 summary.last_sign_ins = summary
@@ -458,6 +475,7 @@ pub(crate) fn summarize(
         rules: None,
         findings: Vec::new(),
         last_sign_ins: Vec::new(),
+        key_places: Vec::new(),
         owners: None,
         federated_credentials: None,
     })

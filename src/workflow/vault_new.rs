@@ -3,6 +3,7 @@
 //! fragment), so that nothing on this machine can be copied to sign as the app.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use uuid::Uuid;
@@ -281,4 +282,58 @@ fn write_public(
             .map(|role| (role, layout.path(role).display().to_string()))
             .collect(),
     })
+}
+
+/// `--key-vault`: the vault, and the token for it.
+#[derive(Debug, Clone)]
+pub struct VaultAccess {
+    /// The vault's URL.
+    pub vault: String,
+    /// The cloud it must be in.
+    pub cloud: crate::graph::Cloud,
+    /// A bearer token for the vault's resource.
+    pub token: Arc<Password>,
+    /// Time limit per call.
+    pub timeout: std::time::Duration,
+}
+
+impl VaultAccess {
+    /// A client for the vault (its URL checked against the cloud).
+    pub fn client(&self) -> Result<Arc<VaultClient>> {
+        Ok(Arc::new(VaultClient::new(
+            &self.vault,
+            self.cloud,
+            Password::new(self.token.expose().to_owned()),
+            self.timeout,
+        )?))
+    }
+
+    /// The source a token client signs with: the version `held` names, in this vault.
+    pub fn source(
+        &self,
+        held: &crate::workflow::rotation::in_vault::VaultHeld,
+    ) -> crate::workflow::prove::CredentialSource {
+        crate::workflow::prove::CredentialSource::KeyVault(Box::new(
+            crate::workflow::prove::VaultSource {
+                vault: held.vault.clone(),
+                name: held.name.clone(),
+                version: Some(held.version.clone()),
+                cloud: self.cloud,
+                token: self.token.clone(),
+                timeout: self.timeout,
+            },
+        ))
+    }
+}
+
+/// Which vault version holds the key of each certificate: the SHA-1 thumbprint of every version of every
+/// certificate in the vault, and `NAME/VERSION` (one list of certificates, one of versions per certificate).
+pub fn key_places(vault: &VaultClient) -> Result<std::collections::BTreeMap<Vec<u8>, String>> {
+    let mut places = std::collections::BTreeMap::new();
+    for listed in vault.certificates()? {
+        for version in vault.versions(&listed.name)? {
+            places.insert(version.sha1, format!("{}/{}", listed.name, version.version));
+        }
+    }
+    Ok(places)
 }

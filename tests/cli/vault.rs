@@ -1021,6 +1021,44 @@ fn a_whole_tenant_rotation_makes_each_new_certificate_in_the_vault_and_verifies_
     );
     assert_eq!(creates(&vault.log()) - creates_before, 9);
 
+    // graph apps says which certificates' keys the vault holds.
+    let scanned = output_json(
+        &tenant
+            .keycred("apps")
+            .args(["--json", "--key-vault", &vault.url(), "--vault-token-file"])
+            .arg(&token)
+            .output()
+            .unwrap(),
+    );
+    let scanned_app = |i: usize| {
+        scanned["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["appId"] == app_id(i))
+            .unwrap()
+            .clone()
+    };
+    let due = scanned_app(1);
+    let held_by_vault: Vec<&Value> = due["keysInVault"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["in"].is_string())
+        .collect();
+    assert_eq!(held_by_vault.len(), 1, "{due:#}");
+    assert!(
+        held_by_vault[0]["in"]
+            .as_str()
+            .unwrap()
+            .starts_with(&dated("app-1")),
+        "{due:#}"
+    );
+    assert!(scanned_app(0)["keysInVault"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|k| k["in"].is_null()));
     // The vault's AutoRenew makes new versions of two apps' certificates; the daily admin run adds each to its app
     // (one PATCH), names nothing else, makes nothing, and gets each app's token with the new version's key.
     let renewed: Vec<(usize, String)> = [2, 6]

@@ -9,53 +9,11 @@ use uuid::Uuid;
 use super::GraphRotateRequest;
 use crate::error::Error;
 use crate::error::Result;
-use crate::secret::Password;
 use crate::vault::{VaultCertificate, VaultClient};
 use crate::workflow::provision::{self, CredentialSpec};
 use crate::workflow::rotation::in_vault::APP_TAG;
 use crate::workflow::rotation::NewCredentialSource;
-
-/// `--key-vault`: the vault, and the token for it.
-#[derive(Debug, Clone)]
-pub struct VaultAccess {
-    /// The vault's URL.
-    pub vault: String,
-    /// The cloud it must be in.
-    pub cloud: crate::graph::Cloud,
-    /// A bearer token for the vault's resource.
-    pub token: Arc<Password>,
-    /// Time limit per call.
-    pub timeout: std::time::Duration,
-}
-
-impl VaultAccess {
-    /// A client for the vault (its URL checked against the cloud).
-    pub fn client(&self) -> Result<Arc<VaultClient>> {
-        Ok(Arc::new(VaultClient::new(
-            &self.vault,
-            self.cloud,
-            Password::new(self.token.expose().to_owned()),
-            self.timeout,
-        )?))
-    }
-
-    /// The source a token client signs with: the version `held` names, in this vault.
-    pub fn source(
-        &self,
-        held: &crate::workflow::rotation::in_vault::VaultHeld,
-    ) -> crate::workflow::prove::CredentialSource {
-        crate::workflow::prove::CredentialSource::KeyVault(Box::new(
-            crate::workflow::prove::VaultSource {
-                vault: held.vault.clone(),
-                name: held.name.clone(),
-                version: Some(held.version.clone()),
-                cloud: self.cloud,
-                token: self.token.clone(),
-                timeout: self.timeout,
-            },
-        ))
-    }
-}
+pub use crate::workflow::vault_new::VaultAccess;
 
 /// `--from-vault`: each app's newest enabled vault version, by appId.
 pub(super) type Renewals = Arc<BTreeMap<String, VaultCertificate>>;
