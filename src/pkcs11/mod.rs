@@ -256,24 +256,22 @@ fn key_of(session: Session, handle: ObjectHandle, target: &TokenTarget) -> Resul
             _ => {}
         }
     }
+    let what = format!("--pkcs11-key {:?} in token {:?}", target.key, target.token);
     if kind != Some(KeyType::RSA) {
-        return Err(Error::Invalid(format!(
-            "--pkcs11-key {:?} in token {:?} is {} key: keycred's certificate credentials are RSA (2048 bits or \
-             more); make one with keycred new --pkcs11-module FILE --pkcs11-token LABEL --pkcs11-key LABEL",
-            target.key,
-            target.token,
-            match kind {
-                Some(k) if k == KeyType::EC => "an EC".to_owned(),
-                Some(k) => format!("a {k}"),
-                None => "not a".to_owned(),
-            }
-        )));
+        return Err(Error::NotRsa {
+            what,
+            found: match kind {
+                Some(k) if k == KeyType::EC => "an EC key".to_owned(),
+                Some(k) => format!("a {k} key"),
+                None => "no key type".to_owned(),
+            },
+        });
     }
     let bits = bit_length(&modulus);
     if bits < 2048 {
-        return Err(Error::Invalid(format!(
-            "--pkcs11-key {:?} in token {:?} is RSA of {bits} bits: Entra accepts 2048 bits or more",
-            target.key, target.token
+        return Err(Error::Refused(format!(
+            "{what} is RSA of {bits} bits: Entra accepts 2048 bits or more; make a new one with keycred new \
+             --pkcs11-module FILE --pkcs11-token LABEL --pkcs11-key LABEL"
         )));
     }
     Ok(TokenKey {

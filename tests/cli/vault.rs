@@ -351,6 +351,44 @@ fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_dis
         1,
         "not one for this vault",
     );
+    // A certificate whose key is EC (made in the vault by someone else): refused before the vault is asked to
+    // sign, since Entra's certificate credentials are RSA.
+    let bearer = format!("Bearer {}", std::fs::read_to_string(&token).unwrap().trim());
+    let created = ureq::post(format!(
+        "{}/certificates/ec-daemon/create?api-version=7.4",
+        vault.url()
+    ))
+    .header("authorization", &bearer)
+    .header("content-type", "application/json")
+    .send(
+        serde_json::json!({"policy": {
+            "key_props": {"exportable": false, "kty": "EC", "crv": "P-256"},
+            "x509_props": {"subject": "CN=EC Daemon", "validity_months": 12},
+            "issuer": {"name": "Self"},
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    assert_eq!(created.status(), 202);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let signs_before = vault
+        .log()
+        .iter()
+        .filter(|e| e["signedBy"].is_string())
+        .count();
+    assert_fails(
+        &sign_with(&vault.url(), "ec-daemon", &token),
+        1,
+        "EC P-256 key, not RSA",
+    );
+    assert_eq!(
+        vault
+            .log()
+            .iter()
+            .filter(|e| e["signedBy"].is_string())
+            .count(),
+        signs_before
+    );
 
     // Nothing secret was written anywhere this test's keycred runs wrote.
     assert_no_key_under(&work);

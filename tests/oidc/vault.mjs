@@ -5,7 +5,8 @@
 //   issued (JWKS_URL) for the vault's resource: RS256, iss https://sts.windows.net/{tenant}/, aud
 //   https://vault.azure.net. Without one: 401 with WWW-Authenticate: Bearer authorization="{OIDC}/{tenant}",
 //   resource="https://vault.azure.net", as Key Vault challenges; with one for another resource: 401 AKV10022.
-// - POST /certificates/{name}/create {policy}: RSA (2048 bits or more; else 400 BadParameter), exportable or not,
+// - POST /certificates/{name}/create {policy}: RSA (2048 bits or more; else 400 BadParameter) or EC (P-256, P-384,
+//   P-521), exportable or not,
 //   subject, validity_months, issuer Self or Unknown, and the certificate's tags (strings; kept on the version and
 //   given back with it). Answers 202 with the pending operation; GET
 //   /certificates/{name}/pending says inProgress until PENDING_MS have passed, then completed (issuer Self: the
@@ -88,10 +89,14 @@ function selfSigned(key, policy) {
 
 function checkPolicy(policy) {
   const key = policy?.key_props ?? {};
-  if ((key.kty ?? 'RSA') !== 'RSA' && key.kty !== 'RSA-HSM') {
-    throw new VaultError(400, 'BadParameter', `The key type ${key.kty} is not supported here: keycred's credentials are RSA.`);
-  }
-  if ((key.key_size ?? 2048) < 2048) {
+  const kty = key.kty ?? 'RSA';
+  if (kty === 'EC' || kty === 'EC-HSM') {
+    if (!['P-256', 'P-384', 'P-521'].includes(key.crv ?? 'P-256')) {
+      throw new VaultError(400, 'BadParameter', `Property key_props.crv has invalid value ${key.crv}.`);
+    }
+  } else if (kty !== 'RSA' && kty !== 'RSA-HSM') {
+    throw new VaultError(400, 'BadParameter', `Property key_props.kty has invalid value ${kty}.`);
+  } else if ((key.key_size ?? 2048) < 2048) {
     throw new VaultError(400, 'BadParameter', `Property key_props.key_size has invalid value ${key.key_size}: RSA keys are 2048, 3072 or 4096 bits.`);
   }
   const issuer = policy?.issuer?.name ?? 'Self';
@@ -166,8 +171,11 @@ function create(name, body) {
   }
   const keyProps = policy.key_props ?? {};
   const reuse = keyProps.reuse_key && found.versions.length;
+  const curves = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
+  const ec = (keyProps.kty ?? 'RSA').startsWith('EC');
   const { privateKey } = reuse ? { privateKey: found.versions.at(-1).key }
-    : generateKeyPairSync('rsa', { modulusLength: keyProps.key_size ?? 2048 });
+    : ec ? generateKeyPairSync('ec', { namedCurve: curves[keyProps.crv ?? 'P-256'] })
+      : generateKeyPairSync('rsa', { modulusLength: keyProps.key_size ?? 2048 });
   const issuer = policy.issuer?.name ?? 'Self';
   const tags = body.tags;
   if (tags !== undefined && (typeof tags !== 'object' || Array.isArray(tags) || tags === null
@@ -246,6 +254,9 @@ function sign(name, version, body, entryLog) {
   }
   if (body?.alg !== 'RS256' && body?.alg !== 'PS256') {
     throw new VaultError(400, 'BadParameter', `Invalid algorithm: ${body?.alg}. The key ${name} signs RS256 and PS256 here.`);
+  }
+  if (v.key.asymmetricKeyType !== 'rsa') {
+    throw new VaultError(400, 'BadParameter', `Key and signing algorithm are incompatible: ${body.alg} with a ${v.key.asymmetricKeyType} key.`);
   }
   const digest = Buffer.from(String(body.value ?? ''), 'base64url');
   if (digest.length !== 32) {
