@@ -75,6 +75,14 @@ fn context(module: &Path) -> Result<Pkcs11> {
             module.display()
         )));
     }
+    if let Some(why) = not_trusted_module(module) {
+        return Err(Error::Refused(format!(
+            "--pkcs11-module {}: {why}; a module runs as keycred with the token's PIN, so keycred loads only one \
+             that no other user can change (owned by you or root, not writable by group or others, in such a \
+             folder)",
+            module.display()
+        )));
+    }
     let context = Pkcs11::new(module).map_err(|e| {
         Error::Pkcs11(format!(
             "{}: not a PKCS#11 module keycred can load ({e})",
@@ -93,6 +101,42 @@ fn context(module: &Path) -> Result<Pkcs11> {
     }
     loaded.insert(module.to_owned(), context.clone());
     Ok(context)
+}
+
+/// Why the module at `path` (links resolved) could be changed by another user, if it could: the file or its
+/// folder is not owned by this user or root, or group or others may write it.
+fn not_trusted_module(path: &Path) -> Option<String> {
+    let real = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) => return Some(crate::error::io_reason(&e)),
+    };
+    let folder = real.parent().map(Path::to_path_buf).unwrap_or_default();
+    for (what, at) in [("the module", &real), ("its folder", &folder)] {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            let meta = match std::fs::metadata(at) {
+                Ok(meta) => meta,
+                Err(e) => return Some(crate::error::io_reason(&e)),
+            };
+            let me = rustix::process::geteuid().as_raw();
+            if meta.uid() != me && meta.uid() != 0 {
+                return Some(format!(
+                    "{what} ({}) belongs to user id {}, neither you nor root",
+                    at.display(),
+                    meta.uid()
+                ));
+            }
+            if meta.mode() & 0o022 != 0 {
+                return Some(format!(
+                    "other users may write {what} ({}, mode {:o})",
+                    at.display(),
+                    meta.mode() & 0o7777
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// A read-write session on the token `target` names, logged in as its user.

@@ -447,6 +447,26 @@ fn a_wrong_pin_an_ec_or_small_key_and_a_taken_label_are_refused_with_nothing_wri
     assert!(!out.exists(), "nothing is written for a refused run");
     let objects = hsm.pkcs11_tool(&["--list-objects"]);
     assert!(!objects.contains("fresh"), "{objects}");
+    // A module another user could change is never loaded (it would run with the PIN): a copy of SoftHSM's that
+    // others may write, and one in a folder others may write.
+    use std::os::unix::fs::PermissionsExt as _;
+    for (name, file_mode, dir_mode) in [("loose-file", 0o666, 0o755), ("loose-dir", 0o755, 0o777)] {
+        let folder = dir.join(name);
+        std::fs::create_dir(&folder).unwrap();
+        let planted = folder.join("libsofthsm2.so");
+        std::fs::copy(&hsm.module, &planted).unwrap();
+        std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(file_mode)).unwrap();
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(dir_mode)).unwrap();
+        let mut flags = hsm.flags("ec-key");
+        flags[1] = planted.clone().into();
+        let refused = hsm
+            .keycred()
+            .args(["assertion", "--tenant", TENANT, "--client-id", CLIENT])
+            .args(flags)
+            .output()
+            .unwrap();
+        assert_fails(&refused, 1, "other users may write");
+    }
     // The PIN never on the command line: there is no flag for it, and without a source the run says where.
     let argv_pin = hsm
         .keycred()

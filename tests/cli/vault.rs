@@ -924,8 +924,10 @@ fn a_whole_tenant_rotation_makes_each_new_certificate_in_the_vault_and_verifies_
         assert_eq!(response.status(), 202);
     };
 
-    // Refused before anything is sent: with --ca, a vault of another cloud, a validity the vault cannot make.
+    // Refused before anything is sent: with --ca, one --name for every app, a vault of another cloud, a validity
+    // the vault cannot make.
     assert_fails(&run(&["--ca"]), 2, "--ca");
+    assert_fails(&run(&["--name", "daemon"]), 2, "leave --name out");
     let other_cloud = tenant
         .keycred("rotate")
         .args([

@@ -357,6 +357,7 @@ pub fn graph_rotate(
         }
         None => None,
     };
+    source::check(&request)?;
     let started = std::time::Instant::now();
     let vault = request
         .key_vault

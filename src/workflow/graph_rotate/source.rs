@@ -18,6 +18,22 @@ pub use crate::workflow::vault_new::VaultAccess;
 /// `--from-vault`: each app's newest enabled vault version, by appId.
 pub(super) type Renewals = Arc<BTreeMap<String, VaultCertificate>>;
 
+/// Refuses `--key-vault` with `--all` and `--name`: every app's certificate would take one name in the vault.
+pub(super) fn check(request: &GraphRotateRequest) -> Result<()> {
+    if request.key_vault.is_some()
+        && !request.from_vault
+        && (request.all || request.apps.len() > 1)
+        && request.credential.name.is_some()
+    {
+        return Err(Error::Invalid(
+            "--key-vault names each app's certificate in the vault after its CN (NAME-YYYYMMDD): leave --name out \
+             when rotating more than one app"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The source of one app's new credential.
 pub(super) fn new_credential(
     request: &GraphRotateRequest,
