@@ -395,15 +395,45 @@ fn rotate_with(args: &crate::cli::GraphRotateArgs, apply: bool) -> anyhow::Resul
 }
 
 /// `--key-vault URL` of a Graph command: the vault of the connection's cloud, its token from `--vault-token-file`
-/// or `KEYCRED_VAULT_TOKEN`.
+/// or `KEYCRED_VAULT_TOKEN`, else one the automation app gets for the vault with its own credential (a file's key or
+/// a secret: a key held in a vault needs a vault token first).
 fn vault_access(
     connect: &crate::cli::GraphConnectArgs,
     vault: &str,
-) -> keycred::Result<keycred::workflow::vault_new::VaultAccess> {
+) -> anyhow::Result<keycred::workflow::vault_new::VaultAccess> {
+    let cloud = super::cloud_of(connect);
+    let given = connect.vault_token_file.is_some()
+        || std::env::var(super::VAULT_TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty());
+    let token = match (&connect.tenant, &connect.client_id) {
+        (Some(tenant), Some(client_id)) if !given && connect.auth_key_vault.is_none() => {
+            let credential = super::token_credential(
+                super::automation_credential(connect)?
+                    .map(|source| (source, keycred::flow::jwt::Algorithm::Ps256)),
+                connect.client_secret_file.as_ref(),
+                &format!("--client-id {client_id}: give the automation app's credential"),
+            )?;
+            let request = keycred::flow::token::TokenRequest {
+                authority: Authority::parse(connect.authority.as_deref().unwrap_or(cloud.login()))?,
+                tenant: tenant.clone(),
+                client_id: client_id.clone(),
+                scope: format!("{}/.default", keycred::vault::resource(cloud)),
+                timeout: std::time::Duration::from_secs(60),
+                cache: None,
+            };
+            let token = keycred::workflow::prove::token(
+                &request,
+                &credential,
+                &super::auth_passwords(connect),
+                time::OffsetDateTime::now_utc(),
+            )?;
+            keycred::secret::Password::new(token.access_token)
+        }
+        _ => super::vault_token(connect.vault_token_file.as_deref())?,
+    };
     Ok(keycred::workflow::vault_new::VaultAccess {
         vault: vault.to_owned(),
-        cloud: super::cloud_of(connect),
-        token: std::sync::Arc::new(super::vault_token(connect.vault_token_file.as_deref())?),
+        cloud,
+        token: std::sync::Arc::new(token),
         timeout: std::time::Duration::from_secs(60),
     })
 }

@@ -247,7 +247,7 @@ impl From<cli::Format> for keycred::manifest::ManifestFormat {
 }
 
 /// The environment variable that can carry a bearer token for Key Vault.
-const VAULT_TOKEN_ENV: &str = "KEYCRED_VAULT_TOKEN";
+pub const VAULT_TOKEN_ENV: &str = "KEYCRED_VAULT_TOKEN";
 
 /// A bearer token for Key Vault: the first line of `file`, else `KEYCRED_VAULT_TOKEN`; never the command line.
 pub fn vault_token(file: Option<&std::path::Path>) -> keycred::Result<keycred::secret::Password> {

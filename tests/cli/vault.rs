@@ -1061,14 +1061,26 @@ fn a_whole_tenant_rotation_makes_each_new_certificate_in_the_vault_and_verifies_
     );
     assert_eq!(creates(&vault.log()) - creates_before, 9);
 
-    // graph apps says which certificates' keys the vault holds.
+    // graph apps says which certificates' keys the vault holds; its vault token is the automation app's own,
+    // got with its credential (no --vault-token-file here).
+    let vault_callers = |log: &[Value]| -> Vec<String> {
+        log.iter()
+            .filter_map(|e| e["appId"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let before = vault.log().len();
     let scanned = output_json(
         &tenant
             .keycred("apps")
-            .args(["--json", "--key-vault", &vault.url(), "--vault-token-file"])
-            .arg(&token)
+            .env_remove("KEYCRED_VAULT_TOKEN")
+            .args(["--json", "--key-vault", &vault.url()])
             .output()
             .unwrap(),
+    );
+    let callers = vault_callers(&vault.log()[before..]);
+    assert!(
+        !callers.is_empty() && callers.iter().all(|c| c == crate::graph::AUTOMATION),
+        "{callers:?}"
     );
     let scanned_app = |i: usize| {
         scanned["apps"]
