@@ -1163,7 +1163,9 @@ fn a_whole_tenant_rotation_makes_each_new_certificate_in_the_vault_and_verifies_
         .unwrap();
     assert_eq!(failed["result"], "failed", "{failed:#}");
     assert!(
-        failed["error"].as_str().unwrap().contains("does not exist"),
+        failed["error"].as_str().unwrap().contains(
+            "tagged keycred-app=20000000-0000-4000-8000-999999999999, and the tenant has no such application"
+        ),
         "{failed:#}"
     );
     let patches_before = crate::graph::patches(&tenant).len();

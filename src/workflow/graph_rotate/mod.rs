@@ -592,7 +592,7 @@ fn rotate_one(shared: &Shared, id: Uuid, listed: Option<Value>) -> AppRotation {
     let mut rotation = AppRotation::nothing_yet(id.to_string(), AppAction::Failed);
     if let Err(error) = plan_and_apply(shared, id, listed, &mut rotation) {
         rotation.action = AppAction::Failed;
-        rotation.error = Some(error);
+        rotation.error = Some(source::named_by_tag(shared.renewals.as_ref(), id, error));
     }
     // What the report shows of the credentials is kept; their certificates (parsed, with their DER) are not, so
     // that a run over thousands of apps holds little per app.

@@ -154,3 +154,17 @@ pub(super) fn renewals(
     request.all = false;
     Ok(Some(Arc::new(found)))
 }
+
+/// An app a vault certificate is tagged for that the tenant does not have: said as the tag's mistake, not the
+/// admin's `--app`.
+pub(super) fn named_by_tag(renewals: Option<&Renewals>, app: Uuid, error: Error) -> Error {
+    let tagged = renewals.and_then(|r| r.get(&app.to_string()));
+    match (tagged, &error) {
+        (Some(certificate), Error::Graph(failure)) if failure.status == 404 => Error::Refused(format!(
+            "the vault's certificate {} is tagged {APP_TAG}={app}, and the tenant has no such application \
+             (Graph: {}); nothing was sent. Correct or remove the certificate's tag",
+            certificate.name, failure.code
+        )),
+        _ => error,
+    }
+}
