@@ -1082,6 +1082,21 @@ fn a_whole_tenant_rotation_makes_each_new_certificate_in_the_vault_and_verifies_
         !callers.is_empty() && callers.iter().all(|c| c == crate::graph::AUTOMATION),
         "{callers:?}"
     );
+    let text = stdout(
+        &tenant
+            .keycred("apps")
+            .args(["--key-vault", &vault.url(), "--vault-token-file"])
+            .arg(&token)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text.contains(&format!(
+            "in Key Vault, not exportable: {}/",
+            dated("app-1")
+        )),
+        "{text}"
+    );
     let scanned_app = |i: usize| {
         scanned["apps"]
             .as_array()
