@@ -145,18 +145,7 @@ fn python(daemon: &Daemon, held: &HeldKey, target: Target, command: &[String]) -
         let _ = writeln!(out, "    tenant_id={},", literal(&daemon.tenant));
         let _ = writeln!(out, "    client_id={},", literal(&daemon.client_id));
         out.push_str("    func=client_assertion,\n");
-        if !daemon.authority.is_default() {
-            let _ = writeln!(out, "    authority={},", literal(daemon.authority.as_str()));
-        }
-        if !daemon.authority.is_microsoft_cloud() {
-            out.push_str("    disable_instance_discovery=True,  # not a Microsoft cloud\n");
-        }
-        out.push_str(")\n");
-        let _ = writeln!(
-            out,
-            "access_token = credential.get_token({}).token",
-            literal(&daemon.scope)
-        );
+        super::azure_identity_end(&mut out, daemon);
         return out;
     }
     super::msal_python_app(&mut out, daemon, "{\"client_assertion\": client_assertion}");

@@ -264,6 +264,12 @@ fn azure_identity(daemon: &Daemon, notes: &mut Vec<String>) -> Result<String> {
     if pfx {
         let _ = writeln!(out, "    password=os.environ[{}],", literal(PASSWORD_ENV));
     }
+    azure_identity_end(&mut out, daemon);
+    Ok(out)
+}
+
+/// The end of an azure-identity credential's arguments (its authority), and its token for the daemon's scope.
+fn azure_identity_end(out: &mut String, daemon: &Daemon) {
     if !daemon.authority.is_default() {
         let _ = writeln!(out, "    authority={},", literal(daemon.authority.as_str()));
     }
@@ -276,7 +282,6 @@ fn azure_identity(daemon: &Daemon, notes: &mut Vec<String>) -> Result<String> {
         "access_token = credential.get_token({}).token",
         literal(&daemon.scope)
     );
-    Ok(out)
 }
 
 /// How a snippet gets the certificate's PEM text: read from a file, or written in.
