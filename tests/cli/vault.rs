@@ -253,6 +253,16 @@ fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_dis
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&text.stdout).contains("Vault Daemon"));
+    // And verifies it: signed by the vault's own key (self-signed).
+    run_peer(
+        "openssl",
+        &[
+            "verify",
+            "-CAfile",
+            pem.to_str().unwrap(),
+            pem.to_str().unwrap(),
+        ],
+    );
 
     // A second OAuth server knows CLIENT by the vault's certificate: tokens signed in the vault, both algorithms.
     let Some(entra) = oauth(&pem) else {
