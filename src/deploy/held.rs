@@ -50,9 +50,10 @@ impl HeldKey {
 
     fn describe(&self) -> String {
         match self {
-            HeldKey::KeyVault { vault, cert } => {
-                format!("in Azure Key Vault {vault}, certificate {cert}")
-            }
+            HeldKey::KeyVault { vault, cert } => format!(
+                "in Azure Key Vault {vault}, certificate {cert} (key id {}/keys/{cert})",
+                vault.trim_end_matches('/')
+            ),
             HeldKey::Pkcs11 { token, key, .. } => {
                 format!("in PKCS#11 token {token:?}, key {key:?}")
             }
@@ -187,4 +188,37 @@ fn node(daemon: &Daemon, held: &HeldKey, command: &[String]) -> String {
     );
     out.push_str("const accessToken = result.accessToken;\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_key_gets_a_callback_that_signs_where_it_is_and_file_targets_are_refused() {
+        let mut held = super::super::tests::daemon(super::super::CredentialFiles::default());
+        held.held = Some(HeldKey::KeyVault {
+            vault: "https://contoso.vault.azure.net".into(),
+            cert: "daemon".into(),
+        });
+        let python = super::super::render(&held, Target::MsalPython).unwrap();
+        assert!(python.content.contains(
+            r#""--key-vault", "https://contoso.vault.azure.net", "--vault-cert", "daemon""#
+        ));
+        assert!(python
+            .content
+            .contains("\"client_assertion\": client_assertion"));
+        assert!(python.notes[0].contains("KEYCRED_VAULT_TOKEN"));
+        assert!(python
+            .content
+            .contains("(key id https://contoso.vault.azure.net/keys/daemon)"));
+        let node = super::super::render(&held, Target::MsalNode).unwrap();
+        assert!(node
+            .content
+            .contains("clientAssertion: async () => execFileSync(\"keycred\""));
+        for target in [Target::Env, Target::Az, Target::MsalDotnet] {
+            let refused = super::super::render(&held, target).unwrap_err().to_string();
+            assert!(refused.contains("msal-python, msal-node or"), "{refused}");
+        }
+    }
 }

@@ -544,7 +544,7 @@ fn az(daemon: &Daemon, notes: &mut Vec<String>) -> Result<String> {
 mod tests {
     use super::*;
 
-    fn daemon(files: CredentialFiles) -> Daemon {
+    pub(super) fn daemon(files: CredentialFiles) -> Daemon {
         let der = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/openssl-rsa.cer"
@@ -560,31 +560,6 @@ mod tests {
             thumbprint: ThumbprintChoice::Sha256,
             dotnet: DotnetSource::Path,
             held: None,
-        }
-    }
-
-    #[test]
-    fn a_held_key_gets_a_callback_that_signs_where_it_is_and_file_targets_are_refused() {
-        let mut held = daemon(CredentialFiles::default());
-        held.held = Some(HeldKey::KeyVault {
-            vault: "https://contoso.vault.azure.net".into(),
-            cert: "daemon".into(),
-        });
-        let python = render(&held, Target::MsalPython).unwrap();
-        assert!(python.content.contains(
-            r#""--key-vault", "https://contoso.vault.azure.net", "--vault-cert", "daemon""#
-        ));
-        assert!(python
-            .content
-            .contains("\"client_assertion\": client_assertion"));
-        assert!(python.notes[0].contains("KEYCRED_VAULT_TOKEN"));
-        let node = render(&held, Target::MsalNode).unwrap();
-        assert!(node
-            .content
-            .contains("clientAssertion: async () => execFileSync(\"keycred\""));
-        for target in [Target::Env, Target::Az, Target::MsalDotnet] {
-            let refused = render(&held, target).unwrap_err().to_string();
-            assert!(refused.contains("msal-python, msal-node or"), "{refused}");
         }
     }
 
