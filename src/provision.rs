@@ -134,6 +134,14 @@ impl OutputLayout {
         self.dir.join(format!("{}{}", self.name, role.suffix()))
     }
 
+    /// The paths of `roles`' files, with their roles, as outcomes list them.
+    pub fn listed(&self, roles: impl IntoIterator<Item = FileRole>) -> Vec<(FileRole, String)> {
+        roles
+            .into_iter()
+            .map(|role| (role, self.path(role).display().to_string()))
+            .collect()
+    }
+
     /// The files a run writes, in order: whether it writes a PFX, and whether it writes the PFX's password beside
     /// it (`--generate-password`).
     pub fn roles(pfx: bool, password_file: bool) -> Vec<FileRole> {
@@ -243,8 +251,12 @@ pub fn rotated_name(
         .expect("some numbered name is free")
 }
 
+/// The files of a certificate whose key keycred does not hold (a vault's, a token's): all public.
+pub const PUBLIC_ROLES: [FileRole; 3] = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials];
+
 /// The files of a certificate whose key keycred does not hold (made in a vault or a token): CER, PEM and the
-/// keyCredentials fragment (keyId from the certificate), all public. Pure: nothing is written.
+/// keyCredentials fragment (keyId from the certificate), all public, in [`PUBLIC_ROLES`]' order. Pure: nothing is
+/// written.
 pub fn public_files(
     layout: &OutputLayout,
     cert: &CertificateInfo,

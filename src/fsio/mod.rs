@@ -134,6 +134,17 @@ pub fn create_output_dir(dir: &Path, secret: bool) -> Result<()> {
     Ok(())
 }
 
+/// Writes `files` (all or nothing) into `dir`, made first (not owner-only: the files are public) if it is missing;
+/// whether it was made.
+pub fn write_all_in(dir: &Path, files: &[OutputFile], force: bool) -> Result<bool> {
+    let missing = output_dir_state(dir)? == OutputDir::Missing;
+    if missing {
+        create_output_dir(dir, false)?;
+    }
+    write_all(files, force)?;
+    Ok(missing)
+}
+
 /// Refuses any target that exists (unless `force`) or that is a folder, before anything is written.
 pub fn check_targets(files: &[OutputFile], force: bool) -> Result<()> {
     for file in files {

@@ -229,10 +229,7 @@ fn planned_files(
             } else {
                 provision::OutputLayout::roles(c.pfx.is_some(), c.generate)
             };
-            roles
-                .into_iter()
-                .map(|role| (role, layout.path(role).display().to_string()))
-                .collect()
+            layout.listed(roles)
         });
         for (role, path) in files {
             planned.push((PathBuf::from(path), role.describe().to_owned()));

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::fsio::{self, OutputFile};
 use crate::manifest::ManifestFormat;
 use crate::pkcs11::TokenTarget;
-use crate::provision::{FileRole, OutputLayout};
+use crate::provision::{FileRole, OutputLayout, PUBLIC_ROLES};
 use crate::workflow::provision::CredentialSpec;
 
 /// One credential to make in a token.
@@ -64,7 +64,7 @@ pub fn token_new(request: TokenNewRequest, now: time::OffsetDateTime) -> Result<
         dir: spec.out.clone(),
         name,
     };
-    let targets: Vec<OutputFile> = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials]
+    let targets: Vec<OutputFile> = PUBLIC_ROLES
         .iter()
         .map(|role| layout.path(*role))
         .chain([crate::workflow::made::record_path(
@@ -88,15 +88,12 @@ pub fn token_new(request: TokenNewRequest, now: time::OffsetDateTime) -> Result<
             .into_iter()
             .unzip();
     files.push(record(&layout, &certificate, &key));
-    if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
-        fsio::create_output_dir(&layout.dir, false)?;
-    }
-    fsio::write_all(&files, spec.force)?;
+    fsio::write_all_in(&layout.dir, &files, spec.force)?;
     Ok(TokenMade {
         certificate,
         token: key.token().to_owned(),
         key: key.label().to_owned(),
-        files: listed(&layout, roles),
+        files: layout.listed(roles),
     })
 }
 
@@ -143,10 +140,8 @@ pub fn token_csr(request: &TokenCsrRequest) -> Result<String> {
         &request.dns,
         &signer,
     ))?;
-    if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
-        fsio::create_output_dir(&layout.dir, false)?;
-    }
-    fsio::write_all(
+    fsio::write_all_in(
+        &layout.dir,
         &[OutputFile::new(
             &path,
             pem.into_bytes(),
@@ -215,24 +210,13 @@ pub fn token_import(request: &TokenImportRequest, now: time::OffsetDateTime) -> 
     files.push(record(&layout, &issued.leaf, &key));
     fsio::check_targets(&files, request.force)?;
     key.store_certificate(issued.leaf.der())?;
-    if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
-        fsio::create_output_dir(&layout.dir, false)?;
-    }
-    fsio::write_all(&files, request.force)?;
+    fsio::write_all_in(&layout.dir, &files, request.force)?;
     Ok(TokenMade {
         certificate: issued.leaf,
         token: key.token().to_owned(),
         key: key.label().to_owned(),
-        files: listed(&layout, roles),
+        files: layout.listed(roles),
     })
-}
-
-/// The files of `roles` in the layout, as the outcome lists them.
-fn listed(layout: &OutputLayout, roles: Vec<FileRole>) -> Vec<(FileRole, String)> {
-    roles
-        .into_iter()
-        .map(|role| (role, layout.path(role).display().to_string()))
-        .collect()
 }
 
 /// keycred's record beside the files: where the key is (the token and the key's label).

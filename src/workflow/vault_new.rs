@@ -6,13 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use uuid::Uuid;
-
 use crate::credential::CertificateInfo;
 use crate::error::{Error, Result};
 use crate::fsio::{self, Access, OutputFile};
 use crate::manifest::ManifestFormat;
-use crate::provision::{FileRole, OutputLayout};
+use crate::provision::{FileRole, OutputLayout, PUBLIC_ROLES};
 use crate::secret::Password;
 use crate::vault::{CertificatePolicy, Issuer, VaultClient};
 
@@ -87,10 +85,8 @@ pub struct VaultImportRequest {
 /// What was made.
 #[derive(Debug)]
 pub struct VaultMade {
-    /// The certificate, as the vault made it.
+    /// The certificate, as the vault made it (the keyCredentials fragment's keyId derives from it).
     pub certificate: CertificateInfo,
-    /// The keyId of the keyCredentials fragment.
-    pub key_id: Uuid,
     /// The URL of the key that signs for it (in the vault).
     pub kid: String,
     /// The version the vault gave it.
@@ -122,7 +118,7 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultNewOutcome> {
         name: name.to_owned(),
     };
     let roles: &[FileRole] = match request.issuer {
-        Issuer::SelfSigned => &PUBLIC,
+        Issuer::SelfSigned => &PUBLIC_ROLES,
         Issuer::Unknown => &[FileRole::Request],
     };
     check_free(&layout, roles, request.force)?;
@@ -142,9 +138,9 @@ pub fn vault_new(request: &VaultNewRequest) -> Result<VaultNewOutcome> {
             ))
         })?;
         let path = layout.path(FileRole::Request);
-        write(
-            &layout,
-            vec![OutputFile::new(
+        fsio::write_all_in(
+            &layout.dir,
+            &[OutputFile::new(
                 &path,
                 crate::export::request_pem(&csr),
                 Access::Public,
@@ -170,7 +166,7 @@ pub fn vault_import(request: &VaultImportRequest, now: time::OffsetDateTime) -> 
         dir: request.out.clone(),
         name: name.to_owned(),
     };
-    check_free(&layout, &PUBLIC, request.force)?;
+    check_free(&layout, &PUBLIC_ROLES, request.force)?;
     let certs = crate::credential::issued::certificates_in_files(
         std::iter::once(&request.cert).chain(&request.chain),
     )?;
@@ -239,9 +235,6 @@ fn client(vault: &str, token: &Password, timeout: Duration) -> Result<VaultClien
     )
 }
 
-/// The files a vault certificate gets here: all public.
-const PUBLIC: [FileRole; 3] = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials];
-
 /// Refuses, before the vault is asked anything, a run that would replace one of these files without `force`.
 fn check_free(layout: &OutputLayout, roles: &[FileRole], force: bool) -> Result<()> {
     let targets: Vec<OutputFile> = roles
@@ -249,14 +242,6 @@ fn check_free(layout: &OutputLayout, roles: &[FileRole], force: bool) -> Result<
         .map(|role| OutputFile::new(layout.path(*role), Vec::new(), Access::Public))
         .collect();
     fsio::check_targets(&targets, force)
-}
-
-/// Writes `files` into the layout's folder (made owner-only if missing), all or nothing.
-fn write(layout: &OutputLayout, files: Vec<OutputFile>, force: bool) -> Result<()> {
-    if fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing {
-        fsio::create_output_dir(&layout.dir, false)?;
-    }
-    fsio::write_all(&files, force)
 }
 
 /// The vault version's public files: CER, PEM and the keyCredentials fragment.
@@ -271,16 +256,12 @@ fn write_public(
         crate::provision::public_files(layout, &certificate, format)
             .into_iter()
             .unzip();
-    write(layout, files, force)?;
+    fsio::write_all_in(&layout.dir, &files, force)?;
     Ok(VaultMade {
-        key_id: certificate.key_id(),
         certificate,
         kid: made.kid,
         version: made.version,
-        files: roles
-            .into_iter()
-            .map(|role| (role, layout.path(role).display().to_string()))
-            .collect(),
+        files: layout.listed(roles),
     })
 }
 

@@ -19,7 +19,7 @@ use crate::credential::{CertificateInfo, Status};
 use crate::error::{Error, Result};
 use crate::fsio::{self, OutputFile};
 use crate::manifest::ManifestFormat;
-use crate::provision::{FileRole, OutputLayout};
+use crate::provision::{FileRole, OutputLayout, PUBLIC_ROLES};
 use crate::rotation::ToMake;
 use crate::rules::LifetimeLimit;
 use crate::vault::{CertificatePolicy, Issuer, VaultCertificate, VaultClient};
@@ -205,11 +205,7 @@ impl VaultNew {
 
     /// The files it gets in the app's folder.
     pub(super) fn planned_files(&self) -> Vec<(FileRole, String)> {
-        let layout = self.layout();
-        PUBLIC
-            .iter()
-            .map(|role| (*role, layout.path(*role).display().to_string()))
-            .collect()
+        self.layout().listed(PUBLIC_ROLES)
     }
 
     fn layout(&self) -> OutputLayout {
@@ -249,26 +245,16 @@ impl VaultNew {
             .map(|(_, file)| file)
             .collect();
         files.push(record(&layout, &cert, &held));
-        let created_dir = fsio::output_dir_state(&layout.dir)? == fsio::OutputDir::Missing;
-        if created_dir {
-            fsio::create_output_dir(&layout.dir, false)?;
-        }
         // A file an earlier run wrote with these very bytes stays; any other is refused as every writer refuses.
         files.retain(|f| std::fs::read(&f.path).ok().as_deref() != Some(f.contents.as_slice()));
-        fsio::write_all(&files, false)?;
+        let created_dir = fsio::write_all_in(&layout.dir, &files, false)?;
         Ok(Written {
-            files: PUBLIC
-                .iter()
-                .map(|role| (*role, layout.path(*role).display().to_string()))
-                .collect(),
+            files: layout.listed(PUBLIC_ROLES),
             created_dir: created_dir.then_some(layout.dir),
             made: Some((Box::new(cert), held)),
         })
     }
 }
-
-/// The files a vault certificate gets here: all public.
-const PUBLIC: [FileRole; 3] = [FileRole::Cer, FileRole::Pem, FileRole::KeyCredentials];
 
 /// keycred's record beside the files: the key's public half and the certificate, and where the key is.
 fn record(layout: &OutputLayout, cert: &CertificateInfo, held: &VaultHeld) -> OutputFile {
