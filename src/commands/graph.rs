@@ -295,9 +295,7 @@ fn rotate_request(
                 .into())
             }
             (true, Some(tenant)) => Some(graph_rotate::Verify {
-                authority: Authority::parse(
-                    args.connect.authority.as_deref().unwrap_or(super::cloud_of(&args.connect).login()),
-                )?,
+                authority: super::automation_authority(&args.connect)?,
                 tenant: tenant.clone(),
                 scope: String::new(),
                 timeout: std::time::Duration::from_secs(args.verify_timeout),
@@ -406,14 +404,9 @@ fn vault_access(
         || std::env::var(super::VAULT_TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty());
     let token = match (&connect.tenant, &connect.client_id) {
         (Some(tenant), Some(client_id)) if !given && connect.auth_key_vault.is_none() => {
-            let credential = super::token_credential(
-                super::automation_credential(connect)?
-                    .map(|source| (source, keycred::flow::jwt::Algorithm::Ps256)),
-                connect.client_secret_file.as_ref(),
-                &format!("--client-id {client_id}: give the automation app's credential"),
-            )?;
+            let credential = super::automation_token_credential(connect, client_id)?;
             let request = keycred::flow::token::TokenRequest {
-                authority: Authority::parse(connect.authority.as_deref().unwrap_or(cloud.login()))?,
+                authority: super::automation_authority(connect)?,
                 tenant: tenant.clone(),
                 client_id: client_id.clone(),
                 scope: format!("{}/.default", keycred::vault::resource(cloud)),

@@ -1,6 +1,5 @@
 //! `keycred graph rotate --self --from-vault`: the vault's newer versions of the app's certificate, added to it.
 
-use keycred::flow::authority::Authority;
 use keycred::workflow::vault_renewals::{self, VaultRenewalsRequest, VersionFate};
 use serde_json::json;
 
@@ -50,7 +49,7 @@ pub fn from_vault(args: &crate::cli::GraphRotateArgs) -> anyhow::Result<i32> {
         vault_token: std::sync::Arc::new(super::vault_token(connect.vault_token_file.as_deref())?),
         app_id: keycred::workflow::tenant::parse_app(client_id)?,
         tenant: tenant.clone(),
-        authority: Authority::parse(connect.authority.as_deref().unwrap_or(cloud.login()))?,
+        authority: super::automation_authority(connect)?,
         graph_url: connect
             .graph_url
             .clone()

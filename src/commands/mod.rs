@@ -433,6 +433,23 @@ pub fn automation_credential(
     ))
 }
 
+/// How the automation app `client_id` signs in: its certificate (PS256) or its secret.
+pub fn automation_token_credential(
+    args: &GraphConnectArgs,
+    client_id: &str,
+) -> anyhow::Result<TokenCredential> {
+    token_credential(
+        automation_credential(args)?.map(|source| (source, keycred::flow::jwt::Algorithm::Ps256)),
+        args.client_secret_file.as_ref(),
+        &format!("--client-id {client_id}: give the automation app's credential"),
+    )
+}
+
+/// Where the automation app gets its tokens: `--authority`, else the cloud's login host.
+pub fn automation_authority(args: &GraphConnectArgs) -> keycred::Result<Authority> {
+    Authority::parse(args.authority.as_deref().unwrap_or(cloud_of(args).login()))
+}
+
 /// The Graph client the connection options describe: a token from a file or the environment, or one keycred
 /// requests for the automation app.
 pub fn graph_connect(
@@ -445,12 +462,8 @@ pub fn graph_connect(
         (None, Some(tenant), Some(client_id)) => GraphAuth::App {
             tenant: tenant.clone(),
             client_id: client_id.clone(),
-            credential: token_credential(
-                automation_credential(args)?.map(|source| (source, keycred::flow::jwt::Algorithm::Ps256)),
-                args.client_secret_file.as_ref(),
-                &format!("--client-id {client_id}: give the automation app's credential"),
-            )?,
-            authority: Authority::parse(args.authority.as_deref().unwrap_or(cloud.login()))?,
+            credential: automation_token_credential(args, client_id)?,
+            authority: automation_authority(args)?,
             cache: match args.cache {
                 false => None,
                 true => Some(keycred::flow::token::default_cache_path().ok_or_else(|| {
