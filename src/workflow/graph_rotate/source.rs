@@ -7,8 +7,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::GraphRotateRequest;
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::vault::{VaultCertificate, VaultClient};
 use crate::workflow::provision::{self, CredentialSpec};
 use crate::workflow::rotation::in_vault::APP_TAG;
@@ -114,7 +113,7 @@ pub(super) fn renewals(
                 .into(),
         ));
     }
-    let mut newest: BTreeMap<String, (i64, String, String)> = BTreeMap::new();
+    let mut newest: BTreeMap<Uuid, (i64, String, String)> = BTreeMap::new();
     for listed in vault.certificates()? {
         let Some(app) = listed
             .tags
@@ -131,7 +130,6 @@ pub(super) fn renewals(
             .into_iter()
             .filter(|v| v.enabled)
         {
-            let app = app.to_string();
             if newest
                 .get(&app)
                 .is_none_or(|(start, _, _)| version.not_before > *start)
@@ -143,14 +141,11 @@ pub(super) fn renewals(
             }
         }
     }
+    request.apps = newest.keys().copied().collect();
     let mut found = BTreeMap::new();
     for (app, (_, name, version)) in newest {
-        found.insert(app, vault.certificate(&name, Some(&version))?);
+        found.insert(app.to_string(), vault.certificate(&name, Some(&version))?);
     }
-    request.apps = found
-        .keys()
-        .filter_map(|a| Uuid::try_parse(a).ok())
-        .collect();
     request.all = false;
     Ok(Some(Arc::new(found)))
 }
