@@ -38,14 +38,24 @@ pub fn record(
     cert: Option<&CertificateInfo>,
     made_for: Option<&Path>,
 ) -> OutputFile {
-    let mut body = json!({
-        "keycred": "the key of these files was made by keycred; a rotation reuses a certificate only for it",
-        "keySha256": upper_hex(&Sha256::digest(public_key)),
-        "thumbprint": cert.map(|c| upper_hex(&c.thumbprints.sha1)),
-    });
+    let mut body = record_body(public_key, cert);
     if let Some(manifest) = made_for {
         body["manifest"] = Value::String(manifest_name(manifest));
     }
+    record_file(dir, stem, &body)
+}
+
+/// A record's body: the key's public half and, when it exists, the certificate.
+fn record_body(public_key: &[u8], cert: Option<&CertificateInfo>) -> Value {
+    json!({
+        "keycred": "the key of these files was made by keycred; a rotation reuses a certificate only for it",
+        "keySha256": upper_hex(&Sha256::digest(public_key)),
+        "thumbprint": cert.map(|c| upper_hex(&c.thumbprints.sha1)),
+    })
+}
+
+/// The record of `STEM` in `dir` as a file to write (owner-only).
+fn record_file(dir: &Path, stem: &str, body: &Value) -> OutputFile {
     OutputFile::new(
         record_path(dir, stem),
         format!("{body:#}\n").into_bytes(),
@@ -254,8 +264,14 @@ pub fn public_key_of(key: &PrivateKey) -> Result<Vec<u8>> {
 
 /// The folder and base name of `DIR/STEM.cer`.
 pub fn dir_and_stem(cer: &Path) -> Option<(&Path, &str)> {
-    let stem = cer.file_name()?.to_str()?.strip_suffix(".cer")?;
-    let dir = match cer.parent() {
+    split_stem(cer, &[".cer"])
+}
+
+/// The folder and base name of `DIR/STEM{suffix}`, for the first of `suffixes` the name ends with.
+fn split_stem<'a>(path: &'a Path, suffixes: &[&str]) -> Option<(&'a Path, &'a str)> {
+    let name = path.file_name()?.to_str()?;
+    let stem = suffixes.iter().find_map(|s| name.strip_suffix(s))?;
+    let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
@@ -270,26 +286,16 @@ pub fn held_record(
     cert: &CertificateInfo,
     (field, at): (&str, Value),
 ) -> OutputFile {
-    let mut file = record(dir, stem, cert.subject_public_key(), Some(cert), None);
-    let mut body: Value =
-        serde_json::from_slice(&file.contents).expect("the record is keycred's own JSON");
+    let mut body = record_body(cert.subject_public_key(), Some(cert));
     body[field] = at;
-    file.contents = zeroize::Zeroizing::new(format!("{body:#}\n").into_bytes());
-    file
+    record_file(dir, stem, &body)
 }
 
 /// Where the key of the certificate `cert`, read from `path`, is, when keycred knows it: the vault or token
 /// keycred's record beside it names (a record only in a folder no other user can change, and only for this
 /// certificate's key), else the key file or PFX keycred writes beside a certificate.
 pub fn key_place(path: &Path, cert: &CertificateInfo) -> Option<String> {
-    let name = path.file_name()?.to_str()?;
-    let stem = [".cer", ".pem", ".crt"]
-        .iter()
-        .find_map(|ext| name.strip_suffix(ext))?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let (dir, stem) = split_stem(path, &[".cer", ".pem", ".crt"])?;
     let key_sha256 = upper_hex(&Sha256::digest(cert.subject_public_key()));
     let record = read_record(dir, stem).filter(|record| {
         fsio::not_private(dir).is_none()
