@@ -466,14 +466,21 @@ pub fn not_private(path: &Path) -> Option<String> {
     if meta.file_type().is_symlink() {
         return Some("it is a symbolic link".into());
     }
+    not_owned_alone(&meta, false)
+}
+
+/// Why a file or folder (its `meta`) could be changed by another user: it belongs to another user (root, with
+/// `root_too`, is accepted: system files are root's), or group or others may write it. `None` when neither.
+pub fn not_owned_alone(meta: &fs::Metadata, root_too: bool) -> Option<String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt as _;
         let me = rustix::process::geteuid().as_raw();
-        if meta.uid() != me {
+        if meta.uid() != me && !(root_too && meta.uid() == 0) {
             return Some(format!(
-                "it belongs to user id {}, not to this user ({me})",
-                meta.uid()
+                "it belongs to user id {}, not to this user ({me}){}",
+                meta.uid(),
+                if root_too { " nor to root" } else { "" }
             ));
         }
         if meta.mode() & 0o022 != 0 {
@@ -483,6 +490,8 @@ pub fn not_private(path: &Path) -> Option<String> {
             ));
         }
     }
+    #[cfg(not(unix))]
+    let _ = (meta, root_too);
     None
 }
 

@@ -112,28 +112,12 @@ fn not_trusted_module(path: &Path) -> Option<String> {
     };
     let folder = real.parent().map(Path::to_path_buf).unwrap_or_default();
     for (what, at) in [("the module", &real), ("its folder", &folder)] {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt as _;
-            let meta = match std::fs::metadata(at) {
-                Ok(meta) => meta,
-                Err(e) => return Some(crate::error::io_reason(&e)),
-            };
-            let me = rustix::process::geteuid().as_raw();
-            if meta.uid() != me && meta.uid() != 0 {
-                return Some(format!(
-                    "{what} ({}) belongs to user id {}, neither you nor root",
-                    at.display(),
-                    meta.uid()
-                ));
-            }
-            if meta.mode() & 0o022 != 0 {
-                return Some(format!(
-                    "other users may write {what} ({}, mode {:o})",
-                    at.display(),
-                    meta.mode() & 0o7777
-                ));
-            }
+        let why = match std::fs::metadata(at) {
+            Ok(meta) => crate::fsio::not_owned_alone(&meta, true),
+            Err(e) => Some(crate::error::io_reason(&e)),
+        };
+        if let Some(why) = why {
+            return Some(format!("{what} ({}): {why}", at.display()));
         }
     }
     None
