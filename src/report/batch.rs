@@ -30,8 +30,7 @@ pub fn batch_json(outcome: &BatchOutcome) -> Value {
             "result": r.action.as_str(),
             "detail": r.detail,
             "thumbprint": r.thumbprint,
-            "files": r.files.iter().map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
-                .collect::<serde_json::Map<String, Value>>(),
+            "files": super::files_json(&r.files),
             "secrets": super::secrets_advice(&r.files),
             "seconds": (r.seconds * 1000.0).round() / 1000.0,
         })).collect::<Vec<Value>>(),

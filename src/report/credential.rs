@@ -1,6 +1,6 @@
 //! Credentials: `inspect`, `thumbprint`, what `new` made, and what to do with each secret file.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::{line, thumbprint_lines, thumbprints_json};
@@ -351,10 +351,7 @@ impl<'a> NewSummary<'a> {
     /// JSON for scripts.
     pub fn json(&self) -> Value {
         let cert = &self.credential.certificate;
-        let mut files = Map::new();
-        for (role, path) in &self.files {
-            files.insert(role.as_str().to_owned(), Value::String(path.clone()));
-        }
+        let files = super::files_json(&self.files);
         json!({
             "subject": cert.subject,
             "serial": cert.serial,

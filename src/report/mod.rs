@@ -41,6 +41,15 @@ pub(crate) fn line(out: &mut String, label: &str, value: impl std::fmt::Display)
     out.push_str(&format!("  {label:<width$}{value}\n"));
 }
 
+/// Written files as `--json` gives them: an object from each file's role to its path.
+pub(crate) fn files_json(files: &[(crate::provision::FileRole, String)]) -> Value {
+    files
+        .iter()
+        .map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
+        .collect::<Map<String, Value>>()
+        .into()
+}
+
 /// All five thumbprint forms as a JSON object keyed by [`ThumbprintForm::label`].
 pub fn thumbprints_json(thumbprints: &Thumbprints) -> Value {
     let mut map = Map::new();

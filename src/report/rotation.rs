@@ -266,11 +266,7 @@ fn retire_step(outcome: &crate::workflow::rotate_app::RotateOutcome, manifest: &
 pub fn rotate_json(outcome: &crate::workflow::rotate_app::RotateOutcome) -> Value {
     use crate::rotation::Disposition;
     use crate::workflow::rotate_app::ManifestOutput;
-    let files: serde_json::Map<String, Value> = outcome
-        .files
-        .iter()
-        .map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
-        .collect();
+    let files = super::files_json(&outcome.files);
     let pairs = || outcome.existing.iter().zip(&outcome.plan.existing);
     json!({
         "manifest": outcome.manifest.display().to_string(),

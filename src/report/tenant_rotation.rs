@@ -32,8 +32,7 @@ pub fn rotate_json(outcome: &GraphRotateOutcome) -> Value {
                     Disposition::Keep => None,
                 }).collect::<Vec<_>>()).unwrap_or_default(),
             "skipped": a.plan.as_ref().and_then(|p| p.skipped.clone()),
-            "files": a.files.iter().map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
-                .collect::<serde_json::Map<String, Value>>(),
+            "files": super::files_json(&a.files),
             "keyVault": a.in_vault.as_ref().map(|held| json!({
                 "vault": held.vault, "name": held.name, "version": held.version, "kid": held.kid, "exportable": false,
             })),

@@ -70,11 +70,7 @@ fn held_json(
         "thumbprints": thumbprints_json(&cert.thumbprints),
     });
     out[field] = at;
-    out["files"] = files
-        .iter()
-        .map(|(role, path)| (role.as_str().to_owned(), Value::String(path.clone())))
-        .collect::<serde_json::Map<String, Value>>()
-        .into();
+    out["files"] = super::files_json(files);
     out
 }
 
