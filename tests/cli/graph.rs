@@ -1036,6 +1036,20 @@ fn an_app_rolls_its_own_key_with_a_proof_and_no_permission() {
 
 /// A tenant whose OAuth server trusts, for every app, the certificates Graph holds for it now (as Entra does):
 /// the automation app is one of the apps, registered with its own certificate.
+/// The automation app as the Graph test server seeds it (object id `40000000-…-000000000001`), holding the
+/// certificate in `cer` as its one credential.
+pub fn automation_app(cer: &Path) -> Value {
+    use base64::Engine as _;
+    let der = std::fs::read(cer).unwrap();
+    json!({
+        "id": "40000000-0000-4000-8000-000000000001",
+        "appId": AUTOMATION,
+        "displayName": "Rotation Automation",
+        "keyCredentials": [{"key": base64::engine::general_purpose::STANDARD.encode(&der),
+                            "keyId": "50000000-0000-4000-8000-000000000001"}],
+    })
+}
+
 pub fn live_tenant(apps: Vec<Value>, roles: &str) -> Option<Tenant> {
     live_tenant_env(apps, roles, &[])
 }
@@ -1055,15 +1069,7 @@ pub fn live_tenant_env(
             .output()
             .unwrap(),
     );
-    use base64::Engine as _;
-    let der = std::fs::read(dir.path().join("automation.cer")).unwrap();
-    apps.push(json!({
-        "id": "40000000-0000-4000-8000-000000000001",
-        "appId": AUTOMATION,
-        "displayName": "Rotation Automation",
-        "keyCredentials": [{"key": base64::engine::general_purpose::STANDARD.encode(&der),
-                            "keyId": "50000000-0000-4000-8000-000000000001"}],
-    }));
+    apps.push(automation_app(&dir.path().join("automation.cer")));
     let state = dir.path().join("graph-url.txt");
     let oidc = OidcServer::launch_with_env(
         TENANT,

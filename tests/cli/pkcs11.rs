@@ -507,15 +507,9 @@ fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_token_key() {
         "CN=Rotation Automation",
         &certs,
     ));
-    use base64::Engine as _;
-    let der = std::fs::read(certs.join("rotation-automation.cer")).unwrap();
-    let apps = serde_json::json!([{
-        "id": "40000000-0000-4000-8000-000000000001",
-        "appId": crate::graph::AUTOMATION,
-        "displayName": "Rotation Automation",
-        "keyCredentials": [{"key": base64::engine::general_purpose::STANDARD.encode(&der),
-                            "keyId": "50000000-0000-4000-8000-000000000001"}],
-    }]);
+    let apps = serde_json::json!([crate::graph::automation_app(
+        &certs.join("rotation-automation.cer")
+    )]);
     let Some(entra) = OidcServer::launch_with_env(
         crate::graph::TENANT,
         crate::graph::AUTOMATION,

@@ -405,7 +405,7 @@ fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_dis
 }
 
 /// The automation app's certificate made in `vault` as `name`, and a tenant where the app holds it and signs in
-/// with it (its Graph permissions `roles`): its object id is `OBJECT_ID`.
+/// with it (its Graph permissions `roles`): its object id is [`crate::graph::automation_app`]'s.
 fn vault_app(
     dir: &Path,
     vault: &VaultServer,
@@ -413,7 +413,6 @@ fn vault_app(
     name: &str,
     roles: &str,
 ) -> Option<(OidcServer, crate::graph::GraphServer)> {
-    use base64::Engine as _;
     let certs = dir.join("certs");
     let out = keycred()
         .args([
@@ -436,14 +435,9 @@ fn vault_app(
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let der = std::fs::read(certs.join(format!("{name}.cer"))).unwrap();
-    let apps = serde_json::json!([{
-        "id": OBJECT_ID,
-        "appId": crate::graph::AUTOMATION,
-        "displayName": "Rotation Automation",
-        "keyCredentials": [{"key": base64::engine::general_purpose::STANDARD.encode(&der),
-                            "keyId": "50000000-0000-4000-8000-000000000001"}],
-    }]);
+    let apps = serde_json::json!([crate::graph::automation_app(
+        &certs.join(format!("{name}.cer"))
+    )]);
     let entra = OidcServer::launch_with_env(
         crate::graph::TENANT,
         crate::graph::AUTOMATION,
@@ -455,9 +449,6 @@ fn vault_app(
     let graph = crate::graph::GraphServer::start(&entra, &apps, dir);
     Some((entra, graph))
 }
-
-/// The object id of [`vault_app`]'s app.
-const OBJECT_ID: &str = "40000000-0000-4000-8000-000000000001";
 
 #[test]
 fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_vault_key() {
@@ -1233,7 +1224,6 @@ fn creates(log: &[Value]) -> usize {
 
 #[test]
 fn a_self_rotation_makes_the_new_certificate_in_the_vault_proven_by_the_current_version() {
-    use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
     let Some((_issuer, vault, token)) = vault_for(crate::graph::TENANT, dir.path()) else {
         return;
@@ -1257,14 +1247,7 @@ fn a_self_rotation_makes_the_new_certificate_in_the_vault_proven_by_the_current_
         .as_str()
         .unwrap()
         .to_owned();
-    let der = std::fs::read(certs.join("automation.cer")).unwrap();
-    let apps = serde_json::json!([{
-        "id": OBJECT_ID,
-        "appId": crate::graph::AUTOMATION,
-        "displayName": "Rotation Automation",
-        "keyCredentials": [{"key": base64::engine::general_purpose::STANDARD.encode(&der),
-                            "keyId": "50000000-0000-4000-8000-000000000001"}],
-    }]);
+    let apps = serde_json::json!([crate::graph::automation_app(&certs.join("automation.cer"))]);
     // Entra honours the credentials Graph holds (the new one once added) through the Graph server's state.
     let state = dir.path().join("graph-url.txt");
     let Some(entra) = OidcServer::launch_with_env(
