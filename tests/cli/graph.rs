@@ -167,17 +167,7 @@ impl Tenant {
     /// The servers and the automation app's ids, without a credential: `--graph-url`, `--authority`, `--tenant`,
     /// `--client-id`.
     pub fn servers(&self, graph: &GraphServer) -> Vec<std::ffi::OsString> {
-        [
-            "--graph-url".into(),
-            graph.url().into(),
-            "--authority".into(),
-            self.oidc.authority().into(),
-            "--tenant".into(),
-            TENANT.into(),
-            "--client-id".into(),
-            AUTOMATION.into(),
-        ]
-        .into()
+        as_automation(graph, &self.oidc)
     }
 
     /// `keycred batch PLAN --json` connected as the automation app (for `graph = true` rows).
@@ -1036,6 +1026,21 @@ fn an_app_rolls_its_own_key_with_a_proof_and_no_permission() {
 
 /// A tenant whose OAuth server trusts, for every app, the certificates Graph holds for it now (as Entra does):
 /// the automation app is one of the apps, registered with its own certificate.
+/// The options that connect to `graph` as the automation app, its tokens from `oidc`.
+pub fn as_automation(graph: &GraphServer, oidc: &OidcServer) -> Vec<std::ffi::OsString> {
+    [
+        "--graph-url".into(),
+        graph.url().into(),
+        "--authority".into(),
+        oidc.authority().into(),
+        "--tenant".into(),
+        TENANT.into(),
+        "--client-id".into(),
+        AUTOMATION.into(),
+    ]
+    .into()
+}
+
 /// The automation app as the Graph test server seeds it (object id `40000000-…-000000000001`), holding the
 /// certificate in `cer` as its one credential.
 pub fn automation_app(cer: &Path) -> Value {

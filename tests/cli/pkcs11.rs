@@ -531,22 +531,9 @@ fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_token_key() {
             crate::graph::AUTOMATION,
             "--force-renewal",
         ])
-        .args([
-            "--no-pfx",
-            "--apply",
-            "--json",
-            "--graph-url",
-            &graph.url(),
-            "--authority",
-            &entra.authority(),
-        ])
-        .args([
-            "--tenant",
-            crate::graph::TENANT,
-            "--client-id",
-            crate::graph::AUTOMATION,
-            "--out",
-        ])
+        .args(["--no-pfx", "--apply", "--json"])
+        .args(crate::graph::as_automation(&graph, &entra))
+        .arg("--out")
         .arg(dir.join("next"))
         .args(hsm.flags("automation"))
         .output()
@@ -585,19 +572,8 @@ fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_token_key() {
             "--cert",
         ])
         .arg(other.join("elsewhere.cer"))
-        .args([
-            "--send",
-            "--graph-url",
-            &graph.url(),
-            "--authority",
-            &entra.authority(),
-        ])
-        .args([
-            "--tenant",
-            crate::graph::TENANT,
-            "--client-id",
-            crate::graph::AUTOMATION,
-        ])
+        .arg("--send")
+        .args(crate::graph::as_automation(&graph, &entra))
         .args(hsm.flags("automation"))
         .output()
         .unwrap();

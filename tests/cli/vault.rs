@@ -466,26 +466,15 @@ fn the_automation_app_signs_in_to_graph_and_proves_addkey_with_its_vault_key() {
         return;
     };
     let connect = |cmd: &mut assert_cmd::Command| {
-        cmd.args([
-            "--graph-url",
-            &graph.url(),
-            "--authority",
-            &entra.authority(),
-        ])
-        .args([
-            "--tenant",
-            crate::graph::TENANT,
-            "--client-id",
-            crate::graph::AUTOMATION,
-        ])
-        .args([
-            "--auth-key-vault",
-            &vault.url(),
-            "--auth-vault-cert",
-            "automation",
-            "--vault-token-file",
-        ])
-        .arg(&token);
+        cmd.args(crate::graph::as_automation(&graph, &entra))
+            .args([
+                "--auth-key-vault",
+                &vault.url(),
+                "--auth-vault-cert",
+                "automation",
+                "--vault-token-file",
+            ])
+            .arg(&token);
     };
     let before = vault.log().len();
     let mut apps_cmd = keycred();
@@ -547,18 +536,7 @@ fn a_renewal_made_in_the_vault_is_added_to_the_app_proven_by_the_version_it_hold
                 crate::graph::AUTOMATION,
                 "--json",
             ])
-            .args([
-                "--graph-url",
-                &graph.url(),
-                "--authority",
-                &entra.authority(),
-            ])
-            .args([
-                "--tenant",
-                crate::graph::TENANT,
-                "--client-id",
-                crate::graph::AUTOMATION,
-            ])
+            .args(crate::graph::as_automation(&graph, &entra))
             .args([
                 "--auth-key-vault",
                 &vault.url(),
@@ -1284,18 +1262,7 @@ fn a_self_rotation_makes_the_new_certificate_in_the_vault_proven_by_the_current_
             "automation",
         ])
         .args(["--apply", "--verify", "--retire-previous", "--json"])
-        .args([
-            "--graph-url",
-            &graph.url(),
-            "--authority",
-            &entra.authority(),
-        ])
-        .args([
-            "--tenant",
-            crate::graph::TENANT,
-            "--client-id",
-            crate::graph::AUTOMATION,
-        ])
+        .args(crate::graph::as_automation(&graph, &entra))
         .arg("--vault-token-file")
         .arg(&token)
         .arg("--out")
