@@ -52,6 +52,21 @@ impl VaultServer {
         serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
     }
 
+    /// Makes certificate `name` with `body` (policy, tags) as the holder of the token in `token` would, through
+    /// the vault's REST API itself: a certificate keycred did not make. Asserts the vault took it (202).
+    fn create_as(&self, token: &Path, name: &str, body: Value) {
+        let bearer = format!("Bearer {}", std::fs::read_to_string(token).unwrap().trim());
+        let response = ureq::post(format!(
+            "{}/certificates/{name}/create?api-version=7.4",
+            self.url()
+        ))
+        .header("authorization", &bearer)
+        .header("content-type", "application/json")
+        .send(body.to_string())
+        .unwrap();
+        assert_eq!(response.status(), 202);
+    }
+
     fn post(&self, path: &str, body: Value) -> Value {
         let mut response = ureq::post(format!("{}{path}", self.url()))
             .header("content-type", "application/json")
@@ -363,23 +378,15 @@ fn a_certificate_made_in_the_vault_signs_tokens_there_and_no_key_reaches_the_dis
     );
     // A certificate whose key is EC (made in the vault by someone else): refused before the vault is asked to
     // sign, since Entra's certificate credentials are RSA.
-    let bearer = format!("Bearer {}", std::fs::read_to_string(&token).unwrap().trim());
-    let created = ureq::post(format!(
-        "{}/certificates/ec-daemon/create?api-version=7.4",
-        vault.url()
-    ))
-    .header("authorization", &bearer)
-    .header("content-type", "application/json")
-    .send(
+    vault.create_as(
+        &token,
+        "ec-daemon",
         serde_json::json!({"policy": {
             "key_props": {"exportable": false, "kty": "EC", "crv": "P-256"},
             "x509_props": {"subject": "CN=EC Daemon", "validity_months": 12},
             "issuer": {"name": "Self"},
-        }})
-        .to_string(),
-    )
-    .unwrap();
-    assert_eq!(created.status(), 202);
+        }}),
+    );
     std::thread::sleep(std::time::Duration::from_millis(400));
     let signs_before = vault
         .log()
@@ -884,23 +891,16 @@ fn a_whole_tenant_rotation_makes_each_new_certificate_in_the_vault_and_verifies_
     let app_id = |i: usize| format!("20000000-0000-4000-8000-{i:012}");
     let bearer = format!("Bearer {}", std::fs::read_to_string(&token).unwrap().trim());
     let create = |name: &str, tag: &str| {
-        let response = ureq::post(format!(
-            "{}/certificates/{name}/create?api-version=7.4",
-            vault.url()
-        ))
-        .header("authorization", &bearer)
-        .header("content-type", "application/json")
-        .send(
+        vault.create_as(
+            &token,
+            name,
             serde_json::json!({
                 "policy": {"key_props": {"exportable": false, "kty": "RSA", "key_size": 2048},
                            "x509_props": {"subject": "CN=App 1", "validity_months": 12},
                            "issuer": {"name": "Self"}},
                 "tags": {"keycred-app": tag},
-            })
-            .to_string(),
+            }),
         )
-        .unwrap();
-        assert_eq!(response.status(), 202);
     };
 
     // Refused before anything is sent: with --ca, one --name for every app, a vault of another cloud, a validity
