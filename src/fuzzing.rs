@@ -333,6 +333,12 @@ pub fn vault_answer(text: &str) {
                 "{}",
                 found.kid
             );
+            assert!(
+                !found.version.is_empty()
+                    && found.version.bytes().all(|b| b.is_ascii_alphanumeric()),
+                "{}",
+                found.version
+            );
             let _ = crate::credential::CertificateInfo::from_der(&found.cer);
         }
     }

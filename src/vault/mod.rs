@@ -426,7 +426,13 @@ pub fn certificate_from(base: &str, name: &str, answer: &Value) -> Result<VaultC
              to the vault it was given, so it stopped"
         )));
     }
-    let version = kid.rsplit('/').next().unwrap_or_default().to_owned();
+    // The version names files and records here, and is sent back in later calls: only an id Key Vault gives.
+    let version = kid
+        .rsplit('/')
+        .next()
+        .filter(|v| check_version(v).is_ok())
+        .ok_or_else(|| bad("kid"))?
+        .to_owned();
     Ok(VaultCertificate {
         name: name.to_owned(),
         version,
@@ -718,5 +724,23 @@ mod tests {
         assert!(check_name("").is_err());
         assert!(check_version("0123abcd").is_ok());
         assert!(check_version("../x").is_err());
+    }
+
+    #[test]
+    fn a_key_url_whose_version_is_not_a_version_is_refused() {
+        // On the vault's origin, yet its last segment (the version keycred names files and records after) is no
+        // id Key Vault gives.
+        let base = "https://k.vault.azure.net";
+        for kid in [
+            "https://k.vault.azure.net/keys/a/0f 1e",
+            "https://k.vault.azure.net/keys/a/0f\n1e",
+            "https://k.vault.azure.net/keys/a/",
+        ] {
+            let answer = serde_json::json!({"cer": "MAA=", "kid": kid});
+            let error = certificate_from(base, "a", &answer)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("no usable kid"), "{kid:?}: {error}");
+        }
     }
 }
