@@ -1309,3 +1309,44 @@ fn a_self_rotation_makes_the_new_certificate_in_the_vault_proven_by_the_current_
     }
     crate::vault::assert_no_key_under(&dir.path().join("next"));
 }
+
+#[test]
+fn a_vault_of_another_cloud_is_refused_by_graph_apps_and_add_key_before_anything_is_sent() {
+    // Nothing listens on port 9: a request made there would fail with a network error, not this one.
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("graph.token");
+    std::fs::write(&token, "not used").unwrap();
+    let apps = keycred()
+        .args([
+            "graph",
+            "apps",
+            "--graph-url",
+            "http://127.0.0.1:9",
+            "--token-file",
+        ])
+        .arg(&token)
+        .args(["--key-vault", "https://contoso.vault.azure.cn"])
+        .env("KEYCRED_VAULT_TOKEN", "not used")
+        .output()
+        .unwrap();
+    assert_fails(&apps, 2, "another cloud");
+    let added = keycred()
+        .args([
+            "graph",
+            "add-key",
+            "--object-id",
+            "40000000-0000-4000-8000-000000000001",
+        ])
+        .arg("--cert")
+        .arg(fixture("openssl-rsa.cer"))
+        .args([
+            "--key-vault",
+            "https://contoso.vault.azure.cn",
+            "--vault-cert",
+            "daemon",
+        ])
+        .env("KEYCRED_VAULT_TOKEN", "not used")
+        .output()
+        .unwrap();
+    assert_fails(&added, 2, "another cloud");
+}
