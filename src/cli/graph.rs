@@ -74,7 +74,9 @@ pub struct ProofArgs {
     #[arg(long, requires = "out")]
     pub force: bool,
 
-    /// Send the body to Microsoft Graph as the app itself (its token from --current-pfx) instead of printing it.
+    /// Send the body to Microsoft Graph as the app itself (its token from its current credential) instead of
+    /// printing it. remove-key first reads the app (which must be allowed to read its own registration) and never
+    /// removes a keyId it lacks or its last valid certificate credential.
     #[arg(long, conflicts_with = "out", requires_all = ["tenant", "client_id"])]
     pub send: bool,
 
@@ -125,7 +127,7 @@ pub struct AddKeyArgs {
 /// `keycred graph remove-key`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Send the body, within 10 minutes, as POST https://graph.microsoft.com/v1.0/applications/{object-id}/removeKey with a Microsoft Graph token the app itself gets with its current certificate.\n\nExample:\n  keycred graph remove-key --object-id 2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10 \\\n    --current-pfx current.pfx --key-id 8e2a5c1d-2b3f-4a6e-9c8d-7f6e5d4c3b2a"
+    after_help = "Send the body, within 10 minutes, as POST https://graph.microsoft.com/v1.0/applications/{object-id}/removeKey with a Microsoft Graph token the app itself gets with its current certificate. With --send, keycred reads the app first, refuses to remove its last valid certificate credential (or a keyId it lacks), reads it again right before sending, and once more to confirm.\n\nExample:\n  keycred graph remove-key --object-id 2b0d3a6e-6f0a-4c5e-9d7a-1f6f2b1a9c10 \\\n    --current-pfx current.pfx --key-id 8e2a5c1d-2b3f-4a6e-9c8d-7f6e5d4c3b2a"
 )]
 pub struct RemoveKeyArgs {
     #[command(flatten)]

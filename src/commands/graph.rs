@@ -59,71 +59,101 @@ pub fn run(command: GraphCommand) -> anyhow::Result<i32> {
         force: proof.force,
     };
     let now = time::OffsetDateTime::now_utc();
+    if proof.send {
+        return send(proof, &request, held, now);
+    }
     let outcome = graph::proof_body(&request, &passwords(proof), now)?;
     for note in &outcome.notes {
         terminal::note(note);
-    }
-    if proof.send {
-        let (Some(tenant), Some(client_id)) = (&proof.tenant, &proof.client_id) else {
-            unreachable!("clap requires --tenant and --client-id with --send")
-        };
-        let cloud = Cloud::from(proof.cloud);
-        // The app's own token, from the same current credential that signs the proof.
-        let token_passwords = keycred::input::PasswordSources::from_environment(
-            proof
-                .current_password_file
-                .clone()
-                .or_else(|| proof.password.password_file.clone()),
-            None,
-            terminal::password_prompt(),
-        );
-        let client = tenant::connect(
-            GraphConnection {
-                graph_url: proof
-                    .graph_url
-                    .clone()
-                    .unwrap_or_else(|| cloud.graph().to_owned()),
-                auth: GraphAuth::App {
-                    tenant: tenant.clone(),
-                    client_id: client_id.clone(),
-                    credential: TokenCredential::Certificate(
-                        match (held, &proof.current_pfx) {
-                            (Some(source), _) => source,
-                            (None, Some(pfx)) => {
-                                keycred::workflow::prove::CredentialSource::Pfx(pfx.clone())
-                            }
-                            (None, None) => unreachable!(
-                                "clap requires --current-pfx, --key-vault or --pkcs11-module"
-                            ),
-                        },
-                        keycred::flow::jwt::Algorithm::Ps256,
-                    ),
-                    authority: Authority::parse(
-                        proof.authority.as_deref().unwrap_or(cloud.login()),
-                    )?,
-                    cache: None,
-                },
-                timeout: std::time::Duration::from_secs(proof.timeout.max(1)),
-                max_retries: proof.max_retries,
-                budget: keycred::workflow::tenant::DEFAULT_BUDGET,
-                budget_record: keycred::workflow::budget_record::default_dir(),
-            },
-            &token_passwords,
-            now,
-        )?;
-        let answer = graph::send(&client, &request, &outcome.body)?;
-        match &request.action {
-            ProofAction::AddKey(_) => terminal::print_json(&answer),
-            ProofAction::RemoveKey(key_id) => terminal::note(&format!(
-                "removed keyId {key_id} from application {object_id}"
-            )),
-        }
-        return Ok(keycred::exit::SUCCESS);
     }
     if proof.out.is_none() {
         terminal::print(&outcome.text);
     }
     terminal::eprint_line("keycred: the proof is valid for 10 minutes; send the body before then");
+    Ok(keycred::exit::SUCCESS)
+}
+
+/// `--send`: as the app itself, with the token its current credential gets. An addKey goes as its proven body;
+/// a removeKey goes through the rotation engine, which reads the app first and never removes its last valid
+/// credential.
+fn send(
+    proof: &ProofArgs,
+    request: &ProofRequest,
+    held: Option<keycred::workflow::prove::CredentialSource>,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<i32> {
+    let (Some(tenant), Some(client_id)) = (&proof.tenant, &proof.client_id) else {
+        unreachable!("clap requires --tenant and --client-id with --send")
+    };
+    let cloud = Cloud::from(proof.cloud);
+    let current = match (held, &proof.current_pfx) {
+        (Some(source), _) => source,
+        (None, Some(pfx)) => keycred::workflow::prove::CredentialSource::Pfx(pfx.clone()),
+        (None, None) => {
+            unreachable!("clap requires --current-pfx, --key-vault or --pkcs11-module")
+        }
+    };
+    // The app's own token, from the same current credential that signs the proof.
+    let token_passwords = keycred::input::PasswordSources::from_environment(
+        proof
+            .current_password_file
+            .clone()
+            .or_else(|| proof.password.password_file.clone()),
+        None,
+        terminal::password_prompt(),
+    );
+    let client = tenant::connect(
+        GraphConnection {
+            graph_url: proof
+                .graph_url
+                .clone()
+                .unwrap_or_else(|| cloud.graph().to_owned()),
+            auth: GraphAuth::App {
+                tenant: tenant.clone(),
+                client_id: client_id.clone(),
+                credential: TokenCredential::Certificate(
+                    current.clone(),
+                    keycred::flow::jwt::Algorithm::Ps256,
+                ),
+                authority: Authority::parse(proof.authority.as_deref().unwrap_or(cloud.login()))?,
+                cache: None,
+            },
+            timeout: std::time::Duration::from_secs(proof.timeout.max(1)),
+            max_retries: proof.max_retries,
+            budget: keycred::workflow::tenant::DEFAULT_BUDGET,
+            budget_record: keycred::workflow::budget_record::default_dir(),
+        },
+        &token_passwords,
+        now,
+    )?;
+    match &request.action {
+        ProofAction::AddKey(_) => {
+            let outcome = graph::proof_body(request, &passwords(proof), now)?;
+            for note in &outcome.notes {
+                terminal::note(note);
+            }
+            let answer = graph::add_key_sent(&client, request.object_id, &outcome.body)?;
+            terminal::print_json(&answer);
+        }
+        ProofAction::RemoveKey(key_id) => {
+            let signer = keycred::workflow::prove::load_credential(&current, &token_passwords)?;
+            let warnings = graph::remove_key_sent(
+                &client,
+                request.object_id,
+                *key_id,
+                &signer,
+                &token_passwords,
+                now,
+            )?;
+            for warning in &warnings {
+                terminal::warn(warning);
+            }
+            terminal::note(&format!(
+                "removed keyId {key_id} from application {}",
+                request.object_id
+            ));
+        }
+    }
     Ok(keycred::exit::SUCCESS)
 }
 

@@ -171,17 +171,17 @@ fn check_asked_removals(existing: &[ExistingCredential], ids: &[uuid::Uuid]) -> 
     for id in ids {
         if let Some(signing) = existing.iter().find(|c| c.key_id == Some(*id) && c.signs()) {
             return Err(Error::Refused(format!(
-                "--remove-key-id {id}: {} is a signing key (usage Sign: SAML or token signing), not a client \
-                 credential, and a rotation never removes one; nothing was written. Renew or remove it where it is \
-                 used (the enterprise application's SAML settings)",
+                "keyId {id}: {} is a signing key (usage Sign: SAML or token signing), not a client credential, \
+                 and keycred never removes one; nothing was written or sent. Renew or remove it where it is used \
+                 (the enterprise application's SAML settings)",
                 signing.label()
             )));
         }
         if !existing.iter().any(|c| c.key_id == Some(*id)) {
             let ids: Vec<String> = existing.iter().map(ExistingCredential::label).collect();
             return Err(Error::Refused(format!(
-                "--remove-key-id {id}: the manifest has no credential with keyId {id} (it has {}); nothing was \
-                 written (keycred check MANIFEST lists them)",
+                "keyId {id}: the app has no credential with that keyId (it has {}); nothing was written or sent \
+                 (keycred check MANIFEST, or graph show APP, lists them)",
                 if ids.is_empty() {
                     "none".to_owned()
                 } else {
@@ -317,9 +317,10 @@ pub fn plan(
         .collect();
     if !add && !remaining_valid && !asked_valid.is_empty() {
         return Err(Error::Refused(format!(
-            "--remove-key-id: removing {} would leave the app no valid certificate credential (it is the last valid \
-             one), and the app could no longer sign in; nothing was written. Add its successor first (keycred rotate \
-             --cert NEXT.cer, or --force-renewal), then remove it",
+            "removing {} would leave the app no valid certificate credential (it is the last valid one), and the app \
+             could no longer sign in; nothing was written or sent. Add its successor first (keycred rotate --cert \
+             NEXT.cer or --force-renewal for a manifest; graph add-key or graph rotate for an app in a tenant), then \
+             remove it",
             asked_valid.join(", ")
         )));
     }

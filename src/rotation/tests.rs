@@ -135,7 +135,12 @@ fn a_credential_is_removed_by_key_id_but_never_the_last_valid_one() {
     let err = super::plan(&existing, None, NOW, &p)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("no credential with keyId"), "{err}");
+    assert!(
+        err.contains(
+            "keyId 00000000-0000-0000-0000-000000000063: the app has no credential with that keyId"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

@@ -120,19 +120,41 @@ pub struct ProofOutcome {
     pub notes: Vec<String>,
 }
 
-/// Sends a proof body to Graph (`graph add-key --send`, `remove-key --send`): returns the keyCredential Graph
-/// added (null for a removal).
-pub fn send(
+/// `graph add-key --send`: sends the proven body as the app itself; returns the keyCredential Graph added.
+/// Adding never locks the app out, and Graph itself enforces the tenant's rules on it: the app is not read first,
+/// so that an app with no permission to read its own registration can still add its next key.
+pub fn add_key_sent(
     client: &crate::graph::GraphClient,
-    request: &ProofRequest,
+    object_id: Uuid,
     body: &Value,
 ) -> Result<Value> {
-    match request.action {
-        ProofAction::AddKey(_) => client.add_key(request.object_id, body),
-        ProofAction::RemoveKey(_) => client
-            .remove_key(request.object_id, body)
-            .map(|()| Value::Null),
-    }
+    client.add_key(object_id, body)
+}
+
+/// `graph remove-key --send`: a rotation that only removes, run by the one engine on the app's Graph store as the
+/// app itself. The app is read first; the planner refuses a keyId it lacks, a signing key, and the app's last
+/// valid certificate credential; the app is read again right before the removeKey (proven by `current`) is sent,
+/// and once more after it, to confirm. An app that may not read its own registration is refused: without its
+/// credentials no one can tell its last valid one. Returns the plan's warnings (a credential still valid).
+pub fn remove_key_sent(
+    client: &crate::graph::GraphClient,
+    object_id: Uuid,
+    key_id: Uuid,
+    current: &crate::workflow::prove::LoadedCredential,
+    passwords: &PasswordSources,
+    now: OffsetDateTime,
+) -> Result<Vec<String>> {
+    use crate::workflow::rotation::{graph_store, RunContext};
+    refuse_not_valid(&current.certificate, &current.key.place(), now)?;
+    let interrupt = crate::interrupt::Interrupt::none();
+    let cx = RunContext {
+        now,
+        passwords,
+        interrupt: &interrupt,
+    };
+    let tenant = graph_store::TenantPolicyCell::new();
+    let done = graph_store::remove_keys(client, object_id, &[key_id], Some(current), &tenant, &cx)?;
+    Ok(done.warnings)
 }
 
 /// Builds (and with `out`, writes) an addKey or removeKey body.

@@ -9,13 +9,12 @@ use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::rotation::graph_store::{GraphStore, TenantPolicyCell};
-use super::rotation::{Order, Rotation, RunContext};
+use super::rotation::graph_store::{self, TenantPolicyCell};
+use super::rotation::RunContext;
 use crate::error::{Error, Result};
 use crate::graph::GraphClient;
 use crate::input::PasswordSources;
 use crate::manifest::ExistingCredential;
-use crate::rotation::Policy;
 use crate::usage::{self, Decision, Evidence, RetireRules, Seen};
 
 /// Which apps.
@@ -330,33 +329,13 @@ fn remove(
             app.id
         ))
     })?;
-    // A removal makes no certificate, so the store's folder for new files is never used.
-    let mut store = GraphStore::new(
-        client,
-        object_id,
-        None,
-        // Read by the object id Graph gave, never first guessed as an appId.
-        Some(object_id),
-        (std::path::PathBuf::new(), false),
-        tenant,
-    );
     let interrupt = crate::interrupt::Interrupt::none();
     let cx = RunContext {
         now,
         passwords,
         interrupt: &interrupt,
     };
-    let order = Order {
-        source: None,
-        policy: Policy {
-            renew_within: None,
-            prune_expired: false,
-            keep: None,
-            remove_key_ids: key_ids.to_vec(),
-        },
-        apply: true,
-    };
-    super::rotation::rotate(&mut store, order, &cx, &mut Rotation::default())
+    graph_store::remove_keys(client, object_id, key_ids, None, tenant, &cx).map(drop)
 }
 
 /// The apps selected, as the listing (or a read by id) gives them: metadata, no keys.

@@ -557,7 +557,7 @@ fn one_credential_can_be_removed_by_key_id() {
     assert_eq!(ids, [NEW, GONE]);
     // Unknown keyId, and the last valid credential: refused, nothing written.
     let before = fs::read(&manifest).unwrap();
-    assert_fails(&remove(OLD, &[]), 1, "no credential with keyId");
+    assert_fails(&remove(OLD, &[]), 1, "the app has no credential with that keyId");
     assert_fails(&remove(NEW, &[]), 1, "last valid");
     assert_eq!(fs::read(&manifest).unwrap(), before);
     // An expired one goes without a warning.

@@ -1500,13 +1500,35 @@ fn add_key_and_remove_key_send_their_bodies_as_the_app_itself() {
     assert_eq!(now_held.len(), 2);
     let out = send("remove-key", &["--key-id", &new_id]);
     stdout(&out);
+    // Still valid: removed as asked, with the planner's warning.
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!(
+            "removes keyId {new_id}, which is still valid until"
+        )),
+        "{said}"
+    );
     assert_eq!(
         held(&tenant, "40000000-0000-4000-8000-000000000001").len(),
         1
     );
-    // An unknown keyId: Graph's words, exit 1.
+    // An unknown keyId: refused from the app's own credentials, before anything is sent.
+    let removals = || {
+        tenant
+            .graph
+            .log()
+            .iter()
+            .filter(|e| {
+                e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("/removeKey"))
+            })
+            .count()
+    };
+    let sent = removals();
     let out = send("remove-key", &["--key-id", &new_id]);
-    assert_fails(&out, 1, "No credentials found to be removed.");
+    assert_fails(&out, 1, "the app has no credential with that keyId");
+    assert_eq!(removals(), sent, "nothing was sent");
     // --send goes through the connection the other Graph commands use: its retries are --max-retries'.
     tenant
         .graph
@@ -1529,6 +1551,78 @@ fn add_key_and_remove_key_send_their_bodies_as_the_app_itself() {
         .output()
         .unwrap();
     assert_fails(&out, 1, "Request_ResourceNotFound");
+}
+
+#[test]
+fn remove_key_send_never_removes_the_apps_last_valid_credential() {
+    if !node_ready() {
+        return;
+    }
+    let Some(tenant) = live_tenant(Vec::new(), "") else {
+        return;
+    };
+    let dir = tenant.dir.path();
+    let bundle = dir.join("current.pem");
+    std::fs::write(
+        &bundle,
+        [
+            std::fs::read(dir.join("automation.key")).unwrap(),
+            std::fs::read(dir.join("automation.pem")).unwrap(),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    const OWN: &str = "50000000-0000-4000-8000-000000000001";
+    let remove = |graph: &GraphServer, key_id: &str| {
+        keycred()
+            .args([
+                "graph",
+                "remove-key",
+                "--object-id",
+                "40000000-0000-4000-8000-000000000001",
+            ])
+            .arg("--current-pfx")
+            .arg(&bundle)
+            .args(["--key-id", key_id, "--send"])
+            .args(tenant.servers(graph))
+            .output()
+            .unwrap()
+    };
+    // The app's one credential, the one its token and the proof come from: removing it would lock the app out.
+    let out = remove(&tenant.graph, OWN);
+    assert_fails(&out, 1, "last valid");
+    let said =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains(OWN), "{said}");
+    assert_eq!(
+        held(&tenant, "40000000-0000-4000-8000-000000000001").len(),
+        1
+    );
+    let posts = |graph: &GraphServer| {
+        graph
+            .log()
+            .iter()
+            .filter(|e| {
+                e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("/removeKey"))
+            })
+            .count()
+    };
+    assert_eq!(posts(&tenant.graph), 0, "nothing was sent");
+    // An app that may not read its own registration: keycred cannot tell whether the keyId is its last valid
+    // credential, so it sends nothing and says how to go on.
+    let mut apps: Value = {
+        let mut response = ureq::get(format!("{}/_test/apps", tenant.graph.url()))
+            .call()
+            .unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    apps[0]["selfRead"] = json!(false);
+    let locked = GraphServer::start(&tenant.oidc, &apps, &dir.join("locked"));
+    let out = remove(&locked, OWN);
+    assert_fails(&out, 1, "may not read its own registration");
+    assert_eq!(posts(&locked), 0, "nothing was sent");
 }
 
 #[test]

@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use super::*;
+use crate::workflow::rotation::graph_store;
 
 /// The new credential's files as a token client reads them: the key file with the PEM certificate, or the PFX.
 pub(super) fn new_credential_source(
@@ -140,8 +139,8 @@ impl After<'_> {
     }
 
     /// Removes the credential the new one replaced (the valid one that ended last before), once the new one got
-    /// a token: by PATCH in admin mode (the app re-read first), by removeKey proven with the new certificate in
-    /// `--self`.
+    /// a token, through the one engine ([`graph_store::remove_keys`]): by removeKey proven with the new
+    /// certificate in `--self`, by PATCH in admin mode.
     fn retire(
         &self,
         rotation: &mut AppRotation,
@@ -151,32 +150,28 @@ impl After<'_> {
         let Some(previous) = previous else {
             return Ok(());
         };
-        let (object_id, client) = (self.object_id, self.client);
-        if self.request.self_service.is_some() {
-            let new = crate::workflow::prove::load_credential(source, self.passwords)?;
-            let signer = crate::flow::graph::Signer {
-                certificate: &new.certificate,
-                key: new.as_credential().key,
-            };
-            client.remove_key(
-                object_id,
-                &crate::flow::graph::remove_key_body(&signer, object_id, previous, self.now)?,
-            )?;
-        } else {
-            // Metadata: every kept credential goes back by its keyId alone.
-            let app = client.application(crate::graph::AppRef::ObjectId(object_id), None)?;
-            let kept: Vec<Value> = key_credentials(&app)
-                .into_iter()
-                .filter(|k| {
-                    k.get("keyId").and_then(Value::as_str) != Some(previous.to_string().as_str())
-                })
-                .map(|mut k| {
-                    k["key"] = Value::Null;
-                    k
-                })
-                .collect();
-            client.patch_key_credentials(object_id, &kept)?;
-        }
+        // The app itself proves the removal with its new certificate; an admin's run PATCHes.
+        let new = match self.request.self_service {
+            Some(_) => Some(crate::workflow::prove::load_credential(
+                source,
+                self.passwords,
+            )?),
+            None => None,
+        };
+        let interrupt = crate::interrupt::Interrupt::none();
+        let cx = crate::workflow::rotation::RunContext {
+            now: self.now,
+            passwords: self.passwords,
+            interrupt: &interrupt,
+        };
+        graph_store::remove_keys(
+            self.client,
+            self.object_id,
+            &[previous],
+            new.as_ref(),
+            &graph_store::TenantPolicyCell::new(),
+            &cx,
+        )?;
         rotation.retired = Some(previous);
         Ok(())
     }

@@ -137,9 +137,10 @@ impl<'a> GraphStore<'a> {
         found.map_err(|error| match (&error, self.signer) {
             (Error::Graph(failure), Some(_)) if failure.code == "Authorization_RequestDenied" => {
                 Error::Refused(format!(
-                    "{error}\n  --self: this app may not read its own registration here, and keycred plans on its \
-                     credentials; give --object-id with its object id only where it may, or have an admin run \
-                     the rotation"
+                    "{error}\n  this app may not read its own registration here, and keycred reads an app's \
+                     credentials before it changes them (it never removes the last valid one), so nothing was \
+                     sent; give graph rotate --self the app's --object-id only where it may read itself by it, or \
+                     have an admin make the change (graph rotate, graph retire)"
                 ))
             }
             _ => error,
@@ -395,6 +396,40 @@ impl Store for GraphStore<'_> {
         }
         Ok(given)
     }
+}
+
+/// Removes these keyIds from an application through the one engine: the app read, the planner's refusals (a keyId
+/// it lacks, a signing key, its last valid certificate credential), the app read again right before the change,
+/// the change sent, and the app read once more to confirm. By an admin's PATCH, or with `signer` (the app itself)
+/// by removeKey proven with it. No certificate is made, so no folder is used. Returns what the engine decided.
+pub fn remove_keys(
+    client: &GraphClient,
+    object_id: Uuid,
+    key_ids: &[Uuid],
+    signer: Option<&LoadedCredential>,
+    tenant: &TenantPolicyCell,
+    cx: &RunContext,
+) -> Result<super::Rotation> {
+    // Read by its object id, never first guessed as an appId.
+    let mut store = GraphStore::new(
+        client,
+        object_id,
+        signer,
+        Some(object_id),
+        (PathBuf::new(), false),
+        tenant,
+    );
+    let order = super::Order {
+        source: None,
+        policy: crate::rotation::Policy {
+            remove_key_ids: key_ids.to_vec(),
+            ..crate::rotation::Policy::default()
+        },
+        apply: true,
+    };
+    let mut done = super::Rotation::default();
+    super::rotate(&mut store, order, cx, &mut done)?;
+    Ok(done)
 }
 
 /// A refused proof says which certificate signed it: the one to look for among the app's credentials.
