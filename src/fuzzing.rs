@@ -33,6 +33,10 @@ pub fn load_credential(data: &[u8]) {
         return;
     };
     for cert in &loaded.certificates {
+        // A name is someone else's text: never a line break or an escape sequence of its own.
+        for name in [&cert.subject, &cert.issuer] {
+            assert!(!name.chars().any(char::is_control), "{name:?}");
+        }
         let _ = cert.entra_problems();
         let _ = cert.status(NOW);
         let _ = cert.days_left(NOW);
@@ -145,9 +149,17 @@ fn round_trip(manifest: &Manifest) {
     assert_eq!(again.as_object(), Some(manifest.root()));
 }
 
-/// Batch plans (`keycred batch PLAN`).
+/// Batch plans (`keycred batch PLAN`), and the same text as a `--subject`.
 pub fn plan(text: &str) {
     let _ = crate::batch::parse_plan(text, "plan.toml", Path::new("/fuzz"));
+    // A plan's subject (and one taken from an app's newest credential): its escapes never make a control
+    // character, or a subject without a common name.
+    if let Ok(subject) = credential::Subject::parse(text) {
+        for (_, value) in subject.attributes() {
+            assert!(!value.chars().any(char::is_control), "{value:?}");
+        }
+        let _ = subject.common_name();
+    }
 }
 
 /// A page of applications as Graph answers `GET /applications` (or anything in its place): its `@odata.nextLink`

@@ -94,6 +94,28 @@ pub struct CertificateInfo {
     pub dns_names: Vec<String>,
 }
 
+/// A distinguished name as text, each control character written as RFC 4514's `\XX` (its UTF-8 bytes in hex), as
+/// OpenSSL's RFC 2253 form writes it. A subject is someone else's text (a CA's, a vault's, a colleague's): a line
+/// break in it must not become a line of a report, an environment file or the daemon code `config` writes.
+pub fn dn_text(name: &x509_parser::x509::X509Name) -> String {
+    let text = name.to_string();
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("\\{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl CertificateInfo {
     /// Parses one DER certificate; the whole input must be the certificate. `Err` is a reason for the user.
     pub fn from_der(der: &[u8]) -> Result<CertificateInfo, String> {
@@ -158,9 +180,9 @@ impl CertificateInfo {
             dns_names,
             der: der.to_vec(),
             subject_public_key: spki.subject_public_key.data.to_vec(),
-            subject: cert.subject().to_string(),
+            subject: dn_text(cert.subject()),
             common_name,
-            issuer: cert.issuer().to_string(),
+            issuer: dn_text(cert.issuer()),
             serial: upper_hex(cert.raw_serial()),
             not_before: cert.validity().not_before.to_datetime(),
             not_after: cert.validity().not_after.to_datetime(),

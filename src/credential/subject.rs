@@ -200,7 +200,13 @@ fn parse_dn(input: &str) -> std::result::Result<Vec<(Attribute, String)>, String
                 known.join(", ")
             )
         })?;
-        let value = unescape(raw_value.trim());
+        let value = unescape(raw_value.trim())?;
+        if let Some(c) = value.chars().find(|c| c.is_control()) {
+            return Err(format!(
+                "{} contains the control character {c:?}",
+                attr.short_name()
+            ));
+        }
         if value.is_empty() {
             return Err(format!("{} has an empty value", attr.short_name()));
         }
@@ -212,19 +218,33 @@ fn parse_dn(input: &str) -> std::result::Result<Vec<(Attribute, String)>, String
     Ok(attributes)
 }
 
-fn unescape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(next) = chars.next() {
-                out.push(next);
+/// Undoes a DN value's escapes: `\,` and the like stand for the character, and RFC 4514's `\XX` for a byte of
+/// its UTF-8 (`\2C` is a comma; keycred and OpenSSL write a control character as one, `\0A`).
+fn unescape(value: &str) -> std::result::Result<String, String> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
+        if c != '\\' {
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            continue;
+        }
+        let pair = rest
+            .get(..2)
+            .filter(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
+        match (pair, rest.chars().next()) {
+            (Some(pair), _) => {
+                out.push(u8::from_str_radix(pair, 16).expect("two hex digits"));
+                rest = &rest[2..];
             }
-        } else {
-            out.push(c);
+            (None, Some(next)) => {
+                out.extend_from_slice(next.encode_utf8(&mut [0; 4]).as_bytes());
+                rest = &rest[next.len_utf8()..];
+            }
+            (None, None) => {}
         }
     }
-    out
+    String::from_utf8(out).map_err(|_| format!("{value:?} has \\XX escapes that are not UTF-8"))
 }
 
 /// The subject of a certificate named after something else (an app's display name, which Graph lets hold any
@@ -249,6 +269,28 @@ pub fn common_name_subject(name: &str, fallback: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hex_escapes_stand_for_bytes_and_a_control_character_is_refused() {
+        let parsed = super::Subject::parse(r"CN=Orders\2C Billing,O=Caf\C3\A9 \3D Bar").unwrap();
+        assert_eq!(parsed.common_name(), "Orders, Billing");
+        assert_eq!(parsed.attributes()[1].1, "Café = Bar");
+        // A non-hex pair is the character itself, as before.
+        assert_eq!(
+            super::Subject::parse(r"CN=C\3PO").unwrap().common_name(),
+            "C3PO"
+        );
+        // What keycred (and OpenSSL) print for a certificate whose name holds a line break.
+        let err = super::Subject::parse(r"CN=Fixture\0Aimport os")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("CN contains the control character '\\n'"),
+            "{err}"
+        );
+        let err = super::Subject::parse(r"CN=a\FF").unwrap_err().to_string();
+        assert!(err.contains("not UTF-8"), "{err}");
+    }
+
     #[test]
     fn a_display_name_always_makes_a_subject() {
         let long = "Orders ".repeat(20);

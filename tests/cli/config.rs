@@ -811,3 +811,84 @@ fn msal_and_azure_identity_get_tokens_with_a_key_held_in_a_token_or_a_vault() {
         "each library's assertion was signed in the vault"
     );
 }
+
+/// A certificate's subject is someone else's text (a CA's, a vault's, a colleague's): its line breaks must not
+/// become lines of the daemon code or the environment file that `config` writes, nor of `check`'s report.
+#[test]
+fn a_subject_with_line_breaks_writes_no_line_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = fixture("openssl-control-subject.pem");
+    let bundle = dir.path().join("control.bundle.pem");
+    std::fs::write(
+        &bundle,
+        [
+            std::fs::read(fixture("openssl-control-subject.key")).unwrap(),
+            std::fs::read(&pem).unwrap(),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let injected = |text: &str| {
+        text.lines().any(|line| {
+            line.trim_start().starts_with("import os") || line.starts_with('#') && line.len() == 1
+        }) || text.contains('\u{1b}')
+    };
+    let config = |extra: &[&str]| {
+        let out = keycred()
+            .args(["config", "--tenant", TENANT, "--client-id", CLIENT])
+            .args(extra)
+            .output()
+            .unwrap();
+        stdout(&out)
+    };
+    let vault = [
+        "--key-vault",
+        "https://contoso.vault.azure.net",
+        "--vault-cert",
+        "daemon",
+        "--cert",
+        pem.to_str().unwrap(),
+    ];
+    for target in ["msal-python", "azure-identity", "msal-node"] {
+        let text = config(&[&["--for", target][..], &vault].concat());
+        assert!(!injected(&text), "{target}:\n{text}");
+        assert!(
+            text.contains(r"CN=Fixture\0Aimport os; os.system"),
+            "{target}:\n{text}"
+        );
+    }
+    for target in ["env", "azure-identity", "msal-python", "msal-node"] {
+        let text = config(&["--for", target, "--bundle", bundle.to_str().unwrap()]);
+        assert!(!injected(&text), "{target}:\n{text}");
+    }
+    // Python's own parser: the snippet calls no os.system.
+    let snippet = config(&[&["--for", "msal-python"][..], &vault].concat());
+    let parsed = StdCommand::new("python3")
+        .args([
+            "-c",
+            "import ast, sys\ncalls = [n for n in ast.walk(ast.parse(sys.stdin.read())) if isinstance(n, ast.Call) \
+             and getattr(n.func, 'attr', '') == 'system']\nprint(len(calls))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(snippet.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.stdout).trim(),
+        "0",
+        "{snippet}"
+    );
+    // check: the subject on its own line, escaped as OpenSSL's RFC 2253 form escapes it.
+    let report = stdout(&keycred().arg("check").arg(&pem).output().unwrap());
+    assert!(!injected(&report), "{report}");
+    assert!(
+        report.contains(r"CN=Fixture\0Aimport os; os.system"),
+        "{report}"
+    );
+    assert!(report.contains(r"\1B[2K"), "{report}");
+}
