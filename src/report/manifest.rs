@@ -76,10 +76,7 @@ pub fn check_text(files: &[CheckedFile], now: OffsetDateTime, warn: time::Durati
                 rfc3339_utc(c.end),
                 (c.end - now).whole_days(),
                 credential_status(c, now, warn),
-                c.display_name
-                    .as_deref()
-                    .map(|n| format!("  {n}"))
-                    .unwrap_or_default(),
+                super::trailing_name(c.display_name.as_deref()),
             ));
         }
         if let Some(place) = &file.key_held {

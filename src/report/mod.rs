@@ -32,6 +32,37 @@ use serde_json::{Map, Value};
 
 use crate::credential::{ThumbprintForm, Thumbprints};
 
+/// Someone else's text (a name from Graph, a manifest or a certificate, an answer's message) on one line of a
+/// text report: every control character, the line break included, written escaped (`\u{a}`), so that it cannot
+/// end its line and forge another (an app with a "healthy" verdict, a certificate). JSON keeps it as it is.
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A name on its line, "(no name)" without one.
+pub(crate) fn name_or_none(name: Option<&str>) -> std::borrow::Cow<'_, str> {
+    one_line(name.unwrap_or("(no name)"))
+}
+
+/// A name after two spaces at the end of its line, or nothing.
+pub(crate) fn trailing_name(name: Option<&str>) -> String {
+    name.map(|n| format!("  {}", one_line(n)))
+        .unwrap_or_default()
+}
+
 /// Width of the label column in text output.
 pub(crate) const LABEL: usize = 14;
 

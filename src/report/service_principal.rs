@@ -47,10 +47,7 @@ fn signing_line(g: &SigningCertificate, now: OffsetDateTime, warn: time::Duratio
         ends(g.end, now),
         if g.active { "in use" } else { "not in use" },
         standing(g.end, now, warn),
-        g.display_name
-            .as_deref()
-            .map(|n| format!("  {n}"))
-            .unwrap_or_default()
+        super::trailing_name(g.display_name.as_deref())
     )
 }
 
@@ -62,17 +59,14 @@ fn other_line(o: &Other, now: OffsetDateTime, warn: time::Duration) -> String {
             ("key", _) => "cert",
             _ => "secret",
         },
-        o.key_id.as_deref().unwrap_or("-"),
+        super::one_line(o.key_id.as_deref().unwrap_or("-")),
         ends(o.end, now),
         if o.self_managed {
             "self-managed (App Proxy renews it)"
         } else {
             standing(o.end, now, warn)
         },
-        o.display_name
-            .as_deref()
-            .map(|n| format!("  {n}"))
-            .unwrap_or_default()
+        super::trailing_name(o.display_name.as_deref())
     )
 }
 
@@ -85,7 +79,7 @@ pub fn sp_text(
     let mut out = format!(
         "{}  {}  {}{}\n",
         sp.app_id,
-        sp.display_name.as_deref().unwrap_or("(no name)"),
+        super::name_or_none(sp.display_name.as_deref()),
         sp.verdict.describe(),
         sp.kind
             .as_deref()
@@ -93,7 +87,7 @@ pub fn sp_text(
             .unwrap_or_default()
     );
     for problem in &sp.problems {
-        out.push_str(&format!("  problem: {problem}\n"));
+        out.push_str(&format!("  problem: {}\n", super::one_line(problem)));
     }
     for group in &sp.signing {
         out.push_str(&signing_line(group, now, warn));

@@ -13,7 +13,7 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
     let mut out = format!(
         "{}  {}  {}{}\n",
         app.app_id,
-        app.display_name.as_deref().unwrap_or("(no name)"),
+        super::name_or_none(app.display_name.as_deref()),
         app.verdict.describe(),
         if app.secrets.is_empty() {
             String::new()
@@ -26,7 +26,7 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
         }
     );
     for problem in &app.problems {
-        out.push_str(&format!("  problem: {problem}\n"));
+        out.push_str(&format!("  problem: {}\n", super::one_line(problem)));
     }
     match &app.owners {
         Some(owners) if owners.is_empty() => {
@@ -62,10 +62,7 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
             rfc3339_utc(c.end),
             (c.end - now).whole_days(),
             credential_status(c, now, warn),
-            c.display_name
-                .as_deref()
-                .map(|n| format!("  {n}"))
-                .unwrap_or_default()
+            super::trailing_name(c.display_name.as_deref())
         ));
     }
     for (c, place) in app.certificates.iter().zip(&app.key_places) {
@@ -98,12 +95,9 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
     for s in &app.secrets {
         out.push_str(&format!(
             "  secret  {}  ends {}{}\n",
-            s.key_id.as_deref().unwrap_or("-"),
+            super::one_line(s.key_id.as_deref().unwrap_or("-")),
             s.end.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
-            s.display_name
-                .as_deref()
-                .map(|n| format!("  {n}"))
-                .unwrap_or_default()
+            super::trailing_name(s.display_name.as_deref())
         ));
     }
     out
@@ -205,7 +199,7 @@ fn owner_names(owners: &[crate::workflow::app_relations::Owner], separator: &str
         .map(|o| {
             format!(
                 "{} ({})",
-                o.name.as_deref().unwrap_or(&o.id),
+                super::one_line(o.name.as_deref().unwrap_or(&o.id)),
                 o.kind.describe()
             )
         })

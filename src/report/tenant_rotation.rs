@@ -151,7 +151,7 @@ fn app_lines(
     out.push_str(&format!(
         "{}  {}  {}\n",
         app.label(),
-        app.display_name.as_deref().unwrap_or("(no name)"),
+        super::name_or_none(app.display_name.as_deref()),
         match app.action {
             crate::workflow::graph_rotate::AppAction::Planned =>
                 "planned (run with --apply to send it)",

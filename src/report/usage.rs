@@ -51,7 +51,7 @@ fn app_lines(out: &mut String, app: &AppUse, outcome: &UseOutcome) {
     out.push_str(&format!(
         "{}  {}\n",
         app.app_id,
-        app.display_name.as_deref().unwrap_or("(no name)")
+        super::name_or_none(app.display_name.as_deref())
     ));
     for entry in &app.credentials {
         let c = &entry.credential;

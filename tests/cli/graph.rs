@@ -2062,3 +2062,40 @@ fn the_scan_as_csv_reads_in_python_with_one_row_per_credential_and_no_formula() 
         "{text}"
     );
 }
+
+/// An app's owner may name it anything, line breaks included: a name must not forge another app's line (a
+/// "healthy" verdict, a certificate) in the admin's text report.
+#[test]
+fn a_display_name_with_line_breaks_forges_no_line_of_the_report() {
+    if !node_ready() {
+        return;
+    }
+    const FORGED: &str = "20000000-0000-4000-8000-000000000099";
+    let mut apps = tenant_apps(2);
+    apps[1]["displayName"] = json!(format!("App 1\r\n{FORGED}  Payroll  healthy\n"));
+    apps[1]["keyCredentials"][0]["displayName"] =
+        json!(format!("CN=App 1\n{FORGED}  Payroll  healthy"));
+    let Some(tenant) = Tenant::start(&apps, "Application.ReadWrite.All") else {
+        return;
+    };
+    let forged = |text: &str| {
+        text.lines()
+            .any(|line| line.trim_start().starts_with(FORGED))
+    };
+    for args in [
+        vec!["apps"],
+        vec!["rotate", "--all", "--no-pfx", "--out"],
+        vec!["show", "--app", "20000000-0000-4000-8000-000000000001"],
+    ] {
+        let mut cmd = tenant.keycred(args[0]);
+        cmd.args(&args[1..]);
+        if args.last() == Some(&"--out") {
+            cmd.arg(tenant.dir.path().join("certs"));
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("App 1"), "{args:?}: {text}");
+        assert!(!forged(&text), "{args:?}:\n{text}");
+        assert!(!forged(&String::from_utf8_lossy(&out.stderr)), "{args:?}");
+    }
+}
