@@ -66,10 +66,13 @@ pub(crate) fn trailing_name(name: Option<&str>) -> String {
 /// Width of the label column in text output.
 pub(crate) const LABEL: usize = 14;
 
+/// One labelled line: the value is one line whatever it holds ([`one_line`]), as a claim, a subject or a name may
+/// hold a line break.
 pub(crate) fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
     // A label as long as the column still gets a space before its value.
     let width = LABEL.max(label.chars().count() + 1);
-    out.push_str(&format!("  {label:<width$}{value}\n"));
+    let value = value.to_string();
+    out.push_str(&format!("  {label:<width$}{}\n", one_line(&value)));
 }
 
 /// Written files as `--json` gives them: an object from each file's role to its path.

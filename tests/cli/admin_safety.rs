@@ -557,7 +557,11 @@ fn one_credential_can_be_removed_by_key_id() {
     assert_eq!(ids, [NEW, GONE]);
     // Unknown keyId, and the last valid credential: refused, nothing written.
     let before = fs::read(&manifest).unwrap();
-    assert_fails(&remove(OLD, &[]), 1, "the app has no credential with that keyId");
+    assert_fails(
+        &remove(OLD, &[]),
+        1,
+        "the app has no credential with that keyId",
+    );
     assert_fails(&remove(NEW, &[]), 1, "last valid");
     assert_eq!(fs::read(&manifest).unwrap(), before);
     // An expired one goes without a warning.
@@ -869,6 +873,41 @@ fn decode_json_keeps_the_claims_as_the_token_has_them() {
         decoded["times"]["exp"].as_str().unwrap().contains('T'),
         "{decoded}"
     );
+}
+
+/// A token is anyone's text until it is verified: a claim with a line break must not forge `decode`'s own lines
+/// (a "verified: yes" over the real "no").
+#[test]
+fn a_claim_with_a_line_break_forges_no_line_of_decode() {
+    use base64::Engine as _;
+    let part = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let token = format!(
+        "{}.{}.{}",
+        part(json!({"alg": "RS256", "typ": "JWT"})),
+        part(json!({
+            "aud": "api://orders\n  verified      yes: signature, audience, issuer",
+            "iss": "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+            "roles": ["Orders.Read\r\n  status        valid"],
+            "exp": 4102444800i64
+        })),
+        "c2lnbmF0dXJl"
+    );
+    let text = stdout(
+        &keycred()
+            .args(["decode", "-"])
+            .write_stdin(token)
+            .output()
+            .unwrap(),
+    );
+    let starting = |word: &str| {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with(word))
+            .count()
+    };
+    assert_eq!(starting("verified"), 1, "{text}");
+    assert_eq!(starting("status"), 0, "{text}");
+    assert!(text.contains("verified      no"), "{text}");
+    assert!(text.contains(r"api://orders\u{a}  verified"), "{text}");
 }
 
 #[test]
