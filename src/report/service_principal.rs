@@ -78,7 +78,7 @@ pub fn sp_text(
 ) -> String {
     let mut out = format!(
         "{}  {}  {}{}\n",
-        sp.app_id,
+        super::one_line(&sp.app_id),
         super::name_or_none(sp.display_name.as_deref()),
         sp.verdict.describe(),
         sp.kind

@@ -12,7 +12,7 @@ use crate::workflow::tenant::{AppSummary, ScanOutcome, SecretSummary};
 pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duration) -> String {
     let mut out = format!(
         "{}  {}  {}{}\n",
-        app.app_id,
+        super::one_line(&app.app_id),
         super::name_or_none(app.display_name.as_deref()),
         app.verdict.describe(),
         if app.secrets.is_empty() {
@@ -42,11 +42,11 @@ pub fn app_text(app: &AppSummary, now: time::OffsetDateTime, warn: time::Duratio
     }
     if let Some(Rules::Known(rules)) = &app.rules {
         for rule in rule_lines(rules) {
-            out.push_str(&format!("  rules   {rule}\n"));
+            out.push_str(&format!("  rules   {}\n", super::one_line(&rule)));
         }
     }
     for finding in &app.findings {
-        out.push_str(&format!("  rule    {finding}\n"));
+        out.push_str(&format!("  rule    {}\n", super::one_line(finding)));
     }
     for c in &app.certificates {
         out.push_str(&format!(

@@ -150,7 +150,7 @@ fn app_lines(
 ) {
     out.push_str(&format!(
         "{}  {}  {}\n",
-        app.label(),
+        super::one_line(app.label()),
         super::name_or_none(app.display_name.as_deref()),
         match app.action {
             crate::workflow::graph_rotate::AppAction::Planned =>

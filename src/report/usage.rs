@@ -50,7 +50,7 @@ fn app_lines(out: &mut String, app: &AppUse, outcome: &UseOutcome) {
     let now = outcome.now;
     out.push_str(&format!(
         "{}  {}\n",
-        app.app_id,
+        super::one_line(&app.app_id),
         super::name_or_none(app.display_name.as_deref())
     ));
     for entry in &app.credentials {

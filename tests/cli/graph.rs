@@ -2075,6 +2075,13 @@ fn a_display_name_with_line_breaks_forges_no_line_of_the_report() {
     apps[1]["displayName"] = json!(format!("App 1\r\n{FORGED}  Payroll  healthy\n"));
     apps[1]["keyCredentials"][0]["displayName"] =
         json!(format!("CN=App 1\n{FORGED}  Payroll  healthy"));
+    // An appId is Graph's to give, but a page is untrusted all the same.
+    let mut odd = apps[0].clone();
+    odd["id"] = json!("10000000-0000-4000-8000-000000000077");
+    odd["appId"] = json!(format!(
+        "20000000-0000-4000-8000-000000000077\n{FORGED}  Payroll  healthy"
+    ));
+    apps.as_array_mut().unwrap().push(odd);
     let Some(tenant) = Tenant::start(&apps, "Application.ReadWrite.All") else {
         return;
     };
@@ -2095,6 +2102,9 @@ fn a_display_name_with_line_breaks_forges_no_line_of_the_report() {
         let out = cmd.output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("App 1"), "{args:?}: {text}");
+        if args[0] == "apps" {
+            assert!(text.contains(r"000000000077\u{a}2000"), "{text}");
+        }
         assert!(!forged(&text), "{args:?}:\n{text}");
         assert!(!forged(&String::from_utf8_lossy(&out.stderr)), "{args:?}");
     }
