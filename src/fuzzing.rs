@@ -189,7 +189,12 @@ pub fn graph_page(text: &str) {
         if let Ok(mut summary) =
             crate::workflow::tenant::summarize(app.clone(), NOW, Duration::days(30))
         {
-            let _ = crate::report::tenant::app_text(&summary, NOW, Duration::days(30));
+            let text = crate::report::tenant::app_text(&summary, NOW, Duration::days(30));
+            // Whatever the page holds, the app is one line, its credentials and notes indented under it.
+            assert!(
+                text.lines().skip(1).all(|line| line.starts_with("  ")),
+                "{text}"
+            );
             let _ = rotation::verdict(&summary.certificates, NOW, Duration::days(30));
             // The page's objects as the app's owners (an owners answer is a page of directory objects), shown
             // in each form.
