@@ -164,6 +164,22 @@ impl Tenant {
         args
     }
 
+    /// The automation app's current credential as one PEM with its key (what --current-pfx also takes).
+    pub fn automation_bundle(&self) -> PathBuf {
+        let dir = self.dir.path();
+        let bundle = dir.join("current.pem");
+        std::fs::write(
+            &bundle,
+            [
+                std::fs::read(dir.join("automation.key")).unwrap(),
+                std::fs::read(dir.join("automation.pem")).unwrap(),
+            ]
+            .concat(),
+        )
+        .unwrap();
+        bundle
+    }
+
     /// The servers and the automation app's ids, without a credential: `--graph-url`, `--authority`, `--tenant`,
     /// `--client-id`.
     pub fn servers(&self, graph: &GraphServer) -> Vec<std::ffi::OsString> {
@@ -1463,17 +1479,8 @@ fn add_key_and_remove_key_send_their_bodies_as_the_app_itself() {
         return;
     };
     let dir = tenant.dir.path();
-    // The current credential as one PEM with its key (what --current-pfx also takes), and the next certificate.
-    let bundle = dir.join("current.pem");
-    std::fs::write(
-        &bundle,
-        [
-            std::fs::read(dir.join("automation.key")).unwrap(),
-            std::fs::read(dir.join("automation.pem")).unwrap(),
-        ]
-        .concat(),
-    )
-    .unwrap();
+    // The current credential with its key, and the next certificate.
+    let bundle = tenant.automation_bundle();
     let next = new_credential(&dir.join("next"), &["--no-pfx"]);
     let send = |subcommand: &str, extra: &[&str]| {
         keycred()
@@ -1562,16 +1569,7 @@ fn remove_key_send_never_removes_the_apps_last_valid_credential() {
         return;
     };
     let dir = tenant.dir.path();
-    let bundle = dir.join("current.pem");
-    std::fs::write(
-        &bundle,
-        [
-            std::fs::read(dir.join("automation.key")).unwrap(),
-            std::fs::read(dir.join("automation.pem")).unwrap(),
-        ]
-        .concat(),
-    )
-    .unwrap();
+    let bundle = tenant.automation_bundle();
     const OWN: &str = "50000000-0000-4000-8000-000000000001";
     let remove = |graph: &GraphServer, key_id: &str| {
         keycred()
@@ -1612,12 +1610,7 @@ fn remove_key_send_never_removes_the_apps_last_valid_credential() {
     assert_eq!(posts(&tenant.graph), 0, "nothing was sent");
     // An app that may not read its own registration: keycred cannot tell whether the keyId is its last valid
     // credential, so it sends nothing and says how to go on.
-    let mut apps: Value = {
-        let mut response = ureq::get(format!("{}/_test/apps", tenant.graph.url()))
-            .call()
-            .unwrap();
-        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
-    };
+    let mut apps = tenant.graph.get("/_test/apps");
     apps[0]["selfRead"] = json!(false);
     let locked = GraphServer::start(&tenant.oidc, &apps, &dir.join("locked"));
     let out = remove(&locked, OWN);
@@ -1759,12 +1752,7 @@ fn self_rotation_where_the_app_may_not_read_itself_names_object_id() {
         return;
     };
     // The same tenant, but the app may not read its own registration.
-    let mut apps: Value = {
-        let mut response = ureq::get(format!("{}/_test/apps", tenant.graph.url()))
-            .call()
-            .unwrap();
-        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
-    };
+    let mut apps = tenant.graph.get("/_test/apps");
     apps[0]["selfRead"] = json!(false);
     let locked = GraphServer::start(&tenant.oidc, &apps, &tenant.dir.path().join("locked"));
     let out = keycred()
