@@ -36,21 +36,7 @@ pub fn password_prompt() -> Option<Prompt> {
 /// cursor, rewrite a verdict already printed, or retitle the window. JSON needs nothing of the kind: serde_json
 /// escapes control characters in strings itself.
 pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+    keycred::report::escape_controls(text, |c| c == '\n' || c == '\t')
 }
 
 /// Writes `text` to standard output, its control characters escaped ([`escape_controls`]).

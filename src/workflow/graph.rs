@@ -144,16 +144,18 @@ pub fn remove_key_sent(
     passwords: &PasswordSources,
     now: OffsetDateTime,
 ) -> Result<Vec<String>> {
-    use crate::workflow::rotation::{graph_store, RunContext};
+    use crate::workflow::rotation::graph_store;
     refuse_not_valid(&current.certificate, &current.key.place(), now)?;
-    let interrupt = crate::interrupt::Interrupt::none();
-    let cx = RunContext {
+    let tenant = graph_store::TenantPolicyCell::new();
+    let done = graph_store::remove_keys(
+        client,
+        object_id,
+        &[key_id],
+        Some(current),
+        &tenant,
         now,
         passwords,
-        interrupt: &interrupt,
-    };
-    let tenant = graph_store::TenantPolicyCell::new();
-    let done = graph_store::remove_keys(client, object_id, &[key_id], Some(current), &tenant, &cx)?;
+    )?;
     Ok(done.warnings)
 }
 

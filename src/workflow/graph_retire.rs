@@ -10,7 +10,6 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::rotation::graph_store::{self, TenantPolicyCell};
-use super::rotation::RunContext;
 use crate::error::{Error, Result};
 use crate::graph::GraphClient;
 use crate::input::PasswordSources;
@@ -329,13 +328,7 @@ fn remove(
             app.id
         ))
     })?;
-    let interrupt = crate::interrupt::Interrupt::none();
-    let cx = RunContext {
-        now,
-        passwords,
-        interrupt: &interrupt,
-    };
-    graph_store::remove_keys(client, object_id, key_ids, None, tenant, &cx).map(drop)
+    graph_store::remove_keys(client, object_id, key_ids, None, tenant, now, passwords).map(drop)
 }
 
 /// The apps selected, as the listing (or a read by id) gives them: metadata, no keys.

@@ -158,19 +158,14 @@ impl After<'_> {
             )?),
             None => None,
         };
-        let interrupt = crate::interrupt::Interrupt::none();
-        let cx = crate::workflow::rotation::RunContext {
-            now: self.now,
-            passwords: self.passwords,
-            interrupt: &interrupt,
-        };
         graph_store::remove_keys(
             self.client,
             self.object_id,
             &[previous],
             new.as_ref(),
             &graph_store::TenantPolicyCell::new(),
-            &cx,
+            self.now,
+            self.passwords,
         )?;
         rotation.retired = Some(previous);
         Ok(())

@@ -408,7 +408,8 @@ pub fn remove_keys(
     key_ids: &[Uuid],
     signer: Option<&LoadedCredential>,
     tenant: &TenantPolicyCell,
-    cx: &RunContext,
+    now: time::OffsetDateTime,
+    passwords: &crate::input::PasswordSources,
 ) -> Result<super::Rotation> {
     // Read by its object id, never first guessed as an appId.
     let mut store = GraphStore::new(
@@ -427,8 +428,15 @@ pub fn remove_keys(
         },
         apply: true,
     };
+    // A removal makes nothing and writes no file, so no signal has anything to stop.
+    let interrupt = crate::interrupt::Interrupt::none();
+    let cx = RunContext {
+        now,
+        passwords,
+        interrupt: &interrupt,
+    };
     let mut done = super::Rotation::default();
-    super::rotate(&mut store, order, cx, &mut done)?;
+    super::rotate(&mut store, order, &cx, &mut done)?;
     Ok(done)
 }
 
