@@ -107,6 +107,42 @@ pub fn current(existing: &[ExistingCredential], now: OffsetDateTime) -> Option<u
         .map(|(i, _)| i)
 }
 
+/// Every client credential valid at `now` that ends when the [`current`] one does: more than one when
+/// certificates were made within the same second, and any of them may be the one a run added.
+pub fn ending_last(
+    existing: &[ExistingCredential],
+    now: OffsetDateTime,
+) -> impl Iterator<Item = usize> + '_ {
+    let end = current(existing, now).map(|i| existing[i].end);
+    existing
+        .iter()
+        .enumerate()
+        .filter(move |(_, c)| {
+            Some(c.end) == end && !c.signs() && standing(c.start, c.end, now) == Standing::Valid
+        })
+        .map(|(i, _)| i)
+}
+
+/// The credential that `kept` replaced: the other client credential valid at `now` that ends last, no later than
+/// `kept` (ending in the same second counts, since certificates made within a second of each other do).
+pub fn replaced(
+    existing: &[ExistingCredential],
+    kept: usize,
+    now: OffsetDateTime,
+) -> Option<usize> {
+    existing
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            *i != kept
+                && !c.signs()
+                && c.end <= existing[kept].end
+                && standing(c.start, c.end, now) == Standing::Valid
+        })
+        .max_by_key(|(_, c)| c.end)
+        .map(|(i, _)| i)
+}
+
 /// What happens to one existing credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {

@@ -378,3 +378,36 @@ mod verdict {
         assert_eq!(Verdict::RenewalDue.exit_code(), 3);
     }
 }
+
+#[test]
+fn credentials_ending_in_the_same_second_are_each_current_and_each_replaces_the_other() {
+    // Two certificates made within a second of each other end together: either may be the one a run added.
+    let existing = [
+        cred(0, -300, 200, 1),
+        cred(1, 0, 200, 2),
+        cred(2, -300, 100, 3),
+    ];
+    let mut last: Vec<usize> = ending_last(&existing, NOW).collect();
+    last.sort_unstable();
+    assert_eq!(last, [0, 1]);
+    assert_eq!(replaced(&existing, 1, NOW), Some(0));
+    assert_eq!(replaced(&existing, 0, NOW), Some(1));
+    // Without a tie, the one replaced ends last before the kept one; nothing ends before the first.
+    let existing = [
+        cred(0, -300, 100, 1),
+        cred(1, 0, 200, 2),
+        cred(2, -300, 50, 3),
+    ];
+    assert_eq!(ending_last(&existing, NOW).collect::<Vec<_>>(), [1]);
+    assert_eq!(replaced(&existing, 1, NOW), Some(0));
+    assert_eq!(replaced(&existing, 2, NOW), None);
+    // A signing key, an expired credential and one not yet valid replace nothing.
+    let existing = [
+        cred(0, 0, 200, 1),
+        signing(1, -300, 200, 2),
+        cred(2, -300, -1, 3),
+        cred(3, 10, 150, 4),
+    ];
+    assert_eq!(replaced(&existing, 0, NOW), None);
+    assert_eq!(ending_last(&existing, NOW).collect::<Vec<_>>(), [0]);
+}

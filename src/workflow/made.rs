@@ -210,19 +210,20 @@ pub fn mark_verified(cer: &Path, now: time::OffsetDateTime) -> Result<()> {
 
 /// The credential an earlier run of a tenant rotation added and never verified (it stopped after the add
 /// landed, or was run without `--verify`): a certificate keycred made in `folder` for a key it made, that the
-/// app holds as its current client credential, and whose record notes no token got with it. Its `.cer` and its
-/// index among `existing`.
+/// app holds as its current client credential (or as one ending in the same second), and whose record notes no
+/// token got with it. Its `.cer` and its index among `existing`.
 pub fn unverified_current(
     folder: &Path,
     existing: &[crate::manifest::ExistingCredential],
     now: time::OffsetDateTime,
 ) -> Result<Option<(PathBuf, usize)>> {
-    let Some(current) = crate::rotation::current(existing, now) else {
+    // Certificates made within a second of each other end together: any of those may be the one added.
+    let candidates: Vec<(usize, [u8; 20])> = crate::rotation::ending_last(existing, now)
+        .filter_map(|i| existing[i].thumbprint.map(|t| (i, t)))
+        .collect();
+    if candidates.is_empty() {
         return Ok(None);
-    };
-    let Some(thumbprint) = existing[current].thumbprint else {
-        return Ok(None);
-    };
+    }
     let Ok(entries) = std::fs::read_dir(folder) else {
         return Ok(None);
     };
@@ -234,13 +235,16 @@ pub fn unverified_current(
         let Some(record) = read_record(dir, stem) else {
             continue;
         };
-        if record.get("manifest").is_some()
-            || record.get("verified").is_some()
-            || record.get("thumbprint").and_then(Value::as_str)
-                != Some(upper_hex(&thumbprint).as_str())
-        {
+        if record.get("manifest").is_some() || record.get("verified").is_some() {
             continue;
         }
+        let recorded = record.get("thumbprint").and_then(Value::as_str);
+        let Some(&(current, thumbprint)) = candidates
+            .iter()
+            .find(|(_, t)| recorded == Some(upper_hex(t).as_str()))
+        else {
+            continue;
+        };
         let Ok(der) = crate::input::read_file(&path) else {
             continue;
         };

@@ -422,3 +422,58 @@ fn bad_durations_are_refused_before_anything_is_read() {
         );
     }
 }
+
+/// A stopped `--self` run is finished with the retirement it asked for even when its certificate ends in the same
+/// second as the one it replaces (two certificates made within a second of each other, as on a fast machine): the
+/// tie neither hides the credential to finish nor spares the one it replaced.
+#[test]
+fn a_stopped_self_rotation_ending_with_the_credential_it_replaced_still_retires_it() {
+    let Some(tenant) = live_tenant(Vec::new(), "Application.ReadWrite.All") else {
+        return;
+    };
+    let automation = "40000000-0000-4000-8000-000000000001";
+    let inspected = output_json(
+        &keycred()
+            .args(["inspect", "--json"])
+            .arg(tenant.dir.path().join("automation.cer"))
+            .output()
+            .unwrap(),
+    );
+    let ends = inspected[0]["certificates"][0]["notAfter"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let certs = tenant.dir.path().join("certs");
+    let run = |args: &[&str]| {
+        output_json(
+            &tenant
+                .keycred("rotate")
+                .args(["--self", "--app", crate::graph::AUTOMATION])
+                .args(args)
+                .args(["--no-pfx", "--apply", "--json", "--out"])
+                .arg(&certs)
+                .output()
+                .unwrap(),
+        )
+    };
+    // The run that stopped after its add landed: the new certificate ends when the current one does.
+    let added = run(&["--force-renewal", "--not-after", &ends]);
+    assert_eq!(added["apps"][0]["result"], "rotated", "{added}");
+    let new_key = added["apps"][0]["added"]["keyId"].clone();
+    assert_eq!(held(&tenant, automation).len(), 2);
+
+    let finished = run(&["--verify", "--retire-previous"]);
+    let app = &finished["apps"][0];
+    assert_eq!(
+        (app["result"].as_str(), app["finishing"].clone()),
+        (Some("finished"), new_key.clone()),
+        "{finished}"
+    );
+    assert_eq!(
+        app["retired"], "50000000-0000-4000-8000-000000000001",
+        "{finished}"
+    );
+    let left = held(&tenant, automation);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["keyId"], new_key);
+}

@@ -204,20 +204,8 @@ impl After<'_> {
         crate::workflow::made::mark_verified(&cer, now)?;
         rotation.action = AppAction::Finished;
         if self.request.retire_previous {
-            let finished = &rotation.existing[index];
-            let previous = rotation
-                .existing
-                .iter()
-                .enumerate()
-                .filter(|(i, c)| {
-                    *i != index
-                        && !c.signs()
-                        && c.end < finished.end
-                        && crate::rotation::standing(c.start, c.end, now)
-                            == crate::rotation::Standing::Valid
-                })
-                .max_by_key(|(_, c)| c.end)
-                .and_then(|(_, c)| c.key_id);
+            let previous = crate::rotation::replaced(&rotation.existing, index, now)
+                .and_then(|i| rotation.existing[i].key_id);
             self.retire(rotation, &source, previous)?;
         }
         Ok(())
