@@ -244,12 +244,13 @@ impl GraphFailure {
         format!(
             "Microsoft Graph refused {}: {}: {} (HTTP {}{}){}",
             self.what,
-            self.code,
-            self.message,
+            // Graph's words, on this one line: a line break in them must not start a line of keycred's.
+            crate::words::one_line(&self.code),
+            crate::words::one_line(&self.message),
             self.status,
             self.request_id
                 .as_ref()
-                .map(|r| format!(", request-id {r}"))
+                .map(|r| format!(", request-id {}", crate::words::one_line(r)))
                 .unwrap_or_default(),
             self.hint
                 .as_ref()

@@ -209,8 +209,10 @@ pub fn entra_error(status: u16, body: &str, credential: &ClientCredential<'_>) -
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
+    // The endpoint's words, each kept to its one line: a line break in them must not start a line of keycred's.
+    let one_line = |text: &str| crate::words::one_line(text).into_owned();
     let Some(error) = field("error") else {
-        let shown: String = body.chars().take(200).collect();
+        let shown = one_line(&body.chars().take(200).collect::<String>());
         return Error::Entra {
             error: format!("HTTP {status}"),
             code: None,
@@ -248,10 +250,11 @@ pub fn entra_error(status: u16, body: &str, credential: &ClientCredential<'_>) -
         None => description,
     };
     Error::Entra {
-        error,
+        error: one_line(&error),
         code,
-        description: description.lines().next().unwrap_or_default().to_owned(),
-        correlation_id: field("correlation_id"),
+        // Entra's description goes on with its trace and correlation ids, on lines of their own.
+        description: one_line(description.lines().next().unwrap_or_default()),
+        correlation_id: field("correlation_id").map(|c| one_line(&c)),
         hint: code.and_then(|c| hint(c, credential)),
     }
 }

@@ -32,30 +32,8 @@ use serde_json::{Map, Value};
 
 use crate::credential::{ThumbprintForm, Thumbprints};
 
-/// `text` with each control character written escaped (`\u{1b}`), but those `keep` lets through: the one rule
-/// for someone else's text in what a person reads (the terminal keeps line breaks and tabs, a report line none).
-pub fn escape_controls(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
-    let escaped = |c: char| c.is_control() && !keep(c);
-    if !text.chars().any(escaped) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if escaped(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// Someone else's text (a name from Graph, a manifest or a certificate, an answer's message) on one line of a
-/// text report: every control character, the line break included, written escaped (`\u{a}`), so that it cannot
-/// end its line and forge another (an app with a "healthy" verdict, a certificate). JSON keeps it as it is.
-pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
-    escape_controls(text, |_| false)
-}
+pub use crate::words::escape_controls;
+pub(crate) use crate::words::one_line;
 
 /// A name on its line, "(no name)" without one.
 pub(crate) fn name_or_none(name: Option<&str>) -> std::borrow::Cow<'_, str> {

@@ -531,7 +531,11 @@ pub fn failure(what: &str, status: u16, answer: &Value, challenge: Option<&str>)
         .and_then(Value::as_str)
         .unwrap_or("(no message)");
     // The vault's text is shown quoted: it is not keycred's.
-    let said = format!("{code}: {}", serde_json::Value::from(message));
+    let said = format!(
+        "{}: {}",
+        crate::words::one_line(code),
+        serde_json::Value::from(message)
+    );
     let hint = match (status, code) {
         (401, _) => format!(
             "the token is not one for this vault{}: get one with az account get-access-token --resource \

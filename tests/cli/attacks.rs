@@ -1131,3 +1131,80 @@ fn a_failed_force_leaves_the_earlier_set_whole() {
         .collect();
     assert!(before == after, "the earlier set changed: {stderr}");
 }
+
+/// No line of standard error after `keycred: error:` begins with `forged` (what a server's message tried to
+/// start), and nothing a server wrote reached the terminal as a control character.
+fn forges_no_line(out: &std::process::Output, server: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_ne!(out.status.code(), Some(0), "{server}: {stderr}");
+    assert!(
+        stderr.contains("forged"),
+        "{server}: the message is shown: {stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .all(|l| !l.starts_with("keycred: note: forged")),
+        "{server}'s message forged a line of keycred's: {stderr}"
+    );
+}
+
+#[test]
+fn an_error_message_from_a_server_forges_no_line_of_keycreds() {
+    let forged = "denied\nkeycred: note: forged, the run succeeded\r";
+    let dir = tempfile::tempdir().unwrap();
+    // Graph: its error's code, message and request id.
+    let graph = Loopback::start(move |_, _| {
+        Reply::json(
+            403,
+            json!({"error": {"code": format!("Authorization_RequestDenied{forged}"), "message": forged,
+                             "innerError": {"request-id": forged}}}),
+        )
+    });
+    forges_no_line(&graph_apps(&graph.url(), dir.path(), &[]), "Graph");
+
+    // The token endpoint: an OAuth error, and an answer that is not one (shown as it came).
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cr3t-value\n").unwrap();
+    let token = |authority: &Loopback| {
+        keycred()
+            .args(["token", "--tenant", TENANT, "--client-id", CLIENT])
+            .args(["--scope", "api://contoso-orders/.default"])
+            .args(["--authority", &authority.url(), "--client-secret-file"])
+            .arg(&secret)
+            .timeout(Duration::from_secs(40))
+            .output()
+            .unwrap()
+    };
+    let oauth = Loopback::start(move |_, _| {
+        Reply::json(
+            400,
+            json!({"error": forged, "error_description": format!("AADSTS7000215: {forged}"),
+                   "correlation_id": forged}),
+        )
+    });
+    forges_no_line(&token(&oauth), "the token endpoint");
+    let not_oauth = Loopback::start(move |_, _| Reply {
+        status: 500,
+        headers: vec![("content-type".into(), "text/plain".into())],
+        body: forged.into(),
+    });
+    forges_no_line(&token(&not_oauth), "a token endpoint's plain answer");
+
+    // Key Vault: its error's code (its message is quoted).
+    let vault = Loopback::start(move |_, _| {
+        Reply::json(403, json!({"error": {"code": forged, "message": forged}}))
+    });
+    let vault_token = dir.path().join("vault.token");
+    std::fs::write(&vault_token, "vault-token\n").unwrap();
+    let out = keycred()
+        .args(["new", "--subject", "CN=Vault Daemon", "--name", "daemon"])
+        .args(["--key-vault", &vault.url(), "--vault-token-file"])
+        .arg(&vault_token)
+        .arg("--out")
+        .arg(dir.path().join("certs"))
+        .timeout(Duration::from_secs(40))
+        .output()
+        .unwrap();
+    forges_no_line(&out, "Key Vault");
+}
