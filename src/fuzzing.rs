@@ -230,6 +230,11 @@ pub fn graph_page(text: &str) {
         let grouped = crate::signing::group(sp, NOW, Duration::days(30));
         let _ = crate::report::service_principal::sp_text(&grouped, NOW, Duration::days(30));
     }
+    // And as Graph's answer to a refused request: its error on one line, keycred's hint on the next.
+    for status in [400, 403, 429] {
+        let said = crate::graph::graph_error("GET /v1.0/applications", status, &page, None, None);
+        assert_hint_alone_below(&said.to_string());
+    }
     // And as a $batch answer: each item found by its id, its headers read.
     for index in 0..=crate::graph::MAX_BATCH {
         if let Some(item) = crate::graph::batch_item(&page, index) {
@@ -335,6 +340,14 @@ pub fn roles(text: &str) {
 /// of each cloud.
 pub fn vault_answer(text: &str) {
     use crate::graph::Cloud;
+    // The same text as a token endpoint's answer to a refused request (OAuth's or not): its error on one line,
+    // keycred's hint on the next.
+    let secret = Password::new("fuzz".into());
+    for status in [400, 401, 500] {
+        let credential = crate::flow::token::ClientCredential::Secret(&secret);
+        let said = crate::flow::token::entra_error(status, text, &credential).to_string();
+        assert_hint_alone_below(&said);
+    }
     for cloud in [Cloud::Public, Cloud::UsGov, Cloud::China] {
         if let Ok(base) = crate::vault::check_url(text, cloud) {
             assert!(!base.ends_with('/'), "{base}");
@@ -371,7 +384,19 @@ pub fn vault_answer(text: &str) {
         }
     }
     for status in [400, 401, 403, 404, 429] {
-        let _ =
+        let said =
             crate::vault::failure("GET /certificates/x", status, &answer, Some(text)).to_string();
+        // Whatever the vault wrote, keycred's error about it is one line: it cannot start one of keycred's own.
+        assert!(!said.contains(['\n', '\r']), "{said}");
     }
+}
+
+/// An error about someone else's answer: its first line, then at most keycred's own hint (`  hint: …`), whatever
+/// the answer held.
+fn assert_hint_alone_below(said: &str) {
+    let mut lines = said.split(['\n', '\r']).skip(1);
+    assert!(
+        lines.next().is_none_or(|hint| hint.starts_with("  hint: ")) && lines.next().is_none(),
+        "{said:?}"
+    );
 }

@@ -32,6 +32,7 @@ pub use budget::{Budget, Estimate, Limit, Remembered, Spend, Spent};
 pub use cloud::Cloud;
 pub use delta::SYNC_STATE_NOT_FOUND;
 pub use errors::advice;
+pub(crate) use errors::graph_error;
 pub(crate) use pages::Pages;
 
 use crate::error::{Error, Result};
