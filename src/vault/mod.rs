@@ -543,7 +543,7 @@ pub fn failure(what: &str, status: u16, answer: &Value, challenge: Option<&str>)
             challenge
                 .and_then(|c| c.split("resource=\"").nth(1))
                 .and_then(|r| r.split('"').next())
-                .map(|r| format!(" (the vault asks for {r})"))
+                .map(|r| format!(" (the vault asks for {})", crate::words::one_line(r)))
                 .unwrap_or_default()
         ),
         (403, _) => "the identity lacks the vault permission (for certificates: Key Vault Certificates Officer; \
