@@ -97,50 +97,52 @@ pub fn standing(start: OffsetDateTime, end: OffsetDateTime, now: OffsetDateTime)
 }
 
 /// The index of the client credential that is valid at `now` and ends last: the one an app relies on (a `Sign`
-/// key never is).
+/// key never is). Of two that end together (two runs given the same `--not-after`), the one that started later.
 pub fn current(existing: &[ExistingCredential], now: OffsetDateTime) -> Option<usize> {
-    existing
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.signs() && standing(c.start, c.end, now) == Standing::Valid)
-        .max_by_key(|(_, c)| c.end)
+    client_credentials(existing, now)
+        .max_by_key(|(_, c)| newness(c))
         .map(|(i, _)| i)
 }
 
-/// Every client credential valid at `now` that ends when the [`current`] one does: more than one when
-/// certificates were made within the same second, and any of them may be the one a run added.
+/// Every client credential valid at `now` as new as the [`current`] one: more than one only when certificates
+/// were made within the same second, and any of them may be the one a run added.
 pub fn ending_last(
     existing: &[ExistingCredential],
     now: OffsetDateTime,
 ) -> impl Iterator<Item = usize> + '_ {
-    let end = current(existing, now).map(|i| existing[i].end);
-    existing
-        .iter()
-        .enumerate()
-        .filter(move |(_, c)| {
-            Some(c.end) == end && !c.signs() && standing(c.start, c.end, now) == Standing::Valid
-        })
+    let newest = current(existing, now).map(|i| newness(&existing[i]));
+    client_credentials(existing, now)
+        .filter(move |(_, c)| Some(newness(c)) == newest)
         .map(|(i, _)| i)
 }
 
-/// The credential that `kept` replaced: the other client credential valid at `now` that ends last, no later than
-/// `kept` (ending in the same second counts, since certificates made within a second of each other do).
+/// The credential that `kept` replaced: the newest other client credential valid at `now` that is no newer than
+/// `kept` (as new counts, since certificates made within a second of each other are).
 pub fn replaced(
     existing: &[ExistingCredential],
     kept: usize,
     now: OffsetDateTime,
 ) -> Option<usize> {
+    client_credentials(existing, now)
+        .filter(|(i, c)| *i != kept && newness(c) <= newness(&existing[kept]))
+        .max_by_key(|(_, c)| newness(c))
+        .map(|(i, _)| i)
+}
+
+/// The client credentials (no `Sign` key) valid at `now`, with their indexes.
+fn client_credentials(
+    existing: &[ExistingCredential],
+    now: OffsetDateTime,
+) -> impl Iterator<Item = (usize, &ExistingCredential)> {
     existing
         .iter()
         .enumerate()
-        .filter(|(i, c)| {
-            *i != kept
-                && !c.signs()
-                && c.end <= existing[kept].end
-                && standing(c.start, c.end, now) == Standing::Valid
-        })
-        .max_by_key(|(_, c)| c.end)
-        .map(|(i, _)| i)
+        .filter(move |(_, c)| !c.signs() && standing(c.start, c.end, now) == Standing::Valid)
+}
+
+/// How new a credential is: the one that ends later, and of two that end together the one that started later.
+fn newness(credential: &ExistingCredential) -> (OffsetDateTime, OffsetDateTime) {
+    (credential.end, credential.start)
 }
 
 /// What happens to one existing credential.

@@ -381,9 +381,10 @@ mod verdict {
 
 #[test]
 fn credentials_ending_in_the_same_second_are_each_current_and_each_replaces_the_other() {
-    // Two certificates made within a second of each other end together: either may be the one a run added.
+    // Two certificates made within a second of each other start and end together: either may be the one a run
+    // added.
     let existing = [
-        cred(0, -300, 200, 1),
+        cred(0, 0, 200, 1),
         cred(1, 0, 200, 2),
         cred(2, -300, 100, 3),
     ];
@@ -410,4 +411,19 @@ fn credentials_ending_in_the_same_second_are_each_current_and_each_replaces_the_
     ];
     assert_eq!(replaced(&existing, 0, NOW), None);
     assert_eq!(ending_last(&existing, NOW).collect::<Vec<_>>(), [0]);
+}
+
+#[test]
+fn of_credentials_ending_together_the_one_that_started_later_is_the_newer() {
+    // Two runs with the same --not-after date: the second certificate started later and replaced the first,
+    // whatever order the app lists them in.
+    for (first, second) in [(0, 1), (1, 0)] {
+        let mut existing = vec![cred(0, 0, 0, 0), cred(0, 0, 0, 0), cred(2, -300, 100, 3)];
+        existing[first] = cred(first, -20, 200, 1);
+        existing[second] = cred(second, -10, 200, 2);
+        assert_eq!(current(&existing, NOW), Some(second));
+        assert_eq!(ending_last(&existing, NOW).collect::<Vec<_>>(), [second]);
+        assert_eq!(replaced(&existing, second, NOW), Some(first));
+        assert_eq!(replaced(&existing, first, NOW), Some(2));
+    }
 }

@@ -477,3 +477,48 @@ fn a_stopped_self_rotation_ending_with_the_credential_it_replaced_still_retires_
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(left[0]["keyId"], new_key);
 }
+
+/// Two stopped `--self` runs given the same `--not-after`: their certificates end together, and the finishing run
+/// takes the later one as the credential to finish and the earlier one as the credential it replaced, never the
+/// other way round.
+#[test]
+fn of_two_stopped_runs_ending_together_the_later_is_finished_and_the_earlier_retired() {
+    let Some(tenant) = live_tenant(Vec::new(), "Application.ReadWrite.All") else {
+        return;
+    };
+    let certs = tenant.dir.path().join("certs");
+    let ends = days_from_now(400);
+    let run = |args: &[&str]| {
+        output_json(
+            &tenant
+                .keycred("rotate")
+                .args(["--self", "--app", crate::graph::AUTOMATION])
+                .args(args)
+                .args(["--no-pfx", "--apply", "--json", "--out"])
+                .arg(&certs)
+                .output()
+                .unwrap(),
+        )
+    };
+    let added = |report: &Value| {
+        assert_eq!(report["apps"][0]["result"], "rotated", "{report}");
+        report["apps"][0]["added"]["keyId"].clone()
+    };
+    let earlier = added(&run(&["--force-renewal", "--not-after", &ends]));
+    // Certificates start on a whole second: the second run's starts later.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let later = added(&run(&["--force-renewal", "--not-after", &ends]));
+
+    let finished = run(&["--verify", "--retire-previous"]);
+    let app = &finished["apps"][0];
+    assert_eq!(
+        (app["finishing"].clone(), app["retired"].clone()),
+        (later.clone(), earlier.clone()),
+        "{finished}"
+    );
+    let left: Vec<Value> = held(&tenant, "40000000-0000-4000-8000-000000000001")
+        .iter()
+        .map(|k| k["keyId"].clone())
+        .collect();
+    assert_eq!(left, [json!("50000000-0000-4000-8000-000000000001"), later]);
+}
