@@ -74,6 +74,17 @@ pub fn manifest(text: &str) {
         if let Ok(existing) = manifest.key_credentials() {
             let _ = describe_duplicate_key_ids(&duplicate_key_ids(&existing));
             let _ = rotation::verdict(&existing, NOW, Duration::days(30));
+            // The current credential is among those ending last, and what it replaced is another, no newer.
+            if let Some(current) = rotation::current(&existing, NOW) {
+                assert!(rotation::ending_last(&existing, NOW).any(|i| i == current));
+                for newest in rotation::ending_last(&existing, NOW) {
+                    if let Some(before) = rotation::replaced(&existing, newest, NOW) {
+                        assert!(before != newest && existing[before].end <= existing[newest].end);
+                    }
+                }
+            } else {
+                assert_eq!(rotation::ending_last(&existing, NOW).count(), 0);
+            }
             let candidate = Candidate {
                 thumbprint: Some([0xAB; 20]),
                 start: NOW - Duration::minutes(5),
