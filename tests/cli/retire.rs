@@ -423,6 +423,20 @@ fn bad_durations_are_refused_before_anything_is_read() {
     }
 }
 
+/// `graph rotate --self` of the automation app, applied, with these arguments: its JSON report.
+fn self_rotation(tenant: &Tenant, args: &[&str]) -> Value {
+    output_json(
+        &tenant
+            .keycred("rotate")
+            .args(["--self", "--app", crate::graph::AUTOMATION])
+            .args(args)
+            .args(["--no-pfx", "--apply", "--json", "--out"])
+            .arg(tenant.dir.path().join("certs"))
+            .output()
+            .unwrap(),
+    )
+}
+
 /// A stopped `--self` run is finished with the retirement it asked for even when its certificate ends in the same
 /// second as the one it replaces (two certificates made within a second of each other, as on a fast machine): the
 /// tie neither hides the credential to finish nor spares the one it replaced.
@@ -443,19 +457,7 @@ fn a_stopped_self_rotation_ending_with_the_credential_it_replaced_still_retires_
         .as_str()
         .unwrap()
         .to_owned();
-    let certs = tenant.dir.path().join("certs");
-    let run = |args: &[&str]| {
-        output_json(
-            &tenant
-                .keycred("rotate")
-                .args(["--self", "--app", crate::graph::AUTOMATION])
-                .args(args)
-                .args(["--no-pfx", "--apply", "--json", "--out"])
-                .arg(&certs)
-                .output()
-                .unwrap(),
-        )
-    };
+    let run = |args: &[&str]| self_rotation(&tenant, args);
     // The run that stopped after its add landed: the new certificate ends when the current one does.
     let added = run(&["--force-renewal", "--not-after", &ends]);
     assert_eq!(added["apps"][0]["result"], "rotated", "{added}");
@@ -486,20 +488,8 @@ fn of_two_stopped_runs_ending_together_the_later_is_finished_and_the_earlier_ret
     let Some(tenant) = live_tenant(Vec::new(), "Application.ReadWrite.All") else {
         return;
     };
-    let certs = tenant.dir.path().join("certs");
     let ends = days_from_now(400);
-    let run = |args: &[&str]| {
-        output_json(
-            &tenant
-                .keycred("rotate")
-                .args(["--self", "--app", crate::graph::AUTOMATION])
-                .args(args)
-                .args(["--no-pfx", "--apply", "--json", "--out"])
-                .arg(&certs)
-                .output()
-                .unwrap(),
-        )
-    };
+    let run = |args: &[&str]| self_rotation(&tenant, args);
     let added = |report: &Value| {
         assert_eq!(report["apps"][0]["result"], "rotated", "{report}");
         report["apps"][0]["added"]["keyId"].clone()
