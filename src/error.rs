@@ -186,7 +186,9 @@ pub enum Error {
     Pkcs11(String),
 
     /// A token (or an assertion) failed a check an API would make: signature, expiry, audience, issuer, role.
-    #[error("{0}")]
+    /// Shown on one line: it names what the token (anyone's text) or a JWKS holds, and a line break there must not
+    /// start a line of keycred's.
+    #[error("{}", crate::words::one_line(.0))]
     TokenCheck(String),
 
     /// The run was interrupted (SIGINT or SIGTERM) before it wrote anything.

@@ -411,3 +411,54 @@ fn assert_hint_alone_below(said: &str) {
         "{said:?}"
     );
 }
+
+/// A token given to `decode` (anyone's text) and the JWKS it is checked against: the text up to its first line
+/// break is the token, the rest the JWKS. Decoded without and with each check; whatever it holds, the text report
+/// keeps its shape (one `verified` line, every other line under its heading) and a failed check is one line.
+pub fn token(text: &str) {
+    use crate::flow::decode::{decode, parse, parse_jwks, Checks, VerifyKey};
+    let (token, jwks) = text.split_once('\n').unwrap_or((text, ""));
+    if parse(token).is_err() {
+        return;
+    }
+    let listed = |what: &str| vec![what.to_owned(), format!("{what}.other")];
+    let mut all = vec![
+        Checks::default(),
+        Checks {
+            audiences: listed("api://orders"),
+            issuers: listed("https://login.microsoftonline.com/t/v2.0"),
+            roles: listed("Orders.Read"),
+            any_roles: listed("Orders.Write"),
+            ..Checks::default()
+        },
+    ];
+    if let Ok(set) = parse_jwks(jwks, "jwks") {
+        all.push(Checks {
+            key: Some(VerifyKey::Jwks(set)),
+            ..Checks::default()
+        });
+    }
+    for checks in &all {
+        match decode(token, checks, NOW) {
+            Ok(decoded) => {
+                let text = crate::report::decode_text(&decoded, NOW);
+                let verified = text
+                    .lines()
+                    .filter(|l| l.starts_with("  verified "))
+                    .count();
+                assert_eq!(verified, 1, "{text}");
+                assert!(
+                    text.lines()
+                        .all(|l| l.starts_with("  ")
+                            || ["header", "claims", "times (UTC)"].contains(&l)),
+                    "{text}"
+                );
+                let _ = crate::report::decode_json(&decoded, NOW);
+            }
+            Err(error) => {
+                let said = error.to_string();
+                assert!(!said.contains(['\n', '\r']), "{said:?}");
+            }
+        }
+    }
+}

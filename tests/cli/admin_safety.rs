@@ -910,6 +910,54 @@ fn a_claim_with_a_line_break_forges_no_line_of_decode() {
     assert!(text.contains(r"api://orders\u{a}  verified"), "{text}");
 }
 
+/// The checks `decode` makes name what the token holds when they fail: a role, the `ver`, or a JWKS's key ids
+/// with a line break forge no line of keycred's on standard error.
+#[test]
+fn a_failed_check_of_decode_forges_no_line_of_its_own() {
+    use base64::Engine as _;
+    let part = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let token = |header: Value| {
+        format!(
+            "{}.{}.c2lnbmF0dXJl",
+            part(header),
+            part(json!({
+                "aud": "api://orders", "iss": "https://issuer.example/", "exp": 4102444800i64,
+                "ver": "2.0\nkeycred: note: forged, the token is valid",
+                "roles": ["Orders.Read\nkeycred: note: forged, the token is valid"],
+            }))
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("keys.json");
+    std::fs::write(
+        &jwks,
+        json!({"keys": [{"kty": "RSA", "kid": "k1\nkeycred: note: forged, the token is valid",
+                         "n": "AQAB", "e": "AQAB"}]})
+        .to_string(),
+    )
+    .unwrap();
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": "another"});
+    for (header, check) in [
+        (header.clone(), ["--require-role", "Orders.Write"]),
+        (header.clone(), ["--issuer", "https://another.example/"]),
+        (header, ["--jwks", jwks.to_str().unwrap()]),
+    ] {
+        let out = keycred()
+            .args(["decode", "-"])
+            .args(check)
+            .write_stdin(token(header))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{check:?}: {stderr}");
+        assert!(stderr.contains("forged"), "{check:?}: {stderr}");
+        assert!(
+            stderr.lines().all(|l| !l.starts_with("keycred: note:")),
+            "{check:?}: the token forged a line: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn rotate_json_describes_the_added_certificate() {
     let dir = tempfile::tempdir().unwrap();

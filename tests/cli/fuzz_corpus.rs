@@ -81,3 +81,8 @@ fn roles_corpus_and_regressions() {
 fn vault_answer_corpus_and_regressions() {
     replay("vault_answer", |b| text(keycred::fuzzing::vault_answer)(b));
 }
+
+#[test]
+fn token_corpus_and_regressions() {
+    replay("token", |b| text(keycred::fuzzing::token)(b));
+}
