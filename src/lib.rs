@@ -43,7 +43,8 @@
 //! - **the writer and the inputs**: [`fsio`] (atomic writes, owner-only secrets, locks, backups) and [`input`]
 //!   (size limit, BOM, strict JSON, password sources), which every front end uses through the workflows; below
 //!   them [`interrupt`] and [`error`], which depends on nothing of keycred's but [`words`] (messages that name a
-//!   request's inputs, each front end saying them in its own words: flags, plan keys, prompts).
+//!   request's inputs, each front end saying them in its own words: flags, plan keys, prompts; and the one rule
+//!   for someone else's text in them, [`words::one_line`]).
 //!
 //! One command through the layers: `keycred rotate --manifest app.json --subject … --in-place` is parsed by
 //! the binary's `commands/rotate.rs` (its flags declared in `cli/rotate.rs`) into a

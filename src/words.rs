@@ -4,6 +4,9 @@
 //! prompts ("Validity in days"). An error about an input names it as an [`Input`] (and the advice that differs
 //! between front ends as an [`Advice`]) inside a [`Said`]; each front end renders it with its [`Voice`]. The
 //! command line's words ([`Flags`]) are the default, so a `Said` displays as the command line says it.
+//!
+//! Someone else's text inside a message or a report (a server's error, a name from Graph, a token's claim) is
+//! written through [`one_line`] or [`escape_controls`], so that it cannot start a line of keycred's.
 
 use std::borrow::Cow;
 use std::fmt;
