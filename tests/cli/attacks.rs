@@ -1132,20 +1132,18 @@ fn a_failed_force_leaves_the_earlier_set_whole() {
     assert!(before == after, "the earlier set changed: {stderr}");
 }
 
-/// No line of standard error after `keycred: error:` begins with `forged` (what a server's message tried to
-/// start), and nothing a server wrote reached the terminal as a control character.
-fn forges_no_line(out: &std::process::Output, server: &str) {
+/// A run that failed (exit 1) on someone else's text holding `forged` after a line break (a server's error, a
+/// token's claim): the text is shown, and no line of standard error is one of keycred's notes that it started.
+pub fn forges_no_line(out: &std::process::Output, whose: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_ne!(out.status.code(), Some(0), "{server}: {stderr}");
+    assert_eq!(out.status.code(), Some(1), "{whose}: {stderr}");
     assert!(
         stderr.contains("forged"),
-        "{server}: the message is shown: {stderr}"
+        "{whose}: the text is shown: {stderr}"
     );
     assert!(
-        stderr
-            .lines()
-            .all(|l| !l.starts_with("keycred: note: forged")),
-        "{server}'s message forged a line of keycred's: {stderr}"
+        stderr.lines().all(|l| !l.starts_with("keycred: note:")),
+        "{whose}: the text forged a line of keycred's: {stderr}"
     );
 }
 
